@@ -48,7 +48,7 @@ void strategy_print_list(FILE *f);
  *   least-confidence  1 - max_c p_c
  *   entropy           H[p] = -Σ_c p_c log p_c   (0 log 0 = 0)
  *   margin            -(p_(1) - p_(2)), the two largest
- *   bald              H[p̄] - (1/T) Σ_t H[p_t]   (mutual information; >= 0 up to rounding)
+ *   bald              H[p̄] - (1/T) Σ_t H[p_t]   (mutual information; rounding below 0 clamped)
  *   var-ratios        1 - f/T, f = how many samples predict the modal class (argmax of p_t;
  *                     mode ties go to the lowest class id)
  *   mean-std          (1/K) Σ_c sqrt(E_t[p_t,c²] - p̄_c²)  (population sd over T)
@@ -64,7 +64,9 @@ void score_mean_std(double *scores, const PoolView *v);
 /* Top-b selection (select.c): writes into picked (b) the b rows with labeled[i] == 0 and the
  * highest scores, best first. Ties (equal scores) are broken by rng_hash of
  * rng_key(seed, RNG_TIEBREAK, round, 0) and the row id, so they are seeded, not by position.
- * NaN scores rank below every number. Returns how many were picked: min(b, unlabeled). */
+ * NaN scores rank below every number; the order is total (score, tie hash, row id), so the
+ * result is deterministic. labeled may be NULL (nothing labeled). O(n log b), no allocation.
+ * Returns how many were picked: min(b, unlabeled). */
 int select_top_b(int *picked /*(b)*/, const double *scores /*(n)*/,
                  const unsigned char *labeled /*(n)*/, int n, int b,
                  uint64_t seed, int round);

@@ -1,0 +1,46 @@
+/* registry — the one table of query strategies: what `--strategy NAME` looks up and what
+ * `alsim --list` prints. To add a strategy, write its score function and add a row here. */
+#include "strategies/strategy.h"
+
+#include <string.h>
+
+static const Strategy strategies[] = {
+    {"random", "uniform random scores, seeded per (round, row): the passive baseline",
+     NEEDS_NOTHING, score_random},
+    {"least-confidence", "1 - max_c p_c: how unsure the top prediction is (Lewis & Gale 1994)",
+     NEEDS_PROBS, score_least_confidence},
+    {"entropy", "entropy of the predictive distribution, in nats (Shannon 1948; Settles 2009)",
+     NEEDS_PROBS, score_entropy},
+    {"margin", "minus the gap between the two most likely classes (Scheffer et al. 2001)",
+     NEEDS_PROBS, score_margin},
+    {"bald", "mutual information between prediction and weights, from T MC-dropout samples "
+             "(Houlsby et al. 2011; Gal et al. 2017)",
+     NEEDS_MC, score_bald},
+    {"var-ratios", "1 - share of the T MC-dropout samples that predict the modal class "
+                   "(Freeman 1965; Gal et al. 2017)",
+     NEEDS_MC, score_var_ratios},
+    {"mean-std", "class-averaged standard deviation of p over T MC-dropout samples "
+                 "(Kampffmeyer et al. 2016; Gal et al. 2017)",
+     NEEDS_MC, score_mean_std},
+};
+
+enum { N_STRATEGIES = (int)(sizeof strategies / sizeof strategies[0]) };
+
+const Strategy *strategy_find(const char *name) {
+    if (!name) return NULL;
+    for (int i = 0; i < N_STRATEGIES; i++)
+        if (strcmp(strategies[i].name, name) == 0) return &strategies[i];
+    return NULL;
+}
+
+const Strategy *strategy_all(int *n) {
+    *n = N_STRATEGIES;
+    return strategies;
+}
+
+void strategy_print_list(FILE *f) {
+    static const char *needs_text[] = {"-", "probs", "MC samples", "probs+MC"};  /* by bits */
+    for (int i = 0; i < N_STRATEGIES; i++)
+        fprintf(f, "%-17s %-10s  %s\n", strategies[i].name,
+                needs_text[strategies[i].needs & (NEEDS_PROBS | NEEDS_MC)], strategies[i].help);
+}
