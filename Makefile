@@ -36,7 +36,7 @@ endif
 
 ALL_CFLAGS = $(CPPFLAGS_ALSIM) -DALSIM_GIT_REV=\"$(GIT_REV)\" $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
-.PHONY: all info test test-unit test-e2e test-slow asan bench setup clean
+.PHONY: all info test test-slow asan bench setup clean
 all: info alsim
 
 info:
@@ -73,15 +73,10 @@ $(B)/bench/%: bench/%.c $(B)/libalsim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libalsim.a $(LDLIBS)
 
-# The default suite: unit tests, then end-to-end runs of the binary. A few minutes on 2 cores.
-test: test-unit test-e2e
-	@echo "make test: all passed"
-
-test-unit: $(TEST_BIN)
-	@sh tests/run_unit.sh $(TEST_BIN)
-
-test-e2e: $(B)/alsim
-	@ALSIM=$(B)/alsim sh tests/e2e.sh
+# The default suite: unit tests, then end-to-end runs of the binary (tests/e2e.sh), ending
+# with one line of totals. A few minutes on 2 cores.
+test: $(TEST_BIN) $(B)/alsim
+	@ALSIM=$(B)/alsim sh tests/run.sh $(TEST_BIN)
 
 # Slow checks outside the default suite (full MNIST training, >= 97% test accuracy).
 test-slow: $(B)/alsim
@@ -92,8 +87,8 @@ asan:
 	$(MAKE) B=build-asan CUDA=0 \
 	  EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  build-asan/alsim $(TEST_SRC:tests/%.c=build-asan/tests/%)
-	@ASAN_OPTIONS=detect_leaks=1 sh tests/run_unit.sh $(TEST_SRC:tests/%.c=build-asan/tests/%)
-	@ASAN_OPTIONS=detect_leaks=1 ALSIM=build-asan/alsim ALSIM_E2E_QUICK=1 sh tests/e2e.sh
+	@ASAN_OPTIONS=detect_leaks=1 ALSIM=build-asan/alsim ALSIM_E2E_QUICK=1 \
+	  sh tests/run.sh $(TEST_SRC:tests/%.c=build-asan/tests/%)
 
 # Benchmarks (not tests): appends a dated section to bench/RESULTS.md.
 bench: $(B)/alsim $(BENCH_BIN)

@@ -1,0 +1,121 @@
+/* alsim — the command line. Parses options, loads the data for each seed, runs, and turns
+ * every failure into one line on stderr and an exit code (DESIGN.md §5): 0 success, 2 usage
+ * or bad input, 3 runtime failure. Only this file exits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/dataset.h"
+#include "sim/backend.h"
+#include "sim/config.h"
+#include "sim/run.h"
+#include "strategies/strategy.h"
+
+static void usage(FILE *f, const Config *defaults) {
+    fprintf(f,
+        "alsim — active-learning simulation and benchmarking\n"
+        "\n"
+        "usage: alsim [run] [options]          run active learning, one run per seed\n"
+        "       alsim --list                   the query strategies\n"
+        "       alsim datasets                 the dataset catalog and what is cached\n"
+        "       alsim datasets fetch NAME      fetch a catalogued dataset into the cache\n"
+        "       alsim --help | --version\n"
+        "\n"
+        "A run replays a fully labeled dataset: it starts from a class-balanced labeled set,\n"
+        "then each round trains the model on the labeled rows (the same budget for every\n"
+        "strategy), measures it on the test set, and queries the b pool rows the strategy\n"
+        "scores highest. Results go to OUT/<dataset>-<strategy>-seed<s>-<config hash>/.\n"
+        "\n"
+        "options (current defaults in brackets):\n"
+        "  -c FILE                JSON config; its keys are option names; the command line wins\n");
+    config_print_options(f, defaults);
+    fprintf(f,
+        "\n"
+        "environment: ALSIM_DATA  dataset cache [%s]\n"
+        "exit codes: 0 ok, 2 usage or bad input, 3 runtime failure (no device, out of memory,\n"
+        "            unwritable output, every seed diverged)\n",
+        dataset_cache_dir());
+}
+
+static int fail(int code, const char *msg) {
+    fprintf(stderr, "alsim: %s\n", msg);
+    return code;
+}
+
+static int cmd_datasets(int argc, char **argv) {
+    char err[1024];
+    if (argc == 0) { catalog_print(); return 0; }
+    if (argc == 2 && !strcmp(argv[0], "fetch")) {
+        Dataset pool = {0}, test = {0};
+        int rc = catalog_open(&pool, &test, argv[1], 0, err, sizeof err);
+        if (rc == -1) {
+            snprintf(err, sizeof err, "datasets fetch: '%s' is not in the catalog (alsim datasets lists it)", argv[1]);
+            return fail(2, err);
+        }
+        if (rc) return fail(rc, err);
+        printf("%s: %d pool rows, %d test rows, %d features, %d classes, sha256 %s\n",
+               pool.name, pool.n, test.n, pool.d, pool.k, pool.sha256);
+        dataset_free(&pool);
+        dataset_free(&test);
+        return 0;
+    }
+    return fail(2, "usage: alsim datasets [fetch NAME]");
+}
+
+/* Loads the data of one seed: the spec, then the optional subsets. */
+static int load_data(Dataset *pool, Dataset *test, const Config *c, uint64_t seed, char *err, size_t errlen) {
+    int rc = dataset_open(pool, test, c->dataset, seed, err, errlen);
+    if (!rc && c->pool_size) rc = dataset_subsample(pool, c->pool_size, seed, err, errlen);
+    if (!rc && c->test_size) rc = dataset_subsample(test, c->test_size, seed ^ 0x7e57u, err, errlen);
+    if (rc) { dataset_free(pool); dataset_free(test); }
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    Config cfg;
+    config_defaults(&cfg);
+    char err[2048];
+    int a = 1;
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+        usage(stdout, &cfg);
+        return 0;
+    }
+    if (argc > 1 && !strcmp(argv[1], "--version")) { printf("alsim 0.1.0 (%s)\n", ALSIM_GIT_REV); return 0; }
+    if (argc > 1 && !strcmp(argv[1], "--list")) { strategy_print_list(stdout); return 0; }
+    if (argc > 1 && !strcmp(argv[1], "datasets")) return cmd_datasets(argc - 2, argv + 2);
+    if (argc > 1 && !strcmp(argv[1], "run")) a = 2;
+    for (int i = a; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            int rc = config_parse_args(&cfg, argc - a, argv + a, err, sizeof err);  /* show live values */
+            usage(stdout, &cfg);
+            return rc ? fail(rc, err) : 0;
+        }
+
+    int rc = config_parse_args(&cfg, argc - a, argv + a, err, sizeof err);
+    if (!rc) rc = config_check(&cfg, err, sizeof err);
+    if (rc) return fail(rc, err);
+
+    const Backend *be = backend_get(cfg.device, err, sizeof err);
+    if (!be) return fail(3, err);
+
+    int ok = 0, diverged = 0;
+    for (int s = 0; s < cfg.seeds; s++) {
+        uint64_t seed = cfg.seed + (uint64_t)s;
+        Dataset pool = {0}, test = {0};
+        rc = load_data(&pool, &test, &cfg, seed, err, sizeof err);
+        if (rc) return fail(rc, err);
+        if (s == 0 && !cfg.quiet)
+            fprintf(stderr, "alsim: %s: pool %d, test %d, %d features, %d classes; device %s\n",
+                    pool.name, pool.n, test.n, pool.d, pool.k, be->name);
+        RunOutcome out = RUN_OK;
+        rc = run_al(&out, &cfg, &pool, &test, be, seed, err, sizeof err);
+        dataset_free(&pool);
+        dataset_free(&test);
+        if (rc) return fail(rc, err);
+        ok += out != RUN_DIVERGED;
+        diverged += out == RUN_DIVERGED;
+    }
+    if (diverged && !ok) return fail(3, "every seed diverged (see summary.json of each run)");
+    if (diverged) fprintf(stderr, "alsim: warning: %d of %d seeds diverged\n", diverged, cfg.seeds);
+    return 0;
+}

@@ -1,0 +1,26 @@
+/* pool — which pool rows are labeled, in the order they were labeled, with the oracle's
+ * answers. The unlabeled rows are those with labeled[i] == 0. */
+#ifndef ALSIM_POOL_H
+#define ALSIM_POOL_H
+
+#include <stdint.h>
+
+typedef struct {
+    int n;                  /* pool rows N */
+    int n_labeled;
+    unsigned char *labeled; /* (N) 1 once labeled */
+    int *rows;              /* (N) labeled row ids, in labeling order; first n_labeled valid */
+    int32_t *labels;        /* (N) the oracle's answers for rows */
+} Pool;
+
+/* An empty labeled set over n pool rows. Returns 0, or -1 when out of memory. */
+int pool_init(Pool *p, int n);
+void pool_free(Pool *p);    /* accepts a zeroed struct */
+
+/* Marks rows (m) labeled with labels (m). Rows must be unlabeled and distinct. */
+void pool_add(Pool *p, const int *rows /*(m)*/, const int32_t *labels /*(m)*/, int m);
+
+/* X (n_labeled, D) = the labeled rows of pool_x (N, D), in labeling order. */
+void pool_gather(float *X, const Pool *p, const float *pool_x, int d);
+
+#endif

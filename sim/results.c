@@ -1,0 +1,262 @@
+/* results — see results.h. */
+#include "sim/results.h"
+
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gsl/gsl_version.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/jsonw.h"
+
+#define ALSIM_VERSION "0.1.0"
+#ifndef ALSIM_GIT_REV
+#define ALSIM_GIT_REV "unknown"
+#endif
+
+/* The files a run folder may hold: the only ones results_abort and --force remove. */
+static const char *const run_files[] = {
+    "config.json", "curve.csv", "rounds.jsonl", "timings.csv", "summary.json",
+};
+enum { N_RUN_FILES = sizeof run_files / sizeof run_files[0] };
+
+void results_run_id(char out[256], const Config *c, const char *dataset_name, uint64_t seed) {
+    char ds[64], hash[9];
+    snprintf(ds, sizeof ds, "%s", dataset_name);
+    for (char *p = ds; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '_'))
+            *p = '_';
+    config_hash(hash, c);
+    snprintf(out, 256, "%s-%s-seed%llu-%s", ds, c->full_data ? "full-data" : c->strategy,
+             (unsigned long long)seed, hash);
+}
+
+static int mkdir_p(const char *path, char *err, size_t errlen) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+                snprintf(err, errlen, "%s: cannot create the output folder: %s", buf, strerror(errno));
+                return 3;
+            }
+            *p = c;
+            if (!c) break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a folder", path);
+        return 3;
+    }
+    return 0;
+}
+
+/* Removes a run folder holding only run files; -1 when something else is in it. */
+static int remove_run_dir(const char *dir) {
+    char path[4200];
+    for (int i = 0; i < N_RUN_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, run_files[i]);
+        unlink(path);
+    }
+    return rmdir(dir);
+}
+
+static FILE *open_in(const Results *r, const char *name, char *err, size_t errlen) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", r->tmp, name);
+    FILE *f = fopen(path, "w");
+    if (!f) snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int results_open(Results *r, const char *out, const char *run_id, int force, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    r->force = force;
+    int rc = mkdir_p(out, err, errlen);
+    if (rc) return rc;
+    snprintf(r->dir, sizeof r->dir, "%s/%s", out, run_id);
+    snprintf(r->tmp, sizeof r->tmp, "%s/.tmp-%s-%ld", out, run_id, (long)getpid());
+    struct stat st;
+    if (!force && stat(r->dir, &st) == 0) return 1;
+    if (mkdir(r->tmp, 0777) != 0) {
+        snprintf(err, errlen, "%s: cannot create the run folder: %s", r->tmp, strerror(errno));
+        return 3;
+    }
+    if (!(r->curve = open_in(r, "curve.csv", err, errlen)) ||
+        !(r->rounds = open_in(r, "rounds.jsonl", err, errlen)) ||
+        !(r->timings = open_in(r, "timings.csv", err, errlen))) {
+        results_abort(r);
+        return 3;
+    }
+    fprintf(r->curve, "round,n_labeled,accuracy,macro_f1,nll,train_loss,train_steps,train_samples,train_flops\n");
+    fprintf(r->timings, "round,train_s,score_s,select_s,eval_s\n");
+    return 0;
+}
+
+int results_write_config(Results *r, const Config *c, uint64_t seed, const char *backend,
+                         const Dataset *pool, const Dataset *test, char *err, size_t errlen) {
+    FILE *f = open_in(r, "config.json", err, errlen);
+    if (!f) return 3;
+    JsonW w;
+    jw_init(&w, f, 1);
+    jw_object(&w);
+    jw_key(&w, "alsim"); jw_str(&w, ALSIM_VERSION);
+    jw_key(&w, "git_revision"); jw_str(&w, ALSIM_GIT_REV);
+    jw_key(&w, "run_seed"); jw_int(&w, (int64_t)seed);
+    jw_key(&w, "backend"); jw_str(&w, backend);
+    jw_key(&w, "config");
+    jw_object(&w);
+    config_write_json(&w, c);
+    jw_end(&w);
+    jw_key(&w, "dataset");
+    jw_object(&w);
+    jw_key(&w, "name"); jw_str(&w, pool->name);
+    jw_key(&w, "sha256"); jw_str(&w, pool->sha256);
+    jw_key(&w, "pool_rows"); jw_int(&w, pool->n);
+    jw_key(&w, "test_rows"); jw_int(&w, test->n);
+    jw_key(&w, "features"); jw_int(&w, pool->d);
+    jw_key(&w, "classes");
+    jw_array(&w);
+    for (int i = 0; i < pool->k; i++) jw_str(&w, pool->class_names[i]);
+    jw_end(&w);
+    jw_end(&w);
+    jw_key(&w, "versions");
+    jw_object(&w);
+    jw_key(&w, "gsl"); jw_str(&w, GSL_VERSION);
+    jw_key(&w, "cjson"); jw_str(&w, cJSON_Version());
+    jw_key(&w, "openblas"); jw_str(&w, openblas_get_config());
+    jw_end(&w);
+    char when[64];
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    jw_key(&w, "started"); jw_str(&w, when);
+    jw_end(&w);
+    jw_finish(&w);
+    if (fclose(f) != 0) { snprintf(err, errlen, "%s/config.json: write failed", r->tmp); return 3; }
+    return 0;
+}
+
+void results_round(Results *r, const RoundRecord *rec) {
+    char a[32], f1[32], nll[32], loss[32], flops[32];
+    fmt_double(a, rec->test.accuracy);
+    fmt_double(f1, rec->test.macro_f1);
+    fmt_double(nll, rec->test.nll);
+    fmt_double(loss, rec->train_loss);
+    fmt_double(flops, rec->ledger.budget.flops);
+    fprintf(r->curve, "%d,%d,%s,%s,%s,%s,%d,%ld,%s\n", rec->round, rec->n_labeled, a, f1, nll, loss,
+            rec->ledger.budget.steps, rec->ledger.budget.samples, flops);
+
+    JsonW w;
+    jw_init(&w, r->rounds, 0);
+    jw_object(&w);
+    jw_key(&w, "round"); jw_int(&w, rec->round);
+    jw_key(&w, "n_labeled"); jw_int(&w, rec->n_labeled);
+    jw_key(&w, "budget");
+    jw_object(&w);
+    jw_key(&w, "steps"); jw_int(&w, rec->ledger.budget.steps);
+    jw_key(&w, "samples"); jw_int(&w, rec->ledger.budget.samples);
+    jw_key(&w, "flops"); jw_num(&w, rec->ledger.budget.flops);
+    jw_end(&w);
+    jw_key(&w, "class_counts");
+    jw_array(&w);
+    for (int i = 0; i < rec->k; i++) jw_int(&w, rec->class_counts[i]);
+    jw_end(&w);
+    if (rec->initial) {
+        jw_key(&w, "initial");
+        jw_array(&w);
+        for (int i = 0; i < rec->n_initial; i++) jw_int(&w, rec->initial[i]);
+        jw_end(&w);
+    }
+    jw_key(&w, "picked");
+    jw_array(&w);
+    for (int i = 0; i < rec->n_picked; i++) jw_int(&w, rec->picked[i]);
+    jw_end(&w);
+    jw_key(&w, "picked_labels");
+    jw_array(&w);
+    for (int i = 0; i < rec->n_picked; i++) jw_int(&w, rec->picked_labels[i]);
+    jw_end(&w);
+    jw_key(&w, "queries"); jw_int(&w, rec->queries);
+    jw_end(&w);
+    jw_finish(&w);
+
+    fprintf(r->timings, "%d,%.6f,%.6f,%.6f,%.6f\n", rec->round, rec->ledger.train_s,
+            rec->ledger.score_s, rec->ledger.select_s, rec->ledger.eval_s);
+}
+
+/* fflush + fsync + fclose; 0 or -1. */
+static int close_synced(FILE **f) {
+    if (!*f) return 0;
+    int bad = fflush(*f) != 0 || fsync(fileno(*f)) != 0;
+    bad |= fclose(*f) != 0;
+    *f = NULL;
+    return bad ? -1 : 0;
+}
+
+static int fsync_dir(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int results_finish(Results *r, const Summary *s, char *err, size_t errlen) {
+    FILE *f = open_in(r, "summary.json", err, errlen);
+    if (!f) { results_abort(r); return 3; }
+    JsonW w;
+    jw_init(&w, f, 1);
+    jw_object(&w);
+    jw_key(&w, "status"); jw_str(&w, s->status);
+    jw_key(&w, "rounds_done"); jw_int(&w, s->rounds_done);
+    jw_key(&w, "aulc"); jw_num(&w, s->aulc);
+    jw_key(&w, "final_accuracy"); jw_num(&w, s->final.accuracy);
+    jw_key(&w, "final_macro_f1"); jw_num(&w, s->final.macro_f1);
+    jw_key(&w, "final_nll"); jw_num(&w, s->final.nll);
+    jw_key(&w, "final_labeled"); jw_int(&w, s->final_labeled);
+    jw_key(&w, "target");
+    if (s->target > 0) jw_num(&w, s->target); else jw_null(&w);
+    jw_key(&w, "labels_to_target");
+    if (s->target > 0 && s->labels_to_target >= 0) jw_num(&w, s->labels_to_target); else jw_null(&w);
+    jw_key(&w, "queries"); jw_int(&w, s->queries);
+    jw_key(&w, "seconds"); jw_num(&w, s->seconds);
+    jw_end(&w);
+    jw_finish(&w);
+    int bad = close_synced(&f);
+    bad |= close_synced(&r->curve) | close_synced(&r->rounds) | close_synced(&r->timings);
+    bad |= fsync_dir(r->tmp) != 0;
+    if (bad) {
+        snprintf(err, errlen, "%s: writing the results failed (disk full?): %s", r->tmp, strerror(errno));
+        results_abort(r);
+        return 3;
+    }
+    struct stat st;
+    if (r->force && stat(r->dir, &st) == 0 && remove_run_dir(r->dir) != 0) {
+        snprintf(err, errlen, "%s: cannot replace it (--force): %s", r->dir, strerror(errno));
+        results_abort(r);
+        return 3;
+    }
+    if (rename(r->tmp, r->dir) != 0) {
+        snprintf(err, errlen, "%s: cannot move the finished run into place: %s", r->dir, strerror(errno));
+        results_abort(r);
+        return 3;
+    }
+    char *slash = strrchr(r->dir, '/');
+    if (slash) { *slash = 0; fsync_dir(r->dir); *slash = '/'; }
+    r->tmp[0] = 0;
+    return 0;
+}
+
+void results_abort(Results *r) {
+    FILE **files[] = {&r->curve, &r->rounds, &r->timings};
+    for (int i = 0; i < 3; i++) if (*files[i]) { fclose(*files[i]); *files[i] = NULL; }
+    if (r->tmp[0]) remove_run_dir(r->tmp);
+    r->tmp[0] = 0;
+}

@@ -1,0 +1,140 @@
+#!/bin/sh
+# End-to-end tests of the alsim binary ($ALSIM): identical budgets across strategies,
+# determinism, config files, bad input and exit codes, and small real runs (synthetic data,
+# and a 2,000-row slice of MNIST unless ALSIM_E2E_QUICK is set, as under the sanitizers).
+# Ends with "e2e: N passed, M failed"; exit status 0 when all pass.
+set -u
+ALSIM=${ALSIM:-./alsim}
+T=$(mktemp -d "${TMPDIR:-/tmp}/alsim-e2e.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+passed=0 failed=0
+ok()   { passed=$((passed + 1)); }
+bad()  { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+check() { # check "what" command...: passes when the command succeeds
+    what=$1; shift
+    if "$@"; then ok; else bad "$what"; fi
+}
+# expect_fail CODE WHAT ARGS...: alsim exits CODE with exactly one line on stderr, and the
+# output root holds nothing that looks like a run (only hidden temporaries are allowed, and
+# none should be left either).
+expect_fail() {
+    code=$1 what=$2; shift 2
+    rm -rf "$T/fail"; mkdir -p "$T/fail"
+    "$ALSIM" "$@" --out "$T/fail/runs" >"$T/fail.out" 2>"$T/fail.err"; st=$?
+    lines=$(wc -l <"$T/fail.err")
+    left=$(ls -A "$T/fail/runs" 2>/dev/null | wc -l)
+    if [ "$st" -eq "$code" ] && [ "$lines" -eq 1 ] && [ "$left" -eq 0 ]; then ok
+    else bad "$what: exit $st (want $code), $lines stderr lines (want 1), $left entries left in the output root: $(cat "$T/fail.err")"; fi
+}
+col() { # col FILE N: column N of a CSV without its header
+    tail -n +2 "$1" | cut -d, -f"$2"
+}
+only_dir() { # the single run folder under $1
+    set -- "$1"/*; [ $# -eq 1 ] && [ -d "$1" ] && echo "$1"
+}
+
+SYN="synthetic:blobs:k=4,d=10,n=600,test=400,sep=2.0"
+SMALL="--dataset $SYN --rounds 3 --batch 5 --init 8 --hidden 16 --epochs 4 --minibatch 16 --mc 4 --seed 7 --quiet"
+
+# --- help, list -----------------------------------------------------------------------
+"$ALSIM" --help >"$T/help" 2>&1; check "--help exits 0" [ $? -eq 0 ]
+check "--help shows live defaults" grep -q -- '--rounds R.*\[20\]' "$T/help"
+"$ALSIM" --rounds 7 --help >"$T/help7" 2>&1
+check "--help shows overridden values" grep -q -- '--rounds R.*\[7\]' "$T/help7"
+"$ALSIM" --list >"$T/list" 2>&1; check "--list exits 0" [ $? -eq 0 ]
+STRATEGIES=$(awk '{print $1}' "$T/list")
+check "--list has the seven strategies" [ "$(echo $STRATEGIES)" = "random least-confidence entropy margin bald var-ratios mean-std" ]
+
+# --- identical budgets: every strategy, same seed -------------------------------------
+for s in $STRATEGIES; do
+    "$ALSIM" $SMALL --strategy "$s" --out "$T/budget/$s" || bad "run $s"
+done
+ref=""
+for s in $STRATEGIES; do
+    d=$(only_dir "$T/budget/$s") || { bad "no run folder for $s"; continue; }
+    check "$s: 4 curve rows" [ "$(col "$d/curve.csv" 1 | wc -l)" -eq 4 ]
+    col "$d/curve.csv" 7-9 >"$T/budget.$s"              # steps, samples, flops per round
+    sed -n 2p "$d/curve.csv" >"$T/row0.$s"              # round 0: same set, same model
+    head -n 1 "$d/rounds.jsonl" | sed 's/"picked".*//' >"$T/init.$s"   # the initial set
+    if [ -z "$ref" ]; then ref=$s; continue; fi
+    check "$s vs $ref: same budget every round" cmp -s "$T/budget.$ref" "$T/budget.$s"
+    check "$s vs $ref: same round-0 row" cmp -s "$T/row0.$ref" "$T/row0.$s"
+    check "$s vs $ref: same initial set" cmp -s "$T/init.$ref" "$T/init.$s"
+done
+check "budgets grow with the labeled set" [ "$(sed -n 1p "$T/budget.random" | cut -d, -f1)" -lt "$(sed -n 4p "$T/budget.random" | cut -d, -f1)" ]
+check "strategies pick differently" sh -c "! cmp -s '$(only_dir "$T/budget/random")/rounds.jsonl' '$(only_dir "$T/budget/bald")/rounds.jsonl'"
+
+# --- determinism: the same command twice ----------------------------------------------
+for i in 1 2; do "$ALSIM" $SMALL --strategy bald --out "$T/det$i" || bad "det run $i"; done
+d1=$(only_dir "$T/det1"); d2=$(only_dir "$T/det2")
+check "same command: curve.csv byte-identical" cmp "$d1/curve.csv" "$d2/curve.csv"
+check "same command: rounds.jsonl byte-identical" cmp "$d1/rounds.jsonl" "$d2/rounds.jsonl"
+"$ALSIM" $SMALL --strategy bald --seed 8 --out "$T/det3" || bad "det run seed 8"
+check "another seed: another curve" sh -c "! cmp -s '$d1/rounds.jsonl' '$(only_dir "$T/det3")/rounds.jsonl'"
+
+# --- outputs --------------------------------------------------------------------------
+for f in config.json curve.csv rounds.jsonl timings.csv summary.json; do
+    check "run folder has $f" [ -s "$d1/$f" ]
+done
+check "summary says ok" grep -q '"status": "ok"' "$d1/summary.json"
+check "config.json records the dataset hash" grep -q '"sha256": "[0-9a-f]\{64\}"' "$d1/config.json"
+check "timings are kept apart" sh -c "! grep -q _s '$d1/rounds.jsonl'"
+"$ALSIM" $SMALL --strategy bald --out "$T/det1" 2>"$T/skip.err"
+check "a finished run is skipped" grep -q "skipped" "$T/skip.err"
+"$ALSIM" $SMALL --strategy bald --out "$T/det1" --force || bad "--force"
+check "--force redoes it, same result" cmp "$d1/curve.csv" "$d2/curve.csv"
+"$ALSIM" $SMALL --strategy margin --seeds 3 --out "$T/seeds" || bad "--seeds 3"
+check "--seeds 3 gives three runs" [ "$(ls "$T/seeds" | wc -l)" -eq 3 ]
+
+# --- config file with command-line overrides ------------------------------------------
+printf '{\n  "dataset": "%s",\n  "rounds": 2,\n  "batch": 4,\n  "hidden": [12, 8],\n  "epochs": 3,\n  "strategy": "entropy"\n}\n' "$SYN" >"$T/cfg.json"
+"$ALSIM" -c "$T/cfg.json" --rounds 3 --init 8 --quiet --out "$T/cfg" || bad "-c run"
+d=$(only_dir "$T/cfg")
+check "-c: the command line overrides the file" [ "$(col "$d/curve.csv" 1 | wc -l)" -eq 4 ]
+check "-c: the file's values are used" grep -q '"strategy": "entropy"' "$d/config.json"
+check "-c: hidden list kept" sh -c "tr -d ' \n' <'$d/config.json' | grep -q '\"hidden\":\[12,8\]'"
+
+# --- bad input: exit codes, one line, nothing left that looks like a run --------------
+C=tests/corpus/idx
+OKI=$C/ok-images-idx3-ubyte OKL=$C/ok-labels-idx1-ubyte
+expect_fail 2 "truncated IDX" --dataset "idx:$C/truncated-data-images-idx3-ubyte,$OKL"
+expect_fail 2 "wrong-magic IDX" --dataset "idx:$C/bad-magic-images-idx3-ubyte,$OKL"
+expect_fail 2 "empty IDX" --dataset "idx:$C/empty-idx3-ubyte,$OKL"
+expect_fail 2 "unknown strategy" --dataset "$SYN" --strategy nosuch
+expect_fail 2 "rounds 0" --dataset "$SYN" --rounds 0
+expect_fail 2 "rounds -3" --dataset "$SYN" --rounds -3
+expect_fail 2 "batch larger than the pool" --dataset "$SYN" --batch 100000
+expect_fail 2 "budget larger than the pool" --dataset "$SYN" --rounds 200 --batch 10
+expect_fail 2 "unknown option" --dataset "$SYN" --nosuch 3
+expect_fail 2 "missing value" --dataset
+expect_fail 2 "unknown dataset" --dataset no-such-dataset
+printf '{\n  "rounds": 2,\n  "batch": oops\n}\n' >"$T/broken.json"
+expect_fail 2 "malformed config JSON" -c "$T/broken.json"
+check "malformed config: message names file and line" grep -q "broken.json: line 3" "$T/fail.err"
+printf '{\n  "rounds": 2,\n  "bach": 4\n}\n' >"$T/typo.json"
+expect_fail 2 "unknown config key" -c "$T/typo.json"
+check "unknown key: message names file, line and key" grep -q 'typo.json: line 3: unknown option "bach"' "$T/fail.err"
+"$ALSIM" $SMALL --strategy random --out /dev/null/runs >/dev/null 2>"$T/unwritable.err"; st=$?
+check "unwritable output folder: exit 3" [ "$st" -eq 3 ]
+check "unwritable output folder: one line" [ "$(wc -l <"$T/unwritable.err")" -eq 1 ]
+"$ALSIM" $SMALL --device cuda --out "$T/cuda" >/dev/null 2>"$T/cuda.err"; st=$?
+check "--device cuda without a GPU backend: exit 3" [ "$st" -eq 3 ]
+
+# --- a small valid IDX dataset end to end ----------------------------------------------
+"$ALSIM" --dataset "idx:$OKI,$OKL" --rounds 2 --batch 2 --init 4 --hidden 8 --epochs 3 --mc 3 --quiet --out "$T/idx" || bad "idx run"
+check "idx: run folder written" [ -n "$(only_dir "$T/idx")" ]
+
+# --- MNIST, a 2,000-row slice (fetched into the cache on first use) --------------------
+if [ -z "${ALSIM_E2E_QUICK:-}" ]; then
+    M="--dataset mnist --pool-size 2000 --test-size 1000 --rounds 3 --batch 10 --epochs 10 --mc 5 --quiet"
+    for i in 1 2; do "$ALSIM" $M --strategy bald --out "$T/mnist$i" || bad "mnist run $i"; done
+    m1=$(only_dir "$T/mnist1"); m2=$(only_dir "$T/mnist2")
+    check "mnist slice: deterministic curve" cmp "$m1/curve.csv" "$m2/curve.csv"
+    check "mnist slice: deterministic picks" cmp "$m1/rounds.jsonl" "$m2/rounds.jsonl"
+    check "mnist slice: 784 features, 10 classes" grep -q '"features": 784' "$m1/config.json"
+    acc=$(col "$m1/curve.csv" 3 | tail -n 1)
+    check "mnist slice: learns (final accuracy $acc > 0.5)" awk -v a="$acc" 'BEGIN { exit !(a > 0.5) }'
+fi
+
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
