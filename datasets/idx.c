@@ -1,0 +1,370 @@
+/* idx — LeCun's IDX format (MNIST and friends): the loader behind mnist, DIR and idx:... specs.
+ *
+ * A file is read whole into one buffer, its SHA-256 taken, and its header checked against its
+ * size before any value is touched, so a malformed file can never make us read out of
+ * bounds. Every error is one line, "PATH: byte OFFSET: reason", and returns 2 (3 for out of
+ * memory). Layout: bytes 0-1 zero, byte 2 the type, byte 3 the number of dims, then each dim
+ * as a big-endian int32, then the values, big-endian, row-major.
+ */
+#include "datasets/dataset.h"
+#include "datasets/sha256.h"
+
+#include <errno.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_CLASSES 65536   /* labels above this are surely not class ids */
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* A whole IDX file in memory, header checked. */
+typedef struct {
+    const char *path;
+    uint8_t *buf;           /* (len) the whole file */
+    size_t len;
+    int type, ndim, dims[8];
+    size_t count;           /* product of dims */
+    size_t hdr, esize;      /* header bytes; bytes per value */
+    char sha256[65];
+} IdxFile;
+
+static void idxfile_free(IdxFile *f) { free(f->buf); f->buf = NULL; }
+
+static size_t type_size(int type) {
+    switch (type) {
+    case 0x08: case 0x09: return 1;
+    case 0x0B: return 2;
+    case 0x0C: case 0x0D: return 4;
+    case 0x0E: return 8;
+    default: return 0;
+    }
+}
+
+static const char *type_name(int type) {
+    switch (type) {
+    case 0x08: return "u8";
+    case 0x09: return "i8";
+    case 0x0B: return "i16";
+    case 0x0C: return "i32";
+    case 0x0D: return "f32";
+    case 0x0E: return "f64";
+    default: return "?";
+    }
+}
+
+static uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Value i of f, converted to double; i < f->count (so in bounds after idx_read). */
+static double idx_get(const IdxFile *f, size_t i) {
+    const uint8_t *p = f->buf + f->hdr + i * f->esize;
+    switch (f->type) {
+    case 0x08: return p[0];
+    case 0x09: return (int8_t)p[0];
+    case 0x0B: return (int16_t)(uint16_t)(p[0] << 8 | p[1]);
+    case 0x0C: return (int32_t)be32(p);
+    case 0x0D: { uint32_t u = be32(p); float v; memcpy(&v, &u, 4); return v; }
+    default: {
+        uint64_t u = (uint64_t)be32(p) << 32 | be32(p + 4);
+        double v;
+        memcpy(&v, &u, 8);
+        return v;
+    }
+    }
+}
+
+/* Reads path whole into f->buf (f->len bytes). Returns 0, 2 (cannot open or read), or 3. */
+static int read_whole(IdxFile *f, char *err, size_t errlen) {
+    FILE *fp = fopen(f->path, "rb");
+    if (!fp) return fail(err, errlen, 2, "%s: cannot open: %s", f->path, strerror(errno));
+    size_t cap = 1 << 20, len = 0;       /* a pipe: grow as it comes */
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            fclose(fp);
+            return fail(err, errlen, 2, "%s: is a folder, not an IDX file", f->path);
+        }
+        if (S_ISREG(st.st_mode)) cap = (size_t)st.st_size + 1;  /* +1: see EOF without growing */
+    }
+    uint8_t *buf = malloc(cap);
+    if (!buf) { fclose(fp); return fail(err, errlen, 3, "%s: out of memory reading %zu bytes", f->path, cap); }
+    for (;;) {
+        len += fread(buf + len, 1, cap - len, fp);
+        if (len < cap) break;
+        uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+        if (!bigger) {
+            free(buf); fclose(fp);
+            return fail(err, errlen, 3, "%s: out of memory reading more than %zu bytes", f->path, cap);
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    int bad = ferror(fp), e = errno;
+    fclose(fp);
+    if (bad) { free(buf); return fail(err, errlen, 2, "%s: read error: %s", f->path, strerror(e)); }
+    f->buf = buf;
+    f->len = len;
+    return 0;
+}
+
+/* Reads and checks an IDX file: size, magic, type, dims, exact length. want_sha (or NULL):
+ * the expected hash, checked before parsing. Returns 0, 2 or 3; on failure f holds nothing. */
+static int idx_read(IdxFile *f, const char *path, const char *want_sha, char *err, size_t errlen) {
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    int rc = read_whole(f, err, errlen);
+    if (rc) return rc;
+    sha256_hex(f->sha256, f->buf, f->len);
+    const uint8_t *b = f->buf;
+    if (want_sha && strcmp(f->sha256, want_sha) != 0)
+        rc = fail(err, errlen, 2, "%s: byte 0: the cached file is corrupt (SHA-256 %.12s..., "
+                  "expected %.12s...); delete it and alsim will fetch it again",
+                  path, f->sha256, want_sha);
+    else if (f->len == 0)
+        rc = fail(err, errlen, 2, "%s: byte 0: empty file (an IDX file starts 00 00 TT NN)", path);
+    else if (f->len >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+        rc = fail(err, errlen, 2, "%s: byte 0: this is a gzip file; gunzip it first", path);
+    else if (f->len < 4)
+        rc = fail(err, errlen, 2, "%s: byte %zu: truncated header: %zu bytes, an IDX file "
+                  "starts with 4 magic bytes 00 00 TT NN", path, f->len, f->len);
+    else if (b[0] != 0 || b[1] != 0)
+        rc = fail(err, errlen, 2, "%s: byte 0: bad magic 0x%08x (an IDX file starts 00 00 TT NN)",
+                  path, (unsigned)be32(b));
+    else if (!type_size(b[2]))
+        rc = fail(err, errlen, 2, "%s: byte 2: unknown IDX type 0x%02X (known: 08 u8, 09 i8, "
+                  "0B i16, 0C i32, 0D f32, 0E f64)", path, (unsigned)b[2]);
+    else if (b[3] < 1 || b[3] > 8)
+        rc = fail(err, errlen, 2, "%s: byte 3: %d dims (alsim reads 1 to 8)", path, b[3]);
+    if (rc) { idxfile_free(f); return rc; }
+
+    f->type = b[2];
+    f->esize = type_size(f->type);
+    f->ndim = b[3];
+    f->hdr = 4 + 4 * (size_t)f->ndim;
+    if (f->len < f->hdr) {
+        idxfile_free(f);
+        return fail(err, errlen, 2, "%s: byte %zu: truncated header: %d dims need %zu header "
+                    "bytes, the file has %zu", path, f->len, f->ndim, f->hdr, f->len);
+    }
+    char shape[8 * 12] = "";
+    size_t count = 1, off = 0;
+    for (int i = 0; i < f->ndim; i++) {
+        int32_t dim = (int32_t)be32(b + 4 + 4 * i);
+        if (dim <= 0) {
+            idxfile_free(f);
+            return fail(err, errlen, 2, "%s: byte %d: dimension %d is %d (must be positive)",
+                        path, 4 + 4 * i, i, (int)dim);
+        }
+        if (count > SIZE_MAX / 8 / (size_t)dim) {
+            idxfile_free(f);
+            return fail(err, errlen, 2, "%s: byte %d: dimensions overflow: their product "
+                        "does not fit in memory", path, 4 + 4 * i);
+        }
+        f->dims[i] = dim;
+        count *= (size_t)dim;
+        off += (size_t)snprintf(shape + off, sizeof shape - off, "%s%d", i ? "x" : "", (int)dim);
+    }
+    f->count = count;
+    size_t want = count * f->esize, have = f->len - f->hdr;
+    if (have < want) {
+        idxfile_free(f);
+        return fail(err, errlen, 2, "%s: byte %zu: truncated: header says %s %s = %zu data bytes, "
+                    "the file has %zu after the %zu-byte header", path, f->len, shape,
+                    type_name(f->type), want, have, f->hdr);
+    }
+    if (have > want) {
+        idxfile_free(f);
+        return fail(err, errlen, 2, "%s: byte %zu: %zu trailing bytes after the data (header says "
+                    "%s %s = %zu data bytes)", path, f->hdr + want, have - want, shape,
+                    type_name(f->type), want);
+    }
+    return 0;
+}
+
+/* Checks that float data is finite. Returns 0 or 2. */
+static int check_finite(const IdxFile *f, char *err, size_t errlen) {
+    if (f->type != 0x0D && f->type != 0x0E) return 0;
+    for (size_t i = 0; i < f->count; i++) {
+        double v = idx_get(f, i);
+        if (!isfinite(v))
+            return fail(err, errlen, 2, "%s: byte %zu: value %zu is %s (IDX float data must be "
+                        "finite)", f->path, f->hdr + i * f->esize, i, isnan(v) ? "NaN" : "Inf");
+    }
+    return 0;
+}
+
+int idx_load(IdxArray *out, const char *path, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    IdxFile f;
+    int rc = idx_read(&f, path, NULL, err, errlen);
+    if (rc) return rc;
+    if ((rc = check_finite(&f, err, errlen))) { idxfile_free(&f); return rc; }
+    double *data = malloc(f.count * sizeof *data);
+    if (!data) {
+        idxfile_free(&f);
+        return fail(err, errlen, 3, "%s: out of memory for %zu values", path, f.count);
+    }
+    for (size_t i = 0; i < f.count; i++) data[i] = idx_get(&f, i);
+    out->type = f.type;
+    out->ndim = f.ndim;
+    memcpy(out->dims, f.dims, sizeof f.dims);
+    out->count = f.count;
+    out->data = data;
+    memcpy(out->sha256, f.sha256, sizeof f.sha256);
+    idxfile_free(&f);
+    return 0;
+}
+
+void idx_free(IdxArray *a) {
+    free(a->data);
+    memset(a, 0, sizeof *a);
+}
+
+/* Reads and checks a labels file: ndim 1, integer values 0..MAX_CLASSES-1, every class in
+ * 0..max present, at least two classes. On success *labels (n) is malloc'd. */
+static int read_labels(int32_t **labels, int *n_out, int *k_out, char sha[65], const char *path,
+                       const char *want_sha, char *err, size_t errlen) {
+    IdxFile f;
+    int rc = idx_read(&f, path, want_sha, err, errlen);
+    if (rc) return rc;
+    int n = f.dims[0], k = 0;
+    int32_t *y = NULL;
+    int *counts = NULL;
+    if (f.ndim != 1) {
+        rc = fail(err, errlen, 2, "%s: byte 3: a labels file has 1 dim, this one has %d", path, f.ndim);
+        goto done;
+    }
+    y = malloc((size_t)n * sizeof *y);
+    if (!y) { rc = fail(err, errlen, 3, "%s: out of memory for %d labels", path, n); goto done; }
+    for (int i = 0; i < n; i++) {
+        double v = idx_get(&f, (size_t)i);
+        size_t off = f.hdr + (size_t)i * f.esize;
+        if (!(v == floor(v)))
+            rc = fail(err, errlen, 2, "%s: byte %zu: label %d is %g, not an integer class id",
+                      path, off, i, v);
+        else if (v < 0 || v >= MAX_CLASSES)
+            rc = fail(err, errlen, 2, "%s: byte %zu: label %d is %.0f, out of range (class ids "
+                      "are 0..%d)", path, off, i, v, MAX_CLASSES - 1);
+        if (rc) goto done;
+        y[i] = (int32_t)v;
+        if (y[i] + 1 > k) k = y[i] + 1;
+    }
+    counts = calloc((size_t)k, sizeof *counts);
+    if (!counts) { rc = fail(err, errlen, 3, "%s: out of memory", path); goto done; }
+    for (int i = 0; i < n; i++) counts[y[i]]++;
+    for (int c = 0; c < k && !rc; c++)
+        if (!counts[c])
+            rc = fail(err, errlen, 2, "%s: byte %zu: class %d has no rows (labels must cover "
+                      "every class 0..%d)", path, f.hdr, c, k - 1);
+    if (!rc && k < 2)
+        rc = fail(err, errlen, 2, "%s: byte %zu: every label is 0; a dataset needs at least "
+                  "2 classes", path, f.hdr);
+done:
+    free(counts);
+    if (!rc) {
+        *labels = y; *n_out = n; *k_out = k;
+        memcpy(sha, f.sha256, 65);
+    } else {
+        free(y);
+    }
+    idxfile_free(&f);
+    return rc;
+}
+
+/* dataset_from_idx with expected hashes (NULL: unchecked) and the two file hashes out. */
+static int from_idx(Dataset *ds, char sha_out[2][65], const char *images_path,
+                    const char *labels_path, double scale, const char *const want[2],
+                    char *err, size_t errlen) {
+    memset(ds, 0, sizeof *ds);
+    int32_t *y = NULL;
+    int n = 0, k = 0;
+    int rc = read_labels(&y, &n, &k, sha_out[1], labels_path, want ? want[1] : NULL, err, errlen);
+    if (rc) return rc;
+    IdxFile f;
+    if ((rc = idx_read(&f, images_path, want ? want[0] : NULL, err, errlen))) { free(y); return rc; }
+    size_t d = f.count / (size_t)f.dims[0];
+    if (f.dims[0] != n)
+        rc = fail(err, errlen, 2, "%s: byte 4: %d labels for %d images in %s", labels_path, n,
+                  f.dims[0], images_path);
+    else if (d > INT_MAX)
+        rc = fail(err, errlen, 2, "%s: byte 8: %zu features per row, more than alsim handles",
+                  images_path, d);
+    if (!rc) rc = dataset_alloc(ds, n, (int)d, k, "", err, errlen);
+    if (rc) { free(y); idxfile_free(&f); return rc; }
+
+    if (scale == 0) scale = f.type == 0x08 ? 255.0 : 1.0;
+    double inv = 1.0 / scale;
+    for (size_t i = 0; i < f.count && !rc; i++) {
+        double v = idx_get(&f, i), x = v * inv;
+        if (!(fabs(x) <= FLT_MAX))      /* NaN, Inf, or beyond float32 */
+            rc = fail(err, errlen, 2, "%s: byte %zu: value %zu is %g (features must be finite "
+                      "float32)", images_path, f.hdr + i * f.esize, i, v);
+        else
+            ds->x[i] = (float)x;
+    }
+    memcpy(ds->y, y, (size_t)n * sizeof *y);
+    free(y);
+    memcpy(sha_out[0], f.sha256, 65);
+    idxfile_free(&f);
+    if (rc) { dataset_free(ds); return rc; }
+
+    char text[2 * 65 + 1];
+    snprintf(text, sizeof text, "%s\n%s\n", sha_out[0], sha_out[1]);
+    sha256_hex(ds->sha256, text, strlen(text));
+    snprintf(ds->name, sizeof ds->name, "idx:%s", images_path);
+    return 0;
+}
+
+int dataset_from_idx(Dataset *ds, const char *images_path, const char *labels_path,
+                     double scale, char *err, size_t errlen) {
+    char sha[2][65];
+    return from_idx(ds, sha, images_path, labels_path, scale, NULL, err, errlen);
+}
+
+int dataset_open_idx(Dataset *pool, Dataset *test, const char *const paths[4],
+                     const char *const want_sha[4], const char *name, uint64_t split_seed,
+                     char *err, size_t errlen) {
+    memset(pool, 0, sizeof *pool);
+    memset(test, 0, sizeof *test);
+    char sha[4][65];
+    int have_test = paths[2] && paths[3];
+    int rc = from_idx(pool, sha, paths[0], paths[1], 0, want_sha, err, errlen);
+    if (rc) return rc;
+    if (have_test) {
+        rc = from_idx(test, sha + 2, paths[2], paths[3], 0, want_sha ? want_sha + 2 : NULL,
+                      err, errlen);
+        if (!rc && (test->d != pool->d || test->k != pool->k))
+            rc = fail(err, errlen, 2, "%s: byte 0: the test set has %d features and %d classes, "
+                      "the training set (%s) %d and %d", paths[2], test->d, test->k, paths[0],
+                      pool->d, pool->k);
+    } else {
+        Dataset all = *pool;
+        *pool = (Dataset){0};
+        rc = dataset_split_stratified(pool, test, &all, 0.3, split_seed, err, errlen);
+    }
+    if (rc) { dataset_free(pool); dataset_free(test); return rc; }
+
+    char text[4 * 65 + 1] = "";
+    for (int i = 0; i < (have_test ? 4 : 2); i++) {
+        strcat(text, sha[i]);
+        strcat(text, "\n");
+    }
+    sha256_hex(pool->sha256, text, strlen(text));
+    memcpy(test->sha256, pool->sha256, sizeof pool->sha256);
+    snprintf(pool->name, sizeof pool->name, "%s", name);
+    snprintf(test->name, sizeof test->name, "%s", name);
+    return 0;
+}
