@@ -19,20 +19,20 @@
 typedef struct Backend {
     const char *name;                /* "cpu", "cuda" */
 
-    /* Memory. Buffers are opaque to callers; sizes in bytes. alloc returns NULL on failure;
-     * free accepts NULL. */
+    /* Memory. Buffers are opaque to callers; sizes in bytes. alloc returns NULL on failure,
+     * else a buffer aligned to at least 64 bytes; free accepts NULL. */
     void *(*alloc)(size_t bytes);
     void (*free)(void *p);
     void (*upload)(void *dst, const void *src_host, size_t bytes);
     void (*download)(void *dst_host, const void *src, size_t bytes);
     void (*zero)(void *p, size_t bytes);
 
-    /* out (N,OC) = inp (N,C) · weight (OC,C)ᵀ + bias (OC); bias may be NULL. */
+    /* out (N,OC) = inp (N,C) · weight (OC,C)ᵀ + bias (OC); bias may be NULL. N may be 0. */
     void (*matmul_forward)(float *out, const float *inp, const float *weight, const float *bias,
                            int N, int C, int OC);
     /* Gradients of matmul_forward, overwriting (not accumulating):
      * dinp (N,C) = dout · weight (skipped when dinp is NULL), dweight (OC,C) = doutᵀ · inp,
-     * dbias (OC) = column sums of dout (skipped when NULL). */
+     * dbias (OC) = column sums of dout (skipped when NULL). N == 0 gives zero gradients. */
     void (*matmul_backward)(float *dinp, float *dweight, float *dbias,
                             const float *dout, const float *inp, const float *weight,
                             int N, int C, int OC);
@@ -43,15 +43,18 @@ typedef struct Backend {
     void (*relu_backward)(float *dinp, const float *dout, const float *out, size_t n);
 
     /* Inverted dropout with counter-based masks (rng.h, rng_dropout_keep):
-     * out[i,j] = inp[i,j] / (1-p) if keep(key, row0+i, j) else 0. out may equal inp.
-     * p == 0 copies. The same (key, row, unit) always gives the same mask on every backend. */
+     * out[i,j] = inp[i,j] * s if keep(key, row0+i, j) else 0, with s = 1.0f / (1.0f - p) in
+     * float and threshold rng_dropout_threshold(p); a select, not a multiply by the mask, so a
+     * dropped NaN gives 0. out may equal inp. p == 0 copies. The same (key, row, unit) gives
+     * the same mask and the same bits on every backend. */
     void (*dropout_forward)(float *out, const float *inp, int N, int C, float p,
                             uint64_t key, int64_t row0);
     /* dinp = dout masked and scaled exactly as dropout_forward did; dinp may equal dout. */
     void (*dropout_backward)(float *dinp, const float *dout, int N, int C, float p,
                              uint64_t key, int64_t row0);
 
-    /* probs (N,K) = softmax over each row of logits (N,K), max-subtracted; may alias. */
+    /* probs (N,K) = softmax over each row of logits (N,K), max-subtracted, in float (expf,
+     * float sum; the CPU divides each exp by the row sum); may alias. */
     void (*softmax_forward)(float *probs, const float *logits, int N, int K);
     /* dlogits (N,K) = (probs - onehot(targets)) / N: the gradient of the mean cross-entropy.
      * targets (N) are int32 class ids in a backend buffer. */

@@ -13,8 +13,11 @@
 typedef struct {
     int steps;          /* optimizer steps: epochs · ceil(n_labeled / minibatch) */
     long samples;       /* rows seen: steps · min(minibatch, n_labeled) */
-    double flops;       /* training FLOPs by formula: forward 2·MACs per row, backward 4·MACs
-                           per row less the input gradient of the first layer */
+    double flops;       /* training FLOPs of the matmuls, by formula: samples ·
+                           (2·MACs forward + 4·MACs backward − 2·D·out0), the last term being
+                           the first layer's input gradient, never computed (out0 = H1, or K
+                           with no hidden layer); MACs = learner_macs_per_row. Elementwise
+                           ops, softmax and Adam are not counted. */
 } Budget;
 
 typedef struct {
@@ -22,7 +25,8 @@ typedef struct {
     double train_s, score_s, select_s, eval_s;   /* measured seconds (not deterministic) */
 } Ledger;
 
-/* The budget of round `round` for n_labeled labeled rows. */
+/* The budget of round `round` for n_labeled labeled rows (all zero when epochs <= 0 or
+ * n_labeled <= 0). learner_fit(…, steps = budget.steps, …) sees exactly budget.samples rows. */
 Budget budget_for_round(const LearnerConfig *lc, int epochs, int round, int n_labeled);
 
 #endif
