@@ -105,7 +105,10 @@ static inline float keep_or_zero(float v, int keep) {
 
 // Applies the mask of (key, row0+i, j) to x (N,C) into y (N,C); forward and backward are the
 // same operation. Equivalent to rng_dropout_keep per unit, but hashes once per group of 4
-// units: the hash of group g = j/4 holds the 16-bit uniforms of units 4g..4g+3, low bits first.
+// units: the hash of group g = j/4 holds the 16-bit uniforms of units 4g..4g+3, low bits
+// first, so on a little-endian machine the uniform of unit j is 16-bit word j of the row's
+// hashes. Two simple loops per row (hash, then select) let the compiler vectorize both.
+#define DROPOUT_GROUPS 256          /* groups hashed at a time: 1024 units */
 static void dropout_apply(float *y, const float *x, int N, int C, float p,
                           uint64_t key, int64_t row0) {
     if (p <= 0.0f) {    // p == 0 keeps everything with scale 1: a copy
@@ -114,17 +117,20 @@ static void dropout_apply(float *y, const float *x, int N, int C, float p,
     }
     const uint32_t threshold = rng_dropout_threshold(p);
     const float scale = 1.0f / (1.0f - p);
+    uint64_t h[DROPOUT_GROUPS];
+    uint16_t u[4 * DROPOUT_GROUPS];
     for (int i = 0; i < N; i++) {
         const uint64_t row = (uint64_t)(row0 + i);
         const float *x_i = x + (size_t)i * C;
         float *y_i = y + (size_t)i * C;
-        for (int j = 0; j < C; j += 4) {
-            const uint64_t h = rng_hash(key, row, (uint64_t)(j >> 2));
-            const int units = C - j < 4 ? C - j : 4;
-            for (int u = 0; u < units; u++) {
-                const uint32_t r = (uint32_t)(h >> (16 * u)) & 0xFFFFu;
-                y_i[j + u] = keep_or_zero(x_i[j + u] * scale, r >= threshold);
-            }
+        for (int j0 = 0; j0 < C; j0 += 4 * DROPOUT_GROUPS) {
+            const int units = C - j0 < 4 * DROPOUT_GROUPS ? C - j0 : 4 * DROPOUT_GROUPS;
+            const int groups = (units + 3) / 4;
+            for (int g = 0; g < groups; g++) h[g] = rng_hash(key, row, (uint64_t)((j0 >> 2) + g));
+            for (int g = 0; g < groups; g++)        // explicit, endian-independent unpacking
+                for (int b = 0; b < 4; b++) u[4 * g + b] = (uint16_t)(h[g] >> (16 * b));
+            for (int j = 0; j < units; j++)
+                y_i[j0 + j] = keep_or_zero(x_i[j0 + j] * scale, u[j] >= threshold);
         }
     }
 }

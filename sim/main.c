@@ -103,6 +103,7 @@ int main(int argc, char **argv) {
         uint64_t seed = cfg.seed + (uint64_t)s;
         Dataset pool = {0}, test = {0};
         rc = load_data(&pool, &test, &cfg, seed, err, sizeof err);
+        if (!rc && (rc = run_check_sizes(&cfg, &pool, err, sizeof err))) { dataset_free(&pool); dataset_free(&test); }
         if (rc) return fail(rc, err);
         if (s == 0 && !cfg.quiet)
             fprintf(stderr, "alsim: %s: pool %d, test %d, %d features, %d classes; device %s\n",

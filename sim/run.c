@@ -20,8 +20,7 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Checks of the config against the data; 0 or 2. */
-static int check_sizes(const Config *c, const Dataset *pool, char *err, size_t errlen) {
+int run_check_sizes(const Config *c, const Dataset *pool, char *err, size_t errlen) {
     if (c->full_data) return 0;
     long need = (long)c->init + (long)c->rounds * c->batch;
     if (c->init > pool->n) {
@@ -69,7 +68,7 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
     const int needs = st ? st->needs : NEEDS_NOTHING;
     const int T = (needs & NEEDS_MC) ? cfg->mc : 0;
     const int chunk = N < RUN_CHUNK_ROWS ? N : RUN_CHUNK_ROWS;
-    int rc = check_sizes(cfg, pool, err, errlen);
+    int rc = run_check_sizes(cfg, pool, err, errlen);
     if (rc) return rc;
 
     char run_id[256];

@@ -18,8 +18,12 @@
 
 typedef enum { RUN_OK = 0, RUN_SKIPPED, RUN_DIVERGED } RunOutcome;
 
+/* Checks cfg against the data: init, batch and rounds must fit the pool. 0, or 2 with the
+ * reason in err. */
+int run_check_sizes(const Config *cfg, const Dataset *pool, char *err, size_t errlen);
+
 /* Runs cfg on pool/test with one seed on backend be and writes OUT/<run-id>/ (results.h).
- * Checks what needs the data first (init, batch and rounds against the pool size).
+ * Checks run_check_sizes first.
  * Returns 0 with *outcome set, or 2 (bad input) / 3 (runtime failure) with a one-line reason
  * in err; on failure nothing that looks like a finished run is left. */
 int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Dataset *test,

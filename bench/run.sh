@@ -1,0 +1,45 @@
+#!/bin/sh
+# make bench: the core benchmark and the default BALD run on MNIST, appended to
+# bench/RESULTS.md as a dated section (machine, date, commit). Not a test.
+set -eu
+ALSIM=${ALSIM:-./alsim}
+BENCH_BIN=${BENCH_BIN:-build/bench}
+OUT=bench/out
+mkdir -p "$OUT"
+rm -rf "$OUT/runs"
+
+{
+    echo
+    echo "## $(date -u +%Y-%m-%d) — commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+    echo
+    echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB;" \
+         "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}."
+    echo
+    echo "### Core: sgemm rate and the pool-scoring pass"
+    echo
+    "$BENCH_BIN/bench_core"
+    echo
+    echo "### Default BALD run: \`alsim --strategy bald --rounds 20\` (MNIST, pool 60,000, T = 20)"
+    echo
+} >"$OUT/section.md"
+
+"$ALSIM" --dataset mnist --quiet --out "$OUT/runs" 2>/dev/null || true   # fetch outside the timing
+rm -rf "$OUT/runs"
+/usr/bin/time -v "$ALSIM" --strategy bald --rounds 20 --out "$OUT/runs" 2>"$OUT/time.txt" >/dev/null
+wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$OUT/time.txt")
+rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$OUT/time.txt")
+run=$(ls -d "$OUT"/runs/*/)
+{
+    echo "| round | train s | score s | select s | eval s |"
+    echo "|---|---|---|---|---|"
+    tail -n +2 "$run/timings.csv" | awk -F, '{printf "| %d | %.3f | %.3f | %.4f | %.3f |\n", $1, $2, $3, $4, $5}'
+    tail -n +2 "$run/timings.csv" | awk -F, '{t+=$2; s+=$3; x+=$4; e+=$5} END {printf "| **sum** | %.2f | %.2f | %.3f | %.2f |\n", t, s, x, e}'
+    echo
+    echo "Whole run (process wall clock, data loading included): **$wall**; peak memory (max RSS): **$rss MiB**."
+    echo "Final accuracy: $(tail -n 1 "$run/curve.csv" | cut -d, -f3) at $(tail -n 1 "$run/curve.csv" | cut -d, -f2) labels."
+} >>"$OUT/section.md"
+
+cat "$OUT/section.md"
+[ -f bench/RESULTS.md ] || printf '# Benchmark results\n\nEach section is one `make bench` run, appended by bench/run.sh.\n' >bench/RESULTS.md
+cat "$OUT/section.md" >>bench/RESULTS.md
+echo "bench: appended to bench/RESULTS.md" >&2
