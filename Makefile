@@ -90,7 +90,7 @@ asan:
 	$(MAKE) B=build-asan CUDA=0 \
 	  EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  build-asan/alsim $(TEST_SRC:tests/%.c=build-asan/tests/%)
-	@ASAN_OPTIONS=detect_leaks=1 ALSIM=build-asan/alsim ALSIM_E2E_QUICK=1 \
+	@ASAN_OPTIONS=detect_leaks=1 ALSIM=build-asan/alsim \
 	  sh tests/run.sh $(TEST_SRC:tests/%.c=build-asan/tests/%)
 
 # Benchmarks (not tests): appends a dated section to bench/RESULTS.md.

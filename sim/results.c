@@ -133,6 +133,8 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     jw_key(&w, "gsl"); jw_str(&w, GSL_VERSION);
     jw_key(&w, "cjson"); jw_str(&w, cJSON_Version());
     jw_key(&w, "openblas"); jw_str(&w, openblas_get_config());
+    /* sgemm's rounding depends on how many threads split it: same count, same bits. */
+    jw_key(&w, "openblas_threads"); jw_int(&w, openblas_get_num_threads());
     jw_end(&w);
     char when[64];
     time_t now = time(NULL);
