@@ -29,6 +29,9 @@ static void free_names(char **names, int k) {
 
 void dataset_free(Dataset *ds) {
     free(ds->x);
+    free(ds->indptr);
+    free(ds->indices);
+    free(ds->values);
     free(ds->y);
     free_names(ds->class_names, ds->k);
     memset(ds, 0, sizeof *ds);

