@@ -80,7 +80,7 @@ void config_defaults(Config *c) {
 /* Option names match with '-' and '_' treated alike. */
 static int same_name(const char *a, const char *b, size_t blen) {
     size_t i = 0;
-    for (; a[i] && i < blen; i++) {
+    for (; i < blen && a[i]; i++) {
         char x = a[i] == '_' ? '-' : a[i], y = b[i] == '_' ? '-' : b[i];
         if (x != y) return 0;
     }
@@ -147,7 +147,7 @@ static int set_option(Config *c, const Option *o, const char *s, char *why, size
             snprintf(why, whylen, "'%s' is not a number in [%g, %g]", s, o->min, o->max);
             return -1;
         }
-        *(double *)base = v;
+        *(double *)base = v;   /* cppcheck-suppress invalidPointerCast ; base points at a double field */
         return 0;
     }
     case OPT_STR:
@@ -331,7 +331,12 @@ static void option_text(char *buf, size_t len, const Config *c, const Option *o)
     switch (o->type) {
     case OPT_INT: snprintf(buf, len, "%d", *(const int *)base); break;
     case OPT_U64: snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)base); break;
-    case OPT_DOUBLE: { char t[32]; fmt_double(t, *(const double *)base); snprintf(buf, len, "%s", t); break; }
+    case OPT_DOUBLE: {
+        char t[32];
+        fmt_double(t, *(const double *)base);   /* cppcheck-suppress invalidPointerCast */
+        snprintf(buf, len, "%s", t);
+        break;
+    }
     case OPT_STR: snprintf(buf, len, "%s", base); break;
     case OPT_FLAG: snprintf(buf, len, "%s", *(const int *)base ? "true" : "false"); break;
     case OPT_HIDDEN: {
@@ -368,7 +373,7 @@ void config_write_json(JsonW *w, const Config *c) {
         switch (o->type) {
         case OPT_INT: jw_int(w, *(const int *)base); break;
         case OPT_U64: jw_int(w, (int64_t)*(const uint64_t *)base); break;
-        case OPT_DOUBLE: jw_num(w, *(const double *)base); break;
+        case OPT_DOUBLE: jw_num(w, *(const double *)base); break;   /* cppcheck-suppress invalidPointerCast */
         case OPT_STR: jw_str(w, base); break;
         case OPT_FLAG: jw_bool(w, *(const int *)base); break;
         case OPT_HIDDEN:

@@ -257,8 +257,10 @@ int results_finish(Results *r, const Summary *s, char *err, size_t errlen) {
 }
 
 void results_abort(Results *r) {
-    FILE **files[] = {&r->curve, &r->rounds, &r->timings};
-    for (int i = 0; i < 3; i++) if (*files[i]) { fclose(*files[i]); *files[i] = NULL; }
+    if (r->curve) fclose(r->curve);
+    if (r->rounds) fclose(r->rounds);
+    if (r->timings) fclose(r->timings);
+    r->curve = r->rounds = r->timings = NULL;
     if (r->tmp[0]) remove_run_dir(r->tmp);
     r->tmp[0] = 0;
 }

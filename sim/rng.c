@@ -21,7 +21,8 @@ uint32_t rng_u32(Rng *r) {
 }
 
 uint32_t rng_below(Rng *r, uint32_t bound) {
-    uint32_t threshold = -bound % bound;   /* 2^32 mod bound: reject below it */
+    /* 2^32 mod bound, in unsigned arithmetic (pcg32_boundedrand_r): reject below it */
+    uint32_t threshold = (0u - bound) % bound;   /* cppcheck-suppress oppositeExpression */
     for (;;) {
         uint32_t x = rng_u32(r);
         if (x >= threshold) return x % bound;
