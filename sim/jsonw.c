@@ -80,6 +80,12 @@ void jw_num(JsonW *w, double x) {
     fputs(buf, w->f);
 }
 
+void jw_float(JsonW *w, float x) {
+    if (!isfinite(x)) { jw_null(w); return; }
+    before(w);
+    fprintf(w->f, "%.9g", (double)x);
+}
+
 void jw_int(JsonW *w, int64_t x) { before(w); fprintf(w->f, "%lld", (long long)x); }
 void jw_bool(JsonW *w, int b) { before(w); fputs(b ? "true" : "false", w->f); }
 void jw_null(JsonW *w) { before(w); fputs("null", w->f); }

@@ -29,6 +29,7 @@ void jw_end(JsonW *w);              /* } or ] */
 void jw_key(JsonW *w, const char *k);
 void jw_str(JsonW *w, const char *s);
 void jw_num(JsonW *w, double x);    /* null when not finite */
+void jw_float(JsonW *w, float x);   /* "%.9g": round-trips a float32; null when not finite */
 void jw_int(JsonW *w, int64_t x);
 void jw_bool(JsonW *w, int b);
 void jw_null(JsonW *w);
