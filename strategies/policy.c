@@ -155,6 +155,45 @@ double pl_entropy(const double *scores, const unsigned char *eligible, int n) {
     return h;
 }
 
+/* ---- learning ---- */
+
+double policy_accumulate(double *grad, const Policy *p, const double *feat,
+                         const unsigned char *eligible, int n, const int *picks, int b,
+                         double advantage, double beta) {
+    double *scores = malloc((size_t)n * sizeof *scores), *ds = malloc((size_t)n * sizeof *ds);
+    double *hidden = malloc((size_t)n * p->n_hidden * sizeof *hidden);
+    if (!scores || !ds || !hidden) { free(scores); free(ds); free(hidden); return NAN; }
+    policy_forward(scores, hidden, p, feat, n);
+    double lp = pl_log_prob(scores, eligible, n, picks, b);
+    pl_grad(ds, scores, eligible, n, picks, b);
+    for (int i = 0; i < n; i++) ds[i] *= advantage;
+    if (beta != 0) {
+        /* dH/ds_j = -q_j (log q_j + H), q = softmax over the eligible rows */
+        double mx = -INFINITY, z = 0, h = pl_entropy(scores, eligible, n);
+        for (int i = 0; i < n; i++) if (is_eligible(eligible, i) && scores[i] > mx) mx = scores[i];
+        for (int i = 0; i < n; i++) if (is_eligible(eligible, i)) z += exp(scores[i] - mx);
+        for (int i = 0; i < n; i++)
+            if (is_eligible(eligible, i)) {
+                double q = exp(scores[i] - mx) / z;
+                if (q > 0) ds[i] -= beta * q * (log(q) + h);
+            }
+    }
+    policy_backward(grad, p, feat, hidden, ds, n);
+    free(scores); free(ds); free(hidden);
+    return lp;
+}
+
+void policy_adam_step(Policy *p, const double *grad, double *m, double *v, int *t, double lr) {
+    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    (*t)++;
+    double c1 = 1 - pow(b1, *t), c2 = 1 - pow(b2, *t);
+    for (size_t i = 0; i < p->n_params; i++) {
+        m[i] = b1 * m[i] + (1 - b1) * grad[i];
+        v[i] = b2 * v[i] + (1 - b2) * grad[i] * grad[i];
+        p->params[i] += (float)(lr * (m[i] / c1) / (sqrt(v[i] / c2) + eps));
+    }
+}
+
 /* ---- the file ---- */
 
 int policy_save(const Policy *p, const char *path, char *err, size_t errlen) {

@@ -71,6 +71,18 @@ void pl_grad(double *dscores, const double *scores, const unsigned char *eligibl
 /* Entropy (nats) of the first pick's distribution softmax(scores) over eligible rows. */
 double pl_entropy(const double *scores, const unsigned char *eligible, int n);
 
+/* REINFORCE, for one decision: grad (n_params) += advantage · ∇ log P(picks) + beta · ∇ H,
+ * where P is PL(softmax(policy scores)) over the eligible rows of feat (n,F) and H the
+ * entropy of its first pick (the entropy bonus keeps the policy exploring). Returns the log
+ * probability of the picks, or NaN when out of memory. */
+double policy_accumulate(double *grad, const Policy *p, const double *feat,
+                         const unsigned char *eligible, int n, const int *picks, int b,
+                         double advantage, double beta);
+
+/* Adam ascent on p's parameters along grad (n_params); m and v (n_params) are the moments,
+ * *t the step count (incremented). lr is the step size. */
+void policy_adam_step(Policy *p, const double *grad, double *m, double *v, int *t, double lr);
+
 /* Writes p as versioned JSON (weights "%.9g") to path through a temporary file and a rename.
  * Returns 0, or 3 with the reason in err. */
 int policy_save(const Policy *p, const char *path, char *err, size_t errlen);
