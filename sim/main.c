@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "datasets/dataset.h"
+#include "reports/reports.h"
 #include "sim/backend.h"
 #include "sim/config.h"
 #include "sim/run.h"
@@ -19,6 +20,9 @@ static void usage(FILE *f, const Config *defaults) {
         "       alsim --list                   the query strategies\n"
         "       alsim datasets                 the dataset catalog and what is cached\n"
         "       alsim datasets fetch NAME      fetch a catalogued dataset into the cache\n"
+        "       alsim report RUNS... [--out DIR]  statistics across seeds, summary.md and figures\n"
+        "       alsim baseline RUNS... --out FILE record the metrics the regression gate compares\n"
+        "       alsim check RUNS... --baseline FILE  the regression gate (exit 1: regression)\n"
         "       alsim --help | --version\n"
         "\n"
         "A run replays a fully labeled dataset: it starts from a class-balanced labeled set,\n"
@@ -147,6 +151,9 @@ static const struct {
 } commands[] = {
     {"run", cmd_run},
     {"datasets", cmd_datasets},
+    {"report", cmd_report},
+    {"baseline", cmd_baseline},
+    {"check", cmd_check},
     {"--list", cmd_list},
     {"--version", cmd_version},
     {"--help", cmd_help},

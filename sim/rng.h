@@ -28,7 +28,8 @@ typedef enum {
     RNG_ORACLE_NOISE,   /* simulated label noise */
     RNG_POLICY,         /* RL policy sampling */
     RNG_STRATEGY,       /* a strategy's own draws (random scores) */
-    RNG_DATA            /* synthetic data generation */
+    RNG_DATA,           /* synthetic data generation */
+    RNG_BOOTSTRAP       /* reports: paired bootstrap resampling of seeds */
 } RngPurpose;
 
 /* The published pcg32_srandom_r: seed r from (initstate, initseq). */

@@ -18,6 +18,8 @@ done
 if [ -n "${ALSIM:-}" ]; then
     out=$(sh tests/e2e.sh 2>&1); st=$?
     tally e2e "$out" $st
+    out=$(sh tests/e2e_reports.sh 2>&1); st=$?
+    tally e2e_reports "$out" $st
 fi
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,150 @@
+/* report — statistics across seeds for every (dataset, strategy) of a set of runs, and the
+ * files `alsim report` writes (summary.md, summary.json, figures).
+ *
+ * What is computed, per dataset (runs grouped by the config's "dataset"; the strategies of a
+ * dataset are its arms, the reference strategy "random" first, then by name):
+ *   - per round r and arm: mean, sd and 95% t-interval of accuracy and macro-F1 over the
+ *     seeds whose curve has round r;
+ *   - per run: normalised AULC (metrics_aulc: accuracy against labels, trapezoid rule, over
+ *     the label range) and labels-to-target (metrics_labels_to_target), both over the rounds
+ *     every used run of the dataset has (`common`; normally all of them, see below);
+ *     per arm: the t-interval of the AULC, and the median and quartiles (type 7) of
+ *     labels-to-target with "not reached" ranked above every reached value;
+ *   - against the reference, paired by seed: ΔAULC (arm - reference) and labels saved
+ *     (reference - arm, over the seeds where both reached the target) with paired bootstrap
+ *     intervals; paired t and Wilcoxon on ΔAULC, Holm-adjusted over the arms (one family
+ *     per test);
+ *   - every pair of arms (a, b), paired by seed: AULC_a - AULC_b, paired t and Wilcoxon,
+ *     Holm-adjusted over the pairs of the dataset; the win/tie/loss verdict of a against b
+ *     is the sign of the mean difference when the Holm-adjusted paired-t p < alpha, else tie
+ *     (n/a with fewer than 2 paired seeds).
+ * The target of labels-to-target: --target ACC; or --target-frac F times the full-data
+ * ceiling (the mean final accuracy of the dataset's --full-data runs among the inputs); or the
+ * runs' own config target; or REPORT_DEFAULT_FRAC of the ceiling; or none.
+ *
+ * Degenerate input, each with a note in the report: a diverged run (status "diverged", or a
+ * NaN accuracy) is counted and left out; a run with fewer rounds than its config asks for
+ * shortens `common` for the whole dataset (so every AULC covers the same labels); a single
+ * seed gives means without intervals or tests; all differences zero give p = 1 (a tie).
+ */
+#ifndef ALSIM_REPORT_H
+#define ALSIM_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reports/runs.h"
+#include "reports/stats.h"
+
+#define REPORT_DEFAULT_FRAC 0.9
+
+typedef struct {
+    double alpha;           /* significance level of the verdicts (0.05) */
+    double level;           /* interval coverage (0.95) */
+    double target;          /* absolute accuracy target; 0: none */
+    double target_frac;     /* target as a fraction of the full-data ceiling; 0: none */
+    int resamples;          /* bootstrap resamples (10000) */
+    uint64_t boot_seed;     /* seed of the bootstrap streams (0) */
+    int logx;               /* figures: log-scaled label axis */
+    char reference[64];     /* the strategy savings are measured against ("random") */
+} ReportOptions;
+
+void report_options_default(ReportOptions *o);
+
+typedef struct {
+    double n_labeled;
+    Describe acc, f1;       /* over the used runs with this round */
+} RoundStats;
+
+/* Arm a against arm b, paired by seed. */
+typedef struct {
+    int a, b;               /* arm indices */
+    int n;                  /* paired seeds */
+    double mean_diff;       /* mean of AULC_a - AULC_b */
+    TTest t;                /* two-sided paired t on the differences */
+    Wilcoxon w;
+    double p_t_holm, p_w_holm;
+    int verdict;            /* +1 a wins, 0 tie, -1 a loses, VERDICT_NA no test */
+    Bootstrap d_aulc;       /* against the reference only: ΔAULC */
+    Bootstrap saved;        /* against the reference only: labels saved */
+    int saved_dropped;      /* pairs left out of `saved`: a side never reached the target */
+} Comparison;
+enum { VERDICT_NA = 2 };
+
+typedef struct {
+    char strategy[64];
+    const Run **runs;       /* (n) the used runs, by seed */
+    int n;
+    int n_excluded;         /* diverged or failed runs left out */
+    int rounds;             /* rows of per_round: the longest used curve */
+    RoundStats *per_round;  /* (rounds) */
+    double *aulc;           /* (n) per run, over the dataset's common rounds */
+    Describe aulc_d;
+    double *ltt;            /* (n) labels-to-target per run; INFINITY not reached; NaN no target */
+    double ltt_q[3];        /* quartiles 1, 2, 3 */
+    int reached;
+} Arm;
+
+typedef struct {
+    const char *dataset;    /* the config's dataset spec */
+    const char *name;       /* as the loader names it */
+    char id[96];            /* file-name-safe, unique in the report */
+    const Run *config_run;  /* a run whose config stands for the dataset (NULL: full-data only) */
+    Arm *arms;              /* (n_arms) reference first */
+    int n_arms;
+    int ref;                /* index of the reference arm, -1 when absent */
+    int common;             /* rounds every used run has: AULC and labels-to-target use these */
+    int expected;           /* rounds the config asks for (rounds + 1 rows) */
+    double ceiling;         /* mean final accuracy of the full-data runs; NaN when none */
+    int n_ceiling;
+    double target;          /* NaN: no target */
+    char target_rule[160];  /* how the target was chosen, for the reader */
+    Comparison *vs_ref;     /* (n_arms) entry i: arm i against the reference (unused at ref) */
+    Comparison *pairs;      /* (n_pairs) a < b */
+    int n_pairs;
+    char **notes;           /* (n_notes) what the reader must know about this dataset */
+    int n_notes;
+} DatasetReport;
+
+typedef struct {
+    ReportOptions opt;
+    RunSet set;
+    DatasetReport *ds;      /* (n_ds) */
+    int n_ds;
+    int n_used, n_excluded;
+} Report;
+
+/* Parses argv[*i] when it is one of the options above (--target, --target-frac, --alpha,
+ * --reference, --resamples, --seed, --logx), moving *i past its value. Returns 1 when it was
+ * one, 0 when not, 2 with a reason when its value is missing or malformed. */
+int report_parse_option(ReportOptions *o, int argc, char **argv, int *i, char *err, size_t errlen);
+
+/* Parses the command line of a reports command (cmd names it in messages): the options
+ * above, --out PATH into *out, and everything else into paths (*npaths of them; room for
+ * argc). Returns 0; -1 when --help or -h was given; 2 with a reason for an unknown option,
+ * a bad value, or no RUNS or --out (*out may hold a default beforehand). */
+int report_parse_args(ReportOptions *o, const char **out, char **paths, int *npaths, int argc, char **argv,
+                      const char *cmd, char *err, size_t errlen);
+
+/* *out = the number s when it lies in [lo, hi]; else 2 with a reason naming opt. */
+int report_parse_number(double *out, const char *opt, const char *s, double lo, double hi,
+                        char *err, size_t errlen);
+
+/* Loads the runs under paths (runs_load) and computes everything above. Returns 0; 2 with a
+ * one-line reason for bad input (malformed files, mixed configs, no usable run); 3 out of
+ * memory. report_free releases it (also after a failure). */
+int report_build(Report *rep, char **paths, int npaths, const ReportOptions *opt,
+                 char *err, size_t errlen);
+void report_free(Report *rep);
+
+/* The comparison of arms a < b of d (NULL when out of range). */
+const Comparison *report_pair(const DatasetReport *d, int a, int b);
+
+/* Writes summary.md, summary.json and the figures (figures.h) into out_dir, through a hidden
+ * temporary folder whose files are renamed into place when all are written. Returns 0;
+ * 3 with a reason when a file cannot be written or gnuplot fails (nothing renamed then).
+ * When gnuplot is not installed the figures' data and scripts are still written, and
+ * *rendered is set to 0 (1 otherwise). */
+int report_write(const Report *rep, const char *out_dir, int *rendered, char *err, size_t errlen);
+
+#endif

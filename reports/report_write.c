@@ -1,0 +1,452 @@
+/* report_write — the files of `alsim report`: summary.md (tables a person reads),
+ * summary.json (the same numbers for programs) and the figures (figures.c), written into a
+ * hidden temporary folder and renamed into place. See report.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reports/figures.h"
+#include "reports/report.h"
+#include "sim/jsonw.h"
+
+/* --- number formatting for people --------------------------------------------------- */
+
+typedef struct { char s[96]; } Text;
+
+/* x with prec decimals, or "n/a". */
+static Text fx(double x, int prec) {
+    Text t;
+    if (isnan(x)) snprintf(t.s, sizeof t.s, "n/a");
+    else snprintf(t.s, sizeof t.s, "%.*f", prec, x);
+    return t;
+}
+
+/* "[lo, hi]", or "n/a". */
+static Text interval(double lo, double hi, int prec) {
+    Text t;
+    if (isnan(lo) || isnan(hi)) snprintf(t.s, sizeof t.s, "n/a");
+    else snprintf(t.s, sizeof t.s, "[%.*f, %.*f]", prec, lo, prec, hi);
+    return t;
+}
+
+/* A p-value: 3 significant digits; "n/a" when there was no test. */
+static Text pval(double p) {
+    Text t;
+    if (isnan(p)) snprintf(t.s, sizeof t.s, "n/a");
+    else if (p < 1e-4) snprintf(t.s, sizeof t.s, "%.1e", p);
+    else snprintf(t.s, sizeof t.s, "%.3g", p);
+    return t;
+}
+
+/* A label count: "not reached" for +inf, "n/a" for NaN (no target). */
+static Text labels(double x) {
+    Text t;
+    if (isnan(x)) snprintf(t.s, sizeof t.s, "n/a");
+    else if (isinf(x)) snprintf(t.s, sizeof t.s, "not reached");
+    else snprintf(t.s, sizeof t.s, "%.4g", x);
+    return t;
+}
+
+static const char *verdict_word(int v) {
+    return v == VERDICT_NA ? "n/a" : v > 0 ? "win" : v < 0 ? "loss" : "tie";
+}
+
+/* Text safe inside a Markdown table cell: '|' and newlines replaced. */
+static void md_cell(FILE *f, const char *s) {
+    for (; *s; s++) fputc(*s == '|' ? '/' : *s == '\n' ? ' ' : *s, f);
+}
+
+/* --- summary.md ------------------------------------------------------------------------ */
+
+static void md_config(FILE *f, const DatasetReport *d) {
+    fputs("Config shared by every run below (seed and strategy aside): ", f);
+    const cJSON *v;
+    int first = 1;
+    cJSON_ArrayForEach(v, d->config_run->config) {
+        if (!strcmp(v->string, "dataset") || !strcmp(v->string, "dataset_sha256")) continue;
+        char *s = cJSON_PrintUnformatted(v);
+        fprintf(f, "%s%s %s", first ? "" : ", ", v->string, s ? s : "?");
+        free(s);
+        first = 0;
+    }
+    fprintf(f, ". Dataset SHA-256 `%s`.\n\n", d->config_run->sha256);
+}
+
+static void md_strategies(FILE *f, const DatasetReport *d, const ReportOptions *o) {
+    fprintf(f, "### Strategies\n\nAULC: normalised area under test accuracy against labels (rounds 0-%d, %g-%g labels). "
+               "Intervals: %g%% t-intervals of the mean across seeds. Labels to target: median and quartiles "
+               "across seeds; a seed that never reaches the target ranks above every other.\n\n",
+            d->common - 1, d->config_run->n_labeled[0], d->config_run->n_labeled[d->common - 1], 100 * o->level);
+    fputs("| strategy | seeds used | left out | AULC mean | AULC 95% CI | final accuracy mean | final accuracy 95% CI "
+          "| labels to target: median [q1, q3] | seeds reaching it |\n|---|---|---|---|---|---|---|---|---|\n", f);
+    for (int a = 0; a < d->n_arms; a++) {
+        const Arm *arm = &d->arms[a];
+        const RoundStats *last = &arm->per_round[d->common - 1];
+        fprintf(f, "| %s | %d | %d | %s | %s | %s | %s | ", arm->strategy, arm->n, arm->n_excluded,
+                fx(arm->aulc_d.mean, 4).s, interval(arm->aulc_d.lo, arm->aulc_d.hi, 4).s, fx(last->acc.mean, 4).s,
+                interval(last->acc.lo, last->acc.hi, 4).s);
+        if (isnan(d->target)) fputs("no target | n/a |\n", f);
+        else if (!arm->reached) fprintf(f, "not reached by any seed | 0 of %d |\n", arm->n);
+        else fprintf(f, "%s [%s, %s] | %d of %d |\n", labels(arm->ltt_q[1]).s, labels(arm->ltt_q[0]).s,
+                     labels(arm->ltt_q[2]).s, arm->reached, arm->n);
+    }
+    fputc('\n', f);
+}
+
+static void md_savings(FILE *f, const DatasetReport *d, const ReportOptions *o) {
+    if (d->ref < 0 || d->n_arms < 2) return;
+    const char *ref = d->arms[d->ref].strategy;
+    fprintf(f, "### Savings against %s\n\nPaired by seed. ΔAULC = AULC(strategy) - AULC(%s); labels saved = "
+               "labels-to-target(%s) - labels-to-target(strategy), over the seeds where both reached the target. "
+               "Intervals: paired bootstrap (%d resamples, seed %llu), percentile %g%%. Tests on ΔAULC, two-sided; "
+               "p_Holm adjusts over the comparisons of this table only (a smaller family than the pairwise table's, so "
+               "a verdict here can differ from the matrix below); verdict at alpha %g from the paired t.\n\n",
+            ref, ref, ref, o->resamples, (unsigned long long)o->boot_seed, 100 * o->level, o->alpha);
+    int few = 0;
+    for (int a = 0; a < d->n_arms; a++) few |= a != d->ref && d->vs_ref[a].n < 10;
+    if (few) fputs("With fewer than 10 paired seeds a percentile bootstrap interval is too narrow (3 seeds allow only 10 "
+                   "distinct resamples): read it together with the tests.\n\n", f);
+    fputs("| strategy | pairs | ΔAULC | 95% bootstrap CI | labels saved (mean) | 95% bootstrap CI | pairs without target "
+          "| t | p | p_Holm | Wilcoxon W | p | p_Holm | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", f);
+    for (int a = 0; a < d->n_arms; a++) {
+        if (a == d->ref) continue;
+        const Comparison *c = &d->vs_ref[a];
+        fprintf(f, "| %s | %d | %s | %s | ", d->arms[a].strategy, c->n, fx(c->d_aulc.mean, 4).s,
+                interval(c->d_aulc.lo, c->d_aulc.hi, 4).s);
+        if (isnan(d->target)) fputs("no target | n/a | n/a | ", f);
+        else fprintf(f, "%s | %s | %d | ", fx(c->saved.mean, 1).s, interval(c->saved.lo, c->saved.hi, 1).s, c->saved_dropped);
+        fprintf(f, "%s | %s | %s | %s | %s%s | %s | %s |\n", fx(c->t.t, 3).s, pval(c->t.p).s, pval(c->p_t_holm).s,
+                c->n >= 2 ? fx(c->w.w, 1).s : "n/a", pval(c->w.p).s,
+                c->n >= 2 ? (c->w.exact ? " (exact)" : " (normal)") : "", pval(c->p_w_holm).s,
+                c->verdict == VERDICT_NA ? "n/a (fewer than 2 pairs)" : c->verdict > 0 ? "better" : c->verdict < 0 ? "worse"
+                : "no significant difference");
+    }
+    fputc('\n', f);
+}
+
+static void md_pairwise(FILE *f, const DatasetReport *d, const ReportOptions *o) {
+    if (d->n_arms < 2) return;
+    fprintf(f, "### Pairwise tests\n\nAULC(A) - AULC(B), paired by seed, two-sided; p_Holm adjusts over the %d pairs. "
+               "Wilcoxon signed-rank: zero differences dropped (scipy's 'wilcox'), exact distribution up to %d pairs "
+               "without ties, else the normal approximation with tie correction.\n\n",
+            d->n_pairs, STATS_WILCOXON_EXACT_MAX);
+    fputs("| A | B | pairs | mean ΔAULC | t | p | p_Holm | Wilcoxon W | p | p_Holm | A against B |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|\n", f);
+    for (int k = 0; k < d->n_pairs; k++) {
+        const Comparison *c = &d->pairs[k];
+        fprintf(f, "| %s | %s | %d | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", d->arms[c->a].strategy,
+                d->arms[c->b].strategy, c->n, fx(c->mean_diff, 4).s, fx(c->t.t, 3).s, pval(c->t.p).s,
+                pval(c->p_t_holm).s, c->n >= 2 ? fx(c->w.w, 1).s : "n/a", pval(c->w.p).s,
+                c->n >= 2 ? (c->w.exact ? " (exact)" : " (normal)") : "", pval(c->p_w_holm).s, verdict_word(c->verdict));
+    }
+    fprintf(f, "\n### Win/tie/loss\n\nRow strategy against column strategy on AULC: win or loss when the Holm-adjusted "
+               "paired-t p is below %g, else tie; n/a with fewer than 2 paired seeds.\n\n|  |", o->alpha);
+    for (int b = 0; b < d->n_arms; b++) fprintf(f, " %s |", d->arms[b].strategy);
+    fputs("\n|---|", f);
+    for (int b = 0; b < d->n_arms; b++) fputs("---|", f);
+    for (int a = 0; a < d->n_arms; a++) {
+        fprintf(f, "\n| **%s** |", d->arms[a].strategy);
+        for (int b = 0; b < d->n_arms; b++) {
+            const Comparison *c = a < b ? report_pair(d, a, b) : report_pair(d, b, a);
+            int v = !c ? VERDICT_NA : c->verdict == VERDICT_NA || a < b ? c->verdict : -c->verdict;
+            fprintf(f, " %s |", a == b ? "·" : verdict_word(v));
+        }
+    }
+    fputs("\n\n", f);
+}
+
+/* Per-round mean [interval] of one metric for every arm. */
+static void md_rounds(FILE *f, const DatasetReport *d, const ReportOptions *o, int acc) {
+    fprintf(f, "### Per round: %s\n\nMean [%g%% t-interval] across the seeds that have the round (their number in "
+               "brackets when some lack it).\n\n| round | labels |", acc ? "test accuracy" : "test macro-F1", 100 * o->level);
+    int rounds = 0;
+    for (int a = 0; a < d->n_arms; a++) {
+        fprintf(f, " %s |", d->arms[a].strategy);
+        if (d->arms[a].rounds > rounds) rounds = d->arms[a].rounds;
+    }
+    fputs("\n|---|---|", f);
+    for (int a = 0; a < d->n_arms; a++) fputs("---|", f);
+    for (int r = 0; r < rounds; r++) {
+        double x = NAN;
+        for (int a = 0; a < d->n_arms && isnan(x); a++) if (r < d->arms[a].rounds) x = d->arms[a].per_round[r].n_labeled;
+        fprintf(f, "\n| %d | %g |", r, x);
+        for (int a = 0; a < d->n_arms; a++) {
+            const Arm *arm = &d->arms[a];
+            if (r >= arm->rounds) { fputs(" — |", f); continue; }
+            const Describe *s = acc ? &arm->per_round[r].acc : &arm->per_round[r].f1;
+            fprintf(f, " %s", fx(s->mean, 4).s);
+            if (s->n >= 2) fprintf(f, " %s", interval(s->lo, s->hi, 4).s);
+            if (s->n < arm->n) fprintf(f, " (%d)", s->n);
+            fputs(" |", f);
+        }
+    }
+    fputs("\n\n", f);
+}
+
+static void md_figures(FILE *f, const DatasetReport *d, int rendered) {
+    fputs("### Figures\n\n", f);
+    if (!rendered) fputs("gnuplot was not found, so the images were not rendered; each figure's data and script are here "
+                         "(render with `gnuplot NAME.gp` in this folder).\n\n", f);
+    for (int k = 0; k < FIG_COUNT; k++) {
+        char name[160];
+        figure_name(name, d, (FigureKind)k);
+        if (rendered) fprintf(f, "![%s](%s.png)\n\n", figure_title((FigureKind)k), name);
+        fprintf(f, "- %s: `%s.png`, `%s.svg` (data `%s.dat`, script `%s.gp`)\n\n", figure_title((FigureKind)k),
+                name, name, name, name);
+    }
+}
+
+static void write_md(FILE *f, const Report *rep, int rendered) {
+    const ReportOptions *o = &rep->opt;
+    fprintf(f, "# alsim report\n\n%d runs read, %d used, %d left out (diverged or failed; each is named under its dataset)",
+            rep->set.n, rep->n_used, rep->n_excluded);
+    if (rep->set.skipped) fprintf(f, "; %d folders without summary.json were not runs and were passed over", rep->set.skipped);
+    fprintf(f, ". Intervals are %g%%; tests are two-sided and paired by seed; Holm-adjusted p-values control the "
+               "family-wise error within each table; verdicts at alpha = %g.\n\n", 100 * o->level, o->alpha);
+    for (int i = 0; i < rep->n_ds; i++) {
+        const DatasetReport *d = &rep->ds[i];
+        fputs("## ", f);
+        md_cell(f, d->name);
+        fputs("\n\n", f);
+        if (strcmp(d->dataset, d->name)) { fputs("Given as `", f); md_cell(f, d->dataset); fputs("`.\n\n", f); }
+        if (d->config_run) md_config(f, d);
+        if (isnan(d->ceiling)) fputs("Full-data ceiling: no `alsim --full-data` run of this dataset among the inputs.\n\n", f);
+        else fprintf(f, "Full-data ceiling: test accuracy %.4f (mean of %d `--full-data` run%s).\n\n", d->ceiling,
+                     d->n_ceiling, d->n_ceiling == 1 ? "" : "s");
+        if (d->n_arms) fprintf(f, "Target of labels-to-target: %s.\n\n", d->target_rule);
+        if (d->n_notes) {
+            fputs("**Notes**\n\n", f);
+            for (int k = 0; k < d->n_notes; k++) fprintf(f, "- %s\n", d->notes[k]);
+            fputc('\n', f);
+        }
+        if (!d->n_arms) { fputs("No active-learning runs of this dataset to compare.\n\n", f); continue; }
+        md_strategies(f, d, o);
+        md_savings(f, d, o);
+        md_pairwise(f, d, o);
+        md_rounds(f, d, o, 1);
+        md_rounds(f, d, o, 0);
+        md_figures(f, d, rendered);
+    }
+}
+
+/* --- summary.json ----------------------------------------------------------------------- */
+
+static void js_describe(JsonW *w, const char *key, const Describe *s) {
+    jw_key(w, key);
+    jw_object(w);
+    jw_key(w, "n"); jw_int(w, s->n);
+    jw_key(w, "mean"); jw_num(w, s->mean);
+    jw_key(w, "sd"); jw_num(w, s->sd);
+    jw_key(w, "lo"); jw_num(w, s->lo);
+    jw_key(w, "hi"); jw_num(w, s->hi);
+    jw_end(w);
+}
+
+/* A bootstrap interval in the shape of js_describe (no sd: null). */
+static void js_boot(JsonW *w, const char *key, const Bootstrap *b) {
+    Describe s = {b->n, b->mean, NAN, b->lo, b->hi};
+    js_describe(w, key, &s);
+}
+
+static void js_comparison(JsonW *w, const DatasetReport *d, const Comparison *c, int with_savings) {
+    jw_object(w);
+    jw_key(w, "a"); jw_str(w, d->arms[c->a].strategy);
+    jw_key(w, "b"); jw_str(w, d->arms[c->b].strategy);
+    jw_key(w, "pairs"); jw_int(w, c->n);
+    jw_key(w, "mean_diff_aulc"); jw_num(w, c->mean_diff);
+    jw_key(w, "t"); jw_num(w, c->t.t);
+    jw_key(w, "t_df"); jw_num(w, c->t.df);
+    jw_key(w, "t_p"); jw_num(w, c->t.p);
+    jw_key(w, "t_p_holm"); jw_num(w, c->p_t_holm);
+    jw_key(w, "wilcoxon_w"); if (c->n >= 2) jw_num(w, c->w.w); else jw_null(w);
+    jw_key(w, "wilcoxon_exact"); jw_bool(w, c->n >= 2 && c->w.exact);
+    jw_key(w, "wilcoxon_zeros"); jw_int(w, c->w.n_zero);
+    jw_key(w, "wilcoxon_p"); jw_num(w, c->w.p);
+    jw_key(w, "wilcoxon_p_holm"); jw_num(w, c->p_w_holm);
+    jw_key(w, "verdict"); jw_str(w, verdict_word(c->verdict));
+    if (with_savings) {
+        js_boot(w, "delta_aulc", &c->d_aulc);
+        js_boot(w, "labels_saved", &c->saved);
+        jw_key(w, "labels_saved_pairs_dropped"); jw_int(w, c->saved_dropped);
+    }
+    jw_end(w);
+}
+
+static void js_arm(JsonW *w, const DatasetReport *d, const Arm *arm) {
+    jw_object(w);
+    jw_key(w, "strategy"); jw_str(w, arm->strategy);
+    jw_key(w, "seeds_used"); jw_int(w, arm->n);
+    jw_key(w, "runs_left_out"); jw_int(w, arm->n_excluded);
+    jw_key(w, "runs");
+    jw_array(w);
+    for (int i = 0; i < arm->n; i++) {
+        jw_object(w);
+        jw_key(w, "seed"); jw_int(w, (int64_t)arm->runs[i]->seed);
+        jw_key(w, "path"); jw_str(w, arm->runs[i]->path);
+        jw_key(w, "aulc"); jw_num(w, arm->aulc[i]);
+        jw_key(w, "labels_to_target"); jw_num(w, arm->ltt[i]);   /* null: not reached or no target */
+        jw_key(w, "reached"); if (isnan(d->target)) jw_null(w); else jw_bool(w, isfinite(arm->ltt[i]));
+        jw_end(w);
+    }
+    jw_end(w);
+    js_describe(w, "aulc", &arm->aulc_d);
+    jw_key(w, "labels_to_target");
+    jw_object(w);
+    jw_key(w, "reached"); jw_int(w, arm->reached);
+    static const char *const q[3] = {"q1", "median", "q3"};
+    for (int k = 0; k < 3; k++) {
+        jw_key(w, q[k]);
+        if (isinf(arm->ltt_q[k])) jw_str(w, "not reached"); else jw_num(w, arm->ltt_q[k]);
+    }
+    jw_end(w);
+    jw_key(w, "rounds");
+    jw_array(w);
+    for (int r = 0; r < arm->rounds; r++) {
+        jw_object(w);
+        jw_key(w, "round"); jw_int(w, r);
+        jw_key(w, "n_labeled"); jw_num(w, arm->per_round[r].n_labeled);
+        js_describe(w, "accuracy", &arm->per_round[r].acc);
+        js_describe(w, "macro_f1", &arm->per_round[r].f1);
+        jw_end(w);
+    }
+    jw_end(w);
+    jw_end(w);
+}
+
+static void write_json(FILE *f, const Report *rep, int rendered) {
+    const ReportOptions *o = &rep->opt;
+    JsonW w;
+    jw_init(&w, f, 1);
+    jw_object(&w);
+    jw_key(&w, "alsim_report"); jw_int(&w, 1);
+    jw_key(&w, "runs_read"); jw_int(&w, rep->set.n);
+    jw_key(&w, "runs_used"); jw_int(&w, rep->n_used);
+    jw_key(&w, "runs_left_out"); jw_int(&w, rep->n_excluded);
+    jw_key(&w, "alpha"); jw_num(&w, o->alpha);
+    jw_key(&w, "level"); jw_num(&w, o->level);
+    jw_key(&w, "bootstrap_resamples"); jw_int(&w, o->resamples);
+    jw_key(&w, "bootstrap_seed"); jw_int(&w, (int64_t)o->boot_seed);
+    jw_key(&w, "reference"); jw_str(&w, o->reference);
+    jw_key(&w, "datasets");
+    jw_array(&w);
+    for (int i = 0; i < rep->n_ds; i++) {
+        const DatasetReport *d = &rep->ds[i];
+        jw_object(&w);
+        jw_key(&w, "dataset"); jw_str(&w, d->dataset);
+        jw_key(&w, "name"); jw_str(&w, d->name);
+        jw_key(&w, "id"); jw_str(&w, d->id);
+        jw_key(&w, "config");
+        if (d->config_run) runs_write_json(&w, d->config_run->config); else jw_null(&w);
+        jw_key(&w, "ceiling"); jw_num(&w, d->ceiling);
+        jw_key(&w, "ceiling_runs"); jw_int(&w, d->n_ceiling);
+        jw_key(&w, "target"); jw_num(&w, d->target);
+        jw_key(&w, "target_rule"); jw_str(&w, d->target_rule);
+        jw_key(&w, "curve_rows_compared"); jw_int(&w, d->common);
+        jw_key(&w, "curve_rows_expected"); jw_int(&w, d->expected);
+        jw_key(&w, "notes");
+        jw_array(&w);
+        for (int k = 0; k < d->n_notes; k++) jw_str(&w, d->notes[k]);
+        jw_end(&w);
+        jw_key(&w, "strategies");
+        jw_array(&w);
+        for (int a = 0; a < d->n_arms; a++) js_arm(&w, d, &d->arms[a]);
+        jw_end(&w);
+        jw_key(&w, "against_reference");
+        jw_array(&w);
+        for (int a = 0; a < d->n_arms && d->ref >= 0; a++)
+            if (a != d->ref) js_comparison(&w, d, &d->vs_ref[a], 1);
+        jw_end(&w);
+        jw_key(&w, "pairwise");
+        jw_array(&w);
+        for (int k = 0; k < d->n_pairs; k++) js_comparison(&w, d, &d->pairs[k], 0);
+        jw_end(&w);
+        jw_end(&w);
+    }
+    jw_end(&w);
+    jw_end(&w);
+    jw_finish(&w);
+}
+
+/* --- the folder ------------------------------------------------------------------------- */
+
+static int mkdir_p(const char *path, char *err, size_t errlen) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p) continue;
+        char c = *p;
+        *p = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "%s: cannot create the folder: %s", buf, strerror(errno));
+            return 3;
+        }
+        *p = c;
+        if (!c) return 0;
+    }
+}
+
+/* Removes the files of folder dir and the folder. */
+static void remove_tree(const char *dir) {
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char path[4500];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    if (d) closedir(d);
+    rmdir(dir);
+}
+
+/* Renames every file of tmp into out, summary.md last (it is what a reader opens first). */
+static int move_all(const char *tmp, const char *out, char *err, size_t errlen) {
+    DIR *d = opendir(tmp);
+    if (!d) { snprintf(err, errlen, "%s: %s", tmp, strerror(errno)); return 3; }
+    int rc = 0;
+    char from[4500], to[4500];
+    for (struct dirent *e; !rc && (e = readdir(d));) {
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "summary.md")) continue;
+        snprintf(from, sizeof from, "%s/%s", tmp, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", out, e->d_name);
+        if (rename(from, to) != 0) { snprintf(err, errlen, "%s: cannot move into place: %s", to, strerror(errno)); rc = 3; }
+    }
+    closedir(d);
+    snprintf(from, sizeof from, "%s/summary.md", tmp);
+    snprintf(to, sizeof to, "%s/summary.md", out);
+    if (!rc && rename(from, to) != 0) { snprintf(err, errlen, "%s: cannot move into place: %s", to, strerror(errno)); rc = 3; }
+    return rc;
+}
+
+/* Writes dir/name with fn. */
+static int write_file(const char *dir, const char *name, void (*fn)(FILE *, const Report *, int),
+                      const Report *rep, int rendered, char *err, size_t errlen) {
+    char path[4500];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) { snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno)); return 3; }
+    fn(f, rep, rendered);
+    if (fclose(f) != 0) { snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno)); return 3; }
+    return 0;
+}
+
+int report_write(const Report *rep, const char *out_dir, int *rendered, char *err, size_t errlen) {
+    int rc = mkdir_p(out_dir, err, errlen);
+    if (rc) return rc;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/.tmp-report-%ld", out_dir, (long)getpid());
+    remove_tree(tmp);
+    if (mkdir(tmp, 0777) != 0) { snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno)); return 3; }
+    rc = figures_write(rep, tmp, err, errlen);
+    *rendered = rc != 1;
+    if (rc == 1) rc = 0;
+    if (!rc) rc = write_file(tmp, "summary.json", write_json, rep, *rendered, err, errlen);
+    if (!rc) rc = write_file(tmp, "summary.md", write_md, rep, *rendered, err, errlen);
+    if (!rc) rc = move_all(tmp, out_dir, err, errlen);
+    remove_tree(tmp);
+    return rc;
+}

@@ -1,0 +1,392 @@
+/* runs — see runs.h. */
+#include "reports/runs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sim/jsonw.h"
+
+/* The whole file, NUL-terminated; NULL with a reason. */
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)); return NULL; }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (n + 1 == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger) { free(buf); buf = NULL; }
+            buf = bigger;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        snprintf(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+int runs_json_int(const cJSON *o, const char *key, int dflt) {
+    double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return v >= -2147483647.0 && v <= 2147483647.0 ? (int)v : dflt;   /* NaN fails both */
+}
+
+cJSON *runs_read_json(const char *path, char *err, size_t errlen) {
+    size_t len;
+    char *buf = slurp(path, &len, err, errlen);
+    if (!buf) return NULL;
+    const char *end = NULL;
+    cJSON *j = strlen(buf) == len ? cJSON_ParseWithOpts(buf, &end, 1) : NULL;   /* no NUL inside */
+    if (!j) {
+        int line = 1;
+        for (const char *p = buf; end && p < end && *p; p++) line += *p == '\n';
+        snprintf(err, errlen, "%s: line %d: malformed JSON", path, line);
+    } else if (!cJSON_IsObject(j)) {
+        snprintf(err, errlen, "%s: line 1: not a JSON object", path);
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    free(buf);
+    return j;
+}
+
+static const cJSON *member(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+/* Splits line at commas in place (empty fields kept, a trailing '\r' dropped) into f (cap);
+ * returns the number of fields, which may exceed cap (only cap are stored). */
+static int split_csv(char **f, int cap, char *line) {
+    size_t len = strlen(line);
+    if (len && line[len - 1] == '\r') line[len - 1] = 0;
+    int n = 0;
+    for (char *p = line;; p++) {
+        if (n < cap) f[n] = p;
+        n++;
+        p = strchr(p, ',');
+        if (!p) return n;
+        *p = 0;
+    }
+}
+
+/* Grows the three curve arrays of r to hold cap rows; 0 or -1. */
+static int curve_grow(Run *r, int cap) {
+    double **arrays[3] = {&r->n_labeled, &r->accuracy, &r->macro_f1};
+    for (int i = 0; i < 3; i++) {
+        double *a = realloc(*arrays[i], (size_t)cap * sizeof *a);
+        if (!a) return -1;
+        *arrays[i] = a;
+    }
+    return 0;
+}
+
+/* Reads curve.csv into r: the columns round (0, 1, 2, ... in order), n_labeled, accuracy,
+ * macro_f1, found by name in the header. "nan" is a number here (a diverged round). */
+static int read_curve(Run *r, const char *path, char *err, size_t errlen) {
+    char *buf = slurp(path, NULL, err, errlen);
+    if (!buf) return 2;
+    enum { ROUND, LABELS, ACC, F1, NCOL, MAXF = 64 };
+    static const char *const want[NCOL] = {"round", "n_labeled", "accuracy", "macro_f1"};
+    int col[NCOL] = {-1, -1, -1, -1}, ncols = 0, rc = 0, cap = 0, line = 0;
+    char *f[MAXF];
+    for (char *p = buf, *next; *p && !rc; p = next) {
+        char *nl = strchr(p, '\n');
+        next = nl ? nl + 1 : p + strlen(p);
+        if (nl) *nl = 0;
+        line++;
+        int k = split_csv(f, MAXF, p);
+        if (line == 1) {
+            ncols = k;
+            for (int i = 0; i < k && i < MAXF; i++)
+                for (int c = 0; c < NCOL; c++) if (!strcmp(f[i], want[c])) col[c] = i;
+            for (int c = 0; c < NCOL && !rc; c++)
+                if (col[c] < 0) { snprintf(err, errlen, "%s: line 1: no column \"%s\" in the header", path, want[c]); rc = 2; }
+            continue;
+        }
+        if (k != ncols) { snprintf(err, errlen, "%s: line %d: %d fields, the header has %d", path, line, k, ncols); rc = 2; break; }
+        if (r->m == cap && curve_grow(r, cap = cap ? 2 * cap : 32)) { snprintf(err, errlen, "%s: out of memory", path); rc = 3; break; }
+        double v[NCOL] = {0};
+        for (int c = 0; c < NCOL && !rc; c++) {
+            char *end;
+            errno = 0;
+            v[c] = strtod(f[col[c]], &end);
+            if (end == f[col[c]] || *end || errno == ERANGE) {
+                snprintf(err, errlen, "%s: line %d: %s \"%s\" is not a number", path, line, want[c], f[col[c]]);
+                rc = 2;
+            }
+        }
+        if (!rc && v[ROUND] != r->m) {
+            snprintf(err, errlen, "%s: line %d: round %g, expected %d (rounds in order from 0)", path, line, v[ROUND], r->m);
+            rc = 2;
+        } else if (!rc && !(v[LABELS] >= (r->m ? r->n_labeled[r->m - 1] : 0) && v[LABELS] <= 1e12)) {
+            snprintf(err, errlen, "%s: line %d: n_labeled %g is not a count that never decreases", path, line, v[LABELS]);
+            rc = 2;
+        } else if (!rc && (!(isnan(v[ACC]) || (v[ACC] >= 0 && v[ACC] <= 1)) || !(isnan(v[F1]) || (v[F1] >= 0 && v[F1] <= 1)))) {
+            snprintf(err, errlen, "%s: line %d: accuracy and macro_f1 must lie in [0, 1] (or be nan)", path, line);
+            rc = 2;
+        } else if (!rc) {
+            r->n_labeled[r->m] = v[LABELS];
+            r->accuracy[r->m] = v[ACC];
+            r->macro_f1[r->m] = v[F1];
+            r->m++;
+        }
+    }
+    if (!rc && r->m == 0) { snprintf(err, errlen, "%s: line %d: no rounds", path, line + 1); rc = 2; }
+    free(buf);
+    return rc;
+}
+
+/* The string member k of o into out, or a reason. */
+static int get_str(char *out, size_t len, const cJSON *o, const char *k, const char *path, char *err, size_t errlen) {
+    const char *s = cJSON_GetStringValue(member(o, k));
+    if (!s) { snprintf(err, errlen, "%s: no string \"%s\"", path, k); return 2; }
+    if (strlen(s) >= len) { snprintf(err, errlen, "%s: \"%s\" is too long", path, k); return 2; }
+    strcpy(out, s);
+    return 0;
+}
+
+/* Reads one run folder into r (zeroed by the caller). */
+static int read_run(Run *r, const char *dir, char *err, size_t errlen) {
+    char path[4200];
+    snprintf(r->path, sizeof r->path, "%s", dir);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    cJSON *cfg = runs_read_json(path, err, errlen);
+    if (!cfg) return 2;
+    const cJSON *c = member(cfg, "config"), *ds = member(cfg, "dataset"), *seed = member(cfg, "run_seed");
+    int rc = 0;
+    if (!cJSON_IsObject(c) || !cJSON_IsObject(ds) || !cJSON_IsNumber(seed) || seed->valuedouble < 0) {
+        snprintf(err, errlen, "%s: needs the objects \"config\" and \"dataset\" and the number \"run_seed\"", path);
+        rc = 2;
+    }
+    if (!rc) rc = get_str(r->dataset, sizeof r->dataset, c, "dataset", path, err, errlen);
+    if (!rc) rc = get_str(r->strategy, sizeof r->strategy, c, "strategy", path, err, errlen);
+    if (!rc) rc = get_str(r->name, sizeof r->name, ds, "name", path, err, errlen);
+    if (!rc) rc = get_str(r->sha256, sizeof r->sha256, ds, "sha256", path, err, errlen);
+    if (!rc) {
+        r->seed = (uint64_t)seed->valuedouble;
+        r->full_data = cJSON_IsTrue(member(c, "full_data"));
+        if (r->full_data) strcpy(r->strategy, "full-data");
+        r->batch = runs_json_int(c, "batch", 0);
+        double t = cJSON_GetNumberValue(member(c, "target"));
+        r->config_target = isnan(t) ? 0 : t;
+        r->config = cJSON_Duplicate(c, 1);
+        if (!r->config) { snprintf(err, errlen, "out of memory"); rc = 3; }
+    }
+    cJSON_Delete(cfg);
+    if (rc) return rc;
+    static const char *const ignored[] = RUNS_IGNORED_KEYS;
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(r->config, ignored[i]);
+    if (!cJSON_AddStringToObject(r->config, "dataset_sha256", r->sha256)) { snprintf(err, errlen, "out of memory"); return 3; }
+
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    cJSON *sum = runs_read_json(path, err, errlen);
+    if (!sum) return 2;
+    rc = get_str(r->status, sizeof r->status, sum, "status", path, err, errlen);
+    cJSON_Delete(sum);
+    if (rc) return rc;
+    snprintf(path, sizeof path, "%s/curve.csv", dir);
+    return read_curve(r, path, err, errlen);
+}
+
+static int has_summary(const char *dir) {
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int cmp_run(const void *a, const void *b) {
+    const Run *x = a, *y = b;
+    int c = strcmp(x->dataset, y->dataset);
+    if (!c) c = x->full_data - y->full_data;
+    if (!c) c = strcmp(x->strategy, y->strategy);
+    if (!c) c = (x->seed > y->seed) - (x->seed < y->seed);
+    return c;
+}
+
+/* Appends the run folder dir to set (growing it); 0 or an exit code. */
+static int add_run(RunSet *set, int *cap, const char *dir, char *err, size_t errlen) {
+    if (set->n == *cap) {
+        int bigger = *cap ? 2 * *cap : 16;
+        Run *runs = realloc(set->runs, (size_t)bigger * sizeof *runs);
+        if (!runs) { snprintf(err, errlen, "out of memory"); return 3; }
+        set->runs = runs;
+        *cap = bigger;
+    }
+    Run *r = &set->runs[set->n++];
+    memset(r, 0, sizeof *r);
+    return read_run(r, dir, err, errlen);
+}
+
+/* The run folders of path: itself, or its non-hidden subfolders holding summary.json. */
+static int add_path(RunSet *set, int *cap, const char *path, char *err, size_t errlen) {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a folder", path);
+        return 2;
+    }
+    if (has_summary(path)) return add_run(set, cap, path, err, errlen);
+    DIR *d = opendir(path);
+    if (!d) { snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)); return 2; }
+    char **names = NULL;
+    int n = 0, ncap = 0, rc = 0;
+    for (struct dirent *e; !rc && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        if (n == ncap) {
+            char **more = realloc(names, (size_t)(ncap = ncap ? 2 * ncap : 64) * sizeof *more);
+            if (!more) { rc = 3; break; }
+            names = more;
+        }
+        if (!(names[n] = malloc(strlen(path) + strlen(e->d_name) + 2))) { rc = 3; break; }
+        sprintf(names[n++], "%s/%s", path, e->d_name);
+    }
+    closedir(d);
+    if (rc) snprintf(err, errlen, "out of memory");
+    qsort(names, (size_t)n, sizeof *names, cmp_str);   /* a stable order, whatever readdir gives */
+    int found = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        if (stat(names[i], &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        if (!has_summary(names[i])) { set->skipped++; continue; }
+        rc = add_run(set, cap, names[i], err, errlen);
+        found++;
+    }
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    if (!rc && !found) {
+        snprintf(err, errlen, "%s: no run folders in it (a run folder holds config.json, curve.csv and summary.json)", path);
+        rc = 2;
+    }
+    return rc;
+}
+
+int runs_config_diff(char *what, size_t len, const cJSON *a, const cJSON *b, int strict) {
+    const cJSON *x;
+    size_t used = 0;
+    what[0] = 0;
+    cJSON_ArrayForEach(x, a) {
+        const cJSON *y = member(b, x->string);
+        if (y && cJSON_Compare(x, y, 1)) continue;
+        if (!y && !strict) {
+            if (used < len) used += (size_t)snprintf(what + used, len - used, "%s%s (first only)", used ? ", " : "", x->string);
+            continue;
+        }
+        char *vx = cJSON_PrintUnformatted(x), *vy = y ? cJSON_PrintUnformatted(y) : NULL;
+        snprintf(what, len, "%s: %s vs %s", x->string, vx ? vx : "?", y ? (vy ? vy : "?") : "(absent)");
+        free(vx); free(vy);
+        return 1;
+    }
+    cJSON_ArrayForEach(x, b) {
+        if (member(a, x->string)) continue;
+        if (strict) {
+            snprintf(what, len, "%s: (absent) vs present", x->string);
+            return 1;
+        }
+        if (used < len) used += (size_t)snprintf(what + used, len - used, "%s%s (second only)", used ? ", " : "", x->string);
+    }
+    return 0;
+}
+
+/* Every run of a dataset shares the config of the first (full-data runs among themselves);
+ * no (dataset, strategy, seed) twice. The set is sorted. */
+/* 0 when the full-data run c measures the ceiling of the AL runs of config a: the same data
+ * and test set (every key but RUNS_CEILING_FREE_KEYS); else 1 with the key in what. */
+static int ceiling_diff(char *what, size_t len, const Run *al, const Run *c) {
+    static const char *const free_keys[] = RUNS_CEILING_FREE_KEYS;
+    cJSON *x = cJSON_Duplicate(al->config, 1), *y = cJSON_Duplicate(c->config, 1);
+    for (size_t k = 0; k < sizeof free_keys / sizeof free_keys[0]; k++) {
+        cJSON_DeleteItemFromObjectCaseSensitive(x, free_keys[k]);
+        cJSON_DeleteItemFromObjectCaseSensitive(y, free_keys[k]);
+    }
+    int rc = x && y ? runs_config_diff(what, len, x, y, 1) : (snprintf(what, len, "(out of memory)"), 1);
+    cJSON_Delete(x);
+    cJSON_Delete(y);
+    return rc;
+}
+
+static int check_set(const RunSet *set, char *err, size_t errlen) {
+    const Run *ref = NULL, *al = NULL;
+    for (int i = 0; i < set->n; i++) {
+        const Run *r = &set->runs[i];
+        if (!ref || strcmp(ref->dataset, r->dataset) || ref->full_data != r->full_data) ref = r;
+        if (!r->full_data) al = r;                /* AL runs sort before the full-data runs */
+        else if (al && strcmp(al->dataset, r->dataset)) al = NULL;
+        char what[512];
+        if (r->full_data && al && ceiling_diff(what, sizeof what, al, r)) {
+            snprintf(err, errlen, "%s cannot be the accuracy ceiling of %s: it differs from the active-learning runs "
+                     "(e.g. %s) in %s", r->path, r->dataset, al->path, what);
+            return 2;
+        }
+        if (runs_config_diff(what, sizeof what, ref->config, r->config, 1)) {
+            snprintf(err, errlen, "runs of %s with different configs: %s and %s differ in %s; report them separately",
+                     r->dataset, ref->path, r->path, what);
+            return 2;
+        }
+        if (i > 0 && !cmp_run(&set->runs[i - 1], r)) {
+            snprintf(err, errlen, "%s and %s are the same run (%s, %s, seed %llu): pass it once",
+                     set->runs[i - 1].path, r->path, r->dataset, r->strategy, (unsigned long long)r->seed);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+int runs_load(RunSet *set, char **paths, int npaths, char *err, size_t errlen) {
+    memset(set, 0, sizeof *set);
+    int cap = 0, rc = 0;
+    if (npaths == 0) { snprintf(err, errlen, "no run folders given"); return 2; }
+    for (int i = 0; i < npaths && !rc; i++) rc = add_path(set, &cap, paths[i], err, errlen);
+    if (!rc) {
+        qsort(set->runs, (size_t)set->n, sizeof *set->runs, cmp_run);
+        rc = check_set(set, err, errlen);
+    }
+    if (rc) runs_free(set);
+    return rc;
+}
+
+void runs_free(RunSet *set) {
+    for (int i = 0; i < set->n; i++) {
+        Run *r = &set->runs[i];
+        free(r->n_labeled); free(r->accuracy); free(r->macro_f1);
+        cJSON_Delete(r->config);
+    }
+    free(set->runs);
+    memset(set, 0, sizeof *set);
+}
+
+int runs_unusable(const Run *r, char why[64]) {
+    if (strcmp(r->status, "ok")) { snprintf(why, 64, "status \"%s\"", r->status); return 1; }
+    for (int i = 0; i < r->m; i++)
+        if (isnan(r->accuracy[i])) { snprintf(why, 64, "NaN accuracy in round %d", i); return 1; }
+    why[0] = 0;
+    return 0;
+}
+
+void runs_write_json(JsonW *w, const cJSON *v) {
+    if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+        if (cJSON_IsObject(v)) jw_object(w); else jw_array(w);
+        const cJSON *c;
+        cJSON_ArrayForEach(c, v) {
+            if (cJSON_IsObject(v)) jw_key(w, c->string);
+            runs_write_json(w, c);
+        }
+        jw_end(w);
+    } else if (cJSON_IsNumber(v)) {
+        double x = v->valuedouble;                /* integers as integers: 50, not 5e+01 */
+        if (x == floor(x) && fabs(x) < 9007199254740992.0) jw_int(w, (int64_t)x); else jw_num(w, x);
+    }
+    else if (cJSON_IsString(v)) jw_str(w, v->valuestring);
+    else if (cJSON_IsBool(v)) jw_bool(w, cJSON_IsTrue(v));
+    else jw_null(w);
+}
