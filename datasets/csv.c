@@ -1,0 +1,210 @@
+/* csv — numeric features and one class column, one row per line: the plainest way to bring
+ * your own data (`--dataset data.csv`, `csv:PATH`; tab-separated when the name ends in .tsv).
+ *
+ * The class column is --label: a column name (the first line is then a header), a 0-based
+ * index (negative: from the end), or by default the last column. Without a name, the first
+ * line is a header when one of its feature fields is not a number, or when its class field is
+ * not a number while the next line's is (so "0,1,2,label" over integer labels is a header).
+ * Fields may be quoted ("a,b", "" for a quote) but not span lines; spaces around fields are
+ * dropped; blank lines are skipped. Every feature must be a finite float32. Labels are kept as
+ * class names (see loader.h for their order). Rows stream through loader.c's LineReader into
+ * growing arrays: peak memory is about the parsed floats plus one read chunk.
+ */
+#include "datasets/loader.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BAD_QUOTE "unterminated quoted field, or text after its closing quote"
+
+typedef struct {
+    const char *label;      /* --label, or NULL: the last column */
+    char delim;
+    int ncols;              /* columns of the training file; the test file must match */
+} CsvCtx;
+
+static int is_number(const char *s, size_t n) {
+    float v;
+    return ld_parse_float(&v, s, n) != 1;
+}
+
+static int blank(const char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    return *s == '\0';
+}
+
+/* The state of one file being parsed. */
+typedef struct {
+    LineReader *r;
+    LdFields head;          /* line 1, split (a copy: it outlives the reader's buffer) */
+    char *head_copy;
+    long head_line;         /* its line number (blank lines may come first) */
+    int header, label_col, ncols, d;
+    float *x;               /* (n, d) */
+    int32_t *y;             /* (n) */
+    size_t n, cap_x, cap_y;
+} Csv;
+
+/* "column C ('name')" for messages. */
+static const char *column_name(char *out, size_t len, const Csv *c, int col) {
+    char q[48];
+    if (c->header)
+        snprintf(out, len, "column %d ('%s')", col + 1,
+                 ld_quote(q, sizeof q, c->head.f[col], c->head.len[col]));
+    else
+        snprintf(out, len, "column %d", col + 1);
+    return out;
+}
+
+/* Appends the row in fs (read at line `line`). Returns 0/2/3. */
+static int add_row(Csv *c, const LdFields *fs, LabelMap *classes, long line, char *err, size_t errlen) {
+    const char *what = c->header ? "the header has" : "the first line has";
+    if (fs->n != c->ncols)
+        return lr_fail_at(c->r, line, err, errlen, 2, "%s%d fields, %s %d (ragged rows)",
+                          fs->n > c->ncols ? "more than " : "", fs->n > c->ncols ? c->ncols : fs->n,
+                          what, c->ncols);
+    if (c->n >= INT_MAX)
+        return lr_fail_at(c->r, line, err, errlen, 2, "more than %d rows", INT_MAX);
+    float *x = ld_grow(c->x, &c->cap_x, (c->n + 1) * (size_t)c->d, sizeof *x);
+    if (x) c->x = x;
+    int32_t *y = ld_grow(c->y, &c->cap_y, c->n + 1, sizeof *y);
+    if (y) c->y = y;
+    if (!x || !y) return lr_fail_at(c->r, line, err, errlen, 3, "out of memory after %zu rows", c->n);
+    float *row = c->x + c->n * (size_t)c->d;
+    for (int j = 0, col = 0; col < c->ncols; col++) {
+        const char *s = fs->f[col];
+        size_t len = fs->len[col];
+        if (col == c->label_col) {
+            int id = labels_id(classes, s, len);
+            if (id < 0) return labels_fail(c->r, line, id, s, len, err, errlen);
+            c->y[c->n] = id;
+            continue;
+        }
+        int bad = ld_parse_float(&row[j++], s, len);
+        if (bad) {
+            char name[128], q[48];
+            return lr_fail_at(c->r, line, err, errlen, 2, "%s: %s%s%s %s",
+                              column_name(name, sizeof name, c, col), len ? "'" : "",
+                              len ? ld_quote(q, sizeof q, s, len) : "an empty field",
+                              len ? "'" : "", ld_float_error(bad));
+        }
+    }
+    c->n++;
+    return 0;
+}
+
+/* Reads line 1 into c->head and finds the class column. Returns 0/2/3, or -1 (no lines). */
+static int read_head(Csv *c, const CsvCtx *ctx, int is_test, char *err, size_t errlen) {
+    char *line;
+    size_t len;
+    int rc;
+    while ((rc = lr_next(c->r, &line, &len, err, errlen)) == 1 && blank(line)) {}
+    if (rc != 1) return rc ? rc : -1;
+    c->head_line = c->r->line;
+    if (!(c->head_copy = malloc(len + 1))) return lr_fail(c->r, err, errlen, 3, "out of memory");
+    memcpy(c->head_copy, line, len + 1);
+    rc = ld_split(&c->head, c->head_copy, ctx->delim, 0, 0);
+    if (rc == -2) return lr_fail(c->r, err, errlen, 3, "out of memory");
+    if (rc) return lr_fail(c->r, err, errlen, 2, BAD_QUOTE);
+    c->ncols = c->head.n;
+    if (c->ncols < 2)
+        return lr_fail(c->r, err, errlen, 2, "a single column: a CSV dataset has feature columns "
+                       "and a class column (separated by %s)", ctx->delim == ',' ? "commas" : "tabs");
+    if (is_test && c->ncols != ctx->ncols)
+        return lr_fail(c->r, err, errlen, 2, "%d columns, the training file has %d", c->ncols,
+                       ctx->ncols);
+
+    char q[48], q2[48];
+    const char *label = ctx->label;
+    c->label_col = c->ncols - 1;
+    if (label && *label) {
+        char *end;
+        errno = 0;
+        long v = strtol(label, &end, 10);
+        if (*end == '\0' && !errno) {            /* an index */
+            if (v < -(long)c->ncols || v >= c->ncols)
+                return lr_fail(c->r, err, errlen, 2, "--label %s: the file has %d columns (0..%d, "
+                               "or -1..-%d from the end)", label, c->ncols, c->ncols - 1, c->ncols);
+            c->label_col = (int)(v < 0 ? v + c->ncols : v);
+        } else {                                 /* a name: line 1 is the header */
+            c->label_col = -1;
+            for (int i = 0; i < c->ncols && c->label_col < 0; i++)
+                if (!strcmp(c->head.f[i], label)) c->label_col = i;
+            if (c->label_col < 0)
+                return lr_fail(c->r, err, errlen, 2, "--label '%s': no such column in the header "
+                               "(its first column is '%s')",
+                               ld_quote(q, sizeof q, label, strlen(label)),
+                               ld_quote(q2, sizeof q2, c->head.f[0], c->head.len[0]));
+            c->header = 1;
+        }
+    }
+    for (int i = 0; i < c->ncols && !c->header; i++)
+        if (i != c->label_col && !is_number(c->head.f[i], c->head.len[i])) c->header = 1;
+    for (int i = 0; i < c->ncols; i++)
+        if (!ld_utf8_valid(c->head.f[i], c->head.len[i]))
+            return lr_fail(c->r, err, errlen, 2, "field %d is not valid UTF-8", i + 1);
+    c->d = c->ncols - 1;
+    return 0;
+}
+
+static int csv_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx, int is_test,
+                     char *err, size_t errlen) {
+    CsvCtx *ctx = vctx;
+    Csv c = { .r = r };
+    LdFields fs = {0};
+    int rc = read_head(&c, ctx, is_test, err, errlen);
+    if (rc == -1) { rc = 0; goto done; }         /* no lines: load_one says "empty file" */
+    if (rc) goto done;
+    /* Line 1's class field is not a number: it is a header if line 2's is (decided there). */
+    int pending = !c.header && !is_number(c.head.f[c.label_col], c.head.len[c.label_col]);
+    if (!c.header && !pending && (rc = add_row(&c, &c.head, classes, c.head_line, err, errlen)))
+        goto done;
+    char *line;
+    size_t len;
+    while ((rc = lr_next(r, &line, &len, err, errlen)) == 1) {
+        if (blank(line)) continue;
+        int bad = ld_split(&fs, line, ctx->delim, 0, c.ncols);
+        if (bad == -2) { rc = lr_fail(r, err, errlen, 3, "out of memory"); goto done; }
+        if (bad) { rc = lr_fail(r, err, errlen, 2, BAD_QUOTE); goto done; }
+        if (pending) {
+            pending = 0;
+            if (fs.n == c.ncols && is_number(fs.f[c.label_col], fs.len[c.label_col])) c.header = 1;
+            else if ((rc = add_row(&c, &c.head, classes, c.head_line, err, errlen))) goto done;
+        }
+        if ((rc = add_row(&c, &fs, classes, r->line, err, errlen))) goto done;
+    }
+    if (rc) goto done;
+    if (pending && (rc = add_row(&c, &c.head, classes, c.head_line, err, errlen))) goto done;
+    if (!is_test) ctx->ncols = c.ncols;
+    ds->n = (int)c.n;
+    ds->d = c.d;
+    ds->x = c.n ? realloc(c.x, c.n * (size_t)c.d * sizeof *c.x) : c.x;   /* shrinking: cannot fail... */
+    if (!ds->x) ds->x = c.x;                                            /* ...but keep it if it does */
+    ds->y = c.y;
+    c.x = NULL;
+    c.y = NULL;
+done:
+    free(c.x);
+    free(c.y);
+    free(c.head_copy);
+    ld_fields_free(&c.head);
+    ld_fields_free(&fs);
+    return rc;
+}
+
+int dataset_load_csv(Dataset *train, Dataset *test, const char *path, const char *test_path,
+                     const char *label, char *err, size_t errlen) {
+    size_t n = strlen(path);
+    CsvCtx ctx = { label, n >= 4 && !strcmp(path + n - 4, ".tsv") ? '\t' : ',', 0 };
+    return ld_load_text(train, test, path, test_path, csv_parse, &ctx, err, errlen);
+}
+
+int csv_parse_mem(Dataset *ds, const char *name, const void *data, size_t len,
+                  const char *label, char *err, size_t errlen) {
+    size_t n = strlen(name);
+    CsvCtx ctx = { label, n >= 4 && !strcmp(name + n - 4, ".tsv") ? '\t' : ',', 0 };
+    return ld_parse_text_mem(ds, name, data, len, csv_parse, &ctx, err, errlen);
+}

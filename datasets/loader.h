@@ -1,0 +1,188 @@
+/* loader — private helpers shared by the file loaders (csv.c, svmlight.c, npy.c, arff.c, idx.c).
+ *
+ * Not part of the dataset API (dataset.h): included only by the loaders, their tests and
+ * their fuzzers (tests/fuzz/, through the *_mem entry points at the end). Three pieces:
+ *   - LineReader: the text formats read a file (or a memory block) in chunks and hand out one
+ *     NUL-terminated, writable line at a time, so a 1 GB CSV never sits in memory whole (peak
+ *     memory stays near the parsed data's size) and every parser sees a NUL-bounded string;
+ *     it also hashes what it reads (SHA-256), refuses gzip and NUL bytes, skips a UTF-8 BOM.
+ *   - LabelMap: label text -> class id, with the class names kept. Integer labels are compared
+ *     as numbers ("+1", "01" and "1" are one class, named "1"). Final class order: sorted,
+ *     integers first by value, then other labels by their bytes (so shuffling the rows never
+ *     changes the ids, and a test file maps onto the training classes by name).
+ *   - one-line errors: "PATH: line L: reason" (text) or "PATH: byte B: reason" (binary), return
+ *     2 for bad input and 3 for out of memory. Nothing here exits.
+ */
+#ifndef ALSIM_LOADER_H
+#define ALSIM_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datasets/dataset.h"
+#include "datasets/sha256.h"
+
+#define LD_MAX_CLASSES 65536     /* more distinct labels than this: surely not a class column */
+
+/* Formats err like snprintf and returns code. */
+int ld_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Copies up to 40 bytes of s (n) into out (out_len >= 48) for a message: bytes outside
+ * printable ASCII become '?' (keeps messages on one line), "..." marks a cut. Returns out. */
+char *ld_quote(char *out, size_t out_len, const char *s, size_t n);
+
+/* 1 when s (n bytes) is valid UTF-8 (no overlong forms, surrogates or code points > 10FFFF). */
+int ld_utf8_valid(const char *s, size_t n);
+
+/* Parses s (n bytes, NUL-terminated, no surrounding spaces) as a finite float32 with strtof
+ * (C locale). Returns 0, 1 not a number (or empty), 2 NaN or infinite, 3 beyond float32. */
+int ld_parse_float(float *out, const char *s, size_t n);
+
+/* The words for a nonzero ld_parse_float result, e.g. "is not a finite number". */
+const char *ld_float_error(int code);
+
+/* Returns p, or p moved to a block of at least need elements of esize bytes (capacity *cap,
+ * in elements, grown by half again), or NULL when out of memory (p and *cap untouched). */
+void *ld_grow(void *p, size_t *cap, size_t need, size_t esize);
+
+/* The file name after the last '/'. */
+const char *ld_basename(const char *path);
+
+/* Reads a binary file whole: *buf (malloc'd, *len bytes, one NUL byte after them) and the
+ * hex SHA-256 of its content into sha (NULL: not hashed). Returns 0, 2 (cannot open, a folder,
+ * read error) or 3. */
+int ld_read_file(uint8_t **buf, size_t *len, char sha[65], const char *path,
+                 char *err, size_t errlen);
+
+/* ---- LineReader ---- */
+
+typedef struct {
+    const char *path;       /* for messages */
+    void *fp;               /* FILE *, or NULL when reading from mem */
+    const char *mem;        /* memory source (mem_len bytes), when fp is NULL */
+    size_t mem_len, mem_pos;
+    char *buf;              /* (cap + 1) chunks of the source; [pos, len) not yet handed out */
+    size_t cap, len, pos;
+    long line;              /* number of the line last handed out, 1-based */
+    int eof, started;
+    Sha256 sha;
+} LineReader;
+
+/* Opens path for reading lines. Returns 0, 2 (cannot open, a folder) or 3. */
+int lr_open(LineReader *r, const char *path, char *err, size_t errlen);
+
+/* Reads lines from data (len bytes, not NUL-terminated, not copied: keep it alive); name is
+ * used in messages. Reads it in small chunks on purpose, so the fuzzers exercise the
+ * refilling and growing that large files go through. */
+void lr_open_mem(LineReader *r, const char *name, const void *data, size_t len);
+
+/* The next line: *line (*n bytes, writable, NUL-terminated where the newline was; a '\r'
+ * before it is dropped). Returns 1, 0 at the end, or 2/3 with err set (read error, a NUL
+ * byte, gzip data, out of memory). */
+int lr_next(LineReader *r, char **line, size_t *n, char *err, size_t errlen);
+
+/* Reads to the end (hashing) and writes the hex SHA-256 of everything read. Returns 0/2/3. */
+int lr_finish(LineReader *r, char sha[65], char *err, size_t errlen);
+
+void lr_close(LineReader *r);
+
+/* Formats "PATH: line L: " + fmt into err and returns code; lr_fail: L is the line last read. */
+int lr_fail_at(const LineReader *r, long line, char *err, size_t errlen, int code,
+               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+#define lr_fail(r, ...) lr_fail_at((r), (r)->line, __VA_ARGS__)
+
+/* Splits the next field off *p (in a writable NUL-terminated line), delimiter delim. Spaces
+ * and tabs around a field are dropped (tabs only when delim is not a tab). Quoting: arff 0 is
+ * CSV's ("..." may hold delimiters, "" is a quote), arff 1 is ARFF's ('...' or "...", a
+ * backslash escapes the next character). *field (*flen bytes) is the content, unescaped and
+ * NUL-terminated in place; *p moves past the delimiter, or to NULL after the last field.
+ * Returns 0, or -1 for an unterminated quote or text after a closing quote. */
+int ld_next_field(char **p, char delim, int arff, char **field, size_t *flen);
+
+/* The fields of one line (pointers into it), for CSV and ARFF rows; a zeroed struct is empty. */
+typedef struct {
+    char **f;               /* (n) field texts, NUL-terminated */
+    size_t *len;            /* (n) */
+    int n, cap;
+} LdFields;
+
+/* Splits line into fs with ld_next_field; at_most > 0: stops after at_most + 1 fields (enough
+ * to tell a row is too long). Returns 0, -1 for a bad quote, -2 out of memory. */
+int ld_split(LdFields *fs, char *line, char delim, int arff, int at_most);
+void ld_fields_free(LdFields *fs);
+
+/* ---- LabelMap ---- */
+
+typedef struct {
+    char **names;           /* (n) label texts by id */
+    int n, cap;
+    int32_t *slots;         /* (nslots) open addressing on the text: id + 1, 0 = empty */
+    size_t nslots;
+    int fixed;              /* 1: lookups only; an unknown label is not added */
+} LabelMap;
+
+/* The id of label s (len bytes; integers canonicalised), adding it when new and the map is
+ * not fixed. Returns the id, -1 unknown (fixed map), -2 out of memory, -3 more than
+ * LD_MAX_CLASSES labels, -4 not valid UTF-8, -5 empty. */
+int labels_id(LabelMap *m, const char *s, size_t len);
+
+/* Sorts the classes (integers by value first, then the rest by bytes), renumbers y (n) to
+ * match, and fixes the map. Returns 0 or -2 (out of memory). */
+int labels_sort(LabelMap *m, int32_t *y /*(n)*/, size_t n);
+
+/* Copies the class names into ds (ds->k = m->n). Returns 0 or 3. */
+int labels_to_dataset(Dataset *ds, const LabelMap *m, char *err, size_t errlen);
+
+/* Turns a labels_id failure (< 0) into a message on line `line` of r. Returns 2 or 3. */
+int labels_fail(const LineReader *r, long line, int id, const char *label, size_t len,
+                char *err, size_t errlen);
+
+void labels_free(LabelMap *m);
+
+/* ---- text files: one training file, an optional test file ---- */
+
+/* Parses every row of r into ds (n, d, x or CSR, y as ids in classes); ctx is the format's
+ * state, shared by the training and the test file (the test file sees what the training file
+ * set). is_test: classes is fixed, the labels must be among the training ones. */
+typedef int (*TextParser)(Dataset *ds, LineReader *r, LabelMap *classes, void *ctx,
+                          int is_test, char *err, size_t errlen);
+
+/* Loads path into train with parse, and test_path (NULL: none) into test: the training
+ * labels define the classes (sorted, unless parse fixed the map itself, as ARFF does), the
+ * test labels must be among them. Both get the class names, name (path's file name) and
+ * sha256 (ld_hash_files of the one or two files). Returns 0/2/3; on failure both are
+ * zeroed. A dataset needs at least 2 classes. */
+int ld_load_text(Dataset *train, Dataset *test, const char *path, const char *test_path,
+                 TextParser parse, void *ctx, char *err, size_t errlen);
+
+/* Parses a text file held in memory (the fuzzers' entry point): what ld_load_text does for
+ * one file. */
+int ld_parse_text_mem(Dataset *ds, const char *name, const void *data, size_t len,
+                      TextParser parse, void *ctx, char *err, size_t errlen);
+
+/* The hash of a dataset made of n files with hex hashes h (n): h[0] when n is 1, else the hex
+ * SHA-256 of the text "H1\nH2\n...", the way dataset_open_idx hashes its files. */
+void ld_hash_files(char out[65], const char *const *h /*(n)*/, int n);
+
+/* ---- memory entry points of each parser (for tests/fuzz/) ----
+ * Each parses one file held in memory (data, len bytes) with the same code, checks and
+ * messages (name standing for the path) as its file loader, and returns 0/2/3 as it does;
+ * label: as DatasetOptions.label (NULL: the format's default). */
+int csv_parse_mem(Dataset *ds, const char *name, const void *data, size_t len,
+                  const char *label, char *err, size_t errlen);
+int svmlight_parse_mem(Dataset *ds, const char *name, const void *data, size_t len,
+                       char *err, size_t errlen);
+int arff_parse_mem(Dataset *ds, const char *name, const void *data, size_t len,
+                   const char *label, char *err, size_t errlen);
+/* An .npy file in memory as features: *x (n,d) row-major float32, malloc'd. */
+int npy_features_mem(float **x, int *n, int *d, const void *data, size_t len,
+                     const char *name, char *err, size_t errlen);
+/* An .npy file in memory as labels: *y (n) ids in m (a fresh map, or a fixed one). */
+int npy_labels_mem(int32_t **y, int *n, LabelMap *m, const void *data, size_t len,
+                   const char *name, char *err, size_t errlen);
+/* An IDX file in memory: what idx_load does with a file. */
+int idx_load_mem(IdxArray *out, const char *name, const void *data, size_t len,
+                 char *err, size_t errlen);
+
+#endif
