@@ -1,0 +1,180 @@
+#!/bin/sh
+# make bench-cuda: GPU benchmarks, appended to $RESULTS (default bench/RESULTS.md) as a dated
+# section. Not a test. Skips, saying so, when no CUDA GPU is usable.
+#   1. bench_cuda: cuBLAS sgemm rate, pool-scoring rows/s (T = 0, 20, 100 reduced on the
+#      GPU, and T = 20 through the host path), training steps/s and samples/s;
+#   2. the default BALD run, `alsim --device cuda --strategy bald --rounds 20`, per round;
+#   3. the shape of the Gal et al. 2017 protocol (MNIST pool 60,000, T = 100, batch 10,
+#      init 20, 100 rounds) for every strategy: GAL_ROUNDS rounds (default 10) are run and
+#      the 100 rounds extrapolated from the measured seconds per training step (the steps of
+#      round r are known: epochs·ceil((20 + 10r)/64)) and per scoring pass; round 0 (warm-up)
+#      is left out of the rates; then BALD through all 100 rounds (GAL_FULL=0 skips it), which
+#      checks the extrapolation;
+#   4. the PyTorch peer (bench/peers/torch_al.py: the same loop on the same GPU) for the
+#      default shape and the Gal shape with BALD, when $PYTHON has torch with CUDA: seconds
+#      for rounds 1..R of each side (train + eval + score + select), and the ratio.
+# Environment: ALSIM, BENCH_BIN (folder with bench_cuda), RESULTS, ALSIM_DATA (the MNIST cache;
+# fetched on first use where there is a network), GAL_ROUNDS, PYTHON (default python3),
+# BENCH_OUT (scratch folder). For a smoke test of this script without a GPU: BENCH_DEVICE=cpu
+# BENCH_SMALL=1 (a 2,000-row pool, 3 epochs: the figures then mean nothing).
+set -u
+ALSIM=${ALSIM:-./alsim}
+BENCH_BIN=${BENCH_BIN:-build/bench}
+RESULTS=${RESULTS:-bench/RESULTS.md}
+GAL_ROUNDS=${GAL_ROUNDS:-10}
+PYTHON=${PYTHON:-python3}
+OUT=${BENCH_OUT:-bench/out/cuda}
+DEV=${BENCH_DEVICE:-cuda}
+EPOCHS=50 SMALL="" TSMALL=""
+if [ -n "${BENCH_SMALL:-}" ]; then
+    EPOCHS=3 SMALL="--pool-size 2000 --test-size 1000 --epochs 3" TSMALL="--pool-size 2000 --epochs 3"
+fi
+TIMEV=""; [ -x /usr/bin/time ] && TIMEV="/usr/bin/time -v"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+if [ -n "${BENCH_SMALL:-}" ]; then
+    echo "| device | $DEV (smoke test: bench_cuda not run) |" >"$OUT/core.md"
+else
+    "$BENCH_BIN/bench_cuda" "$DEV" >"$OUT/core.md" 2>"$OUT/core.err"
+fi
+if grep -q '| skipped:' "$OUT/core.md"; then
+    echo "bench-cuda: skipped: $(sed 's/^| [a-z]* | skipped: //; s/ |$//' "$OUT/core.md")"
+    exit 0
+fi
+device=$(grep '^| device |' "$OUT/core.md" | sed 's/^| device | //; s/ |$//')
+
+# summarize RUN_DIR LABEL: one table row: rounds, s/step, score s/round, measured seconds for
+# rounds 1..R, 100 rounds extrapolated, final accuracy
+summarize() {
+    paste -d, "$1/curve.csv" "$1/timings.csv" | tail -n +2 | awk -F, -v label="$2" -v epochs="$EPOCHS" '
+        # curve: 1 round 2 n_labeled 3 accuracy ... 7 train_steps; timings: 10 round 11 train_s
+        # 12 score_s 13 select_s 14 eval_s
+        { R = $1; acc = $3
+          if ($1 >= 1) { steps += $7; train += $11; ev += $14; nev++
+                         measured += $11 + $12 + $13 + $14 }
+          if ($1 >= 1 && $12 > 0) { score += $12; sel += $13; nsc++ }
+          if ($1 == 0) { score0 = $12; sel0 = $13 } }
+        END {
+            if (nsc == 0) { score = score0; sel = sel0; nsc = 1 }
+            sps = steps > 0 ? train / steps : 0
+            total_steps = 0
+            for (r = 0; r <= 100; r++) total_steps += epochs * int((20 + 10 * r + 63) / 64)
+            extra = sps * total_steps + 100 * (score + sel) / nsc + 101 * (nev ? ev / nev : 0)
+            printf "| %s | %d | %.2f | %.4f | %.4f | %.2f | %.1f | %.4f |\n", label, R,
+                   1000 * sps, score / nsc, sel / nsc, measured, extra, acc }'
+}
+
+{
+    echo
+    echo "## $(date -u +%Y-%m-%d) — $("$ALSIM" --version 2>/dev/null || echo "alsim (version unknown)") — CUDA (make bench-cuda)"
+    echo
+    echo "GPU: $device. Host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')."
+    echo
+    echo "### Core: sgemm, pool scoring, training (bench_cuda)"
+    echo
+    cat "$OUT/core.md"
+    echo
+} >"$OUT/section.md"
+
+# --- 2. the default BALD run ------------------------------------------------------------
+"$ALSIM" datasets fetch mnist >/dev/null 2>&1 || true   # fetch, outside the timing
+t0=$(date +%s.%N)
+$TIMEV timeout 300 "$ALSIM" --device "$DEV" --strategy bald --rounds 20 $SMALL --out "$OUT/default" \
+    2>"$OUT/default.time" >/dev/null
+wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+run=$(ls -d "$OUT"/default/*/ 2>/dev/null | head -n 1)
+{
+    echo "### Default BALD run: \`alsim --device cuda --strategy bald --rounds 20\` (MNIST, pool 60,000, T = 20)"
+    echo
+    if [ -n "$run" ]; then
+        echo "| round | labels | train s | score s | select s | eval s | accuracy |"
+        echo "|---|---|---|---|---|---|---|"
+        paste -d, "$run/curve.csv" "$run/timings.csv" | tail -n +2 |
+            awk -F, '{printf "| %d | %d | %.3f | %.3f | %.4f | %.3f | %.4f |\n", $1, $2, $11, $12, $13, $14, $3}'
+        tail -n +2 "$run/timings.csv" | awk -F, '{t+=$2; s+=$3; x+=$4; e+=$5} END {printf "| **sum** | | %.2f | %.2f | %.3f | %.2f | |\n", t, s, x, e}'
+        echo
+        echo "Whole run (process wall clock, data loading and CUDA start-up included): **$wall s**$( [ -n "$TIMEV" ] && awk -F': ' '/Maximum resident set size/ {printf "; peak host memory (max RSS): **%.0f MiB**", $2 / 1024}' "$OUT/default.time")."
+    else
+        echo "The run failed: $(tail -n 3 "$OUT/default.time" | tr '\n' ' ')"
+    fi
+    echo
+} >>"$OUT/section.md"
+
+# --- 3. the Gal et al. 2017 shape, every strategy ----------------------------------------
+{
+    echo "### The Gal et al. 2017 protocol shape: MNIST pool 60,000, T = 100, 100 rounds of 10 from 20 labels"
+    echo
+    echo "$GAL_ROUNDS of the 100 rounds run per strategy; the 100 are extrapolated from the measured"
+    echo "ms per training step and seconds per scoring pass of rounds 1..$GAL_ROUNDS (round 0 is warm-up), with"
+    echo "the known budget of each round (50 epochs of ceil(n/64) steps, n = 20 + 10r). The model is the MLP"
+    echo "784-512-10 with dropout 0.5 (the paper used a CNN), so this is the protocol's shape, not its figure."
+    echo
+    echo "| strategy | rounds run | ms / step | score s / round | select s / round | measured s, rounds 1..R | 100 rounds, s (extrapolated) | accuracy at R |"
+    echo "|---|---|---|---|---|---|---|---|"
+} >>"$OUT/section.md"
+for s in $("$ALSIM" --list | awk '{print $1}'); do
+    timeout 300 "$ALSIM" --device "$DEV" --strategy "$s" --mc 100 --rounds "$GAL_ROUNDS" $SMALL --quiet \
+        --out "$OUT/gal-$s" >/dev/null 2>"$OUT/gal-$s.err"
+    d=$(ls -d "$OUT/gal-$s"/*/ 2>/dev/null | head -n 1)
+    if [ -n "$d" ]; then summarize "$d" "$s" >>"$OUT/section.md"
+    else echo "| $s | failed: $(head -c 200 "$OUT/gal-$s.err") | | | | | | |" >>"$OUT/section.md"; fi
+done
+# and BALD through all 100 rounds, measured, to check the extrapolation (GAL_FULL=0: skip)
+if [ "${GAL_FULL:-1}" != 0 ]; then
+    timeout 240 "$ALSIM" --device "$DEV" --strategy bald --mc 100 --rounds 100 $SMALL --quiet \
+        --out "$OUT/galfull" >/dev/null 2>"$OUT/galfull.err"
+    d=$(ls -d "$OUT/galfull"/*/ 2>/dev/null | head -n 1)
+    if [ -n "$d" ]; then summarize "$d" "bald, all 100 rounds run" >>"$OUT/section.md"
+    else echo "| bald, all 100 rounds | did not finish in 240 s: $(head -c 200 "$OUT/galfull.err") | | | | | | |" >>"$OUT/section.md"; fi
+fi
+echo >>"$OUT/section.md"
+
+# --- 4. PyTorch on the same GPU ----------------------------------------------------------
+# peer_vs ID LABEL ALSIM_RUN_DIR ROUNDS MC: one row comparing rounds 1..R of both sides
+peer_vs() {
+    timeout 300 "$PYTHON" bench/peers/torch_al.py --data "$MNIST" --device "$DEV" --strategy bald \
+        --rounds "$4" --mc "$5" $TSMALL >"$OUT/torch-$1.jsonl" 2>"$OUT/torch-$1.err"
+    a=$(tail -n +2 "$3/timings.csv" 2>/dev/null | awk -F, '$1 >= 1 {s += $2 + $3 + $4 + $5} END {printf "%.3f", s}')
+    "$PYTHON" - "$OUT/torch-$1.jsonl" "$2" "${a:-0}" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+rounds = [r for r in rows if "round" in r and r["round"] >= 1]
+a = float(sys.argv[3])
+if not rounds or a <= 0:
+    print(f"| {sys.argv[2]} | {a:.3f} | failed (see torch-*.err) | |")
+    sys.exit()
+t = sum(r["train_s"] + r["eval_s"] + r["score_s"] + r["select_s"] for r in rounds)
+tr = sum(r["train_s"] for r in rounds); sc = sum(r["score_s"] for r in rounds)
+print(f"| {sys.argv[2]} | {a:.3f} | {t:.3f} (train {tr:.3f}, score {sc:.3f}) | {t / a:.1f}x |")
+EOF
+}
+MNIST=${ALSIM_DATA:-$HOME/.cache/alsim}/mnist
+if [ "$DEV" = cuda ]; then want_torch='import torch, sys; sys.exit(not torch.cuda.is_available())'
+else want_torch='import torch'; fi
+if "$PYTHON" -c "$want_torch" 2>/dev/null; then
+    tv=$("$PYTHON" -c 'import torch; print(torch.__version__)')
+    {
+        echo "### PyTorch $tv on the same device (bench/peers/torch_al.py): BALD, the same loop and budgets"
+        echo
+        echo "Seconds for rounds 1..R (round 0, with each side's warm-up, left out): train + eval + score +"
+        echo "select. PyTorch keeps the pool on the GPU and uses the fused AdamW; alsim uploads each scoring"
+        echo "chunk every round. fp32 on both sides (TF32 off)."
+        echo
+        echo "| shape | alsim s | PyTorch s | alsim faster by |"
+        echo "|---|---|---|---|"
+        peer_vs default "default (T = 20, 20 rounds)" "$run" 20 20
+        peer_vs gal "Gal shape (T = 100, $GAL_ROUNDS rounds)" "$(ls -d "$OUT/gal-bald"/*/ 2>/dev/null | head -n 1)" "$GAL_ROUNDS" 100
+        d=$(ls -d "$OUT/galfull"/*/ 2>/dev/null | head -n 1)
+        [ -n "$d" ] && peer_vs galfull "Gal shape (T = 100, all 100 rounds)" "$d" 100 100
+        echo
+    } >>"$OUT/section.md"
+else
+    echo "PyTorch peer: skipped ($PYTHON has no torch$( [ "$DEV" = cuda ] && echo ' with CUDA'))." >>"$OUT/section.md"
+    echo >>"$OUT/section.md"
+fi
+
+cat "$OUT/section.md"
+[ -f "$RESULTS" ] || printf '# Benchmark results\n\nEach section is one `make bench` run, appended by bench/run.sh.\n' >"$RESULTS"
+cat "$OUT/section.md" >>"$RESULTS"
+echo "bench-cuda: appended to $RESULTS" >&2

@@ -1,0 +1,691 @@
+/* backend_cuda — the CUDA backend: every op of backend.h on one NVIDIA GPU, name for name and
+ * argument for argument with backend_cpu.c (the reference), in the same order in this file:
+ * memory, dense matmul (cuBLAS sgemm), sparse matmul, relu, dropout, softmax and cross-entropy,
+ * AdamW; then score_rows, the per-row acquisition-score reductions that the CPU leaves to the
+ * strategies' host functions, so that a pool's probabilities never leave the GPU.
+ *
+ * Precision, and what is reproducible (README "CUDA backend" says it for users):
+ *  - sgemm in fp32 with CUBLAS_PEDANTIC_MATH: plain fp32 FMA kernels, never TF32 or the BF16x9
+ *    emulation, whatever the environment asks for. ALSIM_CUBLAS_MATH=default switches to
+ *    CUBLAS_DEFAULT_MATH (also no TF32 for sgemm; for benchmarking the two).
+ *  - One stream (the legacy default stream: uploads, kernels and cuBLAS in issue order), one
+ *    cuBLAS handle with a fixed workspace of our own and atomics off, and kernels with a fixed
+ *    reduction order (no atomics anywhere): a run repeats bit for bit on the same GPU model,
+ *    driver and toolkit. cuBLAS documents that guarantee for a single stream and a given
+ *    toolkit and architecture; across toolkits or GPU models the matmuls may round differently.
+ *  - Compiled with -fmad=false (Makefile), as the CPU is compiled with contraction off (GCC in
+ *    C11 mode), so elementwise ops round like backend_cpu.c: relu, dropout, cross-entropy,
+ *    AdamW and the sparse matmuls (same loop order) give the CPU's bits; sqrtf and division are
+ *    IEEE in CUDA (no --use_fast_math) and AdamW's bias corrections are computed on the host
+ *    with the CPU's powf. softmax differs from the CPU by CUDA's expf (a few ulps), the dense
+ *    matmuls by summation order.
+ *  - score_rows reduces in double, in the host functions' order (strategies/bayesian.c and
+ *    uncertainty.c): results equal the host's up to CUDA's double log (<= 1 ulp per call).
+ *
+ * Errors: alloc returns NULL when the GPU is out of memory (the learner reports it and alsim
+ * exits 3). Any other CUDA or cuBLAS failure (a bad launch, a lost device) leaves the context
+ * unusable and the ops have no error return, so it ends the process with a message naming
+ * file:line and exit code 3 (DESIGN.md §5: runtime failure), as llm.c's cudaCheck does.
+ *
+ * Shapes follow backend.h: N rows, C input channels, OC output channels, K classes, T samples.
+ */
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern "C" {
+#include "sim/backend.h"
+#include "sim/rng.h"
+}
+
+#ifndef ALSIM_CUDA_ARCH
+#define ALSIM_CUDA_ARCH "90"
+#endif
+
+// ----------------------------------------------------------------------------
+// checked calls: print where, and end the process with exit code 3
+
+static void cuda_check(cudaError_t e, const char *file, int line) {
+    if (e == cudaSuccess) return;
+    fprintf(stderr, "alsim: CUDA error at %s:%d: %s (%s)\n", file, line, cudaGetErrorString(e),
+            cudaGetErrorName(e));
+    exit(3);
+}
+#define cudaCheck(e) cuda_check((e), __FILE__, __LINE__)
+#define launchCheck() cuda_check(cudaGetLastError(), __FILE__, __LINE__)
+
+static void cublas_check(cublasStatus_t s, const char *file, int line) {
+    if (s == CUBLAS_STATUS_SUCCESS) return;
+    fprintf(stderr, "alsim: cuBLAS error at %s:%d: %s\n", file, line, cublasGetStatusString(s));
+    exit(3);
+}
+#define cublasCheck(s) cublas_check((s), __FILE__, __LINE__)
+
+// The one cuBLAS handle (on the legacy default stream), its workspace, and a small device
+// buffer score_rows reduces into; set up once by backend_cuda_get.
+static cublasHandle_t cublas_handle;
+static void *cublas_workspace;
+#define CUBLAS_WORKSPACE_BYTES ((size_t)32 << 20)   /* what cuBLAS asks for on Hopper */
+static double *score_buf;                           /* (SCORE_PIECE) */
+#define SCORE_PIECE 65536                           /* rows reduced per download */
+static char device_desc[384];                       /* Backend.device */
+
+#define BLOCK 256
+
+// Blocks for n elements at BLOCK threads, capped: the kernels loop with a grid stride.
+static unsigned blocks_for(size_t n) {
+    size_t b = (n + BLOCK - 1) / BLOCK;
+    if (b < 1) b = 1;
+    return b > 65535u * 16 ? 65535u * 16 : (unsigned)b;
+}
+
+#define GRID_STRIDE_LOOP(idx, n) \
+    for (size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x; idx < (n); \
+         idx += (size_t)gridDim.x * blockDim.x)
+
+// ----------------------------------------------------------------------------
+// memory
+
+static void *cuda_alloc(size_t bytes) {
+    void *p = NULL;
+    if (cudaMalloc(&p, bytes ? bytes : 1) != cudaSuccess) {   // 256-byte aligned
+        (void)cudaGetLastError();   // out of memory is not sticky: clear it, report NULL
+        return NULL;
+    }
+    return p;
+}
+
+static void cuda_free(void *p) {
+    if (p) cudaCheck(cudaFree(p));
+}
+
+static void cuda_upload(void *dst, const void *src_host, size_t bytes) {
+    if (bytes) cudaCheck(cudaMemcpy(dst, src_host, bytes, cudaMemcpyHostToDevice));
+}
+
+static void cuda_download(void *dst_host, const void *src, size_t bytes) {
+    if (bytes) cudaCheck(cudaMemcpy(dst_host, src, bytes, cudaMemcpyDeviceToHost));
+}
+
+static void cuda_zero(void *p, size_t bytes) {
+    if (bytes) cudaCheck(cudaMemsetAsync(p, 0, bytes, 0));
+}
+
+// ----------------------------------------------------------------------------
+// matmul: out = inp · Wᵀ + b, weights (OC,C) like nn.Linear
+//
+// cuBLAS is column-major; a row-major (R,S) matrix is a column-major (S,R) one, so each
+// product below is the transposed one: out (N,OC) = inp · Wᵀ is outᵀ (OC,N) = W · inpᵀ.
+
+__global__ void add_bias_kernel(float *out, const float *bias, int N, int OC) {
+    // out (N,OC) += bias (OC) per row, in float, after the product (as the CPU does)
+    GRID_STRIDE_LOOP(idx, (size_t)N * OC) out[idx] += bias[idx % OC];
+}
+
+// dbias (OC) = column sums of dout (N,OC), accumulated in float in row order (as the CPU):
+// one thread per column, so the order is fixed and the bits are the CPU's.
+__global__ void column_sums_kernel(float *dbias, const float *dout, int N, int OC) {
+    int o = blockIdx.x * blockDim.x + threadIdx.x;
+    if (o >= OC) return;
+    float s = 0.0f;
+    for (int i = 0; i < N; i++) s += dout[(size_t)i * OC + o];
+    dbias[o] = s;
+}
+
+static void column_sums(float *dbias, const float *dout, int N, int OC) {
+    column_sums_kernel<<<(OC + BLOCK - 1) / BLOCK, BLOCK>>>(dbias, dout, N, OC);
+    launchCheck();
+}
+
+static void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+                           int N, int C, int OC) {
+    // out (N,OC), inp (N,C), weight (OC,C), bias (OC) or NULL
+    if (N <= 0 || OC <= 0) return;
+    const float one = 1.0f, zero = 0.0f;
+    cublasCheck(cublasSgemm(cublas_handle, CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C,
+                            &one, weight, C, inp, C, &zero, out, OC));
+    if (bias) {
+        add_bias_kernel<<<blocks_for((size_t)N * OC), BLOCK>>>(out, bias, N, OC);
+        launchCheck();
+    }
+}
+
+static void matmul_backward(float *dinp, float *dweight, float *dbias,
+                            const float *dout, const float *inp, const float *weight,
+                            int N, int C, int OC) {
+    // dinp (N,C) or NULL, dweight (OC,C), dbias (OC) or NULL; dout (N,OC), inp (N,C),
+    // weight (OC,C). All outputs are overwritten.
+    if (N <= 0) {   // no rows: zero gradients
+        cuda_zero(dweight, (size_t)OC * C * sizeof(float));
+        if (dbias) cuda_zero(dbias, (size_t)OC * sizeof(float));
+        return;
+    }
+    const float one = 1.0f, zero = 0.0f;
+    if (dinp) {     // dinp = dout · W, i.e. dinpᵀ (C,N) = Wᵀ · doutᵀ
+        cublasCheck(cublasSgemm(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC,
+                                &one, weight, C, dout, OC, &zero, dinp, C));
+    }
+    // dweight = doutᵀ · inp, i.e. dweightᵀ (C,OC) = inpᵀ · dout
+    cublasCheck(cublasSgemm(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N,
+                            &one, inp, C, dout, OC, &zero, dweight, C));
+    if (dbias) column_sums(dbias, dout, N, OC);
+}
+
+// ----------------------------------------------------------------------------
+// sparse matmul: out = X · weight_t + b, X in CSR, weight_t (C,OC) = Wᵀ
+//
+// Both kernels keep the CPU's order of additions per output element, so the bits are the
+// CPU's, and neither uses atomics. Forward: one thread per (row, output column), threads of
+// a warp reading consecutive columns of a weight_t row (coalesced). Backward: dweight_t is
+// Xᵀ·dout, a scatter; instead of atomics (order-dependent), each thread owns one column o of
+// one slice of weight_t rows and scans every nonzero in row order, adding those that fall in
+// its slice: each element gets its additions in the CPU's order.
+
+// out[i,o] (the CPU's order: bias, then each nonzero of row i in turn)
+__host__ __device__ inline float sparse_forward_elem(const int64_t *indptr,
+                                                     const int32_t *indices, const float *values,
+                                                     const float *weight_t, const float *bias,
+                                                     int OC, int i, int o) {
+    float s = bias ? bias[o] : 0.0f;
+    for (int64_t p = indptr[i]; p < indptr[i + 1]; p++)
+        s += values[p] * weight_t[(size_t)indices[p] * OC + o];
+    return s;
+}
+
+// Column o of rows [j0, j1) of dweight_t (zeroed before): every nonzero in row order, those
+// in the slice added, so each element sees the CPU's order of additions.
+__host__ __device__ inline void sparse_backward_slice(float *dweight_t, const float *dout,
+                                                      const int64_t *indptr,
+                                                      const int32_t *indices,
+                                                      const float *values, int N, int OC, int o,
+                                                      int j0, int j1) {
+    for (int i = 0; i < N; i++) {
+        const float d = dout[(size_t)i * OC + o];
+        for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) {
+            const int j = indices[p];
+            if (j >= j0 && j < j1) dweight_t[(size_t)j * OC + o] += values[p] * d;
+        }
+    }
+}
+
+__global__ void sparse_forward_kernel(float *out, const int64_t *indptr, const int32_t *indices,
+                                      const float *values, const float *weight_t,
+                                      const float *bias, int N, int OC) {
+    int o = blockIdx.x * blockDim.x + threadIdx.x;
+    if (o >= OC) return;
+    for (int i = blockIdx.y; i < N; i += gridDim.y)
+        out[(size_t)i * OC + o] = sparse_forward_elem(indptr, indices, values, weight_t, bias,
+                                                      OC, i, o);
+}
+
+// Block row y of the grid owns rows [C·y/slices, C·(y+1)/slices) of dweight_t.
+__global__ void sparse_backward_kernel(float *dweight_t, const float *dout, const int64_t *indptr,
+                                       const int32_t *indices, const float *values, int N, int C,
+                                       int OC) {
+    int o = blockIdx.x * blockDim.x + threadIdx.x;
+    if (o >= OC) return;
+    const int j0 = (int)((int64_t)C * blockIdx.y / gridDim.y);
+    const int j1 = (int)((int64_t)C * (blockIdx.y + 1) / gridDim.y);
+    sparse_backward_slice(dweight_t, dout, indptr, indices, values, N, OC, o, j0, j1);
+}
+
+static void sparse_matmul_forward(float *out, const int64_t *indptr, const int32_t *indices,
+                                  const float *values, const float *weight_t, const float *bias,
+                                  int N, int C, int OC) {
+    // out (N,OC); indptr (N+1), indices (nnz), values (nnz); weight_t (C,OC); bias (OC) or NULL
+    if (N <= 0 || OC <= 0) return;
+    dim3 grid((OC + 127) / 128, N < 65535 ? N : 65535);
+    sparse_forward_kernel<<<grid, 128>>>(out, indptr, indices, values, weight_t, bias, N, OC);
+    launchCheck();
+}
+
+static void sparse_matmul_backward(float *dweight_t, float *dbias, const float *dout,
+                                   const int64_t *indptr, const int32_t *indices,
+                                   const float *values, int N, int C, int OC) {
+    // dweight_t (C,OC), dbias (OC) or NULL: overwritten; dout (N,OC); CSR as above
+    cuda_zero(dweight_t, (size_t)C * OC * sizeof(float));
+    if (N > 0 && C > 0 && OC > 0) {
+        int slices = C < 256 ? C : 256;
+        dim3 grid((OC + 127) / 128, slices);
+        sparse_backward_kernel<<<grid, 128>>>(dweight_t, dout, indptr, indices, values, N, C, OC);
+        launchCheck();
+    }
+    if (dbias) {
+        if (N > 0) column_sums(dbias, dout, N, OC);
+        else cuda_zero(dbias, (size_t)OC * sizeof(float));
+    }
+}
+
+// ----------------------------------------------------------------------------
+// relu
+
+__global__ void relu_forward_kernel(float *out, const float *inp, size_t n) {
+    GRID_STRIDE_LOOP(i, n) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
+__global__ void relu_backward_kernel(float *dinp, const float *dout, const float *out, size_t n) {
+    GRID_STRIDE_LOOP(i, n) dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+static void relu_forward(float *out, const float *inp, size_t n) {
+    if (!n) return;
+    relu_forward_kernel<<<blocks_for(n), BLOCK>>>(out, inp, n);
+    launchCheck();
+}
+
+static void relu_backward(float *dinp, const float *dout, const float *out, size_t n) {
+    if (!n) return;
+    relu_backward_kernel<<<blocks_for(n), BLOCK>>>(dinp, dout, out, n);
+    launchCheck();
+}
+
+// ----------------------------------------------------------------------------
+// dropout: out = inp · scale where the mask keeps, else 0 (a select, so a dropped NaN is 0)
+
+// rng_mix64 and rng_hash of rng.h, bit for bit (tests compare the masks with
+// rng_dropout_keep on the host).
+__host__ __device__ inline uint64_t rng_mix64_dev(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+__host__ __device__ inline uint64_t rng_hash_dev(uint64_t key, uint64_t row, uint64_t col) {
+    return rng_mix64_dev(key + ((row << 20) | col) * 0x9E3779B97F4A7C15ull);
+}
+
+// Units 4g..4g+3 of row i (row id row0+i) of x (N,C) into y: one hash holds their four
+// 16-bit uniforms, low bits first (rng_dropout_keep). VEC4: C % 4 == 0 and 16-byte aligned
+// buffers, so the group is one float4 load and store. y may equal x (read before write).
+template <bool VEC4>
+__host__ __device__ inline void dropout_group(float *y, const float *x, int C, uint32_t threshold,
+                                              float scale, uint64_t key, int64_t row0, int i,
+                                              int g) {
+    const uint64_t h = rng_hash_dev(key, (uint64_t)(row0 + i), (uint64_t)g);
+    const size_t base = (size_t)i * C + 4 * (size_t)g;
+    if (VEC4) {
+        float4 v = *(const float4 *)(x + base);
+        v.x = ((uint32_t)(h >> 0) & 0xFFFFu) >= threshold ? v.x * scale : 0.0f;
+        v.y = ((uint32_t)(h >> 16) & 0xFFFFu) >= threshold ? v.y * scale : 0.0f;
+        v.z = ((uint32_t)(h >> 32) & 0xFFFFu) >= threshold ? v.z * scale : 0.0f;
+        v.w = ((uint32_t)(h >> 48) & 0xFFFFu) >= threshold ? v.w * scale : 0.0f;
+        *(float4 *)(y + base) = v;
+    } else {
+        const int units = C - 4 * g < 4 ? C - 4 * g : 4;
+        for (int b = 0; b < units; b++) {
+            const uint32_t u = (uint32_t)(h >> (16 * b)) & 0xFFFFu;
+            const float v = x[base + b] * scale;
+            y[base + b] = u >= threshold ? v : 0.0f;
+        }
+    }
+}
+
+// One thread per group of 4 units, rows along grid y.
+template <bool VEC4>
+__global__ void dropout_kernel(float *y, const float *x, int N, int C, uint32_t threshold,
+                               float scale, uint64_t key, int64_t row0) {
+    const int g = blockIdx.x * blockDim.x + threadIdx.x;
+    if (g >= (C + 3) >> 2) return;
+    for (int i = blockIdx.y; i < N; i += gridDim.y)
+        dropout_group<VEC4>(y, x, C, threshold, scale, key, row0, i, g);
+}
+
+static void dropout_apply(float *y, const float *x, int N, int C, float p,
+                          uint64_t key, int64_t row0) {
+    if (N <= 0 || C <= 0) return;
+    if (p <= 0.0f) {    // p == 0 keeps everything with scale 1: a copy
+        if (y != x)
+            cudaCheck(cudaMemcpyAsync(y, x, (size_t)N * C * sizeof(float),
+                                      cudaMemcpyDeviceToDevice, 0));
+        return;
+    }
+    const uint32_t threshold = rng_dropout_threshold(p);   // on the host, as the CPU
+    const float scale = 1.0f / (1.0f - p);
+    const int groups = (C + 3) / 4;
+    dim3 grid((groups + 127) / 128, N < 65535 ? N : 65535);
+    const int vec4 = C % 4 == 0 && (((uintptr_t)x | (uintptr_t)y) & 15) == 0;
+    if (vec4) dropout_kernel<true><<<grid, 128>>>(y, x, N, C, threshold, scale, key, row0);
+    else dropout_kernel<false><<<grid, 128>>>(y, x, N, C, threshold, scale, key, row0);
+    launchCheck();
+}
+
+static void dropout_forward(float *out, const float *inp, int N, int C, float p,
+                            uint64_t key, int64_t row0) {
+    dropout_apply(out, inp, N, C, p, key, row0);
+}
+
+static void dropout_backward(float *dinp, const float *dout, int N, int C, float p,
+                             uint64_t key, int64_t row0) {
+    dropout_apply(dinp, dout, N, C, p, key, row0);
+}
+
+// ----------------------------------------------------------------------------
+// softmax and cross-entropy
+
+// One thread per row, the CPU's loop: max, expf and a float sum in class order, then divide.
+// In place is fine (each x[j] is read before y[j] is written, by the same thread).
+__global__ void softmax_forward_kernel(float *probs, const float *logits, int N, int K) {
+    GRID_STRIDE_LOOP(i, (size_t)N) {
+        const float *x = logits + i * K;
+        float *y = probs + i * K;
+        float maxv = x[0];
+        for (int j = 1; j < K; j++) if (x[j] > maxv) maxv = x[j];
+        float sum = 0.0f;
+        for (int j = 0; j < K; j++) {
+            float e = expf(x[j] - maxv);
+            y[j] = e;
+            sum += e;
+        }
+        for (int j = 0; j < K; j++) y[j] /= sum;
+    }
+}
+
+static void softmax_forward(float *probs, const float *logits, int N, int K) {
+    if (N <= 0) return;
+    softmax_forward_kernel<<<blocks_for((size_t)N), BLOCK>>>(probs, logits, N, K);
+    launchCheck();
+}
+
+__global__ void crossentropy_backward_kernel(float *dlogits, const float *probs,
+                                             const int32_t *targets, int N, int K) {
+    GRID_STRIDE_LOOP(idx, (size_t)N * K) {
+        const size_t i = idx / K;
+        const int j = (int)(idx % K);
+        float indicator = j == targets[i] ? 1.0f : 0.0f;
+        dlogits[idx] = (probs[idx] - indicator) / (float)N;
+    }
+}
+
+static void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
+                                  int N, int K) {
+    // dlogits (N,K), probs (N,K), targets (N)
+    if (N <= 0) return;
+    crossentropy_backward_kernel<<<blocks_for((size_t)N * K), BLOCK>>>(dlogits, probs, targets,
+                                                                       N, K);
+    launchCheck();
+}
+
+// ----------------------------------------------------------------------------
+// AdamW (as in llm.c's adamw_kernel; the bias corrections come from the host, as the CPU's)
+
+__global__ void adam_update_kernel(float *param, const float *grad, float *m, float *v, size_t n,
+                                   float lr, float beta1, float beta2, float eps, float wd,
+                                   float beta1_correction, float beta2_correction) {
+    GRID_STRIDE_LOOP(i, n) {
+        float g = grad[i];
+        float m_i = beta1 * m[i] + (1.0f - beta1) * g;
+        float v_i = beta2 * v[i] + (1.0f - beta2) * g * g;
+        float m_hat = m_i / beta1_correction;
+        float v_hat = v_i / beta2_correction;
+        m[i] = m_i;
+        v[i] = v_i;
+        param[i] -= lr * (m_hat / (sqrtf(v_hat) + eps) + wd * param[i]);
+    }
+}
+
+static void adam_update(float *param, const float *grad, float *m, float *v, size_t n,
+                        float lr, float beta1, float beta2, float eps, float wd, int t) {
+    if (!n) return;
+    const float beta1_correction = 1.0f - powf(beta1, (float)t);
+    const float beta2_correction = 1.0f - powf(beta2, (float)t);
+    adam_update_kernel<<<blocks_for(n), BLOCK>>>(param, grad, m, v, n, lr, beta1, beta2, eps, wd,
+                                                 beta1_correction, beta2_correction);
+    launchCheck();
+}
+
+// ----------------------------------------------------------------------------
+// score_rows: the strategies' per-row formulas (strategies/strategy.h), one thread per row,
+// in double and in the host functions' order of operations, so each score equals the host's
+// up to CUDA's double log. Class blocks of SCORE_CLASS_BLOCK reproduce bayesian.c's grouping
+// of the entropy sums for K > 256. A NaN probability makes the row's score NaN, as on the host.
+
+#define SCORE_CLASS_BLOCK 256   /* CLASS_BLOCK of strategies/bayesian.c */
+#define VR_COUNT_BLOCK 64       /* classes counted at a time by var-ratios (local memory) */
+
+__host__ __device__ inline double xlogx_dev(double p) { return p == 0.0 ? 0.0 : p * log(p); }
+
+__host__ __device__ inline double entropy_dev(const float *p, int k) {   // scores_entropy
+    double h = 0.0;
+    for (int c = 0; c < k; c++) h -= xlogx_dev(p[c]);
+    return h;
+}
+
+__host__ __device__ inline int argmax_dev(const float *p, int k) {  // argmax_sample: ties low
+    int best = 0;
+    for (int c = 0; c < k; c++) {
+        if (isnan(p[c])) return -1;
+        if (p[c] > p[best]) best = c;
+    }
+    return best;
+}
+
+// The score of row i: reduction kind of probs (N,K) or mc (T,N,K).
+__host__ __device__ inline double score_row(const float *probs, const float *mc, int N, int K,
+                                            int T, int kind, int i) {
+    const float *p = probs ? probs + (size_t)i * K : NULL;          // (K)
+#define MC(t, c) mc[((size_t)(t) * N + i) * K + (c)]
+    double s = NAN;
+    switch (kind) {
+    case REDUCE_LEAST_CONFIDENCE: {     // 1 - max_c p_c
+        double top = -INFINITY;
+        for (int c = 0; c < K; c++) {
+            if (isnan(p[c])) { top = NAN; break; }
+            if (p[c] > top) top = p[c];
+        }
+        s = 1.0 - top;
+        break;
+    }
+    case REDUCE_ENTROPY:
+        s = entropy_dev(p, K);
+        break;
+    case REDUCE_MARGIN: {               // -(p_(1) - p_(2))
+        double first = -INFINITY, second = -INFINITY;
+        for (int c = 0; c < K; c++) {
+            double x = p[c];
+            if (isnan(x)) { first = second = NAN; break; }
+            if (x > first) { second = first; first = x; }
+            else if (x > second) second = x;
+        }
+        if (K == 1) second = 0.0;
+        s = -(first - second);
+        break;
+    }
+    case REDUCE_BALD: {                 // H[p̄] - (1/T) Σ_t H[p_t], clamped at 0
+        double h_mean = 0.0, h_each = 0.0;
+        for (int c0 = 0; c0 < K; c0 += SCORE_CLASS_BLOCK) {
+            const int kb = K - c0 < SCORE_CLASS_BLOCK ? K - c0 : SCORE_CLASS_BLOCK;
+            for (int t = 0; t < T; t++) h_each += entropy_dev(&MC(t, c0), kb);
+            for (int c = c0; c < c0 + kb; c++) {
+                double pbar = 0.0;
+                for (int t = 0; t < T; t++) pbar += MC(t, c);
+                h_mean -= xlogx_dev(pbar / T);
+            }
+        }
+        double mi = h_mean - h_each / T;
+        s = mi < 0.0 ? 0.0 : mi;
+        break;
+    }
+    case REDUCE_VAR_RATIOS: {           // 1 - f/T, f = the modal class's count
+        int count[VR_COUNT_BLOCK];
+        int f = 0, bad = 0;
+        for (int c0 = 0; c0 < K && !bad; c0 += VR_COUNT_BLOCK) {
+            for (int c = 0; c < VR_COUNT_BLOCK; c++) count[c] = 0;
+            for (int t = 0; t < T; t++) {
+                int a = argmax_dev(&MC(t, 0), K);
+                if (a < 0) { bad = 1; break; }
+                if (a < c0 || a >= c0 + VR_COUNT_BLOCK) continue;
+                if (++count[a - c0] > f) f = count[a - c0];
+            }
+        }
+        s = bad ? NAN : 1.0 - (double)f / T;
+        break;
+    }
+    case REDUCE_MEAN_STD: {             // (1/K) Σ_c sd_t(p_t,c), two passes per class
+        double sum_sd = 0.0;
+        for (int c = 0; c < K; c++) {
+            double mean = 0.0, ss = 0.0;
+            for (int t = 0; t < T; t++) mean += MC(t, c);
+            mean /= T;
+            for (int t = 0; t < T; t++) {
+                double d = MC(t, c) - mean;
+                ss += d * d;
+            }
+            sum_sd += sqrt(ss / T);
+        }
+        s = sum_sd / K;
+        break;
+    }
+    default:
+        break;
+    }
+#undef MC
+    return s;
+}
+
+__global__ void score_rows_kernel(double *scores, const float *probs, const float *mc,
+                                  int N, int K, int T, int kind, int row_off, int rows) {
+    const int r = blockIdx.x * blockDim.x + threadIdx.x;
+    if (r < rows) scores[r] = score_row(probs, mc, N, K, T, kind, row_off + r);
+}
+
+static void score_rows(double *scores_host, const float *probs, const float *mc, int N, int K,
+                       int T, int kind) {
+    // scores_host (N) on the host; probs (N,K) and mc (T,N,K) backend buffers
+    if (N <= 0) return;
+    const int ok = kind > REDUCE_NONE && kind < REDUCE_COUNT && K >= 1 &&
+                   (reduce_needs_mc(kind) ? mc != NULL && T >= 1 : probs != NULL);
+    if (!ok) {      // a caller's mistake: NaN scores rank last rather than look meaningful
+        for (int i = 0; i < N; i++) scores_host[i] = NAN;
+        return;
+    }
+    for (int off = 0; off < N; off += SCORE_PIECE) {
+        const int rows = N - off < SCORE_PIECE ? N - off : SCORE_PIECE;
+        score_rows_kernel<<<(rows + 127) / 128, 128>>>(score_buf, probs, mc, N, K, T, kind, off,
+                                                       rows);
+        launchCheck();
+        cuda_download(scores_host + off, score_buf, (size_t)rows * sizeof(double));
+    }
+}
+
+// ----------------------------------------------------------------------------
+// start-up: find a usable GPU, or say why not
+
+__global__ void probe_kernel(int *out) { *out = 42; }
+
+// Sets up device 0 (CUDA_VISIBLE_DEVICES picks which one that is). 0, or -1 with the reason.
+static int cuda_setup(char *reason, size_t len) {
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count == 0) {
+        if (e == cudaErrorInsufficientDriver)   // what the runtime says when there is no driver
+            snprintf(reason, len, "no usable CUDA GPU: no NVIDIA driver found, or one older "
+                     "than the CUDA %d.%d runtime alsim was built with (cudaGetDeviceCount: %s); "
+                     "use --device cpu", CUDART_VERSION / 1000, CUDART_VERSION % 1000 / 10,
+                     cudaGetErrorString(e));
+        else if (e != cudaSuccess && e != cudaErrorNoDevice)
+            snprintf(reason, len, "no usable CUDA GPU (cudaGetDeviceCount: %s); use --device cpu",
+                     cudaGetErrorString(e));
+        else
+            snprintf(reason, len, "no CUDA GPU found (the NVIDIA driver sees none); use --device cpu");
+        (void)cudaGetLastError();
+        return -1;
+    }
+    cudaDeviceProp prop;
+    if ((e = cudaSetDevice(0)) != cudaSuccess ||
+        (e = cudaGetDeviceProperties(&prop, 0)) != cudaSuccess) {
+        snprintf(reason, len, "CUDA GPU 0 is not usable (%s); use --device cpu",
+                 cudaGetErrorString(e));
+        (void)cudaGetLastError();
+        return -1;
+    }
+    // The kernels are compiled for one architecture (Makefile CUDA_ARCH) plus its PTX: a GPU
+    // older than that cannot run them. Launch one to find out now rather than mid-run.
+    int *d_probe = NULL, probe = 0;
+    if ((e = cudaMalloc(&d_probe, sizeof(int))) == cudaSuccess) {
+        probe_kernel<<<1, 1>>>(d_probe);
+        e = cudaGetLastError();
+        if (e == cudaSuccess) e = cudaMemcpy(&probe, d_probe, sizeof(int), cudaMemcpyDeviceToHost);
+        cudaFree(d_probe);
+    }
+    if (e != cudaSuccess || probe != 42) {
+        snprintf(reason, len, "CUDA GPU 0 (%s, compute capability %d.%d) cannot run alsim's "
+                 "kernels, built for sm_%s (%s); rebuild with make CUDA_ARCH=%d%d, or use "
+                 "--device cpu", prop.name, prop.major, prop.minor, ALSIM_CUDA_ARCH,
+                 cudaGetErrorString(e), prop.major, prop.minor);
+        (void)cudaGetLastError();
+        return -1;
+    }
+
+    const char *math_env = getenv("ALSIM_CUBLAS_MATH");
+    const int pedantic = !(math_env && strcmp(math_env, "default") == 0);
+    cublasStatus_t s = cublasCreate(&cublas_handle);
+    if (s == CUBLAS_STATUS_SUCCESS)
+        s = cublasSetMathMode(cublas_handle, pedantic ? CUBLAS_PEDANTIC_MATH : CUBLAS_DEFAULT_MATH);
+    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetAtomicsMode(cublas_handle, CUBLAS_ATOMICS_NOT_ALLOWED);
+    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetStream(cublas_handle, 0);
+    if (s == CUBLAS_STATUS_SUCCESS) {
+        // A fixed workspace of our own: cuBLAS then never picks one per call (its documented
+        // condition for deterministic results besides a single stream).
+        if (cudaMalloc(&cublas_workspace, CUBLAS_WORKSPACE_BYTES) != cudaSuccess ||
+            cudaMalloc(&score_buf, SCORE_PIECE * sizeof(double)) != cudaSuccess) {
+            (void)cudaGetLastError();
+            snprintf(reason, len, "CUDA GPU 0 (%s): out of memory at start-up; use --device cpu",
+                     prop.name);
+            return -1;
+        }
+        s = cublasSetWorkspace(cublas_handle, cublas_workspace, CUBLAS_WORKSPACE_BYTES);
+    }
+    if (s != CUBLAS_STATUS_SUCCESS) {
+        snprintf(reason, len, "cuBLAS could not start on CUDA GPU 0 (%s): %s; use --device cpu",
+                 prop.name, cublasGetStatusString(s));
+        return -1;
+    }
+    int runtime = 0, driver = 0;
+    cudaRuntimeGetVersion(&runtime);
+    cudaDriverGetVersion(&driver);
+    snprintf(device_desc, sizeof device_desc,
+             "%s, %.1f GiB, compute capability %d.%d, %d SMs; CUDA runtime %d.%d, driver %d.%d; "
+             "cuBLAS %s fp32",
+             prop.name, (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), prop.major,
+             prop.minor, prop.multiProcessorCount, runtime / 1000, runtime % 1000 / 10,
+             driver / 1000, driver % 1000 / 10, pedantic ? "pedantic" : "default");
+    return 0;
+}
+
+static const Backend backend_cuda = {
+    .name = "cuda",
+    .device = device_desc,
+    .alloc = cuda_alloc,
+    .free = cuda_free,
+    .upload = cuda_upload,
+    .download = cuda_download,
+    .zero = cuda_zero,
+    .matmul_forward = matmul_forward,
+    .matmul_backward = matmul_backward,
+    .relu_forward = relu_forward,
+    .relu_backward = relu_backward,
+    .dropout_forward = dropout_forward,
+    .dropout_backward = dropout_backward,
+    .softmax_forward = softmax_forward,
+    .crossentropy_backward = crossentropy_backward,
+    .adam_update = adam_update,
+    .sparse_matmul_forward = sparse_matmul_forward,
+    .sparse_matmul_backward = sparse_matmul_backward,
+    .score_rows = score_rows,
+    .mc_head_forward = nullptr,     // optional: the learner composes dropout, matmul, softmax
+    .host_memory = 0,
+};
+
+extern "C" const Backend *backend_cuda_get(char *err, size_t errlen) {
+    static int state;               // 0 not tried, 1 usable, -1 not usable
+    static char reason[512];
+    if (state == 0) state = cuda_setup(reason, sizeof reason) == 0 ? 1 : -1;
+    if (state > 0) return &backend_cuda;
+    if (err && errlen) snprintf(err, errlen, "%s", reason);
+    return NULL;
+}

@@ -1,0 +1,370 @@
+/* test_cuda — the CUDA backend against the CPU reference beyond single ops (test_backend does
+ * those), through the learner:
+ *   0. always, GPU or not: the CPU backend has no score_rows and learner_score declines on it;
+ *      each strategy's device reduction reads what the strategy needs; learner_score's
+ *      plumbing on the CPU given a host score_rows equals learner_predict + the strategies;
+ *   1. one full training step: the loss and every gradient, CPU vs CUDA, from the same
+ *      weights, rows and dropout masks (dense 784-512-10, two hidden layers, softmax
+ *      regression, and a sparse first layer); then 40 AdamW steps on each: the loss agrees;
+ *   2. the pool probabilities and MC-dropout samples of a trained 784-512-10 model, CPU vs
+ *      CUDA: NMSE <= 1e-7 (identical masks; only fp32 rounding differs);
+ *   3. learner_score on CUDA (the device reductions) against learner_predict on CUDA and the
+ *      strategies' host functions, for every strategy with a device reduction: 1e-12;
+ *   4. on the GPU, the same call twice gives the same bits (training and prediction).
+ * Parts 1-4 are skipped, and it says so (exit 0), when no GPU is usable.
+ * `test_cuda --probe`: exits 0 and prints the device when a CUDA GPU is usable, else prints
+ * the reason and exits 1 (tests/cuda.sh uses it to skip).
+ */
+#include "sim/backend.h"
+#include "sim/learner.h"
+#include "sim/rng.h"
+#include "strategies/strategy.h"
+#include "tests/check.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ATOL 1e-5
+#define RTOL 1e-4
+
+static LearnerConfig config(int d, int k, int n_hidden, const int *hidden, float dropout) {
+    LearnerConfig c = {.d = d, .k = k, .n_hidden = n_hidden, .dropout = dropout,
+                       .lr = 1e-3f, .weight_decay = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f,
+                       .eps = 1e-8f, .minibatch = 64};
+    for (int l = 0; l < n_hidden; l++) c.hidden[l] = hidden[l];
+    return c;
+}
+
+static void init_or_die(Learner *L, const LearnerConfig *c, const Backend *be) {
+    char err[256];
+    if (learner_init(L, c, be, err, sizeof err) != 0) {
+        fprintf(stderr, "learner_init on %s: %s\n", be->name, err);
+        exit(1);
+    }
+}
+
+/* K blobs in [0,1]^D (pixel-like): row i of class y[i] is its class centre plus noise. */
+static void blobs(float *X /*(n,D)*/, int32_t *y /*(n)*/, int n, int D, int K, uint64_t sub) {
+    Rng r = rng_stream(7, RNG_DATA, 1000);            // the same centres for every call
+    float *centre = malloc((size_t)K * D * sizeof(float));
+    for (size_t i = 0; i < (size_t)K * D; i++) centre[i] = (float)rng_uniform(&r);
+    r = rng_stream(7, RNG_DATA, sub);
+    for (int i = 0; i < n; i++) {
+        y[i] = (int32_t)rng_below(&r, (uint32_t)K);
+        for (int j = 0; j < D; j++) {
+            double v = centre[(size_t)y[i] * D + j] + 0.6 * (rng_uniform(&r) - 0.5);
+            X[(size_t)i * D + j] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
+        }
+    }
+    free(centre);
+}
+
+/* |got - want| <= ATOL + RTOL·|want| elementwise; one CHECK, the worst error/tolerance shown. */
+static void check_close(const char *what, const float *got, const float *want, size_t n) {
+    size_t bad = 0;
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - want[i]) / (ATOL + RTOL * fabs(want[i]));
+        if (!(e <= 1.0)) {
+            if (bad < 3) fprintf(stderr, "  %s[%zu] = %.9g, want %.9g\n", what, i, got[i], want[i]);
+            bad++;
+        }
+        if (e > worst) worst = e;
+    }
+    printf("  %-58s worst error/tolerance %.3f\n", what, worst);
+    CHECK(bad == 0, "%s: %zu of %zu out of tolerance", what, bad, n);
+}
+
+/* Σ(got - want)² / Σ want², in double. */
+static double nmse(const float *got, const float *want, size_t n) {
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)got[i] - want[i];
+        num += d * d;
+        den += (double)want[i] * want[i];
+    }
+    return den > 0 ? num / den : num;
+}
+
+// ----------------------------------------------------------------------------
+// 0. without a GPU too
+
+/* learner_score's plumbing (chunks, sample layout, row ids, the deterministic paths) on every
+ * machine: the CPU backend plus a host score_rows that calls the strategy whose reduction is
+ * `kind`. learner_score must then give exactly learner_predict + the host function on the
+ * same backend (the same cap, so the same chunks and the same bits). */
+static void host_score_rows(double *scores, const float *probs, const float *mc, int N, int K,
+                            int T, int kind) {
+    int n;
+    const Strategy *all = strategy_all(&n);
+    for (int i = 0; i < n; i++)
+        if (all[i].reduce == kind) {
+            PoolView v = {.n = N, .k = K, .t = T, .probs = probs, .mc = mc};
+            all[i].score(scores, &v);
+            return;
+        }
+}
+
+static void plumbing_case(int n_hidden, const int *hidden, float dropout, const char *name) {
+    Backend fake = backend_cpu;
+    fake.name = "cpu+host score_rows";
+    fake.score_rows = host_score_rows;
+    const int D = 12, K = 4, T = 3, N = LEARNER_DEVICE_CAP + 3000;  // two chunks
+    const int64_t row0 = 77;
+    LearnerConfig c = config(D, K, n_hidden, hidden, dropout);
+    Learner L = {0};
+    init_or_die(&L, &c, &fake);
+    CHECK(L.cap == LEARNER_DEVICE_CAP, "%s: cap %d with score_rows", name, L.cap);
+    learner_reset(&L, 2, 0);
+    float *X = malloc((size_t)N * D * sizeof(float));
+    int32_t *y = malloc((size_t)N * sizeof(int32_t));
+    blobs(X, y, N, D, K, 4);
+    LearnerInput in = {.x = X, .n = N, .d = D};
+    float *probs = malloc((size_t)N * K * sizeof(float));
+    float *mc = malloc((size_t)T * N * K * sizeof(float));
+    learner_predict(probs, mc, &L, &in, T, 2, 1, row0);
+    double *want = malloc((size_t)N * sizeof(double)), *got = malloc((size_t)N * sizeof(double));
+    int ns;
+    const Strategy *all = strategy_all(&ns);
+    for (int s = 0; s < ns; s++) {
+        if (all[s].reduce == REDUCE_NONE) continue;
+        PoolView v = {.n = N, .k = K, .t = T, .probs = probs, .mc = mc, .row0 = row0};
+        all[s].score(want, &v);
+        int rc = learner_score(got, &L, &in, all[s].reduce, T, 2, 1, row0);
+        CHECK(rc == 0 && memcmp(got, want, (size_t)N * sizeof(double)) == 0,
+              "learner_score plumbing, %s, %s: differs from learner_predict + the host function",
+              name, all[s].name);
+    }
+    free(X); free(y); free(probs); free(mc); free(want); free(got);
+    learner_free(&L);
+}
+
+static void test_contracts(void) {
+    CHECK(backend_cpu.score_rows == NULL, "the CPU backend should leave scoring to the host");
+    const int hidden[] = {8};
+    LearnerConfig c = config(5, 3, 1, hidden, 0.5f);
+    Learner L = {0};
+    init_or_die(&L, &c, &backend_cpu);
+    CHECK(L.cap == LEARNER_CAP, "cpu cap %d, want %d", L.cap, LEARNER_CAP);
+    float X[4 * 5] = {0};
+    double scores[4];
+    LearnerInput in = {.x = X, .n = 4, .d = 5};
+    CHECK(learner_score(scores, &L, &in, REDUCE_BALD, 4, 1, 0, 0) == -1,
+          "learner_score on the CPU should decline");
+    learner_free(&L);
+
+    int n;
+    const Strategy *all = strategy_all(&n);
+    for (int i = 0; i < n; i++) {
+        const int r = all[i].reduce;
+        CHECK(r >= REDUCE_NONE && r < REDUCE_COUNT, "%s: reduce %d", all[i].name, r);
+        if (r == REDUCE_NONE) continue;
+        CHECK(reduce_needs_mc(r) ? (all[i].needs & NEEDS_MC) != 0 : (all[i].needs & NEEDS_PROBS) != 0,
+              "%s: its reduction reads what the strategy does not ask the loop for", all[i].name);
+    }
+    const int h1[] = {16}, h2[] = {16, 8};
+    plumbing_case(1, h1, 0.5f, "hidden {16}, dropout 0.5");
+    plumbing_case(2, h2, 0.3f, "hidden {16,8}, dropout 0.3");
+    plumbing_case(1, h1, 0.0f, "hidden {16}, dropout 0");
+    plumbing_case(0, NULL, 0.5f, "no hidden layer");
+
+    const Strategy *want[] = {strategy_find("least-confidence"), strategy_find("entropy"),
+                              strategy_find("margin"), strategy_find("bald"),
+                              strategy_find("var-ratios"), strategy_find("mean-std")};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        CHECK(want[i] && want[i]->reduce != REDUCE_NONE, "strategy %zu has no device reduction", i);
+}
+
+// ----------------------------------------------------------------------------
+// 1. one training step, CPU vs CUDA
+
+static void step_case(const Backend *cuda, const LearnerConfig *c, const LearnerInput *X,
+                      const int32_t *y, const char *name) {
+    Learner Lc = {0}, Lg = {0};
+    init_or_die(&Lc, c, &backend_cpu);
+    init_or_die(&Lg, c, cuda);
+    learner_reset(&Lc, 11, 0);
+    learner_reset(&Lg, 11, 0);
+    const size_t np = Lc.n_params;
+    float *pc = malloc(np * sizeof(float)), *pg = malloc(np * sizeof(float));
+    learner_get_params(pc, &Lc);
+    learner_get_params(pg, &Lg);
+    CHECK(memcmp(pc, pg, np * sizeof(float)) == 0, "%s: initial weights differ", name);
+
+    const uint64_t key = rng_key(11, RNG_DROPOUT, 0, 0);
+    double loss_c = learner_loss_grad(&Lc, X, y, key), loss_g = learner_loss_grad(&Lg, X, y, key);
+    printf("  step %-30s loss cpu %.9f cuda %.9f\n", name, loss_c, loss_g);
+    CHECK(isfinite(loss_c) && fabs(loss_g - loss_c) <= ATOL + RTOL * fabs(loss_c),
+          "%s: loss cpu %.9g cuda %.9g", name, loss_c, loss_g);
+    learner_get_grads(pc, &Lc);
+    learner_get_grads(pg, &Lg);
+    char what[96];
+    snprintf(what, sizeof what, "step %s: gradients (%zu)", name, np);
+    check_close(what, pg, pc, np);
+
+    // 40 AdamW steps each: the last epoch's loss agrees (weights drift apart only where a
+    // gradient is near 0 and its sign is rounding, which moves the loss very little)
+    learner_reset(&Lc, 11, 0);
+    learner_reset(&Lg, 11, 0);
+    double fit_c = learner_fit(&Lc, X, y, 40, 11, 0), fit_g = learner_fit(&Lg, X, y, 40, 11, 0);
+    learner_get_params(pc, &Lc);
+    learner_get_params(pg, &Lg);
+    double drift = sqrt(nmse(pg, pc, np));
+    printf("  fit  %-30s 40 steps: loss cpu %.9f cuda %.9f; weights' relative L2 gap %.2e\n",
+           name, fit_c, fit_g, drift);
+    CHECK(fabs(fit_g - fit_c) <= 1e-3 * fabs(fit_c) + 1e-5, "%s: 40-step loss cpu %.9g cuda %.9g",
+          name, fit_c, fit_g);
+
+    // 4. the same training on the GPU twice: the same bits
+    learner_reset(&Lg, 11, 0);
+    double fit_g2 = learner_fit(&Lg, X, y, 40, 11, 0);
+    learner_get_params(pc, &Lg);
+    CHECK(memcmp(pc, pg, np * sizeof(float)) == 0 && memcmp(&fit_g, &fit_g2, sizeof fit_g) == 0,
+          "%s: training twice on the GPU gave different weights or loss", name);
+    free(pc);
+    free(pg);
+    learner_free(&Lc);
+    learner_free(&Lg);
+}
+
+static void test_step(const Backend *cuda) {
+    const int N = 64;
+    const int h512[] = {512}, h2[] = {64, 32};
+    float *X = malloc((size_t)N * 784 * sizeof(float));
+    int32_t y[64];
+    blobs(X, y, N, 784, 10, 1);
+    LearnerInput in = {.x = X, .n = N, .d = 784};
+    LearnerConfig c = config(784, 10, 1, h512, 0.5f);
+    step_case(cuda, &c, &in, y, "784-512-10, dropout 0.5");
+    c = config(784, 10, 2, h2, 0.3f);
+    step_case(cuda, &c, &in, y, "784-64-32-10, dropout 0.3");
+    c = config(784, 10, 0, NULL, 0.0f);
+    step_case(cuda, &c, &in, y, "784-10 (no hidden layer)");
+
+    // a sparse first layer: the same rows as CSR, zeros dropped
+    int64_t indptr[65];
+    int32_t *indices = malloc((size_t)N * 784 * sizeof(int32_t));
+    float *values = malloc((size_t)N * 784 * sizeof(float));
+    int64_t nnz = 0;
+    indptr[0] = 0;
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < 784; j++)
+            if (X[(size_t)i * 784 + j] > 0.5f) {    // about half: a sparse-ish input
+                indices[nnz] = j;
+                values[nnz++] = X[(size_t)i * 784 + j];
+            }
+        indptr[i + 1] = nnz;
+    }
+    LearnerInput csr = {.indptr = indptr, .indices = indices, .values = values, .n = N, .d = 784};
+    c = config(784, 10, 1, h512, 0.5f);
+    c.sparse = 1;
+    c.mean_nnz = (double)nnz / N;
+    step_case(cuda, &c, &csr, y, "sparse 784-512-10, dropout 0.5");
+    free(indices);
+    free(values);
+    free(X);
+}
+
+// ----------------------------------------------------------------------------
+// 2. pool probabilities of a trained model; 3. learner_score vs the host functions
+
+static void test_pool(const Backend *cuda) {
+    const int D = 784, K = 10, n_train = 500, N = 5000, T = 8;
+    const int64_t row0 = 12345;
+    const int hidden[] = {512};
+    LearnerConfig c = config(D, K, 1, hidden, 0.5f);
+    Learner Lc = {0}, Lg = {0};
+    init_or_die(&Lc, &c, &backend_cpu);
+    init_or_die(&Lg, &c, cuda);
+    CHECK(Lg.cap == LEARNER_DEVICE_CAP, "cuda cap %d, want %d", Lg.cap, LEARNER_DEVICE_CAP);
+
+    float *Xt = malloc((size_t)n_train * D * sizeof(float)), *Xp = malloc((size_t)N * D * sizeof(float));
+    int32_t *yt = malloc((size_t)n_train * sizeof(int32_t)), *yp = malloc((size_t)N * sizeof(int32_t));
+    blobs(Xt, yt, n_train, D, K, 2);
+    blobs(Xp, yp, N, D, K, 3);
+    LearnerInput train = {.x = Xt, .n = n_train, .d = D}, pool = {.x = Xp, .n = N, .d = D};
+    learner_reset(&Lc, 5, 0);
+    learner_fit(&Lc, &train, yt, 60, 5, 0);      // a few epochs: confident, not saturated
+    float *params = malloc(Lc.n_params * sizeof(float));
+    learner_get_params(params, &Lc);
+    learner_set_params(&Lg, params);             // the same trained model on both
+
+    float *probs_c = malloc((size_t)N * K * sizeof(float)), *probs_g = malloc((size_t)N * K * sizeof(float));
+    float *mc_c = malloc((size_t)T * N * K * sizeof(float)), *mc_g = malloc((size_t)T * N * K * sizeof(float));
+    CHECK(learner_predict(probs_c, mc_c, &Lc, &pool, T, 5, 3, row0) == 0, "cpu predict");
+    CHECK(learner_predict(probs_g, mc_g, &Lg, &pool, T, 5, 3, row0) == 0, "cuda predict");
+    double e_probs = nmse(probs_g, probs_c, (size_t)N * K), e_mc = nmse(mc_g, mc_c, (size_t)T * N * K);
+    int right = 0;
+    for (int i = 0; i < N; i++) {
+        int best = 0;
+        for (int k = 1; k < K; k++) if (probs_c[(size_t)i * K + k] > probs_c[(size_t)i * K + best]) best = k;
+        right += best == yp[i];
+    }
+    printf("  pool %d rows, trained model (pool accuracy %.3f): NMSE probs %.3g, MC samples (T = %d) %.3g\n",
+           N, (double)right / N, e_probs, T, e_mc);
+    CHECK(e_probs <= 1e-7, "pool probs NMSE %.3g > 1e-7", e_probs);
+    CHECK(e_mc <= 1e-7, "pool MC samples NMSE %.3g > 1e-7 (masks differ?)", e_mc);
+
+    // 4. predicting twice on the GPU: the same bits
+    float *again = malloc((size_t)T * N * K * sizeof(float));
+    learner_predict(NULL, again, &Lg, &pool, T, 5, 3, row0);
+    CHECK(memcmp(again, mc_g, (size_t)T * N * K * sizeof(float)) == 0, "GPU MC samples not repeatable");
+    free(again);
+
+    // 3. learner_score (device reductions) vs the host functions on the GPU's own predictions
+    int ns;
+    const Strategy *all = strategy_all(&ns);
+    double *want = malloc((size_t)N * sizeof(double)), *got = malloc((size_t)N * sizeof(double));
+    for (int s = 0; s < ns; s++) {
+        if (all[s].reduce == REDUCE_NONE) continue;
+        PoolView v = {.n = N, .k = K, .t = T, .probs = probs_g, .mc = mc_g, .row0 = row0,
+                      .seed = 5, .round = 3};
+        all[s].score(want, &v);
+        int rc = learner_score(got, &Lg, &pool, all[s].reduce, T, 5, 3, row0);
+        CHECK(rc == 0, "learner_score %s returned %d", all[s].name, rc);
+        size_t bad = 0;
+        double worst = 0.0;
+        for (int i = 0; i < N; i++) {
+            double e = fabs(got[i] - want[i]) / (1e-12 * (1.0 + fabs(want[i])));
+            if (!(e <= 1.0) && bad++ < 3)
+                fprintf(stderr, "  learner_score %s row %d: %.17g, want %.17g\n", all[s].name, i,
+                        got[i], want[i]);
+            if (e > worst) worst = e;
+        }
+        printf("  learner_score %-17s vs host function: worst error/tolerance %.3f\n",
+               all[s].name, worst);
+        CHECK(bad == 0, "learner_score %s: %zu of %d rows differ from the host function",
+              all[s].name, bad, N);
+    }
+    CHECK(learner_score(got, &Lg, &pool, REDUCE_NONE, T, 5, 3, row0) == -1,
+          "learner_score(REDUCE_NONE) should decline");
+    CHECK(learner_score(got, &Lg, &pool, REDUCE_BALD, 0, 5, 3, row0) == -1,
+          "learner_score(BALD, T = 0) should decline");
+
+    free(want); free(got); free(params);
+    free(probs_c); free(probs_g); free(mc_c); free(mc_g);
+    free(Xt); free(Xp); free(yt); free(yp);
+    learner_free(&Lc);
+    learner_free(&Lg);
+}
+
+int main(int argc, char **argv) {
+    char err[512];
+    const Backend *cuda = backend_get("cuda", err, sizeof err);
+    if (argc > 1 && strcmp(argv[1], "--probe") == 0) {
+        printf("%s\n", cuda ? (cuda->device ? cuda->device : "cuda") : err);
+        return cuda ? 0 : 1;
+    }
+    clock_t t0 = clock();
+    test_contracts();
+    if (!cuda) {
+        printf("  test_cuda: GPU parts skipped: %s\n", err);
+        return check_done("test_cuda");
+    }
+    printf("  device: %s\n", cuda->device ? cuda->device : "?");
+    test_step(cuda);
+    test_pool(cuda);
+    printf("  (%.1f s CPU)\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
+    return check_done("test_cuda");
+}
