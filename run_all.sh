@@ -8,7 +8,8 @@
 #   ./run_all.sh --ci           the tiny synthetic grid CI checks against tests/baseline/ (seconds).
 #
 # Runs go to OUT (one alsim process per run, -j at a time); a run whose folder is already
-# complete is skipped by alsim, so an interrupted grid resumes where it stopped. Then
+# complete is skipped by alsim and a run killed half-way continues from its last complete
+# round (--resume), so an interrupted grid resumes where it stopped. Then
 # `alsim report OUT --out REPORT`. Ends by printing the paths of summary.md and the
 # learning-curve figures. Options after `--` go to every alsim run (not the ceiling run).
 # Exit status: 0 all runs and the report succeeded; 1 some run failed (the report is still
@@ -99,7 +100,7 @@ echo "run_all: $total runs (${#DS[@]} datasets x ${#ST[@]} strategies x $SEEDS s
 job() {
     local id=$1 what=$2; shift 2
     local t0=$SECONDS
-    "$ALSIM" "$@" --out "$OUT" --quiet
+    "$ALSIM" "$@" --out "$OUT" --quiet --resume     # a run killed half-way continues
     local st=$?
     echo "$st" >"$STATUS/$id"
     echo "run_all: [$(ls "$STATUS" | wc -l)/$total] $what: $([ "$st" = 0 ] && echo ok || echo "FAILED (exit $st)") ($((SECONDS - t0)) s)" >&2

@@ -18,7 +18,7 @@ static const char MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'C', 'K', '1'};
 typedef struct { unsigned char *p; size_t n, cap; int oom; } Buf;
 
 static void put(Buf *b, const void *src, size_t n) {
-    if (b->oom) return;
+    if (b->oom || n == 0) return;       /* an empty array may be NULL */
     if (b->n + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->n + n) cap *= 2;
@@ -48,6 +48,8 @@ int checkpoint_save(const char *dir, const Checkpoint *c, char *err, size_t errl
     put(&b, c->curve_x, (size_t)c->n_curve * sizeof *c->curve_x);
     put(&b, c->curve_acc, (size_t)c->n_curve * sizeof *c->curve_acc);
     put(&b, &c->elapsed, sizeof c->elapsed);
+    put(&b, c->last, sizeof c->last);
+    put(&b, &c->diverged, sizeof c->diverged);
     put(&b, &c->n_params, sizeof c->n_params);
     put(&b, c->params, c->n_params * sizeof *c->params);
     put(&b, c->m, c->n_params * sizeof *c->m);
@@ -159,6 +161,8 @@ int checkpoint_load(Checkpoint *c, const char *dir, char *err, size_t errlen) {
         c->curve_x = get_array(&r, (size_t)(c->n_curve > 0 ? c->n_curve : 0), sizeof *c->curve_x);
         c->curve_acc = get_array(&r, (size_t)(c->n_curve > 0 ? c->n_curve : 0), sizeof *c->curve_acc);
         get(&r, &c->elapsed, sizeof c->elapsed);
+        get(&r, c->last, sizeof c->last);
+        get(&r, &c->diverged, sizeof c->diverged);
         get(&r, &c->n_params, sizeof c->n_params);
         c->params = get_array(&r, c->n_params, sizeof *c->params);
         c->m = get_array(&r, c->n_params, sizeof *c->m);
@@ -169,7 +173,7 @@ int checkpoint_load(Checkpoint *c, const char *dir, char *err, size_t errlen) {
     }
     free(data);
     if (rc) {
-        snprintf(err, errlen, "%s: %s; delete the run's partial folder to start it again", path, why);
+        snprintf(err, errlen, "%s: %s; run without --resume to start the run again", path, why);
         checkpoint_free(c);
     }
     return rc;

@@ -25,6 +25,8 @@ typedef struct {
     int n_curve;
     double *curve_x, *curve_acc;  /* (n_curve) labels and accuracy per round so far */
     double elapsed;             /* seconds the run had taken */
+    double last[3];             /* the last round's test accuracy, macro-F1, NLL */
+    int diverged;               /* the last round diverged: the run ends there */
     /* The model, when warm-starting (n_params == 0 otherwise). */
     size_t n_params;
     float *params, *m, *v;      /* (n_params) each */

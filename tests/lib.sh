@@ -1,0 +1,24 @@
+# lib.sh — what every end-to-end script shares; source it first: `. tests/lib.sh`.
+# Sets ALSIM (the binary) and T (a temporary folder removed on exit), counts checks, and
+# `finish` prints "NAME: N passed, M failed" and returns the verdict.
+set -u
+ALSIM=${ALSIM:-./alsim}
+T=$(mktemp -d "${TMPDIR:-/tmp}/alsim-e2e.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+passed=0 failed=0
+ok()   { passed=$((passed + 1)); }
+bad()  { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+check() { # check "what" command...: passes when the command succeeds
+    what=$1; shift
+    if "$@"; then ok; else bad "$what"; fi
+}
+col() { # col FILE N: column(s) N of a CSV without its header
+    tail -n +2 "$1" | cut -d, -f"$2"
+}
+only_dir() { # the single run folder under $1
+    set -- "$1"/*; [ $# -eq 1 ] && [ -d "$1" ] && echo "$1"
+}
+finish() { # finish NAME: the closing line and the exit status
+    echo "$1: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
