@@ -243,7 +243,6 @@ int policy_save(const Policy *p, const char *path, char *err, size_t errlen) {
     jw_key(&w, "seed"); jw_int(&w, (int64_t)p->seed);
     jw_key(&w, "reward"); jw_str(&w, p->reward);
     jw_key(&w, "git_revision"); jw_str(&w, p->git_revision);
-    jw_key(&w, "created"); jw_str(&w, p->created);
     jw_end(&w);
     jw_end(&w);
     jw_finish(&w);
@@ -376,7 +375,6 @@ int policy_load(Policy *p, const char *path, const char *const *expected, int n_
     copy_str(p->train_datasets, sizeof p->train_datasets, prov, "train_datasets");
     copy_str(p->reward, sizeof p->reward, prov, "reward");
     copy_str(p->git_revision, sizeof p->git_revision, prov, "git_revision");
-    copy_str(p->created, sizeof p->created, prov, "created");
     v = cJSON_GetObjectItemCaseSensitive(prov, "episodes");
     p->episodes = cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
     v = cJSON_GetObjectItemCaseSensitive(prov, "seed");

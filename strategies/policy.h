@@ -34,7 +34,6 @@ typedef struct {
     uint64_t seed;
     char reward[32];
     char git_revision[64];
-    char created[32];
 } Policy;
 
 /* A fresh policy of F features (names, not copied: static strings) and H hidden units,

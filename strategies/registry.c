@@ -1,27 +1,31 @@
 /* registry — the one table of query strategies: what `--strategy NAME` looks up and what
  * `alsim --list` prints. To add a strategy, write its score function and add a row here. */
 #include "strategies/strategy.h"
+#include "sim/backend.h"    /* REDUCE_*: the device reduction equal to each score function */
 
 #include <string.h>
 
 static const Strategy strategies[] = {
     {"random", "uniform random scores, seeded per (round, row): the passive baseline",
-     NEEDS_NOTHING, score_random},
+     NEEDS_NOTHING, score_random, REDUCE_NONE, NULL},
     {"least-confidence", "1 - max_c p_c: how unsure the top prediction is (Lewis & Gale 1994)",
-     NEEDS_PROBS, score_least_confidence},
+     NEEDS_PROBS, score_least_confidence, REDUCE_LEAST_CONFIDENCE, NULL},
     {"entropy", "entropy of the predictive distribution, in nats (Shannon 1948; Settles 2009)",
-     NEEDS_PROBS, score_entropy},
+     NEEDS_PROBS, score_entropy, REDUCE_ENTROPY, NULL},
     {"margin", "minus the gap between the two most likely classes (Scheffer et al. 2001)",
-     NEEDS_PROBS, score_margin},
+     NEEDS_PROBS, score_margin, REDUCE_MARGIN, NULL},
     {"bald", "mutual information between prediction and weights, from T MC-dropout samples "
              "(Houlsby et al. 2011; Gal et al. 2017)",
-     NEEDS_MC, score_bald},
+     NEEDS_MC, score_bald, REDUCE_BALD, NULL},
     {"var-ratios", "1 - share of the T MC-dropout samples that predict the modal class "
                    "(Freeman 1965; Gal et al. 2017)",
-     NEEDS_MC, score_var_ratios},
+     NEEDS_MC, score_var_ratios, REDUCE_VAR_RATIOS, NULL},
     {"mean-std", "class-averaged standard deviation of p over T MC-dropout samples "
                  "(Kampffmeyer et al. 2016; Gal et al. 2017)",
-     NEEDS_MC, score_mean_std},
+     NEEDS_MC, score_mean_std, REDUCE_MEAN_STD, NULL},
+    {"rl", "a policy trained by reinforcement learning on simulated AL episodes "
+           "(alsim train-policy; --policy FILE)",
+     NEEDS_PROBS | NEEDS_MC | NEEDS_EMB, score_rl, REDUCE_NONE, &rl_hooks},
 };
 
 enum { N_STRATEGIES = (int)(sizeof strategies / sizeof strategies[0]) };
@@ -42,5 +46,7 @@ void strategy_print_list(FILE *f) {
     static const char *needs_text[] = {"-", "probs", "MC samples", "probs+MC"};  /* by bits */
     for (int i = 0; i < N_STRATEGIES; i++)
         fprintf(f, "%-17s %-10s  %s\n", strategies[i].name,
-                needs_text[strategies[i].needs & (NEEDS_PROBS | NEEDS_MC)], strategies[i].help);
+                strategies[i].needs & NEEDS_EMB ? "MC+hidden"
+                    : needs_text[strategies[i].needs & (NEEDS_PROBS | NEEDS_MC)],
+                strategies[i].help);
 }

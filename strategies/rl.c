@@ -3,9 +3,12 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "strategies/policy.h"
 #include "strategies/scores.h"
+#include "strategies/strategy.h"
 
 const char *const rl_feature_names[RL_FEATURES] = {
     "entropy", "margin", "max_prob", "bald", "dist_labeled", "density", "class_share",
@@ -121,3 +124,66 @@ void rl_fill_global(double *feat, const RlContext *ctx, int n) {
         f[10] = n ? ent / n : 0;
     }
 }
+
+/* ---- the rl strategy: features chunk by chunk, the policy's scores at the end ---- */
+
+typedef struct {
+    Policy policy;
+    RlContext ctx;
+    int n_pool;
+    double *feat;       /* (n_pool, RL_FEATURES) this round's features */
+} RlState;
+
+static int rl_open(void **state, const char *policy_path, int n_pool, char *err, size_t errlen) {
+    RlState *s = calloc(1, sizeof *s);
+    if (!s) { snprintf(err, errlen, "out of memory"); return 3; }
+    int rc = policy_load(&s->policy, policy_path, rl_feature_names, RL_FEATURES, err, errlen);
+    if (rc) { free(s); return rc; }
+    s->n_pool = n_pool;
+    s->feat = malloc((size_t)n_pool * RL_FEATURES * sizeof *s->feat);
+    if (!s->feat) {
+        policy_free(&s->policy);
+        free(s);
+        snprintf(err, errlen, "out of memory for the RL features of %d rows", n_pool);
+        return 3;
+    }
+    *state = s;
+    return 0;
+}
+
+static void rl_close(void *state) {
+    RlState *s = state;
+    if (!s) return;
+    policy_free(&s->policy);
+    rl_context_free(&s->ctx);
+    free(s->feat);
+    free(s);
+}
+
+static int rl_begin_round(void *state, const RoundInfo *in) {
+    RlState *s = state;
+    rl_context_free(&s->ctx);
+    s->ctx = (RlContext){
+        .k = in->k, .h = in->h, .n_labeled = in->n_labeled,
+        .labeled_emb = in->labeled_emb, .labeled_y = in->labeled_y,
+        .n_ref = in->n_ref, .ref_emb = in->ref_emb,
+        .round = in->round, .rounds = in->rounds, .n_pool = in->n_pool,
+    };
+    return rl_context_prepare(&s->ctx);
+}
+
+void score_rl(double *scores, const PoolView *v) {
+    RlState *s = v->state;
+    int bad = !s || !v->emb || !v->mc ||
+              rl_candidate_features(s->feat + (size_t)v->row0 * RL_FEATURES, &s->ctx, v->probs,
+                                    v->mc, v->t, v->emb, v->n) != 0;
+    for (int i = 0; i < v->n; i++) scores[i] = bad ? NAN : 0.0;   /* finish writes the scores */
+}
+
+static void rl_finish(double *scores, int n_pool, void *state) {
+    RlState *s = state;
+    rl_fill_global(s->feat, &s->ctx, n_pool);
+    policy_forward(scores, NULL, &s->policy, s->feat, n_pool);
+}
+
+const StrategyHooks rl_hooks = {rl_open, rl_close, rl_begin_round, rl_finish};

@@ -5,6 +5,10 @@
  * row0..row0+n-1 of the pool; a strategy must give each row the same score whatever chunk it
  * sits in (per-row formulas, and counter-based randomness keyed by the row id).
  * Selection (select.c) then takes the top b unlabeled rows, ties broken by a seeded hash.
+ *
+ * A strategy whose score of a row depends on the whole pool (rl: the mean pool entropy is
+ * one of its policy's inputs) has hooks: its score() only records each chunk's features in
+ * its state, and finish() writes every row's score once all chunks were seen.
  */
 #ifndef ALSIM_STRATEGY_H
 #define ALSIM_STRATEGY_H
@@ -20,10 +24,36 @@ typedef struct {
     int64_t row0;           /* pool row id of the view's first row */
     uint64_t seed;          /* the run's seed */
     int round;              /* the acquisition round being scored */
+    int h;                  /* embedding width H (0 when none) */
+    const float *emb;       /* (n,H) last hidden layer, dropout off; NULL unless NEEDS_EMB */
+    void *state;            /* the strategy's state (hooks), else NULL */
 } PoolView;
 
 /* What a strategy needs the loop to compute before calling score. */
-enum { NEEDS_NOTHING = 0, NEEDS_PROBS = 1, NEEDS_MC = 2 };
+enum { NEEDS_NOTHING = 0, NEEDS_PROBS = 1, NEEDS_MC = 2, NEEDS_EMB = 4 };
+
+/* What a whole-pool strategy is told at the start of each round's scoring. */
+typedef struct {
+    int round, rounds;      /* r of R */
+    int n_pool, k, h;       /* pool rows N, classes K, embedding width H */
+    int n_labeled;
+    const float *labeled_emb;       /* (n_labeled, H) embeddings of the labeled rows */
+    const int32_t *labeled_y;       /* (n_labeled) their labels */
+    int n_ref;
+    const float *ref_emb;           /* (n_ref, H) a fixed, evenly spread sample of pool rows */
+} RoundInfo;
+
+/* Hooks of a strategy that keeps state across chunks and rounds; NULL for the others. */
+typedef struct {
+    /* Opens the state for a pool of n_pool rows; the policy file is where the strategy's
+     * parameters live (rl). Returns 0, or 2 (bad file) / 3 (out of memory) with err. */
+    int (*open)(void **state, const char *policy_path, int n_pool, char *err, size_t errlen);
+    void (*close)(void *state);
+    /* Before the round's chunks. Returns 0, or -1 when out of memory. */
+    int (*begin_round)(void *state, const RoundInfo *info);
+    /* After the round's chunks: scores (n_pool) for every row. */
+    void (*finish)(double *scores, int n_pool, void *state);
+} StrategyHooks;
 
 typedef void (*ScoreFn)(double *scores /*(n)*/, const PoolView *v);
 
@@ -32,6 +62,10 @@ typedef struct {
     const char *help;       /* one line for `alsim --list` */
     int needs;              /* NEEDS_* bits */
     ScoreFn score;
+    int reduce;             /* the Reduce kind (sim/backend.h) a backend's score_rows computes
+                               equal to score, so a GPU can score without sending the
+                               probabilities back; REDUCE_NONE (0): host only */
+    const StrategyHooks *hooks;     /* whole-pool strategies only */
 } Strategy;
 
 /* The registry (registry.c): one static table. NULL when no strategy is called name. */
@@ -54,6 +88,10 @@ void strategy_print_list(FILE *f);
  *   mean-std          (1/K) Σ_c sqrt(E_t[p_t,c²] - p̄_c²)  (population sd over T)
  */
 void score_random(double *scores, const PoolView *v);
+/*   rl                the learned policy's score of the row's features (rl.h, policy.h);
+ *                     records features in its state, scores in its finish hook */
+void score_rl(double *scores, const PoolView *v);
+extern const StrategyHooks rl_hooks;
 void score_least_confidence(double *scores, const PoolView *v);
 void score_entropy(double *scores, const PoolView *v);
 void score_margin(double *scores, const PoolView *v);

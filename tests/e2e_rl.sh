@@ -1,0 +1,45 @@
+#!/bin/sh
+# The RL strategy end to end: train-policy is deterministic under a seed and continues a
+# killed training to the same policy; `--strategy rl --policy FILE` runs and is deterministic;
+# a malformed policy file is refused with exit 2 and one line.
+. tests/lib.sh
+
+SYN="synthetic:blobs:k=3,d=8,n=3000,test=500"
+TP="--train $SYN --rounds 3 --pool-size 300 --reward-size 200 --batch 5 --init 6 --hidden 16 --epochs 5 --mc 4 --seed 1 --quiet"
+
+"$ALSIM" train-policy $TP --episodes 6 --out "$T/a.json" || bad "train-policy a"
+"$ALSIM" train-policy $TP --episodes 6 --out "$T/b.json" || bad "train-policy b"
+check "train-policy: the same seed gives the same policy, byte for byte" cmp "$T/a.json" "$T/b.json"
+check "train-policy: the file records its provenance" grep -q '"episodes": 6' "$T/a.json"
+"$ALSIM" train-policy $TP --seed 2 --episodes 6 --out "$T/c.json" || bad "train-policy c"
+check "train-policy: another seed, another policy" sh -c "! cmp -s '$T/a.json' '$T/c.json'"
+
+# Killed after a few episodes and started again: continues, and ends where an uninterrupted
+# training ends.
+"$ALSIM" train-policy $(echo "$TP" | sed 's/--quiet//') --episodes 6 --out "$T/k.json" 2>"$T/k.log" &
+pid=$!
+while kill -0 "$pid" 2>/dev/null && ! grep -q "episode *3/" "$T/k.log" 2>/dev/null; do sleep 0.01; done
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+"$ALSIM" train-policy $(echo "$TP" | sed 's/--quiet//') --episodes 6 --out "$T/k.json" 2>"$T/k2.log" || bad "resumed training"
+check "train-policy: a killed training resumes" grep -q "resuming after episode" "$T/k2.log"
+check "train-policy: resumed, the same policy" cmp "$T/a.json" "$T/k.json"
+
+# The policy applied.
+R="--dataset $SYN --strategy rl --rounds 3 --batch 5 --init 6 --hidden 16 --epochs 5 --mc 4 --quiet"
+"$ALSIM" $R --policy "$T/a.json" --out "$T/r1" || bad "rl run 1"
+"$ALSIM" $R --policy "$T/a.json" --out "$T/r2" || bad "rl run 2"
+check "rl: a run finishes" [ -n "$(only_dir "$T/r1")" ]
+check "rl: deterministic picks" cmp "$(only_dir "$T/r1")/rounds.jsonl" "$(only_dir "$T/r2")/rounds.jsonl"
+check "rl: config.json records the policy" grep -q '"policy": ".*a.json"' "$(only_dir "$T/r1")/config.json"
+"$ALSIM" $R --out "$T/r3" || bad "rl with the shipped default policy"
+
+# A malformed policy: exit 2, one line naming the file; nothing written.
+printf '{"format": "alsim-policy",\n "version": 1,\n "architecture": {"kind": "mlp-tanh", "features": 3, "hidden": 4}}\n' >"$T/bad.json"
+"$ALSIM" $R --policy "$T/bad.json" --out "$T/bad" >/dev/null 2>"$T/bad.err"; st=$?
+check "malformed policy: exit 2 (got $st)" [ "$st" -eq 2 ]
+check "malformed policy: one line naming the file and line" sh -c "[ \$(wc -l <'$T/bad.err') -eq 1 ] && grep -q 'bad.json: line 3' '$T/bad.err'"
+check "malformed policy: nothing written" [ ! -e "$T/bad" ]
+"$ALSIM" train-policy --train "$SYN" --episodes 2 --out "$T/x.json" --nosuch 1 >/dev/null 2>"$T/opt.err"; st=$?
+check "train-policy: an unknown option is exit 2" [ "$st" -eq 2 ]
+
+finish e2e_rl
