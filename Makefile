@@ -1,4 +1,5 @@
 # alsim — make | make test | make asan | make bench | make CUDA=0 | make setup
+#         make test-cuda | make bench-cuda | make device-bundle (the GPU checks; README)
 #
 # One library of everything but main (build/libalsim.a), the alsim binary at the top, and
 # one program per tests/test_*.c. Says what it built and what it left out.
@@ -34,18 +35,34 @@ ifeq ($(HAVE_CUDA),1)
   CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
   LIB_OBJ += $(B)/sim/backend_cuda.o
   CPPFLAGS_ALSIM += -DALSIM_CUDA=1
-  LDLIBS  += -L$(CUDA_HOME)/lib64 -lcudart -lcublas -lstdc++
+  # cudart linked statically (nothing to find at run time; it needs -ldl -lrt), cuBLAS shared
+  # with an rpath to the toolkit, so the binary runs without LD_LIBRARY_PATH. It starts, and
+  # falls back to the CPU, on a machine without a GPU or driver.
+  LDLIBS  += -L$(CUDA_HOME)/lib64 -lcublas -lcudart_static -ldl -lrt -lstdc++ \
+             -Wl,-rpath,$(CUDA_HOME)/lib64
 endif
+# Kernels: machine code for sm_$(CUDA_ARCH) plus its PTX, which newer GPUs compile at load.
+# 90 = Hopper (H100, H200); e.g. CUDA_ARCH=80 for an A100. Building needs no GPU.
+# -fmad=false: no multiply-add contraction, as the CPU build (GCC in C11 mode), so the
+# elementwise ops round like backend_cpu.c (see backend_cuda.cu).
+CUDA_ARCH ?= 90
+NVCCFLAGS ?= -O3 -g
+NVCC_ALL = -std=c++20 -I. -fmad=false -DALSIM_CUDA_ARCH=\"$(CUDA_ARCH)\" \
+           -gencode arch=compute_$(CUDA_ARCH),code=sm_$(CUDA_ARCH) \
+           -gencode arch=compute_$(CUDA_ARCH),code=compute_$(CUDA_ARCH) \
+           -Xcompiler -Wall,-Wextra,-Wno-unused-parameter $(NVCCFLAGS)
 
-ALL_CFLAGS = $(CPPFLAGS_ALSIM) -DALSIM_GIT_REV=\"$(GIT_REV)\" $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(CPPFLAGS_ALSIM) -DALSIM_GIT_REV=\"$(GIT_REV)\" \
+             -DALSIM_DEFAULT_POLICY=\"$(CURDIR)/strategies/default-policy.json\" \
+             $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
-.PHONY: all info test test-slow asan bench setup clean
+.PHONY: all info test test-slow asan valgrind cppcheck fuzz bench bench-setup default-policy setup clean test-cuda bench-cuda device-bundle
 all: info alsim
 
 info:
 	@echo "alsim build ($(B)):"
 	@echo "  ✓ CPU backend (OpenBLAS gemm)"
-	@if [ "$(HAVE_CUDA)" = 1 ]; then echo "  ✓ CUDA backend ($(NVCC))"; \
+	@if [ "$(HAVE_CUDA)" = 1 ]; then echo "  ✓ CUDA backend ($(NVCC), sm_$(CUDA_ARCH))"; \
 	 elif [ "$(CUDA)" = 0 ]; then echo "  ✗ CUDA backend (CUDA=0)"; \
 	 elif [ -z "$(wildcard sim/backend_cuda.cu)" ]; then echo "  ✗ CUDA backend (not written yet)"; \
 	 else echo "  ✗ CUDA backend (nvcc not found)"; fi
@@ -54,9 +71,20 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# AdamW's sqrtf vectorises only when it need not set errno: 4x faster steps with the 2^18-wide
+# first layer of text. Same bits (sqrt is exact either way); the backend never reads errno.
+$(B)/sim/backend_cpu.o: ALL_CFLAGS += -fno-math-errno
+
 $(B)/sim/backend_cuda.o: sim/backend_cuda.cu sim/backend.h sim/rng.h
 	@mkdir -p $(dir $@)
-	$(NVCC) -O2 -I. -c $< -o $@
+	$(NVCC) $(NVCC_ALL) -c $< -o $@
+
+# backend.c alone changes with the choice (ALSIM_CUDA): a stamp named after it makes switching
+# between `make` and `make CUDA=0` in one build folder recompile it (and relink).
+CUDA_STAMP := $(B)/.cuda-$(if $(HAVE_CUDA),on,off)
+$(CUDA_STAMP):
+	@mkdir -p $(B) && rm -f $(B)/.cuda-on $(B)/.cuda-off && touch $@
+$(B)/sim/backend.o: $(CUDA_STAMP)
 
 $(B)/libalsim.a: $(LIB_OBJ)
 	@rm -f $@
@@ -93,9 +121,72 @@ asan:
 	@ASAN_OPTIONS=detect_leaks=1 ALSIM=build-asan/alsim \
 	  sh tests/run.sh $(TEST_SRC:tests/%.c=build-asan/tests/%)
 
+# valgrind on one small end-to-end run: any memory error or definite leak fails it. Its own
+# build: valgrind 3.19 knows no AVX-512 (so no -march=native) and no CUDA runtime.
+VALGRIND_RUN := --device cpu --dataset synthetic:blobs:k=3,d=8,n=300,test=100 --strategy bald \
+                --rounds 2 --batch 4 --init 6 --hidden 16 --epochs 3 --mc 4 --quiet
+valgrind:
+	$(MAKE) B=build-valgrind CUDA=0 ARCH=x86-64-v2 build-valgrind/alsim
+	@rm -rf build-valgrind/runs
+	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	  build-valgrind/alsim $(VALGRIND_RUN) --out build-valgrind/runs
+	@echo "valgrind: 1 passed, 0 failed"
+
+# cppcheck over every C file (bugs, performance, portability; style is left to review): a
+# finding fails it unless an inline comment justifies it.
+cppcheck:
+	cppcheck -q --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+	  --inline-suppr -I. --suppress=missingIncludeSystem sim strategies datasets reports tests bench
+	@echo "cppcheck: 1 passed, 0 failed"
+
+# libFuzzer (clang): every parser's harness in tests/fuzz/ runs FUZZ_SECONDS seconds, one after
+# another, seeded from tests/corpus/; a crash leaves its input in build-fuzz/ (tests/fuzz/run.sh).
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) B=build-fuzz CC=clang CUDA=0 \
+	  EXTRA_CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  build-fuzz/libalsim.a
+	@FUZZ_B=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
 # Benchmarks (not tests): appends a dated section to bench/RESULTS.md.
-bench: $(B)/alsim $(BENCH_BIN)
+# The rl strategy's shipped policy, trained on every catalogued dataset (a few minutes).
+default-policy: $(B)/alsim
+	$(B)/alsim train-policy --train mnist+fashion-mnist+spamassassin --episodes 300 --seed 0 \
+	  --out strategies/default-policy.json
+	@rm -f strategies/default-policy.json.state
+
+# make bench runs bench-setup first: the Python peers (bench/peers/: PyTorch and
+# scikit-learn/NumPy doing the same work) are compared when it got them, skipped otherwise.
+bench: bench-setup $(B)/alsim $(BENCH_BIN)
 	@ALSIM=$(B)/alsim BENCH_BIN=$(B)/bench sh bench/run.sh
+
+# The peers' packages, for make bench only (make test needs none of them): Debian's Python
+# (/usr/bin/python3) with python3-torch, python3-sklearn, python3-numpy; says what it installs.
+BENCH_PACKAGES := python3-numpy python3-sklearn python3-torch
+bench-setup:
+	@missing=""; \
+	for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "bench-setup: the peers' packages are installed ($(BENCH_PACKAGES))"; exit 0; fi; \
+	echo "bench-setup: installing from Debian:$$missing"; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	{ $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; } \
+	  || echo "bench-setup: could not install$$missing: make bench skips the peers it lacks"
+
+# The GPU checks (tests/cuda.sh): every op CPU vs CUDA, a training step, pool probabilities,
+# the device score reductions, learning curves CPU vs CUDA. Without a usable GPU, or built
+# with CUDA=0, it says so and exits 0.
+test-cuda: $(B)/tests/test_backend $(B)/tests/test_cuda $(B)/alsim
+	@ALSIM=$(B)/alsim TEST_BIN=$(B)/tests sh tests/cuda.sh
+
+# GPU benchmarks (bench/run_cuda.sh), appended to bench/RESULTS.md; skipped without a GPU.
+bench-cuda: $(B)/alsim $(B)/bench/bench_cuda
+	@ALSIM=$(B)/alsim BENCH_BIN=$(B)/bench sh bench/run_cuda.sh
+
+# .device/: what a session with a GPU carries to the device machine, which has CUDA and
+# PyTorch but no GSL, cJSON, OpenBLAS or network: binaries built here for any x86-64-v3, the
+# shared libraries they need, the MNIST cache. bench/device_check.sh runs it there (README).
+device-bundle:
+	@sh bench/device_bundle.sh
 
 # Installs what is missing from Debian's packages, saying what it installs.
 DEB_PACKAGES := build-essential libgsl-dev libcjson-dev libopenblas-dev libopenblas0-pthread \
@@ -111,6 +202,6 @@ setup:
 	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing
 
 clean:
-	rm -rf build build-asan alsim
+	rm -rf build build-asan build-fuzz build-valgrind alsim .device
 
 -include $(LIB_OBJ:.o=.d) $(B)/sim/main.d

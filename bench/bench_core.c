@@ -1,12 +1,23 @@
-/* bench_core — the machine's practical limit and how close the pool-scoring pass gets to it.
+/* bench_core — the machine's practical limit and how close alsim's hot paths get to it.
  *
- * Prints markdown table rows (for bench/RESULTS.md):
- *   1. OpenBLAS sgemm GFLOP/s at the first layer's pool-scoring shape (4096x784 · 784x512)
- *      and at a square 2048 shape;
+ * Prints markdown tables (for bench/RESULTS.md):
+ *   1. OpenBLAS sgemm GFLOP/s at the first layer's pool-scoring shape (4096x784 · 784x512, and
+ *      1024 rows: the learner's chunk) and at a square 2048 shape: the practical limit;
  *   2. the pool-scoring pass of the default model (784-512-10, dropout 0.5) over 60,000 rows:
  *      deterministic probs, and T = 20 MC-dropout samples, in chunks as the loop does it,
- *      with the GFLOP/s it achieves (FLOPs: 2·N·(784·512) once, plus 2·N·512·10 per sample).
- * Each figure is the median of several repetitions. Not a test: nothing here can fail.
+ *      with the GFLOP/s it achieves (FLOPs: 2·N·(784·512) once, plus 2·N·512·10 per sample);
+ *      and its dominant layer alone (the first: staging, gemm, bias, ReLU, chunk by chunk, as
+ *      learner_predict runs it) against the sgemm rate;
+ *   2b. each optimisation against the path it replaces, in the same run: the fused MC head
+ *      (mc_head_forward) against the composed ops, and a linear model's pool rows read in
+ *      place against staged copies (host_memory);
+ *   3. training throughput of the default MLP (learner_fit with the budget of 50 epochs for
+ *      a labeled set of n rows): steps/s, samples/s, GFLOP/s by budget.h's formula;
+ *   4. pool scoring per strategy against pool size (1k, 10k, 60k rows) and T (1, 20, 100):
+ *      run.c's host path (learner_predict chunk by chunk, then the strategy's function).
+ * Each figure is the median of several repetitions. With an argument FILE it also writes the
+ * key figures as `name value` lines into FILE, for bench/run.sh's targets table.
+ * Not a test: nothing here can fail.
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -14,92 +25,239 @@
 #include <time.h>
 
 #include "sim/backend.h"
+#include "sim/budget.h"
 #include "sim/learner.h"
 #include "sim/rng.h"
 #include "sim/run.h"
+#include "strategies/strategy.h"
+#include "bench/bench.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static void fill(float *x, size_t n, uint64_t seed) {
-    Rng r = rng_stream(seed, RNG_DATA, 99);
-    for (size_t i = 0; i < n; i++) x[i] = (float)rng_uniform(&r);
-}
+enum { D = 784, H = 512, K = 10 };
 
 /* Median GFLOP/s of C (M,N) = A (M,K) · B (N,K)ᵀ, the layout of matmul_forward. */
-static double sgemm_rate(int M, int N, int K, int reps) {
-    float *A = malloc((size_t)M * K * sizeof *A), *B = malloc((size_t)N * K * sizeof *B);
+static double sgemm_rate(int M, int N, int Kd, int reps) {
+    float *A = malloc((size_t)M * Kd * sizeof *A), *B = malloc((size_t)N * Kd * sizeof *B);
     float *C = malloc((size_t)M * N * sizeof *C);
     double t[16];
-    fill(A, (size_t)M * K, 1);
-    fill(B, (size_t)N * K, 2);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+    fill(A, (size_t)M * Kd, 1);
+    fill(B, (size_t)N * Kd, 2);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, Kd, 1.0f, A, Kd, B, Kd, 0.0f, C, N);
     for (int r = 0; r < reps; r++) {
         double t0 = now_s();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, Kd, 1.0f, A, Kd, B, Kd, 0.0f, C, N);
         t[r] = now_s() - t0;
     }
     free(A); free(B); free(C);
-    return 2.0 * M * N * K / median(t, reps) / 1e9;
+    return 2.0 * M * N * Kd / median(t, reps) / 1e9;
 }
 
-int main(void) {
-    const int N = 60000, D = 784, H = 512, K = 10, T = 20, reps = 5;
+static LearnerConfig default_mlp(void) {
+    return (LearnerConfig){.d = D, .k = K, .n_hidden = 1, .hidden = {H}, .dropout = 0.5f,
+                           .lr = 1e-3f, .weight_decay = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f,
+                           .eps = 1e-8f, .minibatch = 64};
+}
+
+/* Scratch for run.c's host path over one chunk of RUN_CHUNK_ROWS rows. */
+typedef struct {
+    float *probs;   /* (chunk,K) */
+    float *mc;      /* (T_MAX,chunk,K) */
+    double *scores; /* (N) */
+} Scratch;
+enum { T_MAX = 100 };
+
+/* One scoring pass of strategy st over rows X (n) with T samples, as run.c does it. */
+static void score_pass(const Strategy *st, Learner *L, const float *X, int n, int T, Scratch *s) {
+    for (int off = 0; off < n; off += RUN_CHUNK_ROWS) {
+        const int m = n - off < RUN_CHUNK_ROWS ? n - off : RUN_CHUNK_ROWS;
+        LearnerInput rows = {.x = X + (size_t)off * D, .n = m, .d = D};
+        if (st->needs)
+            learner_predict((st->needs & NEEDS_PROBS) ? s->probs : NULL, T ? s->mc : NULL, L,
+                            &rows, T, 1, 0, off);
+        PoolView v = {.n = m, .k = K, .t = T, .probs = (st->needs & NEEDS_PROBS) ? s->probs : NULL,
+                      .mc = T ? s->mc : NULL, .row0 = off, .seed = 1, .round = 0};
+        st->score(s->scores + off, &v);
+    }
+}
+
+/* Median seconds of score_pass: at least 3 repetitions and 0.3 s in all, at most 15. */
+static double time_pass(const Strategy *st, Learner *L, const float *X, int n, int T, Scratch *s) {
+    double t[15], total = 0.0;
+    int reps = 0;
+    while (reps < 15 && (reps < 3 || total < 0.3)) {
+        double t0 = now_s();
+        score_pass(st, L, X, n, T, s);
+        t[reps] = now_s() - t0;
+        total += t[reps++];
+    }
+    return median(t, reps);
+}
+
+int main(int argc, char **argv) {
+    const int N = 60000, T = 20, reps = 5;
+    FILE *kv = argc > 1 ? fopen(argv[1], "w") : NULL;
     printf("| what | figure |\n|---|---|\n");
-    printf("| OpenBLAS config | %s |\n", openblas_get_config());
+    printf("| OpenBLAS config | %s; %d threads |\n", openblas_get_config(), openblas_get_num_threads());
     double peak_layer = sgemm_rate(RUN_CHUNK_ROWS, H, D, 9);
+    double peak_chunk = sgemm_rate(LEARNER_CAP, H, D, 9);
     double peak_square = sgemm_rate(2048, 2048, 2048, 5);
     printf("| sgemm GFLOP/s, 4096x784 · 784x512 (the scoring layer's shape) | %.1f |\n", peak_layer);
+    printf("| sgemm GFLOP/s, 1024x784 · 784x512 (the learner's chunk of it) | %.1f |\n", peak_chunk);
     printf("| sgemm GFLOP/s, 2048³ | %.1f |\n", peak_square);
 
-    LearnerConfig lc = {.d = D, .k = K, .n_hidden = 1, .hidden = {H}, .dropout = 0.5f,
-                        .lr = 1e-3f, .weight_decay = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f,
-                        .eps = 1e-8f, .minibatch = 64};
+    LearnerConfig lc = default_mlp();
     Learner L = {0};
     char err[256];
     if (learner_init(&L, &lc, &backend_cpu, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 3; }
     learner_reset(&L, 1, 0);
     float *X = malloc((size_t)N * D * sizeof *X);
-    float *probs = malloc((size_t)RUN_CHUNK_ROWS * K * sizeof *probs);
-    float *mc = malloc((size_t)T * RUN_CHUNK_ROWS * K * sizeof *mc);
-    if (!X || !probs || !mc) return 3;
+    Scratch s = {malloc((size_t)RUN_CHUNK_ROWS * K * sizeof(float)),
+                 malloc((size_t)T_MAX * RUN_CHUNK_ROWS * K * sizeof(float)),
+                 malloc((size_t)N * sizeof(double))};
+    if (!X || !s.probs || !s.mc || !s.scores) return 3;
     fill(X, (size_t)N * D, 3);
 
+    // --- 2. the pool pass, and its first layer alone ---------------------------------------
+    double pass_s[2];
     for (int withmc = 0; withmc <= 1; withmc++) {
         double t[16];
         for (int r = 0; r < reps; r++) {
             double t0 = now_s();
             for (int off = 0; off < N; off += RUN_CHUNK_ROWS) {
                 int n = N - off < RUN_CHUNK_ROWS ? N - off : RUN_CHUNK_ROWS;
-                learner_predict(withmc ? NULL : probs, withmc ? mc : NULL, &L, X + (size_t)off * D, n,
+                LearnerInput rows = {.x = X + (size_t)off * D, .n = n, .d = D};
+                learner_predict(withmc ? NULL : s.probs, withmc ? s.mc : NULL, &L, &rows,
                                 withmc ? T : 0, 1, 0, off);
             }
             t[r] = now_s() - t0;
         }
-        double s = median(t, reps);
+        double sec = pass_s[withmc] = median(t, reps);
         double flops = 2.0 * N * ((double)D * H + (withmc ? T : 1) * (double)H * K);
         double layer1 = 2.0 * N * D * H;
         if (!withmc)
             printf("| pool pass, probs only (60,000 rows): s, rows/s, GFLOP/s | %.3f, %.0f, %.1f (%.0f%% of sgemm) |\n",
-                   s, N / s, flops / s / 1e9, 100 * flops / s / 1e9 / peak_layer);
+                   sec, N / sec, flops / sec / 1e9, 100 * flops / sec / 1e9 / peak_layer);
         else
             printf("| pool pass, T = %d MC samples (60,000 rows): s, rows/s, GFLOP/s | %.3f, %.0f, %.1f; first layer alone would take %.3f s at the sgemm rate |\n",
-                   T, s, N / s, flops / s / 1e9, layer1 / (peak_layer * 1e9));
+                   T, sec, N / sec, flops / sec / 1e9, layer1 / (peak_layer * 1e9));
     }
-    free(X); free(probs); free(mc);
+    // The first layer as learner_predict runs it: stage a chunk, gemm + bias, ReLU.
+    {
+        const Backend *be = &backend_cpu;
+        double t[16];
+        for (int r = 0; r < reps; r++) {
+            double t0 = now_s();
+            for (int off = 0; off < N; off += L.cap) {
+                int n = N - off < L.cap ? N - off : L.cap;
+                be->upload(L.act[0], X + (size_t)off * D, (size_t)n * D * sizeof(float));
+                be->matmul_forward(L.act[1], L.act[0], L.params + L.w_off[0], L.params + L.b_off[0], n, D, H);
+                be->relu_forward(L.act[1], L.act[1], (size_t)n * H);
+            }
+            t[r] = now_s() - t0;
+        }
+        double sec = median(t, reps), rate = 2.0 * N * D * H / sec / 1e9;
+        printf("| the dominant layer alone (784→512 + ReLU over 60,000 rows, in the learner's %d-row chunks, staging included): s, GFLOP/s | %.3f, %.1f = **%.0f%% of the sgemm rate**; %.0f%% of the T = %d pass, %.0f%% of the probs pass |\n",
+               L.cap, sec, rate, 100 * rate / peak_layer, 100 * sec / pass_s[1], T, 100 * sec / pass_s[0]);
+        if (kv) fprintf(kv, "sgemm_gflops %.2f\nlayer_gflops %.2f\nlayer_frac_of_sgemm %.4f\n"
+                        "pass_t20_s %.4f\npass_probs_s %.4f\n", peak_layer, rate, rate / peak_layer,
+                        pass_s[1], pass_s[0]);
+    }
+    printf("| MC head | %s |\n", backend_cpu.mc_head_forward
+           ? "fused (dropout, 512→10, softmax in one pass; backend_cpu.c mc_head_forward)"
+           : "composed (dropout_forward, matmul_forward, softmax_forward per sample)");
+
+    // --- 2b. the optimisations, each against the path it replaces, in this run ------------
+    printf("\n### Optimisations, each against the path it replaces (same run, 60,000 rows)\n\n");
+    printf("| what | before | after | speed-up |\n|---|---|---|---|\n");
+    if (backend_cpu.mc_head_forward) {   // the T = 20 pass with the head composed from the ops
+        Backend composed = backend_cpu;
+        composed.mc_head_forward = NULL;
+        Learner Lc = {0};
+        if (learner_init(&Lc, &lc, &composed, err, sizeof err) == 0) {
+            learner_reset(&Lc, 1, 0);
+            const Strategy *bald = strategy_find("bald");
+            double before = time_pass(bald, &Lc, X, N, T, &s), after = time_pass(bald, &L, X, N, T, &s);
+            printf("| BALD pass, T = %d: dropout → 512→10 → softmax fused (mc_head_forward) vs composed | %.3f s | %.3f s | %.2f× |\n",
+                   T, before, after, before / after);
+            if (kv) fprintf(kv, "fused_head_before_s %.4f\nfused_head_after_s %.4f\n", before, after);
+            learner_free(&Lc);
+        }
+    }
+    {   // a linear model's probs pass: pool rows read in place vs uploaded (copied) chunk by chunk
+        LearnerConfig lin = lc;
+        lin.n_hidden = 0;
+        Backend staged = backend_cpu;
+        staged.host_memory = 0;
+        Learner La = {0}, Lb = {0};
+        if (learner_init(&La, &lin, &staged, err, sizeof err) == 0 &&
+            learner_init(&Lb, &lin, &backend_cpu, err, sizeof err) == 0) {
+            learner_reset(&La, 1, 0);
+            learner_reset(&Lb, 1, 0);
+            const Strategy *ent = strategy_find("entropy");
+            double before = time_pass(ent, &La, X, N, 0, &s), after = time_pass(ent, &Lb, X, N, 0, &s);
+            printf("| entropy pass, softmax regression 784-10: pool rows read in place vs copied per chunk (host_memory) | %.4f s | %.4f s | %.2f× |\n",
+                   before, after, before / after);
+        }
+        learner_free(&La);
+        learner_free(&Lb);
+    }
+
+    // --- 3. training throughput -----------------------------------------------------------
+    printf("\n### Training throughput: the default MLP 784-512-10 (learner_fit, AdamW, minibatch 64, 50 epochs)\n\n");
+    printf("| labeled rows n | steps (50 epochs) | rows/step | s | steps/s | samples/s | GFLOP/s |\n|---|---|---|---|---|---|---|\n");
+    {
+        const int sizes[] = {20, 220, 1000};
+        int32_t *y = malloc(1000 * sizeof *y);
+        for (int i = 0; i < 1000; i++) y[i] = i % K;
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            const int n = sizes[k];
+            Budget b = budget_for_round(&lc, 50, 0, n);
+            LearnerInput in = {.x = X, .n = n, .d = D};
+            double t[5];
+            for (int r = 0; r < 3; r++) {
+                learner_reset(&L, 1, 0);
+                double t0 = now_s();
+                learner_fit(&L, &in, y, b.steps, 1, 0);
+                t[r] = now_s() - t0;
+            }
+            double sec = median(t, 3);
+            printf("| %d | %d | %ld | %.3f | %.0f | %.0f | %.1f |\n", n, b.steps, b.samples / b.steps,
+                   sec, b.steps / sec, b.samples / sec, b.flops / sec / 1e9);
+            if (kv) fprintf(kv, "train_n%d_samples_per_s %.1f\ntrain_n%d_gflops %.2f\n", n,
+                            b.samples / sec, n, b.flops / sec / 1e9);
+        }
+        free(y);
+        learner_reset(&L, 1, 0);
+    }
+
+    // --- 4. pool scoring per strategy, pool size and T -------------------------------------
+    printf("\n### Pool scoring per strategy: rows/s (ms per pass), run.c's host path (predict in chunks of %d rows, then score)\n\n",
+           RUN_CHUNK_ROWS);
+    printf("| strategy | T | 1,000 rows | 10,000 rows | 60,000 rows |\n|---|---|---|---|---|\n");
+    {
+        const int pools[] = {1000, 10000, 60000}, ts[] = {1, 20, 100};
+        int ns;
+        const Strategy *all = strategy_all(&ns);
+        for (int k = 0; k < ns; k++) {
+            const Strategy *st = &all[k];
+            if (st->needs & ~(NEEDS_PROBS | NEEDS_MC)) continue;    // needs more than predictions
+            const int mc = (st->needs & NEEDS_MC) != 0;
+            for (int ti = 0; ti < (mc ? 3 : 1); ti++) {
+                const int Tn = mc ? ts[ti] : 0;
+                printf("| %s | %s |", st->name, mc ? (ti == 0 ? "1" : ti == 1 ? "20" : "100") : "–");
+                for (int pi = 0; pi < 3; pi++) {
+                    double sec = time_pass(st, &L, X, pools[pi], Tn, &s);
+                    if (st->needs) printf(" %.0f (%.1f) |", pools[pi] / sec, 1e3 * sec);
+                    else printf(" %.2g (%.3f) |", pools[pi] / sec, 1e3 * sec);  // no model pass
+                    if (kv && pools[pi] == 60000)
+                        fprintf(kv, "score_%s_t%d_60k_s %.5f\n", st->name, Tn, sec);
+                }
+                printf("\n");
+                fflush(stdout);
+            }
+        }
+    }
+    free(X); free(s.probs); free(s.mc); free(s.scores);
     learner_free(&L);
+    if (kv) fclose(kv);
     return 0;
 }

@@ -1,6 +1,9 @@
 #!/bin/sh
-# make bench: the core benchmark and the default BALD run on MNIST, appended to
-# bench/RESULTS.md as a dated section (machine, date, commit). Not a test.
+# make bench: the core benchmark (sgemm rate, pool pass, training and per-strategy scoring
+# throughput), the text and loader benchmarks, the default BALD run on MNIST, then
+# bench/run_perf.sh (the PyTorch and scikit-learn/NumPy peers per phase, peak memory, the
+# scale curve to 1,000,000 rows with bench/scale.png, the issue-7 targets), appended to
+# bench/RESULTS.md as a dated section (machine, date, commit). Not a test. About 10 minutes.
 set -eu
 ALSIM=${ALSIM:-./alsim}
 BENCH_BIN=${BENCH_BIN:-build/bench}
@@ -17,7 +20,16 @@ rm -rf "$OUT/runs"
     echo
     echo "### Core: sgemm rate and the pool-scoring pass"
     echo
-    "$BENCH_BIN/bench_core"
+    "$BENCH_BIN/bench_core" "$OUT/core.kv"
+    echo
+    echo "### Text: the SpamAssassin featurizer and the default sparse learner"
+    echo
+    if "$ALSIM" datasets fetch spamassassin >/dev/null 2>&1; then "$BENCH_BIN/bench_text"
+    else echo "(skipped: spamassassin could not be fetched)"; fi
+    echo
+    echo "### Your own data: load throughput and peak memory per format (bench_load)"
+    echo
+    "$BENCH_BIN/bench_load" || echo "(bench_load: a check failed; see the table)"
     echo
     echo "### Default BALD run: \`alsim --strategy bald --rounds 20\` (MNIST, pool 60,000, T = 20)"
     echo
@@ -38,6 +50,9 @@ run=$(ls -d "$OUT"/runs/*/)
     echo "Whole run (process wall clock, data loading included): **$wall**; peak memory (max RSS): **$rss MiB**."
     echo "Final accuracy: $(tail -n 1 "$run/curve.csv" | cut -d, -f3) at $(tail -n 1 "$run/curve.csv" | cut -d, -f2) labels."
 } >>"$OUT/section.md"
+echo >>"$OUT/section.md"
+# The peers (PyTorch, scikit-learn/NumPy) per phase, peak memory, the scale curve, the targets
+ALSIM="$ALSIM" OUT="$OUT" RUN="$run" TIMEV="$OUT/time.txt" sh bench/run_perf.sh >>"$OUT/section.md"
 
 cat "$OUT/section.md"
 [ -f bench/RESULTS.md ] || printf '# Benchmark results\n\nEach section is one `make bench` run, appended by bench/run.sh.\n' >bench/RESULTS.md

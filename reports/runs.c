@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sim/config.h"
 #include "sim/jsonw.h"
 
 /* The whole file, NUL-terminated; NULL with a reason. */
@@ -183,9 +184,13 @@ static int read_run(Run *r, const char *dir, char *err, size_t errlen) {
     }
     cJSON_Delete(cfg);
     if (rc) return rc;
-    static const char *const ignored[] = RUNS_IGNORED_KEYS;
-    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
-        cJSON_DeleteItemFromObjectCaseSensitive(r->config, ignored[i]);
+    /* Keep only what changes results (config.c's table says which keys do); an unknown key
+     * (a newer alsim's) is kept, so it is compared. */
+    for (cJSON *it = r->config->child, *next; it; it = next) {
+        next = it->next;
+        if (config_key_known(it->string) && !config_key_affects_results(it->string))
+            cJSON_DeleteItemFromObjectCaseSensitive(r->config, it->string);
+    }
     if (!cJSON_AddStringToObject(r->config, "dataset_sha256", r->sha256)) { snprintf(err, errlen, "out of memory"); return 3; }
 
     snprintf(path, sizeof path, "%s/summary.json", dir);

@@ -5,7 +5,7 @@
  * as the temporary folders of runs still in progress, are skipped, and so is any subfolder
  * without summary.json). Runs are then checked against each other:
  *   - the runs of one dataset (the config's "dataset") must share one config except for the
- *     keys that do not change results (RUNS_IGNORED_KEYS: seed, strategy, ...) and the
+ *     keys that do not change results (config_key_affects_results: seed, strategy, ...) and the
  *     dataset's SHA-256; otherwise the load is refused, naming two runs and a key that differs.
  *     The same holds among the --full-data runs of a dataset (they give the accuracy ceiling),
  *     which must also share the data and test set of its active-learning runs
@@ -22,7 +22,6 @@
 
 /* Config keys that do not change a run's results (the options config.c leaves out of
  * config_hash): runs may differ in them and still be compared. */
-#define RUNS_IGNORED_KEYS {"seed", "seeds", "strategy", "target", "device", "out", "force", "quiet"}
 
 /* Keys in which a --full-data run may differ from the active-learning runs whose ceiling it
  * gives: how the model is trained and the AL procedure. The data, its split and the test set

@@ -16,8 +16,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Per-row reductions of predictive probabilities that a backend may run where the
+ * probabilities are (score_rows below), so that only one score per row leaves it. Each is the
+ * formula of a strategy (strategies/strategy.h says which; its registry row names it). */
+typedef enum {
+    REDUCE_NONE = 0,            /* no backend reduction: the strategy scores on the host */
+    REDUCE_LEAST_CONFIDENCE,    /* probs: 1 - max_c p_c */
+    REDUCE_ENTROPY,             /* probs: H[p] */
+    REDUCE_MARGIN,              /* probs: -(p_(1) - p_(2)) */
+    REDUCE_BALD,                /* mc: H[p̄] - (1/T) Σ_t H[p_t], clamped at 0 */
+    REDUCE_VAR_RATIOS,          /* mc: 1 - (count of the modal argmax)/T */
+    REDUCE_MEAN_STD,            /* mc: (1/K) Σ_c sd_t(p_t,c) */
+    REDUCE_COUNT
+} Reduce;
+
+/* 1 when reduction kind reads the T MC samples, 0 when it reads the probs. */
+static inline int reduce_needs_mc(int kind) { return kind >= REDUCE_BALD; }
+
 typedef struct Backend {
     const char *name;                /* "cpu", "cuda" */
+    const char *device;              /* what it runs on, for the log ("NVIDIA H200, 139.8 GiB,
+                                        ..."); NULL for the CPU */
 
     /* Memory. Buffers are opaque to callers; sizes in bytes. alloc returns NULL on failure,
      * else a buffer aligned to at least 64 bytes; free accepts NULL. */
@@ -65,6 +84,49 @@ typedef struct Backend {
      * param -= lr * (mhat / (sqrt(vhat) + eps) + wd * param). */
     void (*adam_update)(float *param, const float *grad, float *m, float *v, size_t n,
                         float lr, float beta1, float beta2, float eps, float wd, int t);
+
+    /* Sparse input for the first layer (text TF-IDF, svmlight files): X (N,C) in CSR, all
+     * three arrays in backend buffers. Row i's nonzeros are values[p] at columns indices[p],
+     * p = indptr[i] .. indptr[i+1]-1, with indptr[0] == 0 and columns in 0..C-1. Rows may be
+     * empty. The weight is stored TRANSPOSED, weight_t (C,OC) = Wᵀ, so that a nonzero adds
+     * one contiguous row of OC floats (coalesced on a GPU, streamed on a CPU).
+     * out (N,OC) = X · weight_t + bias (OC); bias may be NULL. Each out[i,:] starts from the
+     * bias (or 0) and adds values[p]·weight_t[indices[p],:] for p in order. N may be 0. */
+    void (*sparse_matmul_forward)(float *out, const int64_t *indptr, const int32_t *indices,
+                                  const float *values, const float *weight_t, const float *bias,
+                                  int N, int C, int OC);
+    /* Gradients of sparse_matmul_forward, overwriting (not accumulating): dweight_t (C,OC) =
+     * Xᵀ · dout, every row written (zero where no row of X has a nonzero); dbias (OC) = column
+     * sums of dout (skipped when NULL). No input gradient: the input is data. */
+    void (*sparse_matmul_backward)(float *dweight_t, float *dbias, const float *dout,
+                                   const int64_t *indptr, const int32_t *indices,
+                                   const float *values, int N, int C, int OC);
+
+    /* Optional, NULL when absent (the CPU: there the strategies' host functions score).
+     * scores_host (N), a HOST array, receives reduction `kind` (Reduce, not REDUCE_NONE) of
+     * each row: from probs (N,K) for the probs kinds, or from mc (T,N,K), sample-major, for
+     * the MC kinds (reduce_needs_mc); both are backend buffers, the unused one may be NULL.
+     * Same formulas as the host functions (strategy.h), in double, in their order of
+     * operations; argmax ties go to the lowest class; a NaN in a row makes its score NaN. */
+    void (*score_rows)(double *scores_host, const float *probs, const float *mc,
+                       int N, int K, int T, int kind);
+
+    /* Optional, NULL when absent (then the learner composes the ops above; the CPU has it
+     * when built for AVX-512, the GPU does not). The output layer of T MC-dropout samples in
+     * one call, fused: for t in 0..T-1,
+     *   probs[t] (N,K) = softmax_forward(dropout_forward(inp, p, keys[t], row0) · weightᵀ + bias)
+     * with inp (N,C), weight (K,C), bias (K) or NULL, probs (T,N,K) sample-major, all backend
+     * buffers. The same masks bit for bit; each row's products are summed in a fixed order of
+     * its own, not matmul_forward's, so the values equal the composition up to fp32 rounding,
+     * and are the same bits for the same row whatever N, row split or thread count.
+     * Returns 0, or -1 when it could not (out of memory): then compose the ops instead. */
+    int (*mc_head_forward)(float *probs, const float *inp, const float *weight, const float *bias,
+                           int N, int C, int K, float p, const uint64_t *keys, int T,
+                           int64_t row0);
+
+    /* 1 when the buffers are ordinary host memory (the CPU): an op may then read a host array
+     * in place of a buffer, and the learner skips uploading the pool's rows (a copy). */
+    int host_memory;
 } Backend;
 
 /* The backend called name ("cpu", "cuda", or "auto": the GPU when one is usable, else the

@@ -1,6 +1,9 @@
 /* backend_cpu — the reference backend: every op of backend.h as plain loops over host memory,
- * except the two matmuls, which go to OpenBLAS (cblas_sgemm). This is the ground truth the
+ * except the two dense matmuls, which go to OpenBLAS (cblas_sgemm). This is the ground truth the
  * CUDA backend (backend_cuda.cu) mirrors op for op and tests compare against; keep it obvious.
+ * One exception, at the end of the file and labelled: the optional mc_head_forward, the MC
+ * scoring hot path fused with AVX-512 intrinsics over threads; tests compare it with the
+ * plain ops it fuses.
  *
  * "Device" buffers are ordinary host memory, 64-byte aligned, so upload and download are
  * memcpy. Shapes follow backend.h: N rows, C input channels, OC output channels, K classes.
@@ -12,6 +15,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__AVX512F__) && defined(__AVX512DQ__)   /* the fused MC head, at the end */
+#include <immintrin.h>
+#include "sim/parallel.h"
+#endif
 
 // ----------------------------------------------------------------------------
 // memory
@@ -39,17 +46,43 @@ static void cpu_zero(void *p, size_t bytes) {
 // ----------------------------------------------------------------------------
 // matmul: out = inp · Wᵀ + b, weights (OC,C) like nn.Linear
 
+// C (M,N) = op(A) · op(B), row-major, through OpenBLAS. OpenBLAS wakes all its threads for any
+// gemm above a few hundred thousand multiply-adds; below 2^24 (a training minibatch through
+// the K-wide output layer, a linear model's whole step, the output layer of a pool chunk)
+// that costs more than it saves (2-4x slower on 2 cores: bench_core's training rows), so
+// those run on one thread. OpenBLAS rounds a gemm differently on 1 and on 2 threads, so the
+// choice is a function of the shape and OPENBLAS_NUM_THREADS only: deterministic.
+#ifndef SGEMM_ONE_THREAD_MACS     /* -D to experiment */
+#define SGEMM_ONE_THREAD_MACS (1 << 26)
+#endif
+static void sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K,
+                  const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
+    const int threads = openblas_get_num_threads();
+    const int one = threads > 1 && (double)M * N * K < SGEMM_ONE_THREAD_MACS;
+    if (one) openblas_set_num_threads(1);
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+    if (one) openblas_set_num_threads(threads);
+}
+
 static void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
                            int N, int C, int OC) {
     // out (N,OC), inp (N,C), weight (OC,C), bias (OC) or NULL
     if (N <= 0 || OC <= 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C,
-                1.0f, inp, C, weight, C, 0.0f, out, OC);
+    sgemm(CblasNoTrans, CblasTrans, N, OC, C, inp, C, weight, C, out, OC);
     if (bias) {
         for (int i = 0; i < N; i++) {
             float *out_i = out + (size_t)i * OC;
             for (int o = 0; o < OC; o++) out_i[o] += bias[o];
         }
+    }
+}
+
+// dbias (OC) = column sums of dout (N,OC), accumulated in float in row order.
+static void column_sums(float *dbias, const float *dout, int N, int OC) {
+    for (int o = 0; o < OC; o++) dbias[o] = 0.0f;
+    for (int i = 0; i < N; i++) {
+        const float *dout_i = dout + (size_t)i * OC;
+        for (int o = 0; o < OC; o++) dbias[o] += dout_i[o];
     }
 }
 
@@ -64,19 +97,50 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias,
         return;
     }
     if (dinp) {     // dinp = dout · W
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC,
-                    1.0f, dout, OC, weight, C, 0.0f, dinp, C);
+        sgemm(CblasNoTrans, CblasNoTrans, N, C, OC, dout, OC, weight, C, dinp, C);
     }
     // dweight = doutᵀ · inp
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N,
-                1.0f, dout, OC, inp, C, 0.0f, dweight, C);
-    if (dbias) {    // column sums of dout, accumulated in float in row order
-        for (int o = 0; o < OC; o++) dbias[o] = 0.0f;
-        for (int i = 0; i < N; i++) {
-            const float *dout_i = dout + (size_t)i * OC;
-            for (int o = 0; o < OC; o++) dbias[o] += dout_i[o];
+    sgemm(CblasTrans, CblasNoTrans, OC, C, N, dout, OC, inp, C, dweight, C);
+    if (dbias) column_sums(dbias, dout, N, OC);
+}
+
+// ----------------------------------------------------------------------------
+// sparse matmul: out = X · weight_t + b, X in CSR, weight_t (C,OC) = Wᵀ
+//
+// Row-major Wᵀ makes both loops stream: a nonzero (i, j, v) reads row j of weight_t and adds
+// it into out[i,:] (forward), or adds v·dout[i,:] into row j of dweight_t (backward), each
+// OC contiguous floats that the compiler vectorises. With W (OC,C) the same product would
+// gather one float per cache line.
+
+static void sparse_matmul_forward(float *out, const int64_t *indptr, const int32_t *indices,
+                                  const float *values, const float *weight_t, const float *bias,
+                                  int N, int C, int OC) {
+    // out (N,OC); indptr (N+1), indices (nnz), values (nnz); weight_t (C,OC); bias (OC) or NULL
+    for (int i = 0; i < N; i++) {
+        float *out_i = out + (size_t)i * OC;
+        for (int o = 0; o < OC; o++) out_i[o] = bias ? bias[o] : 0.0f;
+        for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) {
+            const float v = values[p];
+            const float *w_j = weight_t + (size_t)indices[p] * OC;
+            for (int o = 0; o < OC; o++) out_i[o] += v * w_j[o];
         }
     }
+}
+
+static void sparse_matmul_backward(float *dweight_t, float *dbias, const float *dout,
+                                   const int64_t *indptr, const int32_t *indices,
+                                   const float *values, int N, int C, int OC) {
+    // dweight_t (C,OC), dbias (OC) or NULL: overwritten; dout (N,OC); CSR as above
+    memset(dweight_t, 0, (size_t)C * OC * sizeof(float));
+    for (int i = 0; i < N; i++) {
+        const float *dout_i = dout + (size_t)i * OC;
+        for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) {
+            const float v = values[p];
+            float *dw_j = dweight_t + (size_t)indices[p] * OC;
+            for (int o = 0; o < OC; o++) dw_j[o] += v * dout_i[o];
+        }
+    }
+    if (dbias) column_sums(dbias, dout, N, OC);
 }
 
 // ----------------------------------------------------------------------------
@@ -149,20 +213,21 @@ static void dropout_backward(float *dinp, const float *dout, int N, int C, float
 // softmax and cross-entropy
 
 // Precision: float throughout (expf, float sum), max-subtracted so no logit overflows.
-static void softmax_forward(float *probs, const float *logits, int N, int K) {
-    for (int i = 0; i < N; i++) {
-        const float *x = logits + (size_t)i * K;
-        float *y = probs + (size_t)i * K;
-        float maxv = x[0];
-        for (int j = 1; j < K; j++) if (x[j] > maxv) maxv = x[j];
-        float sum = 0.0f;
-        for (int j = 0; j < K; j++) {   // reads x[j] before writing y[j]: in place is fine
-            float e = expf(x[j] - maxv);
-            y[j] = e;
-            sum += e;
-        }
-        for (int j = 0; j < K; j++) y[j] /= sum;
+// y (K) = softmax of x (K); y may equal x. Shared with the fused MC head below.
+static void softmax_row(float *y, const float *x, int K) {
+    float maxv = x[0];
+    for (int j = 1; j < K; j++) if (x[j] > maxv) maxv = x[j];
+    float sum = 0.0f;
+    for (int j = 0; j < K; j++) {   // reads x[j] before writing y[j]: in place is fine
+        float e = expf(x[j] - maxv);
+        y[j] = e;
+        sum += e;
     }
+    for (int j = 0; j < K; j++) y[j] /= sum;
+}
+
+static void softmax_forward(float *probs, const float *logits, int N, int K) {
+    for (int i = 0; i < N; i++) softmax_row(probs + (size_t)i * K, logits + (size_t)i * K, K);
 }
 
 static void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
@@ -198,6 +263,136 @@ static void adam_update(float *param, const float *grad, float *m, float *v, siz
 }
 
 // ----------------------------------------------------------------------------
+// The fused MC-dropout head (optional op mc_head_forward): the hot path of MC scoring
+//
+// Scoring the pool with T MC samples runs dropout → the K-wide output layer → softmax T times
+// per row. Composed from the ops above that is T passes over an (N,H) buffer and a gemm with
+// only K = 10 output columns, which OpenBLAS runs far below its rate, on one core for the
+// elementwise ops. Here one pass does all three for a block of 16 rows, one row per lane of a
+// 512-bit vector: the block's inputs are transposed once (unit-major, pre-scaled by 1/(1-p)),
+// then for each sample a unit costs a quarter of a hash (the same rng_hash, 8 rows a
+// vector), a masked load (the dropout select: a dropped unit is +0, as keep_or_zero) and K
+// fused multiply-adds with the broadcast weight W[c,j]. A row's logits are the sum over units
+// in ascending order in its own lane, so its bits do not depend on the block, N, or the
+// thread count. Blocks are split over the cores (parallel.h). Built only for AVX-512 (F + DQ:
+// 64-bit multiplies for the hash); elsewhere the op is NULL and the learner composes
+// dropout_forward, matmul_forward and softmax_forward instead. About 3x faster than the
+// composition on 2 cores at T = 20 (bench_core's pool pass; bench/RESULTS.md).
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#define CPU_MC_HEAD 1
+
+#define HEAD_ROWS 16        /* rows per block: one per lane of a 512-bit vector */
+#define HEAD_CLASSES 16     /* classes per pass over the units: accumulators stay in registers */
+
+typedef struct {
+    float *probs;                       /* (T,N,K) */
+    const float *inp, *weight, *bias;   /* (N,C), (K,C), (K) or NULL */
+    int N, C, K, T;
+    float p;
+    const uint64_t *keys;               /* (T) */
+    int64_t row0;
+    int failed;                         /* set by a thread that ran out of memory */
+} HeadJob;
+
+// acc[c] (lanes = the block's 16 rows), c < kb: the logits of classes c0..c0+kb-1 of the
+// sample keyed by key, without the bias. xt (C,16): the block's inputs, transposed and scaled;
+// rows_lo/rows_hi: the rows' ids shifted into rng_hash's row field (rows 0-7, 8-15).
+static inline void head_accumulate(__m512 *acc, int kb, const float *xt, const float *weight,
+                                   int c0, int C, uint64_t key, __m512i rows_lo,
+                                   __m512i rows_hi, __m512i threshold) {
+    const __m512i golden = _mm512_set1_epi64((long long)0x9E3779B97F4A7C15ull);
+    const __m512i mix1 = _mm512_set1_epi64((long long)0xBF58476D1CE4E5B9ull);
+    const __m512i mix2 = _mm512_set1_epi64((long long)0x94D049BB133111EBull);
+    const __m512i k = _mm512_set1_epi64((long long)key);
+    const __m512i low16 = _mm512_set1_epi64(0xFFFF);
+    for (int c = 0; c < kb; c++) acc[c] = _mm512_setzero_ps();
+    for (int g = 0; 4 * g < C; g++) {
+        __m512i h[2];   // rng_hash(key, row, g) of rows 0-7 and 8-15: rng.h, lane by lane
+        for (int half = 0; half < 2; half++) {
+            __m512i z = _mm512_or_si512(half ? rows_hi : rows_lo, _mm512_set1_epi64(g));
+            z = _mm512_add_epi64(k, _mm512_mullo_epi64(z, golden));
+            z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), mix1);
+            z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), mix2);
+            h[half] = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+        }
+        const int units = C - 4 * g < 4 ? C - 4 * g : 4;
+        for (int b = 0; b < units; b++) {   // unit j keeps iff its 16-bit uniform >= threshold
+            const int j = 4 * g + b;
+            const __mmask8 lo = _mm512_cmpge_epu64_mask(
+                _mm512_and_si512(_mm512_srli_epi64(h[0], 16 * b), low16), threshold);
+            const __mmask8 hi = _mm512_cmpge_epu64_mask(
+                _mm512_and_si512(_mm512_srli_epi64(h[1], 16 * b), low16), threshold);
+            const __m512 x = _mm512_maskz_load_ps((__mmask16)(lo | (unsigned)hi << 8),
+                                                  xt + (size_t)j * HEAD_ROWS);
+            const float *w_j = weight + (size_t)c0 * C + j;
+            for (int c = 0; c < kb; c++)
+                acc[c] = _mm512_fmadd_ps(x, _mm512_set1_ps(w_j[(size_t)c * C]), acc[c]);
+        }
+    }
+}
+
+// Blocks lo..hi-1 of 16 rows: every sample, every class, softmax.
+static void head_blocks(void *arg, int lo, int hi) {
+    HeadJob *a = arg;
+    const int N = a->N, C = a->C, K = a->K;
+    const float scale = 1.0f / (1.0f - a->p);
+    const __m512i threshold = _mm512_set1_epi64(rng_dropout_threshold(a->p));
+    float *xt = cpu_alloc((size_t)C * HEAD_ROWS * sizeof(float));     // (C,16)
+    float *logits = cpu_alloc((size_t)K * HEAD_ROWS * sizeof(float)); // (K,16)
+    if (!xt || !logits) {
+        a->failed = 1;      // a plain int written only ever to 1: no ordering needed
+        free(xt);
+        free(logits);
+        return;
+    }
+    __m512 acc[HEAD_CLASSES];
+    for (int blk = lo; blk < hi; blk++) {
+        const int i0 = blk * HEAD_ROWS, nr = N - i0 < HEAD_ROWS ? N - i0 : HEAD_ROWS;
+        for (int r = 0; r < HEAD_ROWS; r++) {   // lanes past the last row hold zeros
+            const float *x = a->inp + (size_t)(i0 + (r < nr ? r : 0)) * C;
+            for (int j = 0; j < C; j++) xt[(size_t)j * HEAD_ROWS + r] = r < nr ? x[j] * scale : 0.0f;
+        }
+        int64_t ids[HEAD_ROWS];
+        for (int r = 0; r < HEAD_ROWS; r++) ids[r] = (a->row0 + i0 + r) << 20;
+        const __m512i rows_lo = _mm512_loadu_si512(ids), rows_hi = _mm512_loadu_si512(ids + 8);
+        for (int t = 0; t < a->T; t++) {
+            for (int c0 = 0; c0 < K; c0 += HEAD_CLASSES) {
+                const int kb = K - c0 < HEAD_CLASSES ? K - c0 : HEAD_CLASSES;
+                switch (kb) {   // a constant class count per case keeps acc in registers
+#define HEAD_CASE(n) case n: head_accumulate(acc, n, xt, a->weight, c0, C, a->keys[t], \
+                                             rows_lo, rows_hi, threshold); break;
+                HEAD_CASE(1) HEAD_CASE(2) HEAD_CASE(3) HEAD_CASE(4) HEAD_CASE(5) HEAD_CASE(6)
+                HEAD_CASE(7) HEAD_CASE(8) HEAD_CASE(9) HEAD_CASE(10) HEAD_CASE(11)
+                HEAD_CASE(12) HEAD_CASE(13) HEAD_CASE(14) HEAD_CASE(15) HEAD_CASE(16)
+#undef HEAD_CASE
+                }
+                for (int c = 0; c < kb; c++)
+                    _mm512_store_ps(logits + (size_t)(c0 + c) * HEAD_ROWS, acc[c]);
+            }
+            for (int r = 0; r < nr; r++) {      // + bias, then softmax_forward's row
+                float *out = a->probs + ((size_t)t * N + i0 + r) * K;
+                for (int c = 0; c < K; c++)
+                    out[c] = logits[(size_t)c * HEAD_ROWS + r] + (a->bias ? a->bias[c] : 0.0f);
+                softmax_row(out, out, K);
+            }
+        }
+    }
+    free(xt);
+    free(logits);
+}
+
+static int mc_head_forward(float *probs, const float *inp, const float *weight, const float *bias,
+                           int N, int C, int K, float p, const uint64_t *keys, int T,
+                           int64_t row0) {
+    // probs (T,N,K); inp (N,C); weight (K,C); bias (K) or NULL; keys (T)
+    if (N <= 0 || T <= 0) return 0;
+    HeadJob job = {probs, inp, weight, bias, N, C, K, T, p, keys, row0, 0};
+    parallel_for((N + HEAD_ROWS - 1) / HEAD_ROWS, 1, head_blocks, &job);
+    return job.failed ? -1 : 0;
+}
+#endif
+
+// ----------------------------------------------------------------------------
 
 const Backend backend_cpu = {
     .name = "cpu",
@@ -215,4 +410,10 @@ const Backend backend_cpu = {
     .softmax_forward = softmax_forward,
     .crossentropy_backward = crossentropy_backward,
     .adam_update = adam_update,
+    .sparse_matmul_forward = sparse_matmul_forward,
+    .sparse_matmul_backward = sparse_matmul_backward,
+#ifdef CPU_MC_HEAD
+    .mc_head_forward = mc_head_forward,
+#endif
+    .host_memory = 1,
 };

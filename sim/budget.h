@@ -16,7 +16,8 @@ typedef struct {
     double flops;       /* training FLOPs of the matmuls, by formula: samples ·
                            (2·MACs forward + 4·MACs backward − 2·D·out0), the last term being
                            the first layer's input gradient, never computed (out0 = H1, or K
-                           with no hidden layer); MACs = learner_macs_per_row. Elementwise
+                           with no hidden layer; for sparse input D is the mean nonzeros
+                           per pool row); MACs = learner_macs_per_row. Elementwise
                            ops, softmax and Adam are not counted. */
 } Budget;
 

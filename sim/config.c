@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datasets/dataset.h"
 #include "sim/jsonw.h"
 #include "strategies/strategy.h"
 
@@ -27,7 +28,12 @@ typedef struct {
 #define S(field) sizeof(((Config *)0)->field)
 static const Option options[] = {
     {"dataset",      OPT_STR,    F(dataset), S(dataset), 0, 0, 1, "NAME|PATH",
-     "mnist, synthetic:blobs[:k=..,d=..], a folder of IDX files, idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS]"},
+     "mnist, synthetic:blobs[:k=..,d=..], a folder of IDX files, idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS], "
+     "FILE.csv|.tsv|.svm|.arff, csv:|svmlight:|arff:FILE, npy:X.npy,y.npy"},
+    {"label",        OPT_STR,    F(label), S(label), 0, 0, 1, "NAME|INDEX",
+     "class column (csv) or attribute (arff): a name or 0-based index; default the last (nominal) one"},
+    {"test",         OPT_STR,    F(test), S(test), 0, 0, 1, "PATH", "a fixed test set in the dataset's format (npy: XT.npy,YT.npy)"},
+    {"test-frac",    OPT_DOUBLE, F(test_frac), 0, 0.01, 0.99, 1, "f", "share of each class split off as the test set, without --test"},
     {"strategy",     OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "S", "query strategy (alsim --list)"},
     {"rounds",       OPT_INT,    F(rounds), 0, 1, 1e6, 1, "R", "acquisition rounds"},
     {"batch",        OPT_INT,    F(batch), 0, 1, 1e7, 1, "b", "rows queried per round"},
@@ -36,7 +42,7 @@ static const Option options[] = {
     {"seeds",        OPT_INT,    F(seeds), 0, 1, 1e5, 0, "N", "number of seeds: runs for seed s..s+N-1"},
     {"epochs",       OPT_INT,    F(epochs), 0, 1, 1e6, 1, "E", "training budget per round: epochs over the labeled set"},
     {"minibatch",    OPT_INT,    F(minibatch), 0, 1, 1e6, 1, "m", "rows per optimizer step"},
-    {"hidden",       OPT_HIDDEN, F(hidden), 0, 0, 1e6, 1, "H[,H..]", "hidden layer widths (0: softmax regression)"},
+    {"hidden",       OPT_HIDDEN, F(hidden), 0, 0, 1e6, 1, "H[,H..]", "hidden layer widths (0: softmax regression); sparse data (text) without it: 64"},
     {"dropout",      OPT_DOUBLE, F(dropout), 0, 0, 0.99, 1, "p", "dropout after each hidden layer, [0, 0.99]"},
     {"lr",           OPT_DOUBLE, F(lr), 0, 1e-12, 10, 1, "x", "AdamW learning rate"},
     {"weight-decay", OPT_DOUBLE, F(weight_decay), 0, 0, 10, 1, "x", "AdamW decoupled weight decay"},
@@ -50,6 +56,8 @@ static const Option options[] = {
     {"device",       OPT_STR,    F(device), S(device), 0, 0, 0, "D", "cpu, cuda or auto"},
     {"out",          OPT_STR,    F(out), S(out), 0, 0, 0, "DIR", "output root; each run goes to DIR/<run-id>/"},
     {"force",        OPT_FLAG,   F(force), 0, 0, 1, 0, NULL, "replace a finished run with the same id"},
+    {"policy",       OPT_STR,    F(policy), S(policy), 0, 0, 0, "FILE", "the rl strategy's trained policy (alsim train-policy)"},
+    {"resume",       OPT_FLAG,   F(resume), 0, 0, 1, 0, NULL, "continue a killed or interrupted run from its last complete round"},
     {"quiet",        OPT_FLAG,   F(quiet), 0, 0, 1, 0, NULL, "no progress lines"},
 };
 #undef F
@@ -59,6 +67,7 @@ enum { N_OPTIONS = sizeof options / sizeof options[0] };
 void config_defaults(Config *c) {
     memset(c, 0, sizeof *c);
     strcpy(c->dataset, "mnist");
+    c->test_frac = DATASET_TEST_FRAC;
     strcpy(c->strategy, "bald");
     c->rounds = 20;
     c->batch = 10;
@@ -75,6 +84,7 @@ void config_defaults(Config *c) {
     c->mc = 20;
     strcpy(c->device, "auto");
     strcpy(c->out, "runs");
+    snprintf(c->policy, sizeof c->policy, "%s", ALSIM_DEFAULT_POLICY);
 }
 
 /* Option names match with '-' and '_' treated alike. */
@@ -161,6 +171,7 @@ static int set_option(Config *c, const Option *o, const char *s, char *why, size
         snprintf(why, whylen, "'%s' is not true or false", s);
         return -1;
     case OPT_HIDDEN:
+        c->hidden_set = 1;
         return parse_hidden(c, s, why, whylen);
     }
     return -1;
@@ -297,6 +308,17 @@ int config_check(const Config *c, char *err, size_t errlen) {
         snprintf(err, errlen, "--strategy: unknown strategy '%s' (alsim --list shows them)", c->strategy);
         return 2;
     }
+    const Strategy *st = c->full_data ? NULL : strategy_find(c->strategy);
+    if (st && st->hooks) {      /* rl: a hidden layer to embed with, and a policy that loads */
+        if (c->n_hidden < 1) {
+            snprintf(err, errlen, "--strategy %s needs a hidden layer (its features use the last hidden layer); --hidden 0 has none", c->strategy);
+            return 2;
+        }
+        void *state = NULL;
+        int rc = st->hooks->open(&state, c->policy, 1, err, errlen);
+        if (rc) return rc;
+        st->hooks->close(state);
+    }
     if (strcmp(c->device, "cpu") && strcmp(c->device, "cuda") && strcmp(c->device, "auto")) {
         snprintf(err, errlen, "--device: '%s' is not cpu, cuda or auto", c->device);
         return 2;
@@ -307,6 +329,12 @@ int config_check(const Config *c, char *err, size_t errlen) {
         return 2;
     }
     return 0;
+}
+
+void config_adapt(Config *c, int sparse_input) {
+    if (!sparse_input || c->hidden_set) return;
+    c->n_hidden = 1;
+    c->hidden[0] = CONFIG_SPARSE_HIDDEN;
 }
 
 LearnerConfig config_learner(const Config *c, int d, int k) {
@@ -383,6 +411,15 @@ void config_write_json(JsonW *w, const Config *c) {
             break;
         }
     }
+}
+
+int config_key_known(const char *key) {
+    return find_option(key, strlen(key)) != NULL;
+}
+
+int config_key_affects_results(const char *key) {
+    const Option *o = find_option(key, strlen(key));
+    return o && o->affects_results;
 }
 
 void config_hash(char out[9], const Config *c) {

@@ -8,6 +8,7 @@
 void fmt_double(char out[32], double x) {
     if (isnan(x)) { strcpy(out, "nan"); return; }
     if (isinf(x)) { strcpy(out, x > 0 ? "inf" : "-inf"); return; }
+    if (x == floor(x) && fabs(x) < 1e15) { snprintf(out, 32, "%.0f", x); return; }  /* 50, not 5e+01 */
     for (int p = 1; p <= 17; p++) {
         snprintf(out, 32, "%.*g", p, x);
         if (strtod(out, NULL) == x) return;

@@ -19,7 +19,8 @@ typedef struct JsonW {
     int after_key;
 } JsonW;
 
-/* out (32 bytes) = shortest round-tripping decimal of x; "nan", "inf", "-inf" otherwise. */
+/* out (32 bytes) = shortest round-tripping decimal of x (whole numbers below 1e15 without an
+ * exponent); "nan", "inf", "-inf" otherwise. */
 void fmt_double(char out[32], double x);
 
 void jw_init(JsonW *w, FILE *f, int pretty);

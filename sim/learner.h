@@ -16,7 +16,15 @@
  * minibatch (0..m-1) while training and the pool row id while predicting.
  *
  * Scoring: layers before the first dropout are deterministic, so learner_predict computes
- * them once per row and only the rest T times.
+ * them once per row and only the rest T times; with one hidden layer that rest (dropout, the
+ * output layer, softmax) is one backend call for all T samples when the backend fuses it
+ * (mc_head_forward: the CPU with AVX-512).
+ *
+ * Sparse input (c.sparse, e.g. TF-IDF text with D = 2^18): rows arrive as CSR (LearnerInput
+ * with x == NULL) and layer 0 is the backend's sparse_matmul, which never densifies a row.
+ * Its weight is then stored transposed, W_0ᵀ (D,H1), so that each nonzero touches one
+ * contiguous row; learner_reset draws the same numbers in the same order as for dense input,
+ * so the same seed gives the same model whichever way the rows are stored.
  */
 #ifndef ALSIM_LEARNER_H
 #define ALSIM_LEARNER_H
@@ -27,6 +35,8 @@
 
 #define LEARNER_MAX_HIDDEN 8
 #define LEARNER_CAP 1024    /* rows of scratch: predict works in chunks of this many rows */
+#define LEARNER_DEVICE_CAP 16384    /* ... on a backend that scores on the device (score_rows,
+                                       a GPU): fewer, larger kernel launches per pool pass */
 
 typedef struct {
     int d, k;                           /* input features D, classes K */
@@ -36,7 +46,24 @@ typedef struct {
     float lr, weight_decay;             /* AdamW */
     float beta1, beta2, eps;
     int minibatch;                      /* rows per optimizer step (fewer if fewer labeled) */
+    int sparse;                         /* 1: input rows are CSR, layer 0 stored (D,H1) */
+    double mean_nnz;                    /* sparse only: mean nonzeros per input row, for the
+                                           FLOP count (learner_macs_per_row); 0 otherwise */
 } LearnerConfig;
+
+/* The rows a learner reads: n rows of d features, dense (x != NULL) or CSR (x == NULL).
+ * indptr holds absolute positions into indices/values, so rows off..off+m-1 of a CSR matrix
+ * are {indptr + off, indices, values, m} with the same indices and values pointers. */
+typedef struct {
+    const float *x;                     /* (n,d) row-major, or NULL for CSR */
+    const int64_t *indptr;              /* (n+1) row i: positions indptr[i] .. indptr[i+1]-1 */
+    const int32_t *indices;             /* columns in 0..d-1, strictly ascending within a row */
+    const float *values;
+    int n, d;
+} LearnerInput;
+
+/* Rows off..off+m-1 of in (0 <= off, off + m <= in->n). */
+LearnerInput learner_input_rows(const LearnerInput *in, int off, int m);
 
 typedef struct {
     LearnerConfig c;
@@ -48,11 +75,13 @@ typedef struct {
     float *params, *grads, *m, *v;      /* backend buffers, (n_params) each, in one
                                            allocation that starts at params */
     int adam_t;                         /* Adam steps taken since the last reset */
-    /* Scratch, backend buffers sized for `cap` = max(LEARNER_CAP, c.minibatch) rows, all
-     * pointing into the one allocation `scratch`. */
+    /* Scratch, backend buffers sized for `cap` = max(LEARNER_CAP, c.minibatch) rows
+     * (LEARNER_DEVICE_CAP instead of LEARNER_CAP when be->score_rows), all pointing into the
+     * one allocation `scratch`. */
     int cap;
     float *scratch;
-    float *act[LEARNER_MAX_HIDDEN + 2]; /* act[0] input (cap,D); act[l+1] output of layer l:
+    float *act[LEARNER_MAX_HIDDEN + 2]; /* act[0] input (cap,D), NULL when sparse; act[l+1]
+                                           output of layer l:
                                            for a hidden layer after ReLU and dropout (in place),
                                            for the last layer the logits (cap,K) */
     float *dact[LEARNER_MAX_HIDDEN + 2];/* gradients of act[1..n_layers]; dact[0] is NULL (the
@@ -61,10 +90,32 @@ typedef struct {
     float *probs;                       /* (cap,K) */
     int32_t *targets;                   /* (cap) */
     float *host_scratch;                /* host staging, one allocation: the gathered minibatch
-                                           (cap,D), then host_y, host_logits; at least n_params
-                                           floats (learner_reset builds the weights in it) */
+                                           (cap,D) (none when sparse), then host_y,
+                                           host_logits; at least n_params floats
+                                           (learner_reset builds the weights in it) */
     int32_t *host_y;                    /* (cap) */
     float *host_logits;                 /* (cap,K) */
+    /* Sparse input: the CSR rows of the current minibatch or predict chunk, indptr rebased to
+     * 0. Backend buffers (one allocation at csr_indptr) and host staging (one allocation at
+     * host_indptr), grown together when a chunk has more than csr_cap nonzeros. */
+    int64_t csr_cap;                    /* nonzeros they hold: starts at cap·64 */
+    int64_t *csr_indptr;                /* (cap+1) */
+    int32_t *csr_indices;               /* (csr_cap) */
+    float *csr_values;                  /* (csr_cap) */
+    int64_t *host_indptr;               /* (cap+1) */
+    int32_t *host_indices;              /* (csr_cap) */
+    float *host_values;                 /* (csr_cap) */
+    /* Device scoring (learner_score): the MC samples of one chunk, (score_t,cap,K), a
+     * backend buffer allocated on first use and grown with T. */
+    float *score_mc;
+    int score_t;
+    /* The weights of the last learner_reset that drew them (host, n_params), so that a reset
+     * to the same (seed, round), as every round of a run does, is a copy: drawing the 16.8M
+     * weights of a text learner takes longer than its training round. NULL until then, or
+     * when out of memory (then every reset draws). */
+    float *init_weights;
+    uint64_t init_seed;
+    int init_round;
 } Learner;
 
 /* Checks c and allocates a learner on be (weights not yet initialised: call learner_reset).
@@ -76,10 +127,11 @@ void learner_free(Learner *L);
 
 /* Fresh weights for (seed, round): He-normal weights W_l ~ N(0, 2/in_l) drawn layer by layer in
  * row-major order from rng_stream(seed, RNG_MODEL_INIT, round), zero biases, Adam state and
- * adam_t zeroed. */
+ * adam_t zeroed. Resetting to the same (seed, round) again copies the weights it drew. */
 void learner_reset(Learner *L, uint64_t seed, int round);
 
-/* Trains `steps` AdamW steps on the labeled rows X (n,D), y (n): each epoch visits the rows in
+/* Trains `steps` AdamW steps on the labeled rows X (n = X->n rows, dense or CSR as
+ * L->c.sparse says, X->d == D), y (n): each epoch visits the rows in
  * an order drawn from RNG_MINIBATCH (seed, round), minibatch min(c.minibatch, n) rows; the
  * dropout masks of step s (0-based within this call) are keyed rng_key(seed, RNG_DROPOUT,
  * round, s).
@@ -92,11 +144,14 @@ void learner_reset(Learner *L, uint64_t seed, int round);
  * Returns the mean training loss (cross-entropy with the training dropout masks, computed in
  * double from the logits) over the rows of the last min(steps, ceil(n/minibatch)) steps (one
  * epoch), or NaN/Inf when training diverged. 0 when steps <= 0 or n <= 0 (nothing done); NaN
- * when the host order array (n ints) cannot be allocated. */
-double learner_fit(Learner *L, const float *X /*(n,D)*/, const int32_t *y /*(n)*/, int n,
+ * when the host order array (n ints) or, for sparse input, room for a minibatch's nonzeros
+ * cannot be allocated. */
+double learner_fit(Learner *L, const LearnerInput *X, const int32_t *y /*(n)*/,
                    int steps, uint64_t seed, int round);
 
-/* Predicts rows X (n,D) whose pool row ids are row0..row0+n-1, any n, in chunks of L->cap rows.
+/* Predicts rows X (n = X->n rows, dense or CSR as L->c.sparse says) whose pool row ids are
+ * row0..row0+n-1, any n, in chunks of L->cap rows. Returns 0, or -1 (nothing useful in probs
+ * and mc) when the sparse input buffers cannot grow to a chunk's nonzeros (out of memory).
  * probs (n,K): dropout off (the deterministic, weight-scaled prediction); may be NULL.
  * mc (T,n,K): T MC-dropout samples, masks keyed rng_key(seed, RNG_MC, round, t) and the pool
  * row id, so a row's masks do not depend on how the pool is chunked. NULL when T == 0.
@@ -104,20 +159,44 @@ double learner_fit(Learner *L, const float *X /*(n,D)*/, const int32_t *y /*(n)*
  * multiples of L->cap) they agree to fp32 rounding only, because a BLAS may round a row
  * differently depending on how many rows one gemm multiplies.
  * With dropout 0, or no hidden layer, all T samples equal probs bit for bit. */
-void learner_predict(float *probs, float *mc, Learner *L, const float *X /*(n,D)*/, int n,
-                     int T, uint64_t seed, int round, int64_t row0);
+int learner_predict(float *probs, float *mc, Learner *L, const LearnerInput *X,
+                    int T, uint64_t seed, int round, int64_t row0);
 
-/* For tests: mean cross-entropy of rows X (n,D), y (n) with training dropout masks keyed by
- * key (row ids 0..n-1, as in a training step), and its gradient left in L->grads.
+/* learner_predict, and also emb (n, H_last): each row's embedding, the output of the last
+ * hidden layer with dropout off (what the RL policy's distance and density features use).
+ * Needs a hidden layer; emb may be NULL. */
+int learner_predict_embed(float *probs, float *mc, float *emb, Learner *L, const LearnerInput *X,
+                          int T, uint64_t seed, int round, int64_t row0);
+
+/* Scores rows X (as learner_predict) on the backend: predicts each chunk of L->cap rows as
+ * learner_predict does (the same ops, masks and chunks, so the same probabilities) but leaves
+ * the probabilities, or the T MC samples for the MC kinds (reduce_needs_mc), in backend
+ * buffers, and reduces them there with be->score_rows(kind): only scores (n) come back, to the
+ * host. Pools of any size stream through L->cap rows at a time.
+ * Returns 0, or -1 with nothing done when the backend has no score_rows, kind is REDUCE_NONE
+ * or unknown, an MC kind has T < 1, or a buffer cannot be allocated: then score on the host
+ * (learner_predict and the strategy's function), which is what the CPU backend always does. */
+int learner_score(double *scores /*(n)*/, Learner *L, const LearnerInput *X, int kind, int T,
+                  uint64_t seed, int round, int64_t row0);
+
+/* For tests: mean cross-entropy of rows X (n = X->n), y (n) with training dropout masks keyed
+ * by key (row ids 0..n-1, as in a training step), and its gradient left in L->grads.
  * 1 <= n <= L->cap, else NaN and nothing done. */
-double learner_loss_grad(Learner *L, const float *X, const int32_t *y, int n, uint64_t key);
+double learner_loss_grad(Learner *L, const LearnerInput *X, const int32_t *y, uint64_t key);
 
-/* Copy parameters or gradients (n_params floats) to or from host memory. */
+/* Copy parameters or gradients (n_params floats) to or from host memory, in the layout of
+ * learner.h (W_0 transposed, (D,H1), for a sparse learner). */
 void learner_get_params(float *out /*(n_params)*/, const Learner *L);
 void learner_set_params(Learner *L, const float *in /*(n_params)*/);
 void learner_get_grads(float *out /*(n_params)*/, const Learner *L);
 
-/* Multiply-adds of one forward pass of one row (sum over layers of in·out). */
+/* The AdamW state, for checkpoints of warm-started runs: moments m and v (n_params each) and
+ * the step count adam_t. Get, then set on a learner of the same config, restores it exactly. */
+void learner_get_adam(float *m /*(n_params)*/, float *v /*(n_params)*/, int *adam_t, const Learner *L);
+void learner_set_adam(Learner *L, const float *m /*(n_params)*/, const float *v /*(n_params)*/, int adam_t);
+
+/* Multiply-adds of one forward pass of one row (sum over layers of in·out, with in = mean_nnz
+ * for the first layer of a sparse learner). */
 double learner_macs_per_row(const LearnerConfig *c);
 
 #endif

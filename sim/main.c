@@ -10,6 +10,8 @@
 #include "sim/backend.h"
 #include "sim/config.h"
 #include "sim/run.h"
+#include "sim/signals.h"
+#include "sim/train_policy.h"
 #include "strategies/strategy.h"
 
 static void usage(FILE *f, const Config *defaults) {
@@ -23,6 +25,7 @@ static void usage(FILE *f, const Config *defaults) {
         "       alsim report RUNS... [--out DIR]  statistics across seeds, summary.md and figures\n"
         "       alsim baseline RUNS... --out FILE record the metrics the regression gate compares\n"
         "       alsim check RUNS... --baseline FILE  the regression gate (exit 1: regression)\n"
+        "       alsim train-policy --train D+.. --episodes N --out FILE   train the rl strategy's policy\n"
         "       alsim --help | --version\n"
         "\n"
         "A run replays a fully labeled dataset: it starts from a class-balanced labeled set,\n"
@@ -68,7 +71,8 @@ static int cmd_datasets(int argc, char **argv) {
 
 /* Loads the data of one seed: the spec, then the optional subsets. */
 static int load_data(Dataset *pool, Dataset *test, const Config *c, uint64_t seed, char *err, size_t errlen) {
-    int rc = dataset_open(pool, test, c->dataset, seed, err, errlen);
+    DatasetOptions opt = { c->label, c->test, c->test_frac };
+    int rc = dataset_open_with(pool, test, c->dataset, &opt, seed, err, errlen);
     if (!rc && c->pool_size) rc = dataset_subsample(pool, c->pool_size, seed, err, errlen);
     if (!rc && c->test_size) rc = dataset_subsample(test, c->test_size, seed ^ 0x7e57u, err, errlen);
     if (rc) { dataset_free(pool); dataset_free(test); }
@@ -102,6 +106,7 @@ static int cmd_run(int argc, char **argv) {
 
     const Backend *be = backend_get(cfg.device, err, sizeof err);
     if (!be) return fail(3, err);
+    signals_install();
 
     int ok = 0, diverged = 0;
     for (int s = 0; s < cfg.seeds; s++) {
@@ -110,14 +115,17 @@ static int cmd_run(int argc, char **argv) {
         rc = load_data(&pool, &test, &cfg, seed, err, sizeof err);
         if (!rc && (rc = run_check_sizes(&cfg, &pool, err, sizeof err))) { dataset_free(&pool); dataset_free(&test); }
         if (rc) return fail(rc, err);
+        config_adapt(&cfg, pool.x == NULL);     /* e.g. a smaller hidden layer for text */
         if (s == 0 && !cfg.quiet)
-            fprintf(stderr, "alsim: %s: pool %d, test %d, %d features, %d classes; device %s\n",
-                    pool.name, pool.n, test.n, pool.d, pool.k, be->name);
+            fprintf(stderr, "alsim: %s: pool %d, test %d, %d features, %d classes; device %s%s%s%s\n",
+                    pool.name, pool.n, test.n, pool.d, pool.k, be->name,
+                    be->device ? " (" : "", be->device ? be->device : "", be->device ? ")" : "");
         RunOutcome out = RUN_OK;
         rc = run_al(&out, &cfg, &pool, &test, be, seed, err, sizeof err);
         dataset_free(&pool);
         dataset_free(&test);
         if (rc) return fail(rc, err);
+        if (out == RUN_INTERRUPTED) return 128 + signals_pending();    /* 130 or 143 */
         ok += out != RUN_DIVERGED;
         diverged += out == RUN_DIVERGED;
     }
@@ -154,6 +162,7 @@ static const struct {
     {"report", cmd_report},
     {"baseline", cmd_baseline},
     {"check", cmd_check},
+    {"train-policy", cmd_train_policy},
     {"--list", cmd_list},
     {"--version", cmd_version},
     {"--help", cmd_help},

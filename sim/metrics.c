@@ -41,6 +41,26 @@ Metrics metrics_eval(const float *probs, const int32_t *y, int n, int k) {
     return m;
 }
 
+void metrics_f1_per_class(double *f1, const float *probs, const int32_t *y, int n, int k) {
+    long *tp = calloc((size_t)k, sizeof *tp), *pred = calloc((size_t)k, sizeof *pred);
+    long *support = calloc((size_t)k, sizeof *support);
+    int diverged = !tp || !pred || !support;
+    for (int i = 0; i < n && !diverged; i++) {
+        const float *p = probs + (size_t)i * k;
+        int best = 0;
+        for (int c = 0; c < k; c++) {
+            diverged |= !isfinite(p[c]);
+            if (p[c] > p[best]) best = c;
+        }
+        support[y[i]]++;
+        pred[best]++;
+        tp[best] += best == y[i];
+    }
+    for (int c = 0; c < k; c++)
+        f1[c] = diverged || !support[c] ? NAN : 2.0 * tp[c] / (double)(pred[c] + support[c]);
+    free(tp); free(pred); free(support);
+}
+
 double metrics_aulc(const double *x, const double *acc, int m) {
     if (m <= 0) return NAN;
     if (m == 1 || x[m - 1] == x[0]) return acc[0];

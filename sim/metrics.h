@@ -15,6 +15,13 @@ typedef struct {
  * are NaN when any probability is not finite (a diverged model). */
 Metrics metrics_eval(const float *probs /*(n,K)*/, const int32_t *y /*(n)*/, int n, int k);
 
+/* F1 of each class: f1 (k), f1[c] = 2·tp_c / (predicted_c + labeled_c) over probs (n,K)
+ * against y (n), argmax ties to the lowest class; 0 when class c has rows but is never
+ * predicted right; NaN when no row is labeled c (recall undefined) or any probability is
+ * not finite. metrics_eval's macro_f1 is the mean of the non-NaN entries. */
+void metrics_f1_per_class(double *f1 /*(k)*/, const float *probs /*(n,K)*/, const int32_t *y /*(n)*/,
+                          int n, int k);
+
 /* Normalised area under the curve acc(x): trapezoid rule over x ascending, divided by
  * x[m-1] - x[0]; for m == 1 it is acc[0]. NaN when any acc is NaN. */
 double metrics_aulc(const double *x /*(m)*/, const double *acc /*(m)*/, int m);

@@ -34,3 +34,22 @@ void pool_gather(float *X, const Pool *p, const float *pool_x, int d) {
     for (int i = 0; i < p->n_labeled; i++)
         memcpy(X + (size_t)i * d, pool_x + (size_t)p->rows[i] * d, (size_t)d * sizeof *X);
 }
+
+int64_t pool_gather_nnz(const Pool *p, const int64_t *pool_indptr) {
+    int64_t nnz = 0;
+    for (int i = 0; i < p->n_labeled; i++)
+        nnz += pool_indptr[p->rows[i] + 1] - pool_indptr[p->rows[i]];
+    return nnz;
+}
+
+void pool_gather_csr(int64_t *indptr, int32_t *indices, float *values, const Pool *p,
+                     const int64_t *pool_indptr, const int32_t *pool_indices,
+                     const float *pool_values) {
+    indptr[0] = 0;
+    for (int i = 0; i < p->n_labeled; i++) {
+        const int64_t start = pool_indptr[p->rows[i]], len = pool_indptr[p->rows[i] + 1] - start;
+        memcpy(indices + indptr[i], pool_indices + start, (size_t)len * sizeof *indices);
+        memcpy(values + indptr[i], pool_values + start, (size_t)len * sizeof *values);
+        indptr[i + 1] = indptr[i] + len;
+    }
+}

@@ -23,4 +23,13 @@ void pool_add(Pool *p, const int *rows /*(m)*/, const int32_t *labels /*(m)*/, i
 /* X (n_labeled, D) = the labeled rows of pool_x (N, D), in labeling order. */
 void pool_gather(float *X, const Pool *p, const float *pool_x, int d);
 
+/* Nonzeros of the labeled rows of a CSR pool (pool_indptr (N+1), see dataset.h). */
+int64_t pool_gather_nnz(const Pool *p, const int64_t *pool_indptr);
+
+/* The labeled rows of a CSR pool, in labeling order, as CSR: indptr (n_labeled+1) from 0,
+ * indices and values (pool_gather_nnz). */
+void pool_gather_csr(int64_t *indptr, int32_t *indices, float *values, const Pool *p,
+                     const int64_t *pool_indptr, const int32_t *pool_indices,
+                     const float *pool_values);
+
 #endif

@@ -8,6 +8,7 @@
 #include <gsl/gsl_version.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,16 +23,23 @@
 /* The files a run folder may hold: the only ones results_abort and --force remove. */
 static const char *const run_files[] = {
     "config.json", "curve.csv", "rounds.jsonl", "timings.csv", "summary.json",
+    "checkpoint.bin", "checkpoint.bin.tmp", "lock",
 };
 enum { N_RUN_FILES = sizeof run_files / sizeof run_files[0] };
 
-void results_run_id(char out[256], const Config *c, const char *dataset_name, uint64_t seed) {
+void results_run_id(char out[256], const Config *c, const char *dataset_name,
+                    const char *backend, uint64_t seed) {
     char ds[64], hash[9];
     snprintf(ds, sizeof ds, "%s", dataset_name);
     for (char *p = ds; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '_'))
             *p = '_';
     config_hash(hash, c);
+    if (strcmp(backend, "cpu")) {   /* another backend rounds differently: another run */
+        uint32_t h = (uint32_t)strtoul(hash, NULL, 16);
+        for (const char *p = backend; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+        snprintf(hash, sizeof hash, "%08x", h);
+    }
     snprintf(out, 256, "%s-%s-seed%llu-%s", ds, c->full_data ? "full-data" : c->strategy,
              (unsigned long long)seed, hash);
 }
@@ -69,30 +77,92 @@ static int remove_run_dir(const char *dir) {
     return rmdir(dir);
 }
 
-static FILE *open_in(const Results *r, const char *name, char *err, size_t errlen) {
+static FILE *open_in(const Results *r, const char *name, const char *mode, char *err, size_t errlen) {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", r->tmp, name);
-    FILE *f = fopen(path, "w");
+    FILE *f = fopen(path, mode);
     if (!f) snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
     return f;
 }
 
-int results_open(Results *r, const char *out, const char *run_id, int force, char *err, size_t errlen) {
+/* Cuts name back to size bytes and opens it for appending. */
+static FILE *reopen_at(const Results *r, const char *name, int64_t size, char *err, size_t errlen) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", r->tmp, name);
+    if (truncate(path, (off_t)size) != 0) {
+        snprintf(err, errlen, "%s: cannot resume it: %s", path, strerror(errno));
+        return NULL;
+    }
+    return open_in(r, name, "a", err, errlen);
+}
+
+/* Takes the partial folder's lock; 0, or 3 when another process holds it. */
+static int lock_partial(Results *r, char *err, size_t errlen) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/lock", r->tmp);
+    r->lock_fd = open(path, O_RDWR | O_CREAT, 0666);
+    if (r->lock_fd < 0) {
+        snprintf(err, errlen, "%s: cannot create the run's lock: %s", path, strerror(errno));
+        return 3;
+    }
+    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "%s: another alsim process is writing this run; wait for it, or use another --out",
+                 r->tmp);
+        close(r->lock_fd);
+        r->lock_fd = -1;
+        return 3;
+    }
+    return 0;
+}
+
+int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *out,
+                 const char *run_id, int force, int resume, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
+    memset(ck, 0, sizeof *ck);
     r->force = force;
+    r->lock_fd = -1;
     int rc = mkdir_p(out, err, errlen);
     if (rc) return rc;
     snprintf(r->dir, sizeof r->dir, "%s/%s", out, run_id);
-    snprintf(r->tmp, sizeof r->tmp, "%s/.tmp-%s-%ld", out, run_id, (long)getpid());
+    snprintf(r->tmp, sizeof r->tmp, "%s/.partial-%s", out, run_id);
     struct stat st;
-    if (!force && stat(r->dir, &st) == 0) return 1;
-    if (mkdir(r->tmp, 0777) != 0) {
+    if (!force && stat(r->dir, &st) == 0) {
+        *start = RESULTS_FINISHED;
+        r->tmp[0] = 0;
+        return 0;
+    }
+    if (mkdir(r->tmp, 0777) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: cannot create the run folder: %s", r->tmp, strerror(errno));
+        r->tmp[0] = 0;
         return 3;
     }
-    if (!(r->curve = open_in(r, "curve.csv", err, errlen)) ||
-        !(r->rounds = open_in(r, "rounds.jsonl", err, errlen)) ||
-        !(r->timings = open_in(r, "timings.csv", err, errlen))) {
+    if ((rc = lock_partial(r, err, errlen))) { r->tmp[0] = 0; return rc; }
+
+    rc = resume ? checkpoint_load(ck, r->tmp, err, errlen) : 1;
+    if (rc == 0) {
+        *start = RESULTS_RESUMED;
+        if (!(r->curve = reopen_at(r, "curve.csv", ck->off_curve, err, errlen)) ||
+            !(r->rounds = reopen_at(r, "rounds.jsonl", ck->off_rounds, err, errlen)) ||
+            !(r->timings = reopen_at(r, "timings.csv", ck->off_timings, err, errlen))) {
+            checkpoint_free(ck);
+            results_suspend(r);
+            return 3;
+        }
+        return 0;
+    }
+    if (rc != 1) { results_suspend(r); return rc; }   /* a damaged checkpoint: say so, keep it */
+
+    /* A fresh start: whatever a dead process left here goes. */
+    *start = RESULTS_FRESH;
+    char path[4200];
+    for (size_t i = 0; i < N_RUN_FILES; i++) {
+        if (!strcmp(run_files[i], "lock")) continue;
+        snprintf(path, sizeof path, "%s/%s", r->tmp, run_files[i]);
+        unlink(path);
+    }
+    if (!(r->curve = open_in(r, "curve.csv", "w", err, errlen)) ||
+        !(r->rounds = open_in(r, "rounds.jsonl", "w", err, errlen)) ||
+        !(r->timings = open_in(r, "timings.csv", "w", err, errlen))) {
         results_abort(r);
         return 3;
     }
@@ -103,7 +173,7 @@ int results_open(Results *r, const char *out, const char *run_id, int force, cha
 
 int results_write_config(Results *r, const Config *c, uint64_t seed, const char *backend,
                          const Dataset *pool, const Dataset *test, char *err, size_t errlen) {
-    FILE *f = open_in(r, "config.json", err, errlen);
+    FILE *f = open_in(r, "config.json", "w", err, errlen);
     if (!f) return 3;
     JsonW w;
     jw_init(&w, f, 1);
@@ -171,6 +241,12 @@ void results_round(Results *r, const RoundRecord *rec) {
     jw_array(&w);
     for (int i = 0; i < rec->k; i++) jw_int(&w, rec->class_counts[i]);
     jw_end(&w);
+    if (rec->f1) {
+        jw_key(&w, "f1");
+        jw_array(&w);
+        for (int i = 0; i < rec->k; i++) jw_num(&w, rec->f1[i]);
+        jw_end(&w);
+    }
     if (rec->initial) {
         jw_key(&w, "initial");
         jw_array(&w);
@@ -211,8 +287,8 @@ static int fsync_dir(const char *path) {
 }
 
 int results_finish(Results *r, const Summary *s, char *err, size_t errlen) {
-    FILE *f = open_in(r, "summary.json", err, errlen);
-    if (!f) { results_abort(r); return 3; }
+    FILE *f = open_in(r, "summary.json", "w", err, errlen);
+    if (!f) { results_suspend(r); return 3; }
     JsonW w;
     jw_init(&w, f, 1);
     jw_object(&w);
@@ -235,10 +311,17 @@ int results_finish(Results *r, const Summary *s, char *err, size_t errlen) {
     bad |= close_synced(&r->curve) | close_synced(&r->rounds) | close_synced(&r->timings);
     bad |= fsync_dir(r->tmp) != 0;
     if (bad) {
-        snprintf(err, errlen, "%s: writing the results failed (disk full?): %s", r->tmp, strerror(errno));
-        results_abort(r);
+        snprintf(err, errlen, "%s: writing the results failed (disk full?): %s; the run can be resumed (--resume)",
+                 r->tmp, strerror(errno));
+        results_suspend(r);
         return 3;
     }
+    /* The finished folder holds the results only; the lock goes last, just before the move. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint.bin", r->tmp);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/lock", r->tmp);
+    unlink(path);
     struct stat st;
     if (r->force && stat(r->dir, &st) == 0 && remove_run_dir(r->dir) != 0) {
         snprintf(err, errlen, "%s: cannot replace it (--force): %s", r->dir, strerror(errno));
@@ -253,14 +336,39 @@ int results_finish(Results *r, const Summary *s, char *err, size_t errlen) {
     char *slash = strrchr(r->dir, '/');
     if (slash) { *slash = 0; fsync_dir(r->dir); *slash = '/'; }
     r->tmp[0] = 0;
+    if (r->lock_fd >= 0) close(r->lock_fd);
+    r->lock_fd = -1;
     return 0;
 }
 
-void results_abort(Results *r) {
+int results_checkpoint(Results *r, Checkpoint *ck, char *err, size_t errlen) {
+    FILE *files[] = {r->curve, r->rounds, r->timings};
+    int64_t *offs[] = {&ck->off_curve, &ck->off_rounds, &ck->off_timings};
+    for (int i = 0; i < 3; i++) {
+        long at;
+        if (fflush(files[i]) != 0 || fsync(fileno(files[i])) != 0 || (at = ftell(files[i])) < 0) {
+            snprintf(err, errlen, "%s: writing the results failed (disk full?): %s; the run can be resumed (--resume)",
+                     r->tmp, strerror(errno));
+            return 3;
+        }
+        *offs[i] = at;
+    }
+    return checkpoint_save(r->tmp, ck, err, errlen);
+}
+
+void results_suspend(Results *r) {
     if (r->curve) fclose(r->curve);
     if (r->rounds) fclose(r->rounds);
     if (r->timings) fclose(r->timings);
     r->curve = r->rounds = r->timings = NULL;
-    if (r->tmp[0]) remove_run_dir(r->tmp);
+    if (r->lock_fd >= 0) close(r->lock_fd);
+    r->lock_fd = -1;
     r->tmp[0] = 0;
+}
+
+void results_abort(Results *r) {
+    char tmp[sizeof r->tmp];
+    memcpy(tmp, r->tmp, sizeof tmp);
+    results_suspend(r);
+    if (tmp[0]) remove_run_dir(tmp);
 }

@@ -16,7 +16,12 @@
 /* Rows of the pool scored per chunk: bounds the memory of MC samples to T·chunk·K floats. */
 #define RUN_CHUNK_ROWS 4096
 
-typedef enum { RUN_OK = 0, RUN_SKIPPED, RUN_DIVERGED } RunOutcome;
+typedef enum {
+    RUN_OK = 0,
+    RUN_SKIPPED,        /* a finished run of the same id was there */
+    RUN_DIVERGED,       /* NaN/Inf in the loss or the probabilities: summary.json says so */
+    RUN_INTERRUPTED,    /* SIGINT/SIGTERM: stopped at a round boundary, resumable */
+} RunOutcome;
 
 /* Checks cfg against the data: init, batch and rounds must fit the pool. 0, or 2 with the
  * reason in err. */

@@ -43,7 +43,7 @@ check "--help shows live defaults" grep -q -- '--rounds R.*\[20\]' "$T/help"
 check "--help shows overridden values" grep -q -- '--rounds R.*\[7\]' "$T/help7"
 "$ALSIM" --list >"$T/list" 2>&1; check "--list exits 0" [ $? -eq 0 ]
 STRATEGIES=$(awk '{print $1}' "$T/list")
-check "--list has the seven strategies" [ "$(echo $STRATEGIES)" = "random least-confidence entropy margin bald var-ratios mean-std" ]
+check "--list has the eight strategies" [ "$(echo $STRATEGIES)" = "random least-confidence entropy margin bald var-ratios mean-std rl" ]
 
 # --- identical budgets: every strategy, same seed -------------------------------------
 for s in $STRATEGIES; do
@@ -118,7 +118,11 @@ check "unknown key: message names file, line and key" grep -q 'typo.json: line 3
 check "unwritable output folder: exit 3" [ "$st" -eq 3 ]
 check "unwritable output folder: one line" [ "$(wc -l <"$T/unwritable.err")" -eq 1 ]
 "$ALSIM" $SMALL --device cuda --out "$T/cuda" >/dev/null 2>"$T/cuda.err"; st=$?
-check "--device cuda without a GPU backend: exit 3" [ "$st" -eq 3 ]
+if [ "$st" -eq 0 ]; then    # a usable GPU: then the run must have used it
+    check "--device cuda with a GPU: the run says backend cuda" grep -q '"backend": "cuda"' "$(only_dir "$T/cuda")/config.json"
+else
+    check "--device cuda without a usable GPU: exit 3, one line ($(cat "$T/cuda.err"))" [ "$st" -eq 3 -a "$(wc -l <"$T/cuda.err")" -eq 1 ]
+fi
 
 # --- a small valid IDX dataset end to end ----------------------------------------------
 "$ALSIM" --dataset "idx:$OKI,$OKL" --rounds 2 --batch 2 --init 4 --hidden 8 --epochs 3 --mc 3 --quiet --out "$T/idx" || bad "idx run"
@@ -134,6 +138,23 @@ if [ -z "${ALSIM_E2E_QUICK:-}" ]; then
     check "mnist slice: 784 features, 10 classes" grep -q '"features": 784' "$m1/config.json"
     acc=$(col "$m1/curve.csv" 3 | tail -n 1)
     check "mnist slice: learns (final accuracy $acc > 0.5)" awk -v a="$acc" 'BEGIN { exit !(a > 0.5) }'
+fi
+
+# --- SpamAssassin text: TF-IDF features in CSR through the sparse first layer -----------
+if [ -z "${ALSIM_E2E_QUICK:-}" ]; then
+    S="--dataset spamassassin --pool-size 1000 --test-size 500 --rounds 2 --batch 10 --epochs 30 --quiet"
+    for i in 1 2; do "$ALSIM" $S --strategy margin --hidden 16 --out "$T/spam$i" || bad "spamassassin run $i"; done
+    s1=$(only_dir "$T/spam1"); s2=$(only_dir "$T/spam2")
+    check "spamassassin slice: deterministic curve" cmp "$s1/curve.csv" "$s2/curve.csv"
+    check "spamassassin slice: deterministic picks and per-class F1" cmp "$s1/rounds.jsonl" "$s2/rounds.jsonl"
+    check "spamassassin slice: 2^18 hashed features, ham and spam" sh -c "tr -d ' \n' <'$s1/config.json' | grep -q '\"features\":262144,\"classes\":\[\"ham\",\"spam\"\]'"
+    check "spamassassin slice: per-class F1 in rounds.jsonl" grep -q '"f1":\[[0-9.e-]*,[0-9.e-]*\]' "$s1/rounds.jsonl"
+    acc=$(col "$s1/curve.csv" 3 | sort -g | tail -n 1)      # ham is 69% of the test set
+    check "spamassassin slice: learns (best accuracy $acc > 0.8)" awk -v a="$acc" 'BEGIN { exit !(a > 0.8) }'
+    "$ALSIM" $S --strategy random --rounds 1 --epochs 1 --out "$T/spam-default" || bad "spamassassin default hidden"
+    check "spamassassin: sparse input defaults to one hidden layer of 64" sh -c "tr -d ' \n' <'$(only_dir "$T/spam-default")/config.json' | grep -q '\"hidden\":\[64\]'"
+    "$ALSIM" datasets >"$T/datasets" 2>&1
+    check "alsim datasets lists the three catalogued sets" sh -c "grep -q '^mnist ' '$T/datasets' && grep -q '^fashion-mnist ' '$T/datasets' && grep -q '^spamassassin .* yes' '$T/datasets'"
 fi
 
 echo "e2e: $passed passed, $failed failed"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The test runner: runs each unit-test program given as an argument, then the end-to-end
-# script (when $ALSIM is set), and ends with one line of totals. Exit status: 0 when all pass.
+# scripts tests/e2e*.sh (when $ALSIM is set), and ends with one
+# line of totals. Exit status: 0 when all pass.
 passed=0 failed=0
 tally() {   # tally NAME OUTPUT STATUS
     line=$(printf '%s\n' "$2" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
@@ -18,8 +19,14 @@ done
 if [ -n "${ALSIM:-}" ]; then
     out=$(sh tests/e2e.sh 2>&1); st=$?
     tally e2e "$out" $st
+    out=$(sh tests/e2e_data.sh 2>&1); st=$?
+    tally e2e_data "$out" $st
     out=$(sh tests/e2e_reports.sh 2>&1); st=$?
     tally e2e_reports "$out" $st
+    out=$(sh tests/e2e_resume.sh 2>&1); st=$?
+    tally e2e_resume "$out" $st
+    out=$(sh tests/e2e_rl.sh 2>&1); st=$?
+    tally e2e_rl "$out" $st
 fi
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

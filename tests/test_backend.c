@@ -4,9 +4,13 @@
  * be->alloc/upload/download, so the same checks run on the CPU reference and on CUDA when a
  * GPU is usable (skipped, and said so, when not). Tolerance for fp32 results:
  * |got - want| <= 1e-5 + 1e-4·|want|. Dropout masks and ReLU are checked exactly.
+ * The optional score_rows is checked against the strategies' host functions (1e-12), the
+ * optional mc_head_forward against the ops it fuses, and
+ * with a GPU, check_pair runs every op on CPU and CUDA with the same inputs and compares them.
  */
 #include "sim/backend.h"
 #include "sim/rng.h"
+#include "strategies/strategy.h"
 #include "tests/check.h"
 
 #include <stdint.h>
@@ -165,6 +169,103 @@ static void check_matmul(const Backend *be) {
     matmul_case(be, 1, 1, 1, 1, 1.0);
     matmul_case(be, 33, 70, 17, 1, 0.1);    // past BLAS's small-size paths, small values
     matmul_case(be, 130, 257, 10, 1, 0.05);
+}
+
+/* check_array on a backend buffer of n floats. */
+static void check_device(const Backend *be, const char *what, const float *dev, const double *want,
+                         size_t n) {
+    float *got = to_host(be, dev, n);
+    check_array(what, got, want, n);
+    free(got);
+}
+
+/* A random CSR matrix (N,C) with about density·C nonzeros a row, columns ascending, values in
+ * [-scale, scale); row 1 (when N > 2) is empty and row 2 (when N > 3) full. indptr (N+1),
+ * *indices and *values allocated here. Returns nnz. */
+static int64_t random_csr(int64_t *indptr, int32_t **indices, float **values, int N, int C,
+                          double density, double scale, uint64_t sub) {
+    Rng r = rng_stream(42, RNG_DATA, sub);
+    *indices = malloc(((size_t)N * C + 1) * sizeof(int32_t));
+    *values = malloc(((size_t)N * C + 1) * sizeof(float));
+    int64_t nnz = 0;
+    indptr[0] = 0;
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < C; j++) {
+            int take = (N > 2 && i == 1) ? 0 : (N > 3 && i == 2) ? 1 : rng_uniform(&r) < density;
+            if (!take) continue;
+            (*indices)[nnz] = j;
+            (*values)[nnz] = (float)(scale * (2.0 * rng_uniform(&r) - 1.0));
+            nnz++;
+        }
+        indptr[i + 1] = nnz;
+    }
+    return nnz;
+}
+
+static void sparse_matmul_case(const Backend *be, int N, int C, int OC, int with_bias,
+                               double density) {
+    char what[80];
+    int64_t *indptr = malloc(((size_t)N + 1) * sizeof(int64_t));
+    int32_t *idx;
+    float *val;
+    int64_t nnz = random_csr(indptr, &idx, &val, N, C, density, 1.0, 60);
+    float *wt = random_floats((size_t)C * OC, -1, 1, 61);              // (C,OC)
+    float *b = random_floats((size_t)OC, -1, 1, 62);                   // (OC)
+    float *dout = random_floats((size_t)N * OC + 1, -1, 1, 63);        // (N,OC), +1: N may be 0
+    double *want_out = calloc((size_t)N * OC + 1, sizeof(double));
+    double *want_dw = calloc((size_t)C * OC + 1, sizeof(double));
+    double *want_db = calloc((size_t)OC + 1, sizeof(double));
+    for (int i = 0; i < N; i++)           // the dense definition, column by column
+        for (int o = 0; o < OC; o++) {
+            double s = with_bias ? b[o] : 0.0;
+            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++)
+                s += (double)val[p] * wt[(size_t)idx[p] * OC + o];
+            want_out[(size_t)i * OC + o] = s;
+            want_db[o] += dout[(size_t)i * OC + o];
+            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++)
+                want_dw[(size_t)idx[p] * OC + o] += (double)val[p] * dout[(size_t)i * OC + o];
+        }
+
+    int64_t *d_indptr = to_device(be, indptr, ((size_t)N + 1) * sizeof(int64_t));
+    int32_t *d_idx = to_device(be, idx, ((size_t)nnz + 1) * sizeof(int32_t));
+    float *d_val = to_device(be, val, ((size_t)nnz + 1) * sizeof(float));
+    float *d_wt = to_device(be, wt, (size_t)C * OC * sizeof(float));
+    float *d_b = to_device(be, b, (size_t)OC * sizeof(float));
+    float *d_dout = to_device(be, dout, ((size_t)N * OC + 1) * sizeof(float));
+    // outputs start as junk in [5,9): they must be overwritten, untouched rows of dweight_t too
+    float *junk = random_floats((size_t)C * OC + (size_t)N * OC + 1, 5, 9, 64);
+    float *d_out = to_device(be, junk, ((size_t)N * OC + 1) * sizeof(float));
+    float *d_dw = to_device(be, junk, (size_t)C * OC * sizeof(float));
+    float *d_db = to_device(be, junk, (size_t)OC * sizeof(float));
+
+    be->sparse_matmul_forward(d_out, d_indptr, d_idx, d_val, d_wt, with_bias ? d_b : NULL,
+                              N, C, OC);
+    snprintf(what, sizeof what, "sparse_matmul_forward(N=%d,C=%d,OC=%d,nnz=%lld%s)", N, C, OC,
+             (long long)nnz, with_bias ? "" : ",no bias");
+    check_device(be, what, d_out, want_out, (size_t)N * OC);
+    be->sparse_matmul_backward(d_dw, d_db, d_dout, d_indptr, d_idx, d_val, N, C, OC);
+    snprintf(what, sizeof what, "sparse_matmul_backward dweight_t(N=%d,C=%d,OC=%d)", N, C, OC);
+    check_device(be, what, d_dw, want_dw, (size_t)C * OC);
+    snprintf(what, sizeof what, "sparse_matmul_backward dbias(N=%d,C=%d,OC=%d)", N, C, OC);
+    check_device(be, what, d_db, want_db, (size_t)OC);
+    be->upload(d_dw, junk, (size_t)C * OC * sizeof(float));         // dbias NULL
+    be->sparse_matmul_backward(d_dw, NULL, d_dout, d_indptr, d_idx, d_val, N, C, OC);
+    snprintf(what, sizeof what, "sparse_matmul_backward dweight_t only(N=%d,C=%d,OC=%d)", N, C, OC);
+    check_device(be, what, d_dw, want_dw, (size_t)C * OC);
+
+    void *bufs[] = {d_indptr, d_idx, d_val, d_wt, d_b, d_dout, d_out, d_dw, d_db};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) be->free(bufs[i]);
+    free(indptr); free(idx); free(val); free(wt); free(b); free(dout); free(junk);
+    free(want_out); free(want_dw); free(want_db);
+}
+
+static void check_sparse_matmul(const Backend *be) {
+    sparse_matmul_case(be, 7, 50, 5, 1, 0.2);
+    sparse_matmul_case(be, 7, 50, 5, 0, 0.2);
+    sparse_matmul_case(be, 1, 1, 1, 1, 1.0);
+    sparse_matmul_case(be, 0, 20, 3, 1, 0.5);       // no rows: zero gradients
+    sparse_matmul_case(be, 5, 30, 4, 1, 0.0);       // only row 2 has nonzeros
+    sparse_matmul_case(be, 64, 2000, 33, 1, 0.01);  // text-like: OC not a multiple of 4
 }
 
 static void check_relu(const Backend *be) {
@@ -380,6 +481,325 @@ static void check_adam(const Backend *be) {
 
 // ----------------------------------------------------------------------------
 
+// ----------------------------------------------------------------------------
+// score_rows, the optional op: each device reduction against its strategy's host function
+
+/* probs (N,K) and mc (T,N,K): random, skewed distributions, and rows for the edge cases:
+ * row 0 one-hot (0·log 0; the hot class moves between samples), row 1 uniform (every class
+ * tied), row 2 a NaN (in probs and in the last sample), row 3 the top two classes tied in
+ * every sample, row 4 the same in every sample (BALD 0 up to rounding: clamped). */
+static void score_inputs(float *probs, float *mc, int N, int K, int T, uint64_t sub) {
+    Rng r = rng_stream(42, RNG_DATA, sub);
+    for (int s = 0; s <= T; s++) {                  // s == 0: probs; else sample s-1
+        float *base = s == 0 ? probs : mc + (size_t)(s - 1) * N * K;
+        for (int i = 0; i < N; i++) {
+            float *p = base + (size_t)i * K;
+            double sum = 0.0;
+            for (int c = 0; c < K; c++) {
+                double u = rng_uniform(&r);
+                p[c] = (float)(u * u * u);
+                sum += p[c];
+            }
+            for (int c = 0; c < K; c++) p[c] = (float)(p[c] / sum);
+            if (i == 0) for (int c = 0; c < K; c++) p[c] = c == s % K ? 1.0f : 0.0f;
+            if (i == 1) for (int c = 0; c < K; c++) p[c] = 1.0f / K;
+            if (i == 2 && (s == 0 || s == T)) p[K - 1] = NAN;
+            if (i == 3) {
+                for (int c = 0; c < K; c++) p[c] = 0.0f;
+                p[1] = p[K - 2] = 0.5f;
+            }
+            if (i == 4 && s > 1) memcpy(p, mc + (size_t)4 * K, (size_t)K * sizeof(float));
+        }
+    }
+}
+
+static void score_rows_case(const Backend *be, int N, int K, int T, uint64_t sub) {
+    float *probs = malloc((size_t)N * K * sizeof(float));
+    float *mc = malloc((size_t)T * N * K * sizeof(float));
+    score_inputs(probs, mc, N, K, T, sub);
+    float *d_probs = to_device(be, probs, (size_t)N * K * sizeof(float));
+    float *d_mc = to_device(be, mc, (size_t)T * N * K * sizeof(float));
+    double *want = malloc((size_t)N * sizeof(double)), *got = malloc((size_t)N * sizeof(double));
+    int ns;
+    const Strategy *all = strategy_all(&ns);
+    for (int s = 0; s < ns; s++) {
+        if (all[s].reduce == REDUCE_NONE) continue;
+        PoolView v = {.n = N, .k = K, .t = T, .probs = probs, .mc = mc, .row0 = 0, .seed = 1};
+        all[s].score(want, &v);
+        for (int i = 0; i < N; i++) got[i] = -12345.0;
+        be->score_rows(got, d_probs, d_mc, N, K, T, all[s].reduce);
+        size_t bad = 0;
+        for (int i = 0; i < N; i++) {
+            int ok = isnan(want[i]) ? isnan(got[i])
+                                    : fabs(got[i] - want[i]) <= 1e-12 * (1.0 + fabs(want[i]));
+            if (!ok && bad++ < 3)
+                fprintf(stderr, "  score_rows %s (N=%d,K=%d,T=%d) row %d: %.17g, want %.17g\n",
+                        all[s].name, N, K, T, i, got[i], want[i]);
+        }
+        CHECK(bad == 0, "score_rows %s (N=%d,K=%d,T=%d): %zu of %d rows differ from the host "
+              "function", all[s].name, N, K, T, bad, N);
+    }
+    for (int i = 0; i < N; i++) got[i] = 0.0;     // no reduction: NaN, never a plausible score
+    be->score_rows(got, d_probs, d_mc, N, K, T, REDUCE_NONE);
+    size_t not_nan = 0;
+    for (int i = 0; i < N; i++) not_nan += !isnan(got[i]);
+    CHECK(not_nan == 0, "score_rows(REDUCE_NONE): %zu rows not NaN", not_nan);
+    be->free(d_probs); be->free(d_mc);
+    free(probs); free(mc); free(want); free(got);
+}
+
+/* A host stand-in for score_rows (the strategy whose reduction is kind; NaN for none), so
+ * that check_score_rows runs, and is sanitised, on machines without a GPU too. */
+static void host_score_rows(double *scores, const float *probs, const float *mc, int N, int K,
+                            int T, int kind) {
+    int n;
+    const Strategy *all = strategy_all(&n);
+    for (int i = 0; i < N; i++) scores[i] = NAN;
+    for (int i = 0; i < n && kind != REDUCE_NONE; i++)
+        if (all[i].reduce == kind) {
+            PoolView v = {.n = N, .k = K, .t = T, .probs = probs, .mc = mc};
+            all[i].score(scores, &v);
+        }
+}
+
+static void check_score_rows(const Backend *be) {
+    if (!be->score_rows) return;    // optional: this backend leaves scoring to the host
+    score_rows_case(be, 300, 10, 7, 70);
+    score_rows_case(be, 50, 2, 3, 71);
+    score_rows_case(be, 20, 300, 3, 72);       // K > 256: the host's class blocks
+    score_rows_case(be, 70001, 3, 2, 73);      // more rows than one device piece (65536)
+}
+
+// mc_head_forward, the optional fused op: against dropout → matmul → softmax composed from the
+// backend's own ops (tolerance: another summation order), bitwise the same for a row however
+// the rows are split into calls, and a dropped NaN gives the composition's finite numbers.
+static void mc_head_case(const Backend *be, int N, int C, int K, int T, float p, int64_t row0,
+                         uint64_t sub) {
+    float *x = random_floats((size_t)N * C, -1, 2, sub), *w = random_floats((size_t)K * C, -1, 1, sub + 1);
+    float *b = random_floats((size_t)K, -1, 1, sub + 2);
+    for (size_t i = 0; i < (size_t)N * C; i++) if (x[i] < 0.0f) x[i] = 0.0f;    // ReLU-like
+    x[(size_t)(N / 2) * C + C / 2] = NAN;   // one NaN: its row's samples are NaN unless dropped
+    uint64_t keys[7];
+    for (int t = 0; t < T; t++) keys[t] = rng_hash(sub, (uint64_t)t, 3);
+    float *dx = to_device(be, x, (size_t)N * C * sizeof(float)), *dw = to_device(be, w, (size_t)K * C * sizeof(float));
+    float *db = to_device(be, b, (size_t)K * sizeof(float));
+    float *dp = be->alloc((size_t)T * N * K * sizeof(float)), *dh = be->alloc((size_t)N * C * sizeof(float));
+    float *dl = be->alloc((size_t)N * K * sizeof(float));
+    CHECK(be->mc_head_forward(dp, dx, dw, db, N, C, K, p, keys, T, row0) == 0, "mc_head_forward failed");
+    float *got = to_host(be, dp, (size_t)T * N * K);
+    double *want = malloc((size_t)T * N * K * sizeof(double));
+    size_t nan_got = 0, nan_want = 0;
+    for (int t = 0; t < T; t++) {
+        be->dropout_forward(dh, dx, N, C, p, keys[t], row0);
+        be->matmul_forward(dl, dh, dw, db, N, C, K);
+        be->softmax_forward(dl, dl, N, K);
+        float *ref = to_host(be, dl, (size_t)N * K);
+        for (size_t i = 0; i < (size_t)N * K; i++) {
+            want[(size_t)t * N * K + i] = ref[i];
+            nan_want += isnan(ref[i]);
+            nan_got += isnan(got[(size_t)t * N * K + i]);
+        }
+        free(ref);
+    }
+    CHECK(nan_got == nan_want, "mc_head (N=%d,C=%d,K=%d): %zu NaNs, the composition has %zu",
+          N, C, K, nan_got, nan_want);
+    for (size_t i = 0; i < (size_t)T * N * K; i++) if (isnan(want[i])) want[i] = got[i] = 0.0f;
+    char what[96];
+    snprintf(what, sizeof what, "mc_head (N=%d,C=%d,K=%d,T=%d,p=%g)", N, C, K, T, p);
+    check_array(what, got, want, (size_t)T * N * K);
+    // rows split into two calls (the second starting mid-block): the same bits, row by row
+    const int n1 = N / 3;
+    float *d1 = be->alloc((size_t)T * N * K * sizeof(float));
+    CHECK(be->mc_head_forward(d1, dx, dw, db, n1, C, K, p, keys, T, row0) == 0, "first part");
+    CHECK(be->mc_head_forward(d1 + (size_t)T * n1 * K, dx + (size_t)n1 * C, dw, db, N - n1, C, K,
+                              p, keys, T, row0 + n1) == 0, "second part");
+    float *split = to_host(be, d1, (size_t)T * N * K);
+    float *again = to_host(be, dp, (size_t)T * N * K);
+    size_t differ = 0;
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < N; i++) {
+            const float *s = i < n1 ? split + ((size_t)t * n1 + i) * K
+                                    : split + (size_t)T * n1 * K + ((size_t)t * (N - n1) + i - n1) * K;
+            differ += memcmp(s, again + ((size_t)t * N + i) * K, (size_t)K * sizeof(float)) != 0;
+        }
+    CHECK(differ == 0, "%s: %zu rows change bits when the rows are split into two calls", what, differ);
+    be->free(dx); be->free(dw); be->free(db); be->free(dp); be->free(dh); be->free(dl); be->free(d1);
+    free(x); free(w); free(b); free(got); free(want); free(split); free(again);
+}
+
+static void check_mc_head(const Backend *be) {
+    if (!be->mc_head_forward) return;   // optional: the learner composes the ops instead
+    mc_head_case(be, 100, 512, 10, 5, 0.5f, 1000, 80);   // the default head; a partial block
+    mc_head_case(be, 33, 13, 3, 2, 0.1f, 0, 81);         // C not a multiple of 4
+    mc_head_case(be, 20, 64, 37, 3, 0.5f, (int64_t)1 << 40, 82);  // K > 16: class blocks
+    mc_head_case(be, 17, 8, 2, 7, 0.9f, 5, 83);
+}
+
+// ----------------------------------------------------------------------------
+// CUDA against the CPU: the same inputs through both, CUDA's output within
+// ATOL + RTOL·|CPU's| everywhere. relu, dropout and cross-entropy must also give the CPU's
+// bits (a select, one multiply, a subtract and a divide: no compiler can round them
+// differently); for the rest it says whether the bits matched (backend_cuda.cu: adam and the
+// sparse matmuls do when the CPU is compiled without FP contraction, as GCC does in C11 mode).
+
+static int pair_quiet;      // comparing the CPU with itself (no GPU): no report lines
+
+static void pair_compare(const char *what, const float *cuda, const float *cpu, size_t n,
+                         int must_be_bitwise) {
+    double *want = calloc(n ? n : 1, sizeof(double));
+    for (size_t i = 0; i < n; i++) want[i] = cpu[i];
+    check_array(what, cuda, want, n);
+    int same = memcmp(cuda, cpu, n * sizeof(float)) == 0;
+    if (must_be_bitwise) CHECK(same, "%s: CUDA's bits differ from the CPU's", what);
+    if (!pair_quiet) printf("  pair  %-52s %s\n", what, same ? "bitwise equal" : "within tolerance");
+    free(want);
+}
+
+static void pair_matmul(const Backend *be2[2], int N, int C, int OC) {
+    float *inp = random_floats((size_t)N * C, 0, 1, 80), *w = random_floats((size_t)OC * C, -0.1, 0.1, 81);
+    float *b = random_floats((size_t)OC, -1, 1, 82), *dout = random_floats((size_t)N * OC, -1, 1, 83);
+    float *out[2], *dinp[2], *dw[2], *db[2];
+    for (int k = 0; k < 2; k++) {
+        const Backend *be = be2[k];
+        float *d_inp = to_device(be, inp, (size_t)N * C * sizeof(float));
+        float *d_w = to_device(be, w, (size_t)OC * C * sizeof(float));
+        float *d_b = to_device(be, b, (size_t)OC * sizeof(float));
+        float *d_dout = to_device(be, dout, (size_t)N * OC * sizeof(float));
+        float *d_out = be->alloc((size_t)N * OC * sizeof(float));
+        float *d_dinp = be->alloc((size_t)N * C * sizeof(float));
+        float *d_dw = be->alloc((size_t)OC * C * sizeof(float));
+        float *d_db = be->alloc((size_t)OC * sizeof(float));
+        be->matmul_forward(d_out, d_inp, d_w, d_b, N, C, OC);
+        be->matmul_backward(d_dinp, d_dw, d_db, d_dout, d_inp, d_w, N, C, OC);
+        out[k] = to_host(be, d_out, (size_t)N * OC);
+        dinp[k] = to_host(be, d_dinp, (size_t)N * C);
+        dw[k] = to_host(be, d_dw, (size_t)OC * C);
+        db[k] = to_host(be, d_db, (size_t)OC);
+        float *bufs[] = {d_inp, d_w, d_b, d_dout, d_out, d_dinp, d_dw, d_db};
+        for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) be->free(bufs[i]);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "matmul_forward (N=%d,C=%d,OC=%d)", N, C, OC);
+    pair_compare(what, out[1], out[0], (size_t)N * OC, 0);
+    snprintf(what, sizeof what, "matmul_backward dinp (N=%d,C=%d,OC=%d)", N, C, OC);
+    pair_compare(what, dinp[1], dinp[0], (size_t)N * C, 0);
+    snprintf(what, sizeof what, "matmul_backward dweight (N=%d,C=%d,OC=%d)", N, C, OC);
+    pair_compare(what, dw[1], dw[0], (size_t)OC * C, 0);
+    snprintf(what, sizeof what, "matmul_backward dbias (N=%d,C=%d,OC=%d)", N, C, OC);
+    pair_compare(what, db[1], db[0], (size_t)OC, 0);
+    for (int k = 0; k < 2; k++) { free(out[k]); free(dinp[k]); free(dw[k]); free(db[k]); }
+    free(inp); free(w); free(b); free(dout);
+}
+
+static void pair_sparse_matmul(const Backend *be2[2], int N, int C, int OC, double density) {
+    int64_t *indptr = malloc(((size_t)N + 1) * sizeof(int64_t));
+    int32_t *idx;
+    float *val;
+    int64_t nnz = random_csr(indptr, &idx, &val, N, C, density, 1.0, 84);
+    float *wt = random_floats((size_t)C * OC, -1, 1, 85), *b = random_floats((size_t)OC, -1, 1, 86);
+    float *dout = random_floats((size_t)N * OC, -1, 1, 87);
+    float *out[2], *dw[2], *db[2];
+    for (int k = 0; k < 2; k++) {
+        const Backend *be = be2[k];
+        int64_t *d_indptr = to_device(be, indptr, ((size_t)N + 1) * sizeof(int64_t));
+        int32_t *d_idx = to_device(be, idx, ((size_t)nnz + 1) * sizeof(int32_t));
+        float *d_val = to_device(be, val, ((size_t)nnz + 1) * sizeof(float));
+        float *d_wt = to_device(be, wt, (size_t)C * OC * sizeof(float));
+        float *d_b = to_device(be, b, (size_t)OC * sizeof(float));
+        float *d_dout = to_device(be, dout, (size_t)N * OC * sizeof(float));
+        float *d_out = be->alloc((size_t)N * OC * sizeof(float));
+        float *d_dw = be->alloc((size_t)C * OC * sizeof(float));
+        float *d_db = be->alloc((size_t)OC * sizeof(float));
+        be->sparse_matmul_forward(d_out, d_indptr, d_idx, d_val, d_wt, d_b, N, C, OC);
+        be->sparse_matmul_backward(d_dw, d_db, d_dout, d_indptr, d_idx, d_val, N, C, OC);
+        out[k] = to_host(be, d_out, (size_t)N * OC);
+        dw[k] = to_host(be, d_dw, (size_t)C * OC);
+        db[k] = to_host(be, d_db, (size_t)OC);
+        void *bufs[] = {d_indptr, d_idx, d_val, d_wt, d_b, d_dout, d_out, d_dw, d_db};
+        for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) be->free(bufs[i]);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "sparse_matmul_forward (N=%d,C=%d,OC=%d)", N, C, OC);
+    pair_compare(what, out[1], out[0], (size_t)N * OC, 0);
+    snprintf(what, sizeof what, "sparse_matmul_backward dweight_t (N=%d,C=%d,OC=%d)", N, C, OC);
+    pair_compare(what, dw[1], dw[0], (size_t)C * OC, 0);
+    snprintf(what, sizeof what, "sparse_matmul_backward dbias (N=%d,C=%d,OC=%d)", N, C, OC);
+    pair_compare(what, db[1], db[0], (size_t)OC, 0);
+    for (int k = 0; k < 2; k++) { free(out[k]); free(dw[k]); free(db[k]); }
+    free(indptr); free(idx); free(val); free(wt); free(b); free(dout);
+}
+
+/* relu forward and backward, dropout forward (in place and not) and backward, softmax,
+ * cross-entropy, 3 AdamW steps: n elements or (N,C) shapes, on both backends. */
+static void pair_elementwise(const Backend *be2[2], int N, int C, float p) {
+    const size_t n = (size_t)N * C;
+    float *x = random_floats(n, -1, 1, 90), *g = random_floats(n, -1, 1, 91);
+    float *z = random_floats(n, -10, 10, 92), *pr = random_floats(n, 0, 1, 94);
+    int32_t *targets = malloc((size_t)N * sizeof(int32_t));
+    Rng r = rng_stream(42, RNG_DATA, 93);
+    for (int i = 0; i < N; i++) targets[i] = (int32_t)rng_below(&r, (uint32_t)C);
+    enum { RELU, RELU_B, DROP, DROP_IN, DROP_B, SOFTMAX, XENT, PARAM, M, V, OUTS };
+    float *res[2][OUTS];
+    for (int k = 0; k < 2; k++) {
+        const Backend *be = be2[k];
+        float *d_x = to_device(be, x, n * sizeof(float)), *d_g = to_device(be, g, n * sizeof(float));
+        float *d_z = to_device(be, z, n * sizeof(float)), *d_y = be->alloc(n * sizeof(float));
+        int32_t *d_t = to_device(be, targets, (size_t)N * sizeof(int32_t));
+        be->relu_forward(d_y, d_x, n);
+        res[k][RELU] = to_host(be, d_y, n);
+        be->relu_backward(d_y, d_g, d_y, n);
+        res[k][RELU_B] = to_host(be, d_y, n);
+        be->dropout_forward(d_y, d_x, N, C, p, 0xC0FFEEull, 777);
+        res[k][DROP] = to_host(be, d_y, n);
+        be->upload(d_y, x, n * sizeof(float));
+        be->dropout_forward(d_y, d_y, N, C, p, 0xC0FFEEull, 777);
+        res[k][DROP_IN] = to_host(be, d_y, n);
+        be->dropout_backward(d_y, d_g, N, C, p, 0xC0FFEEull, 777);
+        res[k][DROP_B] = to_host(be, d_y, n);
+        be->softmax_forward(d_y, d_z, N, C);
+        res[k][SOFTMAX] = to_host(be, d_y, n);
+        be->upload(d_y, pr, n * sizeof(float));    // the same probabilities on both sides
+        be->crossentropy_backward(d_z, d_y, d_t, N, C);
+        res[k][XENT] = to_host(be, d_z, n);
+        float *d_m = be->alloc(n * sizeof(float)), *d_v = be->alloc(n * sizeof(float));
+        be->zero(d_m, n * sizeof(float));
+        be->zero(d_v, n * sizeof(float));
+        for (int t = 1; t <= 3; t++)    // gradients: g, the dropped-out g, the cross-entropy
+            be->adam_update(d_x, t == 1 ? d_g : t == 2 ? d_y : d_z, d_m, d_v, n, 1e-3f, 0.9f,
+                            0.999f, 1e-8f, 1e-4f, t);
+        res[k][PARAM] = to_host(be, d_x, n);
+        res[k][M] = to_host(be, d_m, n);
+        res[k][V] = to_host(be, d_v, n);
+        void *bufs[] = {d_x, d_g, d_z, d_y, d_t, d_m, d_v};
+        for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) be->free(bufs[i]);
+    }
+    static const char *names[OUTS] = {"relu_forward", "relu_backward", "dropout_forward",
+        "dropout_forward in place", "dropout_backward", "softmax_forward",
+        "crossentropy_backward", "adam_update param (3 steps)", "adam_update m", "adam_update v"};
+    static const int bitwise[OUTS] = {1, 1, 1, 1, 1, 0, 1, 0, 0, 0};
+    for (int o = 0; o < OUTS; o++) {
+        char what[96];
+        snprintf(what, sizeof what, "%s (N=%d,C=%d%s)", names[o], N, C,
+                 o >= DROP && o <= DROP_B ? (p == 0.5f ? ",p=0.5" : ",p=0.3") : "");
+        pair_compare(what, res[1][o], res[0][o], n, bitwise[o]);
+        free(res[0][o]);
+        free(res[1][o]);
+    }
+    free(x); free(g); free(z); free(pr); free(targets);
+}
+
+/* Every op, CUDA against the CPU; returns the number of failed checks. */
+static int check_pair(const Backend *cpu, const Backend *cuda) {
+    int before = check_failed;
+    const Backend *be2[2] = {cpu, cuda};
+    pair_matmul(be2, 64, 784, 512);        // a training step's first layer
+    pair_matmul(be2, 33, 70, 17);
+    pair_sparse_matmul(be2, 64, 2000, 33, 0.01);
+    pair_elementwise(be2, 64, 512, 0.5f);
+    pair_elementwise(be2, 37, 10, 0.3f);    // C not a multiple of 4: no float4 dropout
+    return check_failed - before;
+}
+
 typedef struct {
     const char *name;
     void (*check)(const Backend *be);
@@ -393,6 +813,9 @@ static const OpCheck op_checks[] = {
     {"softmax_forward", check_softmax},
     {"crossentropy_backward", check_crossentropy},
     {"adam_update", check_adam},
+    {"sparse_matmul_forward, _backward", check_sparse_matmul},
+    {"score_rows (optional)", check_score_rows},
+    {"mc_head_forward (optional)", check_mc_head},
 };
 
 /* Runs every op check on be; returns the number of failed checks. */
@@ -425,7 +848,22 @@ int main(void) {
     check_backend(&backend_cpu);
     char err[256];
     const Backend *cuda = backend_get("cuda", err, sizeof err);
-    if (cuda) check_backend(cuda);
-    else printf("  cuda  skipped: %s\n", err);
+    if (cuda) {
+        printf("  cuda  device: %s\n", cuda->device ? cuda->device : "?");
+        check_backend(cuda);
+        check_pair(&backend_cpu, cuda);
+    } else {
+        printf("  cuda  skipped: %s\n", err);
+        // the GPU checks' own code still runs: CPU against itself, score_rows on a stand-in
+        Backend host = backend_cpu;
+        host.name = "host";
+        host.score_rows = host_score_rows;
+        int before = check_failed;
+        pair_quiet = 1;
+        check_pair(&backend_cpu, &backend_cpu);
+        check_score_rows(&host);
+        printf("  (no GPU: the CPU-vs-CUDA comparison run CPU vs CPU, score_rows checks on a host "
+               "stand-in: %s)\n", check_failed == before ? "ok" : "FAILED");
+    }
     return check_done("test_backend");
 }

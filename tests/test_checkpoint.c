@@ -25,10 +25,13 @@ int main(void) {
     c.off_curve = 123; c.off_rounds = 4567; c.off_timings = 89;
     c.n_curve = 3; c.curve_x = x; c.curve_acc = acc;
     c.elapsed = 1.25;
+    c.last[0] = 0.75; c.last[1] = 0.5; c.last[2] = 1.0 / 7;
+    c.diverged = 1;
     c.n_params = 4; c.params = params; c.m = m; c.v = v; c.adam_t = 77;
     CHECK(checkpoint_save(dir, &c, err, sizeof err) == 0, "save: %s", err);
     CHECK(checkpoint_load(&d, dir, err, sizeof err) == 0, "load: %s", err);
     CHECK(d.seed == 42 && !strcmp(d.config_hash, "deadbeef") && d.round == 2 && d.queries == 5, "scalars");
+    CHECK(d.elapsed == 1.25 && !memcmp(d.last, c.last, sizeof c.last) && d.diverged == 1, "last metrics");
     CHECK(d.n_labeled == 5 && !memcmp(d.rows, rows, sizeof rows) && !memcmp(d.labels, labels, sizeof labels), "labeled set");
     CHECK(d.off_curve == 123 && d.off_rounds == 4567 && d.off_timings == 89, "offsets");
     CHECK(d.n_curve == 3 && !memcmp(d.curve_x, x, sizeof x) && !memcmp(d.curve_acc, acc, sizeof acc), "curve");

@@ -1,5 +1,6 @@
 /* test_learner — the MLP learner and the round budget, on the CPU backend:
- *   1. analytic gradients match central differences (with and without dropout, 0 hidden layers)
+ *   1. analytic gradients match central differences (with and without dropout, 0 hidden layers,
+ *      dense and sparse (CSR) input); a sparse learner predicts what a dense one does
  *   2. MC-dropout samples differ across t with dropout, equal probs exactly without
  *   3. learner_predict does not depend on how the pool is chunked (bitwise)
  *   4. it learns a small synthetic 3-class problem
@@ -22,6 +23,46 @@ static LearnerConfig config(int d, int k, int n_hidden, const int *hidden, float
                        .eps = 1e-8f, .minibatch = 32};
     for (int l = 0; l < n_hidden; l++) c.hidden[l] = hidden[l];
     return c;
+}
+
+/* Rows X (n,d) as the learner reads dense input. */
+static LearnerInput dense(const float *X, int n, int d) {
+    return (LearnerInput){.x = X, .n = n, .d = d};
+}
+
+/* A CSR copy of X (n,d) without its zeros (the caller frees it with free_csr). */
+typedef struct { int64_t *indptr; int32_t *indices; float *values; } Csr;
+
+static Csr to_csr(const float *X, int n, int d) {
+    Csr c = {malloc(((size_t)n + 1) * sizeof(int64_t)), malloc(((size_t)n * d + 1) * sizeof(int32_t)),
+             malloc(((size_t)n * d + 1) * sizeof(float))};
+    c.indptr[0] = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t nnz = c.indptr[i];
+        for (int j = 0; j < d; j++)
+            if (X[(size_t)i * d + j] != 0.0f) {
+                c.indices[nnz] = j;
+                c.values[nnz++] = X[(size_t)i * d + j];
+            }
+        c.indptr[i + 1] = nnz;
+    }
+    return c;
+}
+
+static void free_csr(Csr *c) {
+    free(c->indptr); free(c->indices); free(c->values);
+}
+
+static LearnerInput sparse_in(const Csr *c, int n, int d) {
+    return (LearnerInput){.indptr = c->indptr, .indices = c->indices, .values = c->values,
+                          .n = n, .d = d};
+}
+
+/* Zeroes about half of X (n,d), and all of row 1 (an empty row), like sparse text features. */
+static void sparsify(float *X, int n, int d, uint64_t sub) {
+    Rng r = rng_stream(7, RNG_DATA, sub);
+    for (size_t i = 0; i < (size_t)n * d; i++)
+        if (rng_uniform(&r) < 0.5 || (n > 1 && i / d == 1)) X[i] = 0.0f;
 }
 
 /* Learner on the CPU; aborts the test on failure (it cannot go on without one). */
@@ -51,16 +92,21 @@ static void random_data(float *X, int32_t *y, int n, int D, int K, uint64_t sub)
  * all dropped has pre-activations exactly 0, on the ReLU's kink, where central differences
  * see half the slope. */
 #define GRAD_H 3e-3
-static void gradcheck(int n_hidden, const int *hidden, float dropout, const char *name) {
+static void gradcheck(int n_hidden, const int *hidden, float dropout, int sparse,
+                      const char *name) {
     const int D = 6, K = 3, N = 10;
     LearnerConfig c = config(D, K, n_hidden, hidden, dropout);
+    c.sparse = sparse;      // CSR rows through sparse_matmul, W_0 stored transposed
     Learner L = {0};
     init_or_die(&L, &c);
     learner_reset(&L, 3, 0);
     float X[10 * 6];
     int32_t y[10];
     random_data(X, y, N, D, K, 1);
+    if (sparse) sparsify(X, N, D, 5);
+    Csr csr = to_csr(X, N, D);
     const uint64_t key = rng_key(3, RNG_DROPOUT, 0, 0);   // fixed key: fixed masks
+    const LearnerInput in = sparse ? sparse_in(&csr, N, D) : dense(X, N, D);
 
     const size_t np = L.n_params;
     float *p = malloc(np * sizeof(float)), *ana = malloc(np * sizeof(float));
@@ -69,7 +115,7 @@ static void gradcheck(int n_hidden, const int *hidden, float dropout, const char
     for (int l = 0; l < L.n_layers; l++)
         for (int o = 0; o < L.out[l]; o++) p[L.b_off[l] + o] = (float)(rng_uniform(&r) - 0.5);
     learner_set_params(&L, p);
-    double loss = learner_loss_grad(&L, X, y, N, key);
+    double loss = learner_loss_grad(&L, &in, y, key);
     learner_get_grads(ana, &L);
     CHECK(isfinite(loss) && loss > 0, "%s: loss %g", name, loss);
 
@@ -81,10 +127,10 @@ static void gradcheck(int n_hidden, const int *hidden, float dropout, const char
         float plus = (float)(orig + h), minus = (float)(orig - h);
         p[i] = plus;
         learner_set_params(&L, p);
-        double lp = learner_loss_grad(&L, X, y, N, key);
+        double lp = learner_loss_grad(&L, &in, y, key);
         p[i] = minus;
         learner_set_params(&L, p);
-        double lm = learner_loss_grad(&L, X, y, N, key);
+        double lm = learner_loss_grad(&L, &in, y, key);
         p[i] = orig;
         double num = (lp - lm) / ((double)plus - (double)minus);
         double err = fabs(num - ana[i]), tol = 1e-4 + 1e-2 * fabs(ana[i]);
@@ -103,23 +149,96 @@ static void gradcheck(int n_hidden, const int *hidden, float dropout, const char
     CHECK(nonzero > np / 2, "%s: only %zu of %zu gradients nonzero", name, nonzero, np);
 
     // the gradient is left in L->grads and is a pure function of (params, data, key)
-    learner_loss_grad(&L, X, y, N, key);
+    learner_loss_grad(&L, &in, y, key);
     float *again = malloc(np * sizeof(float));
     learner_get_grads(again, &L);
     CHECK(memcmp(again, ana, np * sizeof(float)) == 0, "%s: gradient not repeatable", name);
     free(again);
     free(p);
     free(ana);
+    free_csr(&csr);
     learner_free(&L);
 }
 
 static void test_gradients(void) {
     const int h2[] = {5, 4};
-    gradcheck(2, h2, 0.3f, "hidden {5,4}, dropout 0.3");
-    gradcheck(2, h2, 0.0f, "hidden {5,4}, dropout 0");
-    gradcheck(0, NULL, 0.0f, "no hidden layer");
+    gradcheck(2, h2, 0.3f, 0, "hidden {5,4}, dropout 0.3");
+    gradcheck(2, h2, 0.0f, 0, "hidden {5,4}, dropout 0");
+    gradcheck(0, NULL, 0.0f, 0, "no hidden layer");
     const int h3[] = {7, 6, 5};
-    gradcheck(3, h3, 0.5f, "hidden {7,6,5}, dropout 0.5");
+    gradcheck(3, h3, 0.5f, 0, "hidden {7,6,5}, dropout 0.5");
+    gradcheck(2, h2, 0.3f, 1, "sparse, hidden {5,4}, dropout 0.3");
+    gradcheck(0, NULL, 0.0f, 1, "sparse, no hidden layer");
+}
+
+// ----------------------------------------------------------------------------
+// 1b. sparse input gives the dense model's predictions
+
+/* A sparse learner and a dense one with the same seed: the same initial weights (W_0
+ * transposed), the same probabilities and MC samples, before and after training, for the
+ * same rows given as CSR and densified. Not bitwise: the dense first layer is an sgemm, the
+ * sparse one a loop over nonzeros, so they round differently (~1e-7 relative per layer). */
+static void test_sparse_matches_dense(void) {
+    const int D = 300, K = 4, N = 2100, T = 3, steps = 30;   // 2100 rows: 3 predict chunks
+    const int hidden[] = {24, 12};
+    LearnerConfig cd = config(D, K, 2, hidden, 0.3f), cs = cd;
+    cs.sparse = 1;
+    Learner Ld = {0}, Ls = {0};
+    init_or_die(&Ld, &cd);
+    init_or_die(&Ls, &cs);
+    float *X = malloc((size_t)N * D * sizeof(float));
+    int32_t *y = malloc((size_t)N * sizeof(int32_t));
+    random_data(X, y, N, D, K, 6);
+    sparsify(X, N, D, 7);       // ~150 nonzeros a row: 1024 rows outgrow the first CSR buffers
+    Csr csr = to_csr(X, N, D);
+    const LearnerInput xd = dense(X, N, D), xs = sparse_in(&csr, N, D);
+
+    learner_reset(&Ld, 4, 0);
+    learner_reset(&Ls, 4, 0);
+    float *pd = malloc(Ld.n_params * sizeof(float)), *ps = malloc(Ls.n_params * sizeof(float));
+    learner_get_params(pd, &Ld);
+    learner_get_params(ps, &Ls);
+    size_t w_bad = 0;
+    const int H = hidden[0];
+    for (int o = 0; o < H; o++)
+        for (int j = 0; j < D; j++) w_bad += pd[(size_t)o * D + j] != ps[(size_t)j * H + o];
+    CHECK(w_bad == 0, "sparse init: %zu weights of W_0 differ from the dense W_0 transposed", w_bad);
+    CHECK(memcmp(pd + Ld.b_off[0], ps + Ls.b_off[0], (Ld.n_params - Ld.b_off[0]) * sizeof(float)) == 0,
+          "sparse init: later layers differ");
+
+    float *prd = malloc((size_t)N * K * sizeof(float)), *prs = malloc((size_t)N * K * sizeof(float));
+    float *mcd = malloc((size_t)T * N * K * sizeof(float)), *mcs = malloc((size_t)T * N * K * sizeof(float));
+    for (int trained = 0; trained <= 1; trained++) {
+        if (trained) {
+            double ld = learner_fit(&Ld, &xd, y, steps, 4, 1);
+            double ls = learner_fit(&Ls, &xs, y, steps, 4, 1);
+            CHECK(fabs(ld - ls) <= 1e-4 * fabs(ld), "training loss dense %.9g, sparse %.9g", ld, ls);
+        }
+        CHECK(learner_predict(prd, mcd, &Ld, &xd, T, 4, 1, 0) == 0, "dense predict");
+        CHECK(learner_predict(prs, mcs, &Ls, &xs, T, 4, 1, 0) == 0, "sparse predict");
+        double worst = 0.0;
+        for (size_t i = 0; i < (size_t)N * K; i++) {
+            double e = fabs((double)prd[i] - prs[i]) / (1e-6 + 1e-4 * fabs(prd[i]));
+            if (e > worst) worst = e;
+        }
+        for (size_t i = 0; i < (size_t)T * N * K; i++) {
+            double e = fabs((double)mcd[i] - mcs[i]) / (1e-6 + 1e-4 * fabs(mcd[i]));
+            if (e > worst) worst = e;
+        }
+        printf("  sparse vs dense input%s: worst error/tolerance %.3f\n",
+               trained ? ", after 30 steps" : "", worst);
+        CHECK(worst <= 1.0, "sparse and dense predictions differ (%s training)",
+              trained ? "after" : "before");
+    }
+    CHECK(Ls.csr_cap >= csr.indptr[1024] - csr.indptr[0], "CSR buffers did not grow (%lld)",
+          (long long)Ls.csr_cap);
+    CHECK(learner_macs_per_row(&cs) == 0.0 + 24 * 12 + 12 * 4, "sparse macs with mean_nnz 0");
+    cs.mean_nnz = 150.0;
+    CHECK(learner_macs_per_row(&cs) == 150.0 * 24 + 24 * 12 + 12 * 4, "sparse macs with mean_nnz 150");
+    free(X); free(y); free(pd); free(ps); free(prd); free(prs); free(mcd); free(mcs);
+    free_csr(&csr);
+    learner_free(&Ld);
+    learner_free(&Ls);
 }
 
 // ----------------------------------------------------------------------------
@@ -135,7 +254,8 @@ static void mc_case(int n_hidden, const int *hidden, float dropout, int expect_e
     float X[20 * 6], probs[20 * 3], mc[5 * 20 * 3];
     int32_t y[20];
     random_data(X, y, N, D, K, 2);
-    learner_predict(probs, mc, &L, X, N, T, 5, 1, 0);
+    const LearnerInput in = dense(X, N, D);
+    learner_predict(probs, mc, &L, &in, T, 5, 1, 0);
     const size_t per = (size_t)N * K * sizeof(float);
     int equal_probs = 0, equal_pairs = 0;
     for (int t = 0; t < T; t++) {
@@ -160,8 +280,8 @@ static void mc_case(int n_hidden, const int *hidden, float dropout, int expect_e
 
     // probs alone, mc alone: the same numbers
     float probs2[20 * 3], mc2[5 * 20 * 3];
-    learner_predict(probs2, NULL, &L, X, N, 0, 5, 1, 0);
-    learner_predict(NULL, mc2, &L, X, N, T, 5, 1, 0);
+    learner_predict(probs2, NULL, &L, &in, 0, 5, 1, 0);
+    learner_predict(NULL, mc2, &L, &in, T, 5, 1, 0);
     CHECK(memcmp(probs, probs2, per) == 0, "%s: probs depend on whether mc is asked", name);
     CHECK(memcmp(mc, mc2, per * T) == 0, "%s: mc depends on whether probs is asked", name);
     learner_free(&L);
@@ -193,7 +313,8 @@ static void chunk_case(Learner *L, const float *X, const float *probs, const flo
     double worst = 0.0;
     for (int s = 0; s + 1 < n_cuts; s++) {
         int off = cuts[s], len = cuts[s + 1] - cuts[s];
-        learner_predict(pp, pm, L, X + (size_t)off * D, len, T, 9, 2, row0 + off);
+        LearnerInput piece = dense(X + (size_t)off * D, len, D);
+        learner_predict(pp, pm, L, &piece, T, 9, 2, row0 + off);
         for (int t = -1; t < T; t++) {      // t = -1: probs
             const float *got = t < 0 ? pp : pm + (size_t)t * len * K;
             const float *want = t < 0 ? probs + (size_t)off * K : mc + ((size_t)t * N + off) * K;
@@ -232,7 +353,8 @@ static void test_chunks(void) {
     random_data(X, y, N, D, K, 3);
     float *probs = malloc((size_t)N * K * sizeof(float));
     float *mc = malloc((size_t)T * N * K * sizeof(float));
-    learner_predict(probs, mc, &L, X, N, T, 9, 2, row0);   // chunks of 1024, 1024, 452
+    const LearnerInput in = dense(X, N, D);
+    learner_predict(probs, mc, &L, &in, T, 9, 2, row0);   // chunks of 1024, 1024, 452
 
     const int same[] = {0, N};                              // the same call: bitwise
     chunk_case(&L, X, probs, mc, N, T, row0, same, 2, 1, "repeated");
@@ -243,7 +365,8 @@ static void test_chunks(void) {
 
     // the row id, not the position, decides the mask: a shifted row0 changes the samples
     float *pm = malloc((size_t)T * 700 * K * sizeof(float));
-    learner_predict(NULL, pm, &L, X, 700, T, 9, 2, row0 + 1);
+    const LearnerInput first = dense(X, 700, D);
+    learner_predict(NULL, pm, &L, &first, T, 9, 2, row0 + 1);
     double diff = 0.0;
     for (size_t i = 0; i < 700 * (size_t)K; i++) diff += fabs((double)pm[i] - mc[i]);
     CHECK(diff > 1.0, "chunks: row0 ignored (total |difference| %g)", diff);
@@ -269,7 +392,8 @@ static void spirals(float *X /*(n,2)*/, int32_t *y /*(n)*/, int n) {
 
 static double accuracy(Learner *L, const float *X, const int32_t *y, int n) {
     float *probs = malloc((size_t)n * L->c.k * sizeof(float));
-    learner_predict(probs, NULL, L, X, n, 0, 0, 0, 0);
+    const LearnerInput in = dense(X, n, L->c.d);
+    learner_predict(probs, NULL, L, &in, 0, 0, 0, 0);
     int right = 0;
     for (int i = 0; i < n; i++) {
         int best = 0;
@@ -292,7 +416,8 @@ static void test_learns(void) {
     spirals(X, y, N);
     learner_reset(&L, 1, 0);
     double before = accuracy(&L, X, y, N);
-    double loss = learner_fit(&L, X, y, N, steps, 1, 0);
+    const LearnerInput in = dense(X, N, 2);
+    double loss = learner_fit(&L, &in, y, steps, 1, 0);
     double after = accuracy(&L, X, y, N);
     printf("  spirals: training accuracy %.3f -> %.3f after %d steps, last-epoch loss %.4f\n",
            before, after, steps, loss);
@@ -317,10 +442,11 @@ static void test_deterministic(void) {
 
     learner_reset(&L, 42, 3);
     learner_get_params(init, &L);
-    double loss_a = learner_fit(&L, X, y, N, steps, 42, 3);
+    const LearnerInput in = dense(X, N, D);
+    double loss_a = learner_fit(&L, &in, y, steps, 42, 3);
     learner_get_params(a, &L);
     learner_reset(&L, 42, 3);
-    double loss_b = learner_fit(&L, X, y, N, steps, 42, 3);
+    double loss_b = learner_fit(&L, &in, y, steps, 42, 3);
     learner_get_params(b, &L);
     CHECK(memcmp(a, b, bytes) == 0, "same (seed, round): weights differ");
     CHECK(memcmp(&loss_a, &loss_b, sizeof loss_a) == 0, "same (seed, round): loss %.17g vs %.17g",
@@ -330,7 +456,7 @@ static void test_deterministic(void) {
     learner_reset(&L, 42, 4);
     learner_get_params(b, &L);
     CHECK(memcmp(init, b, bytes) != 0, "round 4 starts from round 3's weights");
-    learner_fit(&L, X, y, N, steps, 42, 4);
+    learner_fit(&L, &in, y, steps, 42, 4);
     learner_get_params(b, &L);
     CHECK(memcmp(a, b, bytes) != 0, "different round: same weights");
 
@@ -347,7 +473,7 @@ static void test_deterministic(void) {
         for (int o = 0; o < L.out[l]; o++) nonzero_bias += init[L.b_off[l] + o] != 0.0f;
     CHECK(nonzero_bias == 0, "%d nonzero biases after reset", nonzero_bias);
 
-    CHECK(learner_fit(&L, X, y, N, 0, 42, 3) == 0.0, "0 steps should return 0");
+    CHECK(learner_fit(&L, &in, y, 0, 42, 3) == 0.0, "0 steps should return 0");
     free(a); free(b); free(init);
     learner_free(&L);
 }
@@ -423,6 +549,7 @@ int main(void) {
     clock_t t0 = clock();
     test_config_checks();
     test_gradients();
+    test_sparse_matches_dense();
     test_mc();
     test_chunks();
     test_learns();

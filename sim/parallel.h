@@ -1,0 +1,17 @@
+/* parallel — spreads independent work over the cores, for the CPU hot paths that are not a
+ * gemm: the CPU backend's fused MC head and the strategies' per-row MC scores.
+ *
+ * As many threads as OpenBLAS uses (OPENBLAS_NUM_THREADS, else one per core), so a process
+ * never takes more cores than its gemms do: run_all.sh -j gives each process one. Each index
+ * is handled by exactly one call of fn, so results never depend on the thread count.
+ */
+#ifndef ALSIM_PARALLEL_H
+#define ALSIM_PARALLEL_H
+
+/* Calls fn(ctx, lo, hi) on contiguous ranges that cover [0, n) once, one range per thread,
+ * with at least min_per_thread indices per thread (so small n runs on the calling thread
+ * alone, without starting any), and returns when all are done. A thread that cannot start
+ * has its range run on the calling thread. n <= 0 does nothing. */
+void parallel_for(int n, int min_per_thread, void (*fn)(void *ctx, int lo, int hi), void *ctx);
+
+#endif
