@@ -22,6 +22,7 @@ static inline int cmp_double(const void *a, const void *b) {
 
 /* The median of v (n), which it sorts. */
 static inline double median(double *v, int n) {
+    if (n <= 0) return 0.0;
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }

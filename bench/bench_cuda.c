@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
         {"T = 20 + BALD, host path (samples downloaded, score_bald on the CPU)", REDUCE_BALD, 20, 1},
     };
     const int chunk = 4096;     // the host path's chunk (RUN_CHUNK_ROWS)
-    float *mc = malloc((size_t)100 * chunk * K * sizeof *mc);
+    float *mc = calloc((size_t)100 * chunk * K, sizeof *mc);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const int T = cases[c].T, host = cases[c].host || !gpu;
         if (!gpu && T == 100) continue;     // minutes on a CPU; the T = 20 row scales

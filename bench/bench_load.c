@@ -129,7 +129,7 @@ static Result measure(Loader load, const char *path, const char *spec) {
     pid_t pid = fork();
     if (pid == 0) {
         close(fd[0]);
-        Dataset a, b;
+        Dataset a = {0}, b = {0};
         Result r = {0};
         double t0 = now_s();
         if (!path) r.rc = 0;            /* the baseline: the process alone */

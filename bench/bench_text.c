@@ -53,8 +53,9 @@ int main(void) {
     size_t len = (size_t)ftell(f);
     fseek(f, 0, SEEK_SET);
     unsigned char *buf = malloc(len);
-    if (!buf || fread(buf, 1, len, f) != len || len < 16) return 3;
+    size_t got = buf ? fread(buf, 1, len, f) : 0;
     fclose(f);
+    if (!buf || got != len || len < 16) { free(buf); return 3; }
     // emails.bin (catalog.c): "ALSIMEML", u32 version, u32 n, then (u8 group, u32 length, bytes)
     const int n = (int)u32le(buf + 12);
     const char **docs = malloc((size_t)n * sizeof *docs);

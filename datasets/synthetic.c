@@ -1,6 +1,7 @@
 /* synthetic — seeded Gaussian blobs: a dataset that needs no file, for tests, quick starts and
  * sanity checks of strategies. Fully determined by its options (see dataset.h). */
 #include "datasets/dataset.h"
+#include "datasets/loader.h"
 #include "datasets/sha256.h"
 #include "sim/rng.h"
 
@@ -11,14 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 typedef struct { long long k, d, n, test; double sep; unsigned long long seed; } BlobOpts;
 
@@ -37,7 +30,7 @@ static int parse_opts(BlobOpts *o, char *list, char *err, size_t errlen) {
         if (comma) *comma = '\0';
         char *eq = strchr(item, '=');
         if (!eq || eq == item)
-            return fail(err, errlen, 2, "synthetic:blobs: option '%s' is not NAME=VALUE "
+            return ld_fail(err, errlen, 2, "synthetic:blobs: option '%s' is not NAME=VALUE "
                         "(options: k, d, n, test, sep, seed)", item);
         *eq = '\0';
         const char *name = item, *val = eq + 1;
@@ -46,7 +39,7 @@ static int parse_opts(BlobOpts *o, char *list, char *err, size_t errlen) {
         if (strcmp(name, "sep") == 0) {
             double v = strtod(val, &end);
             if (!*val || *end || errno || !isfinite(v) || v < 0 || v > 1000)
-                return fail(err, errlen, 2, "synthetic:blobs: bad value '%s' for sep (a number "
+                return ld_fail(err, errlen, 2, "synthetic:blobs: bad value '%s' for sep (a number "
                             "0..1000, the distance scale between class centres)", val);
             o->sep = v;
             continue;
@@ -54,7 +47,7 @@ static int parse_opts(BlobOpts *o, char *list, char *err, size_t errlen) {
         if (strcmp(name, "seed") == 0) {
             unsigned long long v = strtoull(val, &end, 10);
             if (!*val || *end || errno || *val == '-')
-                return fail(err, errlen, 2, "synthetic:blobs: bad value '%s' for seed (an "
+                return ld_fail(err, errlen, 2, "synthetic:blobs: bad value '%s' for seed (an "
                             "unsigned integer)", val);
             o->seed = v;
             continue;
@@ -62,11 +55,11 @@ static int parse_opts(BlobOpts *o, char *list, char *err, size_t errlen) {
         size_t i = 0, nopt = sizeof int_opts / sizeof int_opts[0];
         while (i < nopt && strcmp(name, int_opts[i].name) != 0) i++;
         if (i == nopt)
-            return fail(err, errlen, 2, "synthetic:blobs: unknown option '%s' (options: k, d, n, "
+            return ld_fail(err, errlen, 2, "synthetic:blobs: unknown option '%s' (options: k, d, n, "
                         "test, sep, seed)", name);
         long long v = strtoll(val, &end, 10);
         if (!*val || *end || errno || v < int_opts[i].lo || v > int_opts[i].hi)
-            return fail(err, errlen, 2, "synthetic:blobs: bad value '%s' for %s (an integer "
+            return ld_fail(err, errlen, 2, "synthetic:blobs: bad value '%s' for %s (an integer "
                         "%lld..%lld)", val, name, int_opts[i].lo, int_opts[i].hi);
         *(long long *)((char *)o + int_opts[i].off) = v;
     }
@@ -97,21 +90,21 @@ int dataset_synthetic_blobs(Dataset *pool, Dataset *test, const char *opts,
     BlobOpts o = { .k = 3, .d = 8, .n = 2000, .test = 1000, .sep = 2.5, .seed = 1 };
     if (*opts) {
         if (*opts != ':' || !opts[1])
-            return fail(err, errlen, 2, "synthetic:blobs%s: write synthetic:blobs or "
+            return ld_fail(err, errlen, 2, "synthetic:blobs%s: write synthetic:blobs or "
                         "synthetic:blobs:k=3,d=8,n=2000,test=1000,sep=2.5,seed=1", opts);
         char *list = strdup(opts + 1);
-        if (!list) return fail(err, errlen, 3, "out of memory");
+        if (!list) return ld_fail(err, errlen, 3, "out of memory");
         int rc = parse_opts(&o, list, err, errlen);
         free(list);
         if (rc) return rc;
     }
     if (o.n < o.k || (o.n > INT_MAX / o.d) || (o.test > INT_MAX / o.d))
-        return fail(err, errlen, 2, "synthetic:blobs: n=%lld, test=%lld, d=%lld, k=%lld: need "
+        return ld_fail(err, errlen, 2, "synthetic:blobs: n=%lld, test=%lld, d=%lld, k=%lld: need "
                     "n >= k and n*d, test*d < 2^31", o.n, o.test, o.d, o.k);
     int k = (int)o.k, d = (int)o.d;
 
     float *centres = malloc((size_t)k * (size_t)d * sizeof *centres);
-    if (!centres) return fail(err, errlen, 3, "synthetic:blobs: out of memory");
+    if (!centres) return ld_fail(err, errlen, 3, "synthetic:blobs: out of memory");
     Rng r = rng_stream(o.seed, RNG_DATA, 0);
     double scale = o.sep / sqrt((double)d);   /* centres ~ sep·N(0, I/d) */
     for (size_t i = 0; i < (size_t)k * (size_t)d; i++) centres[i] = (float)(scale * rng_normal(&r));

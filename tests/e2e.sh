@@ -1,19 +1,9 @@
 #!/bin/sh
 # End-to-end tests of the alsim binary ($ALSIM): identical budgets across strategies,
 # determinism, config files, bad input and exit codes, and small real runs (synthetic data,
-# and a 2,000-row slice of MNIST unless ALSIM_E2E_QUICK is set, as under the sanitizers).
+# and 2,000-row MNIST and 1,000-email SpamAssassin slices unless ALSIM_E2E_QUICK is set).
 # Ends with "e2e: N passed, M failed"; exit status 0 when all pass.
-set -u
-ALSIM=${ALSIM:-./alsim}
-T=$(mktemp -d "${TMPDIR:-/tmp}/alsim-e2e.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); }
-bad()  { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-check() { # check "what" command...: passes when the command succeeds
-    what=$1; shift
-    if "$@"; then ok; else bad "$what"; fi
-}
+. tests/lib.sh
 # expect_fail CODE WHAT ARGS...: alsim exits CODE with exactly one line on stderr, and the
 # output root holds nothing that looks like a run (only hidden temporaries are allowed, and
 # none should be left either).
@@ -25,12 +15,6 @@ expect_fail() {
     left=$(ls -A "$T/fail/runs" 2>/dev/null | wc -l)
     if [ "$st" -eq "$code" ] && [ "$lines" -eq 1 ] && [ "$left" -eq 0 ]; then ok
     else bad "$what: exit $st (want $code), $lines stderr lines (want 1), $left entries left in the output root: $(cat "$T/fail.err")"; fi
-}
-col() { # col FILE N: column N of a CSV without its header
-    tail -n +2 "$1" | cut -d, -f"$2"
-}
-only_dir() { # the single run folder under $1
-    set -- "$1"/*; [ $# -eq 1 ] && [ -d "$1" ] && echo "$1"
 }
 
 SYN="synthetic:blobs:k=4,d=10,n=600,test=400,sep=2.0"
@@ -157,5 +141,4 @@ if [ -z "${ALSIM_E2E_QUICK:-}" ]; then
     check "alsim datasets lists the three catalogued sets" sh -c "grep -q '^mnist ' '$T/datasets' && grep -q '^fashion-mnist ' '$T/datasets' && grep -q '^spamassassin .* yes' '$T/datasets'"
 fi
 
-echo "e2e: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish e2e

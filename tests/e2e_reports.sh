@@ -8,14 +8,7 @@
 # same config with a genuinely worse selection rule, through `alsim check --against
 # random=margin` (compare the runs of one strategy with the baseline of another). No fake
 # strategy and no doctored numbers: the report of the same runs must say margin beats random.
-set -u
-ALSIM=${ALSIM:-./alsim}
-T=$(mktemp -d "${TMPDIR:-/tmp}/alsim-e2e-reports.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-check() { what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
+. tests/lib.sh
 # expect CODE WHAT ARGS...: alsim exits CODE; for 2, with exactly one line on stderr.
 expect() {
     code=$1 what=$2; shift 2
@@ -164,5 +157,4 @@ expect 2 "report --alpha 2" report "$T/runs" --alpha 2
 expect 2 "report --nosuch" report "$T/runs" --nosuch
 expect 0 "report --help" report --help
 
-echo "e2e_reports: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish e2e_reports
