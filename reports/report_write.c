@@ -109,8 +109,8 @@ static void md_savings(FILE *f, const DatasetReport *d, const ReportOptions *o) 
             ref, ref, ref, o->resamples, (unsigned long long)o->boot_seed, 100 * o->level, o->alpha);
     int few = 0;
     for (int a = 0; a < d->n_arms; a++) few |= a != d->ref && d->vs_ref[a].n < 10;
-    if (few) fputs("With fewer than 10 paired seeds a percentile bootstrap interval is too narrow (3 seeds allow only 10 "
-                   "distinct resamples): read it together with the tests.\n\n", f);
+    if (few) fputs("With fewer than 10 paired seeds a percentile bootstrap interval is too narrow (n seeds allow only "
+                   "C(2n-1, n) distinct resamples: 10 for 3 seeds, 126 for 5): read it together with the tests.\n\n", f);
     fputs("| strategy | pairs | ΔAULC | 95% bootstrap CI | labels saved (mean) | 95% bootstrap CI | pairs without target "
           "| t | p | p_Holm | Wilcoxon W | p | p_Holm | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", f);
     for (int a = 0; a < d->n_arms; a++) {
