@@ -105,4 +105,13 @@ check "same run twice at once: the other held off cleanly" sh -c "[ $sa -eq 0 -o
 check "two runs side by side: both finished" [ "$sc" -eq 0 -a "$(ls "$T/two" | wc -l)" -eq 2 ]
 check "same run twice at once: the result is whole" cmp "$(only_dir "$T/ref-retrain")/curve.csv" "$(ls -d "$T"/two/*bald* | head -n 1)/curve.csv"
 
+# Two fetches of one dataset into an empty cache at once: the cache is locked, so one
+# fetches while the other waits, and both load the same verified files.
+ALSIM_DATA="$T/cache" "$ALSIM" datasets fetch mnist >"$T/f1.out" 2>/dev/null & a=$!
+ALSIM_DATA="$T/cache" "$ALSIM" datasets fetch mnist >"$T/f2.out" 2>/dev/null & b=$!
+wait $a; sa=$?; wait $b; sb=$?
+check "two fetches at once: both succeed (exits $sa, $sb)" [ "$sa" -eq 0 -a "$sb" -eq 0 ]
+check "two fetches at once: the same verified dataset" sh -c "[ -s '$T/f1.out' ] && cmp -s '$T/f1.out' '$T/f2.out'"
+check "two fetches at once: no temporary left in the cache" [ -z "$(ls -A "$T/cache/mnist" 2>/dev/null | grep -v -- '-ubyte$')" ]
+
 finish e2e_resume
