@@ -9,8 +9,8 @@
  *      and its dominant layer alone (the first: staging, gemm, bias, ReLU, chunk by chunk, as
  *      learner_predict runs it) against the sgemm rate;
  *   2b. each optimisation against the path it replaces, in the same run: the fused MC head
- *      (mc_head_forward) against the composed ops, and a linear model's pool rows read in
- *      place against staged copies (host_memory);
+ *      (mc_head_forward) against the composed ops, and the pool rows read in place against
+ *      staged copies (host_memory), for the default model and a linear one;
  *   3. training throughput of the default MLP (learner_fit with the budget of 50 epochs for
  *      a labeled set of n rows): steps/s, samples/s, GFLOP/s by budget.h's formula;
  *   4. pool scoring per strategy against pool size (1k, 10k, 60k rows) and T (1, 20, 100):
@@ -182,20 +182,20 @@ int main(int argc, char **argv) {
             learner_free(&Lc);
         }
     }
-    {   // a linear model's probs pass: pool rows read in place vs uploaded (copied) chunk by chunk
-        LearnerConfig lin = lc;
-        lin.n_hidden = 0;
+    for (int nh = 1; nh >= 0; nh--) {  // the probs pass: pool rows read in place vs copied per chunk
+        LearnerConfig c2 = lc;
+        c2.n_hidden = nh;
         Backend staged = backend_cpu;
         staged.host_memory = 0;
         Learner La = {0}, Lb = {0};
-        if (learner_init(&La, &lin, &staged, err, sizeof err) == 0 &&
-            learner_init(&Lb, &lin, &backend_cpu, err, sizeof err) == 0) {
+        if (learner_init(&La, &c2, &staged, err, sizeof err) == 0 &&
+            learner_init(&Lb, &c2, &backend_cpu, err, sizeof err) == 0) {
             learner_reset(&La, 1, 0);
             learner_reset(&Lb, 1, 0);
             const Strategy *ent = strategy_find("entropy");
             double before = time_pass(ent, &La, X, N, 0, &s), after = time_pass(ent, &Lb, X, N, 0, &s);
-            printf("| entropy pass, softmax regression 784-10: pool rows read in place vs copied per chunk (host_memory) | %.4f s | %.4f s | %.2f× |\n",
-                   before, after, before / after);
+            printf("| entropy pass, %s: pool rows read in place vs copied per chunk (host_memory) | %.4f s | %.4f s | %.2f× |\n",
+                   nh ? "784-512-10" : "softmax regression 784-10", before, after, before / after);
         }
         learner_free(&La);
         learner_free(&Lb);
@@ -213,13 +213,13 @@ int main(int argc, char **argv) {
             Budget b = budget_for_round(&lc, 50, 0, n);
             LearnerInput in = {.x = X, .n = n, .d = D};
             double t[5];
-            for (int r = 0; r < 3; r++) {
+            for (int r = 0; r < 5; r++) {
                 learner_reset(&L, 1, 0);
                 double t0 = now_s();
                 learner_fit(&L, &in, y, b.steps, 1, 0);
                 t[r] = now_s() - t0;
             }
-            double sec = median(t, 3);
+            double sec = median(t, 5);
             printf("| %d | %d | %ld | %.3f | %.0f | %.0f | %.1f |\n", n, b.steps, b.samples / b.steps,
                    sec, b.steps / sec, b.samples / sec, b.flops / sec / 1e9);
             if (kv) fprintf(kv, "train_n%d_samples_per_s %.1f\ntrain_n%d_gflops %.2f\n", n,

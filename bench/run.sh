@@ -3,7 +3,7 @@
 # throughput), the text and loader benchmarks, the default BALD run on MNIST, then
 # bench/run_perf.sh (the PyTorch and scikit-learn/NumPy peers per phase, peak memory, the
 # scale curve to 1,000,000 rows with bench/scale.png, the issue-7 targets), appended to
-# bench/RESULTS.md as a dated section (machine, date, commit). Not a test. About 10 minutes.
+# bench/RESULTS.md as a dated section (machine, date, commit). Not a test. About 4 minutes.
 set -eu
 ALSIM=${ALSIM:-./alsim}
 BENCH_BIN=${BENCH_BIN:-build/bench}

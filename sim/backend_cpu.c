@@ -17,6 +17,7 @@
 #include <string.h>
 #if defined(__AVX512F__) && defined(__AVX512DQ__)   /* the fused MC head, at the end */
 #include <immintrin.h>
+#include <stdatomic.h>
 #include "sim/parallel.h"
 #endif
 
@@ -47,13 +48,14 @@ static void cpu_zero(void *p, size_t bytes) {
 // matmul: out = inp · Wᵀ + b, weights (OC,C) like nn.Linear
 
 // C (M,N) = op(A) · op(B), row-major, through OpenBLAS. OpenBLAS wakes all its threads for any
-// gemm above a few hundred thousand multiply-adds; below 2^24 (a training minibatch through
-// the K-wide output layer, a linear model's whole step, the output layer of a pool chunk)
-// that costs more than it saves (2-4x slower on 2 cores: bench_core's training rows), so
-// those run on one thread. OpenBLAS rounds a gemm differently on 1 and on 2 threads, so the
-// choice is a function of the shape and OPENBLAS_NUM_THREADS only: deterministic.
+// gemm above a few hundred thousand multiply-adds; below 2^24 (a minibatch through the K-wide
+// output layer, a linear model's step, the output layer of a pool chunk) that costs more than
+// it saves (measured on 2 cores: 64x512x10 9.6 µs on one thread, 28 µs on two; 40x784x10 10
+// µs against 43), so those run on one thread, while a minibatch through the 784x512 layer
+// (2.6e7) still halves on two. OpenBLAS rounds a gemm differently on 1 and on 2 threads, so
+// the choice depends on the shape and OPENBLAS_NUM_THREADS only: deterministic.
 #ifndef SGEMM_ONE_THREAD_MACS     /* -D to experiment */
-#define SGEMM_ONE_THREAD_MACS (1 << 26)
+#define SGEMM_ONE_THREAD_MACS (1 << 24)
 #endif
 static void sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K,
                   const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
@@ -276,8 +278,8 @@ static void adam_update(float *param, const float *grad, float *m, float *v, siz
 // in ascending order in its own lane, so its bits do not depend on the block, N, or the
 // thread count. Blocks are split over the cores (parallel.h). Built only for AVX-512 (F + DQ:
 // 64-bit multiplies for the hash); elsewhere the op is NULL and the learner composes
-// dropout_forward, matmul_forward and softmax_forward instead. About 3x faster than the
-// composition on 2 cores at T = 20 (bench_core's pool pass; bench/RESULTS.md).
+// dropout_forward, matmul_forward and softmax_forward instead. On 2 cores at T = 20 the part
+// of the pool pass it replaces runs 2.2x faster (bench_core, "Optimisations"; RESULTS.md).
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 #define CPU_MC_HEAD 1
 
@@ -291,7 +293,7 @@ typedef struct {
     float p;
     const uint64_t *keys;               /* (T) */
     int64_t row0;
-    int failed;                         /* set by a thread that ran out of memory */
+    atomic_int failed;                  /* set by a thread that ran out of memory */
 } HeadJob;
 
 // acc[c] (lanes = the block's 16 rows), c < kb: the logits of classes c0..c0+kb-1 of the
@@ -340,7 +342,7 @@ static void head_blocks(void *arg, int lo, int hi) {
     float *xt = cpu_alloc((size_t)C * HEAD_ROWS * sizeof(float));     // (C,16)
     float *logits = cpu_alloc((size_t)K * HEAD_ROWS * sizeof(float)); // (K,16)
     if (!xt || !logits) {
-        a->failed = 1;      // a plain int written only ever to 1: no ordering needed
+        atomic_store(&a->failed, 1);
         free(xt);
         free(logits);
         return;
@@ -353,7 +355,7 @@ static void head_blocks(void *arg, int lo, int hi) {
             for (int j = 0; j < C; j++) xt[(size_t)j * HEAD_ROWS + r] = r < nr ? x[j] * scale : 0.0f;
         }
         int64_t ids[HEAD_ROWS];
-        for (int r = 0; r < HEAD_ROWS; r++) ids[r] = (a->row0 + i0 + r) << 20;
+        for (int r = 0; r < HEAD_ROWS; r++) ids[r] = (int64_t)((uint64_t)(a->row0 + i0 + r) << 20);
         const __m512i rows_lo = _mm512_loadu_si512(ids), rows_hi = _mm512_loadu_si512(ids + 8);
         for (int t = 0; t < a->T; t++) {
             for (int c0 = 0; c0 < K; c0 += HEAD_CLASSES) {
@@ -388,7 +390,7 @@ static int mc_head_forward(float *probs, const float *inp, const float *weight, 
     if (N <= 0 || T <= 0) return 0;
     HeadJob job = {probs, inp, weight, bias, N, C, K, T, p, keys, row0, 0};
     parallel_for((N + HEAD_ROWS - 1) / HEAD_ROWS, 1, head_blocks, &job);
-    return job.failed ? -1 : 0;
+    return atomic_load(&job.failed) ? -1 : 0;
 }
 #endif
 

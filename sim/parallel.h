@@ -8,10 +8,11 @@
 #ifndef ALSIM_PARALLEL_H
 #define ALSIM_PARALLEL_H
 
-/* Calls fn(ctx, lo, hi) on contiguous ranges that cover [0, n) once, one range per thread,
- * with at least min_per_thread indices per thread (so small n runs on the calling thread
- * alone, without starting any), and returns when all are done. A thread that cannot start
- * has its range run on the calling thread. n <= 0 does nothing. */
+/* Calls fn(ctx, lo, hi) on contiguous ranges that cover [0, n) once, one range per thread
+ * (the calling thread runs the first), with at least min_per_thread indices per thread (so a
+ * small n runs on the calling thread alone), and returns when all are done. Threads come
+ * from a pool started on first use (parallel.c); with fewer of them (one cannot start), or
+ * from inside fn, the ranges are fewer or it runs on the calling thread. n <= 0 does nothing. */
 void parallel_for(int n, int min_per_thread, void (*fn)(void *ctx, int lo, int hi), void *ctx);
 
 #endif

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mnist import default_folder, load_mnist
+from peer import add_loop_args, load_mnist
 
 
 def scores_of(kind, probs=None, mc=None):
@@ -60,18 +60,11 @@ def scores_of(kind, probs=None, mc=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default=default_folder(), help="folder with the MNIST IDX files")
-    ap.add_argument("--strategy", default="bald")
-    ap.add_argument("--rounds", type=int, default=20)
-    ap.add_argument("--batch", type=int, default=10)
-    ap.add_argument("--init", type=int, default=20)
-    ap.add_argument("--epochs", type=int, default=50)
-    ap.add_argument("--minibatch", type=int, default=64)
+    add_loop_args(ap, "bald")
     ap.add_argument("--hidden", type=int, default=512)
     ap.add_argument("--dropout", type=float, default=0.5)
     ap.add_argument("--mc", type=int, default=20)
     ap.add_argument("--pool-size", type=int, default=0)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--tf32", action="store_true", help="allow TF32 (alsim never uses it)")
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
