@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim/results.h"
 #include "reports/figures.h"
 #include "reports/report.h"
 #include "sim/jsonw.h"
@@ -374,22 +375,6 @@ static void write_json(FILE *f, const Report *rep, int rendered) {
 
 /* --- the folder ------------------------------------------------------------------------- */
 
-static int mkdir_p(const char *path, char *err, size_t errlen) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p) continue;
-        char c = *p;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "%s: cannot create the folder: %s", buf, strerror(errno));
-            return 3;
-        }
-        *p = c;
-        if (!c) return 0;
-    }
-}
-
 /* Removes the files of folder dir and the folder. */
 static void remove_tree(const char *dir) {
     DIR *d = opendir(dir);
@@ -435,7 +420,7 @@ static int write_file(const char *dir, const char *name, void (*fn)(FILE *, cons
 }
 
 int report_write(const Report *rep, const char *out_dir, int *rendered, char *err, size_t errlen) {
-    int rc = mkdir_p(out_dir, err, errlen);
+    int rc = results_mkdir_p(out_dir, err, errlen);
     if (rc) return rc;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s/.tmp-report-%ld", out_dir, (long)getpid());

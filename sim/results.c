@@ -44,7 +44,7 @@ void results_run_id(char out[256], const Config *c, const char *dataset_name,
              (unsigned long long)seed, hash);
 }
 
-static int mkdir_p(const char *path, char *err, size_t errlen) {
+int results_mkdir_p(const char *path, char *err, size_t errlen) {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
     for (char *p = buf + 1; ; p++) {
@@ -121,7 +121,7 @@ int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *ou
     memset(ck, 0, sizeof *ck);
     r->force = force;
     r->lock_fd = -1;
-    int rc = mkdir_p(out, err, errlen);
+    int rc = results_mkdir_p(out, err, errlen);
     if (rc) return rc;
     snprintf(r->dir, sizeof r->dir, "%s/%s", out, run_id);
     snprintf(r->tmp, sizeof r->tmp, "%s/.partial-%s", out, run_id);
