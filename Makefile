@@ -35,10 +35,11 @@ ifeq ($(HAVE_CUDA),1)
   CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
   LIB_OBJ += $(B)/sim/backend_cuda.o
   CPPFLAGS_ALSIM += -DALSIM_CUDA=1
-  # cudart linked statically (nothing to find at run time; it needs -ldl -lrt), cuBLAS shared
-  # with an rpath to the toolkit, so the binary runs without LD_LIBRARY_PATH. It starts, and
-  # falls back to the CPU, on a machine without a GPU or driver.
-  LDLIBS  += -L$(CUDA_HOME)/lib64 -lcublas -lcudart_static -ldl -lrt -lstdc++ \
+  # cudart linked statically (nothing to find at run time; it needs -ldl -lrt); cuBLAS opened
+  # with dlopen only when a GPU is used (backend_cuda.cu), found through an rpath to the
+  # toolkit, so the binary runs without LD_LIBRARY_PATH. It starts, and falls back to the CPU,
+  # on a machine without a GPU or driver.
+  LDLIBS  += -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lstdc++ \
              -Wl,-rpath,$(CUDA_HOME)/lib64
 endif
 # Kernels: machine code for sm_$(CUDA_ARCH) plus its PTX, which newer GPUs compile at load.

@@ -90,7 +90,9 @@ main() {
     [ -x "$BIN/alsim" ] || { echo "nothing to run"; return 1; }
     export LD_LIBRARY_PATH="$WORK/alsim-device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export ALSIM_DATA="$WORK/alsim-device/data"
-    if ldd "$BIN/alsim" | grep -q "libcublas.*not found"; then   # the rpath missed: look for it
+    # alsim dlopens cuBLAS when it uses the GPU: through its rpath (the toolkit it was built
+    # with), the loader's cache, or LD_LIBRARY_PATH. Neither of the first two: look for it.
+    if [ ! -e /usr/local/cuda/lib64/libcublas.so.13 ] && ! ldconfig -p 2>/dev/null | grep -q "libcublas.so.13"; then
         dir=$(find /usr/local /opt /usr/lib -name 'libcublas.so.13' 2>/dev/null | head -n 1 | xargs -r dirname)
         [ -n "$dir" ] && export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$dir" && echo "cuBLAS from $dir"
     fi

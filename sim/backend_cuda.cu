@@ -31,6 +31,7 @@
  */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 
 #include <math.h>
 #include <stdint.h>
@@ -48,6 +49,49 @@ extern "C" {
 #endif
 
 // ----------------------------------------------------------------------------
+// cuBLAS, opened with dlopen when a GPU is first used rather than linked: mapping libcublas
+// and libcublasLt costs about 220 MiB of memory and 60 ms at every start, GPU or not. These
+// are the only cuBLAS functions alsim calls (their exported _v2 names).
+
+#define ALSIM_STR2(x) #x
+#define ALSIM_STR(x) ALSIM_STR2(x)
+static struct {
+    decltype(&cublasCreate_v2) create;
+    decltype(&cublasSetMathMode) set_math_mode;
+    decltype(&cublasSetAtomicsMode) set_atomics_mode;
+    decltype(&cublasSetStream_v2) set_stream;
+    decltype(&cublasSetWorkspace_v2) set_workspace;
+    decltype(&cublasSgemm_v2) sgemm;
+    decltype(&cublasGetStatusString) status_string;
+} cb;
+
+// Loads cb; 0, or -1 with the reason.
+static int cublas_open(char *reason, size_t len) {
+    static const char *const names[] = {"libcublas.so." ALSIM_STR(CUBLAS_VER_MAJOR), "libcublas.so"};
+    void *lib = NULL;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !lib; i++)
+        lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        snprintf(reason, len, "cuBLAS not found (%s); install the CUDA toolkit's cuBLAS or use --device cpu",
+                 dlerror());
+        return -1;
+    }
+    cb.create = (decltype(cb.create))dlsym(lib, "cublasCreate_v2");
+    cb.set_math_mode = (decltype(cb.set_math_mode))dlsym(lib, "cublasSetMathMode");
+    cb.set_atomics_mode = (decltype(cb.set_atomics_mode))dlsym(lib, "cublasSetAtomicsMode");
+    cb.set_stream = (decltype(cb.set_stream))dlsym(lib, "cublasSetStream_v2");
+    cb.set_workspace = (decltype(cb.set_workspace))dlsym(lib, "cublasSetWorkspace_v2");
+    cb.sgemm = (decltype(cb.sgemm))dlsym(lib, "cublasSgemm_v2");
+    cb.status_string = (decltype(cb.status_string))dlsym(lib, "cublasGetStatusString");
+    if (!cb.create || !cb.set_math_mode || !cb.set_atomics_mode || !cb.set_stream ||
+        !cb.set_workspace || !cb.sgemm || !cb.status_string) {
+        snprintf(reason, len, "%s lacks a function alsim needs (an older cuBLAS?); use --device cpu", names[0]);
+        return -1;
+    }
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
 // checked calls: print where, and end the process with exit code 3
 
 static void cuda_check(cudaError_t e, const char *file, int line) {
@@ -61,7 +105,7 @@ static void cuda_check(cudaError_t e, const char *file, int line) {
 
 static void cublas_check(cublasStatus_t s, const char *file, int line) {
     if (s == CUBLAS_STATUS_SUCCESS) return;
-    fprintf(stderr, "alsim: cuBLAS error at %s:%d: %s\n", file, line, cublasGetStatusString(s));
+    fprintf(stderr, "alsim: cuBLAS error at %s:%d: %s\n", file, line, cb.status_string(s));
     exit(3);
 }
 #define cublasCheck(s) cublas_check((s), __FILE__, __LINE__)
@@ -147,7 +191,7 @@ static void matmul_forward(float *out, const float *inp, const float *weight, co
     // out (N,OC), inp (N,C), weight (OC,C), bias (OC) or NULL
     if (N <= 0 || OC <= 0) return;
     const float one = 1.0f, zero = 0.0f;
-    cublasCheck(cublasSgemm(cublas_handle, CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C,
+    cublasCheck(cb.sgemm(cublas_handle, CUBLAS_OP_T, CUBLAS_OP_N, OC, N, C,
                             &one, weight, C, inp, C, &zero, out, OC));
     if (bias) {
         add_bias_kernel<<<blocks_for((size_t)N * OC), BLOCK>>>(out, bias, N, OC);
@@ -167,11 +211,11 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias,
     }
     const float one = 1.0f, zero = 0.0f;
     if (dinp) {     // dinp = dout · W, i.e. dinpᵀ (C,N) = Wᵀ · doutᵀ
-        cublasCheck(cublasSgemm(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC,
+        cublasCheck(cb.sgemm(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC,
                                 &one, weight, C, dout, OC, &zero, dinp, C));
     }
     // dweight = doutᵀ · inp, i.e. dweightᵀ (C,OC) = inpᵀ · dout
-    cublasCheck(cublasSgemm(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N,
+    cublasCheck(cb.sgemm(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N,
                             &one, inp, C, dout, OC, &zero, dweight, C));
     if (dbias) column_sums(dbias, dout, N, OC);
 }
@@ -621,13 +665,14 @@ static int cuda_setup(char *reason, size_t len) {
         return -1;
     }
 
+    if (cublas_open(reason, len) != 0) return -1;
     const char *math_env = getenv("ALSIM_CUBLAS_MATH");
     const int pedantic = !(math_env && strcmp(math_env, "default") == 0);
-    cublasStatus_t s = cublasCreate(&cublas_handle);
+    cublasStatus_t s = cb.create(&cublas_handle);
     if (s == CUBLAS_STATUS_SUCCESS)
-        s = cublasSetMathMode(cublas_handle, pedantic ? CUBLAS_PEDANTIC_MATH : CUBLAS_DEFAULT_MATH);
-    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetAtomicsMode(cublas_handle, CUBLAS_ATOMICS_NOT_ALLOWED);
-    if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetStream(cublas_handle, 0);
+        s = cb.set_math_mode(cublas_handle, pedantic ? CUBLAS_PEDANTIC_MATH : CUBLAS_DEFAULT_MATH);
+    if (s == CUBLAS_STATUS_SUCCESS) s = cb.set_atomics_mode(cublas_handle, CUBLAS_ATOMICS_NOT_ALLOWED);
+    if (s == CUBLAS_STATUS_SUCCESS) s = cb.set_stream(cublas_handle, 0);
     if (s == CUBLAS_STATUS_SUCCESS) {
         // A fixed workspace of our own: cuBLAS then never picks one per call (its documented
         // condition for deterministic results besides a single stream).
@@ -638,11 +683,11 @@ static int cuda_setup(char *reason, size_t len) {
                      prop.name);
             return -1;
         }
-        s = cublasSetWorkspace(cublas_handle, cublas_workspace, CUBLAS_WORKSPACE_BYTES);
+        s = cb.set_workspace(cublas_handle, cublas_workspace, CUBLAS_WORKSPACE_BYTES);
     }
     if (s != CUBLAS_STATUS_SUCCESS) {
         snprintf(reason, len, "cuBLAS could not start on CUDA GPU 0 (%s): %s; use --device cpu",
-                 prop.name, cublasGetStatusString(s));
+                 prop.name, cb.status_string(s));
         return -1;
     }
     int runtime = 0, driver = 0;
