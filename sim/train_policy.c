@@ -372,6 +372,9 @@ static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen
          fwrite(tr->baseline, sizeof(double), (size_t)tr->o->rounds, f) == (size_t)tr->o->rounds &&
          fwrite(tr->m, sizeof(double), tr->policy.n_params, f) == tr->policy.n_params &&
          fwrite(tr->v, sizeof(double), tr->policy.n_params, f) == tr->policy.n_params &&
+         fwrite(tr->policy.params, sizeof(float), tr->policy.n_params, f) == tr->policy.n_params &&
+         fwrite(tr->policy.feat_mean, sizeof tr->policy.feat_mean, 1, f) == 1 &&
+         fwrite(tr->policy.feat_sd, sizeof tr->policy.feat_sd, 1, f) == 1 &&
          fflush(f) == 0 && fsync(fileno(f)) == 0;
     if (f && fclose(f) != 0) ok = 0;
     if (!ok || rename(tmp, path) != 0) {
@@ -382,8 +385,8 @@ static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen
     return 0;
 }
 
-/* Loads the state and the policy written with it, when both exist and the options match.
- * Returns 1 when resumed, 0 when starting afresh, 2 on a damaged file. */
+/* Loads the state (the policy included) when it exists and the options match. Returns 1 when
+ * resumed, 0 when starting afresh, 2 on a damaged file. */
 static int state_load(Trainer *tr, uint64_t hash, char *err, size_t errlen) {
     char path[1100];
     snprintf(path, sizeof path, "%s.state", tr->o->out);
@@ -397,20 +400,19 @@ static int state_load(Trainer *tr, uint64_t hash, char *err, size_t errlen) {
         if (!ok) { snprintf(err, errlen, "%s: not a training state of this alsim", path); return 2; }
         return 0;   /* other options: a new training */
     }
-    Policy saved;
-    int rc = policy_load(&saved, tr->o->out, rl_feature_names, RL_FEATURES, err, errlen);
-    if (rc || saved.n_params != tr->policy.n_params) { fclose(f); if (!rc) policy_free(&saved); return rc ? rc : 2; }
+    /* The state holds the policy too: the policy file is written after it, so a kill between
+     * the two leaves a policy file one episode behind or ahead of the state, never a state
+     * that disagrees with itself. */
+    const size_t np = tr->policy.n_params;
     ok = fread(&tr->episodes_done, sizeof(int), 1, f) == 1 && fread(&tr->adam_t, sizeof(int), 1, f) == 1 &&
          fread(&tr->normalised, sizeof(int), 1, f) == 1 &&
          fread(tr->baseline, sizeof(double), (size_t)tr->o->rounds, f) == (size_t)tr->o->rounds &&
-         fread(tr->m, sizeof(double), saved.n_params, f) == saved.n_params &&
-         fread(tr->v, sizeof(double), saved.n_params, f) == saved.n_params;
+         fread(tr->m, sizeof(double), np, f) == np && fread(tr->v, sizeof(double), np, f) == np &&
+         fread(tr->policy.params, sizeof(float), np, f) == np &&
+         fread(tr->policy.feat_mean, sizeof tr->policy.feat_mean, 1, f) == 1 &&
+         fread(tr->policy.feat_sd, sizeof tr->policy.feat_sd, 1, f) == 1 && fgetc(f) == EOF;
     fclose(f);
-    if (!ok) { policy_free(&saved); snprintf(err, errlen, "%s: damaged; delete it to train afresh", path); return 2; }
-    memcpy(tr->policy.params, saved.params, saved.n_params * sizeof *saved.params);
-    memcpy(tr->policy.feat_mean, saved.feat_mean, sizeof saved.feat_mean);
-    memcpy(tr->policy.feat_sd, saved.feat_sd, sizeof saved.feat_sd);
-    policy_free(&saved);
+    if (!ok) { snprintf(err, errlen, "%s: damaged; delete it to train afresh", path); return 2; }
     return 1;
 }
 
@@ -505,7 +507,7 @@ int cmd_train_policy(int argc, char **argv) {
         if (!tr.normalised) fix_normalisation(&tr, dec, o.pool_size);   /* episode 0: no update */
         else if (reinforce(&tr, dec, o.pool_size)) { snprintf(err, sizeof err, "train-policy: out of memory"); rc = 3; break; }
         tr.policy.episodes = tr.episodes_done;
-        if ((rc = policy_save(&tr.policy, o.out, err, sizeof err)) || (rc = state_save(&tr, hash, err, sizeof err))) break;
+        if ((rc = state_save(&tr, hash, err, sizeof err)) || (rc = policy_save(&tr.policy, o.out, err, sizeof err))) break;
         if (!o.quiet)
             fprintf(stderr, "alsim: train-policy episode %4d/%d | %-14.14s | return %+.4f | baseline %+.4f | entropy %.3f | %.1fs (%.0fs)\n",
                     tr.episodes_done, o.episodes, ts->pool.name, ret, tr.baseline[0], ent, now_s() - te, now_s() - t0);

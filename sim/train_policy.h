@@ -12,9 +12,10 @@
  * bonus updates the policy by Adam after every episode. Feature normalisation is fixed from
  * the first episode's features (that episode makes no update).
  *
- * After every episode the policy file and a training state file (OUT.state: Adam moments,
- * baselines, the episode count, a hash of the options) are written atomically, so a killed
- * training continues where it stopped when started again with the same options. Everything
+ * After every episode a training state file (OUT.state: the policy, Adam moments, baselines,
+ * the episode count, a hash of the options) and then the policy file are written atomically,
+ * so a killed training continues where it stopped when started again with the same options
+ * (from the state, which is never behind the policy file). Everything
  * random derives from (seed, episode, round): training is deterministic under a seed.
  */
 #ifndef ALSIM_TRAIN_POLICY_H
