@@ -209,6 +209,40 @@ static int resume_from(Work *w, Oracle *oracle, int *rounds_done, Metrics *last,
     return ck->round + 1;
 }
 
+/* The run's buffers: labeled set, gathered labeled rows (dense, or CSR with room for the
+ * n_max longest rows), test probabilities, one chunk of probabilities and MC samples, the
+ * pool's scores and the curve. Returns 0, or -1 when out of memory (work_free frees it). */
+static int work_alloc(Work *w, const Dataset *pool, const Dataset *test, int n_init, int n_max,
+                      int batch, int R, int T, int chunk) {
+    const int N = pool->n, D = pool->d, K = pool->k;
+    int oom = pool_init(&w->pool, N) != 0;
+    w->init_rows = malloc((size_t)n_init * sizeof *w->init_rows);
+    w->picked = malloc((size_t)(batch > 0 ? batch : 1) * sizeof *w->picked);
+    w->labels = malloc((size_t)(n_init > batch ? n_init : batch) * sizeof *w->labels);
+    w->class_counts = malloc((size_t)K * sizeof *w->class_counts);
+    if (!pool->x) {
+        int64_t nnz = max_nnz_of_rows(pool, n_max);
+        w->xl_indptr = malloc(((size_t)n_max + 1) * sizeof *w->xl_indptr);
+        w->xl_indices = nnz < 0 ? NULL : malloc(((size_t)nnz + 1) * sizeof *w->xl_indices);
+        w->xl_values = nnz < 0 ? NULL : malloc(((size_t)nnz + 1) * sizeof *w->xl_values);
+        oom |= !w->xl_indptr || !w->xl_indices || !w->xl_values;
+    } else {
+        w->xl = malloc((size_t)n_max * D * sizeof *w->xl);
+        oom |= !w->xl;
+    }
+    w->test_probs = malloc((size_t)test->n * K * sizeof *w->test_probs);
+    w->chunk_probs = malloc((size_t)chunk * K * sizeof *w->chunk_probs);
+    w->chunk_mc = T ? malloc((size_t)T * chunk * K * sizeof *w->chunk_mc) : NULL;
+    w->scores = malloc((size_t)N * sizeof *w->scores);
+    w->curve_x = malloc((size_t)(R + 1) * sizeof *w->curve_x);
+    w->curve_acc = malloc((size_t)(R + 1) * sizeof *w->curve_acc);
+    w->f1 = malloc((size_t)K * sizeof *w->f1);
+    oom |= !w->init_rows || !w->picked || !w->labels || !w->class_counts || !w->test_probs ||
+           !w->chunk_probs || (T && !w->chunk_mc) || !w->scores || !w->curve_x ||
+           !w->curve_acc || !w->f1;
+    return oom ? -1 : 0;
+}
+
 int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Dataset *test,
            const Backend *be, uint64_t seed, char *err, size_t errlen) {
     const Strategy *st = cfg->full_data ? NULL : strategy_find(cfg->strategy);
@@ -249,32 +283,7 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
     const int sparse = pool->x == NULL;     /* CSR rows (text): a sparse first layer */
     lc.sparse = sparse;
     lc.mean_nnz = sparse && N ? (double)pool->indptr[N] / N : 0.0;
-    int oom = pool_init(&w.pool, N) != 0;
-    w.init_rows = malloc((size_t)n_init * sizeof *w.init_rows);
-    w.picked = malloc((size_t)(cfg->batch > 0 ? cfg->batch : 1) * sizeof *w.picked);
-    w.labels = malloc((size_t)(n_init > cfg->batch ? n_init : cfg->batch) * sizeof *w.labels);
-    w.class_counts = malloc((size_t)K * sizeof *w.class_counts);
-    if (sparse) {
-        int64_t nnz = max_nnz_of_rows(pool, n_max);
-        w.xl_indptr = malloc(((size_t)n_max + 1) * sizeof *w.xl_indptr);
-        w.xl_indices = nnz < 0 ? NULL : malloc(((size_t)nnz + 1) * sizeof *w.xl_indices);
-        w.xl_values = nnz < 0 ? NULL : malloc(((size_t)nnz + 1) * sizeof *w.xl_values);
-        oom |= !w.xl_indptr || !w.xl_indices || !w.xl_values;
-    } else {
-        w.xl = malloc((size_t)n_max * D * sizeof *w.xl);
-        oom |= !w.xl;
-    }
-    w.test_probs = malloc((size_t)test->n * K * sizeof *w.test_probs);
-    w.chunk_probs = malloc((size_t)chunk * K * sizeof *w.chunk_probs);
-    w.chunk_mc = T ? malloc((size_t)T * chunk * K * sizeof *w.chunk_mc) : NULL;
-    w.scores = malloc((size_t)N * sizeof *w.scores);
-    w.curve_x = malloc((size_t)(R + 1) * sizeof *w.curve_x);
-    w.curve_acc = malloc((size_t)(R + 1) * sizeof *w.curve_acc);
-    w.f1 = malloc((size_t)K * sizeof *w.f1);
-    oom |= !w.init_rows || !w.picked || !w.labels || !w.class_counts || !w.test_probs ||
-           !w.chunk_probs || (T && !w.chunk_mc) || !w.scores || !w.curve_x || !w.curve_acc ||
-           !w.f1;
-    if (oom) {
+    if (work_alloc(&w, pool, test, n_init, n_max, cfg->batch, R, T, chunk) != 0) {
         snprintf(err, errlen, "out of memory for a run on %s (%d x %d)", pool->name, N, D);
         rc = 3;
         goto fail;
