@@ -62,9 +62,8 @@ static void write_group(JsonW *w, const DatasetReport *d, const Arm *arm) {
 
 static int write_baseline(const Report *rep, const char *path, char *err, size_t errlen) {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) { snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno)); return 3; }
+    FILE *f = file_open_atomic(tmp, path, err, errlen);
+    if (!f) return 3;
     JsonW w;
     jw_init(&w, f, 1);
     jw_object(&w);
@@ -81,12 +80,7 @@ static int write_baseline(const Report *rep, const char *path, char *err, size_t
     jw_end(&w);
     jw_end(&w);
     jw_finish(&w);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-        return 3;
-    }
-    return 0;
+    return file_commit_atomic(f, 1, tmp, path, err, errlen);
 }
 
 static void baseline_usage(FILE *f) {

@@ -14,6 +14,7 @@
 #include "datasets/dataset.h"
 #include "sim/backend.h"
 #include "sim/budget.h"
+#include "sim/jsonw.h"
 #include "sim/learner.h"
 #include "sim/metrics.h"
 #include "sim/oracle.h"
@@ -361,12 +362,11 @@ static int reinforce(Trainer *tr, Decision *dec, int P) {
 static const char STATE_MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'T', 'P', '1'};
 
 static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen) {
-    char path[1100], tmp[1200];
+    char path[1100], tmp[4200];
     snprintf(path, sizeof path, "%s.state", tr->o->out);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    int ok = f != NULL;
-    ok = ok && fwrite(STATE_MAGIC, 1, 8, f) == 8 && fwrite(&hash, sizeof hash, 1, f) == 1 &&
+    FILE *f = file_open_atomic(tmp, path, err, errlen);
+    if (!f) return 3;
+    int ok = fwrite(STATE_MAGIC, 1, 8, f) == 8 && fwrite(&hash, sizeof hash, 1, f) == 1 &&
          fwrite(&tr->episodes_done, sizeof(int), 1, f) == 1 && fwrite(&tr->adam_t, sizeof(int), 1, f) == 1 &&
          fwrite(&tr->normalised, sizeof(int), 1, f) == 1 &&
          fwrite(tr->baseline, sizeof(double), (size_t)tr->o->rounds, f) == (size_t)tr->o->rounds &&
@@ -374,15 +374,8 @@ static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen
          fwrite(tr->v, sizeof(double), tr->policy.n_params, f) == tr->policy.n_params &&
          fwrite(tr->policy.params, sizeof(float), tr->policy.n_params, f) == tr->policy.n_params &&
          fwrite(tr->policy.feat_mean, sizeof tr->policy.feat_mean, 1, f) == 1 &&
-         fwrite(tr->policy.feat_sd, sizeof tr->policy.feat_sd, 1, f) == 1 &&
-         fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (f && fclose(f) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write the training state: %s", path, strerror(errno));
-        unlink(tmp);
-        return 3;
-    }
-    return 0;
+         fwrite(tr->policy.feat_sd, sizeof tr->policy.feat_sd, 1, f) == 1;
+    return file_commit_atomic(f, ok, tmp, path, err, errlen);
 }
 
 /* Loads the state (the policy included) when it exists and the options match. Returns 1 when

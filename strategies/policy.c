@@ -198,9 +198,8 @@ void policy_adam_step(Policy *p, const double *grad, double *m, double *v, int *
 
 int policy_save(const Policy *p, const char *path, char *err, size_t errlen) {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (!out) { snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno)); return 3; }
+    FILE *out = file_open_atomic(tmp, path, err, errlen);
+    if (!out) return 3;
     JsonW w;
     jw_init(&w, out, 1);
     jw_object(&w);
@@ -246,14 +245,7 @@ int policy_save(const Policy *p, const char *path, char *err, size_t errlen) {
     jw_end(&w);
     jw_end(&w);
     jw_finish(&w);
-    int bad = fflush(out) != 0 || fsync(fileno(out)) != 0;
-    bad |= fclose(out) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write the policy: %s", path, strerror(errno));
-        unlink(tmp);
-        return 3;
-    }
-    return 0;
+    return file_commit_atomic(out, 1, tmp, path, err, errlen);
 }
 
 /* The line of the first "key" in text (for messages). */
