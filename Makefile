@@ -17,10 +17,18 @@ GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(s
 
 # CUDA: auto-detected (nvcc on PATH or in /usr/local/cuda); CUDA=0 forces the CPU-only build.
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+# The toolkit's root is asked of nvcc itself (its TOP), not guessed from where nvcc sits:
+# /usr/local/bin/nvcc may be a wrapper script around /usr/local/cuda-13.0/bin/nvcc.
 ifeq ($(CUDA),0)
   HAVE_CUDA :=
 else ifneq ($(wildcard sim/backend_cuda.cu),)
-  HAVE_CUDA := $(if $(NVCC),1,)
+  ifneq ($(NVCC),)
+    ifeq ($(origin CUDA_HOME),undefined)
+      CUDA_HOME := $(realpath $(shell $(NVCC) --dryrun -c -x cu /dev/null -o /dev/null 2>&1 | sed -n 's/^\#\$$ TOP=//p' | head -n 1))
+    endif
+    HAVE_CUDA := $(if $(wildcard $(CUDA_HOME)/lib64/libcudart_static.a),1,)
+    NO_CUDA_WHY := $(if $(HAVE_CUDA),,no libcudart_static.a under $(or $(CUDA_HOME),the root nvcc reports); set CUDA_HOME=)
+  endif
 endif
 
 B ?= build
@@ -32,7 +40,6 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 ifeq ($(HAVE_CUDA),1)
-  CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
   LIB_OBJ += $(B)/sim/backend_cuda.o
   CPPFLAGS_ALSIM += -DALSIM_CUDA=1
   # cudart linked statically (nothing to find at run time; it needs -ldl -lrt); cuBLAS opened
@@ -66,6 +73,7 @@ info:
 	@if [ "$(HAVE_CUDA)" = 1 ]; then echo "  ✓ CUDA backend ($(NVCC), sm_$(CUDA_ARCH))"; \
 	 elif [ "$(CUDA)" = 0 ]; then echo "  ✗ CUDA backend (CUDA=0)"; \
 	 elif [ -z "$(wildcard sim/backend_cuda.cu)" ]; then echo "  ✗ CUDA backend (not written yet)"; \
+	 elif [ -n "$(NO_CUDA_WHY)" ]; then echo "  ✗ CUDA backend ($(NO_CUDA_WHY))"; \
 	 else echo "  ✗ CUDA backend (nvcc not found)"; fi
 
 $(B)/%.o: %.c
