@@ -210,7 +210,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 1000; i++) y[i] = i % K;
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             const int n = sizes[k];
-            Budget b = budget_for_round(&lc, 50, 0, n);
+            Budget b = budget_for_round(50, lc.minibatch, learner_train_flops_per_row(&lc), n);
             LearnerInput in = {.x = X, .n = n, .d = D};
             double t[5];
             for (int r = 0; r < 5; r++) {

@@ -12,7 +12,7 @@
 
 #include "datasets/sha256.h"
 
-static const char MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'C', 'K', '1'};
+static const char MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'C', 'K', '2'};
 
 /* A growable byte buffer: the file is built in memory, then written in one go. */
 typedef struct { unsigned char *p; size_t n, cap; int oom; } Buf;
@@ -50,11 +50,8 @@ int checkpoint_save(const char *dir, const Checkpoint *c, char *err, size_t errl
     put(&b, &c->elapsed, sizeof c->elapsed);
     put(&b, c->last, sizeof c->last);
     put(&b, &c->diverged, sizeof c->diverged);
-    put(&b, &c->n_params, sizeof c->n_params);
-    put(&b, c->params, c->n_params * sizeof *c->params);
-    put(&b, c->m, c->n_params * sizeof *c->m);
-    put(&b, c->v, c->n_params * sizeof *c->v);
-    put(&b, &c->adam_t, sizeof c->adam_t);
+    put(&b, &c->model_bytes, sizeof c->model_bytes);
+    put(&b, c->model_state, c->model_bytes);
     if (!b.oom) {
         Sha256 s;
         unsigned char digest[32];
@@ -163,11 +160,8 @@ int checkpoint_load(Checkpoint *c, const char *dir, char *err, size_t errlen) {
         get(&r, &c->elapsed, sizeof c->elapsed);
         get(&r, c->last, sizeof c->last);
         get(&r, &c->diverged, sizeof c->diverged);
-        get(&r, &c->n_params, sizeof c->n_params);
-        c->params = get_array(&r, c->n_params, sizeof *c->params);
-        c->m = get_array(&r, c->n_params, sizeof *c->m);
-        c->v = get_array(&r, c->n_params, sizeof *c->v);
-        get(&r, &c->adam_t, sizeof c->adam_t);
+        get(&r, &c->model_bytes, sizeof c->model_bytes);
+        c->model_state = get_array(&r, c->model_bytes, 1);
         if (r.short_ || r.at != r.n) why = "damaged (its sizes do not add up)";
         else rc = 0;
     }
@@ -184,8 +178,6 @@ void checkpoint_free(Checkpoint *c) {
     free(c->labels);
     free(c->curve_x);
     free(c->curve_acc);
-    free(c->params);
-    free(c->m);
-    free(c->v);
+    free(c->model_state);
     memset(c, 0, sizeof *c);
 }

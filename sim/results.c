@@ -40,7 +40,7 @@ void results_run_id(char out[256], const Config *c, const char *dataset_name,
         for (const char *p = backend; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
         snprintf(hash, sizeof hash, "%08x", h);
     }
-    snprintf(out, 256, "%s-%s-seed%llu-%s", ds, c->full_data ? "full-data" : c->strategy,
+    snprintf(out, 256, "%s-%s-%s-seed%llu-%s", ds, c->model, c->full_data ? "full-data" : c->strategy,
              (unsigned long long)seed, hash);
 }
 

@@ -251,7 +251,7 @@ static int run_episode(Decision *dec, double *ret, double *ent, Trainer *tr, Tra
     *ret = 0;
     for (int r = 0; r <= R; r++) {
         /* Fit on the labeled rows with the run's budget rule; measure on the reward split. */
-        Budget b = budget_for_round(&ts->lc, o->epochs, r, p.n_labeled);
+        Budget b = budget_for_round(o->epochs, ts->lc.minibatch, learner_train_flops_per_row(&ts->lc), p.n_labeled);
         learner_reset(&ts->learner, ep_seed, 0);
         dataset_free(&lab);
         if ((rc = labeled_input(&lab, &pool, &p, err, errlen))) goto done;
