@@ -199,16 +199,16 @@ static int begin_strategy_round(Session *S, const LearnerInput *xl, int r) {
     return S->st->hooks->begin_round(S->strategy_state, &info);
 }
 
-/* Scores every pool row into S->scores (N) for round r. A model that reduces where it runs
- * (model_score: a GPU) keeps the probabilities there and returns one score per row. Else, or
- * when it cannot (no device reduction for this strategy, out of device memory), the host
- * path: predict a chunk, score it with the strategy's function. Returns 0, or -1 when out of
- * memory. */
-static int score_pool(Session *S, int r) {
+int session_score_pool(Session *S) {
     const Dataset *pool = S->pool;
     const Strategy *st = S->st;
-    const int N = pool->n, K = pool->k, T = S->T, needs = st->needs;
+    const int N = pool->n, K = pool->k, T = S->T, needs = st->needs, r = S->round;
     const int chunk = N < SESSION_CHUNK_ROWS ? N : SESSION_CHUNK_ROWS;
+    if (S->strategy_state) {
+        const LearnerInput xl = gather_labeled(S);
+        if (begin_strategy_round(S, &xl, r) != 0) return -1;
+    }
+    /* A model that reduces where it runs (a GPU) keeps the probabilities there. */
     const LearnerInput xall = model_rows(pool, 0, N);
     if (st->reduce != REDUCE_NONE &&
         model_score(&S->model, S->scores, &xall, st->reduce, T, S->seed, r, 0) == 0)
@@ -263,8 +263,7 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
     int n_picked = 0;
     if (r < S->R && !diverged) {
         t0 = util_seconds();
-        if (S->strategy_state && begin_strategy_round(S, &xl, r) != 0) goto out_of_memory;
-        if (score_pool(S, r) != 0) goto out_of_memory;
+        if (session_score_pool(S) != 0) goto out_of_memory;
         led.score_s = util_seconds() - t0;
         if (S->stop && S->stop()) return 1;
 

@@ -130,6 +130,14 @@ void session_close(Session *S);
  * further); 3 with a reason in err when out of memory. */
 int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen);
 
+/* The scoring step of session_round, alone (benchmarks time it): S->scores (N) = the
+ * strategy's score of every pool row under the current model, for round S->round. A model
+ * that reduces where it runs (model_score: a GPU) keeps the probabilities there and returns
+ * one score per row; else, or when it cannot, each chunk of SESSION_CHUNK_ROWS rows is
+ * predicted and scored on the host. A whole-pool strategy is first told the round's facts
+ * (the labeled and reference rows' embeddings). Returns 0, or -1 when out of memory. */
+int session_score_pool(Session *S);
+
 /* 1 when every round has run or one diverged. */
 int session_done(const Session *S);
 
