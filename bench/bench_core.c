@@ -45,9 +45,9 @@ static double sgemm_rate(int M, int N, int Kd, int reps) {
     fill(B, (size_t)N * Kd, 2);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, Kd, 1.0f, A, Kd, B, Kd, 0.0f, C, N);
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = util_seconds();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, Kd, 1.0f, A, Kd, B, Kd, 0.0f, C, N);
-        t[r] = now_s() - t0;
+        t[r] = util_seconds() - t0;
     }
     free(A); free(B); free(C);
     return 2.0 * M * N * Kd / median(t, reps) / 1e9;
@@ -83,9 +83,9 @@ static double time_pass(const Strategy *st, const Backend *be, int n_hidden, flo
     double t[15], total = 0.0;
     int reps = 0;
     while (reps < 15 && (reps < 3 || total < 0.3)) {
-        double t0 = now_s();
+        double t0 = util_seconds();
         session_score_pool(&S);
-        t[reps] = now_s() - t0;
+        t[reps] = util_seconds() - t0;
         total += t[reps++];
     }
     session_close(&S);
@@ -122,14 +122,14 @@ int main(int argc, char **argv) {
     for (int withmc = 0; withmc <= 1; withmc++) {
         double t[16];
         for (int r = 0; r < reps; r++) {
-            double t0 = now_s();
+            double t0 = util_seconds();
             for (int off = 0; off < N; off += SESSION_CHUNK_ROWS) {
                 int n = N - off < SESSION_CHUNK_ROWS ? N - off : SESSION_CHUNK_ROWS;
                 LearnerInput rows = {.x = X + (size_t)off * D, .n = n, .d = D};
                 learner_predict(withmc ? NULL : probs, withmc ? mc : NULL, &L, &rows,
                                 withmc ? T : 0, 1, 0, off);
             }
-            t[r] = now_s() - t0;
+            t[r] = util_seconds() - t0;
         }
         double sec = pass_s[withmc] = median(t, reps);
         double flops = 2.0 * N * ((double)D * H + (withmc ? T : 1) * (double)H * K);
@@ -146,14 +146,14 @@ int main(int argc, char **argv) {
         const Backend *be = &backend_cpu;
         double t[16];
         for (int r = 0; r < reps; r++) {
-            double t0 = now_s();
+            double t0 = util_seconds();
             for (int off = 0; off < N; off += L.cap) {
                 int n = N - off < L.cap ? N - off : L.cap;
                 be->upload(L.act[0], X + (size_t)off * D, (size_t)n * D * sizeof(float));
                 be->matmul_forward(L.act[1], L.act[0], L.params + L.w_off[0], L.params + L.b_off[0], n, D, H);
                 be->relu_forward(L.act[1], L.act[1], (size_t)n * H);
             }
-            t[r] = now_s() - t0;
+            t[r] = util_seconds() - t0;
         }
         double sec = median(t, reps), rate = 2.0 * N * D * H / sec / 1e9;
         printf("| the dominant layer alone (784→512 + ReLU over 60,000 rows, in the learner's %d-row chunks, staging included): s, GFLOP/s | %.3f, %.1f = **%.0f%% of the sgemm rate**; %.0f%% of the T = %d pass, %.0f%% of the probs pass |\n",
@@ -199,9 +199,9 @@ int main(int argc, char **argv) {
             double t[5];
             for (int r = 0; r < 5; r++) {
                 learner_reset(&L, 1, 0);
-                double t0 = now_s();
+                double t0 = util_seconds();
                 learner_fit(&L, &in, y, b.steps, 1, 0);
-                t[r] = now_s() - t0;
+                t[r] = util_seconds() - t0;
             }
             double sec = median(t, 5);
             printf("| %d | %d | %ld | %.3f | %.0f | %.0f | %.1f |\n", n, b.steps, b.samples / b.steps,

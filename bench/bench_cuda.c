@@ -45,10 +45,10 @@ static double sgemm_rate(const Backend *be, int M, int N, int K, int reps) {
     double t[16];
     const int inner = 5;
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = util_seconds();
         for (int i = 0; i < inner; i++) be->matmul_forward(C, A, B, NULL, M, K, N);
         be->download(&one, C, sizeof one);
-        t[r] = (now_s() - t0) / inner;
+        t[r] = (util_seconds() - t0) / inner;
     }
     be->free(A); be->free(B); be->free(C);
     free(h);
@@ -89,9 +89,9 @@ int main(int argc, char **argv) {
         float *dev = be->alloc((size_t)N * D * sizeof(float));
         double t[16];
         for (int r = 0; dev && r < reps; r++) {
-            double t0 = now_s();
+            double t0 = util_seconds();
             be->upload(dev, X, (size_t)N * D * sizeof(float));
-            t[r] = now_s() - t0;
+            t[r] = util_seconds() - t0;
         }
         if (dev) printf("| upload of the pool, 60,000 x 784 floats (188 MB, pageable): s, GB/s | %.4f, %.1f |\n",
                         median(t, reps), (double)N * D * sizeof(float) / median(t, reps) / 1e9);
@@ -126,9 +126,9 @@ int main(int argc, char **argv) {
         model_reset(&S.model, 1);
         double t[16];
         for (int r = 0; r < reps; r++) {
-            double t0 = now_s();
+            double t0 = util_seconds();
             session_score_pool(&S);
-            t[r] = now_s() - t0;
+            t[r] = util_seconds() - t0;
         }
         session_close(&S);
         double s = median(t, reps);
@@ -145,9 +145,9 @@ int main(int argc, char **argv) {
         double t[16];
         for (int r = 0; r < reps; r++) {
             learner_reset(&L, 1, 0);
-            double t0 = now_s();
+            double t0 = util_seconds();
             learner_fit(&L, &lab, y, steps, 1, 0);
-            t[r] = now_s() - t0;
+            t[r] = util_seconds() - t0;
         }
         double s = median(t, reps);
         printf("| training, minibatch 64, 784-512-10: steps/s, samples/s (%d steps) | %.0f, %.0f |\n",

@@ -1,4 +1,4 @@
-/* checkpoint — see checkpoint.h. Layout: "ALSIMCK1", then the fields in declaration order
+/* checkpoint — see checkpoint.h. Layout: "ALSIMCK2", then the fields in declaration order
  * as raw little-endian machine values, arrays after their counts, then the SHA-256 of all
  * that precedes it. */
 #include "sim/checkpoint.h"
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "datasets/sha256.h"
+#include "sim/util.h"
 
 static const char MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'C', 'K', '2'};
 
@@ -60,7 +61,7 @@ int checkpoint_save(const char *dir, const Checkpoint *c, char *err, size_t errl
         sha256_final(digest, &s);
         put(&b, digest, sizeof digest);
     }
-    if (b.oom) { free(b.p); snprintf(err, errlen, "%s: out of memory for the checkpoint", dir); return 3; }
+    if (b.oom) { free(b.p); snprintf(err, errlen, "%s: out of memory for the checkpoint", dir); return ALSIM_RUNTIME; }
 
     char tmp[4200], path[4200];
     snprintf(tmp, sizeof tmp, "%s/checkpoint.bin.tmp", dir);
@@ -84,7 +85,7 @@ int checkpoint_save(const char *dir, const Checkpoint *c, char *err, size_t errl
     if (!ok) {
         snprintf(err, errlen, "%s: cannot write the checkpoint: %s", path, strerror(errno));
         unlink(tmp);
-        return 3;
+        return ALSIM_RUNTIME;
     }
     return 0;
 }
@@ -111,24 +112,13 @@ int checkpoint_load(Checkpoint *c, const char *dir, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     char path[4200];
     snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) return 1;
-    unsigned char *data = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 65536;
-            unsigned char *q = realloc(data, cap);
-            if (!q) { free(data); fclose(f); snprintf(err, errlen, "%s: out of memory", path); return 3; }
-            data = q;
-        }
-        size_t got = fread(data + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    fclose(f);
+    unsigned char *data;
+    size_t n;
+    int read_rc = util_read_file((char **)&data, &n, path, err, errlen);
+    if (read_rc == ALSIM_BAD_INPUT && errno == ENOENT) return 1;
+    if (read_rc) return read_rc;
 
-    int rc = 2;
+    int rc = ALSIM_BAD_INPUT;
     const char *why = NULL;
     unsigned char digest[32];
     if (n < sizeof MAGIC + 32 || memcmp(data, MAGIC, sizeof MAGIC)) why = "not an alsim checkpoint of this version";

@@ -3,6 +3,7 @@
  * run's --hidden, --dropout, --lr, --weight-decay and --minibatch; its embeddings are the last
  * hidden layer with dropout off. */
 #include "sim/model.h"
+#include "sim/util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,8 @@ static int mlp_create(Model *m, const Config *c, const Dataset *pool, const Back
     };
     memcpy(lc.hidden, c->hidden, sizeof lc.hidden);
     Learner *L = calloc(1, sizeof *L);
-    if (!L) { snprintf(err, errlen, "out of memory for the model"); return 3; }
-    if (learner_init(L, &lc, be, err, errlen) != 0) { free(L); return 3; }
+    if (!L) { snprintf(err, errlen, "out of memory for the model"); return ALSIM_RUNTIME; }
+    if (learner_init(L, &lc, be, err, errlen) != 0) { free(L); return ALSIM_RUNTIME; }
     m->impl = L;
     m->k = lc.k;
     m->emb_width = lc.n_hidden > 0 ? lc.hidden[lc.n_hidden - 1] : 0;

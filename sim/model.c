@@ -1,5 +1,6 @@
 /* model — the registry of models and what every model shares. See model.h. */
 #include "sim/model.h"
+#include "sim/util.h"
 
 #include <string.h>
 
@@ -24,7 +25,7 @@ int model_open(Model *m, const Config *c, const Dataset *pool, const Backend *be
     const ModelOps *ops = model_find(c->model);
     if (!ops) {
         snprintf(err, errlen, "--model: unknown model '%s'", c->model);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     m->ops = ops;
     int rc = ops->create(m, c, pool, be, err, errlen);

@@ -59,10 +59,6 @@ typedef struct {
 void results_run_id(char out[256], const Config *c, const char *dataset_name,
                     const char *backend, uint64_t seed);
 
-/* mkdir -p path: creates it and any missing parents. Returns 0, or 3 with the folder that
- * could not be made and why in err (also when path exists but is not a folder). */
-int results_mkdir_p(const char *path, char *err, size_t errlen);
-
 /* Creates OUT (mkdir -p) and the partial folder OUT/.partial-<run-id>/, and locks it.
  * With resume and a checkpoint there: loads it into ck, cuts the files back to the
  * checkpoint's round and reopens them for appending (RESULTS_RESUMED). Otherwise starts the

@@ -13,17 +13,17 @@ int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t 
     long need = (long)c->init + (long)c->rounds * c->batch;
     if (c->init > pool->n) {
         snprintf(err, errlen, "--init %d is larger than the pool of %s (%d rows)", c->init, pool->name, pool->n);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     if (c->batch > pool->n - c->init) {
         snprintf(err, errlen, "--batch %d is larger than the unlabeled pool of %s (%d rows after --init %d)",
                  c->batch, pool->name, pool->n - c->init, c->init);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     if (need > pool->n) {
         snprintf(err, errlen, "--init %d + --rounds %d x --batch %d = %ld labels, more than the pool of %s (%d rows)",
                  c->init, c->rounds, c->batch, need, pool->name, pool->n);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     return 0;
 }
@@ -108,7 +108,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
     S->st = c->full_data ? NULL : strategy_find(c->strategy);
     if (!c->full_data && !S->st) {
         snprintf(err, errlen, "--strategy: unknown strategy '%s' (alsim --list shows them)", c->strategy);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     const int needs = S->st ? S->st->needs : NEEDS_NOTHING;
     S->R = c->full_data ? 0 : c->rounds;
@@ -125,7 +125,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
             snprintf(err, errlen, "--strategy %s needs the model's embeddings; --model %s with these options has none (a hidden layer)",
                      S->st->name, c->model);
             session_close(S);
-            return 2;
+            return ALSIM_BAD_INPUT;
         }
         if ((rc = S->st->hooks->open(&S->strategy_state, c->policy, N, err, errlen))) {
             session_close(S);
@@ -135,7 +135,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
     if (session_alloc(S, n_init, n_max, chunk) != 0) {
         snprintf(err, errlen, "out of memory for a run on %s (%d x %d)", pool->name, N, pool->d);
         session_close(S);
-        return 3;
+        return ALSIM_RUNTIME;
     }
 
     /* The simulated annotator, and the seed set it labels before round 0. */
@@ -146,7 +146,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
     } else if ((S->n_initial = oracle_initial_set(S->initial, &S->oracle, n_init, seed)) < 0) {
         snprintf(err, errlen, "out of memory drawing the initial set");
         session_close(S);
-        return 3;
+        return ALSIM_RUNTIME;
     }
     oracle_label(S->answers, &S->oracle, S->initial, S->n_initial);
     pool_add(&S->labeled, S->initial, S->answers, S->n_initial);
@@ -296,7 +296,7 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
 
 out_of_memory:  /* the model could not grow its input buffers, or a strategy its state */
     snprintf(err, errlen, "out of memory while scoring the pool of %s", S->pool->name);
-    return 3;
+    return ALSIM_RUNTIME;
 }
 
 void session_checkpoint(Session *S, Checkpoint *ck) {
@@ -326,7 +326,7 @@ int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen) 
     const size_t want = S->model_state ? S->model.ops->state_size(&S->model) : 0;
     if (ck->model_bytes != want) {
         snprintf(err, errlen, "the checkpoint does not match this run's model");
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     pool_clear(&S->labeled);
     pool_add(&S->labeled, ck->rows, ck->labels, ck->n_labeled);
@@ -349,7 +349,7 @@ int session_predict_rows(float *probs, Session *S, const int *rows, int n, char 
     const LearnerInput x = model_rows(&sub, 0, n);
     if (model_predict(&S->model, probs, NULL, NULL, &x, 0, S->seed, S->round, 0) != 0) {
         snprintf(err, errlen, "out of memory predicting %d rows of %s", n, S->pool->name);
-        rc = 3;
+        rc = ALSIM_RUNTIME;
     }
     dataset_free(&sub);
     return rc;
