@@ -34,9 +34,8 @@ void results_run_id(char out[256], const Config *c, const char *dataset_name,
             *p = '_';
     config_hash(hash, c);
     if (strcmp(backend, "cpu")) {   /* another backend rounds differently: another run */
-        uint32_t h = (uint32_t)strtoul(hash, NULL, 16);
-        for (const char *p = backend; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-        snprintf(hash, sizeof hash, "%08x", h);
+        uint64_t h = util_fnv1a(strtoull(hash, NULL, 16), backend, strlen(backend));
+        snprintf(hash, sizeof hash, "%08x", (uint32_t)h);
     }
     snprintf(out, 256, "%s-%s-%s-seed%llu-%s", ds, c->model, c->full_data ? "full-data" : c->strategy,
              (unsigned long long)seed, hash);
