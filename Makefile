@@ -158,7 +158,8 @@ fuzz:
 	@FUZZ_B=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
 # Benchmarks (not tests): appends a dated section to bench/RESULTS.md.
-# The rl strategy's shipped policy, trained on every catalogued dataset (a few minutes).
+# The rl strategy's shipped policy, trained on every catalogued dataset with the run's
+# defaults (every episode is a default run: hours on 2 cores).
 default-policy: $(B)/alsim
 	$(B)/alsim train-policy --train mnist+fashion-mnist+spamassassin --episodes 300 --seed 0 \
 	  --out strategies/default-policy.json

@@ -158,7 +158,7 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     jw_key(&w, "backend"); jw_str(&w, backend);
     jw_key(&w, "config");
     jw_object(&w);
-    config_write_json(&w, c);
+    config_write_json(&w, c, CMD_RUN);
     jw_end(&w);
     jw_key(&w, "dataset");
     jw_object(&w);
