@@ -1,19 +1,13 @@
 /* bench.h — the few helpers the benchmark programs share (bench_core.c, bench_cuda.c,
- * bench_load.c): a monotonic clock, the median of repeated timings, uniform test data. Not a
+ * bench_load.c): the median of repeated timings, uniform test data. Not a
  * library. */
 #ifndef ALSIM_BENCH_H
 #define ALSIM_BENCH_H
 
 #include <stdlib.h>
-#include <time.h>
 
 #include "sim/rng.h"
-
-static inline double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "sim/util.h"
 
 static inline int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;

@@ -14,12 +14,14 @@
  *   3. training throughput of the default MLP (learner_fit with the budget of 50 epochs for
  *      a labeled set of n rows): steps/s, samples/s, GFLOP/s by budget.h's formula;
  *   4. pool scoring per strategy against pool size (1k, 10k, 60k rows) and T (1, 20, 100):
- *      run.c's host path (learner_predict chunk by chunk, then the strategy's function).
+ *      the session's scoring step (session_score_pool: predict chunk by chunk, then the
+ *      strategy's function; for rl also the embeddings and features it needs).
  * Each figure is the median of several repetitions. With an argument FILE it also writes the
  * key figures as `name value` lines into FILE, for bench/run.sh's targets table.
  * Not a test: nothing here can fail.
  */
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -28,7 +30,7 @@
 #include "sim/budget.h"
 #include "sim/learner.h"
 #include "sim/rng.h"
-#include "sim/run.h"
+#include "sim/session.h"
 #include "strategies/strategy.h"
 #include "bench/bench.h"
 
@@ -43,9 +45,9 @@ static double sgemm_rate(int M, int N, int Kd, int reps) {
     fill(B, (size_t)N * Kd, 2);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, Kd, 1.0f, A, Kd, B, Kd, 0.0f, C, N);
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = util_seconds();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, Kd, 1.0f, A, Kd, B, Kd, 0.0f, C, N);
-        t[r] = now_s() - t0;
+        t[r] = util_seconds() - t0;
     }
     free(A); free(B); free(C);
     return 2.0 * M * N * Kd / median(t, reps) / 1e9;
@@ -57,38 +59,36 @@ static LearnerConfig default_mlp(void) {
                            .eps = 1e-8f, .minibatch = 64};
 }
 
-/* Scratch for run.c's host path over one chunk of RUN_CHUNK_ROWS rows. */
-typedef struct {
-    float *probs;   /* (chunk,K) */
-    float *mc;      /* (T_MAX,chunk,K) */
-    double *scores; /* (N) */
-} Scratch;
-enum { T_MAX = 100 };
-
-/* One scoring pass of strategy st over rows X (n) with T samples, as run.c does it. */
-static void score_pass(const Strategy *st, Learner *L, const float *X, int n, int T, Scratch *s) {
-    for (int off = 0; off < n; off += RUN_CHUNK_ROWS) {
-        const int m = n - off < RUN_CHUNK_ROWS ? n - off : RUN_CHUNK_ROWS;
-        LearnerInput rows = {.x = X + (size_t)off * D, .n = m, .d = D};
-        if (st->needs)
-            learner_predict((st->needs & NEEDS_PROBS) ? s->probs : NULL, T ? s->mc : NULL, L,
-                            &rows, T, 1, 0, off);
-        PoolView v = {.n = m, .k = K, .t = T, .probs = (st->needs & NEEDS_PROBS) ? s->probs : NULL,
-                      .mc = T ? s->mc : NULL, .row0 = off, .seed = 1, .round = 0};
-        st->score(s->scores + off, &v);
+/* The session's scoring step (session_score_pool, what every round runs) for strategy st
+ * with T MC samples on be, over the first n rows of the pool (X, y): its median seconds over at
+ * least 3 repetitions and 0.3 s in all, at most 15. The model is the default MLP at its
+ * initial weights. NAN when the session cannot be opened. */
+static double time_pass(const Strategy *st, const Backend *be, int n_hidden, float *X,
+                        int32_t *y, int n, int T) {
+    Config c;
+    config_defaults(&c);
+    snprintf(c.strategy, sizeof c.strategy, "%s", st->name);
+    c.mc = T > 0 ? T : 1;
+    c.n_hidden = n_hidden;
+    c.rounds = 1;
+    Dataset pool = {.n = n, .d = D, .k = K, .x = X, .y = y}, test = pool;
+    test.n = 100;
+    Session S;
+    char err[512];
+    if (session_open(&S, &c, &pool, &test, be, 1, err, sizeof err)) {
+        fprintf(stderr, "bench_core: %s\n", err);
+        return NAN;
     }
-}
-
-/* Median seconds of score_pass: at least 3 repetitions and 0.3 s in all, at most 15. */
-static double time_pass(const Strategy *st, Learner *L, const float *X, int n, int T, Scratch *s) {
+    model_reset(&S.model, 1);
     double t[15], total = 0.0;
     int reps = 0;
     while (reps < 15 && (reps < 3 || total < 0.3)) {
-        double t0 = now_s();
-        score_pass(st, L, X, n, T, s);
-        t[reps] = now_s() - t0;
+        double t0 = util_seconds();
+        session_score_pool(&S);
+        t[reps] = util_seconds() - t0;
         total += t[reps++];
     }
+    session_close(&S);
     return median(t, reps);
 }
 
@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
     FILE *kv = argc > 1 ? fopen(argv[1], "w") : NULL;
     printf("| what | figure |\n|---|---|\n");
     printf("| OpenBLAS config | %s; %d threads |\n", openblas_get_config(), openblas_get_num_threads());
-    double peak_layer = sgemm_rate(RUN_CHUNK_ROWS, H, D, 9);
+    double peak_layer = sgemm_rate(SESSION_CHUNK_ROWS, H, D, 9);
     double peak_chunk = sgemm_rate(LEARNER_CAP, H, D, 9);
     double peak_square = sgemm_rate(2048, 2048, 2048, 5);
     printf("| sgemm GFLOP/s, 4096x784 · 784x512 (the scoring layer's shape) | %.1f |\n", peak_layer);
@@ -110,25 +110,26 @@ int main(int argc, char **argv) {
     if (learner_init(&L, &lc, &backend_cpu, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 3; }
     learner_reset(&L, 1, 0);
     float *X = malloc((size_t)N * D * sizeof *X);
-    Scratch s = {malloc((size_t)RUN_CHUNK_ROWS * K * sizeof(float)),
-                 malloc((size_t)T_MAX * RUN_CHUNK_ROWS * K * sizeof(float)),
-                 malloc((size_t)N * sizeof(double))};
-    if (!X || !s.probs || !s.mc || !s.scores) return 3;
+    float *probs = malloc((size_t)SESSION_CHUNK_ROWS * K * sizeof *probs);
+    float *mc = malloc((size_t)T * SESSION_CHUNK_ROWS * K * sizeof *mc);
+    int32_t *y = malloc((size_t)N * sizeof *y);
+    if (!X || !probs || !mc || !y) return 3;
     fill(X, (size_t)N * D, 3);
+    for (int i = 0; i < N; i++) y[i] = i % K;
 
     // --- 2. the pool pass, and its first layer alone ---------------------------------------
     double pass_s[2];
     for (int withmc = 0; withmc <= 1; withmc++) {
         double t[16];
         for (int r = 0; r < reps; r++) {
-            double t0 = now_s();
-            for (int off = 0; off < N; off += RUN_CHUNK_ROWS) {
-                int n = N - off < RUN_CHUNK_ROWS ? N - off : RUN_CHUNK_ROWS;
+            double t0 = util_seconds();
+            for (int off = 0; off < N; off += SESSION_CHUNK_ROWS) {
+                int n = N - off < SESSION_CHUNK_ROWS ? N - off : SESSION_CHUNK_ROWS;
                 LearnerInput rows = {.x = X + (size_t)off * D, .n = n, .d = D};
-                learner_predict(withmc ? NULL : s.probs, withmc ? s.mc : NULL, &L, &rows,
+                learner_predict(withmc ? NULL : probs, withmc ? mc : NULL, &L, &rows,
                                 withmc ? T : 0, 1, 0, off);
             }
-            t[r] = now_s() - t0;
+            t[r] = util_seconds() - t0;
         }
         double sec = pass_s[withmc] = median(t, reps);
         double flops = 2.0 * N * ((double)D * H + (withmc ? T : 1) * (double)H * K);
@@ -145,14 +146,14 @@ int main(int argc, char **argv) {
         const Backend *be = &backend_cpu;
         double t[16];
         for (int r = 0; r < reps; r++) {
-            double t0 = now_s();
+            double t0 = util_seconds();
             for (int off = 0; off < N; off += L.cap) {
                 int n = N - off < L.cap ? N - off : L.cap;
                 be->upload(L.act[0], X + (size_t)off * D, (size_t)n * D * sizeof(float));
                 be->matmul_forward(L.act[1], L.act[0], L.params + L.w_off[0], L.params + L.b_off[0], n, D, H);
                 be->relu_forward(L.act[1], L.act[1], (size_t)n * H);
             }
-            t[r] = now_s() - t0;
+            t[r] = util_seconds() - t0;
         }
         double sec = median(t, reps), rate = 2.0 * N * D * H / sec / 1e9;
         printf("| the dominant layer alone (784→512 + ReLU over 60,000 rows, in the learner's %d-row chunks, staging included): s, GFLOP/s | %.3f, %.1f = **%.0f%% of the sgemm rate**; %.0f%% of the T = %d pass, %.0f%% of the probs pass |\n",
@@ -171,34 +172,19 @@ int main(int argc, char **argv) {
     if (backend_cpu.mc_head_forward) {   // the T = 20 pass with the head composed from the ops
         Backend composed = backend_cpu;
         composed.mc_head_forward = NULL;
-        Learner Lc = {0};
-        if (learner_init(&Lc, &lc, &composed, err, sizeof err) == 0) {
-            learner_reset(&Lc, 1, 0);
-            const Strategy *bald = strategy_find("bald");
-            double before = time_pass(bald, &Lc, X, N, T, &s), after = time_pass(bald, &L, X, N, T, &s);
-            printf("| BALD pass, T = %d: dropout → 512→10 → softmax fused (mc_head_forward) vs composed | %.3f s | %.3f s | %.2f× |\n",
-                   T, before, after, before / after);
-            if (kv) fprintf(kv, "fused_head_before_s %.4f\nfused_head_after_s %.4f\n", before, after);
-            learner_free(&Lc);
-        }
+        const Strategy *bald = strategy_find("bald");
+        double before = time_pass(bald, &composed, 1, X, y, N, T), after = time_pass(bald, &backend_cpu, 1, X, y, N, T);
+        printf("| BALD pass, T = %d: dropout → 512→10 → softmax fused (mc_head_forward) vs composed | %.3f s | %.3f s | %.2f× |\n",
+               T, before, after, before / after);
+        if (kv) fprintf(kv, "fused_head_before_s %.4f\nfused_head_after_s %.4f\n", before, after);
     }
     for (int nh = 1; nh >= 0; nh--) {  // the probs pass: pool rows read in place vs copied per chunk
-        LearnerConfig c2 = lc;
-        c2.n_hidden = nh;
         Backend staged = backend_cpu;
         staged.host_memory = 0;
-        Learner La = {0}, Lb = {0};
-        if (learner_init(&La, &c2, &staged, err, sizeof err) == 0 &&
-            learner_init(&Lb, &c2, &backend_cpu, err, sizeof err) == 0) {
-            learner_reset(&La, 1, 0);
-            learner_reset(&Lb, 1, 0);
-            const Strategy *ent = strategy_find("entropy");
-            double before = time_pass(ent, &La, X, N, 0, &s), after = time_pass(ent, &Lb, X, N, 0, &s);
-            printf("| entropy pass, %s: pool rows read in place vs copied per chunk (host_memory) | %.4f s | %.4f s | %.2f× |\n",
-                   nh ? "784-512-10" : "softmax regression 784-10", before, after, before / after);
-        }
-        learner_free(&La);
-        learner_free(&Lb);
+        const Strategy *ent = strategy_find("entropy");
+        double before = time_pass(ent, &staged, nh, X, y, N, 0), after = time_pass(ent, &backend_cpu, nh, X, y, N, 0);
+        printf("| entropy pass, %s: pool rows read in place vs copied per chunk (host_memory) | %.4f s | %.4f s | %.2f× |\n",
+               nh ? "784-512-10" : "softmax regression 784-10", before, after, before / after);
     }
 
     // --- 3. training throughput -----------------------------------------------------------
@@ -206,18 +192,16 @@ int main(int argc, char **argv) {
     printf("| labeled rows n | steps (50 epochs) | rows/step | s | steps/s | samples/s | GFLOP/s |\n|---|---|---|---|---|---|---|\n");
     {
         const int sizes[] = {20, 220, 1000};
-        int32_t *y = malloc(1000 * sizeof *y);
-        for (int i = 0; i < 1000; i++) y[i] = i % K;
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             const int n = sizes[k];
-            Budget b = budget_for_round(&lc, 50, 0, n);
+            Budget b = budget_for_round(50, lc.minibatch, learner_train_flops_per_row(&lc), n);
             LearnerInput in = {.x = X, .n = n, .d = D};
             double t[5];
             for (int r = 0; r < 5; r++) {
                 learner_reset(&L, 1, 0);
-                double t0 = now_s();
+                double t0 = util_seconds();
                 learner_fit(&L, &in, y, b.steps, 1, 0);
-                t[r] = now_s() - t0;
+                t[r] = util_seconds() - t0;
             }
             double sec = median(t, 5);
             printf("| %d | %d | %ld | %.3f | %.0f | %.0f | %.1f |\n", n, b.steps, b.samples / b.steps,
@@ -225,13 +209,11 @@ int main(int argc, char **argv) {
             if (kv) fprintf(kv, "train_n%d_samples_per_s %.1f\ntrain_n%d_gflops %.2f\n", n,
                             b.samples / sec, n, b.flops / sec / 1e9);
         }
-        free(y);
-        learner_reset(&L, 1, 0);
     }
 
     // --- 4. pool scoring per strategy, pool size and T -------------------------------------
-    printf("\n### Pool scoring per strategy: rows/s (ms per pass), run.c's host path (predict in chunks of %d rows, then score)\n\n",
-           RUN_CHUNK_ROWS);
+    printf("\n### Pool scoring per strategy: rows/s (ms per pass), the session's scoring step (predict in chunks of %d rows, then score)\n\n",
+           SESSION_CHUNK_ROWS);
     printf("| strategy | T | 1,000 rows | 10,000 rows | 60,000 rows |\n|---|---|---|---|---|\n");
     {
         const int pools[] = {1000, 10000, 60000}, ts[] = {1, 20, 100};
@@ -239,13 +221,12 @@ int main(int argc, char **argv) {
         const Strategy *all = strategy_all(&ns);
         for (int k = 0; k < ns; k++) {
             const Strategy *st = &all[k];
-            if (st->needs & ~(NEEDS_PROBS | NEEDS_MC)) continue;    // needs more than predictions
-            const int mc = (st->needs & NEEDS_MC) != 0;
-            for (int ti = 0; ti < (mc ? 3 : 1); ti++) {
-                const int Tn = mc ? ts[ti] : 0;
-                printf("| %s | %s |", st->name, mc ? (ti == 0 ? "1" : ti == 1 ? "20" : "100") : "–");
+            const int uses_mc = (st->needs & NEEDS_MC) != 0;
+            for (int ti = 0; ti < (uses_mc ? 3 : 1); ti++) {
+                const int Tn = uses_mc ? ts[ti] : 0;
+                printf("| %s | %s |", st->name, uses_mc ? (ti == 0 ? "1" : ti == 1 ? "20" : "100") : "–");
                 for (int pi = 0; pi < 3; pi++) {
-                    double sec = time_pass(st, &L, X, pools[pi], Tn, &s);
+                    double sec = time_pass(st, &backend_cpu, 1, X, y, pools[pi], Tn);
                     if (st->needs) printf(" %.0f (%.1f) |", pools[pi] / sec, 1e3 * sec);
                     else printf(" %.2g (%.3f) |", pools[pi] / sec, 1e3 * sec);  // no model pass
                     if (kv && pools[pi] == 60000)
@@ -256,7 +237,7 @@ int main(int argc, char **argv) {
             }
         }
     }
-    free(X); free(s.probs); free(s.mc); free(s.scores);
+    free(X); free(probs); free(mc); free(y);
     learner_free(&L);
     if (kv) fclose(kv);
     return 0;

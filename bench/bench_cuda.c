@@ -6,8 +6,9 @@
  *   2. pool scoring of the default model (784-512-10, dropout 0.5) over 60,000 rows, uploads
  *      from host memory included, as a round does it: rows/s for the deterministic pass
  *      (entropy), and for T = 20 and T = 100 MC-dropout samples reduced to BALD on the GPU
- *      (learner_score), and T = 20 through the host path (learner_predict, download, score_bald
- *      on the CPU) to show what the device reduction saves;
+ *      (model_score), and T = 20 through the host path (the same backend without its device
+ *      reduction: predict, download, score_bald on the CPU) to show what the device reduction
+ *      saves; all through the session's scoring step (session_score_pool), as a round runs it;
  *   3. training: AdamW steps of minibatch 64 (learner_fit on 1,000 labeled rows): steps/s and
  *      samples/s;
  * and the time to upload the pool (60,000 x 784 floats from pageable host memory), which every
@@ -24,6 +25,7 @@
 #include "sim/backend.h"
 #include "sim/learner.h"
 #include "sim/rng.h"
+#include "sim/session.h"
 #include "strategies/strategy.h"
 #include "bench/bench.h"
 
@@ -43,10 +45,10 @@ static double sgemm_rate(const Backend *be, int M, int N, int K, int reps) {
     double t[16];
     const int inner = 5;
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = util_seconds();
         for (int i = 0; i < inner; i++) be->matmul_forward(C, A, B, NULL, M, K, N);
         be->download(&one, C, sizeof one);
-        t[r] = (now_s() - t0) / inner;
+        t[r] = (util_seconds() - t0) / inner;
     }
     be->free(A); be->free(B); be->free(C);
     free(h);
@@ -77,57 +79,58 @@ int main(int argc, char **argv) {
     if (learner_init(&L, &lc, be, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 3; }
     learner_reset(&L, 1, 0);
     float *X = malloc((size_t)N * D * sizeof *X);
-    double *scores = malloc((size_t)N * sizeof *scores);
     int32_t *y = malloc((size_t)N * sizeof *y);
-    if (!X || !scores || !y) return 3;
+    if (!X || !y) return 3;
     fill(X, (size_t)N * D, 3);
     for (int i = 0; i < N; i++) y[i] = i % K;
-    LearnerInput pool = {.x = X, .n = N, .d = D};
 
     // what a pool pass spends on moving the pool (host memory, not pinned) to the backend
     {
         float *dev = be->alloc((size_t)N * D * sizeof(float));
         double t[16];
         for (int r = 0; dev && r < reps; r++) {
-            double t0 = now_s();
+            double t0 = util_seconds();
             be->upload(dev, X, (size_t)N * D * sizeof(float));
-            t[r] = now_s() - t0;
+            t[r] = util_seconds() - t0;
         }
         if (dev) printf("| upload of the pool, 60,000 x 784 floats (188 MB, pageable): s, GB/s | %.4f, %.1f |\n",
                         median(t, reps), (double)N * D * sizeof(float) / median(t, reps) / 1e9);
         be->free(dev);
     }
 
-    // 2. pool scoring: {kind, T, host path}
-    struct { const char *what; int kind, T, host; } cases[] = {
-        {"deterministic pass + entropy", REDUCE_ENTROPY, 0, 0},
-        {"T = 20 MC samples + BALD", REDUCE_BALD, 20, 0},
-        {"T = 100 MC samples + BALD", REDUCE_BALD, 100, 0},
-        {"T = 20 + BALD, host path (samples downloaded, score_bald on the CPU)", REDUCE_BALD, 20, 1},
+    // 2. pool scoring, the session's scoring step: {strategy, T, host path}. The host path is
+    // the same backend without its device reduction (score_rows), as a CPU runs it.
+    struct { const char *what, *strategy; int T, host; } cases[] = {
+        {"deterministic pass + entropy", "entropy", 0, 0},
+        {"T = 20 MC samples + BALD", "bald", 20, 0},
+        {"T = 100 MC samples + BALD", "bald", 100, 0},
+        {"T = 20 + BALD, host path (samples downloaded, score_bald on the CPU)", "bald", 20, 1},
     };
-    const int chunk = 4096;     // the host path's chunk (RUN_CHUNK_ROWS)
-    float *mc = calloc((size_t)100 * chunk * K, sizeof *mc);
+    Backend host_path = *be;
+    host_path.score_rows = NULL;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const int T = cases[c].T, host = cases[c].host || !gpu;
         if (!gpu && T == 100) continue;     // minutes on a CPU; the T = 20 row scales
+        Config cfg;
+        config_defaults(&cfg);
+        snprintf(cfg.strategy, sizeof cfg.strategy, "%s", cases[c].strategy);
+        cfg.mc = T ? T : 1;
+        cfg.rounds = 1;
+        Dataset ds = {.n = N, .d = D, .k = K, .x = X, .y = y}, test = ds;
+        test.n = 100;
+        Session S;
+        if (session_open(&S, &cfg, &ds, &test, host ? &host_path : be, 1, err, sizeof err)) {
+            fprintf(stderr, "bench_cuda: %s\n", err);
+            return 3;
+        }
+        model_reset(&S.model, 1);
         double t[16];
         for (int r = 0; r < reps; r++) {
-            double t0 = now_s();
-            if (!host) {
-                learner_score(scores, &L, &pool, cases[c].kind, T, 1, 0, 0);
-            } else {
-                for (int off = 0; off < N; off += chunk) {
-                    int n = N - off < chunk ? N - off : chunk;
-                    LearnerInput rows = {.x = X + (size_t)off * D, .n = n, .d = D};
-                    learner_predict(T ? NULL : mc, T ? mc : NULL, &L, &rows, T, 1, 0, off);
-                    PoolView v = {.n = n, .k = K, .t = T, .probs = T ? NULL : mc,
-                                  .mc = T ? mc : NULL, .row0 = off, .seed = 1};
-                    if (T) score_bald(scores + off, &v);
-                    else score_entropy(scores + off, &v);
-                }
-            }
-            t[r] = now_s() - t0;
+            double t0 = util_seconds();
+            session_score_pool(&S);
+            t[r] = util_seconds() - t0;
         }
+        session_close(&S);
         double s = median(t, reps);
         double flops = 2.0 * N * ((double)D * H + (T ? T : 1) * (double)H * K);
         printf("| pool scoring, 60,000 rows, %s%s: s, rows/s, GFLOP/s | %.4f, %.0f, %.0f |\n",
@@ -142,15 +145,15 @@ int main(int argc, char **argv) {
         double t[16];
         for (int r = 0; r < reps; r++) {
             learner_reset(&L, 1, 0);
-            double t0 = now_s();
+            double t0 = util_seconds();
             learner_fit(&L, &lab, y, steps, 1, 0);
-            t[r] = now_s() - t0;
+            t[r] = util_seconds() - t0;
         }
         double s = median(t, reps);
         printf("| training, minibatch 64, 784-512-10: steps/s, samples/s (%d steps) | %.0f, %.0f |\n",
                steps, steps / s, steps * 64.0 / s);
     }
-    free(X); free(scores); free(y); free(mc);
+    free(X); free(y);
     learner_free(&L);
     return 0;
 }

@@ -131,11 +131,11 @@ static Result measure(Loader load, const char *path, const char *spec) {
         close(fd[0]);
         Dataset a = {0}, b = {0};
         Result r = {0};
-        double t0 = now_s();
+        double t0 = util_seconds();
         if (!path) r.rc = 0;            /* the baseline: the process alone */
         else if (load) r.rc = load(&a, &b, path, NULL, NULL, r.err, sizeof r.err);
         else r.rc = dataset_open_with(&a, &b, spec, NULL, 1, r.err, sizeof r.err);
-        r.seconds = now_s() - t0;
+        r.seconds = util_seconds() - t0;
         if (path && !r.rc) {
             r.n = a.n + b.n;
             r.d = a.d;
@@ -181,7 +181,7 @@ int main(void) {
     for (int f = 0; f < 4; f++) snprintf(path[f], sizeof path[f], "%s/%s", dir, fmt[f].file);
     snprintf(npy_y, sizeof npy_y, "%s/y.npy", dir);
 
-    double t0 = now_s();
+    double t0 = util_seconds();
     char arff_head[8192], *h = arff_head;
     h += sprintf(h, "@relation bench\n");
     for (int j = 0; j < DENSE_D; j++) h += sprintf(h, "@attribute f%d numeric\n", j);
@@ -201,7 +201,7 @@ int main(void) {
         ok = fclose(out) == 0;
     }
     if (!ok) { fprintf(stderr, "bench_load: cannot write the files in %s\n", dir); return 1; }
-    double gen_s = now_s() - t0;
+    double gen_s = util_seconds() - t0;
 
     Result base = measure(NULL, NULL, NULL);
     printf("Files of at least 100 MiB each, written to %s (%.0f s), loaded in a child process each; "

@@ -20,22 +20,8 @@
 #include "sim/backend.h"
 #include "sim/config.h"
 #include "sim/learner.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+#include "sim/util.h"
+#include "bench/bench.h"
 
 static uint32_t u32le(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -44,18 +30,14 @@ static uint32_t u32le(const unsigned char *p) {
 int main(void) {
     char path[4200];
     snprintf(path, sizeof path, "%s/spamassassin/emails.bin", dataset_cache_dir());
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "bench_text: %s: not cached (alsim datasets fetch spamassassin)\n", path);
+    char why[4400];
+    unsigned char *buf;
+    size_t len;
+    if (util_read_file((char **)&buf, &len, path, why, sizeof why)) {
+        fprintf(stderr, "bench_text: %s (alsim datasets fetch spamassassin)\n", why);
         return 3;
     }
-    fseek(f, 0, SEEK_END);
-    size_t len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc(len);
-    size_t got = buf ? fread(buf, 1, len, f) : 0;
-    fclose(f);
-    if (!buf || got != len || len < 16) { free(buf); return 3; }
+    if (len < 16) { free(buf); return 3; }
     // emails.bin (catalog.c): "ALSIMEML", u32 version, u32 n, then (u8 group, u32 length, bytes)
     const int n = (int)u32le(buf + 12);
     const char **docs = malloc((size_t)n * sizeof *docs);
@@ -75,12 +57,12 @@ int main(void) {
     char err[256];
     for (int r = 0; r < REPS; r++) {
         dataset_free(&counts);
-        double t0 = now_s();
+        double t0 = util_seconds();
         if (text_count_docs(&counts, docs, lens, labels, n, 2, err, sizeof err)) {
             fprintf(stderr, "bench_text: %s\n", err);
             return 3;
         }
-        t_count[r] = now_s() - t0;
+        t_count[r] = util_seconds() - t0;
     }
     const int64_t nnz = counts.indptr[n];
     double *idf = malloc(TEXT_BUCKETS * sizeof *idf);
@@ -88,10 +70,10 @@ int main(void) {
     memcpy(raw, counts.values, (size_t)nnz * sizeof *raw);
     for (int r = 0; r < REPS; r++) {
         memcpy(counts.values, raw, (size_t)nnz * sizeof *raw);
-        double t0 = now_s();
+        double t0 = util_seconds();
         text_idf_fit(idf, &counts);
         text_tfidf_apply(&counts, idf);
-        t_tfidf[r] = now_s() - t0;
+        t_tfidf[r] = util_seconds() - t0;
     }
     double sc = median(t_count, REPS), st = median(t_tfidf, REPS);
     printf("| what | figure |\n|---|---|\n");
@@ -119,21 +101,21 @@ int main(void) {
                        .n = 256, .d = TEXT_BUCKETS};
     double t_step[REPS], t_pass[REPS], t_reset[REPS];
     float *probs = malloc((size_t)pool_rows * 2 * sizeof *probs);
-    double t0 = now_s();
+    double t0 = util_seconds();
     learner_reset(&L, 1, 0);            // draws the weights; later resets to (1, 0) copy them
-    const double t_draw = now_s() - t0;
+    const double t_draw = util_seconds() - t0;
     for (int r = 0; r < REPS; r++) {
-        t0 = now_s();
+        t0 = util_seconds();
         learner_reset(&L, 1, 0);
-        t_reset[r] = now_s() - t0;
-        t0 = now_s();
+        t_reset[r] = util_seconds() - t0;
+        t0 = util_seconds();
         learner_fit(&L, &in, counts.y, steps, 1, 0);
-        t_step[r] = (now_s() - t0) / steps;
+        t_step[r] = (util_seconds() - t0) / steps;
         LearnerInput pool = in;
         pool.n = pool_rows;
-        t0 = now_s();
+        t0 = util_seconds();
         learner_predict(probs, NULL, &L, &pool, 0, 1, 0, 0);
-        t_pass[r] = now_s() - t0;
+        t_pass[r] = util_seconds() - t0;
     }
     printf("| learner %d-%d-2 (%zu parameters): learner_reset drawing the weights, then copying them (every later round), ms | %.0f, %.1f |\n",
            TEXT_BUCKETS, lc.hidden[0], L.n_params, 1e3 * t_draw, 1e3 * median(t_reset, REPS));

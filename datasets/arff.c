@@ -15,6 +15,7 @@
  * file (--test) must declare the same attributes. Keywords are case-insensitive.
  */
 #include "datasets/loader.h"
+#include "sim/util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -85,42 +86,42 @@ static int add_attribute(Header *h, char *p, const LineReader *r, char *err, siz
     char *name, q[48];
     long len = take_word(&p, &name);
     if (len <= 0)
-        return lr_fail(r, err, errlen, 2, "@attribute without a name%s",
+        return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "@attribute without a name%s",
                        len < 0 ? " (missing closing quote)" : "");
     if (!ld_utf8_valid(name, (size_t)len))
-        return lr_fail(r, err, errlen, 2, "the attribute name is not valid UTF-8");
+        return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "the attribute name is not valid UTF-8");
     if (h->n == h->cap) {
         int cap = h->cap ? 2 * h->cap : 16;
         Attr *a = realloc(h->a, (size_t)cap * sizeof *a);
-        if (!a) return lr_fail(r, err, errlen, 3, "out of memory");
+        if (!a) return lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
         h->a = a;
         h->cap = cap;
     }
     Attr *at = &h->a[h->n];
     memset(at, 0, sizeof *at);
     at->line = r->line;
-    if (!(at->name = strndup(name, (size_t)len))) return lr_fail(r, err, errlen, 3, "out of memory");
+    if (!(at->name = strndup(name, (size_t)len))) return lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
     h->n++;
     skip_space(&p);
     if (*p == '{') {
         char *close = strrchr(p, '}');
-        if (!close) return lr_fail(r, err, errlen, 2, "attribute '%s': nominal values without a "
+        if (!close) return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': nominal values without a "
                                    "closing '}'", at->name);
         *close = '\0';
         at->nominal = 1;
         for (char *v = p + 1, *field; v;) {
             size_t flen;
             if (ld_next_field(&v, ',', 1, &field, &flen))
-                return lr_fail(r, err, errlen, 2, "attribute '%s': a nominal value with a missing "
+                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': a nominal value with a missing "
                                "closing quote", at->name);
             int before = at->values.n, id = labels_id(&at->values, field, flen);
             if (id == -5 && !v && before == 0)
-                return lr_fail(r, err, errlen, 2, "attribute '%s': no nominal values", at->name);
+                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': no nominal values", at->name);
             if (id >= 0 && id < before)
-                return lr_fail(r, err, errlen, 2, "attribute '%s': the value '%s' is declared twice",
+                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': the value '%s' is declared twice",
                                at->name, ld_quote(q, sizeof q, field, flen));
             if (id == -5)
-                return lr_fail(r, err, errlen, 2, "attribute '%s': an empty nominal value", at->name);
+                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': an empty nominal value", at->name);
             if (id < 0) return labels_fail(r, r->line, id, field, flen, err, errlen);
         }
         at->values.fixed = 1;
@@ -132,9 +133,9 @@ static int add_attribute(Header *h, char *p, const LineReader *r, char *err, siz
         return 0;
     ld_quote(q, sizeof q, type, len > 0 ? (size_t)len : 0);
     if (word_is(type, len, "string") || word_is(type, len, "date") || word_is(type, len, "relational"))
-        return lr_fail(r, err, errlen, 2, "attribute '%s' is of type %s: alsim reads numeric and "
+        return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s' is of type %s: alsim reads numeric and "
                        "nominal attributes only", at->name, q);
-    return lr_fail(r, err, errlen, 2, "attribute '%s': unknown type '%s' (numeric, real, integer "
+    return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': unknown type '%s' (numeric, real, integer "
                    "or {nominal values})", at->name, q);
 }
 
@@ -150,23 +151,23 @@ static int layout(Header *h, const char *label, LabelMap *classes, int is_test,
         long v = strtol(label, &end, 10);
         if (*end == '\0' && !errno) {
             if (v < -(long)h->n || v >= h->n)
-                return lr_fail(r, err, errlen, 2, "--label %s: the file has %d attributes (0..%d)",
+                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "--label %s: the file has %d attributes (0..%d)",
                                label, h->n, h->n - 1);
             h->class_attr = (int)(v < 0 ? v + h->n : v);
         } else {
             for (int i = 0; i < h->n && h->class_attr < 0; i++)
                 if (!strcmp(h->a[i].name, label)) h->class_attr = i;
             if (h->class_attr < 0)
-                return lr_fail(r, err, errlen, 2, "--label '%s': no attribute of that name",
+                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "--label '%s': no attribute of that name",
                                ld_quote(q, sizeof q, label, strlen(label)));
         }
         if (!h->a[h->class_attr].nominal)
-            return lr_fail_at(r, h->a[h->class_attr].line, err, errlen, 2, "attribute '%s' is numeric: "
+            return lr_fail_at(r, h->a[h->class_attr].line, err, errlen, ALSIM_BAD_INPUT, "attribute '%s' is numeric: "
                               "the class must be a nominal attribute", h->a[h->class_attr].name);
     } else {
         for (int i = 0; i < h->n; i++) if (h->a[i].nominal) h->class_attr = i;
         if (h->class_attr < 0)
-            return lr_fail(r, err, errlen, 2, "no nominal attribute to be the class (or name one "
+            return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "no nominal attribute to be the class (or name one "
                            "with --label)");
     }
     h->d = 0;
@@ -175,10 +176,10 @@ static int layout(Header *h, const char *label, LabelMap *classes, int is_test,
         a->col = i == h->class_attr ? -1 : h->d;
         if (i == h->class_attr) continue;
         if (h->d > INT_MAX - (a->nominal ? a->values.n : 1))
-            return lr_fail_at(r, a->line, err, errlen, 2, "more than %d feature columns", INT_MAX);
+            return lr_fail_at(r, a->line, err, errlen, ALSIM_BAD_INPUT, "more than %d feature columns", INT_MAX);
         h->d += a->nominal ? a->values.n : 1;
     }
-    if (h->d == 0) return lr_fail(r, err, errlen, 2, "no attribute besides the class");
+    if (h->d == 0) return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "no attribute besides the class");
     if (is_test) return 0;
     const LabelMap *cv = &h->a[h->class_attr].values;
     for (int c = 0; c < cv->n; c++) {
@@ -195,14 +196,14 @@ static int layout(Header *h, const char *label, LabelMap *classes, int is_test,
 static int same_header(const Header *h, const Header *t, const LineReader *r, char *err,
                        size_t errlen) {
     if (h->n != t->n)
-        return lr_fail(r, err, errlen, 2, "%d attributes, the training file has %d", h->n, t->n);
+        return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "%d attributes, the training file has %d", h->n, t->n);
     for (int i = 0; i < h->n; i++) {
         const Attr *a = &h->a[i], *b = &t->a[i];
         int same = !strcmp(a->name, b->name) && a->nominal == b->nominal && a->values.n == b->values.n;
         for (int v = 0; same && v < a->values.n; v++)
             same = !strcmp(a->values.names[v], b->values.names[v]);
         if (!same)
-            return lr_fail_at(r, a->line, err, errlen, 2, "attribute %d ('%s') differs from the "
+            return lr_fail_at(r, a->line, err, errlen, ALSIM_BAD_INPUT, "attribute %d ('%s') differs from the "
                               "training file's ('%s', declared at its line %ld)", i, a->name,
                               b->name, b->line);
     }
@@ -219,22 +220,22 @@ static int read_header(Header *h, LineReader *r, char *err, size_t errlen) {
         skip_space(&p);
         if (*p == '\0' || *p == '%') continue;
         if (*p != '@') {
-            return lr_fail(r, err, errlen, 2, "'%s' before @data (expected @relation, @attribute "
+            return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "'%s' before @data (expected @relation, @attribute "
                            "or @data)", ld_quote(q, sizeof q, p, strlen(p)));
         }
         long kl = take_word(&p, &kw);
         if (word_is(kw, kl, "@data"))
-            return h->n ? 0 : lr_fail(r, err, errlen, 2, "@data before any @attribute");
+            return h->n ? 0 : lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "@data before any @attribute");
         if (word_is(kw, kl, "@relation")) continue;
         if (word_is(kw, kl, "@attribute")) {
             if ((rc = add_attribute(h, p, r, err, errlen))) return rc;
             continue;
         }
-        return lr_fail(r, err, errlen, 2, "unknown keyword '%s' (expected @relation, @attribute or "
+        return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "unknown keyword '%s' (expected @relation, @attribute or "
                        "@data)", ld_quote(q, sizeof q, kw, kl > 0 ? (size_t)kl : 0));
     }
     if (rc) return rc;
-    return r->line ? lr_fail(r, err, errlen, 2, "no @data line: the file ends in its header") : 0;
+    return r->line ? lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "no @data line: the file ends in its header") : 0;
 }
 
 /* Parses one data row (p) into row (d floats) and *label; fs: scratch. 0/2/3. */
@@ -242,12 +243,12 @@ static int read_row(float *row, int32_t *label, char *p, LdFields *fs, const Hea
                     LabelMap *classes, const LineReader *r, char *err, size_t errlen) {
     char q[48];
     if (*p == '{')
-        return lr_fail(r, err, errlen, 2, "sparse rows ({index value, ...}) are not supported");
+        return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "sparse rows ({index value, ...}) are not supported");
     int rc = ld_split(fs, p, ',', 1, h->n);
-    if (rc == -2) return lr_fail(r, err, errlen, 3, "out of memory");
-    if (rc) return lr_fail(r, err, errlen, 2, "value %d: a missing closing quote", fs->n + 1);
+    if (rc == -2) return lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
+    if (rc) return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "value %d: a missing closing quote", fs->n + 1);
     if (fs->n != h->n)
-        return lr_fail(r, err, errlen, 2, "%s%d values, the header declares %d attributes",
+        return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "%s%d values, the header declares %d attributes",
                        fs->n > h->n ? "more than " : "", fs->n > h->n ? h->n : fs->n, h->n);
     memset(row, 0, (size_t)h->d * sizeof *row);
     for (int i = 0; i < h->n; i++) {
@@ -255,13 +256,13 @@ static int read_row(float *row, int32_t *label, char *p, LdFields *fs, const Hea
         const char *field = fs->f[i];
         size_t flen = fs->len[i];
         if (flen == 1 && field[0] == '?')
-            return lr_fail(r, err, errlen, 2, "attribute '%s': a missing value ('?')", a->name);
+            return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': a missing value ('?')", a->name);
         if (i == h->class_attr || a->nominal) {
             LabelMap *m = i == h->class_attr ? classes : (LabelMap *)&a->values;
             int id = labels_id(m, field, flen);
-            if (id == -2) return lr_fail(r, err, errlen, 3, "out of memory");
+            if (id == -2) return lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
             if (id < 0)
-                return lr_fail(r, err, errlen, 2, "attribute '%s': '%s' is not one of its values",
+                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': '%s' is not one of its values",
                                a->name, ld_quote(q, sizeof q, field, flen));
             if (i == h->class_attr) *label = id;
             else row[a->col + id] = 1.0f;
@@ -269,7 +270,7 @@ static int read_row(float *row, int32_t *label, char *p, LdFields *fs, const Hea
         }
         int bad = ld_parse_float(&row[a->col], field, flen);
         if (bad)
-            return lr_fail(r, err, errlen, 2, "attribute '%s': '%s' %s", a->name,
+            return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': '%s' %s", a->name,
                            ld_quote(q, sizeof q, field, flen), ld_float_error(bad));
     }
     return 0;
@@ -294,12 +295,12 @@ static int arff_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx,
         char *p = line;
         skip_space(&p);
         if (*p == '\0' || *p == '%') continue;
-        if (n >= INT_MAX) { rc = lr_fail(r, err, errlen, 2, "more than %d rows", INT_MAX); break; }
+        if (n >= INT_MAX) { rc = lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "more than %d rows", INT_MAX); break; }
         float *gx = ld_grow(x, &cap_x, (n + 1) * (size_t)h.d, sizeof *x);
         if (gx) x = gx;
         int32_t *gy = ld_grow(y, &cap_y, n + 1, sizeof *y);
         if (gy) y = gy;
-        if (!gx || !gy) { rc = lr_fail(r, err, errlen, 3, "out of memory after %zu rows", n); break; }
+        if (!gx || !gy) { rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory after %zu rows", n); break; }
         if ((rc = read_row(x + n * (size_t)h.d, &y[n], p, &fs, &h, classes, r, err, errlen))) break;
         n++;
     }
@@ -307,13 +308,13 @@ static int arff_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx,
     if (!is_test && n) {                 /* every declared class has rows */
         const Attr *ca = &h.a[h.class_attr];
         if (!(counts = calloc((size_t)ca->values.n, sizeof *counts))) {
-            rc = lr_fail(r, err, errlen, 3, "out of memory");
+            rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
             goto done;
         }
         for (size_t i = 0; i < n; i++) counts[y[i]]++;
         for (int c = 0; c < ca->values.n && !rc; c++)
             if (!counts[c])
-                rc = lr_fail_at(r, ca->line, err, errlen, 2, "class '%s' of attribute '%s' has no rows",
+                rc = lr_fail_at(r, ca->line, err, errlen, ALSIM_BAD_INPUT, "class '%s' of attribute '%s' has no rows",
                                 ca->values.names[c], ca->name);
         if (rc) goto done;
     }

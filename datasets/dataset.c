@@ -9,6 +9,7 @@
 #include "datasets/dataset.h"
 #include "datasets/loader.h"
 #include "sim/rng.h"
+#include "sim/util.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -50,7 +51,7 @@ int dataset_alloc(Dataset *ds, int n, int d, int k, const char *class_prefix,
     ds->n = n; ds->d = d; ds->k = k;
     if (!ok) {
         dataset_free(ds);
-        return ld_fail(err, errlen, 3, "out of memory for a dataset of %d rows x %d features", n, d);
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory for a dataset of %d rows x %d features", n, d);
     }
     return 0;
 }
@@ -67,7 +68,7 @@ int dataset_alloc_csr(Dataset *ds, int n, int d, int k, int64_t nnz, const char 
     ds->values = malloc((nnz > 0 ? (size_t)nnz : 1) * sizeof *ds->values);
     if (!ds->indptr || !ds->indices || !ds->values) {
         dataset_free(ds);
-        return ld_fail(err, errlen, 3, "out of memory for a sparse dataset of %d rows and %lld "
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory for a sparse dataset of %d rows and %lld "
                     "nonzeros", n, (long long)nnz);
     }
     return 0;
@@ -79,7 +80,7 @@ int dataset_set_class_names(Dataset *ds, const char *const *names, char *err, si
     for (int c = 0; ok && c < ds->k; c++) ok = (copy[c] = strdup(names[c])) != NULL;
     if (!ok) {
         free_names(copy, ds->k);
-        return ld_fail(err, errlen, 3, "out of memory for class names");
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory for class names");
     }
     free_names(ds->class_names, ds->k);
     ds->class_names = copy;
@@ -150,13 +151,13 @@ void dataset_class_counts(int *counts, const Dataset *ds) {
 }
 
 int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errlen) {
-    if (n < 1) return ld_fail(err, errlen, 2, "subsample size %d: must be at least 1", n);
+    if (n < 1) return ld_fail(err, errlen, ALSIM_BAD_INPUT, "subsample size %d: must be at least 1", n);
     if (n >= ds->n) return 0;
     int *rows = malloc((size_t)ds->n * sizeof *rows);
     char *keep = calloc((size_t)ds->n, 1);
     if (!rows || !keep) {
         free(rows); free(keep);
-        return ld_fail(err, errlen, 3, "out of memory subsampling %d rows", ds->n);
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory subsampling %d rows", ds->n);
     }
     for (int i = 0; i < ds->n; i++) rows[i] = i;
     Rng r = rng_stream(seed, RNG_SPLIT, 1);
@@ -178,7 +179,7 @@ int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double 
     memset(test, 0, sizeof *test);
     if (!(frac >= 0 && frac <= 1)) {
         dataset_free(&src);
-        return ld_fail(err, errlen, 2, "test fraction %g: must be in [0, 1]", frac);
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "test fraction %g: must be in [0, 1]", frac);
     }
     int n = src.n, k = src.k, rc = 0;
     int *counts = malloc((size_t)k * sizeof *counts);
@@ -187,7 +188,7 @@ int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double 
     char *to_test = calloc(n ? (size_t)n : 1, 1);
     int *rows = malloc((n ? (size_t)n : 1) * sizeof *rows);
     if (!counts || !start || !by_class || !to_test || !rows) {
-        rc = ld_fail(err, errlen, 3, "out of memory splitting %d rows", n);
+        rc = ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory splitting %d rows", n);
         goto done;
     }
     dataset_class_counts(counts, &src);
@@ -229,17 +230,17 @@ static const char *const mnist_files[4] = {
 static int open_idx_spec(Dataset *pool, Dataset *test, const char *spec, uint64_t split_seed,
                          char *err, size_t errlen) {
     char *list = strdup(spec + 4);
-    if (!list) return ld_fail(err, errlen, 3, "out of memory");
+    if (!list) return ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory");
     const char *paths[4] = { NULL, NULL, NULL, NULL };
     int np = 0, rc = 0;
     for (char *p = list, *comma; p && !rc; p = comma ? comma + 1 : NULL) {
         comma = strchr(p, ',');
         if (comma) *comma = '\0';
-        if (np == 4 || !*p) rc = 2;
+        if (np == 4 || !*p) rc = ALSIM_BAD_INPUT;
         else paths[np++] = p;
     }
     if (rc || (np != 2 && np != 4))
-        rc = ld_fail(err, errlen, 2, "dataset '%s': write idx:IMAGES,LABELS or "
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "dataset '%s': write idx:IMAGES,LABELS or "
                   "idx:IMAGES,LABELS,TEST_IMAGES,TEST_LABELS (IDX file paths)", spec);
     else
         rc = dataset_open_idx(pool, test, paths, NULL, spec, split_seed, err, errlen);
@@ -256,9 +257,9 @@ static int open_idx_dir(Dataset *pool, Dataset *test, const char *dir, uint64_t 
         struct stat st;
         int len = snprintf(buf[i], sizeof buf[i], "%s/%s", dir, mnist_files[i]);
         if (len < 0 || (size_t)len >= sizeof buf[i])
-            return ld_fail(err, errlen, 2, "%s: folder path too long", dir);
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: folder path too long", dir);
         if (stat(buf[i], &st) != 0)
-            return ld_fail(err, errlen, 2, "%s: no %s in this folder (a dataset folder holds the "
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: no %s in this folder (a dataset folder holds the "
                         "IDX files %s, %s, %s and %s)", dir, mnist_files[i], mnist_files[0],
                         mnist_files[1], mnist_files[2], mnist_files[3]);
         paths[i] = buf[i];
@@ -308,17 +309,17 @@ static int open_file(Dataset *pool, Dataset *test, int f, const char *path,
     snprintf(name, sizeof name, "%.*s", (int)strlen(file_formats[f].prefix) - 1,
              file_formats[f].prefix);                                    /* "csv:" -> "csv" */
     if (label && file_formats[f].labels_in)
-        return ld_fail(err, errlen, 2, "--label applies to csv and arff datasets; %s takes its labels "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--label applies to csv and arff datasets; %s takes its labels "
                     "from %s", name, file_formats[f].labels_in);
     if (test_path) {
         const char *tp;
         int tf = file_format(test_path, &tp);
         if (tf >= 0 && tf != f)
-            return ld_fail(err, errlen, 2, "--test '%s' is not in the dataset's format (%s)",
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--test '%s' is not in the dataset's format (%s)",
                         test_path, name);
         test_path = tp;
         if (o->test_frac != DATASET_TEST_FRAC)
-            return ld_fail(err, errlen, 2, "--test-frac and --test: give one (the test set is %s)", tp);
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--test-frac and --test: give one (the test set is %s)", tp);
     }
     Dataset all;
     int rc = file_formats[f].load(test_path ? pool : &all, test, path, test_path, label, err, errlen);
@@ -341,12 +342,12 @@ int dataset_open_with(Dataset *pool, Dataset *test, const char *spec, const Data
     int f = file_format(spec, &path);
     if (f >= 0) return open_file(pool, test, f, path, o, split_seed, err, errlen);
     if ((o->label && *o->label) || (o->test && *o->test) || o->test_frac != DATASET_TEST_FRAC)
-        return ld_fail(err, errlen, 2, "--label, --test and --test-frac apply to data files (csv, "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--label, --test and --test-frac apply to data files (csv, "
                     "svmlight, npy, arff), not to '%s'", spec);
     if (strncmp(spec, "synthetic:", 10) == 0) {
         if (strncmp(spec, "synthetic:blobs", 15) == 0 && (spec[15] == '\0' || spec[15] == ':'))
             return dataset_synthetic_blobs(pool, test, spec + 15, err, errlen);
-        return ld_fail(err, errlen, 2, "unknown dataset '%s': the synthetic datasets are "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "unknown dataset '%s': the synthetic datasets are "
                     "synthetic:blobs[:k=..,d=..,n=..,test=..,sep=..,seed=..]", spec);
     }
     if (strncmp(spec, "idx:", 4) == 0)
@@ -360,12 +361,12 @@ int dataset_open_with(Dataset *pool, Dataset *test, const char *spec, const Data
         return open_idx_dir(pool, test, spec, split_seed, err, errlen);
     size_t n = strlen(spec);
     if (n > 4 && !strcmp(spec + n - 4, ".npy"))
-        return ld_fail(err, errlen, 2, "dataset '%s': a .npy dataset is two files, features and "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "dataset '%s': a .npy dataset is two files, features and "
                     "labels: npy:X.npy,y.npy", spec);
     if (stat(spec, &st) == 0)
-        return ld_fail(err, errlen, 2, "dataset '%s': a file of unknown format; name it with "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "dataset '%s': a file of unknown format; name it with "
                     "csv:, svmlight: or arff: (or use .csv, .tsv, .svm, .arff)", spec);
-    return ld_fail(err, errlen, 2, "unknown dataset '%s': not in the catalog (alsim datasets lists "
+    return ld_fail(err, errlen, ALSIM_BAD_INPUT, "unknown dataset '%s': not in the catalog (alsim datasets lists "
                 "it), not a folder, not a data file (.csv, .tsv, .svm, .libsvm, .arff, or csv:, "
                 "svmlight:, npy:X,Y, arff:), and not synthetic:... or idx:...", spec);
 }

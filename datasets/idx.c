@@ -9,6 +9,7 @@
 #include "datasets/dataset.h"
 #include "datasets/loader.h"
 #include "datasets/sha256.h"
+#include "sim/util.h"
 
 #include <float.h>
 #include <limits.h>
@@ -85,24 +86,24 @@ static int idx_check(IdxFile *f, const char *want_sha, char *err, size_t errlen)
     const uint8_t *b = f->buf;
     int rc = 0;
     if (want_sha && strcmp(f->sha256, want_sha) != 0)
-        rc = ld_fail(err, errlen, 2, "%s: byte 0: the cached file is corrupt (SHA-256 %.12s..., "
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: the cached file is corrupt (SHA-256 %.12s..., "
                   "expected %.12s...); delete it and alsim will fetch it again",
                   path, f->sha256, want_sha);
     else if (f->len == 0)
-        rc = ld_fail(err, errlen, 2, "%s: byte 0: empty file (an IDX file starts 00 00 TT NN)", path);
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: empty file (an IDX file starts 00 00 TT NN)", path);
     else if (f->len >= 2 && b[0] == 0x1f && b[1] == 0x8b)
-        rc = ld_fail(err, errlen, 2, "%s: byte 0: this is a gzip file; gunzip it first", path);
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: this is a gzip file; gunzip it first", path);
     else if (f->len < 4)
-        rc = ld_fail(err, errlen, 2, "%s: byte %zu: truncated header: %zu bytes, an IDX file "
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: truncated header: %zu bytes, an IDX file "
                   "starts with 4 magic bytes 00 00 TT NN", path, f->len, f->len);
     else if (b[0] != 0 || b[1] != 0)
-        rc = ld_fail(err, errlen, 2, "%s: byte 0: bad magic 0x%08x (an IDX file starts 00 00 TT NN)",
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: bad magic 0x%08x (an IDX file starts 00 00 TT NN)",
                   path, (unsigned)be32(b));
     else if (!type_size(b[2]))
-        rc = ld_fail(err, errlen, 2, "%s: byte 2: unknown IDX type 0x%02X (known: 08 u8, 09 i8, "
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 2: unknown IDX type 0x%02X (known: 08 u8, 09 i8, "
                   "0B i16, 0C i32, 0D f32, 0E f64)", path, (unsigned)b[2]);
     else if (b[3] < 1 || b[3] > 8)
-        rc = ld_fail(err, errlen, 2, "%s: byte 3: %d dims (alsim reads 1 to 8)", path, b[3]);
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 3: %d dims (alsim reads 1 to 8)", path, b[3]);
     if (rc) { idxfile_free(f); return rc; }
 
     f->type = b[2];
@@ -111,7 +112,7 @@ static int idx_check(IdxFile *f, const char *want_sha, char *err, size_t errlen)
     f->hdr = 4 + 4 * (size_t)f->ndim;
     if (f->len < f->hdr) {
         idxfile_free(f);
-        return ld_fail(err, errlen, 2, "%s: byte %zu: truncated header: %d dims need %zu header "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: truncated header: %d dims need %zu header "
                     "bytes, the file has %zu", path, f->len, f->ndim, f->hdr, f->len);
     }
     char shape[8 * 12] = "";
@@ -120,12 +121,12 @@ static int idx_check(IdxFile *f, const char *want_sha, char *err, size_t errlen)
         int32_t dim = (int32_t)be32(b + 4 + 4 * i);
         if (dim <= 0) {
             idxfile_free(f);
-            return ld_fail(err, errlen, 2, "%s: byte %d: dimension %d is %d (must be positive)",
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %d: dimension %d is %d (must be positive)",
                         path, 4 + 4 * i, i, (int)dim);
         }
         if (count > SIZE_MAX / 8 / (size_t)dim) {
             idxfile_free(f);
-            return ld_fail(err, errlen, 2, "%s: byte %d: dimensions overflow: their product "
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %d: dimensions overflow: their product "
                         "does not fit in memory", path, 4 + 4 * i);
         }
         f->dims[i] = dim;
@@ -136,13 +137,13 @@ static int idx_check(IdxFile *f, const char *want_sha, char *err, size_t errlen)
     size_t want = count * f->esize, have = f->len - f->hdr;
     if (have < want) {
         idxfile_free(f);
-        return ld_fail(err, errlen, 2, "%s: byte %zu: truncated: header says %s %s = %zu data bytes, "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: truncated: header says %s %s = %zu data bytes, "
                     "the file has %zu after the %zu-byte header", path, f->len, shape,
                     type_name(f->type), want, have, f->hdr);
     }
     if (have > want) {
         idxfile_free(f);
-        return ld_fail(err, errlen, 2, "%s: byte %zu: %zu trailing bytes after the data (header says "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: %zu trailing bytes after the data (header says "
                     "%s %s = %zu data bytes)", path, f->hdr + want, have - want, shape,
                     type_name(f->type), want);
     }
@@ -163,7 +164,7 @@ static int check_finite(const IdxFile *f, char *err, size_t errlen) {
     for (size_t i = 0; i < f->count; i++) {
         double v = idx_get(f, i);
         if (!isfinite(v))
-            return ld_fail(err, errlen, 2, "%s: byte %zu: value %zu is %s (IDX float data must be "
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: value %zu is %s (IDX float data must be "
                         "finite)", f->path, f->hdr + i * f->esize, i, isnan(v) ? "NaN" : "Inf");
     }
     return 0;
@@ -173,7 +174,7 @@ static int check_finite(const IdxFile *f, char *err, size_t errlen) {
 static int to_array(IdxArray *out, IdxFile *f, char *err, size_t errlen) {
     int rc = check_finite(f, err, errlen);
     double *data = rc ? NULL : malloc(f->count * sizeof *data);
-    if (!rc && !data) rc = ld_fail(err, errlen, 3, "%s: out of memory for %zu values", f->path, f->count);
+    if (!rc && !data) rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory for %zu values", f->path, f->count);
     if (rc) { idxfile_free(f); return rc; }
     for (size_t i = 0; i < f->count; i++) data[i] = idx_get(f, i);
     out->type = f->type;
@@ -197,7 +198,7 @@ int idx_load_mem(IdxArray *out, const char *name, const void *data, size_t len,
                  char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     IdxFile f = { .path = name, .len = len };
-    if (!(f.buf = malloc(len + 1))) return ld_fail(err, errlen, 3, "%s: out of memory", name);
+    if (!(f.buf = malloc(len + 1))) return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory", name);
     if (len) memcpy(f.buf, data, len);
     sha256_hex(f.sha256, f.buf, len);
     int rc = idx_check(&f, NULL, err, errlen);
@@ -220,33 +221,33 @@ static int read_labels(int32_t **labels, int *n_out, int *k_out, char sha[65], c
     int32_t *y = NULL;
     int *counts = NULL;
     if (f.ndim != 1) {
-        rc = ld_fail(err, errlen, 2, "%s: byte 3: a labels file has 1 dim, this one has %d", path, f.ndim);
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 3: a labels file has 1 dim, this one has %d", path, f.ndim);
         goto done;
     }
     y = malloc((size_t)n * sizeof *y);
-    if (!y) { rc = ld_fail(err, errlen, 3, "%s: out of memory for %d labels", path, n); goto done; }
+    if (!y) { rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory for %d labels", path, n); goto done; }
     for (int i = 0; i < n; i++) {
         double v = idx_get(&f, (size_t)i);
         size_t off = f.hdr + (size_t)i * f.esize;
         if (!(v == floor(v)))
-            rc = ld_fail(err, errlen, 2, "%s: byte %zu: label %d is %g, not an integer class id",
+            rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: label %d is %g, not an integer class id",
                       path, off, i, v);
         else if (v < 0 || v >= MAX_CLASSES)
-            rc = ld_fail(err, errlen, 2, "%s: byte %zu: label %d is %.0f, out of range (class ids "
+            rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: label %d is %.0f, out of range (class ids "
                       "are 0..%d)", path, off, i, v, MAX_CLASSES - 1);
         if (rc) goto done;
         y[i] = (int32_t)v;
         if (y[i] + 1 > k) k = y[i] + 1;
     }
     counts = calloc((size_t)k, sizeof *counts);
-    if (!counts) { rc = ld_fail(err, errlen, 3, "%s: out of memory", path); goto done; }
+    if (!counts) { rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory", path); goto done; }
     for (int i = 0; i < n; i++) counts[y[i]]++;
     for (int c = 0; c < k && !rc; c++)
         if (!counts[c])
-            rc = ld_fail(err, errlen, 2, "%s: byte %zu: class %d has no rows (labels must cover "
+            rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: class %d has no rows (labels must cover "
                       "every class 0..%d)", path, f.hdr, c, k - 1);
     if (!rc && k < 2)
-        rc = ld_fail(err, errlen, 2, "%s: byte %zu: every label is 0; a dataset needs at least "
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: every label is 0; a dataset needs at least "
                   "2 classes", path, f.hdr);
 done:
     free(counts);
@@ -273,10 +274,10 @@ static int from_idx(Dataset *ds, char sha_out[2][65], const char *images_path,
     if ((rc = idx_read(&f, images_path, want ? want[0] : NULL, err, errlen))) { free(y); return rc; }
     size_t d = f.count / (size_t)f.dims[0];
     if (f.dims[0] != n)
-        rc = ld_fail(err, errlen, 2, "%s: byte 4: %d labels for %d images in %s", labels_path, n,
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 4: %d labels for %d images in %s", labels_path, n,
                   f.dims[0], images_path);
     else if (d > INT_MAX)
-        rc = ld_fail(err, errlen, 2, "%s: byte 8: %zu features per row, more than alsim handles",
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 8: %zu features per row, more than alsim handles",
                   images_path, d);
     if (!rc) rc = dataset_alloc(ds, n, (int)d, k, "", err, errlen);
     if (rc) { free(y); idxfile_free(&f); return rc; }
@@ -286,7 +287,7 @@ static int from_idx(Dataset *ds, char sha_out[2][65], const char *images_path,
     for (size_t i = 0; i < f.count && !rc; i++) {
         double v = idx_get(&f, i), x = v * inv;
         if (!(fabs(x) <= FLT_MAX))      /* NaN, Inf, or beyond float32 */
-            rc = ld_fail(err, errlen, 2, "%s: byte %zu: value %zu is %g (features must be finite "
+            rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: value %zu is %g (features must be finite "
                       "float32)", images_path, f.hdr + i * f.esize, i, v);
         else
             ds->x[i] = (float)x;
@@ -323,7 +324,7 @@ int dataset_open_idx(Dataset *pool, Dataset *test, const char *const paths[4],
         rc = from_idx(test, sha + 2, paths[2], paths[3], 0, want_sha ? want_sha + 2 : NULL,
                       err, errlen);
         if (!rc && (test->d != pool->d || test->k != pool->k))
-            rc = ld_fail(err, errlen, 2, "%s: byte 0: the test set has %d features and %d classes, "
+            rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: the test set has %d features and %d classes, "
                       "the training set (%s) %d and %d", paths[2], test->d, test->k, paths[0],
                       pool->d, pool->k);
     } else {

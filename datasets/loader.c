@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sim/util.h"
+
 #define LR_CHUNK (1u << 20)     /* bytes read from a file at a time */
 #define LR_MEM_CHUNK 64         /* from memory: small, so that short inputs cross chunks */
 
@@ -90,13 +92,13 @@ const char *ld_basename(const char *path) {
 /* Opens path for reading, refusing folders. Returns the stream, or NULL with err set (2). */
 static FILE *open_file(const char *path, long long *size, char *err, size_t errlen) {
     FILE *fp = fopen(path, "rb");
-    if (!fp) { ld_fail(err, errlen, 2, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
+    if (!fp) { ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
     struct stat st;
     *size = -1;
     if (fstat(fileno(fp), &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             fclose(fp);
-            ld_fail(err, errlen, 2, "%s: is a folder, not a data file", path);
+            ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: is a folder, not a data file", path);
             return NULL;
         }
         if (S_ISREG(st.st_mode)) *size = (long long)st.st_size;
@@ -110,13 +112,13 @@ int ld_read_file(uint8_t **out, size_t *out_len, char sha[65], const char *path,
     *out_len = 0;
     long long size;
     FILE *fp = open_file(path, &size, err, errlen);
-    if (!fp) return 2;
+    if (!fp) return ALSIM_BAD_INPUT;
     size_t cap = size >= 0 ? (size_t)size + 1 : 1u << 20, len = 0;  /* +1: sees EOF without growing */
     uint8_t *buf = malloc(cap + 1);
     for (;;) {
         if (!buf) {
             fclose(fp);
-            return ld_fail(err, errlen, 3, "%s: out of memory reading %zu bytes", path, cap);
+            return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory reading %zu bytes", path, cap);
         }
         len += fread(buf + len, 1, cap - len, fp);
         if (len < cap) break;
@@ -129,7 +131,7 @@ int ld_read_file(uint8_t **out, size_t *out_len, char sha[65], const char *path,
     fclose(fp);
     if (bad) {
         free(buf);
-        return ld_fail(err, errlen, 2, "%s: read error: %s", path, strerror(e));
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: read error: %s", path, strerror(e));
     }
     buf[len] = 0;
     if (sha) sha256_hex(sha, buf, len);
@@ -144,7 +146,7 @@ int lr_open(LineReader *r, const char *path, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     r->path = path;
     long long size;
-    if (!(r->fp = open_file(path, &size, err, errlen))) return 2;
+    if (!(r->fp = open_file(path, &size, err, errlen))) return ALSIM_BAD_INPUT;
     r->cap = LR_CHUNK;
     sha256_init(&r->sha);
     return 0;
@@ -181,13 +183,13 @@ int lr_fail_at(const LineReader *r, long line, char *err, size_t errlen, int cod
  * doubling the buffer when a line fills it. Sets eof when the source is spent. 0, 2 or 3. */
 static int refill(LineReader *r, char *err, size_t errlen) {
     if (!r->buf && !(r->buf = malloc(r->cap + 1)))
-        return ld_fail(err, errlen, 3, "%s: out of memory", r->path);
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory", r->path);
     memmove(r->buf, r->buf + r->pos, r->len - r->pos);
     r->len -= r->pos;
     r->pos = 0;
     if (r->len == r->cap) {
         char *b = r->cap <= SIZE_MAX / 4 ? realloc(r->buf, 2 * r->cap + 1) : NULL;
-        if (!b) return ld_fail(err, errlen, 3, "%s: line %ld: out of memory for a line of %zu bytes",
+        if (!b) return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: line %ld: out of memory for a line of %zu bytes",
                                r->path, r->line + 1, r->len);
         r->buf = b;
         r->cap *= 2;
@@ -196,7 +198,7 @@ static int refill(LineReader *r, char *err, size_t errlen) {
     if (r->fp) {
         got = fread(r->buf + r->len, 1, want, r->fp);
         if (got < want && ferror(r->fp))
-            return ld_fail(err, errlen, 2, "%s: line %ld: read error: %s", r->path, r->line + 1,
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: line %ld: read error: %s", r->path, r->line + 1,
                            strerror(errno));
     } else {
         got = r->mem_len - r->mem_pos < want ? r->mem_len - r->mem_pos : want;
@@ -210,7 +212,7 @@ static int refill(LineReader *r, char *err, size_t errlen) {
         const unsigned char *b = (const unsigned char *)r->buf;
         r->started = 1;
         if (r->len >= 2 && b[0] == 0x1f && b[1] == 0x8b)
-            return ld_fail(err, errlen, 2, "%s: byte 0: this is a gzip file; gunzip it first", r->path);
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: this is a gzip file; gunzip it first", r->path);
         if (r->len >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) r->pos = 3;   /* UTF-8 BOM */
     }
     return 0;
@@ -230,7 +232,7 @@ int lr_next(LineReader *r, char **line, size_t *n, char *err, size_t errlen) {
             r->line++;
             size_t real = strlen(s);
             if (real != len)
-                return lr_fail(r, err, errlen, 2, "a NUL byte at column %zu (is this a binary file?)",
+                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "a NUL byte at column %zu (is this a binary file?)",
                                real + 1);
             *line = s;
             *n = len;
@@ -315,11 +317,7 @@ void ld_fields_free(LdFields *fs) {
 
 /* ---- LabelMap ---- */
 
-static uint64_t hash_text(const char *s, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
-}
+static uint64_t hash_text(const char *s, size_t n) { return util_fnv1a(UTIL_FNV_START, s, n); }
 
 /* The canonical text of an integer label (sign, 1-19 digits, in int64): "%lld". 0 if not one. */
 static int canon_int(char out[24], const char *s, size_t n) {
@@ -443,13 +441,13 @@ int labels_fail(const LineReader *r, long line, int id, const char *label, size_
     char q[48];
     ld_quote(q, sizeof q, label, len);
     switch (id) {
-    case -1: return lr_fail_at(r, line, err, errlen, 2, "label '%s' is not a class of the "
+    case -1: return lr_fail_at(r, line, err, errlen, ALSIM_BAD_INPUT, "label '%s' is not a class of the "
                                "training file", q);
-    case -2: return lr_fail_at(r, line, err, errlen, 3, "out of memory for the class labels");
-    case -3: return lr_fail_at(r, line, err, errlen, 2, "more than %d distinct labels: is this "
+    case -2: return lr_fail_at(r, line, err, errlen, ALSIM_RUNTIME, "out of memory for the class labels");
+    case -3: return lr_fail_at(r, line, err, errlen, ALSIM_BAD_INPUT, "more than %d distinct labels: is this "
                                "really the class label?", LD_MAX_CLASSES);
-    case -4: return lr_fail_at(r, line, err, errlen, 2, "the label '%s' is not valid UTF-8", q);
-    default: return lr_fail_at(r, line, err, errlen, 2, "missing label (an empty field)");
+    case -4: return lr_fail_at(r, line, err, errlen, ALSIM_BAD_INPUT, "the label '%s' is not valid UTF-8", q);
+    default: return lr_fail_at(r, line, err, errlen, ALSIM_BAD_INPUT, "missing label (an empty field)");
     }
 }
 
@@ -483,13 +481,13 @@ static int load_one(Dataset *ds, LineReader *r, LabelMap *m, TextParser parse, v
     int rc = parse(ds, r, m, ctx, is_test, err, errlen);
     if (!rc) rc = lr_finish(r, sha, err, errlen);
     if (!rc && ds->n == 0)
-        rc = r->line == 0 ? lr_fail(r, err, errlen, 2, "empty file")
-                          : lr_fail(r, err, errlen, 2, "no data rows");
+        rc = r->line == 0 ? lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "empty file")
+                          : lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "no data rows");
     if (!rc && !is_test && !m->fixed && labels_sort(m, ds->y, (size_t)ds->n))
-        rc = lr_fail(r, err, errlen, 3, "out of memory for the class labels");
+        rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory for the class labels");
     if (!rc && m->n < 2) {
         char q[48];
-        rc = lr_fail(r, err, errlen, 2, "a single class ('%s'): a dataset needs at least 2",
+        rc = lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "a single class ('%s'): a dataset needs at least 2",
                      m->n ? ld_quote(q, sizeof q, m->names[0], strlen(m->names[0])) : "");
     }
     if (!rc) rc = labels_to_dataset(ds, m, err, errlen);

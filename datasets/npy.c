@@ -14,6 +14,7 @@
  * second array. Errors: "PATH: byte B: reason". Assumes a little-endian host, as alsim does.
  */
 #include "datasets/loader.h"
+#include "sim/util.h"
 
 #include <float.h>
 #include <limits.h>
@@ -46,7 +47,7 @@ static int bad(const Npy *h, size_t at, char *err, size_t errlen, const char *fm
         vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
         va_end(ap);
     }
-    return 2;
+    return ALSIM_BAD_INPUT;
 }
 
 static void shape_text(char *out, size_t len, const Npy *h) {
@@ -260,7 +261,7 @@ static int to_features(float **x, int *n, int *d, uint8_t *buf, size_t len, cons
     float *out = in_place ? (float *)(void *)buf : malloc(h.count * sizeof *out);
     if (!out) {
         free(buf);
-        return ld_fail(err, errlen, 3, "%s: out of memory for %zu values", path, h.count);
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory for %zu values", path, h.count);
     }
     for (size_t k = 0; k < h.count; k++) {   /* k walks the file's order; dst is row-major */
         size_t dst = h.fortran ? k % rows * cols + k / rows : k;
@@ -358,19 +359,19 @@ static int to_labels(int32_t **y, int *n, LabelMap *m, const uint8_t *buf, size_
     char *text = malloc((size_t)h.esize + 32);
     if (!out || !text) {
         free(out); free(text);
-        return ld_fail(err, errlen, 3, "%s: out of memory for %zu labels", path, rows);
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory for %zu labels", path, rows);
     }
     for (size_t i = 0; i < rows && !rc; i++) {
         long tl = label_text(text, &h, buf, i, err, errlen);
         int id = tl < 0 ? 0 : labels_id(m, text, (size_t)tl);
-        if (tl < 0) rc = 2;
+        if (tl < 0) rc = ALSIM_BAD_INPUT;
         else if (id < 0) {
             char q[48], idx[80];
             static const char *const why[6] = { "", "is not a class of the training labels",
                 "out of memory", "is one label too many: more than 65536 distinct labels",
                 "is not valid UTF-8", "is empty" };
             snprintf(idx, sizeof idx, "%zu ('%s')", i, ld_quote(q, sizeof q, text, (size_t)tl));
-            rc = id == -2 ? ld_fail(err, errlen, 3, "%s: out of memory for the class labels", path)
+            rc = id == -2 ? ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory for the class labels", path)
                           : bad(&h, h.data + i * (size_t)h.esize, err, errlen, "label %s %s", idx,
                                 why[-id]);
         } else out[i] = id;
@@ -385,7 +386,7 @@ static int to_labels(int32_t **y, int *n, LabelMap *m, const uint8_t *buf, size_
 int npy_features_mem(float **x, int *n, int *d, const void *data, size_t len,
                      const char *name, char *err, size_t errlen) {
     uint8_t *buf = malloc(len + 1);
-    if (!buf) return ld_fail(err, errlen, 3, "%s: out of memory", name);
+    if (!buf) return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory", name);
     if (len) memcpy(buf, data, len);
     return to_features(x, n, d, buf, len, name, err, errlen);
 }
@@ -409,7 +410,7 @@ static int load_pair(Dataset *ds, char sha[2][65], LabelMap *m, char *const path
     if (!rc) rc = ld_read_file(&buf, &len, sha[0], paths[0], err, errlen);
     if (!rc) rc = to_features(&ds->x, &ds->n, &ds->d, buf, len, paths[0], err, errlen);
     if (!rc && ny != ds->n)
-        rc = ld_fail(err, errlen, 2, "%s: byte 0: %d labels for the %d rows of %s", paths[1], ny,
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: %d labels for the %d rows of %s", paths[1], ny,
                      ds->n, paths[0]);
     if (rc) dataset_free(ds);
     return rc;
@@ -419,9 +420,9 @@ static int load_pair(Dataset *ds, char sha[2][65], LabelMap *m, char *const path
 static int split_spec(char *paths[2], char **copy, const char *spec, char *err, size_t errlen) {
     char *comma = strchr(spec, ',');
     if (!comma || comma == spec || !comma[1] || strchr(comma + 1, ','))
-        return ld_fail(err, errlen, 2, "npy dataset '%s': write npy:X.npy,y.npy (features, then "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "npy dataset '%s': write npy:X.npy,y.npy (features, then "
                        "labels)", spec);
-    if (!(*copy = strdup(spec))) return ld_fail(err, errlen, 3, "out of memory");
+    if (!(*copy = strdup(spec))) return ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory");
     paths[0] = *copy;
     paths[1] = *copy + (comma - spec) + 1;
     (*copy)[comma - spec] = '\0';
@@ -439,16 +440,16 @@ int dataset_load_npy(Dataset *train, Dataset *test, const char *spec, const char
     if (!rc && test_spec) rc = split_spec(paths + 2, &copy[1], test_spec, err, errlen);
     if (!rc) rc = load_pair(train, sha, &m, paths, err, errlen);
     if (!rc && labels_sort(&m, train->y, (size_t)train->n))
-        rc = ld_fail(err, errlen, 3, "%s: out of memory for the class labels", paths[1]);
+        rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory for the class labels", paths[1]);
     if (!rc && m.n < 2) {
         char q[48];
-        rc = ld_fail(err, errlen, 2, "%s: byte 0: a single class ('%s'): a dataset needs at least 2",
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: a single class ('%s'): a dataset needs at least 2",
                      paths[1], ld_quote(q, sizeof q, m.names[0], strlen(m.names[0])));
     }
     if (!rc) rc = labels_to_dataset(train, &m, err, errlen);
     if (!rc && test_spec) rc = load_pair(test, sha + 2, &m, paths + 2, err, errlen);
     if (!rc && test_spec && test->d != train->d)
-        rc = ld_fail(err, errlen, 2, "%s: byte 0: %d features, the training X (%s) has %d",
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: %d features, the training X (%s) has %d",
                      paths[2], test->d, paths[0], train->d);
     if (!rc && test_spec) rc = labels_to_dataset(test, &m, err, errlen);
     if (!rc) {

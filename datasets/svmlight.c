@@ -9,6 +9,7 @@
  * streaming, never densified. Blank lines and lines starting with '#' are skipped.
  */
 #include "datasets/loader.h"
+#include "sim/util.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ static int parse_features(Csr *c, char *p, SvmCtx *ctx, const LineReader *r, cha
         *end = '\0';
         char *colon = strchr(tok, ':');
         if (!colon)
-            return lr_fail(r, err, errlen, 2, "'%s' is not INDEX:VALUE",
+            return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "'%s' is not INDEX:VALUE",
                            ld_quote(q, sizeof q, tok, strlen(tok)));
         if (colon - tok == 3 && !strncmp(tok, "qid", 3)) {
             p = after ? end + 1 : end;
@@ -55,20 +56,20 @@ static int parse_features(Csr *c, char *p, SvmCtx *ctx, const LineReader *r, cha
         int64_t idx = 0;
         for (char *d = tok; d < colon; d++) {
             if (*d < '0' || *d > '9' || idx > INT32_MAX)   /* a sign, a letter, or too large */
-                return lr_fail(r, err, errlen, 2, "index '%s' is not an integer in 0..%d",
+                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "index '%s' is not an integer in 0..%d",
                                ld_quote(q, sizeof q, tok, (size_t)(colon - tok)), INT32_MAX - 1);
             idx = idx * 10 + (*d - '0');
         }
         if (colon == tok || idx > INT32_MAX - 1)
-            return lr_fail(r, err, errlen, 2, "index '%s' is not an integer in 0..%d",
+            return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "index '%s' is not an integer in 0..%d",
                            ld_quote(q, sizeof q, tok, (size_t)(colon - tok)), INT32_MAX - 1);
         if (idx <= prev)
-            return lr_fail(r, err, errlen, 2, "index %lld after %lld: indices must ascend within "
+            return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "index %lld after %lld: indices must ascend within "
                            "a row", (long long)idx, (long long)prev);
         float v;
         int bad = ld_parse_float(&v, colon + 1, strlen(colon + 1));
         if (bad) {
-            return lr_fail(r, err, errlen, 2, "index %lld: value '%s' %s", (long long)idx,
+            return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "index %lld: value '%s' %s", (long long)idx,
                            ld_quote(q, sizeof q, colon + 1, strlen(colon + 1)), ld_float_error(bad));
         }
         int32_t *indices = ld_grow(c->indices, &c->cap_idx, c->nnz + 1, sizeof *indices);
@@ -76,7 +77,7 @@ static int parse_features(Csr *c, char *p, SvmCtx *ctx, const LineReader *r, cha
         float *values = ld_grow(c->values, &c->cap_val, c->nnz + 1, sizeof *values);
         if (values) c->values = values;
         if (!indices || !values)
-            return lr_fail(r, err, errlen, 3, "out of memory after %zu nonzeros", c->nnz);
+            return lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory after %zu nonzeros", c->nnz);
         c->indices[c->nnz] = (int32_t)idx;
         c->values[c->nnz++] = v;
         prev = idx;
@@ -95,7 +96,7 @@ static int svm_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx, 
     size_t len;
     int rc;
     if (!(c.indptr = ld_grow(NULL, &c.cap_ptr, 1, sizeof *c.indptr)))
-        return lr_fail(r, err, errlen, 3, "out of memory");
+        return lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
     c.indptr[0] = 0;
     while ((rc = lr_next(r, &line, &len, err, errlen)) == 1) {
         char *p = line;
@@ -104,16 +105,16 @@ static int svm_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx, 
         char *end = token_end(p), after = *end;
         *end = '\0';
         if (strchr(p, ':')) {
-            rc = lr_fail(r, err, errlen, 2, "the line starts with '%s': a row starts with its label",
+            rc = lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "the line starts with '%s': a row starts with its label",
                          ld_quote(q, sizeof q, p, strlen(p)));
             break;
         }
         if (strchr(p, ',')) {
-            rc = lr_fail(r, err, errlen, 2, "label '%s': multi-label rows are not supported",
+            rc = lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "label '%s': multi-label rows are not supported",
                          ld_quote(q, sizeof q, p, strlen(p)));
             break;
         }
-        if (c.n >= INT_MAX) { rc = lr_fail(r, err, errlen, 2, "more than %d rows", INT_MAX); break; }
+        if (c.n >= INT_MAX) { rc = lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "more than %d rows", INT_MAX); break; }
         int id = labels_id(classes, p, (size_t)(end - p));
         if (id < 0) { rc = labels_fail(r, r->line, id, p, (size_t)(end - p), err, errlen); break; }
         int64_t *indptr = ld_grow(c.indptr, &c.cap_ptr, c.n + 2, sizeof *indptr);
@@ -121,7 +122,7 @@ static int svm_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx, 
         int32_t *y = ld_grow(c.y, &c.cap_y, c.n + 1, sizeof *y);
         if (y) c.y = y;
         if (!indptr || !y) {
-            rc = lr_fail(r, err, errlen, 3, "out of memory after %zu rows", c.n);
+            rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory after %zu rows", c.n);
             break;
         }
         if (after == ' ' || after == '\t')
@@ -132,7 +133,7 @@ static int svm_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx, 
     if (!rc && !c.indices) {             /* never NULL, even without a nonzero */
         c.indices = malloc(sizeof *c.indices);
         c.values = malloc(sizeof *c.values);
-        if (!c.indices || !c.values) rc = lr_fail(r, err, errlen, 3, "out of memory");
+        if (!c.indices || !c.values) rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
     }
     if (rc) {
         free(c.indptr); free(c.indices); free(c.values); free(c.y);
@@ -152,7 +153,7 @@ static int svm_finish(Dataset *train, Dataset *test, const SvmCtx *ctx, const ch
     if (ctx->max_index < 0) {
         dataset_free(train);
         if (test) dataset_free(test);
-        return ld_fail(err, errlen, 2, "%s: line 1: no row has a feature (INDEX:VALUE)", path);
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: line 1: no row has a feature (INDEX:VALUE)", path);
     }
     int shift = !ctx->has_zero;          /* 1-based: index i is column i - 1 */
     Dataset *both[2] = { train, test };

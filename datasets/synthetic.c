@@ -4,6 +4,7 @@
 #include "datasets/loader.h"
 #include "datasets/sha256.h"
 #include "sim/rng.h"
+#include "sim/util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -30,7 +31,7 @@ static int parse_opts(BlobOpts *o, char *list, char *err, size_t errlen) {
         if (comma) *comma = '\0';
         char *eq = strchr(item, '=');
         if (!eq || eq == item)
-            return ld_fail(err, errlen, 2, "synthetic:blobs: option '%s' is not NAME=VALUE "
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "synthetic:blobs: option '%s' is not NAME=VALUE "
                         "(options: k, d, n, test, sep, seed)", item);
         *eq = '\0';
         const char *name = item, *val = eq + 1;
@@ -39,7 +40,7 @@ static int parse_opts(BlobOpts *o, char *list, char *err, size_t errlen) {
         if (strcmp(name, "sep") == 0) {
             double v = strtod(val, &end);
             if (!*val || *end || errno || !isfinite(v) || v < 0 || v > 1000)
-                return ld_fail(err, errlen, 2, "synthetic:blobs: bad value '%s' for sep (a number "
+                return ld_fail(err, errlen, ALSIM_BAD_INPUT, "synthetic:blobs: bad value '%s' for sep (a number "
                             "0..1000, the distance scale between class centres)", val);
             o->sep = v;
             continue;
@@ -47,7 +48,7 @@ static int parse_opts(BlobOpts *o, char *list, char *err, size_t errlen) {
         if (strcmp(name, "seed") == 0) {
             unsigned long long v = strtoull(val, &end, 10);
             if (!*val || *end || errno || *val == '-')
-                return ld_fail(err, errlen, 2, "synthetic:blobs: bad value '%s' for seed (an "
+                return ld_fail(err, errlen, ALSIM_BAD_INPUT, "synthetic:blobs: bad value '%s' for seed (an "
                             "unsigned integer)", val);
             o->seed = v;
             continue;
@@ -55,11 +56,11 @@ static int parse_opts(BlobOpts *o, char *list, char *err, size_t errlen) {
         size_t i = 0, nopt = sizeof int_opts / sizeof int_opts[0];
         while (i < nopt && strcmp(name, int_opts[i].name) != 0) i++;
         if (i == nopt)
-            return ld_fail(err, errlen, 2, "synthetic:blobs: unknown option '%s' (options: k, d, n, "
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "synthetic:blobs: unknown option '%s' (options: k, d, n, "
                         "test, sep, seed)", name);
         long long v = strtoll(val, &end, 10);
         if (!*val || *end || errno || v < int_opts[i].lo || v > int_opts[i].hi)
-            return ld_fail(err, errlen, 2, "synthetic:blobs: bad value '%s' for %s (an integer "
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "synthetic:blobs: bad value '%s' for %s (an integer "
                         "%lld..%lld)", val, name, int_opts[i].lo, int_opts[i].hi);
         *(long long *)((char *)o + int_opts[i].off) = v;
     }
@@ -90,21 +91,21 @@ int dataset_synthetic_blobs(Dataset *pool, Dataset *test, const char *opts,
     BlobOpts o = { .k = 3, .d = 8, .n = 2000, .test = 1000, .sep = 2.5, .seed = 1 };
     if (*opts) {
         if (*opts != ':' || !opts[1])
-            return ld_fail(err, errlen, 2, "synthetic:blobs%s: write synthetic:blobs or "
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "synthetic:blobs%s: write synthetic:blobs or "
                         "synthetic:blobs:k=3,d=8,n=2000,test=1000,sep=2.5,seed=1", opts);
         char *list = strdup(opts + 1);
-        if (!list) return ld_fail(err, errlen, 3, "out of memory");
+        if (!list) return ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory");
         int rc = parse_opts(&o, list, err, errlen);
         free(list);
         if (rc) return rc;
     }
     if (o.n < o.k || (o.n > INT_MAX / o.d) || (o.test > INT_MAX / o.d))
-        return ld_fail(err, errlen, 2, "synthetic:blobs: n=%lld, test=%lld, d=%lld, k=%lld: need "
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "synthetic:blobs: n=%lld, test=%lld, d=%lld, k=%lld: need "
                     "n >= k and n*d, test*d < 2^31", o.n, o.test, o.d, o.k);
     int k = (int)o.k, d = (int)o.d;
 
     float *centres = malloc((size_t)k * (size_t)d * sizeof *centres);
-    if (!centres) return ld_fail(err, errlen, 3, "synthetic:blobs: out of memory");
+    if (!centres) return ld_fail(err, errlen, ALSIM_RUNTIME, "synthetic:blobs: out of memory");
     Rng r = rng_stream(o.seed, RNG_DATA, 0);
     double scale = o.sep / sqrt((double)d);   /* centres ~ sep·N(0, I/d) */
     for (size_t i = 0; i < (size_t)k * (size_t)d; i++) centres[i] = (float)(scale * rng_normal(&r));

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sim/util.h"
+
 #define MIME_MAX_DEPTH 8
 #define HEADER_MAX 1024         /* Content-Type and -Transfer-Encoding values kept (bytes) */
 
@@ -462,15 +464,6 @@ int text_next_token(char tok[TEXT_MAX_TOKEN + 1], int *skipped, const char *text
     }
 }
 
-uint64_t text_fnv1a(uint64_t h, const void *bytes, size_t n) {
-    const unsigned char *b = bytes;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ull;          // the FNV 64-bit prime
-    }
-    return h;
-}
-
 /* FNV-1a mixes its last bytes poorly (one-letter words differ only in a few middle bits),
  * so the hash goes through MurmurHash3's 64-bit finalizer before its low 18 bits are taken. */
 uint32_t text_bucket(uint64_t h) {
@@ -483,11 +476,11 @@ uint32_t text_bucket(uint64_t h) {
 }
 
 uint32_t text_feature_id(const char *prefix, const char *w1, const char *w2) {
-    uint64_t h = text_fnv1a(TEXT_FNV_OFFSET, prefix, strlen(prefix));
-    h = text_fnv1a(h, w1, strlen(w1));
+    uint64_t h = util_fnv1a(UTIL_FNV_START, prefix, strlen(prefix));
+    h = util_fnv1a(h, w1, strlen(w1));
     if (w2) {
-        h = text_fnv1a(h, " ", 1);
-        h = text_fnv1a(h, w2, strlen(w2));
+        h = util_fnv1a(h, " ", 1);
+        h = util_fnv1a(h, w2, strlen(w2));
     }
     return text_bucket(h);
 }
@@ -513,16 +506,16 @@ static int ids_push(Ids *a, uint32_t v) {
 /* Appends the unigram and bigram ids of text (a field with the given prefix) to ids. A
  * bigram's hash continues its first word's: FNV(prefix w1 " " w2). */
 static int field_features(Ids *ids, const char *prefix, const char *text, size_t len) {
-    const uint64_t h_prefix = text_fnv1a(TEXT_FNV_OFFSET, prefix, strlen(prefix));
+    const uint64_t h_prefix = util_fnv1a(UTIL_FNV_START, prefix, strlen(prefix));
     char tok[TEXT_MAX_TOKEN + 1];
     size_t pos = 0;
     int n, skipped, have_prev = 0;
     uint64_t h_prev = 0;                // FNV(prefix prev_word)
     while ((n = text_next_token(tok, &skipped, text, len, &pos)) > 0) {
-        uint64_t h = text_fnv1a(h_prefix, tok, (size_t)n);
+        uint64_t h = util_fnv1a(h_prefix, tok, (size_t)n);
         if (ids_push(ids, text_bucket(h))) return -1;
         if (have_prev && !skipped) {
-            uint64_t hb = text_fnv1a(text_fnv1a(h_prev, " ", 1), tok, (size_t)n);
+            uint64_t hb = util_fnv1a(util_fnv1a(h_prev, " ", 1), tok, (size_t)n);
             if (ids_push(ids, text_bucket(hb))) return -1;
         }
         h_prev = h;
@@ -643,7 +636,7 @@ int text_open_docs(Dataset *pool, Dataset *test, const char *const *docs, const 
         dataset_free(pool);
         dataset_free(test);
         snprintf(err, errlen, "out of memory for the idf of %d features", TEXT_BUCKETS);
-        return 3;
+        return ALSIM_RUNTIME;
     }
     text_tfidf_apply(pool, idf);
     text_tfidf_apply(test, idf);

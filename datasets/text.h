@@ -31,7 +31,6 @@
 
 #define TEXT_BUCKETS (1 << 18)      /* features D of a text dataset */
 #define TEXT_MAX_TOKEN 40           /* longer runs (undecoded base64, hex ids) are dropped */
-#define TEXT_FNV_OFFSET 0xcbf29ce484222325ull   /* FNV-1a 64-bit offset basis */
 
 /* A growable byte buffer; a zeroed struct is empty. */
 typedef struct {
@@ -64,9 +63,6 @@ int text_email_fields(TextBuf *subject, TextBuf *from, TextBuf *body,
  * the token. Returns the token's length, or 0 when text has no more tokens. */
 int text_next_token(char tok[TEXT_MAX_TOKEN + 1], int *skipped, const char *text, size_t len,
                     size_t *pos);
-
-/* FNV-1a 64-bit: h continued over bytes[0..n); start from TEXT_FNV_OFFSET. */
-uint64_t text_fnv1a(uint64_t h, const void *bytes, size_t n);
 
 /* The bucket (0..TEXT_BUCKETS-1) of a 64-bit hash: MurmurHash3's fmix64 finalizer, then the
  * low 18 bits. */

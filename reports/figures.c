@@ -1,5 +1,6 @@
 /* figures — see figures.h. */
 #include "reports/figures.h"
+#include "sim/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,7 +65,7 @@ static FILE *open_dat(char name[160], const DatasetReport *d, FigureKind kind, c
 }
 
 static int close_file(FILE *f, const char *name, char *err, size_t errlen) {
-    if (fclose(f) != 0) { snprintf(err, errlen, "%s: write failed: %s", name, strerror(errno)); return 3; }
+    if (fclose(f) != 0) { snprintf(err, errlen, "%s: write failed: %s", name, strerror(errno)); return ALSIM_RUNTIME; }
     return 0;
 }
 
@@ -94,7 +95,7 @@ static int write_curves(const DatasetReport *d, const ReportOptions *o, const ch
     FILE *f = open_dat(name, d, kind, dir, "per strategy (one block each, in key order) and round: labels, mean,",
                        "lower and upper end of the 95% t-interval of the mean across seeds (NaN: one seed), seeds",
                        err, errlen);
-    if (!f) return 3;
+    if (!f) return ALSIM_RUNTIME;
     for (int a = 0; a < d->n_arms; a++) {
         const Arm *arm = &d->arms[a];
         fprintf(f, "%s# %s\n", a ? "\n\n" : "", arm->strategy);
@@ -108,7 +109,7 @@ static int write_curves(const DatasetReport *d, const ReportOptions *o, const ch
     int rc = close_file(f, name, err, errlen);
     if (rc) return rc;
 
-    if (!(f = open_file(dir, name, "gp", err, errlen))) return 3;
+    if (!(f = open_file(dir, name, "gp", err, errlen))) return ALSIM_RUNTIME;
     gp_header(f, d, name, kind, "900,680");
     fprintf(f, "set xlabel 'labeled examples%s'\nset ylabel '%s'\n", o->logx ? " (log scale)" : "",
             acc ? "test accuracy" : "test macro-F1");
@@ -166,7 +167,7 @@ static int write_aulc(const DatasetReport *d, const ReportOptions *o, const char
     char name[160];
     FILE *f = open_dat(name, d, FIG_AULC, dir, "per strategy (x tics in the script): index, mean, lower and upper",
                        "end of the 95% t-interval of the mean across seeds (NaN: one seed), seeds", err, errlen);
-    if (!f) return 3;
+    if (!f) return ALSIM_RUNTIME;
     double lo = 1, hi = 0;
     for (int a = 0; a < d->n_arms; a++) {
         const Describe *s = &d->arms[a].aulc_d;
@@ -182,7 +183,7 @@ static int write_aulc(const DatasetReport *d, const ReportOptions *o, const char
      * says so): from 0, differences of a few points would not show. */
     double y0 = fmax(0, floor(lo * 20 - 1) / 20), y1 = fmin(1, ceil(hi * 20 + 0.5) / 20);
     if (!(y1 > y0)) { y0 = 0; y1 = 1; }
-    if (!(f = open_file(dir, name, "gp", err, errlen))) return 3;
+    if (!(f = open_file(dir, name, "gp", err, errlen))) return ALSIM_RUNTIME;
     gp_header(f, d, name, FIG_AULC, "800,500");
     fprintf(f, "set ylabel 'normalised AULC (axis from %.2f)'\nset yrange [%.2f:%.2f]\n", y0, y0, y1);
     fprintf(f, "set xrange [-0.6:%d.6]\nset boxwidth 0.6\nset style fill solid 0.55 border lc rgb '#333333'\n",
@@ -200,7 +201,7 @@ static int write_wtl(const DatasetReport *d, const ReportOptions *o, const char 
     char name[160];
     FILE *f = open_dat(name, d, FIG_WTL, dir, "the row strategy against the column strategy on AULC: column, row,",
                        "verdict (1 win, 0 tie or no test, -1 loss), label (verdict, Holm-adjusted paired-t p)", err, errlen);
-    if (!f) return 3;
+    if (!f) return ALSIM_RUNTIME;
     for (int a = 0; a < d->n_arms; a++) {
         for (int b = 0; b < d->n_arms; b++) {
             const Comparison *c = a < b ? report_pair(d, a, b) : report_pair(d, b, a);
@@ -215,7 +216,7 @@ static int write_wtl(const DatasetReport *d, const ReportOptions *o, const char 
     }
     int rc = close_file(f, name, err, errlen);
     if (rc) return rc;
-    if (!(f = open_file(dir, name, "gp", err, errlen))) return 3;
+    if (!(f = open_file(dir, name, "gp", err, errlen))) return ALSIM_RUNTIME;
     int side = 220 + 110 * d->n_arms;
     char size[32];
     snprintf(size, sizeof size, "%d,%d", side + 80, side);
@@ -240,12 +241,12 @@ static int run_gnuplot(const char *dir, char **scripts, int n, char *err, size_t
     char log[4200];
     snprintf(log, sizeof log, "%s/gnuplot.log", dir);
     char **argv = calloc((size_t)n + 2, sizeof *argv);
-    if (!argv) { snprintf(err, errlen, "out of memory"); return 3; }
+    if (!argv) { snprintf(err, errlen, "out of memory"); return ALSIM_RUNTIME; }
     argv[0] = "gnuplot";
     for (int i = 0; i < n; i++) argv[i + 1] = scripts[i];
     fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0) { free(argv); snprintf(err, errlen, "cannot start gnuplot: %s", strerror(errno)); return 3; }
+    if (pid < 0) { free(argv); snprintf(err, errlen, "cannot start gnuplot: %s", strerror(errno)); return ALSIM_RUNTIME; }
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || chdir(dir) != 0) _exit(126);
@@ -258,7 +259,7 @@ static int run_gnuplot(const char *dir, char **scripts, int n, char *err, size_t
     free(argv);
     int st;
     while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) { snprintf(err, errlen, "gnuplot: %s", strerror(errno)); return 3; }
+        if (errno != EINTR) { snprintf(err, errlen, "gnuplot: %s", strerror(errno)); return ALSIM_RUNTIME; }
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     if (code == 127) { unlink(log); return 1; }
     if (code == 0) { unlink(log); return 0; }
@@ -269,13 +270,13 @@ static int run_gnuplot(const char *dir, char **scripts, int n, char *err, size_t
     first[strcspn(first, "\r\n")] = 0;
     snprintf(err, errlen, "gnuplot failed (exit %d) in %s: %s", code, dir, first[0] ? first : "no message");
     unlink(log);
-    return 3;
+    return ALSIM_RUNTIME;
 }
 
 int figures_write(const Report *rep, const char *dir, char *err, size_t errlen) {
     int n = 0, rc = 0;
     char **scripts = calloc((size_t)rep->n_ds * FIG_COUNT + 1, sizeof *scripts);
-    if (!scripts) { snprintf(err, errlen, "out of memory"); return 3; }
+    if (!scripts) { snprintf(err, errlen, "out of memory"); return ALSIM_RUNTIME; }
     for (int i = 0; i < rep->n_ds && !rc; i++) {
         const DatasetReport *d = &rep->ds[i];
         if (!d->n_arms) continue;
@@ -286,7 +287,7 @@ int figures_write(const Report *rep, const char *dir, char *err, size_t errlen) 
         for (int k = 0; k < FIG_COUNT && !rc; k++) {
             char name[160];
             figure_name(name, d, (FigureKind)k);
-            if (!(scripts[n] = malloc(strlen(name) + 4))) { snprintf(err, errlen, "out of memory"); rc = 3; break; }
+            if (!(scripts[n] = malloc(strlen(name) + 4))) { snprintf(err, errlen, "out of memory"); rc = ALSIM_RUNTIME; break; }
             sprintf(scripts[n++], "%s.gp", name);
         }
     }

@@ -27,6 +27,7 @@
 #include "reports/reports.h"
 #include "sim/jsonw.h"
 #include "sim/metrics.h"
+#include "sim/util.h"
 
 #ifndef ALSIM_GIT_REV
 #define ALSIM_GIT_REV "unknown"
@@ -62,7 +63,7 @@ static void write_group(JsonW *w, const DatasetReport *d, const Arm *arm) {
 
 static int write_baseline(const Report *rep, const char *path, char *err, size_t errlen) {
     char tmp[4200];
-    FILE *f = file_open_atomic(tmp, path, err, errlen);
+    FILE *f = util_open_atomic(tmp, path, err, errlen);
     if (!f) return 3;
     JsonW w;
     jw_init(&w, f, 1);
@@ -80,7 +81,7 @@ static int write_baseline(const Report *rep, const char *path, char *err, size_t
     jw_end(&w);
     jw_end(&w);
     jw_finish(&w);
-    return file_commit_atomic(f, 1, tmp, path, err, errlen);
+    return util_commit_atomic(f, 1, tmp, path, err, errlen);
 }
 
 static void baseline_usage(FILE *f) {

@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "sim/results.h"
+#include "sim/util.h"
 #include "reports/figures.h"
 #include "reports/report.h"
 #include "sim/jsonw.h"
+#include "sim/util.h"
 
 /* --- number formatting for people --------------------------------------------------- */
 
@@ -391,19 +393,19 @@ static void remove_tree(const char *dir) {
 /* Renames every file of tmp into out, summary.md last (it is what a reader opens first). */
 static int move_all(const char *tmp, const char *out, char *err, size_t errlen) {
     DIR *d = opendir(tmp);
-    if (!d) { snprintf(err, errlen, "%s: %s", tmp, strerror(errno)); return 3; }
+    if (!d) { snprintf(err, errlen, "%s: %s", tmp, strerror(errno)); return ALSIM_RUNTIME; }
     int rc = 0;
     char from[4500], to[4500];
     for (struct dirent *e; !rc && (e = readdir(d));) {
         if (e->d_name[0] == '.' || !strcmp(e->d_name, "summary.md")) continue;
         snprintf(from, sizeof from, "%s/%s", tmp, e->d_name);
         snprintf(to, sizeof to, "%s/%s", out, e->d_name);
-        if (rename(from, to) != 0) { snprintf(err, errlen, "%s: cannot move into place: %s", to, strerror(errno)); rc = 3; }
+        if (rename(from, to) != 0) { snprintf(err, errlen, "%s: cannot move into place: %s", to, strerror(errno)); rc = ALSIM_RUNTIME; }
     }
     closedir(d);
     snprintf(from, sizeof from, "%s/summary.md", tmp);
     snprintf(to, sizeof to, "%s/summary.md", out);
-    if (!rc && rename(from, to) != 0) { snprintf(err, errlen, "%s: cannot move into place: %s", to, strerror(errno)); rc = 3; }
+    if (!rc && rename(from, to) != 0) { snprintf(err, errlen, "%s: cannot move into place: %s", to, strerror(errno)); rc = ALSIM_RUNTIME; }
     return rc;
 }
 
@@ -413,19 +415,19 @@ static int write_file(const char *dir, const char *name, void (*fn)(FILE *, cons
     char path[4500];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
-    if (!f) { snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno)); return 3; }
+    if (!f) { snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno)); return ALSIM_RUNTIME; }
     fn(f, rep, rendered);
-    if (fclose(f) != 0) { snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno)); return 3; }
+    if (fclose(f) != 0) { snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno)); return ALSIM_RUNTIME; }
     return 0;
 }
 
 int report_write(const Report *rep, const char *out_dir, int *rendered, char *err, size_t errlen) {
-    int rc = results_mkdir_p(out_dir, err, errlen);
+    int rc = util_mkdir_p(out_dir, err, errlen);
     if (rc) return rc;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s/.tmp-report-%ld", out_dir, (long)getpid());
     remove_tree(tmp);
-    if (mkdir(tmp, 0777) != 0) { snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno)); return 3; }
+    if (mkdir(tmp, 0777) != 0) { snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno)); return ALSIM_RUNTIME; }
     rc = figures_write(rep, tmp, err, errlen);
     *rendered = rc != 1;
     if (rc == 1) rc = 0;

@@ -11,32 +11,7 @@
 
 #include "sim/config.h"
 #include "sim/jsonw.h"
-
-/* The whole file, NUL-terminated; NULL with a reason. */
-static char *slurp(const char *path, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)); return NULL; }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
-        n += got;
-        if (n + 1 == cap) {
-            char *bigger = realloc(buf, cap *= 2);
-            if (!bigger) { free(buf); buf = NULL; }
-            buf = bigger;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        snprintf(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    if (len) *len = n;
-    return buf;
-}
+#include "sim/util.h"
 
 int runs_json_int(const cJSON *o, const char *key, int dflt) {
     double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
@@ -45,8 +20,8 @@ int runs_json_int(const cJSON *o, const char *key, int dflt) {
 
 cJSON *runs_read_json(const char *path, char *err, size_t errlen) {
     size_t len;
-    char *buf = slurp(path, &len, err, errlen);
-    if (!buf) return NULL;
+    char *buf;
+    if (util_read_file(&buf, &len, path, err, errlen)) return NULL;
     const char *end = NULL;
     cJSON *j = strlen(buf) == len ? cJSON_ParseWithOpts(buf, &end, 1) : NULL;   /* no NUL inside */
     if (!j) {
@@ -93,8 +68,9 @@ static int curve_grow(Run *r, int cap) {
 /* Reads curve.csv into r: the columns round (0, 1, 2, ... in order), n_labeled, accuracy,
  * macro_f1, found by name in the header. "nan" is a number here (a diverged round). */
 static int read_curve(Run *r, const char *path, char *err, size_t errlen) {
-    char *buf = slurp(path, NULL, err, errlen);
-    if (!buf) return 2;
+    char *buf;
+    int read_rc = util_read_file(&buf, NULL, path, err, errlen);
+    if (read_rc) return read_rc;
     enum { ROUND, LABELS, ACC, F1, NCOL, MAXF = 64 };
     static const char *const want[NCOL] = {"round", "n_labeled", "accuracy", "macro_f1"};
     int col[NCOL] = {-1, -1, -1, -1}, ncols = 0, rc = 0, cap = 0, line = 0;
@@ -110,11 +86,11 @@ static int read_curve(Run *r, const char *path, char *err, size_t errlen) {
             for (int i = 0; i < k && i < MAXF; i++)
                 for (int c = 0; c < NCOL; c++) if (!strcmp(f[i], want[c])) col[c] = i;
             for (int c = 0; c < NCOL && !rc; c++)
-                if (col[c] < 0) { snprintf(err, errlen, "%s: line 1: no column \"%s\" in the header", path, want[c]); rc = 2; }
+                if (col[c] < 0) { snprintf(err, errlen, "%s: line 1: no column \"%s\" in the header", path, want[c]); rc = ALSIM_BAD_INPUT; }
             continue;
         }
-        if (k != ncols) { snprintf(err, errlen, "%s: line %d: %d fields, the header has %d", path, line, k, ncols); rc = 2; break; }
-        if (r->m == cap && curve_grow(r, cap = cap ? 2 * cap : 32)) { snprintf(err, errlen, "%s: out of memory", path); rc = 3; break; }
+        if (k != ncols) { snprintf(err, errlen, "%s: line %d: %d fields, the header has %d", path, line, k, ncols); rc = ALSIM_BAD_INPUT; break; }
+        if (r->m == cap && curve_grow(r, cap = cap ? 2 * cap : 32)) { snprintf(err, errlen, "%s: out of memory", path); rc = ALSIM_RUNTIME; break; }
         double v[NCOL] = {0};
         for (int c = 0; c < NCOL && !rc; c++) {
             char *end;
@@ -122,18 +98,18 @@ static int read_curve(Run *r, const char *path, char *err, size_t errlen) {
             v[c] = strtod(f[col[c]], &end);
             if (end == f[col[c]] || *end || errno == ERANGE) {
                 snprintf(err, errlen, "%s: line %d: %s \"%s\" is not a number", path, line, want[c], f[col[c]]);
-                rc = 2;
+                rc = ALSIM_BAD_INPUT;
             }
         }
         if (!rc && v[ROUND] != r->m) {
             snprintf(err, errlen, "%s: line %d: round %g, expected %d (rounds in order from 0)", path, line, v[ROUND], r->m);
-            rc = 2;
+            rc = ALSIM_BAD_INPUT;
         } else if (!rc && !(v[LABELS] >= (r->m ? r->n_labeled[r->m - 1] : 0) && v[LABELS] <= 1e12)) {
             snprintf(err, errlen, "%s: line %d: n_labeled %g is not a count that never decreases", path, line, v[LABELS]);
-            rc = 2;
+            rc = ALSIM_BAD_INPUT;
         } else if (!rc && (!(isnan(v[ACC]) || (v[ACC] >= 0 && v[ACC] <= 1)) || !(isnan(v[F1]) || (v[F1] >= 0 && v[F1] <= 1)))) {
             snprintf(err, errlen, "%s: line %d: accuracy and macro_f1 must lie in [0, 1] (or be nan)", path, line);
-            rc = 2;
+            rc = ALSIM_BAD_INPUT;
         } else if (!rc) {
             r->n_labeled[r->m] = v[LABELS];
             r->accuracy[r->m] = v[ACC];
@@ -141,7 +117,7 @@ static int read_curve(Run *r, const char *path, char *err, size_t errlen) {
             r->m++;
         }
     }
-    if (!rc && r->m == 0) { snprintf(err, errlen, "%s: line %d: no rounds", path, line + 1); rc = 2; }
+    if (!rc && r->m == 0) { snprintf(err, errlen, "%s: line %d: no rounds", path, line + 1); rc = ALSIM_BAD_INPUT; }
     free(buf);
     return rc;
 }
@@ -149,8 +125,8 @@ static int read_curve(Run *r, const char *path, char *err, size_t errlen) {
 /* The string member k of o into out, or a reason. */
 static int get_str(char *out, size_t len, const cJSON *o, const char *k, const char *path, char *err, size_t errlen) {
     const char *s = cJSON_GetStringValue(member(o, k));
-    if (!s) { snprintf(err, errlen, "%s: no string \"%s\"", path, k); return 2; }
-    if (strlen(s) >= len) { snprintf(err, errlen, "%s: \"%s\" is too long", path, k); return 2; }
+    if (!s) { snprintf(err, errlen, "%s: no string \"%s\"", path, k); return ALSIM_BAD_INPUT; }
+    if (strlen(s) >= len) { snprintf(err, errlen, "%s: \"%s\" is too long", path, k); return ALSIM_BAD_INPUT; }
     strcpy(out, s);
     return 0;
 }
@@ -161,12 +137,12 @@ static int read_run(Run *r, const char *dir, char *err, size_t errlen) {
     snprintf(r->path, sizeof r->path, "%s", dir);
     snprintf(path, sizeof path, "%s/config.json", dir);
     cJSON *cfg = runs_read_json(path, err, errlen);
-    if (!cfg) return 2;
+    if (!cfg) return ALSIM_BAD_INPUT;
     const cJSON *c = member(cfg, "config"), *ds = member(cfg, "dataset"), *seed = member(cfg, "run_seed");
     int rc = 0;
     if (!cJSON_IsObject(c) || !cJSON_IsObject(ds) || !cJSON_IsNumber(seed) || seed->valuedouble < 0) {
         snprintf(err, errlen, "%s: needs the objects \"config\" and \"dataset\" and the number \"run_seed\"", path);
-        rc = 2;
+        rc = ALSIM_BAD_INPUT;
     }
     if (!rc) rc = get_str(r->dataset, sizeof r->dataset, c, "dataset", path, err, errlen);
     if (!rc) rc = get_str(r->strategy, sizeof r->strategy, c, "strategy", path, err, errlen);
@@ -180,7 +156,7 @@ static int read_run(Run *r, const char *dir, char *err, size_t errlen) {
         double t = cJSON_GetNumberValue(member(c, "target"));
         r->config_target = isnan(t) ? 0 : t;
         r->config = cJSON_Duplicate(c, 1);
-        if (!r->config) { snprintf(err, errlen, "out of memory"); rc = 3; }
+        if (!r->config) { snprintf(err, errlen, "out of memory"); rc = ALSIM_RUNTIME; }
     }
     cJSON_Delete(cfg);
     if (rc) return rc;
@@ -191,11 +167,11 @@ static int read_run(Run *r, const char *dir, char *err, size_t errlen) {
         if (config_key_known(it->string) && !config_key_affects_results(it->string))
             cJSON_DeleteItemFromObjectCaseSensitive(r->config, it->string);
     }
-    if (!cJSON_AddStringToObject(r->config, "dataset_sha256", r->sha256)) { snprintf(err, errlen, "out of memory"); return 3; }
+    if (!cJSON_AddStringToObject(r->config, "dataset_sha256", r->sha256)) { snprintf(err, errlen, "out of memory"); return ALSIM_RUNTIME; }
 
     snprintf(path, sizeof path, "%s/summary.json", dir);
     cJSON *sum = runs_read_json(path, err, errlen);
-    if (!sum) return 2;
+    if (!sum) return ALSIM_BAD_INPUT;
     rc = get_str(r->status, sizeof r->status, sum, "status", path, err, errlen);
     cJSON_Delete(sum);
     if (rc) return rc;
@@ -226,7 +202,7 @@ static int add_run(RunSet *set, int *cap, const char *dir, char *err, size_t err
     if (set->n == *cap) {
         int bigger = *cap ? 2 * *cap : 16;
         Run *runs = realloc(set->runs, (size_t)bigger * sizeof *runs);
-        if (!runs) { snprintf(err, errlen, "out of memory"); return 3; }
+        if (!runs) { snprintf(err, errlen, "out of memory"); return ALSIM_RUNTIME; }
         set->runs = runs;
         *cap = bigger;
     }
@@ -240,21 +216,21 @@ static int add_path(RunSet *set, int *cap, const char *path, char *err, size_t e
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
         snprintf(err, errlen, "%s: not a folder", path);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     if (has_summary(path)) return add_run(set, cap, path, err, errlen);
     DIR *d = opendir(path);
-    if (!d) { snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)); return 2; }
+    if (!d) { snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)); return ALSIM_BAD_INPUT; }
     char **names = NULL;
     int n = 0, ncap = 0, rc = 0;
     for (struct dirent *e; !rc && (e = readdir(d));) {
         if (e->d_name[0] == '.') continue;
         if (n == ncap) {
             char **more = realloc(names, (size_t)(ncap = ncap ? 2 * ncap : 64) * sizeof *more);
-            if (!more) { rc = 3; break; }
+            if (!more) { rc = ALSIM_RUNTIME; break; }
             names = more;
         }
-        if (!(names[n] = malloc(strlen(path) + strlen(e->d_name) + 2))) { rc = 3; break; }
+        if (!(names[n] = malloc(strlen(path) + strlen(e->d_name) + 2))) { rc = ALSIM_RUNTIME; break; }
         sprintf(names[n++], "%s/%s", path, e->d_name);
     }
     closedir(d);
@@ -271,7 +247,7 @@ static int add_path(RunSet *set, int *cap, const char *path, char *err, size_t e
     free(names);
     if (!rc && !found) {
         snprintf(err, errlen, "%s: no run folders in it (a run folder holds config.json, curve.csv and summary.json)", path);
-        rc = 2;
+        rc = ALSIM_BAD_INPUT;
     }
     return rc;
 }
@@ -331,17 +307,17 @@ static int check_set(const RunSet *set, char *err, size_t errlen) {
         if (r->full_data && al && ceiling_diff(what, sizeof what, al, r)) {
             snprintf(err, errlen, "%s cannot be the accuracy ceiling of %s: it differs from the active-learning runs "
                      "(e.g. %s) in %s", r->path, r->dataset, al->path, what);
-            return 2;
+            return ALSIM_BAD_INPUT;
         }
         if (runs_config_diff(what, sizeof what, ref->config, r->config, 1)) {
             snprintf(err, errlen, "runs of %s with different configs: %s and %s differ in %s; report them separately",
                      r->dataset, ref->path, r->path, what);
-            return 2;
+            return ALSIM_BAD_INPUT;
         }
         if (i > 0 && !cmp_run(&set->runs[i - 1], r)) {
             snprintf(err, errlen, "%s and %s are the same run (%s, %s, seed %llu): pass it once",
                      set->runs[i - 1].path, r->path, r->dataset, r->strategy, (unsigned long long)r->seed);
-            return 2;
+            return ALSIM_BAD_INPUT;
         }
     }
     return 0;
@@ -350,7 +326,7 @@ static int check_set(const RunSet *set, char *err, size_t errlen) {
 int runs_load(RunSet *set, char **paths, int npaths, char *err, size_t errlen) {
     memset(set, 0, sizeof *set);
     int cap = 0, rc = 0;
-    if (npaths == 0) { snprintf(err, errlen, "no run folders given"); return 2; }
+    if (npaths == 0) { snprintf(err, errlen, "no run folders given"); return ALSIM_BAD_INPUT; }
     for (int i = 0; i < npaths && !rc; i++) rc = add_path(set, &cap, paths[i], err, errlen);
     if (!rc) {
         qsort(set->runs, (size_t)set->n, sizeof *set->runs, cmp_run);

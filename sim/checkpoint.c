@@ -1,4 +1,4 @@
-/* checkpoint — see checkpoint.h. Layout: "ALSIMCK1", then the fields in declaration order
+/* checkpoint — see checkpoint.h. Layout: "ALSIMCK2", then the fields in declaration order
  * as raw little-endian machine values, arrays after their counts, then the SHA-256 of all
  * that precedes it. */
 #include "sim/checkpoint.h"
@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include "datasets/sha256.h"
+#include "sim/util.h"
 
-static const char MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'C', 'K', '1'};
+static const char MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'C', 'K', '2'};
 
 /* A growable byte buffer: the file is built in memory, then written in one go. */
 typedef struct { unsigned char *p; size_t n, cap; int oom; } Buf;
@@ -50,11 +51,8 @@ int checkpoint_save(const char *dir, const Checkpoint *c, char *err, size_t errl
     put(&b, &c->elapsed, sizeof c->elapsed);
     put(&b, c->last, sizeof c->last);
     put(&b, &c->diverged, sizeof c->diverged);
-    put(&b, &c->n_params, sizeof c->n_params);
-    put(&b, c->params, c->n_params * sizeof *c->params);
-    put(&b, c->m, c->n_params * sizeof *c->m);
-    put(&b, c->v, c->n_params * sizeof *c->v);
-    put(&b, &c->adam_t, sizeof c->adam_t);
+    put(&b, &c->model_bytes, sizeof c->model_bytes);
+    put(&b, c->model_state, c->model_bytes);
     if (!b.oom) {
         Sha256 s;
         unsigned char digest[32];
@@ -63,7 +61,7 @@ int checkpoint_save(const char *dir, const Checkpoint *c, char *err, size_t errl
         sha256_final(digest, &s);
         put(&b, digest, sizeof digest);
     }
-    if (b.oom) { free(b.p); snprintf(err, errlen, "%s: out of memory for the checkpoint", dir); return 3; }
+    if (b.oom) { free(b.p); snprintf(err, errlen, "%s: out of memory for the checkpoint", dir); return ALSIM_RUNTIME; }
 
     char tmp[4200], path[4200];
     snprintf(tmp, sizeof tmp, "%s/checkpoint.bin.tmp", dir);
@@ -87,7 +85,7 @@ int checkpoint_save(const char *dir, const Checkpoint *c, char *err, size_t errl
     if (!ok) {
         snprintf(err, errlen, "%s: cannot write the checkpoint: %s", path, strerror(errno));
         unlink(tmp);
-        return 3;
+        return ALSIM_RUNTIME;
     }
     return 0;
 }
@@ -114,24 +112,13 @@ int checkpoint_load(Checkpoint *c, const char *dir, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     char path[4200];
     snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) return 1;
-    unsigned char *data = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 65536;
-            unsigned char *q = realloc(data, cap);
-            if (!q) { free(data); fclose(f); snprintf(err, errlen, "%s: out of memory", path); return 3; }
-            data = q;
-        }
-        size_t got = fread(data + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    fclose(f);
+    unsigned char *data;
+    size_t n;
+    int read_rc = util_read_file((char **)&data, &n, path, err, errlen);
+    if (read_rc == ALSIM_BAD_INPUT && errno == ENOENT) return 1;
+    if (read_rc) return read_rc;
 
-    int rc = 2;
+    int rc = ALSIM_BAD_INPUT;
     const char *why = NULL;
     unsigned char digest[32];
     if (n < sizeof MAGIC + 32 || memcmp(data, MAGIC, sizeof MAGIC)) why = "not an alsim checkpoint of this version";
@@ -163,11 +150,8 @@ int checkpoint_load(Checkpoint *c, const char *dir, char *err, size_t errlen) {
         get(&r, &c->elapsed, sizeof c->elapsed);
         get(&r, c->last, sizeof c->last);
         get(&r, &c->diverged, sizeof c->diverged);
-        get(&r, &c->n_params, sizeof c->n_params);
-        c->params = get_array(&r, c->n_params, sizeof *c->params);
-        c->m = get_array(&r, c->n_params, sizeof *c->m);
-        c->v = get_array(&r, c->n_params, sizeof *c->v);
-        get(&r, &c->adam_t, sizeof c->adam_t);
+        get(&r, &c->model_bytes, sizeof c->model_bytes);
+        c->model_state = get_array(&r, c->model_bytes, 1);
         if (r.short_ || r.at != r.n) why = "damaged (its sizes do not add up)";
         else rc = 0;
     }
@@ -184,8 +168,6 @@ void checkpoint_free(Checkpoint *c) {
     free(c->labels);
     free(c->curve_x);
     free(c->curve_acc);
-    free(c->params);
-    free(c->m);
-    free(c->v);
+    free(c->model_state);
     memset(c, 0, sizeof *c);
 }

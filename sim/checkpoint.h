@@ -27,10 +27,9 @@ typedef struct {
     double elapsed;             /* seconds the run had taken */
     double last[3];             /* the last round's test accuracy, macro-F1, NLL */
     int diverged;               /* the last round diverged: the run ends there */
-    /* The model, when warm-starting (n_params == 0 otherwise). */
-    size_t n_params;
-    float *params, *m, *v;      /* (n_params) each */
-    int adam_t;
+    /* The model's state (model.h), when warm-starting (model_bytes == 0 otherwise). */
+    size_t model_bytes;
+    void *model_state;          /* (model_bytes) */
 } Checkpoint;
 
 /* Writes c to DIR/checkpoint.bin atomically. Returns 0, or 3 with the reason in err. */

@@ -35,6 +35,7 @@ static const Option options[] = {
     {"test",         OPT_STR,    F(test), S(test), 0, 0, 1, "PATH", "a fixed test set in the dataset's format (npy: XT.npy,YT.npy)"},
     {"test-frac",    OPT_DOUBLE, F(test_frac), 0, 0.01, 0.99, 1, "f", "share of each class split off as the test set, without --test"},
     {"strategy",     OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "S", "query strategy (alsim --list)"},
+    {"model",        OPT_STR,    F(model), S(model), 0, 0, 1, "M", "the model fitted each round (mlp)"},
     {"rounds",       OPT_INT,    F(rounds), 0, 1, 1e6, 1, "R", "acquisition rounds"},
     {"batch",        OPT_INT,    F(batch), 0, 1, 1e7, 1, "b", "rows queried per round"},
     {"init",         OPT_INT,    F(init), 0, 1, 1e7, 1, "n", "initial labeled rows, class-balanced"},
@@ -69,6 +70,7 @@ void config_defaults(Config *c) {
     strcpy(c->dataset, "mnist");
     c->test_frac = DATASET_TEST_FRAC;
     strcpy(c->strategy, "bald");
+    strcpy(c->model, "mlp");
     c->rounds = 20;
     c->batch = 10;
     c->init = 20;

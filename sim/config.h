@@ -24,6 +24,7 @@ typedef struct {
     char test[1024];        /* a fixed test set in the dataset's format; "" = a split */
     double test_frac;       /* share of each class split off as the test set (no --test) */
     char strategy[64];
+    char model[32];         /* the model fitted each round (model.h) */
     int rounds;             /* acquisition rounds R: the curve has R+1 rows */
     int batch;              /* rows queried per round b */
     int init;               /* initial labeled rows, class-balanced */

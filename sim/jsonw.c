@@ -1,11 +1,9 @@
 /* jsonw — see jsonw.h. */
 #include "sim/jsonw.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 void fmt_double(char out[32], double x) {
     if (isnan(x)) { strcpy(out, "nan"); return; }
@@ -93,21 +91,3 @@ void jw_int(JsonW *w, int64_t x) { before(w); fprintf(w->f, "%lld", (long long)x
 void jw_bool(JsonW *w, int b) { before(w); fputs(b ? "true" : "false", w->f); }
 void jw_null(JsonW *w) { before(w); fputs("null", w->f); }
 void jw_finish(JsonW *w) { fputc('\n', w->f); }
-
-FILE *file_open_atomic(char *tmp, const char *path, char *err, size_t errlen) {
-    snprintf(tmp, 4200, "%s.tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-    return f;
-}
-
-int file_commit_atomic(FILE *f, int ok, const char *tmp, const char *path, char *err, size_t errlen) {
-    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (fclose(f) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, errno ? strerror(errno) : "write failed");
-        unlink(tmp);
-        return 3;
-    }
-    return 0;
-}

@@ -37,11 +37,4 @@ void jw_null(JsonW *w);
 /* Ends the document: a newline after the top-level value. */
 void jw_finish(JsonW *w);
 
-/* Files that appear whole or not at all: file_open_atomic opens a temporary beside path
- * (tmp, 4200 bytes, receives its name); file_commit_atomic flushes, fsyncs and closes it and
- * renames it over path; on a failure (ok == 0, or any of those steps) it removes the
- * temporary. Both return 0, or 3 with "PATH: cannot write: reason" in err. */
-FILE *file_open_atomic(char *tmp, const char *path, char *err, size_t errlen);
-int file_commit_atomic(FILE *f, int ok, const char *tmp, const char *path, char *err, size_t errlen);
-
 #endif

@@ -601,3 +601,10 @@ double learner_macs_per_row(const LearnerConfig *c) {
     }
     return macs + in * c->k;
 }
+
+double learner_train_flops_per_row(const LearnerConfig *c) {
+    const double macs = learner_macs_per_row(c);
+    const int out0 = c->n_hidden > 0 ? c->hidden[0] : c->k;
+    const double in0 = c->sparse ? c->mean_nnz : c->d;
+    return 2.0 * macs + 4.0 * macs - 2.0 * in0 * out0;
+}

@@ -199,4 +199,11 @@ void learner_set_adam(Learner *L, const float *m /*(n_params)*/, const float *v 
  * for the first layer of a sparse learner). */
 double learner_macs_per_row(const LearnerConfig *c);
 
+/* FLOPs of the matmuls learner_fit runs per row (elementwise ops, softmax and Adam are not
+ * counted): forward 2·MACs; backward 2·MACs for the weight gradients plus 2·MACs for the
+ * input gradients, less the first layer's (D·out0 MACs, never computed), where out0 is H1,
+ * or K with no hidden layer. With sparse input D is the pool's mean nonzeros per row (a
+ * property of the pool, the same for every strategy). What budget.h counts per row seen. */
+double learner_train_flops_per_row(const LearnerConfig *c);
+
 #endif

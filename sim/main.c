@@ -10,6 +10,7 @@
 #include "sim/backend.h"
 #include "sim/config.h"
 #include "sim/run.h"
+#include "sim/session.h"
 #include "sim/signals.h"
 #include "sim/train_policy.h"
 #include "strategies/strategy.h"
@@ -113,7 +114,7 @@ static int cmd_run(int argc, char **argv) {
         uint64_t seed = cfg.seed + (uint64_t)s;
         Dataset pool = {0}, test = {0};
         rc = load_data(&pool, &test, &cfg, seed, err, sizeof err);
-        if (!rc && (rc = run_check_sizes(&cfg, &pool, err, sizeof err))) { dataset_free(&pool); dataset_free(&test); }
+        if (!rc && (rc = session_check_sizes(&cfg, &pool, err, sizeof err))) { dataset_free(&pool); dataset_free(&test); }
         if (rc) return fail(rc, err);
         config_adapt(&cfg, pool.x == NULL);     /* e.g. a smaller hidden layer for text */
         if (s == 0 && !cfg.quiet)

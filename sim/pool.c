@@ -21,6 +21,11 @@ void pool_free(Pool *p) {
     memset(p, 0, sizeof *p);
 }
 
+void pool_clear(Pool *p) {
+    for (int i = 0; i < p->n_labeled; i++) p->labeled[p->rows[i]] = 0;
+    p->n_labeled = 0;
+}
+
 void pool_add(Pool *p, const int *rows, const int32_t *labels, int m) {
     for (int i = 0; i < m; i++) {
         p->labeled[rows[i]] = 1;

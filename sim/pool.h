@@ -17,6 +17,9 @@ typedef struct {
 int pool_init(Pool *p, int n);
 void pool_free(Pool *p);    /* accepts a zeroed struct */
 
+/* Empties the labeled set. */
+void pool_clear(Pool *p);
+
 /* Marks rows (m) labeled with labels (m). Rows must be unlabeled and distinct. */
 void pool_add(Pool *p, const int *rows /*(m)*/, const int32_t *labels /*(m)*/, int m);
 

@@ -14,11 +14,9 @@
 #include <unistd.h>
 
 #include "sim/jsonw.h"
+#include "sim/util.h"
 
 #define ALSIM_VERSION "0.1.0"
-#ifndef ALSIM_GIT_REV
-#define ALSIM_GIT_REV "unknown"
-#endif
 
 /* The files a run folder may hold: the only ones results_abort and --force remove. */
 static const char *const run_files[] = {
@@ -36,35 +34,11 @@ void results_run_id(char out[256], const Config *c, const char *dataset_name,
             *p = '_';
     config_hash(hash, c);
     if (strcmp(backend, "cpu")) {   /* another backend rounds differently: another run */
-        uint32_t h = (uint32_t)strtoul(hash, NULL, 16);
-        for (const char *p = backend; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-        snprintf(hash, sizeof hash, "%08x", h);
+        uint64_t h = util_fnv1a(strtoull(hash, NULL, 16), backend, strlen(backend));
+        snprintf(hash, sizeof hash, "%08x", (uint32_t)h);
     }
-    snprintf(out, 256, "%s-%s-seed%llu-%s", ds, c->full_data ? "full-data" : c->strategy,
+    snprintf(out, 256, "%s-%s-%s-seed%llu-%s", ds, c->model, c->full_data ? "full-data" : c->strategy,
              (unsigned long long)seed, hash);
-}
-
-int results_mkdir_p(const char *path, char *err, size_t errlen) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; ; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-                snprintf(err, errlen, "%s: cannot create the output folder: %s", buf, strerror(errno));
-                return 3;
-            }
-            *p = c;
-            if (!c) break;
-        }
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a folder", path);
-        return 3;
-    }
-    return 0;
 }
 
 /* Removes a run folder holding only run files; -1 when something else is in it. */
@@ -103,14 +77,14 @@ static int lock_partial(Results *r, char *err, size_t errlen) {
     r->lock_fd = open(path, O_RDWR | O_CREAT, 0666);
     if (r->lock_fd < 0) {
         snprintf(err, errlen, "%s: cannot create the run's lock: %s", path, strerror(errno));
-        return 3;
+        return ALSIM_RUNTIME;
     }
     if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         snprintf(err, errlen, "%s: another alsim process is writing this run; wait for it, or use another --out",
                  r->tmp);
         close(r->lock_fd);
         r->lock_fd = -1;
-        return 3;
+        return ALSIM_RUNTIME;
     }
     return 0;
 }
@@ -121,7 +95,7 @@ int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *ou
     memset(ck, 0, sizeof *ck);
     r->force = force;
     r->lock_fd = -1;
-    int rc = results_mkdir_p(out, err, errlen);
+    int rc = util_mkdir_p(out, err, errlen);
     if (rc) return rc;
     snprintf(r->dir, sizeof r->dir, "%s/%s", out, run_id);
     snprintf(r->tmp, sizeof r->tmp, "%s/.partial-%s", out, run_id);
@@ -134,7 +108,7 @@ int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *ou
     if (mkdir(r->tmp, 0777) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: cannot create the run folder: %s", r->tmp, strerror(errno));
         r->tmp[0] = 0;
-        return 3;
+        return ALSIM_RUNTIME;
     }
     if ((rc = lock_partial(r, err, errlen))) { r->tmp[0] = 0; return rc; }
 
@@ -146,7 +120,7 @@ int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *ou
             !(r->timings = reopen_at(r, "timings.csv", ck->off_timings, err, errlen))) {
             checkpoint_free(ck);
             results_suspend(r);
-            return 3;
+            return ALSIM_RUNTIME;
         }
         return 0;
     }
@@ -164,7 +138,7 @@ int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *ou
         !(r->rounds = open_in(r, "rounds.jsonl", "w", err, errlen)) ||
         !(r->timings = open_in(r, "timings.csv", "w", err, errlen))) {
         results_abort(r);
-        return 3;
+        return ALSIM_RUNTIME;
     }
     fprintf(r->curve, "round,n_labeled,accuracy,macro_f1,nll,train_loss,train_steps,train_samples,train_flops\n");
     fprintf(r->timings, "round,train_s,score_s,select_s,eval_s\n");
@@ -174,12 +148,12 @@ int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *ou
 int results_write_config(Results *r, const Config *c, uint64_t seed, const char *backend,
                          const Dataset *pool, const Dataset *test, char *err, size_t errlen) {
     FILE *f = open_in(r, "config.json", "w", err, errlen);
-    if (!f) return 3;
+    if (!f) return ALSIM_RUNTIME;
     JsonW w;
     jw_init(&w, f, 1);
     jw_object(&w);
     jw_key(&w, "alsim"); jw_str(&w, ALSIM_VERSION);
-    jw_key(&w, "git_revision"); jw_str(&w, ALSIM_GIT_REV);
+    jw_key(&w, "git_revision"); jw_str(&w, util_git_revision());
     jw_key(&w, "run_seed"); jw_int(&w, (int64_t)seed);
     jw_key(&w, "backend"); jw_str(&w, backend);
     jw_key(&w, "config");
@@ -212,7 +186,7 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     jw_key(&w, "started"); jw_str(&w, when);
     jw_end(&w);
     jw_finish(&w);
-    if (fclose(f) != 0) { snprintf(err, errlen, "%s/config.json: write failed", r->tmp); return 3; }
+    if (fclose(f) != 0) { snprintf(err, errlen, "%s/config.json: write failed", r->tmp); return ALSIM_RUNTIME; }
     return 0;
 }
 
@@ -288,7 +262,7 @@ static int fsync_dir(const char *path) {
 
 int results_finish(Results *r, const Summary *s, char *err, size_t errlen) {
     FILE *f = open_in(r, "summary.json", "w", err, errlen);
-    if (!f) { results_suspend(r); return 3; }
+    if (!f) { results_suspend(r); return ALSIM_RUNTIME; }
     JsonW w;
     jw_init(&w, f, 1);
     jw_object(&w);
@@ -314,7 +288,7 @@ int results_finish(Results *r, const Summary *s, char *err, size_t errlen) {
         snprintf(err, errlen, "%s: writing the results failed (disk full?): %s; the run can be resumed (--resume)",
                  r->tmp, strerror(errno));
         results_suspend(r);
-        return 3;
+        return ALSIM_RUNTIME;
     }
     /* The finished folder holds the results only; the lock goes last, just before the move. */
     char path[4200];
@@ -326,12 +300,12 @@ int results_finish(Results *r, const Summary *s, char *err, size_t errlen) {
     if (r->force && stat(r->dir, &st) == 0 && remove_run_dir(r->dir) != 0) {
         snprintf(err, errlen, "%s: cannot replace it (--force): %s", r->dir, strerror(errno));
         results_abort(r);
-        return 3;
+        return ALSIM_RUNTIME;
     }
     if (rename(r->tmp, r->dir) != 0) {
         snprintf(err, errlen, "%s: cannot move the finished run into place: %s", r->dir, strerror(errno));
         results_abort(r);
-        return 3;
+        return ALSIM_RUNTIME;
     }
     char *slash = strrchr(r->dir, '/');
     if (slash) { *slash = 0; fsync_dir(r->dir); *slash = '/'; }
@@ -349,7 +323,7 @@ int results_checkpoint(Results *r, Checkpoint *ck, char *err, size_t errlen) {
         if (fflush(files[i]) != 0 || fsync(fileno(files[i])) != 0 || (at = ftell(files[i])) < 0) {
             snprintf(err, errlen, "%s: writing the results failed (disk full?): %s; the run can be resumed (--resume)",
                      r->tmp, strerror(errno));
-            return 3;
+            return ALSIM_RUNTIME;
         }
         *offs[i] = at;
     }

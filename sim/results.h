@@ -24,6 +24,7 @@
 #include "sim/checkpoint.h"
 #include "sim/config.h"
 #include "sim/metrics.h"
+#include "sim/session.h"     /* RoundRecord: what a round did */
 
 typedef struct {
     char dir[4096];         /* the final folder OUT/<run-id> */
@@ -40,22 +41,6 @@ typedef enum {
     RESULTS_RESUMED,        /* a checkpoint was found and loaded (--resume) */
 } ResultsStart;
 
-typedef struct {
-    int round, n_labeled;
-    Metrics test;
-    double train_loss;
-    Ledger ledger;          /* budget and measured seconds */
-    const int *class_counts;        /* (K) labels of each class in the labeled set */
-    int k;
-    const int *initial;             /* (n_initial) the seed set, in round 0; NULL after */
-    int n_initial;
-    const int *picked;              /* (n_picked) rows queried after this round, best first */
-    const int32_t *picked_labels;   /* (n_picked) the oracle's answers */
-    int n_picked;
-    long queries;                   /* oracle queries so far, these included */
-    const double *f1;               /* (K) per-class F1 on the test set, NaN (written null)
-                                       for a class with no test rows; NULL: not written */
-} RoundRecord;
 
 typedef struct {
     const char *status;     /* "ok", "diverged", "failed" */
@@ -68,15 +53,11 @@ typedef struct {
     double seconds;
 } Summary;
 
-/* The folder name of a run: <dataset>-<strategy>-seed<seed>-<hash>, with characters outside
+/* The folder name of a run: <dataset>-<model>-<strategy>-seed<seed>-<hash>, with characters outside
  * [A-Za-z0-9._] of the dataset replaced by '_'; the hash covers the config (config_hash)
  * and the backend, whose rounding differs. out (256 bytes). */
 void results_run_id(char out[256], const Config *c, const char *dataset_name,
                     const char *backend, uint64_t seed);
-
-/* mkdir -p path: creates it and any missing parents. Returns 0, or 3 with the folder that
- * could not be made and why in err (also when path exists but is not a folder). */
-int results_mkdir_p(const char *path, char *err, size_t errlen);
 
 /* Creates OUT (mkdir -p) and the partial folder OUT/.partial-<run-id>/, and locks it.
  * With resume and a checkpoint there: loads it into ck, cuts the files back to the

@@ -21,6 +21,7 @@
 #include "sim/pool.h"
 #include "sim/rng.h"
 #include "sim/signals.h"
+#include "sim/util.h"
 #include "strategies/policy.h"
 #include "strategies/rl.h"
 
@@ -251,7 +252,7 @@ static int run_episode(Decision *dec, double *ret, double *ent, Trainer *tr, Tra
     *ret = 0;
     for (int r = 0; r <= R; r++) {
         /* Fit on the labeled rows with the run's budget rule; measure on the reward split. */
-        Budget b = budget_for_round(&ts->lc, o->epochs, r, p.n_labeled);
+        Budget b = budget_for_round(o->epochs, ts->lc.minibatch, learner_train_flops_per_row(&ts->lc), p.n_labeled);
         learner_reset(&ts->learner, ep_seed, 0);
         dataset_free(&lab);
         if ((rc = labeled_input(&lab, &pool, &p, err, errlen))) goto done;
@@ -364,7 +365,7 @@ static const char STATE_MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'T', 'P', '1'};
 static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen) {
     char path[1100], tmp[4200];
     snprintf(path, sizeof path, "%s.state", tr->o->out);
-    FILE *f = file_open_atomic(tmp, path, err, errlen);
+    FILE *f = util_open_atomic(tmp, path, err, errlen);
     if (!f) return 3;
     int ok = fwrite(STATE_MAGIC, 1, 8, f) == 8 && fwrite(&hash, sizeof hash, 1, f) == 1 &&
          fwrite(&tr->episodes_done, sizeof(int), 1, f) == 1 && fwrite(&tr->adam_t, sizeof(int), 1, f) == 1 &&
@@ -375,7 +376,7 @@ static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen
          fwrite(tr->policy.params, sizeof(float), tr->policy.n_params, f) == tr->policy.n_params &&
          fwrite(tr->policy.feat_mean, sizeof tr->policy.feat_mean, 1, f) == 1 &&
          fwrite(tr->policy.feat_sd, sizeof tr->policy.feat_sd, 1, f) == 1;
-    return file_commit_atomic(f, ok, tmp, path, err, errlen);
+    return util_commit_atomic(f, ok, tmp, path, err, errlen);
 }
 
 /* Loads the state (the policy included) when it exists and the options match. Returns 1 when

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sim/jsonw.h"
+#include "sim/util.h"
 
 /* Offsets of the parameter blocks. */
 static size_t off_b1(const Policy *p) { return (size_t)p->n_hidden * p->n_features; }
@@ -198,8 +199,8 @@ void policy_adam_step(Policy *p, const double *grad, double *m, double *v, int *
 
 int policy_save(const Policy *p, const char *path, char *err, size_t errlen) {
     char tmp[4200];
-    FILE *out = file_open_atomic(tmp, path, err, errlen);
-    if (!out) return 3;
+    FILE *out = util_open_atomic(tmp, path, err, errlen);
+    if (!out) return ALSIM_RUNTIME;
     JsonW w;
     jw_init(&w, out, 1);
     jw_object(&w);
@@ -245,7 +246,7 @@ int policy_save(const Policy *p, const char *path, char *err, size_t errlen) {
     jw_end(&w);
     jw_end(&w);
     jw_finish(&w);
-    return file_commit_atomic(out, 1, tmp, path, err, errlen);
+    return util_commit_atomic(out, 1, tmp, path, err, errlen);
 }
 
 /* The line of the first "key" in text (for messages). */
@@ -285,16 +286,10 @@ static void copy_str(char *dst, size_t len, const cJSON *obj, const char *name) 
 int policy_load(Policy *p, const char *path, const char *const *expected, int n_expected,
                 char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
-    FILE *f = fopen(path, "rb");
-    if (!f) { snprintf(err, errlen, "%s: cannot open the policy: %s", path, strerror(errno)); return 2; }
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = len >= 0 ? malloc((size_t)len + 1) : NULL;
-    if (!text) { fclose(f); snprintf(err, errlen, "%s: out of memory", path); return 3; }
-    size_t got = fread(text, 1, (size_t)len, f);
-    fclose(f);
-    text[got] = 0;
+    char *text;
+    size_t got;
+    int read_rc = util_read_file(&text, &got, path, err, errlen);
+    if (read_rc) return read_rc;
 
     int rc = 2, line = 1;
     char why[512] = "";
@@ -345,7 +340,7 @@ int policy_load(Policy *p, const char *path, const char *const *expected, int n_
                      cJSON_IsString(e) ? e->valuestring : "?", expected[fi]);
             goto done;
         }
-    if (policy_alloc(p, n_expected, expected, nh->valueint)) { rc = 3; snprintf(why, sizeof why, "out of memory"); goto done; }
+    if (policy_alloc(p, n_expected, expected, nh->valueint)) { rc = ALSIM_RUNTIME; snprintf(why, sizeof why, "out of memory"); goto done; }
     norm = cJSON_GetObjectItemCaseSensitive(root, "normalisation");
     line = line_of(text, "normalisation");
     if (read_numbers(p->feat_mean, norm, "mean", (size_t)n_expected, why, sizeof why) ||
@@ -358,7 +353,7 @@ int policy_load(Policy *p, const char *path, const char *const *expected, int n_
     const char *blocks[] = {"W1", "b1", "w2", "b2"};
     size_t starts[] = {0, off_b1(p), off_w2(p), off_b2(p), p->n_params};
     tmp = malloc(p->n_params * sizeof *tmp);
-    if (!tmp) { rc = 3; snprintf(why, sizeof why, "out of memory"); goto done; }
+    if (!tmp) { rc = ALSIM_RUNTIME; snprintf(why, sizeof why, "out of memory"); goto done; }
     for (int k = 0; k < 4; k++) {
         if (read_numbers(tmp + starts[k], weights, blocks[k], starts[k + 1] - starts[k], why, sizeof why)) goto done;
     }

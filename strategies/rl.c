@@ -118,7 +118,8 @@ void rl_fill_global(double *feat, const RlContext *ctx, int n) {
 /* ---- the rl strategy: features chunk by chunk, the policy's scores at the end ---- */
 
 typedef struct {
-    Policy policy;
+    Policy own;             /* the policy loaded from the policy file, if any */
+    const Policy *policy;   /* the one that scores: &own, or a driver's (rl_use_policy) */
     RlContext ctx;
     int n_pool;
     double *feat;       /* (n_pool, RL_FEATURES) this round's features */
@@ -127,12 +128,15 @@ typedef struct {
 static int rl_open(void **state, const char *policy_path, int n_pool, char *err, size_t errlen) {
     RlState *s = calloc(1, sizeof *s);
     if (!s) { snprintf(err, errlen, "out of memory"); return 3; }
-    int rc = policy_load(&s->policy, policy_path, rl_feature_names, RL_FEATURES, err, errlen);
-    if (rc) { free(s); return rc; }
+    if (policy_path && *policy_path) {
+        int rc = policy_load(&s->own, policy_path, rl_feature_names, RL_FEATURES, err, errlen);
+        if (rc) { free(s); return rc; }
+        s->policy = &s->own;
+    }
     s->n_pool = n_pool;
     s->feat = malloc((size_t)n_pool * RL_FEATURES * sizeof *s->feat);
     if (!s->feat) {
-        policy_free(&s->policy);
+        policy_free(&s->own);
         free(s);
         snprintf(err, errlen, "out of memory for the RL features of %d rows", n_pool);
         return 3;
@@ -144,7 +148,7 @@ static int rl_open(void **state, const char *policy_path, int n_pool, char *err,
 static void rl_close(void *state) {
     RlState *s = state;
     if (!s) return;
-    policy_free(&s->policy);
+    policy_free(&s->own);
     rl_context_free(&s->ctx);
     free(s->feat);
     free(s);
@@ -173,7 +177,12 @@ void score_rl(double *scores, const PoolView *v) {
 static void rl_finish(double *scores, int n_pool, void *state) {
     RlState *s = state;
     rl_fill_global(s->feat, &s->ctx, n_pool);
-    policy_forward(scores, NULL, &s->policy, s->feat, n_pool);
+    if (s->policy) policy_forward(scores, NULL, s->policy, s->feat, n_pool);
+    else for (int i = 0; i < n_pool; i++) scores[i] = NAN;
 }
+
+void rl_use_policy(void *state, const Policy *p) { ((RlState *)state)->policy = p; }
+
+const double *rl_features(const void *state) { return ((const RlState *)state)->feat; }
 
 const StrategyHooks rl_hooks = {rl_open, rl_close, rl_begin_round, rl_finish};

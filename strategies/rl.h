@@ -22,6 +22,8 @@
 
 #include <stdint.h>
 
+#include "strategies/policy.h"
+
 #define RL_FEATURES 11
 #define RL_CANDIDATE_FEATURES 7
 
@@ -55,5 +57,15 @@ int rl_candidate_features(double *feat, const RlContext *ctx, const float *probs
 /* Fills the global columns (7..10) of feat (n, RL_FEATURES) for all n pool rows, from the
  * per-candidate columns and ctx. */
 void rl_fill_global(double *feat, const RlContext *ctx, int n);
+
+/* The rl strategy's state (its StrategyHooks, strategy.h), for a driver that trains the policy
+ * in the session's own loop (sim/train_policy.c). The state is opened without a policy when
+ * its policy path is "" (then every score is NaN until rl_use_policy). */
+
+/* Scores with p (not copied: it must outlive the state) instead of the loaded policy. */
+void rl_use_policy(void *state, const Policy *p);
+
+/* The features (n_pool, RL_FEATURES) of every pool row in the round last scored. */
+const double *rl_features(const void *state);
 
 #endif

@@ -81,9 +81,9 @@ check "-c: hidden list kept" sh -c "tr -d ' \n' <'$d/config.json' | grep -q '\"h
 # --- bad input: exit codes, one line, nothing left that looks like a run --------------
 C=tests/corpus/idx
 OKI=$C/ok-images-idx3-ubyte OKL=$C/ok-labels-idx1-ubyte
-expect_fail 2 "truncated IDX" --dataset "idx:$C/truncated-data-images-idx3-ubyte,$OKL"
-expect_fail 2 "wrong-magic IDX" --dataset "idx:$C/bad-magic-images-idx3-ubyte,$OKL"
-expect_fail 2 "empty IDX" --dataset "idx:$C/empty-idx3-ubyte,$OKL"
+# (the malformed IDX files, like every corpus file: tests/e2e_corpus.sh)
+expect_fail 2 "missing IDX file" --dataset "idx:$C/no-such-idx3-ubyte,$OKL"
+check "missing IDX file: the message names it" grep -q "no-such-idx3-ubyte" "$T/fail.err"
 expect_fail 2 "unknown strategy" --dataset "$SYN" --strategy nosuch
 expect_fail 2 "rounds 0" --dataset "$SYN" --rounds 0
 expect_fail 2 "rounds -3" --dataset "$SYN" --rounds -3

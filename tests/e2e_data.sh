@@ -1,8 +1,9 @@
 #!/bin/sh
 # End-to-end tests of the user's own files through the alsim binary ($ALSIM): small runs on
 # CSV, TSV, .npy and ARFF data (--label, --test, --test-frac), the same command twice giving
-# the same curve, and every malformed file of tests/corpus/{csv,svmlight,npy,arff}/ refused
-# with exit code 2, one line on stderr naming the file, and no run folder.
+# the same curve, and bad --label/--test/--test-frac options or missing files refused with
+# exit code 2, one line on stderr naming the culprit, and no run folder. The malformed corpus
+# files themselves: tests/e2e_corpus.sh.
 # Ends with "e2e_data: N passed, M failed"; exit status 0 when all pass.
 . tests/lib.sh
 
@@ -63,25 +64,5 @@ refused "--test-frac" --dataset $C/csv/ok-header.csv --test $C/csv/ok-header.csv
 refused "no-such.csv" --dataset no-such.csv
 refused "emb.npy" --dataset emb.npy
 refused "nope" --dataset $C/csv/ok-header.csv --label nope
-
-# --- the malformed corpus, through the command line ------------------------------------
-for fmt in csv svmlight arff; do
-    case $fmt in csv) train=$C/csv/ok-header.csv ;; svmlight) train=$C/svmlight/ok-1based.svm ;; arff) train=$C/arff/ok-iris.arff ;; esac
-    for f in $C/$fmt/*; do
-        name=$(basename "$f")
-        case $name in README|ok-*) continue ;; test-*) refused "$f" --dataset "$train" --test "$f" ;; *) refused "$f" --dataset "$fmt:$f" ;; esac
-    done
-done
-X=$C/npy/ok-X.npy Y=$C/npy/ok-y.npy
-for f in $C/npy/*; do
-    name=$(basename "$f")
-    case $name in
-        README|ok-*) ;;
-        labels-*) refused "$f" --dataset "npy:$X,$f" ;;
-        test-X-*) refused "$f" --dataset "npy:$X,$Y" --test "$f,$Y" ;;
-        test-y-*) refused "$f" --dataset "npy:$X,$Y" --test "$X,$f" ;;
-        *) refused "$f" --dataset "npy:$f,$Y" ;;
-    esac
-done
 
 finish e2e_data

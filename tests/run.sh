@@ -1,7 +1,7 @@
 #!/bin/sh
-# The test runner: runs each unit-test program given as an argument, then the end-to-end
-# scripts tests/e2e*.sh (when $ALSIM is set), and ends with one
-# line of totals. Exit status: 0 when all pass.
+# The test runner: runs each unit-test program given as an argument, then every end-to-end
+# script tests/e2e*.sh in name order (when $ALSIM is set; tests/lib.sh is their library, not
+# a test), and ends with one line of totals. Exit status: 0 when all pass.
 passed=0 failed=0
 tally() {   # tally NAME OUTPUT STATUS
     line=$(printf '%s\n' "$2" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
@@ -17,16 +17,10 @@ for t in "$@"; do
     tally "$(basename "$t")" "$out" $st
 done
 if [ -n "${ALSIM:-}" ]; then
-    out=$(sh tests/e2e.sh 2>&1); st=$?
-    tally e2e "$out" $st
-    out=$(sh tests/e2e_data.sh 2>&1); st=$?
-    tally e2e_data "$out" $st
-    out=$(sh tests/e2e_reports.sh 2>&1); st=$?
-    tally e2e_reports "$out" $st
-    out=$(sh tests/e2e_resume.sh 2>&1); st=$?
-    tally e2e_resume "$out" $st
-    out=$(sh tests/e2e_rl.sh 2>&1); st=$?
-    tally e2e_rl "$out" $st
+    for s in $(ls tests/e2e*.sh | LC_ALL=C sort); do
+        out=$(sh "$s" 2>&1); st=$?
+        tally "$(basename "$s" .sh)" "$out" $st
+    done
 fi
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

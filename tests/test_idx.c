@@ -249,24 +249,15 @@ static void test_corpus(void) {
     closedir(d);
     CHECK(files >= 15, "only %d corpus files in %s", files, CORPUS);
 
-    /* A few messages in detail. */
+    /* idx_load's own finiteness check (the messages alsim prints: tests/corpus/MANIFEST). */
     char err[512];
     IdxArray a;
-    idx_load(&a, CORPUS "/bad-magic.idx", err, sizeof err);
-    CHECK(strstr(err, "byte 0: bad magic 0x12345678") != NULL, "'%s'", err);
-    idx_load(&a, CORPUS "/truncated-data.idx", err, sizeof err);
-    CHECK(strstr(err, "2x2x2 u8 = 8 data bytes") && strstr(err, "has 5"), "'%s'", err);
     idx_load(&a, CORPUS "/float-nan.idx", err, sizeof err);
-    CHECK(strstr(err, "byte 12:") && strstr(err, "NaN"), "'%s'", err);
+    CHECK(strstr(err, "float-nan.idx: byte 16: value 1 is NaN") != NULL, "'%s'", err);
     idx_load(&a, "/nonexistent/x.idx", err, sizeof err);
     CHECK(strstr(err, "/nonexistent/x.idx: cannot open") != NULL, "'%s'", err);
     int rc = idx_load(&a, CORPUS, err, sizeof err);   /* a folder */
     CHECK(rc == 2 && one_line(err), "a folder: rc %d '%s'", rc, err);
-    Dataset ds;
-    dataset_from_idx(&ds, OK_IMAGES, CORPUS "/labels-skip-class.idx", 0, err, sizeof err);
-    CHECK(strstr(err, "class 1 has no rows") != NULL, "'%s'", err);
-    dataset_from_idx(&ds, OK_IMAGES, CORPUS "/labels-count-mismatch.idx", 0, err, sizeof err);
-    CHECK(strstr(err, "19 labels for 20 images") != NULL, "'%s'", err);
 }
 
 /* ---- specs ---- */

@@ -485,27 +485,25 @@ static void test_budget(void) {
     const int hidden[] = {3};
     LearnerConfig c = config(2, 2, 1, hidden, 0.0f);
     c.minibatch = 32;
-    Budget b = budget_for_round(&c, 3, 0, 100);      // ceil(100/32) = 4 steps an epoch
+    Budget b = budget_for_round(3, c.minibatch, learner_train_flops_per_row(&c), 100);  // ceil(100/32) = 4 steps an epoch
     CHECK(b.steps == 12 && b.samples == 12 * 32, "n=100: steps %d samples %ld", b.steps, b.samples);
-    b = budget_for_round(&c, 5, 7, 10);              // fewer rows than a minibatch
+    b = budget_for_round(5, c.minibatch, learner_train_flops_per_row(&c), 10);  // fewer rows than a minibatch
     CHECK(b.steps == 5 && b.samples == 50, "n=10: steps %d samples %ld", b.steps, b.samples);
-    b = budget_for_round(&c, 2, 1, 64);              // exact multiple
+    b = budget_for_round(2, c.minibatch, learner_train_flops_per_row(&c), 64);  // exact multiple
     CHECK(b.steps == 4 && b.samples == 128, "n=64: steps %d samples %ld", b.steps, b.samples);
-    b = budget_for_round(&c, 2, 1, 0);
+    b = budget_for_round(2, c.minibatch, learner_train_flops_per_row(&c), 0);
     CHECK(b.steps == 0 && b.samples == 0 && b.flops == 0.0, "n=0 not empty");
-    CHECK(budget_for_round(&c, 2, 0, 50).steps == budget_for_round(&c, 2, 9, 50).steps,
-          "budget depends on the round beyond n_labeled");
 
     // D=2 → H=3 → K=2: MACs = 6 + 6 = 12; per row 2·12 forward + 4·12 backward − 2·2·3 (the
     // first layer's input gradient) = 60 FLOPs; n=100 → 384 samples → 23040.
     CHECK(learner_macs_per_row(&c) == 12.0, "macs %g", learner_macs_per_row(&c));
-    CHECK(budget_for_round(&c, 3, 0, 100).flops == 384.0 * 60, "flops %.17g",
-          budget_for_round(&c, 3, 0, 100).flops);
+    CHECK(budget_for_round(3, c.minibatch, learner_train_flops_per_row(&c), 100).flops == 384.0 * 60, "flops %.17g",
+          budget_for_round(3, c.minibatch, learner_train_flops_per_row(&c), 100).flops);
     // softmax regression D=4, K=3: MACs 12; 2·12 + 4·12 − 2·4·3 = 48 per row
     LearnerConfig s = config(4, 3, 0, NULL, 0.0f);
     s.minibatch = 10;
-    CHECK(budget_for_round(&s, 1, 0, 10).flops == 10.0 * 48, "softmax regression flops %.17g",
-          budget_for_round(&s, 1, 0, 10).flops);
+    CHECK(budget_for_round(1, s.minibatch, learner_train_flops_per_row(&s), 10).flops == 10.0 * 48, "softmax regression flops %.17g",
+          budget_for_round(1, s.minibatch, learner_train_flops_per_row(&s), 10).flops);
     // the budget's rows are what learner_fit takes: steps·min(minibatch, n)
     const int h2[] = {5, 4};
     LearnerConfig big = config(784, 10, 2, h2, 0.0f);

@@ -7,6 +7,7 @@
  *      pipeline (text_open_docs)
  */
 #include "datasets/text.h"
+#include "sim/util.h"
 #include "sim/rng.h"
 #include "tests/check.h"
 
@@ -53,10 +54,10 @@ static void test_tokenizer(void) {
 
 static void test_hash(void) {
     // FNV-1a 64 test vectors (Fowler, Noll, Vo)
-    CHECK(text_fnv1a(TEXT_FNV_OFFSET, "", 0) == 0xcbf29ce484222325ull, "fnv1a('')");
-    CHECK(text_fnv1a(TEXT_FNV_OFFSET, "a", 1) == 0xaf63dc4c8601ec8cull, "fnv1a('a')");
-    CHECK(text_fnv1a(TEXT_FNV_OFFSET, "foobar", 6) == 0x85944171f73967e8ull, "fnv1a('foobar')");
-    CHECK(text_fnv1a(text_fnv1a(TEXT_FNV_OFFSET, "foo", 3), "bar", 3) == 0x85944171f73967e8ull,
+    CHECK(util_fnv1a(UTIL_FNV_START, "", 0) == 0xcbf29ce484222325ull, "fnv1a('')");
+    CHECK(util_fnv1a(UTIL_FNV_START, "a", 1) == 0xaf63dc4c8601ec8cull, "fnv1a('a')");
+    CHECK(util_fnv1a(UTIL_FNV_START, "foobar", 6) == 0x85944171f73967e8ull, "fnv1a('foobar')");
+    CHECK(util_fnv1a(util_fnv1a(UTIL_FNV_START, "foo", 3), "bar", 3) == 0x85944171f73967e8ull,
           "fnv1a does not continue");
     // a bucket: fmix64 (values from an independent Python implementation), low 18 bits
     CHECK(text_bucket(0) == 0, "bucket of 0");
@@ -65,9 +66,9 @@ static void test_hash(void) {
     CHECK(text_feature_id("", "a", NULL) == 183899, "bucket of 'a'");
     CHECK(text_feature_id("", "foobar", NULL) == 91947, "bucket of 'foobar'");
     // prefix and bigram: FNV over "subject:" "free", and over "free" " " "money"
-    uint64_t h = text_fnv1a(TEXT_FNV_OFFSET, "subject:free", 12);
+    uint64_t h = util_fnv1a(UTIL_FNV_START, "subject:free", 12);
     CHECK(text_feature_id("subject:", "free", NULL) == text_bucket(h), "prefixed unigram");
-    h = text_fnv1a(TEXT_FNV_OFFSET, "free money", 10);
+    h = util_fnv1a(UTIL_FNV_START, "free money", 10);
     CHECK(text_feature_id("", "free", "money") == text_bucket(h), "bigram");
     // one-letter words (FNV alone would put x, y, z in one top-bits bucket)
     CHECK(text_feature_id("", "x", NULL) != text_feature_id("", "y", NULL) &&

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Regenerates tests/corpus/{csv,svmlight,npy,arff}/: small valid files (ok-*) and malformed
-# ones for tests/test_loaders.c, tests/e2e_data.sh and the fuzzers' seeds (tests/fuzz/).
+# ones for tests/test_loaders.c, tests/e2e_corpus.sh and the fuzzers' seeds (tests/fuzz/).
 # Plain printf, so it runs anywhere:   sh tests/corpus/make_data_corpus.sh
 # Naming, in every folder: ok-* are valid; test-* are well-formed but bad as the --test file of
 # the folder's ok training file; in npy/, labels-* are bad as the labels of ok-X.npy and
 # features-* bad as the features of ok-y.npy; every other file is malformed on its own.
-# Each folder's README says what is wrong with each file.
+# Each folder's README says what is wrong with each file; it is generated from MANIFEST, which
+# also holds the message alsim prints for each file (tests/e2e_corpus.sh checks them).
 set -eu
 cd "$(dirname "$0")"
 mkdir -p csv svmlight npy arff
@@ -56,35 +57,6 @@ printf '\037\213\010\000\000\000\000\000\000\003' > gzipped.csv
 printf 'label\nx\ny\n' > single-column.csv
 printf 'sepal_length,sepal_width,petal_length,petal_width,species\n5,3,1,0.2,setosa\n6,2,4,1.3,versicolor\n' > test-more-columns.csv
 printf 'sepal_length,sepal_width,petal_length,species\n5,3,1,setosa\n6,2,4,daisy\n' > test-unknown-class.csv
-cat > README <<'EOF'
-CSV test corpus, made by ../make_data_corpus.sh (run it to regenerate). One line per file.
-ok-header.csv            valid: a header, 3 numeric columns, 30 rows of 3 classes named by text (one quoted, with a comma)
-ok-noheader.csv          valid: no header, labels 1 and 2 in the FIRST column (--label 0), CRLF line ends
-ok-tabs.tsv              valid: tab-separated (.tsv), a header, 0/1 labels in the last column
-empty.csv                an empty file
-only-blank-lines.csv     nothing but blank lines
-header-only.csv          a header and no rows
-ragged-short.csv         line 3 has 2 fields, the header 3
-ragged-long.csv          line 3 has 4 fields, the header 3
-truncated.csv            the last row is cut short (2 fields, no newline)
-nan.csv                  a NaN feature
-inf.csv                  a -inf feature
-beyond-float32.csv       a feature of 1e39 (beyond float32)
-not-a-number.csv         the feature 'four'
-empty-field.csv          an empty feature field
-missing-label.csv        an empty label field
-one-class.csv            every row has the label x: a single class
-unterminated-quote.csv   a quoted label whose closing quote never comes on its line
-text-after-quote.csv     "y"z: text after a closing quote
-invalid-utf8-label.csv   the label is the bytes FF FE (not UTF-8)
-invalid-utf8-header.csv  a header field holding C3 28 (not UTF-8)
-nul-byte.csv             a NUL byte inside a row (a binary file)
-gzipped.csv              a gzip header (the file was not gunzipped)
-single-column.csv        one column only: no features
-test-more-columns.csv    as --test of ok-header.csv: 5 columns, the training file has 4
-test-unknown-class.csv   as --test of ok-header.csv: the label 'daisy' is not a training class
-A class with no rows cannot happen in CSV (the classes are the labels that occur).
-EOF
 cd ..
 
 # ---- svmlight -----------------------------------------------------------------------------
@@ -127,33 +99,6 @@ printf '1 1:0.5\n\377 2:0.5\n' > invalid-utf8-label.svm
 printf '1 1:0.5\n-1 2:0.\0005\n' > nul-byte.svm
 printf '\037\213\010\000\000\000\000\000\000\003' > gzipped.svm
 printf '+1 1:0.5\n2 2:0.5\n' > test-unknown-class.svm
-cat > README <<'EOF'
-svmlight/LIBSVM test corpus, made by ../make_data_corpus.sh (run it to regenerate). One line per file.
-ok-1based.svm           valid: +1/-1 labels, 1-based indices, qid, comments, a row with no features
-ok-0based.svm           valid: string labels ham/spam/eggs, 0-based (index 0 occurs), tab-separated
-empty.svm               an empty file
-comments-only.svm       comments and a blank line, no rows
-no-label.svm            line 2 starts with 1:0.5: the label is missing
-not-index-value.svm     '3' is not INDEX:VALUE
-negative-index.svm      index -1 (out of range)
-huge-index.svm          index 99999999999 (out of range)
-index-not-a-number.svm  index 'x'
-unsorted-indices.svm    index 3 after 5
-duplicate-index.svm     index 3 twice in a row
-nan.svm                 a NaN value
-inf.svm                 an infinite value
-bad-value.svm           the value 'abc'
-empty-value.svm         '2:' without a value
-truncated.svm           the file ends in the middle of a pair ('3', no newline)
-multi-label.svm         a multi-label row (1,2)
-one-class.svm           every row has the label 1: a single class
-no-features.svm         no row has a feature (d would be 0)
-invalid-utf8-label.svm  the label is the byte FF (not UTF-8)
-nul-byte.svm            a NUL byte inside a value (a binary file)
-gzipped.svm             a gzip header (the file was not gunzipped)
-test-unknown-class.svm  as --test of ok-1based.svm: the label 2 is not a training class
-A class with no rows cannot happen in svmlight (the classes are the labels that occur).
-EOF
 cd ..
 
 # ---- npy ----------------------------------------------------------------------------------
@@ -233,51 +178,6 @@ npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }" | head
 { npy_head 1 "{'descr': '<U2', 'fortran_order': False, 'shape': (20,), }"; i=0; while [ $i -lt 20 ]; do if [ $i -eq 9 ]; then printf '\0\0\0\0\0\0\0\0'; else printf 'a\0\0\0%s\0\0\0' $((i % 2)); fi; i=$((i + 1)); done; } > labels-empty-string.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 5), }"; rows 25; } > test-X-5-features.npy
 { npy_head 1 "{'descr': '<i8', 'fortran_order': False, 'shape': (20,), }"; i=0; while [ $i -lt 20 ]; do if [ $i -eq 1 ]; then printf '\007\000\000\000\000\000\000\000'; else printf "$I0"; fi; i=$((i + 1)); done; } > test-y-unknown-class.npy
-cat > README <<'EOF'
-NumPy .npy test corpus, made by ../make_data_corpus.sh (run it to regenerate). One line per file.
-ok-X.npy                     valid features: float32 (20, 4), version 1.0, C order
-ok-y.npy                     valid labels: int64 (20,), 0,1,0,1,...
-ok-X-f64-v2.npy              valid: the same matrix as float64, version 2.0
-ok-X-f16-fortran-v3.npy      valid: the same matrix as float16 in Fortran order, version 3.0
-ok-y-str.npy                 valid labels: '<U3' cat,dog,cat,...
-empty.npy                    an empty file
-npz-archive.npy              a zip (.npz) archive header
-gzipped.npy                  a gzip header
-bad-magic.npy                magic \x93NUMPX
-truncated-magic.npy          4 bytes: the magic is cut short
-truncated-header-length.npy  the 2-byte header length is cut short
-bad-version.npy              format version 4.0
-truncated-header.npy         the file ends inside the header dict
-header-not-a-dict.npy        the header is a list, not a dict
-header-no-shape.npy          the dict lacks 'shape'
-header-unknown-key.npy       the dict has a key 'extra'
-header-bad-shape.npy         'shape': (20, x)
-header-bad-fortran-order.npy 'fortran_order': Maybe
-header-trailing-text.npy     text after the dict's closing brace
-complex-dtype.npy            dtype '<c8' (complex)
-object-array.npy             dtype '|O' (pickled objects)
-structured-dtype.npy         a structured dtype (a list of fields)
-truncated-data.npy           19 of the 20 rows
-trailing-bytes.npy           3 bytes after the data
-overflow-shape.npy           a shape whose size overflows
-zero-rows.npy                shape (0, 4): no rows
-nan.npy                      a NaN at row 5, column 1
-inf.npy                      +Inf at row 11, column 3
-features-1d.npy              as features: shape (20,), not 2-D (fine as labels)
-features-3d.npy              as features: shape (10, 2, 4), not 2-D
-features-strings.npy         as features: dtype '<U3' (strings)
-labels-count-mismatch.npy    as labels of ok-X.npy: 19 labels for 20 rows
-labels-fractional.npy        as labels: float32, label 3 is 0.5
-labels-nan.npy               as labels: float32, label 4 is NaN
-labels-one-class.npy         as labels: every label is 1
-labels-2d.npy                as labels: shape (10, 2)
-labels-invalid-utf32.npy     as labels: '<U1' holding the surrogate U+D800
-labels-invalid-utf8.npy      as labels: '|S2' holding the bytes FF FE
-labels-empty-string.npy      as labels: '<U2', label 9 is the empty string
-test-X-5-features.npy        as --test features (with ok-y.npy): 5 features, the training X has 4
-test-y-unknown-class.npy     as --test labels (with ok-X.npy): the label 7 is not a training class
-A class with no rows cannot happen in .npy (the classes are the labels that occur).
-EOF
 cd ..
 
 # ---- arff ---------------------------------------------------------------------------------
@@ -351,41 +251,6 @@ printf '%s\n1,2,x\n3,\0004,y\n' "$H" > nul-byte.arff
 printf '\037\213\010\000\000\000\000\000\000\003' > gzipped.arff
 printf '@relation r\n@attribute a numeric\n@attribute class {x, y}\n@attribute class2 {p, q}\n@data\n1,x,p\n2,y,q\n' > test-different-header.arff
 printf "@relation iris\n@attribute 'sepal length' numeric\n@attribute sepalwidth real\n@attribute petallength integer\n@attribute class {Iris-setosa, Iris-versicolor}\n@data\n1,2,3,Iris-setosa\n" > test-other-class-values.arff
-cat > README <<'EOF'
-ARFF test corpus, made by ../make_data_corpus.sh (run it to regenerate). One line per file.
-ok-iris.arff                 valid: 3 numeric attributes (numeric, real, integer; one quoted name), class {3 values, one quoted}, comments, upper-case keywords
-ok-nominal-features.arff     valid: a nominal feature (one-hot), the class (last nominal) followed by a numeric attribute
-empty.arff                   an empty file
-comments-only.arff           comments only: no header
-no-data-section.arff         attributes but no @data line
-data-before-attributes.arff  @data before any @attribute
-unknown-keyword.arff         @attribut (misspelt)
-junk-in-header.arff          a line 'hello' in the header
-string-attribute.arff        an attribute of type string (not supported)
-date-attribute.arff          an attribute of type date (not supported)
-unknown-type.arff            an attribute of type float (not an ARFF type)
-unclosed-nominal.arff        {x, y without the closing brace
-empty-nominal.arff           {}: a nominal attribute without values
-duplicate-nominal.arff       {x, x}: a value declared twice
-unterminated-name.arff       an attribute name whose closing quote never comes
-no-nominal-attribute.arff    no nominal attribute to be the class
-ragged-short.arff            a row of 2 values for 3 attributes
-ragged-long.arff             a row of 4 values for 3 attributes
-truncated.arff               the last row is cut short (2 values, no newline)
-missing-value.arff           a missing value '?'
-nan.arff                     a NaN value
-inf.arff                     an Infinity value
-beyond-float32.arff          4e40 (beyond float32)
-not-a-number.arff            the value 'four' for a numeric attribute
-unknown-class-value.arff     the class value z is not declared
-class-with-no-rows.arff      the class z is declared but has no rows
-one-class.arff               the class attribute declares a single value
-sparse-row.arff              a sparse row {0 3, 2 y} (not supported)
-unterminated-quote.arff      a quoted value whose closing quote never comes
-invalid-utf8.arff            a nominal value holding the byte FF (not UTF-8)
-nul-byte.arff                a NUL byte inside a row (a binary file)
-gzipped.arff                 a gzip header (the file was not gunzipped)
-test-different-header.arff   as --test of ok-iris.arff: other attributes
-test-other-class-values.arff as --test of ok-iris.arff: the class declares other values
-EOF
 cd ..
+
+sh ./make_readmes.sh csv svmlight npy arff

@@ -3,7 +3,8 @@
 # tiny valid pair for the end-to-end tests. Plain printf, so it runs anywhere:
 #   sh tests/corpus/make_idx_corpus.sh
 # Naming: ok-* are valid; labels-* are well-formed files that are bad as the labels of
-# ok-images-idx3-ubyte; every other file is malformed on its own. README says what is wrong.
+# ok-images-idx3-ubyte; every other file is malformed on its own. README (generated from
+# ../MANIFEST, which also holds alsim's message for each file) says what is wrong.
 set -eu
 cd "$(dirname "$0")/idx"
 
@@ -38,10 +39,18 @@ printf '\000\000\010\001\000\000\000\002\001\002\377\377\377' > trailing-garbage
 printf '\000\000\010\002\000\000\000\002\000\000\000\000' > zero-dim.idx
 printf '\000\000\010\002\000\000\000\002\377\377\377\377\001\002' > negative-dim.idx
 printf '\000\000\010\004\177\377\377\377\177\377\377\377\177\377\377\377\177\377\377\377' > overflow-dims.idx
-# f32 (0x0D), 3 values: 1.0, NaN, 2.0
-printf '\000\000\015\001\000\000\000\003\077\200\000\000\177\300\000\000\100\000\000\000' > float-nan.idx
-# f64 (0x0E), 2 values: 1.0, +Inf
-printf '\000\000\016\001\000\000\000\002\077\360\000\000\000\000\000\000\177\360\000\000\000\000\000\000' > double-inf.idx
+# Images of 20 rows (so that they pair with ok-labels and reach the finiteness check), 1 value
+# each, all 1.0 but image 1: f32 (0x0D) with a NaN, f64 (0x0E) with +Inf.
+{
+    printf '\000\000\015\002\000\000\000\024\000\000\000\001'
+    i=0
+    while [ $i -lt 20 ]; do if [ $i -eq 1 ]; then printf '\177\300\000\000'; else printf '\077\200\000\000'; fi; i=$((i + 1)); done
+} > float-nan.idx
+{
+    printf '\000\000\016\002\000\000\000\024\000\000\000\001'
+    i=0
+    while [ $i -lt 20 ]; do if [ $i -eq 1 ]; then printf '\177\360\000\000\000\000\000\000'; else printf '\077\360\000\000\000\000\000\000'; fi; i=$((i + 1)); done
+} > double-inf.idx
 printf '\037\213\010\000\000\000\000\000' > gzipped.idx
 
 # Bad as labels of ok-images-idx3-ubyte (20 rows).
@@ -81,3 +90,5 @@ printf '\037\213\010\000\000\000\000\000' > gzipped.idx
     i=0
     while [ $i -lt 20 ]; do printf "\\00$((i % 2))"; i=$((i + 1)); done
 } > labels-2d.idx
+
+sh ../make_readmes.sh idx

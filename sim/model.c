@@ -1,0 +1,45 @@
+/* model — the registry of models and what every model shares. See model.h. */
+#include "sim/model.h"
+#include "sim/util.h"
+
+#include <string.h>
+
+extern const ModelOps model_mlp;    /* sim/mlp.c */
+
+static const ModelOps *const models[] = {&model_mlp};
+enum { N_MODELS = (int)(sizeof models / sizeof models[0]) };
+
+const ModelOps *model_find(const char *name) {
+    for (int i = 0; name && i < N_MODELS; i++)
+        if (!strcmp(models[i]->name, name)) return models[i];
+    return NULL;
+}
+
+void model_print_list(FILE *f) {
+    for (int i = 0; i < N_MODELS; i++) fprintf(f, "%-17s %s\n", models[i]->name, models[i]->help);
+}
+
+int model_open(Model *m, const Config *c, const Dataset *pool, const Backend *be, char *err,
+               size_t errlen) {
+    memset(m, 0, sizeof *m);
+    const ModelOps *ops = model_find(c->model);
+    if (!ops) {
+        snprintf(err, errlen, "--model: unknown model '%s'", c->model);
+        return ALSIM_BAD_INPUT;
+    }
+    m->ops = ops;
+    int rc = ops->create(m, c, pool, be, err, errlen);
+    if (rc) memset(m, 0, sizeof *m);
+    return rc;
+}
+
+void model_close(Model *m) {
+    if (m->ops) m->ops->destroy(m);
+    memset(m, 0, sizeof *m);
+}
+
+LearnerInput model_rows(const Dataset *ds, int off, int n) {
+    LearnerInput all = {.x = ds->x, .indptr = ds->indptr, .indices = ds->indices,
+                        .values = ds->values, .n = ds->n, .d = ds->d};
+    return learner_input_rows(&all, off, n);
+}

@@ -1,0 +1,356 @@
+/* session — the one active-learning loop. See session.h; session_round reads top to bottom in
+ * the order data flows. */
+#include "sim/session.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/util.h"
+
+int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t errlen) {
+    if (c->full_data) return 0;
+    long need = (long)c->init + (long)c->rounds * c->batch;
+    if (c->init > pool->n) {
+        snprintf(err, errlen, "--init %d is larger than the pool of %s (%d rows)", c->init, pool->name, pool->n);
+        return ALSIM_BAD_INPUT;
+    }
+    if (c->batch > pool->n - c->init) {
+        snprintf(err, errlen, "--batch %d is larger than the unlabeled pool of %s (%d rows after --init %d)",
+                 c->batch, pool->name, pool->n - c->init, c->init);
+        return ALSIM_BAD_INPUT;
+    }
+    if (need > pool->n) {
+        snprintf(err, errlen, "--init %d + --rounds %d x --batch %d = %ld labels, more than the pool of %s (%d rows)",
+                 c->init, c->rounds, c->batch, need, pool->name, pool->n);
+        return ALSIM_BAD_INPUT;
+    }
+    return 0;
+}
+
+int session_pick_top_b(int *picked, const double *scores, const unsigned char *labeled, int n,
+                       int b, uint64_t seed, int round, void *ctx) {
+    (void)ctx;
+    return select_top_b(picked, scores, labeled, n, b, seed, round);
+}
+
+static int cmp_int64_desc(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x < y) - (x > y);
+}
+
+/* The most nonzeros any m rows of a CSR dataset hold: its m longest rows'. -1 when out of
+ * memory. */
+static int64_t max_nnz_of_rows(const Dataset *ds, int m) {
+    int64_t *len = malloc(((size_t)ds->n + 1) * sizeof *len);
+    if (!len) return -1;
+    for (int i = 0; i < ds->n; i++) len[i] = ds->indptr[i + 1] - ds->indptr[i];
+    qsort(len, (size_t)ds->n, sizeof *len, cmp_int64_desc);
+    int64_t sum = 0;
+    for (int i = 0; i < m && i < ds->n; i++) sum += len[i];
+    free(len);
+    return sum;
+}
+
+/* The session's buffers (see Session). Returns 0, or -1 when out of memory. */
+static int session_alloc(Session *S, int n_init, int n_max, int chunk) {
+    const Dataset *pool = S->pool;
+    const int N = pool->n, D = pool->d, K = pool->k, T = S->T, b = S->cfg->batch;
+    const int H = S->strategy_state ? S->model.emb_width : 0;
+    int oom = pool_init(&S->labeled, N) != 0;
+    S->initial = malloc((size_t)(n_init > 0 ? n_init : 1) * sizeof *S->initial);
+    S->picked = malloc((size_t)(b > 0 ? b : 1) * sizeof *S->picked);
+    S->answers = malloc((size_t)(n_init > b ? n_init : b) * sizeof *S->answers);
+    S->class_counts = malloc((size_t)K * sizeof *S->class_counts);
+    S->f1 = malloc((size_t)K * sizeof *S->f1);
+    if (!pool->x) {
+        int64_t nnz = max_nnz_of_rows(pool, n_max);
+        S->xl_indptr = malloc(((size_t)n_max + 1) * sizeof *S->xl_indptr);
+        S->xl_indices = nnz < 0 ? NULL : malloc(((size_t)nnz + 1) * sizeof *S->xl_indices);
+        S->xl_values = nnz < 0 ? NULL : malloc(((size_t)nnz + 1) * sizeof *S->xl_values);
+        oom |= !S->xl_indptr || !S->xl_indices || !S->xl_values;
+    } else {
+        S->xl = malloc((size_t)n_max * D * sizeof *S->xl);
+        oom |= !S->xl;
+    }
+    S->test_probs = malloc((size_t)S->test->n * K * sizeof *S->test_probs);
+    S->chunk_probs = malloc((size_t)chunk * K * sizeof *S->chunk_probs);
+    S->chunk_mc = T ? malloc((size_t)T * chunk * K * sizeof *S->chunk_mc) : NULL;
+    S->scores = malloc((size_t)N * sizeof *S->scores);
+    S->curve_x = malloc((size_t)(S->R + 1) * sizeof *S->curve_x);
+    S->curve_acc = malloc((size_t)(S->R + 1) * sizeof *S->curve_acc);
+    oom |= !S->initial || !S->picked || !S->answers || !S->class_counts || !S->f1 ||
+           !S->test_probs || !S->chunk_probs || (T && !S->chunk_mc) || !S->scores ||
+           !S->curve_x || !S->curve_acc;
+    if (H) {
+        S->chunk_emb = malloc((size_t)chunk * H * sizeof *S->chunk_emb);
+        S->labeled_emb = malloc((size_t)n_max * H * sizeof *S->labeled_emb);
+        S->ref_emb = malloc((size_t)SESSION_REF_ROWS * H * sizeof *S->ref_emb);
+        oom |= !S->chunk_emb || !S->labeled_emb || !S->ref_emb;
+    }
+    if (S->cfg->warm_start) {
+        S->model_state = malloc(S->model.ops->state_size(&S->model));
+        oom |= !S->model_state;
+    }
+    return oom ? -1 : 0;
+}
+
+int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset *test,
+                 const Backend *be, uint64_t seed, char *err, size_t errlen) {
+    memset(S, 0, sizeof *S);
+    int rc = session_check_sizes(c, pool, err, errlen);
+    if (rc) return rc;
+    S->cfg = c;
+    S->pool = pool;
+    S->test = test;
+    S->be = be;
+    S->seed = seed;
+    S->st = c->full_data ? NULL : strategy_find(c->strategy);
+    if (!c->full_data && !S->st) {
+        snprintf(err, errlen, "--strategy: unknown strategy '%s' (alsim --list shows them)", c->strategy);
+        return ALSIM_BAD_INPUT;
+    }
+    const int needs = S->st ? S->st->needs : NEEDS_NOTHING;
+    S->R = c->full_data ? 0 : c->rounds;
+    S->T = (needs & NEEDS_MC) ? c->mc : 0;
+    S->pick = session_pick_top_b;
+    const int N = pool->n;
+    const int n_init = c->full_data ? N : c->init;
+    const int n_max = n_init + S->R * c->batch;
+    const int chunk = N < SESSION_CHUNK_ROWS ? N : SESSION_CHUNK_ROWS;
+
+    if ((rc = model_open(&S->model, c, pool, be, err, errlen))) return rc;
+    if (needs & NEEDS_EMB) {        /* a whole-pool strategy (rl): its state, and embeddings */
+        if (!S->model.emb_width) {
+            snprintf(err, errlen, "--strategy %s needs the model's embeddings; --model %s with these options has none (a hidden layer)",
+                     S->st->name, c->model);
+            session_close(S);
+            return ALSIM_BAD_INPUT;
+        }
+        if ((rc = S->st->hooks->open(&S->strategy_state, c->policy, N, err, errlen))) {
+            session_close(S);
+            return rc;
+        }
+    }
+    if (session_alloc(S, n_init, n_max, chunk) != 0) {
+        snprintf(err, errlen, "out of memory for a run on %s (%d x %d)", pool->name, N, pool->d);
+        session_close(S);
+        return ALSIM_RUNTIME;
+    }
+
+    /* The simulated annotator, and the seed set it labels before round 0. */
+    oracle_init(&S->oracle, pool->y, N, pool->k, c->noise, seed);
+    if (c->full_data) {
+        for (int i = 0; i < N; i++) S->initial[i] = i;
+        S->n_initial = N;
+    } else if ((S->n_initial = oracle_initial_set(S->initial, &S->oracle, n_init, seed)) < 0) {
+        snprintf(err, errlen, "out of memory drawing the initial set");
+        session_close(S);
+        return ALSIM_RUNTIME;
+    }
+    oracle_label(S->answers, &S->oracle, S->initial, S->n_initial);
+    pool_add(&S->labeled, S->initial, S->answers, S->n_initial);
+    return 0;
+}
+
+void session_close(Session *S) {
+    model_close(&S->model);
+    if (S->strategy_state) S->st->hooks->close(S->strategy_state);
+    pool_free(&S->labeled);
+    free(S->initial); free(S->picked); free(S->answers); free(S->class_counts); free(S->f1);
+    free(S->xl); free(S->xl_indptr); free(S->xl_indices); free(S->xl_values);
+    free(S->test_probs); free(S->chunk_probs); free(S->chunk_mc); free(S->chunk_emb);
+    free(S->labeled_emb); free(S->ref_emb); free(S->scores); free(S->curve_x);
+    free(S->curve_acc); free(S->model_state);
+    memset(S, 0, sizeof *S);
+}
+
+int session_done(const Session *S) { return S->diverged || S->round > S->R; }
+
+/* The labeled rows as the model reads them, gathered in labeling order. */
+static LearnerInput gather_labeled(Session *S) {
+    const Dataset *pool = S->pool;
+    if (pool->x) pool_gather(S->xl, &S->labeled, pool->x, pool->d);
+    else pool_gather_csr(S->xl_indptr, S->xl_indices, S->xl_values, &S->labeled, pool->indptr,
+                         pool->indices, pool->values);
+    return (LearnerInput){.x = S->xl, .indptr = S->xl_indptr, .indices = S->xl_indices,
+                          .values = S->xl_values, .n = S->labeled.n_labeled, .d = pool->d};
+}
+
+/* Before a whole-pool strategy scores round r: the embeddings of the labeled rows xl and of
+ * the reference rows, and the round's facts, handed to its begin_round hook. Returns 0, or -1
+ * when out of memory. */
+static int begin_strategy_round(Session *S, const LearnerInput *xl, int r) {
+    const Dataset *pool = S->pool;
+    const int N = pool->n, H = S->model.emb_width;
+    const int n_ref = N < SESSION_REF_ROWS ? N : SESSION_REF_ROWS;
+    if (model_predict(&S->model, NULL, NULL, S->labeled_emb, xl, 0, S->seed, r, 0)) return -1;
+    for (int i = 0; i < n_ref; i++) {
+        int row = (int)((int64_t)i * N / n_ref);
+        LearnerInput x1 = model_rows(pool, row, 1);
+        if (model_predict(&S->model, NULL, NULL, S->ref_emb + (size_t)i * H, &x1, 0, S->seed, r, row))
+            return -1;
+    }
+    RoundInfo info = {
+        .round = r, .rounds = S->R, .n_pool = N, .k = pool->k, .h = H,
+        .n_labeled = S->labeled.n_labeled, .labeled_emb = S->labeled_emb,
+        .labeled_y = S->labeled.labels, .n_ref = n_ref, .ref_emb = S->ref_emb,
+    };
+    return S->st->hooks->begin_round(S->strategy_state, &info);
+}
+
+int session_score_pool(Session *S) {
+    const Dataset *pool = S->pool;
+    const Strategy *st = S->st;
+    const int N = pool->n, K = pool->k, T = S->T, needs = st->needs, r = S->round;
+    const int chunk = N < SESSION_CHUNK_ROWS ? N : SESSION_CHUNK_ROWS;
+    if (S->strategy_state) {
+        const LearnerInput xl = gather_labeled(S);
+        if (begin_strategy_round(S, &xl, r) != 0) return -1;
+    }
+    /* A model that reduces where it runs (a GPU) keeps the probabilities there. */
+    const LearnerInput xall = model_rows(pool, 0, N);
+    if (st->reduce != REDUCE_NONE &&
+        model_score(&S->model, S->scores, &xall, st->reduce, T, S->seed, r, 0) == 0)
+        return 0;
+    for (int off = 0; off < N; off += chunk) {
+        int n = N - off < chunk ? N - off : chunk;
+        LearnerInput xp = model_rows(pool, off, n);
+        float *probs = (needs & NEEDS_PROBS) ? S->chunk_probs : NULL;
+        float *mc = T ? S->chunk_mc : NULL;
+        float *emb = (needs & NEEDS_EMB) ? S->chunk_emb : NULL;
+        if (needs && model_predict(&S->model, probs, mc, emb, &xp, T, S->seed, r, off) != 0)
+            return -1;
+        PoolView v = {
+            .n = n, .k = K, .t = T, .probs = probs, .mc = mc,
+            .row0 = off, .seed = S->seed, .round = r,
+            .h = emb ? S->model.emb_width : 0, .emb = emb, .state = S->strategy_state,
+        };
+        st->score(S->scores + off, &v);
+    }
+    if (S->strategy_state) st->hooks->finish(S->scores, N, S->strategy_state);
+    return 0;
+}
+
+int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
+    const Config *c = S->cfg;
+    const int r = S->round, K = S->pool->k;
+    const uint64_t seed = S->seed;
+    Ledger led = {0};
+    led.budget = budget_for_round(c->epochs, S->model.minibatch, S->model.train_flops_per_row,
+                                  S->labeled.n_labeled);
+
+    /* 1. Fit on the labeled set with this round's budget. The same initial weights every
+     *    round (unless warm-starting): curve differences come from the data alone. */
+    double t0 = util_seconds();
+    if (r == 0 || !c->warm_start) model_reset(&S->model, seed);
+    const LearnerInput xl = gather_labeled(S);
+    const double loss = model_fit(&S->model, &xl, S->labeled.labels, led.budget.steps, seed, r);
+    led.train_s = util_seconds() - t0;
+    if (S->stop && S->stop()) return 1;
+
+    /* 2. Test metrics: one row of the learning curve. */
+    t0 = util_seconds();
+    const LearnerInput xt = model_rows(S->test, 0, S->test->n);
+    if (model_predict(&S->model, S->test_probs, NULL, NULL, &xt, 0, seed, r, 0) != 0)
+        goto out_of_memory;
+    const Metrics m = metrics_eval(S->test_probs, S->test->y, S->test->n, K);
+    metrics_f1_per_class(S->f1, S->test_probs, S->test->y, S->test->n, K);
+    led.eval_s = util_seconds() - t0;
+    const int diverged = !isfinite(loss) || isnan(m.accuracy);
+
+    /* 3. Score every pool row, 4. pick the batch, 5. the oracle labels it. */
+    int n_picked = 0;
+    if (r < S->R && !diverged) {
+        t0 = util_seconds();
+        if (session_score_pool(S) != 0) goto out_of_memory;
+        led.score_s = util_seconds() - t0;
+        if (S->stop && S->stop()) return 1;
+
+        t0 = util_seconds();
+        n_picked = S->pick(S->picked, S->scores, S->labeled.labeled, S->pool->n, c->batch, seed,
+                           r, S->pick_ctx);
+        if (n_picked < 0) goto out_of_memory;
+        led.select_s = util_seconds() - t0;
+        oracle_label(S->answers, &S->oracle, S->picked, n_picked);
+    }
+
+    /* 6. What the round did; then the picked rows join the labeled set. */
+    memset(S->class_counts, 0, (size_t)K * sizeof *S->class_counts);
+    for (int i = 0; i < S->labeled.n_labeled; i++) S->class_counts[S->labeled.labels[i]]++;
+    *rec = (RoundRecord){
+        .round = r, .n_labeled = S->labeled.n_labeled, .test = m, .train_loss = loss,
+        .ledger = led, .class_counts = S->class_counts, .k = K,
+        .initial = (r == 0 && !c->full_data) ? S->initial : NULL, .n_initial = S->n_initial,
+        .picked = S->picked, .picked_labels = S->answers, .n_picked = n_picked,
+        .queries = S->oracle.queries, .f1 = S->f1, .diverged = diverged,
+    };
+    S->curve_x[S->rounds_done] = S->labeled.n_labeled;
+    S->curve_acc[S->rounds_done] = m.accuracy;
+    S->rounds_done++;
+    S->last = m;
+    pool_add(&S->labeled, S->picked, S->answers, n_picked);
+    S->diverged = diverged;
+    S->round = r + 1;
+    return 0;
+
+out_of_memory:  /* the model could not grow its input buffers, or a strategy its state */
+    snprintf(err, errlen, "out of memory while scoring the pool of %s", S->pool->name);
+    return ALSIM_RUNTIME;
+}
+
+void session_checkpoint(Session *S, Checkpoint *ck) {
+    ck->seed = S->seed;
+    ck->round = S->round - 1;
+    ck->n_labeled = S->labeled.n_labeled;
+    ck->rows = S->labeled.rows;
+    ck->labels = S->labeled.labels;
+    ck->queries = S->oracle.queries;
+    ck->n_curve = S->rounds_done;
+    ck->curve_x = S->curve_x;
+    ck->curve_acc = S->curve_acc;
+    ck->last[0] = S->last.accuracy;
+    ck->last[1] = S->last.macro_f1;
+    ck->last[2] = S->last.nll;
+    ck->diverged = S->diverged;
+    ck->model_bytes = 0;
+    ck->model_state = NULL;
+    if (S->model_state) {   /* warm-starting: the model carries over between rounds */
+        S->model.ops->save(&S->model, S->model_state);
+        ck->model_bytes = S->model.ops->state_size(&S->model);
+        ck->model_state = S->model_state;
+    }
+}
+
+int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen) {
+    const size_t want = S->model_state ? S->model.ops->state_size(&S->model) : 0;
+    if (ck->model_bytes != want) {
+        snprintf(err, errlen, "the checkpoint does not match this run's model");
+        return ALSIM_BAD_INPUT;
+    }
+    pool_clear(&S->labeled);
+    pool_add(&S->labeled, ck->rows, ck->labels, ck->n_labeled);
+    S->oracle.queries = ck->queries;
+    S->rounds_done = ck->n_curve;
+    memcpy(S->curve_x, ck->curve_x, (size_t)ck->n_curve * sizeof *S->curve_x);
+    memcpy(S->curve_acc, ck->curve_acc, (size_t)ck->n_curve * sizeof *S->curve_acc);
+    S->last = (Metrics){ck->last[0], ck->last[1], ck->last[2]};
+    S->diverged = ck->diverged;
+    if (ck->model_bytes) S->model.ops->restore(&S->model, ck->model_state);
+    S->round = ck->round + 1;
+    return 0;
+}
+
+int session_predict_rows(float *probs, Session *S, const int *rows, int n, char *err,
+                         size_t errlen) {
+    Dataset sub = {0};
+    int rc = dataset_take_rows(&sub, S->pool, rows, n, err, errlen);
+    if (rc) return rc;
+    const LearnerInput x = model_rows(&sub, 0, n);
+    if (model_predict(&S->model, probs, NULL, NULL, &x, 0, S->seed, S->round, 0) != 0) {
+        snprintf(err, errlen, "out of memory predicting %d rows of %s", n, S->pool->name);
+        rc = ALSIM_RUNTIME;
+    }
+    dataset_free(&sub);
+    return rc;
+}

@@ -1,0 +1,159 @@
+/* session — the engine: the one active-learning loop, with no file I/O.
+ *
+ * A session is one simulated AL run of (config, pool, test, backend, seed). Opening it draws
+ * the class-balanced initial set and has the oracle label it; each session_round() then runs
+ * one round in the order data flows (DESIGN.md §1):
+ *
+ *   fit the model on the labeled rows with the round's budget (identical for every strategy)
+ *   → evaluate on the test set (one row of the learning curve)
+ *   → predict / embed the pool in chunks and score it with the strategy
+ *   → pick the batch (the picker: top-b with seeded tie-breaks unless a driver sets another)
+ *   → the oracle labels the picked rows, which join the labeled set.
+ *
+ * Round R (the last) fits and evaluates only. The drivers sit around it: `alsim run`
+ * (sim/run.c: run folder, checkpoint/resume, progress, signals) and `alsim train-policy`
+ * (sim/train_policy.c: episodes of the same session whose picker samples from the learned
+ * policy). Nothing else runs fit → predict → score → pick in sequence.
+ */
+#ifndef ALSIM_SESSION_H
+#define ALSIM_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datasets/dataset.h"
+#include "sim/backend.h"
+#include "sim/budget.h"
+#include "sim/checkpoint.h"
+#include "sim/config.h"
+#include "sim/metrics.h"
+#include "sim/model.h"
+#include "sim/oracle.h"
+#include "sim/pool.h"
+#include "strategies/strategy.h"
+
+/* Rows of the pool scored per chunk: bounds the memory of MC samples to T·chunk·K floats. */
+#define SESSION_CHUNK_ROWS 4096
+/* Pool rows whose embeddings a whole-pool strategy's density feature compares each row with:
+ * evenly spread over the pool. */
+#define SESSION_REF_ROWS 256
+
+/* Picks the round's batch: writes into picked (b) the rows to label, from scores (N) of the
+ * strategy (higher = query first) and labeled (N) (1: already labeled, not to be picked).
+ * Returns how many it picked (at most b), or -1 when out of memory. ctx is the driver's. */
+typedef int (*Picker)(int *picked /*(b)*/, const double *scores /*(N)*/,
+                      const unsigned char *labeled /*(N)*/, int n, int b, uint64_t seed,
+                      int round, void *ctx);
+
+/* The default picker: the top b unlabeled rows, ties broken by a seeded hash (select_top_b). */
+int session_pick_top_b(int *picked, const double *scores, const unsigned char *labeled, int n,
+                       int b, uint64_t seed, int round, void *ctx);
+
+/* What one round did: a row of the learning curve, the ledger, the labeled set's class
+ * counts and the picked rows with the oracle's answers. Pointers into the session, valid
+ * until the next round. */
+typedef struct {
+    int round, n_labeled;           /* n_labeled: rows the model was fitted on */
+    Metrics test;
+    double train_loss;
+    Ledger ledger;                  /* budget and measured seconds */
+    const int *class_counts;        /* (K) labels of each class in the labeled set */
+    int k;
+    const int *initial;             /* (n_initial) the seed set, in round 0; NULL after */
+    int n_initial;
+    const int *picked;              /* (n_picked) rows queried after this round, best first */
+    const int32_t *picked_labels;   /* (n_picked) the oracle's answers */
+    int n_picked;
+    long queries;                   /* oracle queries so far, these included */
+    const double *f1;               /* (K) per-class F1 on the test set, NaN for a class with
+                                       no test rows */
+    int diverged;                   /* NaN/Inf in the loss or the test probabilities: the
+                                       session ends with this round */
+} RoundRecord;
+
+typedef struct {
+    /* What it was opened with (not owned). */
+    const Config *cfg;
+    const Dataset *pool, *test;
+    const Backend *be;
+    uint64_t seed;
+    const Strategy *st;         /* NULL for --full-data (one round on the whole pool) */
+    int R, T;                   /* rounds R (the curve has R+1 rows), MC samples T */
+    Picker pick;                /* session_pick_top_b unless the driver sets another */
+    void *pick_ctx;
+    int (*stop)(void);          /* optional: polled between the phases of a round; nonzero
+                                   abandons the round (a signal to stop) */
+    /* The state: everything a checkpoint holds. */
+    Model model;
+    Oracle oracle;
+    Pool labeled;               /* labeled rows in labeling order, with the oracle's answers */
+    int round;                  /* the next round to run, 0..R+1 */
+    int rounds_done;            /* rows of the curve so far */
+    double *curve_x, *curve_acc;/* (R+1) labeled rows and test accuracy per round */
+    Metrics last;               /* the last round's test metrics */
+    int diverged;               /* a round diverged: the session is over */
+    void *strategy_state;       /* a whole-pool strategy's state (its hooks), else NULL */
+    /* Buffers, one allocation each, freed by session_close. */
+    int n_initial, *initial;    /* (n_init) the seed set */
+    int *picked;                /* (b) */
+    int32_t *answers;           /* (max(n_init, b)) the oracle's answers */
+    int *class_counts;          /* (K) */
+    double *f1;                 /* (K) */
+    float *xl;                  /* (n_max, D) the labeled rows gathered (dense pools) */
+    int64_t *xl_indptr;         /* CSR pools: (n_max+1), */
+    int32_t *xl_indices;        /* the labeled rows' nonzeros (room for the n_max longest) */
+    float *xl_values;
+    float *test_probs;          /* (n_test, K) */
+    float *chunk_probs, *chunk_mc, *chunk_emb;  /* (chunk,K), (T,chunk,K), (chunk,H) */
+    float *labeled_emb, *ref_emb;   /* (n_max,H), (SESSION_REF_ROWS,H): whole-pool strategies */
+    double *scores;             /* (N) */
+    void *model_state;          /* (model state_size) warm-started checkpoints */
+} Session;
+
+/* Checks the sizes of c against the pool: init, batch and rounds must fit. 0, or 2 with the
+ * reason in err. */
+int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t errlen);
+
+/* Opens a session of c on pool and test with seed, on be: checks the sizes, builds the model
+ * (c->model) and the strategy (c->strategy; its hooks' state from c->policy), and has the
+ * oracle label the initial set (all of the pool with c->full_data). pool, test and c must
+ * outlive the session. Returns 0, or 2 (bad input) / 3 (runtime failure) with a one-line
+ * reason in err; on failure S is closed. */
+int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset *test,
+                 const Backend *be, uint64_t seed, char *err, size_t errlen);
+
+/* Frees everything; accepts a zeroed struct. */
+void session_close(Session *S);
+
+/* Runs round S->round (see the top of this file) and describes it in rec. Returns 0; 1 when
+ * S->stop asked to stop mid-round (the round is abandoned: the session is not to be used
+ * further); 3 with a reason in err when out of memory. */
+int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen);
+
+/* The scoring step of session_round, alone (benchmarks time it): S->scores (N) = the
+ * strategy's score of every pool row under the current model, for round S->round. A model
+ * that reduces where it runs (model_score: a GPU) keeps the probabilities there and returns
+ * one score per row; else, or when it cannot, each chunk of SESSION_CHUNK_ROWS rows is
+ * predicted and scored on the host. A whole-pool strategy is first told the round's facts
+ * (the labeled and reference rows' embeddings). Returns 0, or -1 when out of memory. */
+int session_score_pool(Session *S);
+
+/* 1 when every round has run or one diverged. */
+int session_done(const Session *S);
+
+/* Fills ck with the session's state after its last round (pointers into S, valid until the
+ * next round): labeled set, oracle queries, curve, last metrics and, when warm-starting, the
+ * model's state. The caller adds what is its own (file offsets, elapsed time, config hash). */
+void session_checkpoint(Session *S, Checkpoint *ck);
+
+/* Continues from a checkpoint of this session's run: the labeled set, the oracle's count, the
+ * curve and, when warm-starting, the model. Returns 0, or 2 with a reason when the checkpoint
+ * does not match this session's model. */
+int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen);
+
+/* probs (n,K) = the current model's predictions (dropout off) for pool rows rows (n).
+ * Returns 0, or 3 with a reason when out of memory. */
+int session_predict_rows(float *probs, Session *S, const int *rows, int n, char *err,
+                         size_t errlen);
+
+#endif
