@@ -84,7 +84,7 @@ $(B)/%.o: %.c
 # first layer of text. Same bits (sqrt is exact either way); the backend never reads errno.
 $(B)/sim/backend_cpu.o: ALL_CFLAGS += -fno-math-errno
 
-$(B)/sim/backend_cuda.o: sim/backend_cuda.cu sim/backend.h sim/rng.h
+$(B)/sim/backend_cuda.o: sim/backend_cuda.cu sim/backend.h sim/rng.h strategies/formulas.h
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCC_ALL) -c $< -o $@
 
