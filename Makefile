@@ -60,7 +60,7 @@ NVCC_ALL = -std=c++20 -I. -fmad=false -DALSIM_CUDA_ARCH=\"$(CUDA_ARCH)\" \
            -gencode arch=compute_$(CUDA_ARCH),code=compute_$(CUDA_ARCH) \
            -Xcompiler -Wall,-Wextra,-Wno-unused-parameter $(NVCCFLAGS)
 
-ALL_CFLAGS = $(CPPFLAGS_ALSIM) -DALSIM_GIT_REV=\"$(GIT_REV)\" \
+ALL_CFLAGS = $(CPPFLAGS_ALSIM) \
              -DALSIM_DEFAULT_POLICY=\"$(CURDIR)/strategies/default-policy.json\" \
              $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
@@ -79,6 +79,16 @@ info:
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# util.c alone holds the source revision: a stamp that changes with it (a commit, an edit)
+# recompiles util.o, so config.json, baselines and policies never name a stale revision.
+REV_STAMP := $(B)/.git-rev
+$(REV_STAMP): FORCE
+	@mkdir -p $(B); echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' >$@
+$(B)/sim/util.o: $(REV_STAMP)
+$(B)/sim/util.o: ALL_CFLAGS += -DALSIM_GIT_REV=\"$(GIT_REV)\"
+.PHONY: FORCE
+FORCE:
 
 # AdamW's sqrtf vectorises only when it need not set errno: 4x faster steps with the 2^18-wide
 # first layer of text. Same bits (sqrt is exact either way); the backend never reads errno.

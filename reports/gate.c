@@ -81,27 +81,12 @@ static int write_baseline(const Report *rep, const char *path, char *err, size_t
     return util_commit_atomic(f, 1, tmp, path, err, errlen);
 }
 
-static void baseline_usage(FILE *f, const Config *c) {
-    fprintf(f,
-        "usage: alsim baseline RUNS... --out FILE [options]\n"
-        "\n"
-        "Records, per (dataset, strategy) among RUNS, the per-seed normalised AULC and\n"
-        "labels-to-target with the config the runs share, for alsim check. The target is chosen\n"
-        "as alsim report chooses it (alsim report --help). Diverged runs are left out, with a warning.\n"
-        "\n"
-        "options [defaults]:\n");
-    config_print_options(f, c, CMD_BASELINE);
-}
-
 int cmd_baseline(int argc, char **argv) {
     Config c;
     ReportOptions o;
-    char err[8192];
-    char **paths = malloc((size_t)(argc + 1) * sizeof *paths);
-    if (!paths) { fprintf(stderr, "alsim: out of memory\n"); return ALSIM_RUNTIME; }
-    int npaths = 0, rc = report_args(&c, paths, &npaths, CMD_BASELINE, argc, argv, err, sizeof err);
-    if (rc < 0) { baseline_usage(stdout, &c); free(paths); return ALSIM_OK; }
-    report_options_from(&o, &c);
+    char err[8192], **paths;
+    int npaths, rc = report_args(&c, &o, &paths, &npaths, CMD_BASELINE, argc, argv, err, sizeof err);
+    if (rc < 0) { free(paths); return ALSIM_OK; }
     const char *out = c.out;
     Report rep;
     memset(&rep, 0, sizeof rep);
@@ -311,23 +296,6 @@ static int check_group(const BaseGroup *b, const Report *rep, const CheckOptions
     return bad;
 }
 
-static void check_usage(FILE *f, const Config *c) {
-    fprintf(f,
-        "usage: alsim check RUNS... --baseline FILE [options]\n"
-        "\n"
-        "Compares the runs with a baseline written by alsim baseline. A regression is a drop in\n"
-        "normalised AULC, or a rise in labels-to-target, larger than the tolerance and significant\n"
-        "at alpha in a one-sided test (paired t when the runs have the baseline's seeds, Welch's t\n"
-        "otherwise), or a diverged run. Prints a table.\n"
-        "\n"
-        "options [defaults]:\n");
-    config_print_options(f, c, CMD_CHECK);
-    fprintf(f,
-        "\n"
-        "exit codes: 0 no regression, 1 regression, 2 bad input or a config that differs from the\n"
-        "baseline's\n");
-}
-
 /* check's options of c into co; 2 with err when --against is not NEW=BASE. */
 static int check_options(CheckOptions *co, const Config *c, char *err, size_t errlen) {
     *co = (CheckOptions){.alpha = c->alpha, .tol_aulc = c->tolerance, .tol_labels = c->tolerance_labels};
@@ -346,13 +314,10 @@ int cmd_check(int argc, char **argv) {
     Config c;
     CheckOptions co;
     ReportOptions o;
-    char err[8192];
-    char **paths = malloc((size_t)(argc + 1) * sizeof *paths);
-    if (!paths) { fprintf(stderr, "alsim: out of memory\n"); return ALSIM_RUNTIME; }
-    int npaths = 0, rc = report_args(&c, paths, &npaths, CMD_CHECK, argc, argv, err, sizeof err);
-    if (rc < 0) { check_usage(stdout, &c); free(paths); return ALSIM_OK; }
+    char err[8192], **paths;
+    int npaths, rc = report_args(&c, &o, &paths, &npaths, CMD_CHECK, argc, argv, err, sizeof err);
+    if (rc < 0) { free(paths); return ALSIM_OK; }
     if (!rc) rc = check_options(&co, &c, err, sizeof err);
-    report_options_from(&o, &c);
     const char *bpath = c.baseline;
     cJSON *base = NULL;
     if (!rc && !(base = runs_read_json(bpath, err, sizeof err))) rc = ALSIM_BAD_INPUT;

@@ -373,48 +373,35 @@ void report_free(Report *rep) {
 
 /* --- the command ---------------------------------------------------------------------- */
 
-static void report_usage(FILE *f, const Config *c) {
-    fprintf(f,
-        "usage: alsim report RUNS... [options]\n"
-        "\n"
-        "Statistics across seeds for every (dataset, strategy) among RUNS (run folders, or folders\n"
-        "of them): per-round mean, sd and 95%% t-interval of accuracy and macro-F1; normalised AULC;\n"
-        "labels-to-target; savings against the reference strategy with paired bootstrap intervals;\n"
-        "paired t and Wilcoxon tests (Holm-corrected) and a win/tie/loss matrix. Writes summary.md,\n"
-        "summary.json and figures (PNG and SVG, with their data and gnuplot scripts) into DIR.\n"
-        "Runs of one dataset must share one config (except seed and strategy).\n"
-        "\n"
-        "options [defaults]:\n");
-    config_print_options(f, c, CMD_REPORT);
-}
-
-/* The command line of report, baseline or check (cmd): c from the option table, the run
- * folders into paths (room for argc). Returns 0; -1 when --help was asked (usage printed
- * by the caller); 2 with err. */
-int report_args(Config *c, char **paths, int *npaths, Command cmd, int argc, char **argv,
-                char *err, size_t errlen) {
+int report_args(Config *c, ReportOptions *o, char ***paths, int *npaths, Command cmd, int argc,
+                char **argv, char *err, size_t errlen) {
     config_defaults(c, cmd);
     *npaths = 0;
-    int rc = config_parse_args(c, cmd, argc, argv, paths, npaths, err, errlen);
-    if (!rc && config_help_asked(argc, argv)) return -1;
+    if (!(*paths = malloc((size_t)(argc + 1) * sizeof **paths))) {
+        snprintf(err, errlen, "out of memory");
+        return ALSIM_RUNTIME;
+    }
+    int rc = config_parse_args(c, cmd, argc, argv, *paths, npaths, err, errlen);
+    if (!rc && config_help_asked(argc, argv)) {
+        config_print_usage(stdout, c, cmd);
+        return -1;
+    }
     if (!rc) rc = config_check(c, cmd, err, errlen);
     if (!rc && !*npaths) {
         const char *name = config_command_name(cmd);
         snprintf(err, errlen, "usage: alsim %s RUNS... (alsim %s --help)", name, name);
         rc = ALSIM_BAD_INPUT;
     }
+    report_options_from(o, c);
     return rc;
 }
 
 int cmd_report(int argc, char **argv) {
     Config c;
     ReportOptions o;
-    char err[8192];
-    char **paths = malloc((size_t)(argc + 1) * sizeof *paths);
-    if (!paths) { fprintf(stderr, "alsim: out of memory\n"); return ALSIM_RUNTIME; }
-    int npaths = 0, rc = report_args(&c, paths, &npaths, CMD_REPORT, argc, argv, err, sizeof err);
-    if (rc < 0) { report_usage(stdout, &c); free(paths); return ALSIM_OK; }
-    report_options_from(&o, &c);
+    char err[8192], **paths;
+    int npaths, rc = report_args(&c, &o, &paths, &npaths, CMD_REPORT, argc, argv, err, sizeof err);
+    if (rc < 0) { free(paths); return ALSIM_OK; }
     const char *out = c.out;
     Report rep;
     memset(&rep, 0, sizeof rep);

@@ -116,12 +116,13 @@ typedef struct {
     int n_used, n_excluded;
 } Report;
 
-/* The command line of report, baseline or check (cmd): c from the option table (config.h),
- * the RUNS arguments into paths (room for argc, *npaths of them). Returns 0; -1 when --help
- * or -h was given (c holds the live defaults for the usage); 2 with a reason for an unknown
- * option, a bad value, a required option left out, or no RUNS. */
-int report_args(Config *c, char **paths, int *npaths, Command cmd, int argc, char **argv,
-                char *err, size_t errlen);
+/* The command line of report, baseline or check (cmd): c from the option table (config.h)
+ * and o from c; the RUNS arguments in *paths (malloc'd, freed by the caller in every case),
+ * *npaths of them. Returns 0; -1 after printing the usage for --help or -h; 2 with a reason
+ * for an unknown option, a bad value, a required option left out, or no RUNS; 3 out of
+ * memory. */
+int report_args(Config *c, ReportOptions *o, char ***paths, int *npaths, Command cmd, int argc,
+                char **argv, char *err, size_t errlen);
 
 /* Loads the runs under paths (runs_load) and computes everything above. Returns 0; 2 with a
  * one-line reason for bad input (malformed files, mixed configs, no usable run); 3 out of

@@ -410,6 +410,38 @@ void config_adapt(Config *c, int sparse_input) {
     c->hidden[0] = CONFIG_SPARSE_HIDDEN;
 }
 
+/* What each subcommand does, for its --help (run's is main.c's, with the command list). */
+static const struct { Command cmd; const char *synopsis, *about; } usages[] = {
+    {CMD_TRAIN_POLICY, "alsim train-policy --train D1[+D2..] --episodes N --out FILE [options]",
+     "Trains the rl strategy's policy by REINFORCE on simulated AL episodes: runs of the rl\n"
+     "strategy on the engine `alsim run` uses, with the same model, budget and features for the\n"
+     "same options, on random subsets of the training datasets' pools, whose batches are drawn\n"
+     "from the policy. Resumes a killed training when started again with the same options."},
+    {CMD_REPORT, "alsim report RUNS... [options]",
+     "Statistics across seeds for every (dataset, strategy) among RUNS (run folders, or folders\n"
+     "of them): per-round mean, sd and 95% t-interval of accuracy and macro-F1; normalised AULC;\n"
+     "labels-to-target; savings against the reference strategy with paired bootstrap intervals;\n"
+     "paired t and Wilcoxon tests (Holm-corrected) and a win/tie/loss matrix. Writes summary.md,\n"
+     "summary.json and figures (PNG and SVG, with their data and gnuplot scripts) into DIR.\n"
+     "Runs of one dataset must share one config (except seed and strategy)."},
+    {CMD_BASELINE, "alsim baseline RUNS... --out FILE [options]",
+     "Records, per (dataset, strategy) among RUNS, the per-seed normalised AULC and\n"
+     "labels-to-target with the config the runs share, for alsim check. The target is chosen\n"
+     "as alsim report chooses it (alsim report --help). Diverged runs are left out, with a warning."},
+    {CMD_CHECK, "alsim check RUNS... --baseline FILE [options]",
+     "Compares the runs with a baseline written by alsim baseline. A regression is a drop in\n"
+     "normalised AULC, or a rise in labels-to-target, larger than the tolerance and significant\n"
+     "at alpha in a one-sided test (paired t when the runs have the baseline's seeds, Welch's t\n"
+     "otherwise), or a diverged run. Prints a table. Exit codes: 0 no regression, 1 regression,\n"
+     "2 bad input or a config that differs from the baseline's."},
+};
+
+void config_print_usage(FILE *f, const Config *c, Command cmd) {
+    for (size_t i = 0; i < sizeof usages / sizeof usages[0]; i++)
+        if (usages[i].cmd == cmd) fprintf(f, "usage: %s\n\n%s\n\noptions [defaults]:\n", usages[i].synopsis, usages[i].about);
+    config_print_options(f, c, cmd);
+}
+
 /* The value of option o in c as text (for --help and the config hash). */
 static void option_text(char *buf, size_t len, const Config *c, const Option *o) {
     const char *base = (const char *)c + o->offset;

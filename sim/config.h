@@ -125,6 +125,9 @@ void config_adapt(Config *c, int sparse_input);
 /* Prints cmd's options with their help and the current values of c as defaults. */
 void config_print_options(FILE *f, const Config *c, Command cmd);
 
+/* The --help of a subcommand other than run: its usage line, what it does, its options. */
+void config_print_usage(FILE *f, const Config *c, Command cmd);
+
 /* Writes cmd's options of c as members of the JSON object open in w (see jsonw.h), in the
  * table's order: what config_load_json reads back to the same c. */
 struct JsonW;

@@ -331,22 +331,12 @@ static void trainer_free(Trainer *tr) {
     policy_free(&tr->policy);
 }
 
-static void train_usage(FILE *f, const Config *c) {
-    fprintf(f, "usage: alsim train-policy --train D1[+D2..] --episodes N --out FILE [options]\n\n"
-               "Trains the rl strategy's policy by REINFORCE on simulated AL episodes: runs of the\n"
-               "session `alsim run` uses, with the same model, budget and features for the same\n"
-               "options, on random subsets of the training datasets' pools, whose batches are drawn\n"
-               "from the policy. Resumes a killed training when started again with the same options.\n"
-               "Options [current values]:\n");
-    config_print_options(f, c, CMD_TRAIN_POLICY);
-}
-
 int cmd_train_policy(int argc, char **argv) {
     Config c;
     config_defaults(&c, CMD_TRAIN_POLICY);
     char err[2048];
     int rc = config_parse_args(&c, CMD_TRAIN_POLICY, argc, argv, NULL, NULL, err, sizeof err);
-    if (!rc && config_help_asked(argc, argv)) { train_usage(stdout, &c); return ALSIM_OK; }
+    if (!rc && config_help_asked(argc, argv)) { config_print_usage(stdout, &c, CMD_TRAIN_POLICY); return ALSIM_OK; }
     if (!rc) rc = config_check(&c, CMD_TRAIN_POLICY, err, sizeof err);
     if (rc) { fprintf(stderr, "alsim: %s\n", err); return rc; }
 
