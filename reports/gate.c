@@ -310,6 +310,46 @@ static int check_options(CheckOptions *co, const Config *c, char *err, size_t er
     return ALSIM_OK;
 }
 
+/* Whether the baseline has a group of strategy s (on dataset ds; NULL: any). */
+static int baseline_has(const cJSON *groups, const char *ds, const char *s) {
+    const cJSON *g;
+    cJSON_ArrayForEach(g, groups) {
+        const char *gs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "strategy"));
+        const char *gd = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "dataset"));
+        if (gs && gd && !strcmp(gs, s) && (!ds || !strcmp(gd, ds))) return 1;
+    }
+    return 0;
+}
+
+/* A gate never passes on a name it did not understand: --against NEW=BASE must name a
+ * strategy of the runs (NEW) and one of the baseline (BASE), and every strategy of the runs
+ * must have a baseline group on its dataset (or stand in for one through --against), else
+ * its runs would go unchecked. 0, or 2 with the name in err. */
+static int check_names(const cJSON *groups, const RunSet *set, const CheckOptions *co,
+                       const char *bpath, char *err, size_t errlen) {
+    if (co->against_base[0] && !baseline_has(groups, NULL, co->against_base)) {
+        snprintf(err, errlen, "check: --against %s=%s: %s has no strategy '%s' (its groups are listed in the file)",
+                 co->against_new, co->against_base, bpath, co->against_base);
+        return ALSIM_BAD_INPUT;
+    }
+    int new_found = 0;
+    for (int i = 0; i < set->n; i++) new_found |= !strcmp(set->runs[i].strategy, co->against_new);
+    if (co->against_new[0] && !new_found) {
+        snprintf(err, errlen, "check: --against %s=%s: no run of strategy '%s' among the runs",
+                 co->against_new, co->against_base, co->against_new);
+        return ALSIM_BAD_INPUT;
+    }
+    for (int i = 0; i < set->n; i++) {
+        const Run *r = &set->runs[i];
+        if (r->full_data || baseline_has(groups, r->dataset, r->strategy) ||
+            (co->against_new[0] && !strcmp(r->strategy, co->against_new))) continue;
+        snprintf(err, errlen, "check: %s has no baseline for strategy '%s' on %s (run %s): record one with alsim "
+                 "baseline, or leave those runs out", bpath, r->strategy, r->dataset, r->path);
+        return ALSIM_BAD_INPUT;
+    }
+    return ALSIM_OK;
+}
+
 int cmd_check(int argc, char **argv) {
     Config c;
     CheckOptions co;
@@ -330,6 +370,7 @@ int cmd_check(int argc, char **argv) {
     Report rep;
     memset(&rep, 0, sizeof rep);
     if (!rc) rc = report_build(&rep, paths, npaths, &o, err, sizeof err);
+    if (!rc) rc = check_names(groups, &rep.set, &co, bpath, err, sizeof err);
     BaseGroup *b = rc ? NULL : malloc(sizeof *b);
     if (!rc && !b) { snprintf(err, sizeof err, "out of memory"); rc = ALSIM_RUNTIME; }
     int regressions = 0, k = 0;
