@@ -2,6 +2,7 @@
 #include "sim/config.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -154,16 +155,20 @@ static const char *help_of(Command cmd) {
     }
 }
 
+/* "0" (softmax regression) or widths "H1,H2,..": digits only, no blanks, no empty item. */
 static int parse_hidden(Config *c, const char *s, char *why, size_t whylen) {
     int n = 0;
-    const char *p = s;
-    if (strcmp(s, "0") == 0 || *s == 0) { c->n_hidden = 0; return 0; }
-    while (*p) {
+    if (strcmp(s, "0") == 0) { c->n_hidden = 0; return 0; }
+    for (const char *p = s;; p++) {
+        if (!isdigit((unsigned char)*p)) {
+            snprintf(why, whylen, "'%s' is not 0 or a comma-separated list of widths such as 512 or 256,128", s);
+            return -1;
+        }
         char *end;
         errno = 0;
         long v = strtol(p, &end, 10);
-        if (end == p || errno || v < 1 || v > 1000000) {
-            snprintf(why, whylen, "'%s' is not a comma-separated list of widths >= 1", s);
+        if (errno || v < 1 || v > 1000000) {
+            snprintf(why, whylen, "width %.*s is not in [1, 1000000]", (int)(end - p), p);
             return -1;
         }
         if (n == LEARNER_MAX_HIDDEN) {
@@ -172,8 +177,11 @@ static int parse_hidden(Config *c, const char *s, char *why, size_t whylen) {
         }
         c->hidden[n++] = (int)v;
         p = end;
-        if (*p == ',') p++;
-        else if (*p) { snprintf(why, whylen, "'%s' is not a comma-separated list of widths", s); return -1; }
+        if (!*p) break;
+        if (*p != ',') {
+            snprintf(why, whylen, "'%s' is not 0 or a comma-separated list of widths such as 512 or 256,128", s);
+            return -1;
+        }
     }
     c->n_hidden = n;
     return 0;
@@ -183,6 +191,10 @@ static int parse_hidden(Config *c, const char *s, char *why, size_t whylen) {
 static int set_option(Config *c, const Option *o, const char *s, char *why, size_t whylen) {
     char *base = (char *)c + o->offset, *end;
     errno = 0;
+    if ((o->type == OPT_INT || o->type == OPT_U64 || o->type == OPT_DOUBLE) && isspace((unsigned char)*s)) {
+        snprintf(why, whylen, "'%s' has a blank before the number", s);
+        return -1;
+    }
     switch (o->type) {
     case OPT_INT: {
         long v = strtol(s, &end, 10);
@@ -228,11 +240,13 @@ static int set_option(Config *c, const Option *o, const char *s, char *why, size
     return -1;
 }
 
-/* The line of the first occurrence of "key" in text, for messages about a JSON member. */
-static int line_of_key(const char *text, const char *key) {
+/* The line of occurrence nth (0: the first) of "key" in text, for messages about a JSON
+ * member. */
+static int line_of_key(const char *text, const char *key, int nth) {
     char pat[128];
     snprintf(pat, sizeof pat, "\"%s\"", key);
     const char *p = strstr(text, pat);
+    for (; p && nth > 0; nth--) p = strstr(p + 1, pat);
     int line = 1;
     if (!p) return 1;
     for (const char *q = text; q < p; q++) line += *q == '\n';
@@ -246,12 +260,15 @@ int config_load_json(Config *c, Command cmd, const char *path, char *err, size_t
     if (read_rc) return read_rc;
 
     int rc = 0;
-    cJSON *root = cJSON_ParseWithLength(text, n);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
+    const char *end = NULL;
+    cJSON *root = strlen(text) == n ? cJSON_ParseWithOpts(text, &end, 0) : NULL;
+    if (root) while (isspace((unsigned char)*end)) end++;
+    if (!root || *end) {
+        const char *at = root ? end : strlen(text) == n ? cJSON_GetErrorPtr() : text + strlen(text);
         int line = 1;
         for (const char *q = text; at && q < at && *q; q++) line += *q == '\n';
-        snprintf(err, errlen, "%s: line %d: malformed JSON", path, line);
+        snprintf(err, errlen, "%s: line %d: %s", path, line, root ? "something after the JSON object" :
+                 strlen(text) != n ? "a NUL byte: not a JSON text" : "malformed JSON");
         rc = ALSIM_BAD_INPUT;
     } else if (!cJSON_IsObject(root)) {
         snprintf(err, errlen, "%s: line 1: a config is a JSON object of option names", path);
@@ -260,7 +277,14 @@ int config_load_json(Config *c, Command cmd, const char *path, char *err, size_t
         for (cJSON *it = root->child; it && !rc; it = it->next) {
             const Option *o = find_option(cmd, it->string, strlen(it->string));
             char val[1100], why[256];
-            int line = line_of_key(text, it->string);
+            int line = line_of_key(text, it->string, 0);
+            for (cJSON *prev = root->child; prev != it && !rc; prev = prev->next)
+                if (same_name(prev->string, it->string, strlen(it->string))) {
+                    snprintf(err, errlen, "%s: line %d: \"%s\" given twice (also as \"%s\")", path,
+                             line_of_key(text, it->string, !strcmp(prev->string, it->string)), it->string, prev->string);
+                    rc = ALSIM_BAD_INPUT;
+                }
+            if (rc) break;
             if (!o) {
                 snprintf(err, errlen, "%s: line %d: unknown option \"%s\" (%s lists them)", path, line, it->string, help_of(cmd));
                 rc = ALSIM_BAD_INPUT;
@@ -270,17 +294,22 @@ int config_load_json(Config *c, Command cmd, const char *path, char *err, size_t
             else if (cJSON_IsBool(it)) snprintf(val, sizeof val, "%s", cJSON_IsTrue(it) ? "true" : "false");
             else if (cJSON_IsNumber(it)) {
                 /* Integers are printed as integers so strtol accepts them; others exactly. */
+                if (o->type == OPT_U64 && fabs(it->valuedouble) > 9007199254740992.0) {
+                    snprintf(err, errlen, "%s: line %d: \"%s\": %.17g is beyond 2^53, where JSON numbers lose digits: "
+                             "write it as a string", path, line, it->string, it->valuedouble);
+                    rc = ALSIM_BAD_INPUT;
+                    break;
+                }
                 if (o->type == OPT_DOUBLE) snprintf(val, sizeof val, "%.17g", it->valuedouble);
                 else if (it->valuedouble == floor(it->valuedouble) && fabs(it->valuedouble) < 1e18)
                     snprintf(val, sizeof val, "%.0f", it->valuedouble);
                 else snprintf(val, sizeof val, "%.17g", it->valuedouble);
             } else if (cJSON_IsArray(it) && o->type == OPT_HIDDEN) {
                 size_t len = 0;
-                val[0] = 0;
-                for (cJSON *e = it->child; e; e = e->next) {
+                snprintf(val, sizeof val, "0");     /* []: no hidden layer */
+                for (cJSON *e = it->child; e && len < sizeof val; e = e->next) {
                     if (!cJSON_IsNumber(e)) { snprintf(val, sizeof val, "x"); break; }
-                    len += snprintf(val + len, sizeof val - len, "%s%d", len ? "," : "", e->valueint);
-                    if (len >= sizeof val) break;
+                    len += snprintf(val + len, sizeof val - len, "%s%.17g", len ? "," : "", e->valuedouble);
                 }
             } else {
                 snprintf(err, errlen, "%s: line %d: \"%s\" has a value of the wrong type", path, line, it->string);

@@ -75,6 +75,14 @@ static int cmd_datasets(int argc, char **argv) {
 static int load_data(Dataset *pool, Dataset *test, const Config *c, uint64_t seed, char *err, size_t errlen) {
     DatasetOptions opt = { c->label, c->test, c->test_frac };
     int rc = dataset_open_with(pool, test, c->dataset, &opt, seed, err, errlen);
+    /* A subset as large as the data would silently be all of it: refused, not capped. */
+    if (!rc && (c->pool_size > pool->n || c->test_size > test->n)) {
+        const int pool_over = c->pool_size > pool->n;
+        snprintf(err, errlen, "--%s %d: %s has only %d %s rows (0 takes them all)", pool_over ? "pool-size" : "test-size",
+                 pool_over ? c->pool_size : c->test_size, pool->name, pool_over ? pool->n : test->n,
+                 pool_over ? "pool" : "test");
+        rc = ALSIM_BAD_INPUT;
+    }
     if (!rc && c->pool_size) rc = dataset_subsample(pool, c->pool_size, seed, err, errlen);
     if (!rc && c->test_size) rc = dataset_subsample(test, c->test_size, seed ^ 0x7e57u, err, errlen);
     if (rc) { dataset_free(pool); dataset_free(test); }

@@ -144,5 +144,61 @@ int main(void) {
     config_defaults(&c, CMD_RUN);
     CHECK(config_parse_args(&c, CMD_RUN, 4, argv, NULL, NULL, err, sizeof err) == ALSIM_BAD_INPUT &&
           strstr(err, "unexpected argument 'a'"), "run with a positional: %s", err);
+    /* --hidden: 0 or widths, nothing else; numbers without blanks. */
+    static const struct { const char *line, *want; } refused[] = {
+        {"--hidden 4,", "is not 0 or a comma-separated list"}, {"--hidden ,4", "is not 0 or"},
+        {"--hidden 2147483647", "width 2147483647 is not in [1, 1000000]"}, {"--hidden 2.5", "is not 0 or"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        err[0] = 0;
+        CHECK(parse(&c, CMD_RUN, refused[i].line, err, sizeof err) == ALSIM_BAD_INPUT && strstr(err, refused[i].want),
+              "%s: '%s'", refused[i].line, err);
+    }
+    /* Values with blanks or empty (parse() splits at blanks, so argv by hand). */
+    static const struct { const char *opt, *val, *want; } blank[] = {
+        {"--hidden", "", "is not 0 or"}, {"--batch", " 5", "blank before the number"},
+        {"--batch", "5 ", "not an integer"}, {"--seed", " 1", "blank before the number"},
+        {"--lr", " 0.1", "blank before the number"},
+    };
+    for (size_t i = 0; i < sizeof blank / sizeof blank[0]; i++) {
+        char *argv2[] = {(char *)blank[i].opt, (char *)blank[i].val};
+        config_defaults(&c, CMD_RUN);
+        err[0] = 0;
+        CHECK(config_parse_args(&c, CMD_RUN, 2, argv2, NULL, NULL, err, sizeof err) == ALSIM_BAD_INPUT &&
+              strstr(err, blank[i].want), "%s '%s': '%s'", blank[i].opt, blank[i].val, err);
+    }
+    CHECK(parse(&c, CMD_RUN, "--hidden 256,128", err, sizeof err) == 0 && c.n_hidden == 2 && c.hidden[1] == 128, "256,128");
+
+    /* A JSON config: a key twice ('-' and '_' alike), text after the object, a seed beyond
+     * 2^53 as a number (as a string it is exact). */
+    static const struct { const char *json, *want; } bad_json[] = {
+        {"{\"batch\": 5,\n \"batch\": 6}\n", "line 2: \"batch\" given twice"},
+        {"{\"weight-decay\": 0.1, \"weight_decay\": 0.2}", "given twice"},
+        {"{\"batch\": 5}\n xx\n", "line 2: something after the JSON object"},
+        {"{\"seed\": 18446744073709551615}", "beyond 2^53"},
+        {"{\"hidden\": [64.5]}", "is not 0 or"},
+    };
+    for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++) {
+        char path[] = "/tmp/alsim-test-config-XXXXXX", line[64];
+        int fd = mkstemp(path);
+        CHECK(fd >= 0 && write(fd, bad_json[i].json, strlen(bad_json[i].json)) == (ssize_t)strlen(bad_json[i].json), "write");
+        close(fd);
+        snprintf(line, sizeof line, "-c %s", path);
+        err[0] = 0;
+        CHECK(parse(&c, CMD_RUN, line, err, sizeof err) == ALSIM_BAD_INPUT && strstr(err, bad_json[i].want),
+              "%s: '%s'", bad_json[i].json, err);
+        unlink(path);
+    }
+    {
+        char path[] = "/tmp/alsim-test-config-XXXXXX", line[64];
+        const char *json = "{\"seed\": \"18446744073709551615\", \"hidden\": []}";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0 && write(fd, json, strlen(json)) == (ssize_t)strlen(json), "write");
+        close(fd);
+        snprintf(line, sizeof line, "-c %s", path);
+        CHECK(parse(&c, CMD_RUN, line, err, sizeof err) == 0 && c.seed == 18446744073709551615ull && c.n_hidden == 0,
+              "seed as a string: %s", err);
+        unlink(path);
+    }
     return check_done("test_config");
 }
