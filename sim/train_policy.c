@@ -113,6 +113,7 @@ static int run_episode(double *ret, double *ent, Trainer *tr, TrainSet *ts, cons
     double acc_prev = NAN;
     *ret = 0;
     while (!session_done(&S)) {
+        if (signals_pending()) { rc = ALSIM_SIGNALLED + signals_pending(); goto done; }   /* the episode is redone */
         RoundRecord rec;
         if ((rc = session_round(&S, &rec, err, errlen))) goto done;
         const int r = rec.round;
@@ -193,16 +194,17 @@ static int reinforce(Trainer *tr) {
 static const char STATE_MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'T', 'P', '2'};
 
 /* A hash of everything that changes what training computes: the run options an episode uses
- * (config_hash), the seed, and the training options but --episodes and --quiet. */
-static uint64_t train_hash(const Config *c) {
+ * (config_hash), the seed, the backend (another one rounds differently), and the training
+ * options but --episodes and --quiet. */
+static uint64_t train_hash(const Config *c, const Backend *be) {
     char text[2048], run[9], lr[32], ent[32], alpha[32];
     config_hash(run, c);
     fmt_double(lr, c->policy_lr);
     fmt_double(ent, c->entropy);
     fmt_double(alpha, c->loss_alpha);
-    snprintf(text, sizeof text, "run=%s;seed=%llu;train=%s;reward-size=%d;policy-hidden=%d;policy-lr=%s;entropy=%s;reward=%s;loss-alpha=%s",
+    snprintf(text, sizeof text, "run=%s;seed=%llu;train=%s;reward-size=%d;policy-hidden=%d;policy-lr=%s;entropy=%s;reward=%s;loss-alpha=%s%s%s",
              run, (unsigned long long)c->seed, c->train, c->reward_size, c->policy_hidden, lr, ent,
-             c->reward, alpha);
+             c->reward, alpha, strcmp(be->name, "cpu") ? ";backend=" : "", strcmp(be->name, "cpu") ? be->name : "");
     return util_fnv1a(UTIL_FNV_START, text, strlen(text));
 }
 
@@ -345,20 +347,16 @@ int cmd_train_policy(int argc, char **argv) {
     Trainer tr;
     memset(&tr, 0, sizeof tr);
     int n_sets = 0, P = 0;
-    const uint64_t hash = train_hash(&c);
     const Backend *be = backend_get(c.device, err, sizeof err);
     if (!be) rc = ALSIM_RUNTIME;
+    const uint64_t hash = be ? train_hash(&c, be) : 0;
     if (!rc) rc = open_sets(sets, &n_sets, &P, &c, err, sizeof err);
     if (!rc) rc = trainer_init(&tr, &c, P, hash, err, sizeof err);
 
     signals_install();
     const double t0 = util_seconds();
     while (!rc && tr.episodes_done < c.episodes) {
-        if (signals_pending()) {
-            fprintf(stderr, "alsim: train-policy stopped after episode %d; the same command continues it\n", tr.episodes_done);
-            rc = ALSIM_SIGNALLED + signals_pending();
-            break;
-        }
+        if (signals_pending()) { rc = ALSIM_SIGNALLED + signals_pending(); break; }
         const int e = tr.episodes_done;
         TrainSet *ts = &sets[e % n_sets];
         double ret = 0, ent = 0, te = util_seconds();
@@ -372,7 +370,9 @@ int cmd_train_policy(int argc, char **argv) {
             fprintf(stderr, "alsim: train-policy episode %4d/%d | %-14.14s | return %+.4f | baseline %+.4f | entropy %.3f | %.1fs (%.0fs)\n",
                     tr.episodes_done, c.episodes, ts->pool.name, ret, tr.baseline[0], ent, util_seconds() - te, util_seconds() - t0);
     }
-    if (rc && rc < ALSIM_SIGNALLED) fprintf(stderr, "alsim: %s\n", err);
+    if (rc >= ALSIM_SIGNALLED)
+        fprintf(stderr, "alsim: train-policy stopped after episode %d; the same command continues it\n", tr.episodes_done);
+    else if (rc) fprintf(stderr, "alsim: %s\n", err);
     else if (!rc && !c.quiet) fprintf(stderr, "alsim: wrote %s (%d episodes)\n", c.out, tr.episodes_done);
 
     if (tr.c) trainer_free(&tr);
