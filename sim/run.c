@@ -30,6 +30,19 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
         *outcome = RUN_SKIPPED;
         return 0;
     }
+    /* What the run is bound to: a checkpoint of other data or another config is refused,
+     * before anything of the partial folder is touched. */
+    char hash[9];
+    CheckpointInputs inputs;
+    config_hash(hash, cfg);
+    checkpoint_inputs(&inputs, hash, pool, test);
+    if (start == RESULTS_RESUMED &&
+        ((rc = checkpoint_check_inputs(&ck.inputs, &inputs, cfg->dataset, cfg->test[0] ? cfg->test : NULL, err, errlen)) ||
+         (rc = results_resume(&res, &ck, err, errlen)))) {
+        checkpoint_free(&ck);
+        results_suspend(&res);
+        return rc;
+    }
     Session S;
     int resumable = start == RESULTS_RESUMED;   /* the partial folder holds a checkpoint */
     double elapsed0 = 0;
@@ -39,7 +52,7 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
     if (!rc && start == RESULTS_RESUMED) {
         char why[256];
         if ((rc = session_restore(&S, &ck, why, sizeof why))) {
-            snprintf(err, errlen, "%s: %s; delete the folder to start again", res.tmp, why);
+            snprintf(err, errlen, "%s: %s; rerun without --resume, or with --force, to start the run over", res.tmp, why);
             session_close(&S);
         }
         else if (!cfg->quiet)
@@ -74,7 +87,7 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
             fprintf(stderr, "alsim: %s seed %llu diverged in round %d (loss %g): stopped; summary.json says so\n",
                     pool->name, (unsigned long long)seed, rec.round, rec.train_loss);
         session_checkpoint(&S, &ck);
-        config_hash(ck.config_hash, cfg);
+        ck.inputs = inputs;
         ck.elapsed = util_seconds() - t_start;
         if ((rc = results_checkpoint(&res, &ck, err, errlen))) goto fail;
         resumable = 1;

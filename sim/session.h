@@ -147,8 +147,10 @@ int session_done(const Session *S);
 void session_checkpoint(Session *S, Checkpoint *ck);
 
 /* Continues from a checkpoint of this session's run: the labeled set, the oracle's count, the
- * curve and, when warm-starting, the model. Returns 0, or 2 with a reason when the checkpoint
- * does not match this session's model. */
+ * curve and, when warm-starting, the model. Every size and index in ck is checked against the
+ * session first (rows in the pool and each once, labels among its classes, the labeled set
+ * and the curve within the run's rounds, the model's state size), so no checkpoint can write
+ * past an array. Returns 0, or 2 with a reason when it does not match. */
 int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen);
 
 /* probs (n,K) = the current model's predictions (dropout off) for pool rows rows (n).
