@@ -14,6 +14,7 @@
 int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Dataset *test,
            const Backend *be, uint64_t seed, char *err, size_t errlen) {
     int rc = session_check_sizes(cfg, pool, err, errlen);
+    if (!rc) rc = session_check_test(cfg, pool, test, err, errlen);
     if (rc) return rc;
 
     /* Where the run goes: a fresh partial folder, the checkpoint of a killed run, or a

@@ -28,6 +28,32 @@ int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t 
     return 0;
 }
 
+int session_check_test(const Config *c, const Dataset *pool, const Dataset *test, char *err,
+                       size_t errlen) {
+    if (test->n > 0) return 0;
+    if (c->test[0]) {
+        snprintf(err, errlen, "the test set is empty: %s has no rows; give --test a file with rows", c->test);
+        return ALSIM_BAD_INPUT;
+    }
+    /* A stratified split puts round(frac x rows) of each class in the test set: nothing when
+     * every class is small. The largest class says how far --test-frac must rise. */
+    int largest = 0;
+    int *counts = calloc((size_t)(pool->k > 0 ? pool->k : 1), sizeof *counts);
+    if (counts) {
+        dataset_class_counts(counts, pool);
+        for (int i = 0; i < pool->k; i++) if (counts[i] > largest) largest = counts[i];
+        free(counts);
+    }
+    if (largest > 0)
+        snprintf(err, errlen, "the test set is empty: --test-frac %g of each class of %s rounds to no row (%d rows "
+                 "in %d classes, at most %d per class); raise --test-frac to at least %.3g, or give a test file with "
+                 "--test", c->test_frac, pool->name, pool->n, pool->k, largest, 0.5 / largest);
+    else
+        snprintf(err, errlen, "the test set of %s is empty: a run measures every round on test rows; give it some "
+                 "(--test FILE, --test-frac, or the dataset's own test option)", pool->name);
+    return ALSIM_BAD_INPUT;
+}
+
 int session_pick_top_b(int *picked, const double *scores, const unsigned char *labeled, int n,
                        int b, uint64_t seed, int round, void *ctx) {
     (void)ctx;
@@ -99,6 +125,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
                  const Backend *be, uint64_t seed, char *err, size_t errlen) {
     memset(S, 0, sizeof *S);
     int rc = session_check_sizes(c, pool, err, errlen);
+    if (!rc) rc = session_check_test(c, pool, test, err, errlen);
     if (rc) return rc;
     S->cfg = c;
     S->pool = pool;

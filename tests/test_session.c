@@ -2,7 +2,7 @@
  * restored into (rows outside the pool or labeled twice, labels outside the classes, more
  * labels or rounds than the run has, another model's state) is refused with a reason and
  * never written past an array (this test runs under `make asan`); a fitting one restores the
- * labeled set exactly. */
+ * labeled set exactly. An empty test set is refused before a session opens. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +95,18 @@ int main(void) {
         CHECK(rc == 2 && strstr(err, cases[k].why), "%s: rc %d, %s", cases[k].what, rc, err);
         session_close(&S);
     }
+
+    /* An empty test set: refused before anything runs, saying how to get one. */
+    Dataset empty = test;
+    empty.n = 0;
+    CHECK(session_check_test(&c, &pool, &empty, err, sizeof err) == 2 && strstr(err, "the test set is empty") &&
+          strstr(err, "--test-frac"), "empty test set: %s", err);
+    CHECK(session_open(&S, &c, &pool, &empty, be, 3, err, sizeof err) == 2 && strstr(err, "the test set is empty"),
+          "session_open refuses an empty test set: %s", err);
+    snprintf(c.test, sizeof c.test, "t.csv");
+    CHECK(session_check_test(&c, &pool, &empty, err, sizeof err) == 2 && strstr(err, "t.csv has no rows"),
+          "an empty --test file: %s", err);
+    CHECK(session_check_test(&c, &pool, &test, err, sizeof err) == 0, "a test set with rows passes");
 
     free(rows);
     free(labels);
