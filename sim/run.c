@@ -74,8 +74,13 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
             session_close(&S);
             results_suspend(&res);
             *outcome = RUN_INTERRUPTED;
-            fprintf(stderr, "alsim: stopped by %s after round %d of %s; the same command with --resume continues it\n",
-                    signals_pending() == SIGINT ? "SIGINT" : "SIGTERM", done, run_id);
+            const char *sig = signals_pending() == SIGINT ? "SIGINT" : "SIGTERM";
+            if (done < 0)
+                fprintf(stderr, "alsim: stopped by %s before round 0 of %s was complete; the same command (with or "
+                        "without --resume) starts it again\n", sig, run_id);
+            else
+                fprintf(stderr, "alsim: stopped by %s after round %d of %s; the same command with --resume continues it\n",
+                        sig, done, run_id);
             return 0;
         }
         if (rc) goto fail;
