@@ -134,11 +134,14 @@ void report_free(Report *rep);
 /* The comparison of arms a < b of d (NULL when out of range). */
 const Comparison *report_pair(const DatasetReport *d, int a, int b);
 
-/* Writes summary.md, summary.json and the figures (figures.h) into out_dir, through a hidden
- * temporary folder whose files are renamed into place when all are written. Returns 0;
- * 3 with a reason when a file cannot be written or gnuplot fails (nothing renamed then).
- * When gnuplot is not installed the figures' data and scripts are still written, and
- * *rendered is set to 0 (1 otherwise). */
+/* Writes summary.md, summary.json and the figures (figures.h) as the folder out_dir, replaced
+ * as a whole: written into a hidden temporary folder beside it, exchanged with the previous
+ * report in one rename, the previous report then removed (stale temporary folders of dead
+ * processes too). Returns 0; 2 with a reason when out_dir is a symbolic link or not a folder,
+ * holds anything but a previous report's files, or is one of the runs folders read
+ * (rep->set.roots) or inside one; 3 when a file cannot be written or gnuplot fails (out_dir
+ * is then left as it was). When gnuplot is not installed the figures' data and scripts are
+ * still written, and *rendered is set to 0 (1 otherwise). */
 int report_write(const Report *rep, const char *out_dir, int *rendered, char *err, size_t errlen);
 
 #endif

@@ -239,7 +239,7 @@ static void test_single_seed_and_short(void) {
     cJSON_Delete(j);
     snprintf(path, sizeof path, "%s/toy-curves.gp", out);
     CHECK(access(path, R_OK) == 0, "figure script written");
-    snprintf(path, sizeof path, "%s/.tmp-report-%ld", out, (long)getpid());
+    snprintf(path, sizeof path, "%s/.report-c.tmp-report-%ld", root, (long)getpid());
     CHECK(access(path, F_OK) != 0, "temporary folder removed");
     report_free(&rep);
 }
