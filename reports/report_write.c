@@ -442,13 +442,8 @@ static int remove_report_dir(int dirfd, const char *name, int depth) {
  * files (and stale temporary folders); else 2, or 3 when a live process is writing into it,
  * with the reason in err. */
 static int check_old_report(int fd, const char *path, char *err, size_t errlen) {
-    int dup_fd = dup(fd);
-    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-    if (!d) {
-        if (dup_fd >= 0) close(dup_fd);
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        return ALSIM_RUNTIME;
-    }
+    DIR *d = util_read_dir(fd, path, err, errlen);
+    if (!d) return ALSIM_RUNTIME;
     int rc = 0;
     for (struct dirent *e; !rc && (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;

@@ -76,13 +76,8 @@ static int refuse_non_dir(int root, const char *name, const char *path, const ch
 /* 0 when the folder fd holds only regular files named like run files; else 2 with the first
  * other entry named in err. */
 static int only_run_files(int fd, const char *path, char *err, size_t errlen) {
-    int dup_fd = dup(fd);
-    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-    if (!d) {
-        if (dup_fd >= 0) close(dup_fd);
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        return ALSIM_RUNTIME;
-    }
+    DIR *d = util_read_dir(fd, path, err, errlen);
+    if (!d) return ALSIM_RUNTIME;
     int rc = 0;
     for (struct dirent *e; !rc && (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
