@@ -15,6 +15,7 @@ typedef enum {
     ALSIM_REGRESSION = 1,   /* check: a strategy got worse than the baseline */
     ALSIM_BAD_INPUT = 2,    /* usage, a malformed file, an impossible configuration */
     ALSIM_RUNTIME = 3,      /* no device, out of memory, cannot write, diverged */
+    ALSIM_STOPPED = 128,    /* + the signal's number: a SIGINT (130) or SIGTERM (143) honoured */
 } AlsimStatus;
 
 /* Seconds on the monotonic clock, for durations. */
