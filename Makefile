@@ -60,7 +60,7 @@ NVCC_ALL = -std=c++20 -I. -fmad=false -DALSIM_CUDA_ARCH=\"$(CUDA_ARCH)\" \
            -gencode arch=compute_$(CUDA_ARCH),code=compute_$(CUDA_ARCH) \
            -Xcompiler -Wall,-Wextra,-Wno-unused-parameter $(NVCCFLAGS)
 
-ALL_CFLAGS = $(CPPFLAGS_ALSIM) -DALSIM_GIT_REV=\"$(GIT_REV)\" \
+ALL_CFLAGS = $(CPPFLAGS_ALSIM) \
              -DALSIM_DEFAULT_POLICY=\"$(CURDIR)/strategies/default-policy.json\" \
              $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
@@ -80,11 +80,21 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# util.c alone holds the source revision: a stamp that changes with it (a commit, an edit)
+# recompiles util.o, so config.json, baselines and policies never name a stale revision.
+REV_STAMP := $(B)/.git-rev
+$(REV_STAMP): FORCE
+	@mkdir -p $(B); echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' >$@
+$(B)/sim/util.o: $(REV_STAMP)
+$(B)/sim/util.o: ALL_CFLAGS += -DALSIM_GIT_REV=\"$(GIT_REV)\"
+.PHONY: FORCE
+FORCE:
+
 # AdamW's sqrtf vectorises only when it need not set errno: 4x faster steps with the 2^18-wide
 # first layer of text. Same bits (sqrt is exact either way); the backend never reads errno.
 $(B)/sim/backend_cpu.o: ALL_CFLAGS += -fno-math-errno
 
-$(B)/sim/backend_cuda.o: sim/backend_cuda.cu sim/backend.h sim/rng.h
+$(B)/sim/backend_cuda.o: sim/backend_cuda.cu sim/backend.h sim/rng.h strategies/formulas.h
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCC_ALL) -c $< -o $@
 
@@ -158,7 +168,8 @@ fuzz:
 	@FUZZ_B=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
 # Benchmarks (not tests): appends a dated section to bench/RESULTS.md.
-# The rl strategy's shipped policy, trained on every catalogued dataset (a few minutes).
+# The rl strategy's shipped policy, trained on every catalogued dataset with the run's
+# defaults (every episode is a default run: hours on 2 cores).
 default-policy: $(B)/alsim
 	$(B)/alsim train-policy --train mnist+fashion-mnist+spamassassin --episodes 300 --seed 0 \
 	  --out strategies/default-policy.json
@@ -191,9 +202,10 @@ test-cuda: $(B)/tests/test_backend $(B)/tests/test_cuda $(B)/alsim
 bench-cuda: $(B)/alsim $(B)/bench/bench_cuda
 	@ALSIM=$(B)/alsim BENCH_BIN=$(B)/bench sh bench/run_cuda.sh
 
-# .device/: what a session with a GPU carries to the device machine, which has CUDA and
-# PyTorch but no GSL, cJSON, OpenBLAS or network: binaries built here for any x86-64-v3, the
-# shared libraries they need, the MNIST cache. bench/device_check.sh runs it there (README).
+# .device/: what runs the GPU checks on a machine with a GPU that cannot build alsim (CUDA,
+# perhaps PyTorch, but no GSL, cJSON, OpenBLAS or network): binaries built here for any
+# x86-64-v3, the shared libraries they need, the MNIST cache. bench/device_check.sh runs it
+# there (README).
 device-bundle:
 	@sh bench/device_bundle.sh
 

@@ -12,8 +12,10 @@
 # round (--resume), so an interrupted grid resumes where it stopped. Then
 # `alsim report OUT --out REPORT`. Ends by printing the paths of summary.md and the
 # learning-curve figures. Options after `--` go to every alsim run (not the ceiling run).
+# SIGINT or SIGTERM stops the whole grid: no new run starts, the running ones stop at a
+# resumable point, and it exits 130 or 143 (the same command continues it).
 # Exit status: 0 all runs and the report succeeded; 1 some run failed (the report is still
-# made from the rest); 2 usage; otherwise alsim report's code.
+# made from the rest); 2 usage; 130/143 stopped; otherwise alsim report's code.
 set -u
 
 usage() {
@@ -103,30 +105,52 @@ job() {
     "$ALSIM" "$@" --out "$OUT" --quiet --resume     # a run killed half-way continues
     local st=$?
     echo "$st" >"$STATUS/$id"
-    echo "run_all: [$(ls "$STATUS" | wc -l)/$total] $what: $([ "$st" = 0 ] && echo ok || echo "FAILED (exit $st)") ($((SECONDS - t0)) s)" >&2
+    local how="FAILED (exit $st)"
+    [ "$st" = 0 ] && how=ok
+    [ "$st" = 130 ] || [ "$st" = 143 ] && how="stopped (resumable)"
+    echo "run_all: [$(ls "$STATUS" | wc -l)/$total] $what: $how ($((SECONDS - t0)) s)" >&2
 }
-throttle() { while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done; }
+throttle() { while [ "$STOPPED" = 0 ] && [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done; }
+
+# SIGINT/SIGTERM: start nothing more and pass the signal to the running alsim processes
+# (a Ctrl-C reaches them already; a SIGTERM to this script alone does not). alsim stops at
+# a resumable point; the grid ends with 130/143 once they have.
+STOPPED=0
+stop() {
+    [ "$STOPPED" = 0 ] || return 0
+    STOPPED=$1
+    echo "run_all: SIG$2: starting no more runs; the running ones stop where --resume continues them" >&2
+    for p in $(jobs -p); do pkill "-$2" -P "$p" 2>/dev/null; done
+}
+trap 'stop 130 INT' INT
+trap 'stop 143 TERM' TERM
 
 # Catalogued datasets are fetched once, before the runs, rather than by several runs at once
 # (for any other dataset spec this does nothing).
-for d in "${DS[@]}"; do "$ALSIM" datasets fetch "$d" >/dev/null 2>&1 || true; done
+for d in "${DS[@]}"; do [ "$STOPPED" = 0 ] && { "$ALSIM" datasets fetch "$d" >/dev/null 2>&1 || true; }; done
 
 id=0
 for d in "${DS[@]}"; do
     if [ "$CEILING" = 1 ]; then
         throttle
+        [ "$STOPPED" = 0 ] || break
         id=$((id + 1))
         job "$id" "$d full-data ceiling" --dataset "$d" --full-data --epochs "$CEILING_EPOCHS" &
     fi
     for s in "${ST[@]}"; do
         for ((seed = 0; seed < SEEDS; seed++)); do
             throttle
+            [ "$STOPPED" = 0 ] || break 3
             id=$((id + 1))
             job "$id" "$d $s seed $seed" --dataset "$d" --strategy "$s" --seed "$seed" --rounds "$ROUNDS" "${EXTRA[@]}" &
         done
     done
 done
-wait
+while [ -n "$(jobs -rp)" ]; do wait; done     # a trapped signal interrupts wait: wait again
+if [ "$STOPPED" != 0 ]; then
+    echo "run_all: stopped after $(grep -lx 0 "$STATUS"/* 2>/dev/null | wc -l) of $total runs; the same command continues the grid" >&2
+    exit "$STOPPED"
+fi
 failed=$(cat "$STATUS"/* 2>/dev/null | grep -vc '^0$')
 [ "$(ls "$STATUS" | wc -l)" -eq "$total" ] || failed=$((failed + total - $(ls "$STATUS" | wc -l)))
 echo "run_all: $((total - failed)) of $total runs succeeded" >&2

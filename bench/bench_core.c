@@ -66,7 +66,7 @@ static LearnerConfig default_mlp(void) {
 static double time_pass(const Strategy *st, const Backend *be, int n_hidden, float *X,
                         int32_t *y, int n, int T) {
     Config c;
-    config_defaults(&c);
+    config_defaults(&c, CMD_RUN);
     snprintf(c.strategy, sizeof c.strategy, "%s", st->name);
     c.mc = T > 0 ? T : 1;
     c.n_hidden = n_hidden;

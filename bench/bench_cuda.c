@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
         const int T = cases[c].T, host = cases[c].host || !gpu;
         if (!gpu && T == 100) continue;     // minutes on a CPU; the T = 20 row scales
         Config cfg;
-        config_defaults(&cfg);
+        config_defaults(&cfg, CMD_RUN);
         snprintf(cfg.strategy, sizeof cfg.strategy, "%s", cases[c].strategy);
         cfg.mc = T ? T : 1;
         cfg.rounds = 1;

@@ -19,7 +19,7 @@
 #include "datasets/text.h"
 #include "sim/backend.h"
 #include "sim/config.h"
-#include "sim/learner.h"
+#include "sim/model.h"
 #include "sim/util.h"
 #include "bench/bench.h"
 
@@ -86,44 +86,43 @@ int main(void) {
 
     // the default MLP for sparse input on these rows: a training step and a pool pass
     Config cfg;
-    config_defaults(&cfg);
+    config_defaults(&cfg, CMD_RUN);
     config_adapt(&cfg, 1);
-    LearnerConfig lc = config_learner(&cfg, TEXT_BUCKETS, 2);
-    lc.sparse = 1;
-    lc.mean_nnz = (double)nnz / n;
-    Learner L = {0};
-    if (learner_init(&L, &lc, &backend_cpu, err, sizeof err)) {
+    Model M = {0};
+    if (model_open(&M, &cfg, &counts, &backend_cpu, err, sizeof err)) {
         fprintf(stderr, "bench_text: %s\n", err);
         return 3;
     }
+    const int H = cfg.hidden[0];
+    const long long n_params = (long long)TEXT_BUCKETS * H + H + 2LL * H + 2;
     const int pool_rows = 4232, steps = 20;
     LearnerInput in = {.indptr = counts.indptr, .indices = counts.indices, .values = counts.values,
                        .n = 256, .d = TEXT_BUCKETS};
     double t_step[REPS], t_pass[REPS], t_reset[REPS];
     float *probs = malloc((size_t)pool_rows * 2 * sizeof *probs);
     double t0 = util_seconds();
-    learner_reset(&L, 1, 0);            // draws the weights; later resets to (1, 0) copy them
+    model_reset(&M, 1);                 // draws the weights; later resets to 1 copy them
     const double t_draw = util_seconds() - t0;
     for (int r = 0; r < REPS; r++) {
         t0 = util_seconds();
-        learner_reset(&L, 1, 0);
+        model_reset(&M, 1);
         t_reset[r] = util_seconds() - t0;
         t0 = util_seconds();
-        learner_fit(&L, &in, counts.y, steps, 1, 0);
+        model_fit(&M, &in, counts.y, steps, 1, 0);
         t_step[r] = (util_seconds() - t0) / steps;
         LearnerInput pool = in;
         pool.n = pool_rows;
         t0 = util_seconds();
-        learner_predict(probs, NULL, &L, &pool, 0, 1, 0, 0);
+        model_predict(&M, probs, NULL, NULL, &pool, 0, 1, 0, 0);
         t_pass[r] = util_seconds() - t0;
     }
-    printf("| learner %d-%d-2 (%zu parameters): learner_reset drawing the weights, then copying them (every later round), ms | %.0f, %.1f |\n",
-           TEXT_BUCKETS, lc.hidden[0], L.n_params, 1e3 * t_draw, 1e3 * median(t_reset, REPS));
+    printf("| learner %d-%d-2 (%lld parameters): model_reset drawing the weights, then copying them (every later round), ms | %.0f, %.1f |\n",
+           TEXT_BUCKETS, H, n_params, 1e3 * t_draw, 1e3 * median(t_reset, REPS));
     printf("| one AdamW step, minibatch %d (sparse forward + backward + AdamW on all parameters), ms | %.1f |\n",
-           lc.minibatch, 1e3 * median(t_step, REPS));
+           M.minibatch, 1e3 * median(t_step, REPS));
     printf("| pool pass, probs only (%d rows), ms | %.1f |\n", pool_rows, 1e3 * median(t_pass, REPS));
 
-    learner_free(&L);
+    model_close(&M);
     dataset_free(&counts);
     free(idf); free(raw); free(probs); free(docs); free(lens); free(labels); free(buf);
     return 0;

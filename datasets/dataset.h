@@ -162,7 +162,7 @@ int dataset_open_idx(Dataset *pool, Dataset *test, const char *const paths[4],
  * Files stream through a chunked reader (npy: header first, then read whole and converted in
  * place), so peak memory stays near the parsed data's size. Returns 0, 2 (bad input:
  * "PATH: line L: reason", or "PATH: byte B: reason" for npy), 3 (out of memory), or
- * ALSIM_STOPPED + a signal (a SIGINT/SIGTERM during the load); on failure both are zeroed.
+ * ALSIM_SIGNALLED + a signal (a SIGINT/SIGTERM during the load); on failure both are zeroed.
  * Features beyond +-LD_MAX_FEATURE (1e18) are bad input; limits: datasets/loader.h. */
 
 /* CSV: one row per line, numeric features and one class column; a header line is detected

@@ -96,7 +96,7 @@ char *ld_bytes_text(char *out, size_t len, double n) {
 int ld_stopped(const char *path, char *err, size_t errlen) {
     int sig = signals_pending();
     if (!sig) return 0;
-    return ld_fail(err, errlen, ALSIM_STOPPED + sig, "stopped by %s while loading %s",
+    return ld_fail(err, errlen, ALSIM_SIGNALLED + sig, "stopped by %s while loading %s",
                    sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal", path);
 }
 

@@ -16,7 +16,7 @@
  * bytes; devices (/dev/zero, a terminal) are refused. Binary formats (npy, IDX) read their
  * header first (LdBinary) and check it against the file's size and the machine's memory
  * before reading the body. A SIGINT or SIGTERM (sim/signals.h) stops any read between chunks
- * and while it waits on a pipe: the loader returns ALSIM_STOPPED + the signal's number with
+ * and while it waits on a pipe: the loader returns ALSIM_SIGNALLED + the signal's number with
  * "stopped by SIGTERM while loading PATH".
  */
 #ifndef ALSIM_LOADER_H
@@ -66,7 +66,7 @@ size_t ld_phys_bytes(void);
 /* Writes "N bytes (X.Y GiB)" for n into out (len >= 48). Returns out. */
 char *ld_bytes_text(char *out, size_t len, double n);
 
-/* The status and message of a pending stop request (SIGINT/SIGTERM): ALSIM_STOPPED + the
+/* The status and message of a pending stop request (SIGINT/SIGTERM): ALSIM_SIGNALLED + the
  * signal with "stopped by SIG... while loading PATH" in err, or 0 when none is pending. */
 int ld_stopped(const char *path, char *err, size_t errlen);
 

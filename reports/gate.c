@@ -29,9 +29,6 @@
 #include "sim/metrics.h"
 #include "sim/util.h"
 
-#ifndef ALSIM_GIT_REV
-#define ALSIM_GIT_REV "unknown"
-#endif
 
 /* --- alsim baseline ------------------------------------------------------------------- */
 
@@ -64,12 +61,12 @@ static void write_group(JsonW *w, const DatasetReport *d, const Arm *arm) {
 static int write_baseline(const Report *rep, const char *path, char *err, size_t errlen) {
     char tmp[4200];
     FILE *f = util_open_atomic(tmp, path, err, errlen);
-    if (!f) return 3;
+    if (!f) return ALSIM_RUNTIME;
     JsonW w;
     jw_init(&w, f, 1);
     jw_object(&w);
     jw_key(&w, "alsim_baseline"); jw_int(&w, 1);
-    jw_key(&w, "git_revision"); jw_str(&w, ALSIM_GIT_REV);
+    jw_key(&w, "git_revision"); jw_str(&w, util_git_revision());
     char when[64];
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -84,25 +81,13 @@ static int write_baseline(const Report *rep, const char *path, char *err, size_t
     return util_commit_atomic(f, 1, tmp, path, err, errlen);
 }
 
-static void baseline_usage(FILE *f) {
-    fprintf(f,
-        "usage: alsim baseline RUNS... --out FILE [--target ACC | --target-frac F]\n"
-        "\n"
-        "Records, per (dataset, strategy) among RUNS, the per-seed normalised AULC and\n"
-        "labels-to-target with the config the runs share, for alsim check. The target is chosen\n"
-        "as alsim report chooses it (alsim report --help). Diverged runs are left out, with a warning.\n");
-}
-
 int cmd_baseline(int argc, char **argv) {
+    Config c;
     ReportOptions o;
-    report_options_default(&o);
-    o.resamples = 100;                        /* the bootstrap is not recorded */
-    char err[8192];
-    const char *out = NULL;
-    char **paths = malloc((size_t)(argc + 1) * sizeof *paths);
-    if (!paths) { fprintf(stderr, "alsim: out of memory\n"); return 3; }
-    int npaths = 0, rc = report_parse_args(&o, &out, paths, &npaths, argc, argv, "baseline", err, sizeof err);
-    if (rc < 0) { baseline_usage(stdout); free(paths); return 0; }
+    char err[8192], **paths;
+    int npaths, rc = report_args(&c, &o, &paths, &npaths, CMD_BASELINE, argc, argv, err, sizeof err);
+    if (rc < 0) { free(paths); return ALSIM_OK; }
+    const char *out = c.out;
     Report rep;
     memset(&rep, 0, sizeof rep);
     if (!rc) rc = report_build(&rep, paths, npaths, &o, err, sizeof err);
@@ -122,6 +107,7 @@ int cmd_baseline(int argc, char **argv) {
 
 /* --- alsim check ---------------------------------------------------------------------- */
 
+/* What check compares with what, from its options (config.h). */
 typedef struct {
     double alpha;
     double tol_aulc;
@@ -157,10 +143,10 @@ static int read_group(BaseGroup *b, const cJSON *g, int k, const char *path, cha
         isnan(b->batch) || !cJSON_IsArray(runs) || (t && !cJSON_IsNumber(t) && !cJSON_IsNull(t))) {
         snprintf(err, errlen, "%s: group %d: needs dataset, strategy, config, curve_rows, last_labeled, batch, "
                  "target and runs (write it with alsim baseline)", path, k + 1);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     int m = cJSON_GetArraySize(runs);
-    if (!(b->seeds = malloc((size_t)(3 * m + 1) * sizeof *b->seeds))) { snprintf(err, errlen, "out of memory"); return 3; }
+    if (!(b->seeds = malloc((size_t)(3 * m + 1) * sizeof *b->seeds))) { snprintf(err, errlen, "out of memory"); return ALSIM_RUNTIME; }
     b->aulc = b->seeds + m;
     b->ltt = b->aulc + m;
     const cJSON *r;
@@ -171,13 +157,13 @@ static int read_group(BaseGroup *b, const cJSON *g, int k, const char *path, cha
             (b->n && s->valuedouble <= b->seeds[b->n - 1])) {
             snprintf(err, errlen, "%s: group %d (%s): run %d needs numbers seed (ascending), aulc and labels_to_target (or null)",
                      path, k + 1, b->strategy, b->n + 1);
-            return 2;
+            return ALSIM_BAD_INPUT;
         }
         b->seeds[b->n] = s->valuedouble;
         b->aulc[b->n] = a->valuedouble;
         b->ltt[b->n++] = cJSON_IsNumber(l) ? l->valuedouble : NAN;
     }
-    if (!b->n) { snprintf(err, errlen, "%s: group %d (%s): no runs", path, k + 1, b->strategy); return 2; }
+    if (!b->n) { snprintf(err, errlen, "%s: group %d (%s): no runs", path, k + 1, b->strategy); return ALSIM_BAD_INPUT; }
     return 0;
 }
 
@@ -258,7 +244,7 @@ static int check_group(const BaseGroup *b, const Report *rep, const CheckOptions
     if (d && d->config_run && runs_config_diff(what, sizeof what, b->config, d->config_run->config, 0)) {
         snprintf(err, errlen, "config mismatch for %s on %s: %s (baseline vs runs); record a new baseline (alsim baseline) "
                  "if the change is intended", label, b->dataset, what);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     const Arm *arm = NULL;
     for (int a = 0; d && a < d->n_arms && !arm; a++) if (!strcmp(d->arms[a].strategy, want)) arm = &d->arms[a];
@@ -270,16 +256,16 @@ static int check_group(const BaseGroup *b, const Report *rep, const CheckOptions
     if (!arm) {
         snprintf(err, errlen, "%s: the baseline has %s on %s, the runs have none (run it, or record a new baseline)",
                  bpath, want, b->dataset);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     if (what[0]) printf("  %-22s note: options not compared (absent from the baseline or the runs): %s\n", label, what);
     if (d->common != b->rounds) {
         snprintf(err, errlen, "%s on %s: the runs share %d curve rows, the baseline compared %d", label, b->dataset, d->common, b->rounds);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     int n = arm->n;
     double *seeds = malloc((size_t)(2 * n + b->n) * sizeof *seeds);
-    if (!seeds) { snprintf(err, errlen, "out of memory"); return 2; }
+    if (!seeds) { snprintf(err, errlen, "out of memory"); return ALSIM_BAD_INPUT; }
     double *ltt = seeds + n, *bltt = ltt + n;
     double censor_now = d->config_run->n_labeled[d->common - 1] + d->config_run->batch, censor_base = b->last_labeled + b->batch;
     for (int i = 0; i < n; i++) {
@@ -310,86 +296,83 @@ static int check_group(const BaseGroup *b, const Report *rep, const CheckOptions
     return bad;
 }
 
-static void check_usage(FILE *f) {
-    fprintf(f,
-        "usage: alsim check RUNS... --baseline FILE [options]\n"
-        "\n"
-        "Compares the runs with a baseline written by alsim baseline. A regression is a drop in\n"
-        "normalised AULC, or a rise in labels-to-target, larger than the tolerance and significant\n"
-        "at alpha in a one-sided test (paired t when the runs have the baseline's seeds, Welch's t\n"
-        "otherwise), or a diverged run. Prints a table.\n"
-        "\n"
-        "options [defaults]:\n"
-        "  --alpha A               significance level [0.05]\n"
-        "  --tolerance T           AULC drop that is not a regression [0.005]\n"
-        "  --tolerance-labels N    labels-to-target rise that is not a regression [one query batch]\n"
-        "  --against NEW=BASE      compare the runs of strategy NEW with the baseline of strategy BASE\n"
-        "                          (e.g. a rewritten strategy against the old one's baseline)\n"
-        "\n"
-        "exit codes: 0 no regression, 1 regression, 2 bad input or a config that differs from the\n"
-        "baseline's\n");
+/* check's options of c into co; 2 with err when --against is not NEW=BASE. */
+static int check_options(CheckOptions *co, const Config *c, char *err, size_t errlen) {
+    *co = (CheckOptions){.alpha = c->alpha, .tol_aulc = c->tolerance, .tol_labels = c->tolerance_labels};
+    if (!*c->against) return ALSIM_OK;
+    const char *v = c->against, *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1] || (size_t)(eq - v) >= sizeof co->against_new || strlen(eq + 1) >= sizeof co->against_base) {
+        snprintf(err, errlen, "check: --against needs NEW=BASE (two strategy names)");
+        return ALSIM_BAD_INPUT;
+    }
+    snprintf(co->against_new, sizeof co->against_new, "%.*s", (int)(eq - v), v);
+    snprintf(co->against_base, sizeof co->against_base, "%s", eq + 1);
+    return ALSIM_OK;
 }
 
-/* Parses the options of check into co, the baseline path and the run paths. */
-static int check_args(CheckOptions *co, const char **bpath, char **paths, int *npaths, int argc, char **argv,
-                      char *err, size_t errlen) {
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = 0;
-        if (!strcmp(a, "--baseline")) {
-            if (!v) { snprintf(err, errlen, "check: --baseline needs a file"); return 2; }
-            *bpath = v;
-        } else if (!strcmp(a, "--alpha")) rc = report_parse_number(&co->alpha, a, v, 1e-9, 0.5, err, errlen);
-        else if (!strcmp(a, "--tolerance")) rc = report_parse_number(&co->tol_aulc, a, v, 0, 1, err, errlen);
-        else if (!strcmp(a, "--tolerance-labels")) rc = report_parse_number(&co->tol_labels, a, v, 0, 1e12, err, errlen);
-        else if (!strcmp(a, "--against")) {
-            const char *eq = v ? strchr(v, '=') : NULL;
-            if (!eq || eq == v || !eq[1] || (size_t)(eq - v) >= sizeof co->against_new || strlen(eq + 1) >= sizeof co->against_base) {
-                snprintf(err, errlen, "check: --against needs NEW=BASE (two strategy names)");
-                return 2;
-            }
-            snprintf(co->against_new, sizeof co->against_new, "%.*s", (int)(eq - v), v);
-            snprintf(co->against_base, sizeof co->against_base, "%s", eq + 1);
-        } else if (a[0] == '-') {
-            snprintf(err, errlen, "check: unknown option %s (alsim check --help)", a);
-            return 2;
-        } else {
-            paths[(*npaths)++] = argv[i];
-            continue;
-        }
-        if (rc) return rc;
-        i++;
+/* Whether the baseline has a group of strategy s (on dataset ds; NULL: any). */
+static int baseline_has(const cJSON *groups, const char *ds, const char *s) {
+    const cJSON *g;
+    cJSON_ArrayForEach(g, groups) {
+        const char *gs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "strategy"));
+        const char *gd = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "dataset"));
+        if (gs && gd && !strcmp(gs, s) && (!ds || !strcmp(gd, ds))) return 1;
     }
-    if (!*bpath || !*npaths) { snprintf(err, errlen, "usage: alsim check RUNS... --baseline FILE (alsim check --help)"); return 2; }
     return 0;
 }
 
+/* A gate never passes on a name it did not understand: --against NEW=BASE must name a
+ * strategy of the runs (NEW) and one of the baseline (BASE), and every strategy of the runs
+ * must have a baseline group on its dataset (or stand in for one through --against), else
+ * its runs would go unchecked. 0, or 2 with the name in err. */
+static int check_names(const cJSON *groups, const RunSet *set, const CheckOptions *co,
+                       const char *bpath, char *err, size_t errlen) {
+    if (co->against_base[0] && !baseline_has(groups, NULL, co->against_base)) {
+        snprintf(err, errlen, "check: --against %s=%s: %s has no strategy '%s' (its groups are listed in the file)",
+                 co->against_new, co->against_base, bpath, co->against_base);
+        return ALSIM_BAD_INPUT;
+    }
+    int new_found = 0;
+    for (int i = 0; i < set->n; i++) new_found |= !strcmp(set->runs[i].strategy, co->against_new);
+    if (co->against_new[0] && !new_found) {
+        snprintf(err, errlen, "check: --against %s=%s: no run of strategy '%s' among the runs",
+                 co->against_new, co->against_base, co->against_new);
+        return ALSIM_BAD_INPUT;
+    }
+    for (int i = 0; i < set->n; i++) {
+        const Run *r = &set->runs[i];
+        if (r->full_data || baseline_has(groups, r->dataset, r->strategy) ||
+            (co->against_new[0] && !strcmp(r->strategy, co->against_new))) continue;
+        snprintf(err, errlen, "check: %s has no baseline for strategy '%s' on %s (run %s): record one with alsim "
+                 "baseline, or leave those runs out", bpath, r->strategy, r->dataset, r->path);
+        return ALSIM_BAD_INPUT;
+    }
+    return ALSIM_OK;
+}
+
 int cmd_check(int argc, char **argv) {
-    for (int i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { check_usage(stdout); return 0; }
-    CheckOptions co = {0.05, 0.005, -1, "", ""};
+    Config c;
+    CheckOptions co;
     ReportOptions o;
-    report_options_default(&o);
-    o.resamples = 100;
-    char err[8192];
-    const char *bpath = NULL;
-    char **paths = malloc((size_t)(argc + 1) * sizeof *paths);
-    if (!paths) { fprintf(stderr, "alsim: out of memory\n"); return 3; }
-    int npaths = 0;
-    int rc = check_args(&co, &bpath, paths, &npaths, argc, argv, err, sizeof err);
+    char err[8192], **paths;
+    int npaths, rc = report_args(&c, &o, &paths, &npaths, CMD_CHECK, argc, argv, err, sizeof err);
+    if (rc < 0) { free(paths); return ALSIM_OK; }
+    if (!rc) rc = check_options(&co, &c, err, sizeof err);
+    const char *bpath = c.baseline;
     cJSON *base = NULL;
-    if (!rc && !(base = runs_read_json(bpath, err, sizeof err))) rc = 2;
+    if (!rc && !(base = runs_read_json(bpath, err, sizeof err))) rc = ALSIM_BAD_INPUT;
     const cJSON *groups = cJSON_GetObjectItemCaseSensitive(base, "groups");
     if (!rc && (cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(base, "alsim_baseline")) != 1 || !cJSON_IsArray(groups) ||
                 !cJSON_GetArraySize(groups))) {
         snprintf(err, sizeof err, "%s: not an alsim baseline (no \"alsim_baseline\": 1 with groups; write one with alsim baseline)", bpath);
-        rc = 2;
+        rc = ALSIM_BAD_INPUT;
     }
     Report rep;
     memset(&rep, 0, sizeof rep);
     if (!rc) rc = report_build(&rep, paths, npaths, &o, err, sizeof err);
+    if (!rc) rc = check_names(groups, &rep.set, &co, bpath, err, sizeof err);
     BaseGroup *b = rc ? NULL : malloc(sizeof *b);
-    if (!rc && !b) { snprintf(err, sizeof err, "out of memory"); rc = 3; }
+    if (!rc && !b) { snprintf(err, sizeof err, "out of memory"); rc = ALSIM_RUNTIME; }
     int regressions = 0, k = 0;
     if (!rc) {
         printf("alsim check against %s: alpha %g, one-sided; AULC tolerance %g\n", bpath, co.alpha, co.tol_aulc);
@@ -405,7 +388,7 @@ int cmd_check(int argc, char **argv) {
             }
             int r = check_group(b, &rep, &co, bpath, err, sizeof err);
             base_free(b);
-            if (r == 2) { rc = 2; break; }
+            if (r == ALSIM_BAD_INPUT) { rc = ALSIM_BAD_INPUT; break; }
             regressions += r;
         }
     }
@@ -413,7 +396,7 @@ int cmd_check(int argc, char **argv) {
         printf("\n");
         if (regressions) fprintf(stderr, "alsim: check: REGRESSION in %d of %d baseline groups\n", regressions, k);
         else fprintf(stderr, "alsim: check: pass (%d baseline groups, no regression)\n", k);
-        rc = regressions ? 1 : 0;
+        rc = regressions ? ALSIM_REGRESSION : ALSIM_OK;
     } else {
         fflush(stdout);
         fprintf(stderr, "alsim: %s\n", err);

@@ -11,13 +11,18 @@
 #include "reports/reports.h"
 #include "sim/metrics.h"
 #include "sim/rng.h"
+#include "sim/util.h"
 
-void report_options_default(ReportOptions *o) {
+void report_options_from(ReportOptions *o, const Config *c) {
     memset(o, 0, sizeof *o);
-    o->alpha = 0.05;
+    o->alpha = c->alpha;
     o->level = 0.95;
-    o->resamples = 10000;
-    strcpy(o->reference, "random");
+    o->target = c->target;
+    o->target_frac = c->target_frac;
+    o->resamples = c->resamples;
+    o->boot_seed = c->seed;
+    o->logx = c->logx;
+    snprintf(o->reference, sizeof o->reference, "%s", c->reference);
 }
 
 /* Appends a note for the reader to d; -1 out of memory. */
@@ -336,16 +341,16 @@ int report_build(Report *rep, char **paths, int npaths, const ReportOptions *opt
     int n = 0;
     for (int i = 0; i < s->n; i++) n += !i || strcmp(s->runs[i].dataset, s->runs[i - 1].dataset);
     rep->ds = calloc((size_t)n, sizeof *rep->ds);
-    if (!rep->ds) { snprintf(err, errlen, "out of memory"); return 3; }
+    if (!rep->ds) { snprintf(err, errlen, "out of memory"); return ALSIM_RUNTIME; }
     for (int first = 0, last; first < s->n; first = last) {
         for (last = first + 1; last < s->n && !strcmp(s->runs[last].dataset, s->runs[first].dataset); last++) {}
         DatasetReport *d = &rep->ds[rep->n_ds++];
-        if (build_dataset(rep, d, first, last)) { snprintf(err, errlen, "out of memory"); return 3; }
+        if (build_dataset(rep, d, first, last)) { snprintf(err, errlen, "out of memory"); return ALSIM_RUNTIME; }
         dataset_id(d->id, rep, rep->n_ds - 1, d->name);
     }
     if (!rep->n_used) {
         snprintf(err, errlen, "none of the %d runs can be used (every one diverged or failed; see their summary.json)", s->n);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     return 0;
 }
@@ -368,109 +373,36 @@ void report_free(Report *rep) {
 
 /* --- the command ---------------------------------------------------------------------- */
 
-int report_parse_number(double *out, const char *opt, const char *s, double lo, double hi, char *err, size_t errlen) {
-    char *end;
-    double v = s ? strtod(s, &end) : NAN;
-    if (!s || end == s || *end || !(v >= lo && v <= hi)) {
-        snprintf(err, errlen, "%s: %s%s%s is not a number in [%g, %g]", opt, s ? "\"" : "", s ? s : "missing value",
-                 s ? "\"" : "", lo, hi);
-        return 2;
+int report_args(Config *c, ReportOptions *o, char ***paths, int *npaths, Command cmd, int argc,
+                char **argv, char *err, size_t errlen) {
+    config_defaults(c, cmd);
+    *npaths = 0;
+    if (!(*paths = malloc((size_t)(argc + 1) * sizeof **paths))) {
+        snprintf(err, errlen, "out of memory");
+        return ALSIM_RUNTIME;
     }
-    *out = v;
-    return 0;
-}
-
-int report_parse_option(ReportOptions *o, int argc, char **argv, int *i, char *err, size_t errlen) {
-    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-    double x;
-    int rc;
-    if (!strcmp(a, "--logx")) { o->logx = 1; return 1; }
-    if (!strcmp(a, "--reference")) {
-        if (!v || strlen(v) >= sizeof o->reference) { snprintf(err, errlen, "--reference: needs a strategy name"); return 2; }
-        strcpy(o->reference, v);
-        (*i)++;
-        return 1;
+    int rc = config_parse_args(c, cmd, argc, argv, *paths, npaths, err, errlen);
+    if (!rc && config_help_asked(argc, argv)) {
+        config_print_usage(stdout, c, cmd);
+        return -1;
     }
-    static const struct { const char *name; double lo, hi; } num[] = {
-        {"--target", 1e-9, 1}, {"--target-frac", 1e-9, 1}, {"--alpha", 1e-9, 0.5},
-        {"--resamples", 100, 1e7}, {"--seed", 0, 9007199254740992.0},
-    };
-    for (size_t k = 0; k < sizeof num / sizeof num[0]; k++) {
-        if (strcmp(a, num[k].name)) continue;
-        if ((rc = report_parse_number(&x, a, v, num[k].lo, num[k].hi, err, errlen))) return rc;
-        switch (k) {
-        case 0: o->target = x; break;
-        case 1: o->target_frac = x; break;
-        case 2: o->alpha = x; break;
-        case 3: o->resamples = (int)x; break;
-        default: o->boot_seed = (uint64_t)x; break;
-        }
-        (*i)++;
-        return 1;
+    if (!rc) rc = config_check(c, cmd, err, errlen);
+    if (!rc && !*npaths) {
+        const char *name = config_command_name(cmd);
+        snprintf(err, errlen, "usage: alsim %s RUNS... (alsim %s --help)", name, name);
+        rc = ALSIM_BAD_INPUT;
     }
-    return 0;
-}
-
-int report_parse_args(ReportOptions *o, const char **out, char **paths, int *npaths, int argc, char **argv,
-                      const char *cmd, char *err, size_t errlen) {
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return -1;
-        if (!strcmp(argv[i], "--out")) {
-            if (i + 1 >= argc) { snprintf(err, errlen, "%s: --out needs a path", cmd); return 2; }
-            *out = argv[++i];
-            continue;
-        }
-        int got = report_parse_option(o, argc, argv, &i, err, errlen);
-        if (got == 2) return 2;
-        if (!got && argv[i][0] == '-') {
-            snprintf(err, errlen, "%s: unknown option %s (alsim %s --help)", cmd, argv[i], cmd);
-            return 2;
-        }
-        if (!got) paths[(*npaths)++] = argv[i];
-    }
-    if (!*npaths || !*out) {
-        snprintf(err, errlen, "usage: alsim %s RUNS... %s (alsim %s --help)", cmd, *out ? "[--out DIR]" : "--out FILE", cmd);
-        return 2;
-    }
-    return 0;
-}
-
-static void report_usage(FILE *f) {
-    ReportOptions o;
-    report_options_default(&o);
-    fprintf(f,
-        "usage: alsim report RUNS... [options]\n"
-        "\n"
-        "Statistics across seeds for every (dataset, strategy) among RUNS (run folders, or folders\n"
-        "of them): per-round mean, sd and %g%% t-interval of accuracy and macro-F1; normalised AULC;\n"
-        "labels-to-target; savings against the reference strategy with paired bootstrap intervals;\n"
-        "paired t and Wilcoxon tests (Holm-corrected) and a win/tie/loss matrix. Writes summary.md,\n"
-        "summary.json and figures (PNG and SVG, with their data and gnuplot scripts) into DIR.\n"
-        "Runs of one dataset must share one config (except seed and strategy).\n"
-        "\n"
-        "options [defaults]:\n"
-        "  --out DIR            where the report goes [results]\n"
-        "  --target ACC         accuracy target of labels-to-target [the runs' --target, else\n"
-        "                       %g x the full-data ceiling when a --full-data run is among RUNS]\n"
-        "  --target-frac F      target = F x the full-data ceiling (mean final accuracy of the\n"
-        "                       dataset's alsim --full-data runs among RUNS)\n"
-        "  --alpha A            significance level of the win/tie/loss verdicts [%g]\n"
-        "  --reference S        the strategy savings are measured against [%s]\n"
-        "  --resamples B        paired bootstrap resamples [%d]\n"
-        "  --seed S             seed of the bootstrap [%llu]\n"
-        "  --logx               log-scaled label axis in the learning curves\n",
-        100 * o.level, REPORT_DEFAULT_FRAC, o.alpha, o.reference, o.resamples, (unsigned long long)o.boot_seed);
+    report_options_from(o, c);
+    return rc;
 }
 
 int cmd_report(int argc, char **argv) {
+    Config c;
     ReportOptions o;
-    report_options_default(&o);
-    char err[8192];
-    const char *out = "results";
-    char **paths = malloc((size_t)(argc + 1) * sizeof *paths);
-    if (!paths) { fprintf(stderr, "alsim: out of memory\n"); return 3; }
-    int npaths = 0, rc = report_parse_args(&o, &out, paths, &npaths, argc, argv, "report", err, sizeof err);
-    if (rc < 0) { report_usage(stdout); free(paths); return 0; }
+    char err[8192], **paths;
+    int npaths, rc = report_args(&c, &o, &paths, &npaths, CMD_REPORT, argc, argv, err, sizeof err);
+    if (rc < 0) { free(paths); return ALSIM_OK; }
+    const char *out = c.out;
     Report rep;
     memset(&rep, 0, sizeof rep);
     int rendered = 1;

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "reports/runs.h"
+#include "sim/config.h"
 #include "reports/stats.h"
 
 #define REPORT_DEFAULT_FRAC 0.9
@@ -49,7 +50,8 @@ typedef struct {
     char reference[64];     /* the strategy savings are measured against ("random") */
 } ReportOptions;
 
-void report_options_default(ReportOptions *o);
+/* The report options of c (its report, baseline or check options; config.h), level 0.95. */
+void report_options_from(ReportOptions *o, const Config *c);
 
 typedef struct {
     double n_labeled;
@@ -114,21 +116,13 @@ typedef struct {
     int n_used, n_excluded;
 } Report;
 
-/* Parses argv[*i] when it is one of the options above (--target, --target-frac, --alpha,
- * --reference, --resamples, --seed, --logx), moving *i past its value. Returns 1 when it was
- * one, 0 when not, 2 with a reason when its value is missing or malformed. */
-int report_parse_option(ReportOptions *o, int argc, char **argv, int *i, char *err, size_t errlen);
-
-/* Parses the command line of a reports command (cmd names it in messages): the options
- * above, --out PATH into *out, and everything else into paths (*npaths of them; room for
- * argc). Returns 0; -1 when --help or -h was given; 2 with a reason for an unknown option,
- * a bad value, or no RUNS or --out (*out may hold a default beforehand). */
-int report_parse_args(ReportOptions *o, const char **out, char **paths, int *npaths, int argc, char **argv,
-                      const char *cmd, char *err, size_t errlen);
-
-/* *out = the number s when it lies in [lo, hi]; else 2 with a reason naming opt. */
-int report_parse_number(double *out, const char *opt, const char *s, double lo, double hi,
-                        char *err, size_t errlen);
+/* The command line of report, baseline or check (cmd): c from the option table (config.h)
+ * and o from c; the RUNS arguments in *paths (malloc'd, freed by the caller in every case),
+ * *npaths of them. Returns 0; -1 after printing the usage for --help or -h; 2 with a reason
+ * for an unknown option, a bad value, a required option left out, or no RUNS; 3 out of
+ * memory. */
+int report_args(Config *c, ReportOptions *o, char ***paths, int *npaths, Command cmd, int argc,
+                char **argv, char *err, size_t errlen);
 
 /* Loads the runs under paths (runs_load) and computes everything above. Returns 0; 2 with a
  * one-line reason for bad input (malformed files, mixed configs, no usable run); 3 out of
@@ -140,11 +134,14 @@ void report_free(Report *rep);
 /* The comparison of arms a < b of d (NULL when out of range). */
 const Comparison *report_pair(const DatasetReport *d, int a, int b);
 
-/* Writes summary.md, summary.json and the figures (figures.h) into out_dir, through a hidden
- * temporary folder whose files are renamed into place when all are written. Returns 0;
- * 3 with a reason when a file cannot be written or gnuplot fails (nothing renamed then).
- * When gnuplot is not installed the figures' data and scripts are still written, and
- * *rendered is set to 0 (1 otherwise). */
+/* Writes summary.md, summary.json and the figures (figures.h) as the folder out_dir, replaced
+ * as a whole: written into a hidden temporary folder beside it, exchanged with the previous
+ * report in one rename, the previous report then removed (stale temporary folders of dead
+ * processes too). Returns 0; 2 with a reason when out_dir is a symbolic link or not a folder,
+ * holds anything but a previous report's files, or is one of the runs folders read
+ * (rep->set.roots) or inside one; 3 when a file cannot be written or gnuplot fails (out_dir
+ * is then left as it was). When gnuplot is not installed the figures' data and scripts are
+ * still written, and *rendered is set to 0 (1 otherwise). */
 int report_write(const Report *rep, const char *out_dir, int *rendered, char *err, size_t errlen);
 
 #endif

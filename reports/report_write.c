@@ -1,17 +1,20 @@
 /* report_write — the files of `alsim report`: summary.md (tables a person reads),
  * summary.json (the same numbers for programs) and the figures (figures.c), written into a
- * hidden temporary folder and renamed into place. See report.h. */
+ * hidden temporary folder that then replaces the report folder as a whole (see "the folder"
+ * below). See report.h. */
+#define _GNU_SOURCE     /* renameat2: exchange the new report with the old in one step */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sim/results.h"
-#include "sim/util.h"
 #include "reports/figures.h"
 #include "reports/report.h"
 #include "sim/jsonw.h"
@@ -208,7 +211,7 @@ static void write_md(FILE *f, const Report *rep, int rendered) {
     const ReportOptions *o = &rep->opt;
     fprintf(f, "# alsim report\n\n%d runs read, %d used, %d left out (diverged or failed; each is named under its dataset)",
             rep->set.n, rep->n_used, rep->n_excluded);
-    if (rep->set.skipped) fprintf(f, "; %d folders without summary.json were not runs and were passed over", rep->set.skipped);
+    if (rep->set.skipped) fprintf(f, "; %d folders were not runs (no summary.json of a run) and were passed over", rep->set.skipped);
     fprintf(f, ". Intervals are %g%%; tests are two-sided and paired by seed; Holm-adjusted p-values control the "
                "family-wise error within each table; verdicts at alpha = %g.\n\n", 100 * o->level, o->alpha);
     for (int i = 0; i < rep->n_ds; i++) {
@@ -375,65 +378,248 @@ static void write_json(FILE *f, const Report *rep, int rendered) {
     jw_finish(&w);
 }
 
-/* --- the folder ------------------------------------------------------------------------- */
+/* --- the folder ------------------------------------------------------------------------
+ *
+ * A report folder X is replaced as a whole: the report is written into a temporary folder
+ * beside it, PARENT/.<X>.tmp-report-<pid>, which is then exchanged with X in one rename
+ * (renameat2 RENAME_EXCHANGE; a plain rename when X is new), and the previous report, now
+ * under the temporary name, is removed. So X never mixes two reports, and a killed report
+ * leaves X as it was. X must be a real folder holding only what a report writes (summary.md,
+ * summary.json, gnuplot.log, <id>-<figure>.dat/.gp/.png/.svg, and the .tmp-report-<pid>
+ * folders of older alsims); anything else is refused, not removed, and so is X inside one of
+ * the runs folders read (a later report would read it as a run). Temporary folders of dead
+ * processes are removed. Nothing is followed through a symbolic link. */
 
-/* Removes the files of folder dir and the folder. */
-static void remove_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char path[4500];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
+/* 1 when name is a file a report writes. */
+static int is_report_file(const char *name) {
+    if (!strcmp(name, "summary.md") || !strcmp(name, "summary.json") || !strcmp(name, "gnuplot.log")) return 1;
+    static const char *const kinds[] = {"-curves", "-f1", "-aulc", "-wtl"};
+    static const char *const exts[] = {".dat", ".gp", ".png", ".svg"};
+    const char *dot = strrchr(name, '.');
+    if (!dot || dot == name) return 0;
+    int ext_ok = 0;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) ext_ok |= !strcmp(dot, exts[i]);
+    for (size_t i = 0; ext_ok && i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t k = strlen(kinds[i]), stem = (size_t)(dot - name);
+        if (stem > k && !strncmp(dot - k, kinds[i], k)) return 1;
     }
-    if (d) closedir(d);
-    rmdir(dir);
+    return 0;
 }
 
-/* Renames every file of tmp into out, summary.md last (it is what a reader opens first). */
-static int move_all(const char *tmp, const char *out, char *err, size_t errlen) {
-    DIR *d = opendir(tmp);
-    if (!d) { snprintf(err, errlen, "%s: %s", tmp, strerror(errno)); return ALSIM_RUNTIME; }
-    int rc = 0;
-    char from[4500], to[4500];
-    for (struct dirent *e; !rc && (e = readdir(d));) {
-        if (e->d_name[0] == '.' || !strcmp(e->d_name, "summary.md")) continue;
-        snprintf(from, sizeof from, "%s/%s", tmp, e->d_name);
-        snprintf(to, sizeof to, "%s/%s", out, e->d_name);
-        if (rename(from, to) != 0) { snprintf(err, errlen, "%s: cannot move into place: %s", to, strerror(errno)); rc = ALSIM_RUNTIME; }
+/* The pid of a temporary report folder name: prefix then digits only; 0 when it is not one. */
+static long tmp_pid(const char *name, const char *prefix) {
+    size_t n = strlen(prefix);
+    if (strncmp(name, prefix, n) || !name[n]) return 0;
+    char *end;
+    long pid = strtol(name + n, &end, 10);
+    return *end || pid <= 0 ? 0 : pid;
+}
+
+/* 1 when process pid is gone (its temporary folder is stale). */
+static int pid_dead(long pid) { return kill((pid_t)pid, 0) != 0 && errno == ESRCH; }
+
+/* Removes the folder name in dirfd: the report files in it (and in its .tmp-report-<pid>
+ * folders), then the folder, which must then be empty. Links are removed, never followed.
+ * 0, or -1. */
+static int remove_report_dir(int dirfd, const char *name, int depth) {
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return -1;
+    DIR *d = fdopendir(fd);
+    if (!d) { close(fd); return -1; }
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        struct stat st;
+        if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (S_ISREG(st.st_mode) && is_report_file(e->d_name)) unlinkat(fd, e->d_name, 0);
+        else if (S_ISDIR(st.st_mode) && depth == 0 && tmp_pid(e->d_name, ".tmp-report-"))
+            remove_report_dir(fd, e->d_name, 1);
     }
     closedir(d);
-    snprintf(from, sizeof from, "%s/summary.md", tmp);
-    snprintf(to, sizeof to, "%s/summary.md", out);
-    if (!rc && rename(from, to) != 0) { snprintf(err, errlen, "%s: cannot move into place: %s", to, strerror(errno)); rc = ALSIM_RUNTIME; }
+    return unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* Checks what the folder fd (the old report X, named path) holds: 0 when only a report's
+ * files (and stale temporary folders); else 2, or 3 when a live process is writing into it,
+ * with the reason in err. */
+static int check_old_report(int fd, const char *path, char *err, size_t errlen) {
+    DIR *d = util_read_dir(fd, path, err, errlen);
+    if (!d) return ALSIM_RUNTIME;
+    int rc = 0;
+    for (struct dirent *e; !rc && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        struct stat st;
+        if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        long pid = S_ISDIR(st.st_mode) ? tmp_pid(e->d_name, ".tmp-report-") : 0;
+        if (pid && !pid_dead(pid)) {
+            snprintf(err, errlen, "%s: another alsim process (pid %ld) is writing a report into it; wait for it", path, pid);
+            rc = ALSIM_RUNTIME;
+        } else if (!pid && !(S_ISREG(st.st_mode) && is_report_file(e->d_name))) {
+            snprintf(err, errlen, "%s: holds '%s', which is not part of an alsim report; a report replaces its folder "
+                     "as a whole: give --out a new or empty folder, or a previous report's", path, e->d_name);
+            rc = ALSIM_BAD_INPUT;
+        }
+    }
+    closedir(d);
     return rc;
+}
+
+/* out = the absolute form of path, the links of its existing part resolved (realpath of the
+ * longest prefix that exists; the rest appended, "." and ".." applied by name). 0 or -1. */
+static int resolve_path(char *out, size_t len, const char *path) {
+    char buf[8200], cwd[4096];
+    if (path[0] == '/') snprintf(buf, sizeof buf, "%s", path);
+    else if (getcwd(cwd, sizeof cwd)) snprintf(buf, sizeof buf, "%s/%s", cwd, path);
+    else return -1;
+    char *rest = buf + strlen(buf), real[PATH_MAX];
+    for (;;) {                          /* shorten until the prefix exists */
+        char save = *rest;
+        *rest = 0;
+        int found = realpath(buf[0] ? buf : "/", real) != NULL;
+        *rest = save;
+        if (found) break;
+        while (rest > buf && rest[-1] == '/') rest--;
+        while (rest > buf && rest[-1] != '/') rest--;
+        if (rest == buf) return -1;
+    }
+    snprintf(out, len, "%s", real);
+    for (char *tok = strtok(rest, "/"); tok; tok = strtok(NULL, "/")) {
+        if (!strcmp(tok, ".")) continue;
+        if (!strcmp(tok, "..")) { char *s = strrchr(out, '/'); if (s) s[s == out] = 0; continue; }
+        size_t n = strlen(out);
+        snprintf(out + n, len - n, "%s%s", n && out[n - 1] == '/' ? "" : "/", tok);
+    }
+    return 0;
+}
+
+/* 0 when out_dir is neither one of the runs folders read nor inside one; else 2. */
+static int check_not_in_runs(const Report *rep, const char *out_dir, char *err, size_t errlen) {
+    char out[4096];
+    if (resolve_path(out, sizeof out, out_dir) != 0) return 0;   /* unresolvable: mkdir will say */
+    for (int i = 0; i < rep->set.n_roots; i++) {
+        const char *root = rep->set.roots[i];
+        size_t n = strlen(root);
+        if (!strncmp(out, root, n) && (out[n] == 0 || out[n] == '/' || (n == 1 && root[0] == '/'))) {
+            snprintf(err, errlen, "--out %s: %s the runs folder %s, so later reports of it would read the report as "
+                     "a run; write the report elsewhere", out_dir, out[n] ? "is inside" : "is", root);
+            return ALSIM_BAD_INPUT;
+        }
+    }
+    return 0;
 }
 
 /* Writes dir/name with fn. */
 static int write_file(const char *dir, const char *name, void (*fn)(FILE *, const Report *, int),
                       const Report *rep, int rendered, char *err, size_t errlen) {
-    char path[4500];
+    char path[4700];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     if (!f) { snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno)); return ALSIM_RUNTIME; }
     fn(f, rep, rendered);
-    if (fclose(f) != 0) { snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno)); return ALSIM_RUNTIME; }
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    if (fclose(f) != 0 || bad) { snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno)); return ALSIM_RUNTIME; }
+    return 0;
+}
+
+/* Puts the finished temporary folder tmp_name (in parent) in place of base: exchanged with
+ * an old report, which is then removed. 0, or 3. */
+static int swap_in(int parent, const char *tmp_name, const char *base, int have_old, const char *out_dir,
+                   char *err, size_t errlen) {
+    if (have_old) {
+        if (renameat2(parent, tmp_name, parent, base, RENAME_EXCHANGE) == 0) {
+            remove_report_dir(parent, tmp_name, 0);     /* the old report, now under tmp_name */
+            return 0;
+        }
+        if (errno != EINVAL && errno != ENOSYS) {
+            snprintf(err, errlen, "%s: cannot replace it: %s", out_dir, strerror(errno));
+            return ALSIM_RUNTIME;
+        }
+        if (remove_report_dir(parent, base, 0) != 0) {  /* a file system without exchange */
+            snprintf(err, errlen, "%s: cannot replace it: %s", out_dir, strerror(errno));
+            return ALSIM_RUNTIME;
+        }
+    }
+    int moved = renameat2(parent, tmp_name, parent, base, RENAME_NOREPLACE);
+    if (moved != 0 && (errno == EINVAL || errno == ENOSYS)) moved = renameat(parent, tmp_name, parent, base);
+    if (moved != 0) {
+        snprintf(err, errlen, "%s: cannot move the report into place: %s", out_dir, strerror(errno));
+        return ALSIM_RUNTIME;
+    }
     return 0;
 }
 
 int report_write(const Report *rep, const char *out_dir, int *rendered, char *err, size_t errlen) {
-    int rc = util_mkdir_p(out_dir, err, errlen);
+    *rendered = 0;
+    int rc = check_not_in_runs(rep, out_dir, err, errlen);
     if (rc) return rc;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s/.tmp-report-%ld", out_dir, (long)getpid());
-    remove_tree(tmp);
-    if (mkdir(tmp, 0777) != 0) { snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno)); return ALSIM_RUNTIME; }
+    /* PARENT and X's name in it (an --out of "." or ".." is named by its resolved path). */
+    char path[4096], parent_path[4096], base[256];
+    snprintf(path, sizeof path, "%s", out_dir);
+    for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--) path[n - 1] = 0;
+    const char *last = strrchr(path, '/');
+    if (!strcmp(last ? last + 1 : path, ".") || !strcmp(last ? last + 1 : path, "..") || !strcmp(path, "/")) {
+        if (resolve_path(path, sizeof path, out_dir) != 0 || !strcmp(path, "/")) {
+            snprintf(err, errlen, "--out %s: cannot be a report folder (a report replaces its folder as a whole)", out_dir);
+            return ALSIM_BAD_INPUT;
+        }
+        last = strrchr(path, '/');
+    }
+    if (strlen(last ? last + 1 : path) >= sizeof base - 32) {
+        snprintf(err, errlen, "--out %s: the folder's name is too long", out_dir);
+        return ALSIM_BAD_INPUT;
+    }
+    snprintf(base, sizeof base, "%s", last ? last + 1 : path);
+    if (!last) snprintf(parent_path, sizeof parent_path, ".");
+    else if (last == path) snprintf(parent_path, sizeof parent_path, "/");
+    else snprintf(parent_path, sizeof parent_path, "%.*s", (int)(last - path), path);
+    if ((rc = util_mkdir_p(parent_path, err, errlen))) return rc;
+    int parent = open(parent_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (parent < 0) { snprintf(err, errlen, "%s: cannot open: %s", parent_path, strerror(errno)); return ALSIM_RUNTIME; }
+
+    /* What stands at X now: nothing, or a previous report (a real folder of report files). */
+    int have_old = 0;
+    struct stat st;
+    if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            snprintf(err, errlen, "%s: a symbolic link; a report replaces its folder as a whole and never writes through "
+                     "links: give --out the real folder", out_dir);
+            rc = ALSIM_BAD_INPUT;
+        } else if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s: not a folder", out_dir);
+            rc = ALSIM_BAD_INPUT;
+        } else {
+            int old = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            rc = old < 0 ? (snprintf(err, errlen, "%s: cannot open: %s", out_dir, strerror(errno)), ALSIM_RUNTIME)
+                         : check_old_report(old, out_dir, err, errlen);
+            if (old >= 0) close(old);
+            have_old = 1;
+        }
+    }
+    if (rc) { close(parent); return rc; }
+
+    /* Temporary folders of killed reports of X go; then this one's. */
+    char prefix[300], tmp_name[300], tmp[4500];
+    snprintf(prefix, sizeof prefix, ".%s.tmp-report-", base);
+    DIR *d = fdopendir(dup(parent));
+    for (struct dirent *e; d && (e = readdir(d));) {
+        long pid = tmp_pid(e->d_name, prefix);
+        if (pid && (pid == (long)getpid() || pid_dead(pid))) remove_report_dir(parent, e->d_name, 0);
+    }
+    if (d) closedir(d);
+    snprintf(tmp_name, sizeof tmp_name, "%s%ld", prefix, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s/%s", parent_path, tmp_name);
+    if (mkdirat(parent, tmp_name, 0777) != 0) {
+        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+        close(parent);
+        return ALSIM_RUNTIME;
+    }
     rc = figures_write(rep, tmp, err, errlen);
     *rendered = rc != 1;
     if (rc == 1) rc = 0;
     if (!rc) rc = write_file(tmp, "summary.json", write_json, rep, *rendered, err, errlen);
     if (!rc) rc = write_file(tmp, "summary.md", write_md, rep, *rendered, err, errlen);
-    if (!rc) rc = move_all(tmp, out_dir, err, errlen);
-    remove_tree(tmp);
+    if (!rc) rc = swap_in(parent, tmp_name, base, have_old, out_dir, err, errlen);
+    if (rc) remove_report_dir(parent, tmp_name, 0);
+    else fsync(parent);
+    close(parent);
     return rc;
 }

@@ -186,6 +186,17 @@ static int has_summary(const char *dir) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* 1 when dir/summary.json is a report's (it carries "alsim_report"), not a run's: a report
+ * written among runs is never read as a run. */
+static int is_report(const char *dir) {
+    char path[4200], err[64];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    cJSON *j = runs_read_json(path, err, sizeof err);
+    int yes = j && member(j, "alsim_report");
+    cJSON_Delete(j);
+    return yes;
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int cmp_run(const void *a, const void *b) {
@@ -211,14 +222,22 @@ static int add_run(RunSet *set, int *cap, const char *dir, char *err, size_t err
     return read_run(r, dir, err, errlen);
 }
 
-/* The run folders of path: itself, or its non-hidden subfolders holding summary.json. */
+/* The run folders of path: itself, or its non-hidden subfolders holding a run's
+ * summary.json (a report's folder is passed over, and counted as skipped). */
 static int add_path(RunSet *set, int *cap, const char *path, char *err, size_t errlen) {
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
         snprintf(err, errlen, "%s: not a folder", path);
         return ALSIM_BAD_INPUT;
     }
-    if (has_summary(path)) return add_run(set, cap, path, err, errlen);
+    char **roots = realloc(set->roots, (size_t)(set->n_roots + 1) * sizeof *roots);
+    if (roots) set->roots = roots;
+    if (!roots || !(roots[set->n_roots] = realpath(path, NULL))) {
+        snprintf(err, errlen, "%s: %s", path, roots ? strerror(errno) : "out of memory");
+        return roots ? ALSIM_BAD_INPUT : ALSIM_RUNTIME;
+    }
+    set->n_roots++;
+    if (has_summary(path) && !is_report(path)) return add_run(set, cap, path, err, errlen);
     DIR *d = opendir(path);
     if (!d) { snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)); return ALSIM_BAD_INPUT; }
     char **names = NULL;
@@ -239,7 +258,7 @@ static int add_path(RunSet *set, int *cap, const char *path, char *err, size_t e
     int found = 0;
     for (int i = 0; i < n && !rc; i++) {
         if (stat(names[i], &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-        if (!has_summary(names[i])) { set->skipped++; continue; }
+        if (!has_summary(names[i]) || is_report(names[i])) { set->skipped++; continue; }
         rc = add_run(set, cap, names[i], err, errlen);
         found++;
     }
@@ -343,6 +362,8 @@ void runs_free(RunSet *set) {
         cJSON_Delete(r->config);
     }
     free(set->runs);
+    for (int i = 0; i < set->n_roots; i++) free(set->roots[i]);
+    free(set->roots);
     memset(set, 0, sizeof *set);
 }
 

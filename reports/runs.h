@@ -3,7 +3,8 @@
  * A run folder holds config.json, curve.csv and summary.json (sim/results.h). A path given to
  * runs_load is either such a folder or a folder of them (one level down; hidden entries, such
  * as the temporary folders of runs still in progress, are skipped, and so is any subfolder
- * without summary.json). Runs are then checked against each other:
+ * without summary.json, or whose summary.json is a report's: a report is never read as a
+ * run). Runs are then checked against each other:
  *   - the runs of one dataset (the config's "dataset") must share one config except for the
  *     keys that do not change results (config_key_affects_results: seed, strategy, ...) and the
  *     dataset's SHA-256; otherwise the load is refused, naming two runs and a key that differs.
@@ -50,7 +51,10 @@ typedef struct {
 typedef struct {
     Run *runs;              /* (n) sorted by dataset, strategy, seed */
     int n;
-    int skipped;            /* subfolders without summary.json that were passed over */
+    int skipped;            /* subfolders that were not runs (no summary.json of a run) */
+    char **roots;           /* (n_roots) the paths given, resolved (realpath): a report is
+                               never written into or under one of them */
+    int n_roots;
 } RunSet;
 
 /* Reads every run under paths (npaths). Returns 0; 2 with "FILE: line L: reason" or the

@@ -19,8 +19,8 @@
  *    IEEE in CUDA (no --use_fast_math) and AdamW's bias corrections are computed on the host
  *    with the CPU's powf. softmax differs from the CPU by CUDA's expf (a few ulps), the dense
  *    matmuls by summation order.
- *  - score_rows reduces in double, in the host functions' order (strategies/bayesian.c and
- *    uncertainty.c): results equal the host's up to CUDA's double log (<= 1 ulp per call).
+ *  - score_rows calls the host functions' own per-row formulas (strategies/formulas.h), in
+ *    double: results equal the host's up to CUDA's double log (<= 1 ulp per call).
  *
  * Errors: alloc returns NULL when the GPU is out of memory (the learner reports it and alsim
  * exits 3). Any other CUDA or cuBLAS failure (a bad launch, a lost device) leaves the context
@@ -41,8 +41,9 @@
 
 extern "C" {
 #include "sim/backend.h"
-#include "sim/rng.h"
 }
+#include "sim/rng.h"
+#include "strategies/formulas.h"
 
 #ifndef ALSIM_CUDA_ARCH
 #define ALSIM_CUDA_ARCH "90"
@@ -331,18 +332,6 @@ static void relu_backward(float *dinp, const float *dout, const float *out, size
 // ----------------------------------------------------------------------------
 // dropout: out = inp · scale where the mask keeps, else 0 (a select, so a dropped NaN is 0)
 
-// rng_mix64 and rng_hash of rng.h, bit for bit (tests compare the masks with
-// rng_dropout_keep on the host).
-__host__ __device__ inline uint64_t rng_mix64_dev(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-__host__ __device__ inline uint64_t rng_hash_dev(uint64_t key, uint64_t row, uint64_t col) {
-    return rng_mix64_dev(key + ((row << 20) | col) * 0x9E3779B97F4A7C15ull);
-}
-
 // Units 4g..4g+3 of row i (row id row0+i) of x (N,C) into y: one hash holds their four
 // 16-bit uniforms, low bits first (rng_dropout_keep). VEC4: C % 4 == 0 and 16-byte aligned
 // buffers, so the group is one float4 load and store. y may equal x (read before write).
@@ -350,7 +339,7 @@ template <bool VEC4>
 __host__ __device__ inline void dropout_group(float *y, const float *x, int C, uint32_t threshold,
                                               float scale, uint64_t key, int64_t row0, int i,
                                               int g) {
-    const uint64_t h = rng_hash_dev(key, (uint64_t)(row0 + i), (uint64_t)g);
+    const uint64_t h = rng_hash(key, (uint64_t)(row0 + i), (uint64_t)g);
     const size_t base = (size_t)i * C + 4 * (size_t)g;
     if (VEC4) {
         float4 v = *(const float4 *)(x + base);
@@ -483,112 +472,24 @@ static void adam_update(float *param, const float *grad, float *m, float *v, siz
 }
 
 // ----------------------------------------------------------------------------
-// score_rows: the strategies' per-row formulas (strategies/strategy.h), one thread per row,
-// in double and in the host functions' order of operations, so each score equals the host's
-// up to CUDA's double log. Class blocks of SCORE_CLASS_BLOCK reproduce bayesian.c's grouping
-// of the entropy sums for K > 256. A NaN probability makes the row's score NaN, as on the host.
-
-#define SCORE_CLASS_BLOCK 256   /* CLASS_BLOCK of strategies/bayesian.c */
-#define VR_COUNT_BLOCK 64       /* classes counted at a time by var-ratios (local memory) */
-
-__host__ __device__ inline double xlogx_dev(double p) { return p == 0.0 ? 0.0 : p * log(p); }
-
-__host__ __device__ inline double entropy_dev(const float *p, int k) {   // scores_entropy
-    double h = 0.0;
-    for (int c = 0; c < k; c++) h -= xlogx_dev(p[c]);
-    return h;
-}
-
-__host__ __device__ inline int argmax_dev(const float *p, int k) {  // argmax_sample: ties low
-    int best = 0;
-    for (int c = 0; c < k; c++) {
-        if (isnan(p[c])) return -1;
-        if (p[c] > p[best]) best = c;
-    }
-    return best;
-}
+// score_rows: the strategies' per-row formulas (strategies/formulas.h, the host functions'
+// own), one thread per row, so each score equals the host's up to CUDA's double log.
 
 // The score of row i: reduction kind of probs (N,K) or mc (T,N,K).
-__host__ __device__ inline double score_row(const float *probs, const float *mc, int N, int K,
-                                            int T, int kind, int i) {
-    const float *p = probs ? probs + (size_t)i * K : NULL;          // (K)
-#define MC(t, c) mc[((size_t)(t) * N + i) * K + (c)]
-    double s = NAN;
+__device__ inline double score_row(const float *probs, const float *mc, int N, int K, int T,
+                                   int kind, int i) {
+    const float *p = probs ? probs + (size_t)i * K : NULL;     // (K)
+    const float *p0 = mc ? mc + (size_t)i * K : NULL;           // sample t at p0 + t·N·K
+    const size_t stride = (size_t)N * K;
     switch (kind) {
-    case REDUCE_LEAST_CONFIDENCE: {     // 1 - max_c p_c
-        double top = -INFINITY;
-        for (int c = 0; c < K; c++) {
-            if (isnan(p[c])) { top = NAN; break; }
-            if (p[c] > top) top = p[c];
-        }
-        s = 1.0 - top;
-        break;
+    case REDUCE_LEAST_CONFIDENCE: return formula_least_confidence(p, K);
+    case REDUCE_ENTROPY: return formula_entropy(p, K);
+    case REDUCE_MARGIN: return formula_margin(p, K);
+    case REDUCE_BALD: return formula_bald(p0, stride, K, T);
+    case REDUCE_VAR_RATIOS: return formula_var_ratios(p0, stride, K, T);
+    case REDUCE_MEAN_STD: return formula_mean_std(p0, stride, K, T);
+    default: return NAN;
     }
-    case REDUCE_ENTROPY:
-        s = entropy_dev(p, K);
-        break;
-    case REDUCE_MARGIN: {               // -(p_(1) - p_(2))
-        double first = -INFINITY, second = -INFINITY;
-        for (int c = 0; c < K; c++) {
-            double x = p[c];
-            if (isnan(x)) { first = second = NAN; break; }
-            if (x > first) { second = first; first = x; }
-            else if (x > second) second = x;
-        }
-        if (K == 1) second = 0.0;
-        s = -(first - second);
-        break;
-    }
-    case REDUCE_BALD: {                 // H[p̄] - (1/T) Σ_t H[p_t], clamped at 0
-        double h_mean = 0.0, h_each = 0.0;
-        for (int c0 = 0; c0 < K; c0 += SCORE_CLASS_BLOCK) {
-            const int kb = K - c0 < SCORE_CLASS_BLOCK ? K - c0 : SCORE_CLASS_BLOCK;
-            for (int t = 0; t < T; t++) h_each += entropy_dev(&MC(t, c0), kb);
-            for (int c = c0; c < c0 + kb; c++) {
-                double pbar = 0.0;
-                for (int t = 0; t < T; t++) pbar += MC(t, c);
-                h_mean -= xlogx_dev(pbar / T);
-            }
-        }
-        double mi = h_mean - h_each / T;
-        s = mi < 0.0 ? 0.0 : mi;
-        break;
-    }
-    case REDUCE_VAR_RATIOS: {           // 1 - f/T, f = the modal class's count
-        int count[VR_COUNT_BLOCK];
-        int f = 0, bad = 0;
-        for (int c0 = 0; c0 < K && !bad; c0 += VR_COUNT_BLOCK) {
-            for (int c = 0; c < VR_COUNT_BLOCK; c++) count[c] = 0;
-            for (int t = 0; t < T; t++) {
-                int a = argmax_dev(&MC(t, 0), K);
-                if (a < 0) { bad = 1; break; }
-                if (a < c0 || a >= c0 + VR_COUNT_BLOCK) continue;
-                if (++count[a - c0] > f) f = count[a - c0];
-            }
-        }
-        s = bad ? NAN : 1.0 - (double)f / T;
-        break;
-    }
-    case REDUCE_MEAN_STD: {             // (1/K) Σ_c sd_t(p_t,c), two passes per class
-        double sum_sd = 0.0;
-        for (int c = 0; c < K; c++) {
-            double mean = 0.0, ss = 0.0;
-            for (int t = 0; t < T; t++) mean += MC(t, c);
-            mean /= T;
-            for (int t = 0; t < T; t++) {
-                double d = MC(t, c) - mean;
-                ss += d * d;
-            }
-            sum_sd += sqrt(ss / T);
-        }
-        s = sum_sd / K;
-        break;
-    }
-    default:
-        break;
-    }
-#undef MC
-    return s;
 }
 
 __global__ void score_rows_kernel(double *scores, const float *probs, const float *mc,

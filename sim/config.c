@@ -2,6 +2,7 @@
 #include "sim/config.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -10,83 +11,111 @@
 
 #include "datasets/dataset.h"
 #include "sim/jsonw.h"
+#include "sim/model.h"
+#include "sim/util.h"
 #include "strategies/strategy.h"
 
 enum { OPT_INT, OPT_U64, OPT_DOUBLE, OPT_STR, OPT_FLAG, OPT_HIDDEN };
 
 typedef struct {
     const char *name;       /* --name on the command line; name with '_' for '-' in JSON */
+    int cmds;               /* the subcommands (Command bits) that take it */
     int type;
     size_t offset;          /* into Config */
     size_t size;            /* OPT_STR: buffer size */
     double min, max;        /* allowed range for numbers (inclusive) */
-    int affects_results;    /* part of config_hash */
+    int affects_results;    /* run: part of config_hash */
+    const char *dflt;       /* the default, as it would be typed; NULL: empty or zero */
     const char *arg, *help;
 } Option;
 
+#define RUN CMD_RUN
+#define TP CMD_TRAIN_POLICY
+#define STATS (CMD_REPORT | CMD_BASELINE)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define F(field) offsetof(Config, field)
 #define S(field) sizeof(((Config *)0)->field)
+/* The run rows come first, in the order of config.json (their order is part of the config
+ * hash); a run row that train-policy shares shapes its episodes exactly as it shapes a run. */
 static const Option options[] = {
-    {"dataset",      OPT_STR,    F(dataset), S(dataset), 0, 0, 1, "NAME|PATH",
+    {"dataset",      RUN,      OPT_STR,    F(dataset), S(dataset), 0, 0, 1, "mnist", "NAME|PATH",
      "mnist, synthetic:blobs[:k=..,d=..], a folder of IDX files, idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS], "
      "FILE.csv|.tsv|.svm|.arff, csv:|svmlight:|arff:FILE, npy:X.npy,y.npy"},
-    {"label",        OPT_STR,    F(label), S(label), 0, 0, 1, "NAME|INDEX",
+    {"label",        RUN | TP, OPT_STR,    F(label), S(label), 0, 0, 1, NULL, "NAME|INDEX",
      "class column (csv) or attribute (arff): a name or 0-based index; default the last (nominal) one"},
-    {"test",         OPT_STR,    F(test), S(test), 0, 0, 1, "PATH", "a fixed test set in the dataset's format (npy: XT.npy,YT.npy)"},
-    {"test-frac",    OPT_DOUBLE, F(test_frac), 0, 0.01, 0.99, 1, "f", "share of each class split off as the test set, without --test"},
-    {"strategy",     OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "S", "query strategy (alsim --list)"},
-    {"model",        OPT_STR,    F(model), S(model), 0, 0, 1, "M", "the model fitted each round (mlp)"},
-    {"rounds",       OPT_INT,    F(rounds), 0, 1, 1e6, 1, "R", "acquisition rounds"},
-    {"batch",        OPT_INT,    F(batch), 0, 1, 1e7, 1, "b", "rows queried per round"},
-    {"init",         OPT_INT,    F(init), 0, 1, 1e7, 1, "n", "initial labeled rows, class-balanced"},
-    {"seed",         OPT_U64,    F(seed), 0, 0, 0, 0, "s", "first seed"},
-    {"seeds",        OPT_INT,    F(seeds), 0, 1, 1e5, 0, "N", "number of seeds: runs for seed s..s+N-1"},
-    {"epochs",       OPT_INT,    F(epochs), 0, 1, 1e6, 1, "E", "training budget per round: epochs over the labeled set"},
-    {"minibatch",    OPT_INT,    F(minibatch), 0, 1, 1e6, 1, "m", "rows per optimizer step"},
-    {"hidden",       OPT_HIDDEN, F(hidden), 0, 0, 1e6, 1, "H[,H..]", "hidden layer widths (0: softmax regression); sparse data (text) without it: 64"},
-    {"dropout",      OPT_DOUBLE, F(dropout), 0, 0, 0.99, 1, "p", "dropout after each hidden layer, [0, 0.99]"},
-    {"lr",           OPT_DOUBLE, F(lr), 0, 1e-12, 10, 1, "x", "AdamW learning rate"},
-    {"weight-decay", OPT_DOUBLE, F(weight_decay), 0, 0, 10, 1, "x", "AdamW decoupled weight decay"},
-    {"mc",           OPT_INT,    F(mc), 0, 1, 1e5, 1, "T", "MC-dropout samples for bald, var-ratios, mean-std"},
-    {"warm-start",   OPT_FLAG,   F(warm_start), 0, 0, 1, 1, NULL, "fine-tune the previous round's model instead of retraining"},
-    {"pool-size",    OPT_INT,    F(pool_size), 0, 0, 1e9, 1, "N", "use a seeded random subset of N pool rows (0: all)"},
-    {"test-size",    OPT_INT,    F(test_size), 0, 0, 1e9, 1, "N", "use a seeded random subset of N test rows (0: all)"},
-    {"noise",        OPT_DOUBLE, F(noise), 0, 0, 1, 1, "r", "oracle label-noise rate"},
-    {"target",       OPT_DOUBLE, F(target), 0, 0, 1, 0, "acc", "accuracy target for labels-to-target (0: none)"},
-    {"full-data",    OPT_FLAG,   F(full_data), 0, 0, 1, 1, NULL, "train once on the whole pool: the accuracy ceiling"},
-    {"device",       OPT_STR,    F(device), S(device), 0, 0, 0, "D", "cpu, cuda or auto"},
-    {"out",          OPT_STR,    F(out), S(out), 0, 0, 0, "DIR", "output root; each run goes to DIR/<run-id>/"},
-    {"force",        OPT_FLAG,   F(force), 0, 0, 1, 0, NULL, "replace a finished run with the same id"},
-    {"policy",       OPT_STR,    F(policy), S(policy), 0, 0, 0, "FILE", "the rl strategy's trained policy (alsim train-policy)"},
-    {"resume",       OPT_FLAG,   F(resume), 0, 0, 1, 0, NULL, "continue a killed or interrupted run from its last complete round"},
-    {"quiet",        OPT_FLAG,   F(quiet), 0, 0, 1, 0, NULL, "no progress lines"},
+    {"test",         RUN,      OPT_STR,    F(test), S(test), 0, 0, 1, NULL, "PATH", "a fixed test set in the dataset's format (npy: XT.npy,YT.npy)"},
+    {"test-frac",    RUN | TP, OPT_DOUBLE, F(test_frac), 0, 0.01, 0.99, 1, STR(DATASET_TEST_FRAC), "f", "share of each class split off as the test set, without --test"},
+    {"strategy",     RUN,      OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "bald", "S", "query strategy (alsim --list)"},
+    {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round (mlp)"},
+    {"rounds",       RUN | TP, OPT_INT,    F(rounds), 0, 1, 1e6, 1, "20", "R", "acquisition rounds"},
+    {"batch",        RUN | TP, OPT_INT,    F(batch), 0, 1, 1e7, 1, "10", "b", "rows queried per round"},
+    {"init",         RUN | TP, OPT_INT,    F(init), 0, 1, 1e7, 1, "20", "n", "initial labeled rows, class-balanced"},
+    {"seed",         RUN | TP, OPT_U64,    F(seed), 0, 0, 0, 0, "0", "s", "first seed"},
+    {"seeds",        RUN,      OPT_INT,    F(seeds), 0, 1, 1e5, 0, "1", "N", "number of seeds: runs for seed s..s+N-1"},
+    {"epochs",       RUN | TP, OPT_INT,    F(epochs), 0, 1, 1e6, 1, "50", "E", "training budget per round: epochs over the labeled set"},
+    {"minibatch",    RUN | TP, OPT_INT,    F(minibatch), 0, 1, 1e6, 1, "64", "m", "rows per optimizer step"},
+    {"hidden",       RUN | TP, OPT_HIDDEN, F(hidden), 0, 0, 1e6, 1, "512", "H[,H..]", "hidden layer widths (0: softmax regression); sparse data (text) without it: 64"},
+    {"dropout",      RUN | TP, OPT_DOUBLE, F(dropout), 0, 0, 0.99, 1, "0.5", "p", "dropout after each hidden layer, [0, 0.99]"},
+    {"lr",           RUN | TP, OPT_DOUBLE, F(lr), 0, 1e-12, 10, 1, "0.001", "x", "AdamW learning rate"},
+    {"weight-decay", RUN | TP, OPT_DOUBLE, F(weight_decay), 0, 0, 10, 1, "0.0001", "x", "AdamW decoupled weight decay"},
+    {"mc",           RUN | TP, OPT_INT,    F(mc), 0, 1, 1e5, 1, "20", "T", "MC-dropout samples for bald, var-ratios, mean-std"},
+    {"warm-start",   RUN | TP, OPT_FLAG,   F(warm_start), 0, 0, 1, 1, NULL, NULL, "fine-tune the previous round's model instead of retraining"},
+    {"pool-size",    RUN,      OPT_INT,    F(pool_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N pool rows (0: all)"},
+    {"test-size",    RUN,      OPT_INT,    F(test_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N test rows (0: all)"},
+    {"noise",        RUN | TP, OPT_DOUBLE, F(noise), 0, 0, 1, 1, "0", "r", "oracle label-noise rate"},
+    {"target",       RUN,      OPT_DOUBLE, F(target), 0, 0, 1, 0, "0", "acc", "accuracy target for labels-to-target (0: none)"},
+    {"full-data",    RUN,      OPT_FLAG,   F(full_data), 0, 0, 1, 1, NULL, NULL, "train once on the whole pool: the accuracy ceiling"},
+    {"device",       RUN | TP, OPT_STR,    F(device), S(device), 0, 0, 0, "auto", "D", "cpu, cuda or auto"},
+    {"out",          RUN,      OPT_STR,    F(out), S(out), 0, 0, 0, "runs", "DIR", "output root; each run goes to DIR/<run-id>/"},
+    {"force",        RUN,      OPT_FLAG,   F(force), 0, 0, 1, 0, NULL, NULL, "replace a finished run with the same id"},
+    {"policy",       RUN,      OPT_STR,    F(policy), S(policy), 0, 0, 0, ALSIM_DEFAULT_POLICY, "FILE", "the rl strategy's trained policy (alsim train-policy)"},
+    {"resume",       RUN,      OPT_FLAG,   F(resume), 0, 0, 1, 0, NULL, NULL, "continue a killed or interrupted run from its last complete round"},
+    {"quiet",        RUN | TP, OPT_FLAG,   F(quiet), 0, 0, 1, 0, NULL, NULL, "no progress lines"},
+
+    {"train",        TP, OPT_STR,    F(train), S(train), 0, 0, 0, NULL, "D1[+D2..]", "training datasets, joined by '+' (required); episodes cycle through them"},
+    {"episodes",     TP, OPT_INT,    F(episodes), 0, 1, 1e7, 0, "200", "N", "episodes"},
+    {"pool-size",    TP, OPT_INT,    F(pool_size), 0, 0, 1e9, 0, "0", "N", "pool rows of an episode, a random subset of the dataset's pool (0: all but the reward split)"},
+    {"reward-size",  TP, OPT_INT,    F(reward_size), 0, 10, 1e7, 0, "1000", "N", "rows of an episode's reward split, disjoint from its pool"},
+    {"reward",       TP, OPT_STR,    F(reward), S(reward), 0, 0, 0, "accuracy", "R", "accuracy (gain on the reward split) or loss (the picked rows' loss + loss-alpha log pi)"},
+    {"loss-alpha",   TP, OPT_DOUBLE, F(loss_alpha), 0, 0, 100, 0, "0.1", "x", "the loss reward's weight of log pi"},
+    {"policy-hidden", TP, OPT_INT,   F(policy_hidden), 0, 1, 4096, 0, "16", "H", "the policy's hidden units"},
+    {"policy-lr",    TP, OPT_DOUBLE, F(policy_lr), 0, 1e-9, 10, 0, "0.01", "x", "the policy's Adam step size"},
+    {"entropy",      TP, OPT_DOUBLE, F(entropy), 0, 0, 100, 0, "0.01", "x", "entropy bonus"},
+    {"out",          TP, OPT_STR,    F(out), S(out), 0, 0, 0, NULL, "FILE", "the policy file to write (required); FILE.state continues a killed training"},
+
+    {"out",          CMD_REPORT, OPT_STR, F(out), S(out), 0, 0, 0, "results", "DIR", "where the report goes"},
+    {"out",          CMD_BASELINE, OPT_STR, F(out), S(out), 0, 0, 0, NULL, "FILE", "the baseline file to write (required)"},
+    {"baseline",     CMD_CHECK, OPT_STR, F(baseline), S(baseline), 0, 0, 0, NULL, "FILE", "the baseline written by alsim baseline (required)"},
+    {"target",       STATS, OPT_DOUBLE, F(target), 0, 0, 1, 0, "0", "ACC",
+     "accuracy target of labels-to-target (0: the runs' --target, else 0.9 x the full-data ceiling when a --full-data run is among RUNS)"},
+    {"target-frac",  STATS, OPT_DOUBLE, F(target_frac), 0, 0, 1, 0, "0", "F",
+     "target = F x the full-data ceiling (mean final accuracy of the dataset's --full-data runs among RUNS)"},
+    {"alpha",        STATS | CMD_CHECK, OPT_DOUBLE, F(alpha), 0, 1e-9, 0.5, 0, "0.05", "A", "significance level of the verdicts"},
+    {"reference",    STATS, OPT_STR, F(reference), S(reference), 0, 0, 0, "random", "S", "the strategy savings are measured against"},
+    {"resamples",    CMD_REPORT, OPT_INT, F(resamples), 0, 100, 1e7, 0, "10000", "B", "paired bootstrap resamples"},
+    {"resamples",    CMD_BASELINE | CMD_CHECK, OPT_INT, F(resamples), 0, 100, 1e7, 0, "100", "B", "paired bootstrap resamples (not recorded)"},
+    {"seed",         STATS, OPT_U64, F(seed), 0, 0, 0, 0, "0", "S", "seed of the bootstrap"},
+    {"logx",         STATS, OPT_FLAG, F(logx), 0, 0, 1, 0, NULL, NULL, "log-scaled label axis in the learning curves"},
+    {"tolerance",    CMD_CHECK, OPT_DOUBLE, F(tolerance), 0, 0, 1, 0, "0.005", "T", "AULC drop that is not a regression"},
+    {"tolerance-labels", CMD_CHECK, OPT_DOUBLE, F(tolerance_labels), 0, -1, 1e12, 0, "-1", "N",
+     "labels-to-target rise that is not a regression (-1: one query batch of the group)"},
+    {"against",      CMD_CHECK, OPT_STR, F(against), S(against), 0, 0, 0, NULL, "NEW=BASE",
+     "compare the runs of strategy NEW with the baseline of strategy BASE (e.g. a rewritten strategy against the old one's baseline)"},
 };
 #undef F
 #undef S
 enum { N_OPTIONS = sizeof options / sizeof options[0] };
 
-void config_defaults(Config *c) {
+static int set_option(Config *c, const Option *o, const char *s, char *why, size_t whylen);
+
+void config_defaults(Config *c, Command cmd) {
     memset(c, 0, sizeof *c);
-    strcpy(c->dataset, "mnist");
-    c->test_frac = DATASET_TEST_FRAC;
-    strcpy(c->strategy, "bald");
-    strcpy(c->model, "mlp");
-    c->rounds = 20;
-    c->batch = 10;
-    c->init = 20;
-    c->seed = 0;
-    c->seeds = 1;
-    c->epochs = 50;
-    c->minibatch = 64;
-    c->n_hidden = 1;
-    c->hidden[0] = 512;
-    c->dropout = 0.5;
-    c->lr = 1e-3;
-    c->weight_decay = 1e-4;
-    c->mc = 20;
-    strcpy(c->device, "auto");
-    strcpy(c->out, "runs");
-    snprintf(c->policy, sizeof c->policy, "%s", ALSIM_DEFAULT_POLICY);
+    char why[256];
+    for (int i = 0; i < N_OPTIONS; i++)
+        if ((options[i].cmds & cmd) && options[i].dflt && set_option(c, &options[i], options[i].dflt, why, sizeof why))
+            abort();    /* a default of the table that does not parse: tests/test_config.c */
+    c->hidden_set = 0;
 }
 
 /* Option names match with '-' and '_' treated alike. */
@@ -99,22 +128,47 @@ static int same_name(const char *a, const char *b, size_t blen) {
     return a[i] == 0 && i == blen;
 }
 
-static const Option *find_option(const char *name, size_t len) {
+static const Option *find_option(int cmds, const char *name, size_t len) {
     for (int i = 0; i < N_OPTIONS; i++)
-        if (same_name(options[i].name, name, len)) return &options[i];
+        if ((options[i].cmds & cmds) && same_name(options[i].name, name, len)) return &options[i];
     return NULL;
 }
 
+const char *config_command_name(Command cmd) {
+    switch (cmd) {
+    case CMD_TRAIN_POLICY: return "train-policy";
+    case CMD_REPORT: return "report";
+    case CMD_BASELINE: return "baseline";
+    case CMD_CHECK: return "check";
+    default: return "run";
+    }
+}
+
+/* "alsim --help" or "alsim CMD --help". */
+static const char *help_of(Command cmd) {
+    switch (cmd) {
+    case CMD_TRAIN_POLICY: return "alsim train-policy --help";
+    case CMD_REPORT: return "alsim report --help";
+    case CMD_BASELINE: return "alsim baseline --help";
+    case CMD_CHECK: return "alsim check --help";
+    default: return "alsim --help";
+    }
+}
+
+/* "0" (softmax regression) or widths "H1,H2,..": digits only, no blanks, no empty item. */
 static int parse_hidden(Config *c, const char *s, char *why, size_t whylen) {
     int n = 0;
-    const char *p = s;
-    if (strcmp(s, "0") == 0 || *s == 0) { c->n_hidden = 0; return 0; }
-    while (*p) {
+    if (strcmp(s, "0") == 0) { c->n_hidden = 0; return 0; }
+    for (const char *p = s;; p++) {
+        if (!isdigit((unsigned char)*p)) {
+            snprintf(why, whylen, "'%s' is not 0 or a comma-separated list of widths such as 512 or 256,128", s);
+            return -1;
+        }
         char *end;
         errno = 0;
         long v = strtol(p, &end, 10);
-        if (end == p || errno || v < 1 || v > 1000000) {
-            snprintf(why, whylen, "'%s' is not a comma-separated list of widths >= 1", s);
+        if (errno || v < 1 || v > 1000000) {
+            snprintf(why, whylen, "width %.*s is not in [1, 1000000]", (int)(end - p), p);
             return -1;
         }
         if (n == LEARNER_MAX_HIDDEN) {
@@ -123,8 +177,11 @@ static int parse_hidden(Config *c, const char *s, char *why, size_t whylen) {
         }
         c->hidden[n++] = (int)v;
         p = end;
-        if (*p == ',') p++;
-        else if (*p) { snprintf(why, whylen, "'%s' is not a comma-separated list of widths", s); return -1; }
+        if (!*p) break;
+        if (*p != ',') {
+            snprintf(why, whylen, "'%s' is not 0 or a comma-separated list of widths such as 512 or 256,128", s);
+            return -1;
+        }
     }
     c->n_hidden = n;
     return 0;
@@ -134,6 +191,10 @@ static int parse_hidden(Config *c, const char *s, char *why, size_t whylen) {
 static int set_option(Config *c, const Option *o, const char *s, char *why, size_t whylen) {
     char *base = (char *)c + o->offset, *end;
     errno = 0;
+    if ((o->type == OPT_INT || o->type == OPT_U64 || o->type == OPT_DOUBLE) && isspace((unsigned char)*s)) {
+        snprintf(why, whylen, "'%s' has a blank before the number", s);
+        return -1;
+    }
     switch (o->type) {
     case OPT_INT: {
         long v = strtol(s, &end, 10);
@@ -164,7 +225,7 @@ static int set_option(Config *c, const Option *o, const char *s, char *why, size
     }
     case OPT_STR:
         if (strlen(s) >= o->size) { snprintf(why, whylen, "longer than %zu characters", o->size - 1); return -1; }
-        if (!*s) { snprintf(why, whylen, "empty"); return -1; }
+        if (!*s && o->dflt) { snprintf(why, whylen, "empty"); return -1; }   /* "" = none where none is the default */
         strcpy(base, s);
         return 0;
     case OPT_FLAG:
@@ -179,81 +240,85 @@ static int set_option(Config *c, const Option *o, const char *s, char *why, size
     return -1;
 }
 
-/* The line of the first occurrence of "key" in text, for messages about a JSON member. */
-static int line_of_key(const char *text, const char *key) {
+/* The line of occurrence nth (0: the first) of "key" in text, for messages about a JSON
+ * member. */
+static int line_of_key(const char *text, const char *key, int nth) {
     char pat[128];
     snprintf(pat, sizeof pat, "\"%s\"", key);
     const char *p = strstr(text, pat);
+    for (; p && nth > 0; nth--) p = strstr(p + 1, pat);
     int line = 1;
     if (!p) return 1;
     for (const char *q = text; q < p; q++) line += *q == '\n';
     return line;
 }
 
-int config_load_json(Config *c, const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return 2; }
-    char *text = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *t = realloc(text, cap);
-            if (!t) { free(text); fclose(f); snprintf(err, errlen, "%s: out of memory", path); return 3; }
-            text = t;
-        }
-        size_t got = fread(text + n, 1, 4096, f);
-        n += got;
-        if (got < 4096) break;
-    }
-    fclose(f);
-    text[n] = 0;
+int config_load_json(Config *c, Command cmd, const char *path, char *err, size_t errlen) {
+    char *text;
+    size_t n;
+    int read_rc = util_read_file(&text, &n, path, err, errlen);
+    if (read_rc) return read_rc;
 
     int rc = 0;
-    cJSON *root = cJSON_ParseWithLength(text, n);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
+    const char *end = NULL;
+    cJSON *root = strlen(text) == n ? cJSON_ParseWithOpts(text, &end, 0) : NULL;
+    if (root) while (isspace((unsigned char)*end)) end++;
+    if (!root || *end) {
+        const char *at = root ? end : strlen(text) == n ? cJSON_GetErrorPtr() : text + strlen(text);
         int line = 1;
         for (const char *q = text; at && q < at && *q; q++) line += *q == '\n';
-        snprintf(err, errlen, "%s: line %d: malformed JSON", path, line);
-        rc = 2;
+        snprintf(err, errlen, "%s: line %d: %s", path, line, root ? "something after the JSON object" :
+                 strlen(text) != n ? "a NUL byte: not a JSON text" : "malformed JSON");
+        rc = ALSIM_BAD_INPUT;
     } else if (!cJSON_IsObject(root)) {
         snprintf(err, errlen, "%s: line 1: a config is a JSON object of option names", path);
-        rc = 2;
+        rc = ALSIM_BAD_INPUT;
     } else {
         for (cJSON *it = root->child; it && !rc; it = it->next) {
-            const Option *o = find_option(it->string, strlen(it->string));
+            const Option *o = find_option(cmd, it->string, strlen(it->string));
             char val[1100], why[256];
-            int line = line_of_key(text, it->string);
+            int line = line_of_key(text, it->string, 0);
+            for (cJSON *prev = root->child; prev != it && !rc; prev = prev->next)
+                if (same_name(prev->string, it->string, strlen(it->string))) {
+                    snprintf(err, errlen, "%s: line %d: \"%s\" given twice (also as \"%s\")", path,
+                             line_of_key(text, it->string, !strcmp(prev->string, it->string)), it->string, prev->string);
+                    rc = ALSIM_BAD_INPUT;
+                }
+            if (rc) break;
             if (!o) {
-                snprintf(err, errlen, "%s: line %d: unknown option \"%s\" (alsim --help lists them)", path, line, it->string);
-                rc = 2;
+                snprintf(err, errlen, "%s: line %d: unknown option \"%s\" (%s lists them)", path, line, it->string, help_of(cmd));
+                rc = ALSIM_BAD_INPUT;
                 break;
             }
             if (cJSON_IsString(it)) snprintf(val, sizeof val, "%s", it->valuestring);
             else if (cJSON_IsBool(it)) snprintf(val, sizeof val, "%s", cJSON_IsTrue(it) ? "true" : "false");
             else if (cJSON_IsNumber(it)) {
                 /* Integers are printed as integers so strtol accepts them; others exactly. */
+                if (o->type == OPT_U64 && fabs(it->valuedouble) > 9007199254740992.0) {
+                    snprintf(err, errlen, "%s: line %d: \"%s\": %.17g is beyond 2^53, where JSON numbers lose digits: "
+                             "write it as a string", path, line, it->string, it->valuedouble);
+                    rc = ALSIM_BAD_INPUT;
+                    break;
+                }
                 if (o->type == OPT_DOUBLE) snprintf(val, sizeof val, "%.17g", it->valuedouble);
                 else if (it->valuedouble == floor(it->valuedouble) && fabs(it->valuedouble) < 1e18)
                     snprintf(val, sizeof val, "%.0f", it->valuedouble);
                 else snprintf(val, sizeof val, "%.17g", it->valuedouble);
             } else if (cJSON_IsArray(it) && o->type == OPT_HIDDEN) {
                 size_t len = 0;
-                val[0] = 0;
-                for (cJSON *e = it->child; e; e = e->next) {
+                snprintf(val, sizeof val, "0");     /* []: no hidden layer */
+                for (cJSON *e = it->child; e && len < sizeof val; e = e->next) {
                     if (!cJSON_IsNumber(e)) { snprintf(val, sizeof val, "x"); break; }
-                    len += snprintf(val + len, sizeof val - len, "%s%d", len ? "," : "", e->valueint);
-                    if (len >= sizeof val) break;
+                    len += snprintf(val + len, sizeof val - len, "%s%.17g", len ? "," : "", e->valuedouble);
                 }
             } else {
                 snprintf(err, errlen, "%s: line %d: \"%s\" has a value of the wrong type", path, line, it->string);
-                rc = 2;
+                rc = ALSIM_BAD_INPUT;
                 break;
             }
             if (set_option(c, o, val, why, sizeof why)) {
                 snprintf(err, errlen, "%s: line %d: \"%s\": %s", path, line, it->string, why);
-                rc = 2;
+                rc = ALSIM_BAD_INPUT;
             }
         }
     }
@@ -262,75 +327,110 @@ int config_load_json(Config *c, const char *path, char *err, size_t errlen) {
     return rc;
 }
 
-int config_parse_args(Config *c, int argc, char **argv, char *err, size_t errlen) {
+int config_help_asked(int argc, char **argv) {
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
+int config_parse_args(Config *c, Command cmd, int argc, char **argv, char **paths, int *npaths,
+                      char *err, size_t errlen) {
     /* -c FILE first, so the command line overrides it wherever it stands. */
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
-            if (i + 1 >= argc) { snprintf(err, errlen, "%s needs a FILE", argv[i]); return 2; }
-            int rc = config_load_json(c, argv[i + 1], err, errlen);
+            if (i + 1 >= argc) { snprintf(err, errlen, "%s needs a FILE", argv[i]); return ALSIM_BAD_INPUT; }
+            int rc = config_load_json(c, cmd, argv[i + 1], err, errlen);
             if (rc) return rc;
         }
     }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-c") || !strcmp(a, "--config")) { i++; continue; }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) continue;
         if (strncmp(a, "--", 2) != 0) {
-            snprintf(err, errlen, "unexpected argument '%s' (options start with --; alsim --help)", a);
-            return 2;
+            if (paths && a[0] != '-') { paths[(*npaths)++] = argv[i]; continue; }
+            snprintf(err, errlen, "unexpected argument '%s' (options start with --; %s)", a, help_of(cmd));
+            return ALSIM_BAD_INPUT;
         }
         const char *name = a + 2, *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         int negate = 0;
-        const Option *o = find_option(name, len);
+        const Option *o = find_option(cmd, name, len);
         if (!o && len > 3 && !strncmp(name, "no-", 3)) {
-            o = find_option(name + 3, len - 3);
+            o = find_option(cmd, name + 3, len - 3);
             negate = o && o->type == OPT_FLAG;
             if (!negate) o = NULL;
         }
         if (!o) {
-            snprintf(err, errlen, "unknown option '--%.*s' (alsim --help lists them)", (int)len, name);
-            return 2;
+            if (cmd == CMD_RUN) snprintf(err, errlen, "unknown option '--%.*s' (alsim --help lists them)", (int)len, name);
+            else snprintf(err, errlen, "%s: unknown option '--%.*s' (%s lists them)", config_command_name(cmd), (int)len, name, help_of(cmd));
+            return ALSIM_BAD_INPUT;
         }
         const char *val;
         if (o->type == OPT_FLAG && !eq) val = negate ? "false" : "true";
         else if (eq) val = eq + 1;
         else if (i + 1 < argc) val = argv[++i];
-        else { snprintf(err, errlen, "--%s needs a value (%s)", o->name, o->arg); return 2; }
+        else { snprintf(err, errlen, "--%s needs a value (%s)", o->name, o->arg); return ALSIM_BAD_INPUT; }
         char why[256];
         if (set_option(c, o, val, why, sizeof why)) {
             snprintf(err, errlen, "--%s: %s", o->name, why);
-            return 2;
+            return ALSIM_BAD_INPUT;
         }
     }
-    return 0;
+    return ALSIM_OK;
 }
 
-int config_check(const Config *c, char *err, size_t errlen) {
+int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
+    const char *need = NULL;    /* a required option left out */
+    if (cmd == CMD_TRAIN_POLICY && !*c->train) need = "--train D1[+D2..]";
+    else if ((cmd == CMD_TRAIN_POLICY || cmd == CMD_BASELINE) && !*c->out) need = "--out FILE";
+    else if (cmd == CMD_CHECK && !*c->baseline) need = "--baseline FILE";
+    if (need) {
+        snprintf(err, errlen, "%s needs %s (%s)", config_command_name(cmd), need, help_of(cmd));
+        return ALSIM_BAD_INPUT;
+    }
+    if (cmd & (CMD_RUN | CMD_TRAIN_POLICY)) {
+        if (!model_find(c->model)) {
+            snprintf(err, errlen, "--model: unknown model '%s' (alsim --help lists them)", c->model);
+            return ALSIM_BAD_INPUT;
+        }
+        if (strcmp(c->device, "cpu") && strcmp(c->device, "cuda") && strcmp(c->device, "auto")) {
+            snprintf(err, errlen, "--device: '%s' is not cpu, cuda or auto", c->device);
+            return ALSIM_BAD_INPUT;
+        }
+    }
+    if (cmd == CMD_TRAIN_POLICY) {
+        if (strcmp(c->reward, "accuracy") && strcmp(c->reward, "loss")) {
+            snprintf(err, errlen, "--reward: '%s' is not accuracy or loss", c->reward);
+            return ALSIM_BAD_INPUT;
+        }
+        if (c->n_hidden < 1) {
+            snprintf(err, errlen, "train-policy needs a hidden layer (the rl strategy's features use the last hidden layer); --hidden 0 has none");
+            return ALSIM_BAD_INPUT;
+        }
+    }
+    if (cmd != CMD_RUN) return ALSIM_OK;
     if (!c->full_data && !strategy_find(c->strategy)) {
         snprintf(err, errlen, "--strategy: unknown strategy '%s' (alsim --list shows them)", c->strategy);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     const Strategy *st = c->full_data ? NULL : strategy_find(c->strategy);
     if (st && st->hooks) {      /* rl: a hidden layer to embed with, and a policy that loads */
         if (c->n_hidden < 1) {
             snprintf(err, errlen, "--strategy %s needs a hidden layer (its features use the last hidden layer); --hidden 0 has none", c->strategy);
-            return 2;
+            return ALSIM_BAD_INPUT;
         }
         void *state = NULL;
         int rc = st->hooks->open(&state, c->policy, 1, err, errlen);
         if (rc) return rc;
         st->hooks->close(state);
     }
-    if (strcmp(c->device, "cpu") && strcmp(c->device, "cuda") && strcmp(c->device, "auto")) {
-        snprintf(err, errlen, "--device: '%s' is not cpu, cuda or auto", c->device);
-        return 2;
-    }
     /* Ranges were checked as each value was set; these are the cross-field rules. */
     if (c->seed + (uint64_t)c->seeds - 1 < c->seed) {
         snprintf(err, errlen, "--seed %llu with --seeds %d overflows", (unsigned long long)c->seed, c->seeds);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
-    return 0;
+    return ALSIM_OK;
 }
 
 void config_adapt(Config *c, int sparse_input) {
@@ -339,20 +439,36 @@ void config_adapt(Config *c, int sparse_input) {
     c->hidden[0] = CONFIG_SPARSE_HIDDEN;
 }
 
-LearnerConfig config_learner(const Config *c, int d, int k) {
-    LearnerConfig lc = {0};
-    lc.d = d;
-    lc.k = k;
-    lc.n_hidden = c->n_hidden;
-    memcpy(lc.hidden, c->hidden, sizeof lc.hidden);
-    lc.dropout = (float)c->dropout;
-    lc.lr = (float)c->lr;
-    lc.weight_decay = (float)c->weight_decay;
-    lc.beta1 = 0.9f;
-    lc.beta2 = 0.999f;
-    lc.eps = 1e-8f;
-    lc.minibatch = c->minibatch;
-    return lc;
+/* What each subcommand does, for its --help (run's is main.c's, with the command list). */
+static const struct { Command cmd; const char *synopsis, *about; } usages[] = {
+    {CMD_TRAIN_POLICY, "alsim train-policy --train D1[+D2..] --episodes N --out FILE [options]",
+     "Trains the rl strategy's policy by REINFORCE on simulated AL episodes: runs of the rl\n"
+     "strategy on the engine `alsim run` uses, with the same model, budget and features for the\n"
+     "same options, on random subsets of the training datasets' pools, whose batches are drawn\n"
+     "from the policy. Resumes a killed training when started again with the same options."},
+    {CMD_REPORT, "alsim report RUNS... [options]",
+     "Statistics across seeds for every (dataset, strategy) among RUNS (run folders, or folders\n"
+     "of them): per-round mean, sd and 95% t-interval of accuracy and macro-F1; normalised AULC;\n"
+     "labels-to-target; savings against the reference strategy with paired bootstrap intervals;\n"
+     "paired t and Wilcoxon tests (Holm-corrected) and a win/tie/loss matrix. Writes summary.md,\n"
+     "summary.json and figures (PNG and SVG, with their data and gnuplot scripts) into DIR.\n"
+     "Runs of one dataset must share one config (except seed and strategy)."},
+    {CMD_BASELINE, "alsim baseline RUNS... --out FILE [options]",
+     "Records, per (dataset, strategy) among RUNS, the per-seed normalised AULC and\n"
+     "labels-to-target with the config the runs share, for alsim check. The target is chosen\n"
+     "as alsim report chooses it (alsim report --help). Diverged runs are left out, with a warning."},
+    {CMD_CHECK, "alsim check RUNS... --baseline FILE [options]",
+     "Compares the runs with a baseline written by alsim baseline. A regression is a drop in\n"
+     "normalised AULC, or a rise in labels-to-target, larger than the tolerance and significant\n"
+     "at alpha in a one-sided test (paired t when the runs have the baseline's seeds, Welch's t\n"
+     "otherwise), or a diverged run. Prints a table. Exit codes: 0 no regression, 1 regression,\n"
+     "2 bad input or a config that differs from the baseline's."},
+};
+
+void config_print_usage(FILE *f, const Config *c, Command cmd) {
+    for (size_t i = 0; i < sizeof usages / sizeof usages[0]; i++)
+        if (usages[i].cmd == cmd) fprintf(f, "usage: %s\n\n%s\n\noptions [defaults]:\n", usages[i].synopsis, usages[i].about);
+    config_print_options(f, c, cmd);
 }
 
 /* The value of option o in c as text (for --help and the config hash). */
@@ -380,21 +496,24 @@ static void option_text(char *buf, size_t len, const Config *c, const Option *o)
     }
 }
 
-void config_print_options(FILE *f, const Config *c) {
+void config_print_options(FILE *f, const Config *c, Command cmd) {
     for (int i = 0; i < N_OPTIONS; i++) {
         const Option *o = &options[i];
+        if (!(o->cmds & cmd)) continue;
         char flag[64], val[1100];
         snprintf(flag, sizeof flag, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
         option_text(val, sizeof val, c, o);
         fprintf(f, "  %-22s %s", flag, o->help);
         if (o->type == OPT_FLAG) fprintf(f, "%s\n", *(const int *)((const char *)c + o->offset) ? " (on)" : "");
+        else if (o->type == OPT_STR && !*val) fprintf(f, "\n");
         else fprintf(f, " [%s]\n", val);
     }
 }
 
-void config_write_json(JsonW *w, const Config *c) {
+void config_write_json(JsonW *w, const Config *c, Command cmd) {
     for (int i = 0; i < N_OPTIONS; i++) {
         const Option *o = &options[i];
+        if (!(o->cmds & cmd)) continue;
         const char *base = (const char *)c + o->offset;
         char key[64];
         snprintf(key, sizeof key, "%s", o->name);
@@ -416,25 +535,25 @@ void config_write_json(JsonW *w, const Config *c) {
 }
 
 int config_key_known(const char *key) {
-    return find_option(key, strlen(key)) != NULL;
+    return find_option(CMD_RUN, key, strlen(key)) != NULL;
 }
 
 int config_key_affects_results(const char *key) {
-    const Option *o = find_option(key, strlen(key));
+    const Option *o = find_option(CMD_RUN, key, strlen(key));
     return o && o->affects_results;
 }
 
 void config_hash(char out[9], const Config *c) {
-    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a over "name=value;" of result-changing options */
+    uint64_t h = UTIL_FNV_START;    /* FNV-1a over "name=value;" of result-changing run options */
     for (int i = 0; i < N_OPTIONS; i++) {
         const Option *o = &options[i];
-        if (!o->affects_results) continue;
+        if (!(o->cmds & CMD_RUN) || !o->affects_results) continue;
         char val[1200];
         snprintf(val, sizeof val, "%s=", o->name);
         size_t n = strlen(val);
         option_text(val + n, sizeof val - n, c, o);
         strcat(val, ";");
-        for (const unsigned char *p = (const unsigned char *)val; *p; p++) h = (h ^ *p) * 0x100000001b3ull;
+        h = util_fnv1a(h, val, strlen(val));
     }
     snprintf(out, 9, "%08x", (unsigned)(h ^ (h >> 32)));
 }

@@ -1,8 +1,12 @@
-/* config — every setting of a run, from defaults, a JSON file (-c) and the command line.
+/* config — every setting of every subcommand (run, train-policy, report, baseline, check), from
+ * defaults, a JSON file (-c) and the command line.
  *
- * One table of options (config.c) drives everything: parsing the command line, reading a JSON
- * config, printing --help with the live defaults, and writing the effective config into each
- * run's config.json. Order of precedence: defaults < -c FILE < command-line options.
+ * One table of options (config.c) drives everything: each row names its subcommands and holds
+ * its default as text, and from it come parsing the command line, reading a JSON config,
+ * --help with the live defaults, and the effective config in each run's config.json. Rows of
+ * one name may differ between subcommands (--out is the runs' root for run, the report's
+ * folder for report, a file for baseline and train-policy). Order of precedence: defaults
+ * < -c FILE < command-line options.
  */
 #ifndef ALSIM_CONFIG_H
 #define ALSIM_CONFIG_H
@@ -18,54 +22,95 @@
 #define ALSIM_DEFAULT_POLICY "strategies/default-policy.json"
 #endif
 
+/* The subcommands, as bits: a row of the option table lists those it belongs to. */
+typedef enum {
+    CMD_RUN = 1, CMD_TRAIN_POLICY = 2, CMD_REPORT = 4, CMD_BASELINE = 8, CMD_CHECK = 16,
+} Command;
+
 typedef struct {
+    /* run (and, where marked TP, the episodes of train-policy: a policy is trained in the
+     * world of a run with the same options) */
     char dataset[1024];     /* a catalog name, synthetic:…, idx:…, a folder, or a data file */
-    char label[256];        /* class column (csv) or attribute (arff): name or index; "" default */
+    char label[256];        /* TP: class column (csv) or attribute (arff): name or index; "" default */
     char test[1024];        /* a fixed test set in the dataset's format; "" = a split */
-    double test_frac;       /* share of each class split off as the test set (no --test) */
+    double test_frac;       /* TP: share of each class split off as the test set (no --test) */
     char strategy[64];
-    char model[32];         /* the model fitted each round (model.h) */
-    int rounds;             /* acquisition rounds R: the curve has R+1 rows */
-    int batch;              /* rows queried per round b */
-    int init;               /* initial labeled rows, class-balanced */
-    uint64_t seed;          /* first seed */
+    char model[32];         /* TP: the model fitted each round (model.h) */
+    int rounds;             /* TP: acquisition rounds R: the curve has R+1 rows */
+    int batch;              /* TP: rows queried per round b */
+    int init;               /* TP: initial labeled rows, class-balanced */
+    uint64_t seed;          /* TP: first seed; report/baseline: the bootstrap's seed */
     int seeds;              /* seeds seed..seed+seeds-1, one run each */
-    int epochs;             /* training budget: epochs over the labeled set per round */
-    int minibatch;
-    int n_hidden;
+    int epochs;             /* TP: training budget: epochs over the labeled set per round */
+    int minibatch;          /* TP */
+    int n_hidden;           /* TP */
     int hidden[LEARNER_MAX_HIDDEN];
     int hidden_set;         /* 1 when hidden came from -c or the command line */
-    double dropout;
-    double lr, weight_decay;
-    int mc;                 /* MC-dropout samples T for the Bayesian strategies */
-    int warm_start;         /* 1: fine-tune the previous round's model; 0: retrain from scratch */
-    int pool_size;          /* 0 = the whole pool; else a seeded random subset of this many */
+    double dropout;         /* TP */
+    double lr, weight_decay;    /* TP */
+    int mc;                 /* TP: MC-dropout samples T for the Bayesian strategies */
+    int warm_start;         /* TP: 1: fine-tune the previous round's model; 0: retrain from scratch */
+    int pool_size;          /* TP: 0 = the whole pool; else a seeded random subset of this many */
     int test_size;          /* 0 = the whole test set; else a seeded random subset */
-    double noise;           /* oracle label-noise rate */
-    double target;          /* accuracy target for labels-to-target in summary.json; 0 = none */
+    double noise;           /* TP: oracle label-noise rate */
+    double target;          /* accuracy target for labels-to-target (run: in summary.json; report,
+                               baseline: 0 = the runs' own); 0 = none */
     int full_data;          /* train once on the whole pool (the accuracy ceiling) */
-    char device[16];        /* cpu | cuda | auto */
-    char out[1024];         /* output root: runs go to OUT/<run-id>/ */
+    char device[16];        /* TP: cpu | cuda | auto */
+    char out[1024];         /* run: output root, runs go to OUT/<run-id>/; report: its folder;
+                               baseline: the file; train-policy: the policy file */
     int force;              /* replace a finished run with the same id */
     int resume;             /* continue a partial run from its checkpoint */
     char policy[1024];      /* the rl strategy's policy file (its SHA-256 goes in config.json) */
-    int quiet;              /* no progress lines */
+    int quiet;              /* TP: no progress lines */
+
+    /* train-policy */
+    char train[1024];       /* training datasets joined by '+' */
+    int episodes;
+    int reward_size;        /* rows of an episode's reward split */
+    int policy_hidden;      /* the policy's hidden units */
+    double policy_lr;       /* the policy's Adam step size */
+    double entropy;         /* entropy bonus */
+    char reward[16];        /* accuracy | loss */
+    double loss_alpha;      /* the loss reward's weight of log π */
+
+    /* report, baseline, check */
+    double target_frac;     /* target = this × the full-data ceiling; 0 = none */
+    double alpha;           /* significance level of verdicts and of the gate's tests */
+    char reference[64];     /* the strategy savings are measured against */
+    int resamples;          /* paired bootstrap resamples */
+    int logx;               /* figures: log-scaled label axis */
+    char baseline[1024];    /* check: the baseline file */
+    double tolerance;       /* check: AULC drop that is not a regression */
+    double tolerance_labels;/* check: labels-to-target rise that is not one; -1 = one batch */
+    char against[160];      /* check: NEW=BASE, or "" */
 } Config;
 
-/* Fills c with the defaults. */
-void config_defaults(Config *c);
+/* Fills c with the defaults of cmd's options (their rows' default text); the fields of
+ * other subcommands' options are zero. */
+void config_defaults(Config *c, Command cmd);
 
-/* Applies a JSON config file (an object whose keys are option names, '-' or '_' alike).
- * Returns 0, or 2 with "FILE: line L: reason" in err. */
-int config_load_json(Config *c, const char *path, char *err, size_t errlen);
+/* Applies a JSON config file (an object whose keys are option names of cmd, '-' or '_'
+ * alike). Returns 0, or 2 with "FILE: line L: reason" in err. */
+int config_load_json(Config *c, Command cmd, const char *path, char *err, size_t errlen);
 
-/* Applies command-line options argv[0..argc-1] (no program name, no subcommand). Handles
- * "-c FILE" first, wherever it stands, then the rest in order. Returns 0, or 2 with a
- * one-line reason (unknown option, missing or malformed value) in err. */
-int config_parse_args(Config *c, int argc, char **argv, char *err, size_t errlen);
+/* Applies command-line options argv[0..argc-1] (no program name, no subcommand) of cmd.
+ * Handles "-c FILE" first, wherever it stands, then the rest in order; skips --help and -h
+ * (see config_help_asked). Other arguments go to paths (argc entries; *npaths counts them),
+ * or are an error when paths is NULL. Returns 0, or 2 with a one-line reason (unknown option
+ * for cmd, missing or malformed value) in err. */
+int config_parse_args(Config *c, Command cmd, int argc, char **argv, char **paths, int *npaths,
+                      char *err, size_t errlen);
 
-/* Checks ranges and names that need no data (libsvm's svm_check_parameter). 0, or 2. */
-int config_check(const Config *c, char *err, size_t errlen);
+/* "run", "train-policy", "report", "baseline" or "check". */
+const char *config_command_name(Command cmd);
+
+/* Whether --help or -h is among argv[0..argc-1]. */
+int config_help_asked(int argc, char **argv);
+
+/* Checks ranges and names that need no data (libsvm's svm_check_parameter) and the options
+ * cmd requires. 0, or 2. */
+int config_check(const Config *c, Command cmd, char *err, size_t errlen);
 
 /* The default hidden layer for sparse input (text, svmlight): the first layer has D·H weights
  * (2^18·64 = 16.8M for text), every one updated by AdamW at every step, so the dense default
@@ -77,22 +122,23 @@ int config_check(const Config *c, char *err, size_t errlen);
  * CONFIG_SPARSE_HIDDEN units. */
 void config_adapt(Config *c, int sparse_input);
 
-/* The learner settings of c for a dataset of d features and k classes. */
-LearnerConfig config_learner(const Config *c, int d, int k);
+/* Prints cmd's options with their help and the current values of c as defaults. */
+void config_print_options(FILE *f, const Config *c, Command cmd);
 
-/* Prints the options with their help and the current values of c as defaults. */
-void config_print_options(FILE *f, const Config *c);
+/* The --help of a subcommand other than run: its usage line, what it does, its options. */
+void config_print_usage(FILE *f, const Config *c, Command cmd);
 
-/* Writes the options of c as members of the JSON object open in w (see jsonw.h). */
+/* Writes cmd's options of c as members of the JSON object open in w (see jsonw.h), in the
+ * table's order: what config_load_json reads back to the same c. */
 struct JsonW;
-void config_write_json(struct JsonW *w, const Config *c);
+void config_write_json(struct JsonW *w, const Config *c, Command cmd);
 
-/* Whether an option (its JSON key, '_' or '-') exists, and whether it changes results (seed,
+/* Whether a run option (its JSON key, '_' or '-') exists, and whether it changes results (seed,
  * strategy, out, device, ... do not: runs differing only in those are comparable). */
 int config_key_known(const char *key);
 int config_key_affects_results(const char *key);
 
-/* A short hex hash of everything in c that changes results, except seed and strategy:
+/* A short hex hash of every run option in c that changes results, except seed and strategy:
  * runs that differ only in seed or strategy share it. out (9 bytes). */
 void config_hash(char out[9], const Config *c);
 

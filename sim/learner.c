@@ -438,22 +438,103 @@ static int score_mc_reserve(Learner *L, int T) {
 
 /* The T MC samples of the chunk whose first layer (after ReLU) is in act[1], cn rows with pool
  * ids row0.., through the backend's fused head (dropout → output layer → softmax, mc_head_forward)
- * into out (T,cn,K), a backend buffer. Only for one hidden layer, where that is all that is
+ * into score_mc (T,cn,K), reserved here. Only for one hidden layer, where that is all that is
  * left to run T times. Returns 0, or -1 when not done (no fused head, a deeper model, out of
  * memory): then compose the ops, sample by sample. */
-static int fused_mc_head(Learner *L, float *out, int cn, int T, uint64_t seed, int round,
-                         int64_t row0) {
-    if (!L->be->mc_head_forward || L->n_layers != 2) return -1;
+static int fused_mc_head(Learner *L, int cn, int T, uint64_t seed, int round, int64_t row0) {
+    if (!L->be->mc_head_forward || L->n_layers != 2 || score_mc_reserve(L, T) != 0) return -1;
     enum { KEYS = 64 };
     uint64_t keys[KEYS];    // the dropout key of layer 0 for samples t0..t0+KEYS-1
     for (int t0 = 0; t0 < T; t0 += KEYS) {
         const int nt = T - t0 < KEYS ? T - t0 : KEYS;
         for (int t = 0; t < nt; t++)
             keys[t] = layer_key(rng_key(seed, RNG_MC, (uint64_t)round, (uint64_t)(t0 + t)), 0);
-        if (L->be->mc_head_forward(out + (size_t)t0 * cn * L->c.k, L->act[1],
+        if (L->be->mc_head_forward(L->score_mc + (size_t)t0 * cn * L->c.k, L->act[1],
                                    L->params + L->w_off[1], L->params + L->b_off[1], cn,
                                    L->in[1], L->c.k, L->c.dropout, keys, nt, row0) != 0)
             return -1;
+    }
+    return 0;
+}
+
+/* What predict_chunks delivers, each optional: host arrays (learner_predict_embed), or scores
+ * reduced on the backend (learner_score). */
+typedef struct {
+    float *probs;       /* (n,K) host: dropout off */
+    float *mc;          /* (T,n,K) host: the T MC samples */
+    float *emb;         /* (n,H_last) host: the last hidden layer's output, dropout off */
+    double *scores;     /* (n) host: be->score_rows(kind) of the probabilities, or for an MC
+                         * kind of the T samples, which then stay in score_mc (T,cn,K) */
+    int kind;
+} PredictOut;
+
+/* The one predict loop: X streams through in chunks of L->cap rows; layer 0 runs once per
+ * chunk, the rest once with dropout off (probs, embeddings, and every sample when no dropout
+ * is stochastic) and T times with MC dropout (fused when the backend can). Returns 0, or -1
+ * when out of memory. */
+static int predict_chunks(const PredictOut *o, Learner *L, const LearnerInput *X, int T,
+                          uint64_t seed, int round, int64_t row0) {
+    const Backend *be = L->be;
+    const int H = L->c.n_hidden > 0 ? L->out[L->c.n_hidden - 1] : 0;   // the last hidden layer
+    float *const emb = H ? o->emb : NULL;
+    const int n = X->n, K = L->c.k;
+    // the samples reduced on the backend (in score_mc), else downloaded into o->mc
+    const int score_mc = o->scores && reduce_needs_mc(o->kind);
+    const int want_mc = T > 0 && (o->mc || score_mc);
+    const int want_probs = o->probs || (o->scores && !score_mc);
+    // MC samples differ from probs only when some dropout sits after a hidden layer
+    const int stochastic = want_mc && L->c.n_hidden > 0 && L->c.dropout > 0.0f;
+    const size_t chunk_bytes_per_row = (size_t)K * sizeof(float);
+    if (score_mc && score_mc_reserve(L, T) != 0) return -1;    // room for (T,cap,K)
+
+    for (int off = 0; off < n; off += L->cap) {
+        const int cn = n - off < L->cap ? n - off : L->cap;   // rows in this chunk
+        const LearnerInput chunk = learner_input_rows(X, off, cn);
+        const float *in0;
+        if (chunk_input(&in0, L, &chunk) != 0) return -1;
+        // Layer 0 (+ ReLU) sits before the first dropout: once per chunk, into act[1].
+        layer_forward(L, 0, in0, cn);
+
+        // The deterministic pass: probs, the embeddings (act[n_hidden], left by it), and the
+        // logits of every MC sample when none is stochastic (left in act[n_layers]).
+        if (want_probs || emb || (want_mc && !stochastic)) {
+            forward_from(L, 1, L->act[1], cn, 0, 0, 0);
+            if (o->probs)
+                be->download(o->probs + (size_t)off * K, L->probs, cn * chunk_bytes_per_row);
+            if (emb)
+                be->download(emb + (size_t)off * H, L->act[L->c.n_hidden],
+                             (size_t)cn * H * sizeof(float));
+            if (o->scores && !score_mc)
+                be->score_rows(o->scores + off, L->probs, NULL, cn, K, 0, o->kind);
+        }
+        if (!want_mc) continue;
+
+        // T samples: fused into score_mc where the backend can (one hidden layer), else
+        // composed; act[1] stays intact, each sample dropping it out into dact[1] (free while
+        // predicting) and running the remaining layers from there. Sample t's softmax goes
+        // to its slice of score_mc when scoring, else to L->probs and then to o->mc.
+        const int fused = stochastic && fused_mc_head(L, cn, T, seed, round, row0 + off) == 0;
+        for (int t = 0; t < T && !fused; t++) {
+            if (stochastic) {
+                uint64_t key = rng_key(seed, RNG_MC, (uint64_t)round, (uint64_t)t);
+                be->dropout_forward(L->dact[1], L->act[1], cn, L->out[0], L->c.dropout,
+                                    layer_key(key, 0), row0 + off);
+                forward_logits(L, 1, L->dact[1], cn, 1, key, row0 + off);
+            }
+            if (score_mc)
+                be->softmax_forward(L->score_mc + (size_t)t * cn * K, L->act[L->n_layers], cn, K);
+            else {
+                if (stochastic) be->softmax_forward(L->probs, L->act[L->n_layers], cn, K);
+                be->download(o->mc + ((size_t)t * n + off) * K, L->probs,
+                             cn * chunk_bytes_per_row);
+            }
+        }
+        if (score_mc)
+            be->score_rows(o->scores + off, NULL, L->score_mc, cn, K, T, o->kind);
+        else if (fused)
+            for (int t = 0; t < T; t++)
+                be->download(o->mc + ((size_t)t * n + off) * K, L->score_mc + (size_t)t * cn * K,
+                             cn * chunk_bytes_per_row);
     }
     return 0;
 }
@@ -465,98 +546,16 @@ int learner_predict(float *probs, float *mc, Learner *L, const LearnerInput *X,
 
 int learner_predict_embed(float *probs, float *mc, float *emb, Learner *L, const LearnerInput *X,
                           int T, uint64_t seed, int round, int64_t row0) {
-    const Backend *be = L->be;
-    const int H = L->c.n_hidden > 0 ? L->out[L->c.n_hidden - 1] : 0;   // the last hidden layer
-    if (!H) emb = NULL;
-    const int n = X->n, K = L->c.k;
-    const int want_mc = mc != NULL && T > 0;
-    // MC samples differ from probs only when some dropout sits after a hidden layer
-    const int stochastic = want_mc && L->c.n_hidden > 0 && L->c.dropout > 0.0f;
-    const size_t chunk_bytes_per_row = (size_t)K * sizeof(float);
-
-    for (int off = 0; off < n; off += L->cap) {
-        const int cn = n - off < L->cap ? n - off : L->cap;   // rows in this chunk
-        const LearnerInput chunk = learner_input_rows(X, off, cn);
-        const float *in0;
-        if (chunk_input(&in0, L, &chunk) != 0) return -1;
-        // Layer 0 (+ ReLU) sits before the first dropout: once per chunk, into act[1].
-        layer_forward(L, 0, in0, cn);
-
-        // The deterministic pass: probs, the embeddings (act[n_hidden], left by it), and every
-        // MC sample when none is stochastic.
-        if (probs || emb || (want_mc && !stochastic)) {
-            forward_from(L, 1, L->act[1], cn, 0, 0, 0);
-            if (probs) be->download(probs + (size_t)off * K, L->probs, cn * chunk_bytes_per_row);
-            if (emb)
-                be->download(emb + (size_t)off * H, L->act[L->c.n_hidden],
-                             (size_t)cn * H * sizeof(float));
-            if (want_mc && !stochastic)
-                for (int t = 0; t < T; t++)
-                    be->download(mc + ((size_t)t * n + off) * K, L->probs,
-                                 cn * chunk_bytes_per_row);
-        }
-        if (!stochastic) continue;
-
-        // T samples, fused where the backend can (one hidden layer): into score_mc, then out
-        if (L->be->mc_head_forward && L->n_layers == 2 && score_mc_reserve(L, T) == 0 &&
-            fused_mc_head(L, L->score_mc, cn, T, seed, round, row0 + off) == 0) {
-            for (int t = 0; t < T; t++)
-                be->download(mc + ((size_t)t * n + off) * K, L->score_mc + (size_t)t * cn * K,
-                             cn * chunk_bytes_per_row);
-            continue;
-        }
-        // Else act[1] stays intact; each sample drops it out into dact[1] (free while
-        // predicting) and runs the remaining layers from there.
-        for (int t = 0; t < T; t++) {
-            uint64_t key = rng_key(seed, RNG_MC, (uint64_t)round, (uint64_t)t);
-            be->dropout_forward(L->dact[1], L->act[1], cn, L->out[0], L->c.dropout,
-                                layer_key(key, 0), row0 + off);
-            forward_from(L, 1, L->dact[1], cn, 1, key, row0 + off);
-            be->download(mc + ((size_t)t * n + off) * K, L->probs, cn * chunk_bytes_per_row);
-        }
-    }
-    return 0;
+    const PredictOut o = {.probs = probs, .mc = mc, .emb = emb};
+    return predict_chunks(&o, L, X, T, seed, round, row0);
 }
 
 int learner_score(double *scores, Learner *L, const LearnerInput *X, int kind, int T,
                   uint64_t seed, int round, int64_t row0) {
-    const Backend *be = L->be;
-    const int n = X->n, K = L->c.k;
-    if (!be->score_rows || kind <= REDUCE_NONE || kind >= REDUCE_COUNT) return -1;
-    const int want_mc = reduce_needs_mc(kind);
-    if (want_mc && T < 1) return -1;
-    if (want_mc && score_mc_reserve(L, T) != 0) return -1;     // room for (T,cap,K)
-    const int stochastic = want_mc && L->c.n_hidden > 0 && L->c.dropout > 0.0f;
-
-    // learner_predict's passes, with the softmax of sample t written into score_mc (t,cn,K)
-    for (int off = 0; off < n; off += L->cap) {
-        const int cn = n - off < L->cap ? n - off : L->cap;   // rows in this chunk
-        const LearnerInput chunk = learner_input_rows(X, off, cn);
-        const float *in0;
-        if (chunk_input(&in0, L, &chunk) != 0) return -1;
-        layer_forward(L, 0, in0, cn);
-        if (!want_mc) {
-            forward_from(L, 1, L->act[1], cn, 0, 0, 0);
-            be->score_rows(scores + off, L->probs, NULL, cn, K, 0, kind);
-            continue;
-        }
-        if (stochastic && fused_mc_head(L, L->score_mc, cn, T, seed, round, row0 + off) == 0) {
-            be->score_rows(scores + off, NULL, L->score_mc, cn, K, T, kind);
-            continue;
-        }
-        if (!stochastic) forward_logits(L, 1, L->act[1], cn, 0, 0, 0);   // every sample
-        for (int t = 0; t < T; t++) {
-            if (stochastic) {
-                uint64_t key = rng_key(seed, RNG_MC, (uint64_t)round, (uint64_t)t);
-                be->dropout_forward(L->dact[1], L->act[1], cn, L->out[0], L->c.dropout,
-                                    layer_key(key, 0), row0 + off);
-                forward_logits(L, 1, L->dact[1], cn, 1, key, row0 + off);
-            }
-            be->softmax_forward(L->score_mc + (size_t)t * cn * K, L->act[L->n_layers], cn, K);
-        }
-        be->score_rows(scores + off, NULL, L->score_mc, cn, K, T, kind);
-    }
-    return 0;
+    if (!L->be->score_rows || kind <= REDUCE_NONE || kind >= REDUCE_COUNT) return -1;
+    if (reduce_needs_mc(kind) && T < 1) return -1;
+    const PredictOut o = {.scores = scores, .kind = kind};
+    return predict_chunks(&o, L, X, T, seed, round, row0);
 }
 
 double learner_loss_grad(Learner *L, const LearnerInput *X, const int32_t *y, uint64_t key) {

@@ -105,8 +105,8 @@ typedef struct {
     int64_t *host_indptr;               /* (cap+1) */
     int32_t *host_indices;              /* (csr_cap) */
     float *host_values;                 /* (csr_cap) */
-    /* Device scoring (learner_score): the MC samples of one chunk, (score_t,cap,K), a
-     * backend buffer allocated on first use and grown with T. */
+    /* The MC samples of one chunk, (score_t,cap,K), a backend buffer allocated on first use
+     * and grown with T: what learner_score reduces, and where the fused MC head writes. */
     float *score_mc;
     int score_t;
     /* The weights of the last learner_reset that drew them (host, n_params), so that a reset
@@ -168,9 +168,9 @@ int learner_predict(float *probs, float *mc, Learner *L, const LearnerInput *X,
 int learner_predict_embed(float *probs, float *mc, float *emb, Learner *L, const LearnerInput *X,
                           int T, uint64_t seed, int round, int64_t row0);
 
-/* Scores rows X (as learner_predict) on the backend: predicts each chunk of L->cap rows as
- * learner_predict does (the same ops, masks and chunks, so the same probabilities) but leaves
- * the probabilities, or the T MC samples for the MC kinds (reduce_needs_mc), in backend
+/* Scores rows X (as learner_predict) on the backend: predicts each chunk of L->cap rows with
+ * learner_predict's own loop (the same ops, masks and chunks, so the same probabilities) but
+ * leaves the probabilities, or the T MC samples for the MC kinds (reduce_needs_mc), in backend
  * buffers, and reduces them there with be->score_rows(kind): only scores (n) come back, to the
  * host. Pools of any size stream through L->cap rows at a time.
  * Returns 0, or -1 with nothing done when the backend has no score_rows, kind is REDUCE_NONE

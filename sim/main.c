@@ -13,6 +13,7 @@
 #include "sim/session.h"
 #include "sim/signals.h"
 #include "sim/train_policy.h"
+#include "sim/util.h"
 #include "strategies/strategy.h"
 
 static void usage(FILE *f, const Config *defaults) {
@@ -32,11 +33,11 @@ static void usage(FILE *f, const Config *defaults) {
         "A run replays a fully labeled dataset: it starts from a class-balanced labeled set,\n"
         "then each round trains the model on the labeled rows (the same budget for every\n"
         "strategy), measures it on the test set, and queries the b pool rows the strategy\n"
-        "scores highest. Results go to OUT/<dataset>-<strategy>-seed<s>-<config hash>/.\n"
+        "scores highest. Results go to OUT/<dataset>-<model>-<strategy>-seed<s>-<config hash>/.\n"
         "\n"
         "options (current defaults in brackets):\n"
         "  -c FILE                JSON config; its keys are option names; the command line wins\n");
-    config_print_options(f, defaults);
+    config_print_options(f, defaults, CMD_RUN);
     fprintf(f,
         "\n"
         "environment: ALSIM_DATA  dataset cache [%s]\n"
@@ -58,7 +59,7 @@ static int cmd_datasets(int argc, char **argv) {
         int rc = catalog_open(&pool, &test, argv[1], 0, err, sizeof err);
         if (rc == -1) {
             snprintf(err, sizeof err, "datasets fetch: '%s' is not in the catalog (alsim datasets lists it)", argv[1]);
-            return fail(2, err);
+            return fail(ALSIM_BAD_INPUT, err);
         }
         if (rc) return fail(rc, err);
         printf("%s: %d pool rows, %d test rows, %d features, %d classes, sha256 %s\n",
@@ -67,13 +68,21 @@ static int cmd_datasets(int argc, char **argv) {
         dataset_free(&test);
         return 0;
     }
-    return fail(2, "usage: alsim datasets [fetch NAME]");
+    return fail(ALSIM_BAD_INPUT, "usage: alsim datasets [fetch NAME]");
 }
 
 /* Loads the data of one seed: the spec, then the optional subsets. */
 static int load_data(Dataset *pool, Dataset *test, const Config *c, uint64_t seed, char *err, size_t errlen) {
     DatasetOptions opt = { c->label, c->test, c->test_frac };
     int rc = dataset_open_with(pool, test, c->dataset, &opt, seed, err, errlen);
+    /* A subset as large as the data would silently be all of it: refused, not capped. */
+    if (!rc && (c->pool_size > pool->n || c->test_size > test->n)) {
+        const int pool_over = c->pool_size > pool->n;
+        snprintf(err, errlen, "--%s %d: %s has only %d %s rows (0 takes them all)", pool_over ? "pool-size" : "test-size",
+                 pool_over ? c->pool_size : c->test_size, pool->name, pool_over ? pool->n : test->n,
+                 pool_over ? "pool" : "test");
+        rc = ALSIM_BAD_INPUT;
+    }
     if (!rc && c->pool_size) rc = dataset_subsample(pool, c->pool_size, seed, err, errlen);
     if (!rc && c->test_size) rc = dataset_subsample(test, c->test_size, seed ^ 0x7e57u, err, errlen);
     if (rc) { dataset_free(pool); dataset_free(test); }
@@ -83,30 +92,18 @@ static int load_data(Dataset *pool, Dataset *test, const Config *c, uint64_t see
 /* alsim [run] [options]: one run per seed. */
 static int cmd_run(int argc, char **argv) {
     Config cfg;
-    config_defaults(&cfg);
+    config_defaults(&cfg, CMD_RUN);
     char err[2048];
-    /* --help anywhere: the usage with the values the other options give (live defaults). */
-    int help = 0, n = 0;
-    char **rest = malloc((size_t)(argc + 1) * sizeof *rest);
-    if (!rest) return fail(3, "out of memory");
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) help = 1;
-        else rest[n++] = argv[i];
-    }
-    if (help) {
-        int rc = config_parse_args(&cfg, n, rest, err, sizeof err);
-        free(rest);
-        if (rc) return fail(rc, err);
+    int rc = config_parse_args(&cfg, CMD_RUN, argc, argv, NULL, NULL, err, sizeof err);
+    if (!rc && config_help_asked(argc, argv)) {     /* the usage with the live defaults */
         usage(stdout, &cfg);
-        return 0;
+        return ALSIM_OK;
     }
-    free(rest);
-    int rc = config_parse_args(&cfg, argc, argv, err, sizeof err);
-    if (!rc) rc = config_check(&cfg, err, sizeof err);
+    if (!rc) rc = config_check(&cfg, CMD_RUN, err, sizeof err);
     if (rc) return fail(rc, err);
 
     const Backend *be = backend_get(cfg.device, err, sizeof err);
-    if (!be) return fail(3, err);
+    if (!be) return fail(ALSIM_RUNTIME, err);
     signals_install();
 
     int ok = 0, diverged = 0;
@@ -126,11 +123,11 @@ static int cmd_run(int argc, char **argv) {
         dataset_free(&pool);
         dataset_free(&test);
         if (rc) return fail(rc, err);
-        if (out == RUN_INTERRUPTED) return 128 + signals_pending();    /* 130 or 143 */
+        if (out == RUN_INTERRUPTED) return ALSIM_SIGNALLED + signals_pending();    /* 130 or 143 */
         ok += out != RUN_DIVERGED;
         diverged += out == RUN_DIVERGED;
     }
-    if (diverged && !ok) return fail(3, "every seed diverged (see summary.json of each run)");
+    if (diverged && !ok) return fail(ALSIM_RUNTIME, "every seed diverged (see summary.json of each run)");
     if (diverged) fprintf(stderr, "alsim: warning: %d of %d seeds diverged\n", diverged, cfg.seeds);
     return 0;
 }
@@ -141,13 +138,13 @@ static int cmd_list(int argc, char **argv) {
 }
 
 static int cmd_version(int argc, char **argv) {
-    printf("alsim 0.1.0 (%s)\n", ALSIM_GIT_REV);
+    printf("alsim 0.1.0 (%s)\n", util_git_revision());
     return 0;
 }
 
 static int cmd_help(int argc, char **argv) {
     Config cfg;
-    config_defaults(&cfg);
+    config_defaults(&cfg, CMD_RUN);
     usage(stdout, &cfg);
     return 0;
 }
@@ -177,7 +174,7 @@ int main(int argc, char **argv) {
             if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 2, argv + 2);
     if (argc > 1 && argv[1][0] != '-') {
         fprintf(stderr, "alsim: unknown command '%s' (alsim --help lists them)\n", argv[1]);
-        return 2;
+        return ALSIM_BAD_INPUT;
     }
     return cmd_run(argc - 1, argv + 1);
 }

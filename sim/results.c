@@ -1,8 +1,10 @@
 /* results — see results.h. */
+#define _GNU_SOURCE     /* renameat2: replace a finished run folder in one step */
 #include "sim/results.h"
 
 #include <cblas.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gsl/gsl_version.h>
@@ -42,42 +44,104 @@ void results_run_id(char out[256], const Config *c, const char *dataset_name,
              (unsigned long long)seed, hash);
 }
 
-/* Removes a run folder holding only run files; -1 when something else is in it. */
-static int remove_run_dir(const char *dir) {
-    char path[4200];
-    for (int i = 0; i < N_RUN_FILES; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, run_files[i]);
-        unlink(path);
-    }
-    return rmdir(dir);
+/* The file name of entry e of a folder; 1 when it is one of run_files. */
+static int is_run_file(const char *name) {
+    for (int i = 0; i < N_RUN_FILES; i++) if (!strcmp(name, run_files[i])) return 1;
+    return 0;
 }
 
-static FILE *open_in(const Results *r, const char *name, const char *mode, char *err, size_t errlen) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", r->tmp, name);
-    FILE *f = fopen(path, mode);
-    if (!f) snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+/* Opens the folder name in root without following a link: its fd, or -1 with errno (ELOOP or
+ * ENOTDIR when a link or a file stands there). */
+static int open_dir_at(int root, const char *name) {
+    return openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* What stands at name in root, for a message: 0 nothing there, or a refusal with the reason
+ * in err (2) when it is not a real folder: alsim never writes or removes through a link. */
+static int refuse_non_dir(int root, const char *name, const char *path, const char *what,
+                          char *err, size_t errlen) {
+    struct stat st;
+    if (fstatat(root, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+    if (S_ISLNK(st.st_mode)) {
+        snprintf(err, errlen, "%s: a symbolic link where %s should be; alsim never writes or removes through links: "
+                 "remove the link, or use another --out", path, what);
+        return ALSIM_BAD_INPUT;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a folder where %s should be: remove it, or use another --out", path, what);
+        return ALSIM_BAD_INPUT;
+    }
+    return 0;
+}
+
+/* 0 when the folder fd holds only regular files named like run files; else 2 with the first
+ * other entry named in err. */
+static int only_run_files(int fd, const char *path, char *err, size_t errlen) {
+    DIR *d = util_read_dir(fd, path, err, errlen);
+    if (!d) return ALSIM_RUNTIME;
+    int rc = 0;
+    for (struct dirent *e; !rc && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        struct stat st;
+        if (!is_run_file(e->d_name) || fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "%s: holds '%s', which is not a file of an alsim run; --force replaces only a run "
+                     "folder alsim wrote: move it away first", path, e->d_name);
+            rc = ALSIM_BAD_INPUT;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Unlinks the run files in the folder fd (a link among them is removed, not followed). */
+static void unlink_run_files(int fd) {
+    for (int i = 0; i < N_RUN_FILES; i++) unlinkat(fd, run_files[i], 0);
+}
+
+/* Removes the folder name in root: its run files, then the folder itself, which must then
+ * be empty. 0, or -1 with errno (a link or a file there, something else inside). */
+static int remove_run_dir_at(int root, const char *name) {
+    int fd = open_dir_at(root, name);
+    if (fd < 0) return -1;
+    unlink_run_files(fd);
+    close(fd);
+    return unlinkat(root, name, AT_REMOVEDIR);
+}
+
+/* The partial folder's name in OUT. */
+static void partial_name(char out[300], const Results *r) { snprintf(out, 300, ".partial-%s", r->id); }
+
+static FILE *open_in(const Results *r, const char *name, int flags, const char *mode, char *err, size_t errlen) {
+    int fd = openat(r->tmp_fd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, mode) : NULL;
+    if (!f) {
+        snprintf(err, errlen, "%s/%s: cannot write: %s", r->tmp, name, errno == ELOOP ? "a symbolic link" : strerror(errno));
+        if (fd >= 0) close(fd);
+    }
     return f;
+}
+
+/* A new file name in the partial folder, for writing. */
+static FILE *create_in(const Results *r, const char *name, char *err, size_t errlen) {
+    return open_in(r, name, O_WRONLY | O_CREAT | O_TRUNC, "w", err, errlen);
 }
 
 /* Cuts name back to size bytes and opens it for appending. */
 static FILE *reopen_at(const Results *r, const char *name, int64_t size, char *err, size_t errlen) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", r->tmp, name);
-    if (truncate(path, (off_t)size) != 0) {
-        snprintf(err, errlen, "%s: cannot resume it: %s", path, strerror(errno));
+    FILE *f = open_in(r, name, O_WRONLY | O_APPEND, "a", err, errlen);
+    if (f && ftruncate(fileno(f), (off_t)size) != 0) {
+        snprintf(err, errlen, "%s/%s: cannot resume it: %s", r->tmp, name, strerror(errno));
+        fclose(f);
         return NULL;
     }
-    return open_in(r, name, "a", err, errlen);
+    return f;
 }
 
 /* Takes the partial folder's lock; 0, or 3 when another process holds it. */
 static int lock_partial(Results *r, char *err, size_t errlen) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/lock", r->tmp);
-    r->lock_fd = open(path, O_RDWR | O_CREAT, 0666);
+    r->lock_fd = openat(r->tmp_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (r->lock_fd < 0) {
-        snprintf(err, errlen, "%s: cannot create the run's lock: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s/lock: cannot create the run's lock: %s", r->tmp, strerror(errno));
         return ALSIM_RUNTIME;
     }
     if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
@@ -90,54 +154,90 @@ static int lock_partial(Results *r, char *err, size_t errlen) {
     return 0;
 }
 
+/* Closes what r holds open; keeps the partial folder. */
+static void release(Results *r) {
+    FILE **files[] = {&r->curve, &r->rounds, &r->timings};
+    for (int i = 0; i < 3; i++) if (*files[i]) { fclose(*files[i]); *files[i] = NULL; }
+    if (r->lock_fd >= 0) close(r->lock_fd);
+    if (r->tmp_fd >= 0) close(r->tmp_fd);
+    if (r->root_fd >= 0) close(r->root_fd);
+    r->lock_fd = r->tmp_fd = r->root_fd = -1;
+    r->tmp[0] = 0;
+}
+
 int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *out,
                  const char *run_id, int force, int resume, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     memset(ck, 0, sizeof *ck);
     r->force = force;
-    r->lock_fd = -1;
+    r->lock_fd = r->tmp_fd = r->root_fd = -1;
     int rc = util_mkdir_p(out, err, errlen);
     if (rc) return rc;
+    snprintf(r->id, sizeof r->id, "%s", run_id);
     snprintf(r->dir, sizeof r->dir, "%s/%s", out, run_id);
-    snprintf(r->tmp, sizeof r->tmp, "%s/.partial-%s", out, run_id);
-    struct stat st;
-    if (!force && stat(r->dir, &st) == 0) {
-        *start = RESULTS_FINISHED;
-        r->tmp[0] = 0;
-        return 0;
-    }
-    if (mkdir(r->tmp, 0777) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "%s: cannot create the run folder: %s", r->tmp, strerror(errno));
-        r->tmp[0] = 0;
+    char tmp[4096], pname[300];
+    partial_name(pname, r);
+    snprintf(tmp, sizeof tmp, "%s/%s", out, pname);
+    /* OUT itself may be a link the user made; the folders in it are reached from it alone. */
+    if ((r->root_fd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        snprintf(err, errlen, "%s: cannot open the output folder: %s", out, strerror(errno));
         return ALSIM_RUNTIME;
     }
-    if ((rc = lock_partial(r, err, errlen))) { r->tmp[0] = 0; return rc; }
-
-    rc = resume ? checkpoint_load(ck, r->tmp, err, errlen) : 1;
-    if (rc == 0) {
-        *start = RESULTS_RESUMED;
-        if (!(r->curve = reopen_at(r, "curve.csv", ck->off_curve, err, errlen)) ||
-            !(r->rounds = reopen_at(r, "rounds.jsonl", ck->off_rounds, err, errlen)) ||
-            !(r->timings = reopen_at(r, "timings.csv", ck->off_timings, err, errlen))) {
-            checkpoint_free(ck);
-            results_suspend(r);
-            return ALSIM_RUNTIME;
+    if ((rc = refuse_non_dir(r->root_fd, run_id, r->dir, "a run folder", err, errlen)) ||
+        (rc = refuse_non_dir(r->root_fd, pname, tmp, "alsim's partial run folder", err, errlen))) {
+        release(r);
+        return rc;
+    }
+    int old = open_dir_at(r->root_fd, run_id);
+    if (old >= 0) {     /* a finished run: skipped, or (force) replaced when it is alsim's alone */
+        rc = force ? only_run_files(old, r->dir, err, errlen) : 0;
+        close(old);
+        if (rc || !force) {
+            release(r);
+            if (!rc) *start = RESULTS_FINISHED;
+            return rc;
         }
+    }
+    if (mkdirat(r->root_fd, pname, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create the run folder: %s", tmp, strerror(errno));
+        release(r);
+        return ALSIM_RUNTIME;
+    }
+    if ((r->tmp_fd = open_dir_at(r->root_fd, pname)) < 0) {    /* a link planted meanwhile */
+        snprintf(err, errlen, "%s: cannot open the run folder: %s", tmp,
+                 errno == ELOOP || errno == ENOTDIR ? "not a folder (a symbolic link?); alsim never writes through links"
+                                                    : strerror(errno));
+        release(r);
+        return errno == ELOOP || errno == ENOTDIR ? ALSIM_BAD_INPUT : ALSIM_RUNTIME;
+    }
+    memcpy(r->tmp, tmp, sizeof r->tmp);
+    if ((rc = lock_partial(r, err, errlen))) { release(r); return rc; }
+    /* The folder locked must still be the partial folder: a process that finished the run
+     * meanwhile renamed it to OUT/<run-id> before giving up its lock. Then this run is done. */
+    struct stat here, named;
+    if (fstat(r->tmp_fd, &here) != 0 || fstatat(r->root_fd, pname, &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+        here.st_dev != named.st_dev || here.st_ino != named.st_ino) {
+        unlinkat(r->tmp_fd, "lock", 0);     /* the lock this process made in the finished folder */
+        release(r);
+        *start = RESULTS_FINISHED;
         return 0;
     }
-    if (rc != 1) { results_suspend(r); return rc; }   /* a damaged checkpoint: say so, keep it */
+
+    /* --force starts over: a checkpoint is only read with --resume and without it. */
+    rc = resume && !force ? checkpoint_load(ck, r->tmp_fd, r->tmp, err, errlen) : 1;
+    if (rc == 0) {
+        *start = RESULTS_RESUMED;   /* nothing is cut back until results_resume */
+        return 0;
+    }
+    if (rc != 1) { release(r); return rc; }   /* a damaged checkpoint: say so, keep it */
 
     /* A fresh start: whatever a dead process left here goes. */
     *start = RESULTS_FRESH;
-    char path[4200];
-    for (size_t i = 0; i < N_RUN_FILES; i++) {
-        if (!strcmp(run_files[i], "lock")) continue;
-        snprintf(path, sizeof path, "%s/%s", r->tmp, run_files[i]);
-        unlink(path);
-    }
-    if (!(r->curve = open_in(r, "curve.csv", "w", err, errlen)) ||
-        !(r->rounds = open_in(r, "rounds.jsonl", "w", err, errlen)) ||
-        !(r->timings = open_in(r, "timings.csv", "w", err, errlen))) {
+    for (size_t i = 0; i < N_RUN_FILES; i++)
+        if (strcmp(run_files[i], "lock")) unlinkat(r->tmp_fd, run_files[i], 0);
+    if (!(r->curve = create_in(r, "curve.csv", err, errlen)) ||
+        !(r->rounds = create_in(r, "rounds.jsonl", err, errlen)) ||
+        !(r->timings = create_in(r, "timings.csv", err, errlen))) {
         results_abort(r);
         return ALSIM_RUNTIME;
     }
@@ -146,9 +246,19 @@ int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *ou
     return 0;
 }
 
+int results_resume(Results *r, const Checkpoint *ck, char *err, size_t errlen) {
+    if (!(r->curve = reopen_at(r, "curve.csv", ck->off_curve, err, errlen)) ||
+        !(r->rounds = reopen_at(r, "rounds.jsonl", ck->off_rounds, err, errlen)) ||
+        !(r->timings = reopen_at(r, "timings.csv", ck->off_timings, err, errlen))) {
+        results_suspend(r);
+        return ALSIM_RUNTIME;
+    }
+    return 0;
+}
+
 int results_write_config(Results *r, const Config *c, uint64_t seed, const char *backend,
                          const Dataset *pool, const Dataset *test, char *err, size_t errlen) {
-    FILE *f = open_in(r, "config.json", "w", err, errlen);
+    FILE *f = create_in(r, "config.json", err, errlen);
     if (!f) return ALSIM_RUNTIME;
     JsonW w;
     jw_init(&w, f, 1);
@@ -159,7 +269,7 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     jw_key(&w, "backend"); jw_str(&w, backend);
     jw_key(&w, "config");
     jw_object(&w);
-    config_write_json(&w, c);
+    config_write_json(&w, c, CMD_RUN);
     jw_end(&w);
     jw_key(&w, "dataset");
     jw_object(&w);
@@ -253,16 +363,50 @@ static int close_synced(FILE **f) {
     return bad ? -1 : 0;
 }
 
-static int fsync_dir(const char *path) {
-    int fd = open(path, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
+/* Moves the finished partial folder to OUT/<run-id>. With force, a finished run of the same
+ * id there is swapped out whole (renameat2 RENAME_EXCHANGE: never a moment without a run
+ * folder) and then removed, when it is a real folder holding run files only. 0, or 3. */
+static int move_into_place(Results *r, char *err, size_t errlen) {
+    char pname[300];
+    partial_name(pname, r);
+    int old = open_dir_at(r->root_fd, r->id);
+    if (old < 0 && errno != ENOENT) {
+        snprintf(err, errlen, "%s: cannot replace it: %s", r->dir,
+                 errno == ELOOP || errno == ENOTDIR ? "not a run folder (a symbolic link or a file)" : strerror(errno));
+        return ALSIM_RUNTIME;
+    }
+    if (old >= 0) {
+        int rc = r->force ? only_run_files(old, r->dir, err, errlen) : 0;
+        close(old);
+        if (!r->force) {
+            snprintf(err, errlen, "%s: another process finished this run meanwhile; this one is discarded", r->dir);
+            return ALSIM_RUNTIME;
+        }
+        if (rc) return ALSIM_RUNTIME;
+        if (renameat2(r->root_fd, pname, r->root_fd, r->id, RENAME_EXCHANGE) == 0) {
+            remove_run_dir_at(r->root_fd, pname);   /* the replaced run, now under the partial name */
+            return 0;
+        }
+        if (errno != EINVAL && errno != ENOSYS) {
+            snprintf(err, errlen, "%s: cannot replace it (--force): %s", r->dir, strerror(errno));
+            return ALSIM_RUNTIME;
+        }
+        if (remove_run_dir_at(r->root_fd, r->id) != 0) {  /* a file system without exchange */
+            snprintf(err, errlen, "%s: cannot replace it (--force): %s", r->dir, strerror(errno));
+            return ALSIM_RUNTIME;
+        }
+    }
+    int moved = renameat2(r->root_fd, pname, r->root_fd, r->id, RENAME_NOREPLACE);
+    if (moved != 0 && (errno == EINVAL || errno == ENOSYS)) moved = renameat(r->root_fd, pname, r->root_fd, r->id);
+    if (moved != 0) {
+        snprintf(err, errlen, "%s: cannot move the finished run into place: %s", r->dir, strerror(errno));
+        return ALSIM_RUNTIME;
+    }
+    return 0;
 }
 
 int results_finish(Results *r, const Summary *s, char *err, size_t errlen) {
-    FILE *f = open_in(r, "summary.json", "w", err, errlen);
+    FILE *f = create_in(r, "summary.json", err, errlen);
     if (!f) { results_suspend(r); return ALSIM_RUNTIME; }
     JsonW w;
     jw_init(&w, f, 1);
@@ -284,35 +428,22 @@ int results_finish(Results *r, const Summary *s, char *err, size_t errlen) {
     jw_finish(&w);
     int bad = close_synced(&f);
     bad |= close_synced(&r->curve) | close_synced(&r->rounds) | close_synced(&r->timings);
-    bad |= fsync_dir(r->tmp) != 0;
+    bad |= fsync(r->tmp_fd) != 0;
     if (bad) {
         snprintf(err, errlen, "%s: writing the results failed (disk full?): %s; the run can be resumed (--resume)",
                  r->tmp, strerror(errno));
         results_suspend(r);
         return ALSIM_RUNTIME;
     }
-    /* The finished folder holds the results only; the lock goes last, just before the move. */
-    char path[4200];
-    snprintf(path, sizeof path, "%s/checkpoint.bin", r->tmp);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock", r->tmp);
-    unlink(path);
-    struct stat st;
-    if (r->force && stat(r->dir, &st) == 0 && remove_run_dir(r->dir) != 0) {
-        snprintf(err, errlen, "%s: cannot replace it (--force): %s", r->dir, strerror(errno));
-        results_abort(r);
-        return ALSIM_RUNTIME;
-    }
-    if (rename(r->tmp, r->dir) != 0) {
-        snprintf(err, errlen, "%s: cannot move the finished run into place: %s", r->dir, strerror(errno));
-        results_abort(r);
-        return ALSIM_RUNTIME;
-    }
-    char *slash = strrchr(r->dir, '/');
-    if (slash) { *slash = 0; fsync_dir(r->dir); *slash = '/'; }
-    r->tmp[0] = 0;
-    if (r->lock_fd >= 0) close(r->lock_fd);
-    r->lock_fd = -1;
+    /* The finished folder holds the results only. The lock goes last, once the folder is in
+     * place (through its descriptor): until then no other process can take the run. */
+    unlinkat(r->tmp_fd, "checkpoint.bin", 0);
+    int rc = move_into_place(r, err, errlen);
+    if (rc) { results_abort(r); return rc; }
+    unlinkat(r->tmp_fd, "lock", 0);
+    fsync(r->tmp_fd);
+    fsync(r->root_fd);
+    release(r);
     return 0;
 }
 
@@ -328,22 +459,17 @@ int results_checkpoint(Results *r, Checkpoint *ck, char *err, size_t errlen) {
         }
         *offs[i] = at;
     }
-    return checkpoint_save(r->tmp, ck, err, errlen);
+    return checkpoint_save(r->tmp_fd, r->tmp, ck, err, errlen);
 }
 
-void results_suspend(Results *r) {
-    if (r->curve) fclose(r->curve);
-    if (r->rounds) fclose(r->rounds);
-    if (r->timings) fclose(r->timings);
-    r->curve = r->rounds = r->timings = NULL;
-    if (r->lock_fd >= 0) close(r->lock_fd);
-    r->lock_fd = -1;
-    r->tmp[0] = 0;
-}
+void results_suspend(Results *r) { release(r); }
 
 void results_abort(Results *r) {
-    char tmp[sizeof r->tmp];
-    memcpy(tmp, r->tmp, sizeof tmp);
-    results_suspend(r);
-    if (tmp[0]) remove_run_dir(tmp);
+    if (r->tmp[0] && r->tmp_fd >= 0 && r->root_fd >= 0) {
+        char pname[300];
+        partial_name(pname, r);
+        unlink_run_files(r->tmp_fd);
+        unlinkat(r->root_fd, pname, AT_REMOVEDIR);
+    }
+    release(r);
 }

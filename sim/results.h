@@ -12,6 +12,12 @@
  *                 set); deterministic
  *   timings.csv   the measured seconds of each phase per round (kept apart: not deterministic)
  *   summary.json  status, AULC, labels-to-target, final metrics
+ *
+ * Links are never followed below OUT: the run and partial folders are reached from an open
+ * descriptor of OUT (openat, O_NOFOLLOW), and a symbolic link (or a file) where either folder
+ * should be is refused with exit 2, naming it. --force replaces only a real folder that holds
+ * nothing but run files; anything else in it is refused before the run starts, and nothing
+ * is removed.
  */
 #ifndef ALSIM_RESULTS_H
 #define ALSIM_RESULTS_H
@@ -27,8 +33,12 @@
 #include "sim/session.h"     /* RoundRecord: what a round did */
 
 typedef struct {
-    char dir[4096];         /* the final folder OUT/<run-id> */
-    char tmp[4096];         /* the partial folder it is written in until finished */
+    char dir[4096];         /* the final folder OUT/<run-id> (for messages) */
+    char tmp[4096];         /* the partial folder it is written in until finished; "" when
+                               none is held */
+    char id[256];           /* <run-id> */
+    int root_fd;            /* OUT, open: both folders are reached from it alone */
+    int tmp_fd;             /* the partial folder, open */
     FILE *curve, *rounds, *timings;
     int force;              /* replace a finished run of the same id */
     int lock_fd;            /* flock on tmp/lock: one process per run */
@@ -38,7 +48,8 @@ typedef struct {
 typedef enum {
     RESULTS_FRESH,          /* a new run: files created with their headers */
     RESULTS_FINISHED,       /* OUT/<run-id> holds a finished run (and no --force): skip it */
-    RESULTS_RESUMED,        /* a checkpoint was found and loaded (--resume) */
+    RESULTS_RESUMED,        /* a checkpoint was found and loaded (--resume): continue with
+                               results_resume, or results_suspend to leave it as it is */
 } ResultsStart;
 
 
@@ -60,13 +71,19 @@ void results_run_id(char out[256], const Config *c, const char *dataset_name,
                     const char *backend, uint64_t seed);
 
 /* Creates OUT (mkdir -p) and the partial folder OUT/.partial-<run-id>/, and locks it.
- * With resume and a checkpoint there: loads it into ck, cuts the files back to the
- * checkpoint's round and reopens them for appending (RESULTS_RESUMED). Otherwise starts the
- * files afresh, discarding what a dead process left (RESULTS_FRESH). A finished run of the
- * same id without force: RESULTS_FINISHED, nothing created. Returns 0; 2 when the checkpoint
- * is damaged; 3 with a reason when OUT cannot be written or another process holds the run. */
+ * With resume (and not force) and a checkpoint there: loads it into ck and touches nothing
+ * else (RESULTS_RESUMED; the caller checks it, then calls results_resume). Otherwise starts
+ * the files afresh, discarding what a dead process left (RESULTS_FRESH). A finished run of
+ * the same id without force: RESULTS_FINISHED, nothing created. Returns 0; 2 when the
+ * checkpoint is damaged, or a link or a file stands where a run or partial folder should, or
+ * (force) the finished folder holds other files than a run's; 3 with a reason when OUT
+ * cannot be written or another process holds the run. */
 int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *out,
                  const char *run_id, int force, int resume, char *err, size_t errlen);
+
+/* After RESULTS_RESUMED: cuts the files back to the checkpoint ck's round and reopens them
+ * for appending. Returns 0, or 3 with a reason (r is then suspended). */
+int results_resume(Results *r, const Checkpoint *ck, char *err, size_t errlen);
 
 /* Writes config.json: the effective config and where the run came from. */
 int results_write_config(Results *r, const Config *c, uint64_t seed, const char *backend,
@@ -83,9 +100,10 @@ int results_checkpoint(Results *r, Checkpoint *ck, char *err, size_t errlen);
  * lock. */
 void results_suspend(Results *r);
 
-/* Writes summary.json, syncs everything and renames the folder into place (replacing a
- * finished run of the same id when force was given). Returns 0, or 3 with a reason (the
- * temporary folder is then removed). */
+/* Writes summary.json, syncs everything and renames the folder into place (with force,
+ * exchanging it with a finished run of the same id, which is then removed: only its run
+ * files, only when it holds nothing else). Returns 0, or 3 with a reason (the temporary
+ * folder is then removed). */
 int results_finish(Results *r, const Summary *s, char *err, size_t errlen);
 
 /* Removes the partial folder and everything in it; safe after results_finish. */

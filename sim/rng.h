@@ -6,12 +6,26 @@
  *    the initial set, the model init or the minibatch order of a run with the same seed.
  *  - A counter-based hash for values that must not depend on the order they are drawn in
  *    (dropout masks, per-row random scores, tie-breaks): rng_hash(key, row, col). It is
- *    stateless and cheap, and the CUDA backend implements the same function bit for bit.
+ *    stateless and cheap, and its inline functions below are the CUDA backend's too
+ *    (ALSIM_HD: __host__ __device__ under nvcc), so CPU and GPU draw the same bits.
  */
 #ifndef ALSIM_RNG_H
 #define ALSIM_RNG_H
 
 #include <stdint.h>
+
+/* Marks the inline functions that CUDA kernels call too (here and strategies/formulas.h). */
+#ifndef ALSIM_HD
+#ifdef __CUDACC__
+#define ALSIM_HD __host__ __device__
+#else
+#define ALSIM_HD
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct { uint64_t state, inc; } Rng;
 
@@ -47,8 +61,12 @@ void rng_shuffle(Rng *r, int *a /*(n)*/, int n); /* Fisher–Yates */
 /* A 64-bit key for counter-based draws of (seed, purpose, a, b). */
 uint64_t rng_key(uint64_t seed, RngPurpose purpose, uint64_t a, uint64_t b);
 
+#ifdef __cplusplus
+}
+#endif
+
 /* splitmix64's finaliser: a bijection on 64-bit words with good avalanche. */
-static inline uint64_t rng_mix64(uint64_t z) {
+static inline ALSIM_HD uint64_t rng_mix64(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
@@ -56,18 +74,18 @@ static inline uint64_t rng_mix64(uint64_t z) {
 
 /* The counter-based hash: a pure function of (key, row, col), col < 2^20.
  * Distinct (row, col) give distinct inputs to the bijection, so no two collide for one key. */
-static inline uint64_t rng_hash(uint64_t key, uint64_t row, uint64_t col) {
+static inline ALSIM_HD uint64_t rng_hash(uint64_t key, uint64_t row, uint64_t col) {
     return rng_mix64(key + ((row << 20) | col) * 0x9E3779B97F4A7C15ull);
 }
 
 /* Uniform double in [0,1) from a hash value (53 high bits). */
-static inline double rng_hash_u01(uint64_t h) { return (double)(h >> 11) * 0x1.0p-53; }
+static inline ALSIM_HD double rng_hash_u01(uint64_t h) { return (double)(h >> 11) * 0x1.0p-53; }
 
 /* Dropout keep decision for unit `unit` of row `row` under key, drop probability p.
  * One hash gives four 16-bit uniforms (units 4c..4c+3), so p is resolved to 1/65536.
- * Shared definition: backend_cpu.c and backend_cuda.cu both implement exactly this. */
-static inline uint32_t rng_dropout_threshold(float p) { return (uint32_t)(p * 65536.0f + 0.5f); }
-static inline int rng_dropout_keep(uint64_t key, uint64_t row, uint32_t unit, uint32_t threshold) {
+ * backend_cpu.c and backend_cuda.cu draw exactly these masks, one rng_hash per four units. */
+static inline ALSIM_HD uint32_t rng_dropout_threshold(float p) { return (uint32_t)(p * 65536.0f + 0.5f); }
+static inline ALSIM_HD int rng_dropout_keep(uint64_t key, uint64_t row, uint32_t unit, uint32_t threshold) {
     uint64_t h = rng_hash(key, row, unit >> 2);
     uint32_t u = (uint32_t)(h >> (16 * (unit & 3))) & 0xFFFFu;
     return u >= threshold;

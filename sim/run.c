@@ -14,6 +14,7 @@
 int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Dataset *test,
            const Backend *be, uint64_t seed, char *err, size_t errlen) {
     int rc = session_check_sizes(cfg, pool, err, errlen);
+    if (!rc) rc = session_check_test(cfg, pool, test, err, errlen);
     if (rc) return rc;
 
     /* Where the run goes: a fresh partial folder, the checkpoint of a killed run, or a
@@ -30,6 +31,19 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
         *outcome = RUN_SKIPPED;
         return 0;
     }
+    /* What the run is bound to: a checkpoint of other data or another config is refused,
+     * before anything of the partial folder is touched. */
+    char hash[9];
+    CheckpointInputs inputs;
+    config_hash(hash, cfg);
+    checkpoint_inputs(&inputs, hash, pool, test);
+    if (start == RESULTS_RESUMED &&
+        ((rc = checkpoint_check_inputs(&ck.inputs, &inputs, cfg->dataset, cfg->test[0] ? cfg->test : NULL, err, errlen)) ||
+         (rc = results_resume(&res, &ck, err, errlen)))) {
+        checkpoint_free(&ck);
+        results_suspend(&res);
+        return rc;
+    }
     Session S;
     int resumable = start == RESULTS_RESUMED;   /* the partial folder holds a checkpoint */
     double elapsed0 = 0;
@@ -39,7 +53,7 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
     if (!rc && start == RESULTS_RESUMED) {
         char why[256];
         if ((rc = session_restore(&S, &ck, why, sizeof why))) {
-            snprintf(err, errlen, "%s: %s; delete the folder to start again", res.tmp, why);
+            snprintf(err, errlen, "%s: %s; rerun without --resume, or with --force, to start the run over", res.tmp, why);
             session_close(&S);
         }
         else if (!cfg->quiet)
@@ -60,8 +74,13 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
             session_close(&S);
             results_suspend(&res);
             *outcome = RUN_INTERRUPTED;
-            fprintf(stderr, "alsim: stopped by %s after round %d of %s; the same command with --resume continues it\n",
-                    signals_pending() == SIGINT ? "SIGINT" : "SIGTERM", done, run_id);
+            const char *sig = signals_pending() == SIGINT ? "SIGINT" : "SIGTERM";
+            if (done < 0)
+                fprintf(stderr, "alsim: stopped by %s before round 0 of %s was complete; the same command (with or "
+                        "without --resume) starts it again\n", sig, run_id);
+            else
+                fprintf(stderr, "alsim: stopped by %s after round %d of %s; the same command with --resume continues it\n",
+                        sig, done, run_id);
             return 0;
         }
         if (rc) goto fail;
@@ -74,7 +93,7 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
             fprintf(stderr, "alsim: %s seed %llu diverged in round %d (loss %g): stopped; summary.json says so\n",
                     pool->name, (unsigned long long)seed, rec.round, rec.train_loss);
         session_checkpoint(&S, &ck);
-        config_hash(ck.config_hash, cfg);
+        ck.inputs = inputs;
         ck.elapsed = util_seconds() - t_start;
         if ((rc = results_checkpoint(&res, &ck, err, errlen))) goto fail;
         resumable = 1;

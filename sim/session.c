@@ -28,6 +28,32 @@ int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t 
     return 0;
 }
 
+int session_check_test(const Config *c, const Dataset *pool, const Dataset *test, char *err,
+                       size_t errlen) {
+    if (test->n > 0) return 0;
+    if (c->test[0]) {
+        snprintf(err, errlen, "the test set is empty: %s has no rows; give --test a file with rows", c->test);
+        return ALSIM_BAD_INPUT;
+    }
+    /* A stratified split puts round(frac x rows) of each class in the test set: nothing when
+     * every class is small. The largest class says how far --test-frac must rise. */
+    int largest = 0;
+    int *counts = calloc((size_t)(pool->k > 0 ? pool->k : 1), sizeof *counts);
+    if (counts) {
+        dataset_class_counts(counts, pool);
+        for (int i = 0; i < pool->k; i++) if (counts[i] > largest) largest = counts[i];
+        free(counts);
+    }
+    if (largest > 0)
+        snprintf(err, errlen, "the test set is empty: --test-frac %g of each class of %s rounds to no row (%d rows "
+                 "in %d classes, at most %d per class); raise --test-frac to at least %.3g, or give a test file with "
+                 "--test", c->test_frac, pool->name, pool->n, pool->k, largest, 0.5 / largest);
+    else
+        snprintf(err, errlen, "the test set of %s is empty: a run measures every round on test rows; give it some "
+                 "(--test FILE, --test-frac, or the dataset's own test option)", pool->name);
+    return ALSIM_BAD_INPUT;
+}
+
 int session_pick_top_b(int *picked, const double *scores, const unsigned char *labeled, int n,
                        int b, uint64_t seed, int round, void *ctx) {
     (void)ctx;
@@ -99,6 +125,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
                  const Backend *be, uint64_t seed, char *err, size_t errlen) {
     memset(S, 0, sizeof *S);
     int rc = session_check_sizes(c, pool, err, errlen);
+    if (!rc) rc = session_check_test(c, pool, test, err, errlen);
     if (rc) return rc;
     S->cfg = c;
     S->pool = pool;
@@ -323,12 +350,35 @@ void session_checkpoint(Session *S, Checkpoint *ck) {
 }
 
 int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen) {
+    /* A checkpoint is checked against this session's sizes before any of it is used: a bad
+     * one (another dataset, a crafted file) is refused, never written past an array. */
+    const Config *c = S->cfg;
+    const int N = S->pool->n, K = S->pool->k;
+    const long n_max = c->full_data ? N : (long)c->init + (long)S->R * c->batch;
     const size_t want = S->model_state ? S->model.ops->state_size(&S->model) : 0;
-    if (ck->model_bytes != want) {
-        snprintf(err, errlen, "the checkpoint does not match this run's model");
+    const char *why = NULL;
+    if (ck->model_bytes != want) why = "its model state does not match this run's model";
+    else if (ck->n_labeled < 0 || ck->n_labeled > n_max || ck->n_labeled > N)
+        why = "its labeled set does not fit this run's pool";
+    else if (ck->n_curve < 1 || ck->n_curve > S->R + 1 || ck->round != ck->n_curve - 1)
+        why = "its rounds do not fit this run";
+    else if (ck->queries < 0) why = "its query count is negative";
+    for (int i = 0; !why && i < ck->n_labeled; i++)
+        if (ck->rows[i] < 0 || ck->rows[i] >= N) why = "it names a pool row this run's pool does not have";
+        else if (ck->labels[i] < 0 || ck->labels[i] >= K) why = "it holds a label outside this run's classes";
+    if (!why) {     /* each row labeled once: the pool's mask, cleared, marks them */
+        pool_clear(&S->labeled);
+        for (int i = 0; i < ck->n_labeled && !why; i++) {
+            if (S->labeled.labeled[ck->rows[i]]) why = "it labels a pool row twice";
+            S->labeled.labeled[ck->rows[i]] = 1;
+        }
+        for (int i = 0; i < ck->n_labeled; i++) S->labeled.labeled[ck->rows[i]] = 0;
+        S->labeled.n_labeled = 0;
+    }
+    if (why) {
+        snprintf(err, errlen, "the checkpoint does not match this run: %s", why);
         return ALSIM_BAD_INPUT;
     }
-    pool_clear(&S->labeled);
     pool_add(&S->labeled, ck->rows, ck->labels, ck->n_labeled);
     S->oracle.queries = ck->queries;
     S->rounds_done = ck->n_curve;

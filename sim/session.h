@@ -114,11 +114,16 @@ typedef struct {
  * reason in err. */
 int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t errlen);
 
-/* Opens a session of c on pool and test with seed, on be: checks the sizes, builds the model
- * (c->model) and the strategy (c->strategy; its hooks' state from c->policy), and has the
- * oracle label the initial set (all of the pool with c->full_data). pool, test and c must
- * outlive the session. Returns 0, or 2 (bad input) / 3 (runtime failure) with a one-line
- * reason in err; on failure S is closed. */
+/* Checks that test has rows to measure the model on (an empty test set would read as a
+ * diverged run). 0, or 2 with the reason and what to do in err. */
+int session_check_test(const Config *c, const Dataset *pool, const Dataset *test, char *err,
+                       size_t errlen);
+
+/* Opens a session of c on pool and test with seed, on be: checks the sizes and the test
+ * set, builds the model (c->model) and the strategy (c->strategy; its hooks' state from
+ * c->policy), and has the oracle label the initial set (all of the pool with c->full_data).
+ * pool, test and c must outlive the session. Returns 0, or 2 (bad input) / 3 (runtime
+ * failure) with a one-line reason in err; on failure S is closed. */
 int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset *test,
                  const Backend *be, uint64_t seed, char *err, size_t errlen);
 
@@ -147,8 +152,10 @@ int session_done(const Session *S);
 void session_checkpoint(Session *S, Checkpoint *ck);
 
 /* Continues from a checkpoint of this session's run: the labeled set, the oracle's count, the
- * curve and, when warm-starting, the model. Returns 0, or 2 with a reason when the checkpoint
- * does not match this session's model. */
+ * curve and, when warm-starting, the model. Every size and index in ck is checked against the
+ * session first (rows in the pool and each once, labels among its classes, the labeled set
+ * and the curve within the run's rounds, the model's state size), so no checkpoint can write
+ * past an array. Returns 0, or 2 with a reason when it does not match. */
 int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen);
 
 /* probs (n,K) = the current model's predictions (dropout off) for pool rows rows (n).

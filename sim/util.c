@@ -98,3 +98,13 @@ int util_commit_atomic(FILE *f, int ok, const char *tmp, const char *path, char 
 }
 
 const char *util_git_revision(void) { return ALSIM_GIT_REV; }
+
+DIR *util_read_dir(int fd, const char *path, char *err, size_t errlen) {
+    int dup_fd = dup(fd);
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    if (!d) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        if (dup_fd >= 0) close(dup_fd);
+    }
+    return d;
+}

@@ -4,6 +4,7 @@
 #ifndef ALSIM_UTIL_H
 #define ALSIM_UTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@ typedef enum {
     ALSIM_REGRESSION = 1,   /* check: a strategy got worse than the baseline */
     ALSIM_BAD_INPUT = 2,    /* usage, a malformed file, an impossible configuration */
     ALSIM_RUNTIME = 3,      /* no device, out of memory, cannot write, diverged */
-    ALSIM_STOPPED = 128,    /* + the signal's number: a SIGINT (130) or SIGTERM (143) honoured */
+    ALSIM_SIGNALLED = 128,  /* + the signal's number: stopped by SIGINT (130) or SIGTERM (143) */
 } AlsimStatus;
 
 /* Seconds on the monotonic clock, for durations. */
@@ -37,6 +38,10 @@ int util_mkdir_p(const char *path, char *err, size_t errlen);
  * be NULL). ALSIM_OK; ALSIM_BAD_INPUT "PATH: cannot read: reason" (errno is left as the
  * failing call set it, so ENOENT tells a missing file); ALSIM_RUNTIME out of memory. */
 int util_read_file(char **text, size_t *len, const char *path, char *err, size_t errlen);
+
+/* A stream over the entries of the open folder fd, on a duplicate of fd (fd stays open and
+ * is the caller's), for closedir. NULL with "PATH: cannot read: reason" in err. */
+DIR *util_read_dir(int fd, const char *path, char *err, size_t errlen);
 
 /* Files that appear whole or not at all: util_open_atomic opens a temporary beside path
  * (tmp, 4200 bytes, receives its name); util_commit_atomic flushes, fsyncs and closes it and

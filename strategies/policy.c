@@ -144,10 +144,18 @@ void pl_grad(double *dscores, const double *scores, const unsigned char *eligibl
     free(taken);
 }
 
+/* The softmax over the eligible rows, q_i = exp(s_i - *mx) / z: sets *mx = the largest
+ * eligible s_i and returns z. */
+static double softmax_norm(double *mx, const double *s, const unsigned char *eligible, int n) {
+    double m = -INFINITY, z = 0;
+    for (int i = 0; i < n; i++) if (is_eligible(eligible, i) && s[i] > m) m = s[i];
+    for (int i = 0; i < n; i++) if (is_eligible(eligible, i)) z += exp(s[i] - m);
+    *mx = m;
+    return z;
+}
+
 double pl_entropy(const double *scores, const unsigned char *eligible, int n) {
-    double mx = -INFINITY, z = 0, h = 0;
-    for (int i = 0; i < n; i++) if (is_eligible(eligible, i) && scores[i] > mx) mx = scores[i];
-    for (int i = 0; i < n; i++) if (is_eligible(eligible, i)) z += exp(scores[i] - mx);
+    double mx, z = softmax_norm(&mx, scores, eligible, n), h = 0;
     for (int i = 0; i < n; i++)
         if (is_eligible(eligible, i)) {
             double q = exp(scores[i] - mx) / z;
@@ -170,9 +178,7 @@ double policy_accumulate(double *grad, const Policy *p, const double *feat,
     for (int i = 0; i < n; i++) ds[i] *= advantage;
     if (beta != 0) {
         /* dH/ds_j = -q_j (log q_j + H), q = softmax over the eligible rows */
-        double mx = -INFINITY, z = 0, h = pl_entropy(scores, eligible, n);
-        for (int i = 0; i < n; i++) if (is_eligible(eligible, i) && scores[i] > mx) mx = scores[i];
-        for (int i = 0; i < n; i++) if (is_eligible(eligible, i)) z += exp(scores[i] - mx);
+        double mx, z = softmax_norm(&mx, scores, eligible, n), h = pl_entropy(scores, eligible, n);
         for (int i = 0; i < n; i++)
             if (is_eligible(eligible, i)) {
                 double q = exp(scores[i] - mx) / z;

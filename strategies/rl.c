@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "strategies/policy.h"
-#include "strategies/scores.h"
+#include "strategies/formulas.h"
 #include "strategies/strategy.h"
 
 const char *const rl_feature_names[RL_FEATURES] = {
@@ -47,12 +47,11 @@ int rl_candidate_features(double *feat, const RlContext *ctx, const float *probs
     const int K = ctx->k, H = ctx->h, L = ctx->n_labeled, R = ctx->n_ref;
     const double logk = log((double)K);
     const int cols = L > R ? L : R;
-    double *mean = malloc((size_t)K * sizeof *mean);
     int *share = calloc((size_t)K, sizeof *share);
     float *dots = malloc((size_t)n * (cols > 0 ? cols : 1) * sizeof *dots);   /* (n, L) then (n, R) */
     double *dist = malloc((size_t)n * sizeof *dist);
-    if (!mean || !share || !dots || !dist) {
-        free(mean); free(share); free(dots); free(dist);
+    if (!share || !dots || !dist) {
+        free(share); free(dots); free(dist);
         return -1;
     }
     for (int i = 0; i < L; i++) share[ctx->labeled_y[i]]++;
@@ -83,20 +82,11 @@ int rl_candidate_features(double *feat, const RlContext *ctx, const float *probs
             if (p[c] > p1) { p2 = p1; p1 = p[c]; top = c; }
             else if (p[c] > p2) p2 = p[c];
         }
-        f[0] = scores_entropy(p, K) / logk;
+        f[0] = formula_entropy(p, K) / logk;
         f[1] = p1 - p2;
         f[2] = p1;
-
-        /* BALD from the T samples of row i. */
-        double mean_h = 0, hbar = 0;
-        for (int c = 0; c < K; c++) mean[c] = 0;
-        for (int t = 0; t < T; t++) {
-            const float *q = mc + ((size_t)t * n + i) * K;
-            mean_h += scores_entropy(q, K);
-            for (int c = 0; c < K; c++) mean[c] += q[c];
-        }
-        for (int c = 0; c < K; c++) hbar -= scores_xlogx(mean[c] / T);
-        f[3] = fmax(0.0, hbar - mean_h / T) / logk;
+        /* BALD from the T samples of row i; a NaN (a diverged model) counts as 0. */
+        f[3] = fmax(0.0, formula_bald(mc + (size_t)i * K, (size_t)n * K, K, T)) / logk;
 
         f[4] = dist[i];
         double ne = sqrt(norm2(emb + (size_t)i * H, H)), sim = 0;
@@ -105,7 +95,7 @@ int rl_candidate_features(double *feat, const RlContext *ctx, const float *probs
         f[5] = R > 0 ? sim / R : 0;
         f[6] = L > 0 ? (double)share[top] / L : 0;
     }
-    free(mean); free(share); free(dots); free(dist);
+    free(share); free(dots); free(dist);
     return 0;
 }
 void rl_fill_global(double *feat, const RlContext *ctx, int n) {

@@ -90,6 +90,9 @@ expect_fail 2 "rounds -3" --dataset "$SYN" --rounds -3
 expect_fail 2 "batch larger than the pool" --dataset "$SYN" --batch 100000
 expect_fail 2 "budget larger than the pool" --dataset "$SYN" --rounds 200 --batch 10
 expect_fail 2 "unknown option" --dataset "$SYN" --nosuch 3
+expect_fail 2 "--pool-size above the data is refused, not capped" --dataset "$SYN" --pool-size 100000000
+check "--pool-size above the data: says how many rows there are" grep -q "pool-size 100000000: .* has only [0-9]* pool rows" "$T/fail.err"
+expect_fail 2 "--test-size above the data" --dataset "$SYN" --test-size 100000000
 expect_fail 2 "missing value" --dataset
 expect_fail 2 "unknown dataset" --dataset no-such-dataset
 printf '{\n  "rounds": 2,\n  "batch": oops\n}\n' >"$T/broken.json"

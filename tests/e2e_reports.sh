@@ -74,6 +74,15 @@ check "identical: paired test" grep -q "paired t, n=5" "$T/out"
 expect 1 "a crippled strategy fails (random's runs against margin's baseline)" \
     check "$T/runs" --baseline "$T/base.json" --against random=margin
 check "crippled: the margin row says REGRESSION" grep -q "random (as margin) .*AULC.*REGRESSION" "$T/out"
+# A gate never passes on a name it did not understand.
+expect 2 "a typo in --against's BASE is refused, not a pass" check "$T/runs" --baseline "$T/base.json" --against random=margn
+check "typo in BASE: named" grep -q "has no strategy 'margn'" "$T/err"
+expect 2 "a typo in --against's NEW is refused" check "$T/runs" --baseline "$T/base.json" --against randm=margin
+check "typo in NEW: named" grep -q "no run of strategy 'randm'" "$T/err"
+mkdir -p "$T/onlymargin" && cp -r "$T"/runs/*-margin-seed* "$T/onlymargin/"
+expect 0 "a baseline of margin alone" baseline "$T/onlymargin" --out "$T/margin.json" --target 0.8
+expect 2 "runs of a strategy the baseline lacks are refused, not left unchecked" check "$T/runs" --baseline "$T/margin.json"
+check "unbaselined strategy: named" grep -q "no baseline for strategy '\(entropy\|random\)'" "$T/err"
 for s in random entropy margin; do
     "$ALSIM" --dataset "$SYN" $CI_OPTS --strategy $s --seed 5 --seeds 5 --out "$T/other" || bad "runs with seeds 5-9"
 done

@@ -24,6 +24,18 @@ kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 check "train-policy: a killed training resumes" grep -q "resuming after episode" "$T/k2.log"
 check "train-policy: resumed, the same policy" cmp "$T/a.json" "$T/k.json"
 
+# SIGTERM in the middle of a long episode stops it at the next round (not at the episode's
+# end): exit 143 and one line saying how to continue.
+"$ALSIM" train-policy --train "$SYN" --rounds 400 --pool-size 2000 --reward-size 200 --batch 4 --init 6 \
+    --hidden 128 --epochs 400 --mc 4 --episodes 2 --out "$T/s.json" 2>"$T/s.log" &
+pid=$!
+sleep 1; kill -TERM "$pid"
+st=0; timeout 30 sh -c "while kill -0 $pid 2>/dev/null; do sleep 0.05; done" || st=1
+wait "$pid"; rc=$?
+check "train-policy: SIGTERM mid-episode stops within the episode" [ "$st" -eq 0 ]
+check "train-policy: SIGTERM is exit 143" [ "$rc" -eq 143 ]
+check "train-policy: SIGTERM says how to continue" grep -q "stopped after episode 0; the same command continues it" "$T/s.log"
+
 # The policy applied.
 R="--dataset $SYN --strategy rl --rounds 3 --batch 5 --init 6 --hidden 16 --epochs 5 --mc 4 --quiet"
 "$ALSIM" $R --policy "$T/a.json" --out "$T/r1" || bad "rl run 1"

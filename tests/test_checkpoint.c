@@ -1,5 +1,8 @@
-/* test_checkpoint — a checkpoint reads back exactly what was written; a damaged, truncated or
- * foreign file is refused with a reason; a missing one is "none". */
+/* test_checkpoint — a checkpoint reads back exactly what was written; a damaged, truncated,
+ * foreign or older-format file, or a link, is refused with a reason; a missing one is "none";
+ * the inputs it is bound to are compared field by field, naming what changed. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,8 +13,10 @@
 int main(void) {
     char dir[] = "/tmp/alsim-ck.XXXXXX", err[512], path[300];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    CHECK(fd >= 0, "open the folder");
     Checkpoint c = {0}, d;
-    CHECK(checkpoint_load(&d, dir, err, sizeof err) == 1, "no checkpoint yet");
+    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 1, "no checkpoint yet");
 
     int rows[5] = {4, 1, 9, 16, 25};
     int32_t labels[5] = {0, 1, 2, 1, 0};
@@ -19,7 +24,12 @@ int main(void) {
     unsigned char state[37];    /* a model's state is opaque bytes to the checkpoint */
     for (size_t i = 0; i < sizeof state; i++) state[i] = (unsigned char)(i * 37 + 11);
     c.seed = 42;
-    memcpy(c.config_hash, "deadbeef", 9);
+    char *names[3] = {"cat", "dog", "eel"};
+    float xs[2 * 4] = {0};
+    int32_t ys[2] = {0, 2};
+    Dataset pool = {.n = 2, .d = 4, .k = 3, .x = xs, .y = ys, .class_names = names, .sha256 = "aa11"};
+    Dataset test = {.n = 1, .d = 4, .k = 3, .x = xs, .y = ys, .class_names = names, .sha256 = "bb22"};
+    checkpoint_inputs(&c.inputs, "deadbeef", &pool, &test);
     c.round = 2;
     c.n_labeled = 5; c.rows = rows; c.labels = labels;
     c.queries = 5;
@@ -29,15 +39,48 @@ int main(void) {
     c.last[0] = 0.75; c.last[1] = 0.5; c.last[2] = 1.0 / 7;
     c.diverged = 1;
     c.model_bytes = sizeof state; c.model_state = state;
-    CHECK(checkpoint_save(dir, &c, err, sizeof err) == 0, "save: %s", err);
-    CHECK(checkpoint_load(&d, dir, err, sizeof err) == 0, "load: %s", err);
-    CHECK(d.seed == 42 && !strcmp(d.config_hash, "deadbeef") && d.round == 2 && d.queries == 5, "scalars");
+    CHECK(checkpoint_save(fd, dir, &c, err, sizeof err) == 0, "save: %s", err);
+    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 0, "load: %s", err);
+    CHECK(d.seed == 42 && !strcmp(d.inputs.config_hash, "deadbeef") && d.round == 2 && d.queries == 5, "scalars");
+    CHECK(!memcmp(&d.inputs, &c.inputs, sizeof c.inputs), "the inputs read back");
+    CHECK(checkpoint_check_inputs(&d.inputs, &c.inputs, "d.csv", NULL, err, sizeof err) == 0, "same inputs: %s", err);
     CHECK(d.elapsed == 1.25 && !memcmp(d.last, c.last, sizeof c.last) && d.diverged == 1, "last metrics");
     CHECK(d.n_labeled == 5 && !memcmp(d.rows, rows, sizeof rows) && !memcmp(d.labels, labels, sizeof labels), "labeled set");
     CHECK(d.off_curve == 123 && d.off_rounds == 4567 && d.off_timings == 89, "offsets");
     CHECK(d.n_curve == 3 && !memcmp(d.curve_x, x, sizeof x) && !memcmp(d.curve_acc, acc, sizeof acc), "curve");
     CHECK(d.model_bytes == sizeof state && !memcmp(d.model_state, state, sizeof state), "model state bitwise");
     checkpoint_free(&d);
+
+    /* The inputs: each change is named; several at once in one line. */
+    CheckpointInputs now = c.inputs;
+    snprintf(now.pool_sha256, sizeof now.pool_sha256, "cc33");
+    now.pool_rows = 1;
+    CHECK(checkpoint_check_inputs(&c.inputs, &now, "d.csv", NULL, err, sizeof err) == 2 &&
+          !strncmp(err, "d.csv: changed since the run was checkpointed", 45) && strstr(err, "SHA-256 cc33, was aa11") &&
+          strstr(err, "pool rows 1, were 2") && strstr(err, "--force") && !strchr(err, '\n'), "data changed: %s", err);
+    CheckpointInputs joint = c.inputs, joint_now;     /* one hash of the dataset and its --test file */
+    memcpy(joint.test_sha256, joint.pool_sha256, sizeof joint.pool_sha256);
+    joint_now = joint;
+    snprintf(joint_now.pool_sha256, sizeof joint_now.pool_sha256, "ee55");
+    memcpy(joint_now.test_sha256, joint_now.pool_sha256, sizeof joint_now.pool_sha256);
+    CHECK(checkpoint_check_inputs(&joint, &joint_now, "d.csv", "t.csv", err, sizeof err) == 2 &&
+          !strncmp(err, "d.csv (with --test t.csv): changed", 34) && !strstr(err, "test set SHA-256"), "joint hash: %s", err);
+    now = c.inputs;
+    snprintf(now.test_sha256, sizeof now.test_sha256, "dd44");
+    CHECK(checkpoint_check_inputs(&c.inputs, &now, "d.csv", "t.csv", err, sizeof err) == 2 && !strncmp(err, "t.csv: ", 7) &&
+          strstr(err, "test set SHA-256 dd44, was bb22"), "test file changed: %s", err);
+    char *renamed[3] = {"cat", "dog", "emu"};
+    pool.class_names = renamed;
+    checkpoint_inputs(&now, "deadbeef", &pool, &test);
+    CHECK(checkpoint_check_inputs(&c.inputs, &now, "d.csv", NULL, err, sizeof err) == 2 && strstr(err, "class names"),
+          "a class renamed: %s", err);
+    pool.k = 2;
+    checkpoint_inputs(&now, "deadbeef", &pool, &test);
+    CHECK(checkpoint_check_inputs(&c.inputs, &now, "d.csv", NULL, err, sizeof err) == 2 && strstr(err, "classes 2, were 3"),
+          "a class fewer: %s", err);
+    checkpoint_inputs(&now, "feedf00d", &(Dataset){.n = 2, .d = 4, .k = 3, .class_names = names, .sha256 = "aa11"}, &test);
+    CHECK(checkpoint_check_inputs(&c.inputs, &now, "d.csv", NULL, err, sizeof err) == 2 && strstr(err, "config hash feedf00d"),
+          "another config: %s", err);
 
     /* Damage: flip one byte in the middle; truncate; a foreign file. Each is refused. */
     snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
@@ -47,19 +90,37 @@ int main(void) {
     fseek(f, 40, SEEK_SET);
     fputc(ch ^ 0x5a, f);
     fclose(f);
-    CHECK(checkpoint_load(&d, dir, err, sizeof err) == 2 && strstr(err, "SHA-256") && strstr(err, path), "flipped byte: %s", err);
+    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 2 && strstr(err, "SHA-256") && strstr(err, path), "flipped byte: %s", err);
     CHECK(truncate(path, 50) == 0, "truncate");
-    CHECK(checkpoint_load(&d, dir, err, sizeof err) == 2, "truncated: %s", err);
+    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 2, "truncated: %s", err);
     f = fopen(path, "wb");
     fputs("hello, not a checkpoint, but long enough to hold a digest at its end........", f);
     fclose(f);
-    CHECK(checkpoint_load(&d, dir, err, sizeof err) == 2 && strstr(err, "not an alsim checkpoint"), "foreign: %s", err);
+    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 2 && strstr(err, "not an alsim checkpoint"), "foreign: %s", err);
     CHECK(d.rows == NULL && d.model_state == NULL, "nothing left allocated after a refusal");
+    f = fopen(path, "wb");          /* the previous format, without the inputs: refused by name */
+    fputs("ALSIMCK2 an older checkpoint, long enough to hold a digest at its end........", f);
+    fclose(f);
+    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 2 && strstr(err, "format ALSIMCK2") && strstr(err, "ALSIMCK3") &&
+          strstr(err, "without --resume"), "older format: %s", err);
+    /* A link where the checkpoint should be is not followed. */
+    unlink(path);
+    CHECK(symlink("/etc/hostname", path) == 0, "symlink");
+    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 2 && strstr(err, "symbolic link"), "a link: %s", err);
+    unlink(path);
+    char tmp_path[320];
+    snprintf(tmp_path, sizeof tmp_path, "%s/checkpoint.bin.tmp", dir);
+    char target[320];
+    snprintf(target, sizeof target, "%s/elsewhere", dir);
+    CHECK(symlink(target, tmp_path) == 0, "symlink the temporary");
+    CHECK(checkpoint_save(fd, dir, &c, err, sizeof err) == 3 && access(target, F_OK) != 0, "a link as the temporary is not written through: %s", err);
+    unlink(tmp_path);
 
     /* An unwritable folder: exit-code 3 with the reason. */
-    CHECK(checkpoint_save("/dev/null/nowhere", &c, err, sizeof err) == 3 && strstr(err, "cannot write"), "unwritable: %s", err);
+    CHECK(checkpoint_save(-1, "/dev/null/nowhere", &c, err, sizeof err) == 3 && strstr(err, "cannot write"), "unwritable: %s", err);
 
     unlink(path);
+    close(fd);
     rmdir(dir);
     return check_done("test_checkpoint");
 }

@@ -605,7 +605,7 @@ static void test_stop_request(void) {
         int rc = cases[i].load(&tr, &te, cases[i].spec, NULL, NULL, err, sizeof err);
         char want[256];
         snprintf(want, sizeof want, "stopped by SIGTERM while loading %s", cases[i].path);
-        CHECK(rc == ALSIM_STOPPED + SIGTERM && !strcmp(err, want) && zeroed(&tr) && zeroed(&te),
+        CHECK(rc == ALSIM_SIGNALLED + SIGTERM && !strcmp(err, want) && zeroed(&tr) && zeroed(&te),
               "%s with a SIGTERM pending: rc %d '%s'", cases[i].spec, rc, err);
     }
     Dataset ds;

@@ -17,6 +17,13 @@
 #include "sim/metrics.h"
 #include "tests/check.h"
 
+/* The report's defaults, as alsim report takes them from the option table. */
+static void report_defaults(ReportOptions *o) {
+    Config c;
+    config_defaults(&c, CMD_REPORT);
+    report_options_from(o, &c);
+}
+
 static char root[256];
 static const char *sha = "00ff";   /* the dataset's SHA-256 the next runs record */
 
@@ -78,7 +85,7 @@ static void test_statistics(void) {
     for (int s = 1; s < 5; s++) { curve(acc, 0.50, 0.08, s); write_run("a", "margin", s, "ok", 5, 0, X, acc, 5); }
     for (int s = 0; s < 4; s++) { curve(acc, 0.501, 0.05, s + 1); write_run("a", "entropy", s, "ok", 5, 0, X, acc, 5); }
     ReportOptions o;
-    report_options_default(&o);
+    report_defaults(&o);
     o.target = 0.7;
     char err[1024];
     int rc;
@@ -159,7 +166,7 @@ static void test_targets_and_exclusions(void) {
     write_run("b", "full-data", 1, "ok", 9, 1, x_full, full2, 1);
 
     ReportOptions o;
-    report_options_default(&o);
+    report_defaults(&o);
     char err[1024];
     int rc;
     Report rep = build("b", &o, &rc, err, sizeof err);
@@ -194,7 +201,7 @@ static void test_single_seed_and_short(void) {
     write_run("c", "random", 0, "ok", 5, 0, X, acc, 5);
     write_run("c", "margin", 0, "ok", 5, 0, X, acc, 3);       /* missing rounds 3 and 4 */
     ReportOptions o;
-    report_options_default(&o);
+    report_defaults(&o);
     char err[1024];
     int rc;
     Report rep = build("c", &o, &rc, err, sizeof err);
@@ -232,7 +239,7 @@ static void test_single_seed_and_short(void) {
     cJSON_Delete(j);
     snprintf(path, sizeof path, "%s/toy-curves.gp", out);
     CHECK(access(path, R_OK) == 0, "figure script written");
-    snprintf(path, sizeof path, "%s/.tmp-report-%ld", out, (long)getpid());
+    snprintf(path, sizeof path, "%s/.report-c.tmp-report-%ld", root, (long)getpid());
     CHECK(access(path, F_OK) != 0, "temporary folder removed");
     report_free(&rep);
 }
@@ -243,7 +250,7 @@ static void test_refusals(void) {
     write_run("d", "random", 0, "ok", 5, 0, X, acc, 5);
     write_run("d", "margin", 0, "ok", 7, 0, X, acc, 5);       /* another epochs */
     ReportOptions o;
-    report_options_default(&o);
+    report_defaults(&o);
     char err[1024];
     int rc;
     Report rep = build("d", &o, &rc, err, sizeof err);

@@ -1,0 +1,116 @@
+/* test_session — what the engine refuses: a checkpoint that does not fit the session it is
+ * restored into (rows outside the pool or labeled twice, labels outside the classes, more
+ * labels or rounds than the run has, another model's state) is refused with a reason and
+ * never written past an array (this test runs under `make asan`); a fitting one restores the
+ * labeled set exactly. An empty test set is refused before a session opens. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/dataset.h"
+#include "sim/backend.h"
+#include "sim/config.h"
+#include "sim/session.h"
+#include "tests/check.h"
+
+/* Opens a session of c on pool/test; 0 on success. */
+static int open_session(Session *S, const Config *c, const Dataset *pool, const Dataset *test, const Backend *be) {
+    char err[512];
+    int rc = session_open(S, c, pool, test, be, 3, err, sizeof err);
+    CHECK(rc == 0, "session_open: %s", err);
+    return rc;
+}
+
+int main(void) {
+    char err[512];
+    const Backend *be = backend_get("cpu", err, sizeof err);
+    CHECK(be != NULL, "cpu backend: %s", err);
+    Dataset pool = {0}, test = {0};
+    CHECK(dataset_synthetic_blobs(&pool, &test, ":k=3,d=4,n=120,test=30", err, sizeof err) == 0, "blobs: %s", err);
+    Config c;
+    config_defaults(&c, CMD_RUN);
+    snprintf(c.strategy, sizeof c.strategy, "margin");
+    c.rounds = 3; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 2;
+
+    /* A real checkpoint after round 1, copied so it outlives the session. */
+    Session S;
+    if (!be || open_session(&S, &c, &pool, &test, be)) return check_done("test_session");
+    RoundRecord rec;
+    for (int r = 0; r < 2; r++) CHECK(session_round(&S, &rec, err, sizeof err) == 0, "round %d: %s", r, err);
+    Checkpoint ck = {0};
+    session_checkpoint(&S, &ck);
+    const int n = ck.n_labeled;
+    int *rows = malloc((size_t)n * sizeof *rows);
+    int32_t *labels = malloc((size_t)n * sizeof *labels);
+    double x[4], acc[4];
+    memcpy(rows, ck.rows, (size_t)n * sizeof *rows);
+    memcpy(labels, ck.labels, (size_t)n * sizeof *labels);
+    memcpy(x, ck.curve_x, (size_t)ck.n_curve * sizeof *x);
+    memcpy(acc, ck.curve_acc, (size_t)ck.n_curve * sizeof *acc);
+    ck.rows = rows; ck.labels = labels; ck.curve_x = x; ck.curve_acc = acc;
+    session_close(&S);
+    CHECK(n == 6 + 2 * 5 && ck.round == 1 && ck.n_curve == 2, "checkpoint after round 1: %d labels", n);
+
+    /* The good one restores exactly. */
+    if (open_session(&S, &c, &pool, &test, be)) return check_done("test_session");
+    CHECK(session_restore(&S, &ck, err, sizeof err) == 0, "restore: %s", err);
+    CHECK(S.labeled.n_labeled == n && !memcmp(S.labeled.rows, rows, (size_t)n * sizeof *rows) && S.round == 2,
+          "the labeled set and the round restored");
+    int marked = 0;
+    for (int i = 0; i < pool.n; i++) marked += S.labeled.labeled[i];
+    CHECK(marked == n, "exactly the checkpoint's rows are marked labeled (%d)", marked);
+    session_close(&S);
+
+    /* Each way a checkpoint can fail to fit: refused with a reason. */
+    struct { const char *what, *why; } cases[] = {
+        {"a row past the pool", "pool row"},
+        {"a negative row", "pool row"},
+        {"a row twice", "twice"},
+        {"a label outside the classes", "label"},
+        {"more labels than the run takes", "labeled set"},
+        {"more rounds than the run has", "rounds"},
+        {"a round that disagrees with the curve", "rounds"},
+        {"another model's state", "model"},
+    };
+    for (int k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
+        Checkpoint bad = ck;
+        int brows[64];
+        int32_t blabels[64];
+        memcpy(brows, rows, (size_t)n * sizeof *rows);
+        memcpy(blabels, labels, (size_t)n * sizeof *labels);
+        for (int i = n; i < 64; i++) { brows[i] = i; blabels[i] = 0; }
+        bad.rows = brows; bad.labels = blabels;
+        unsigned char state[16] = {0};
+        switch (k) {
+        case 0: brows[3] = pool.n; break;
+        case 1: brows[0] = -1; break;
+        case 2: brows[5] = brows[2]; break;
+        case 3: blabels[4] = pool.k; break;
+        case 4: bad.n_labeled = 64; break;
+        case 5: bad.n_curve = c.rounds + 2; bad.round = c.rounds + 1; break;
+        case 6: bad.round = 0; break;
+        case 7: bad.model_bytes = sizeof state; bad.model_state = state; break;
+        }
+        if (open_session(&S, &c, &pool, &test, be)) break;
+        int rc = session_restore(&S, &bad, err, sizeof err);
+        CHECK(rc == 2 && strstr(err, cases[k].why), "%s: rc %d, %s", cases[k].what, rc, err);
+        session_close(&S);
+    }
+
+    /* An empty test set: refused before anything runs, saying how to get one. */
+    Dataset empty = test;
+    empty.n = 0;
+    CHECK(session_check_test(&c, &pool, &empty, err, sizeof err) == 2 && strstr(err, "the test set is empty") &&
+          strstr(err, "--test-frac"), "empty test set: %s", err);
+    CHECK(session_open(&S, &c, &pool, &empty, be, 3, err, sizeof err) == 2 && strstr(err, "the test set is empty"),
+          "session_open refuses an empty test set: %s", err);
+    snprintf(c.test, sizeof c.test, "t.csv");
+    CHECK(session_check_test(&c, &pool, &empty, err, sizeof err) == 2 && strstr(err, "t.csv has no rows"),
+          "an empty --test file: %s", err);
+    CHECK(session_check_test(&c, &pool, &test, err, sizeof err) == 0, "a test set with rows passes");
+
+    free(rows);
+    free(labels);
+    dataset_free(&pool);
+    dataset_free(&test);
+    return check_done("test_session");
+}
