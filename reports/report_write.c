@@ -567,7 +567,7 @@ int report_write(const Report *rep, const char *out_dir, int *rendered, char *er
         snprintf(err, errlen, "--out %s: the folder's name is too long", out_dir);
         return ALSIM_BAD_INPUT;
     }
-    snprintf(base, sizeof base, "%s", last ? last + 1 : path);
+    memcpy(base, last ? last + 1 : path, strlen(last ? last + 1 : path) + 1);   /* fits: checked above */
     if (!last) snprintf(parent_path, sizeof parent_path, ".");
     else if (last == path) snprintf(parent_path, sizeof parent_path, "/");
     else snprintf(parent_path, sizeof parent_path, "%.*s", (int)(last - path), path);
@@ -597,7 +597,7 @@ int report_write(const Report *rep, const char *out_dir, int *rendered, char *er
     if (rc) { close(parent); return rc; }
 
     /* Temporary folders of killed reports of X go; then this one's. */
-    char prefix[300], tmp_name[300], tmp[4500];
+    char prefix[300], tmp_name[300 + 24], tmp[4500];
     snprintf(prefix, sizeof prefix, ".%s.tmp-report-", base);
     DIR *d = fdopendir(dup(parent));
     for (struct dirent *e; d && (e = readdir(d));) {
