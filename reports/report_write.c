@@ -211,7 +211,9 @@ static void write_md(FILE *f, const Report *rep, int rendered) {
     const ReportOptions *o = &rep->opt;
     fprintf(f, "# alsim report\n\n%d runs read, %d used, %d left out (diverged or failed; each is named under its dataset)",
             rep->set.n, rep->n_used, rep->n_excluded);
-    if (rep->set.skipped) fprintf(f, "; %d folders were not runs (no summary.json of a run) and were passed over", rep->set.skipped);
+    if (rep->set.skipped) fprintf(f, "; %d folders held no run (no summary.json of a run in or below them) and were passed over",
+                                  rep->set.skipped);
+    if (rep->set.links) fprintf(f, "; %d symbolic links among the runs folders were not followed", rep->set.links);
     fprintf(f, ". Intervals are %g%%; tests are two-sided and paired by seed; Holm-adjusted p-values control the "
                "family-wise error within each table; verdicts at alpha = %g.\n\n", 100 * o->level, o->alpha);
     for (int i = 0; i < rep->n_ds; i++) {

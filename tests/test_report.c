@@ -289,6 +289,68 @@ static void test_refusals(void) {
     }
 }
 
+/* Run folders at any depth below the folder given (a grid in DIR/dataset/...), and what the
+ * search never takes for a run: a symbolic link (to a run folder or to a folder of runs), a
+ * hidden folder (a run in progress, .partial-*), a report's folder; a folder with no runs in
+ * or below it counts once as passed over; a tree deeper than the search goes is refused. */
+static void test_nested(void) {
+    double acc[5];
+    char path[600], target[600];
+    static const char *const dirs[] = {"g", "g/ds1", "g/ds2", "g/empty", "g/empty/sub", "g/ds1/.partial-x", "g/ds2/rep"};
+    for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", root, dirs[k]);
+        mkdir(path, 0777);
+    }
+    for (int s = 0; s < 2; s++) {
+        curve(acc, 0.5, 0.05, s);
+        write_run("g/ds1/grid", "random", s, "ok", 5, 0, X, acc, 5);   /* three levels down */
+        curve(acc, 0.5, 0.08, s);
+        write_run("g/ds2", "margin", s, "ok", 5, 0, X, acc, 5);        /* two levels down */
+    }
+    write_run("g/ds1/.partial-x", "bald", 0, "ok", 5, 0, X, acc, 5);   /* hidden: a run in progress */
+    write_run("outside", "entropy", 0, "ok", 5, 0, X, acc, 5);
+    snprintf(target, sizeof target, "%s/outside/toy-entropy-seed0", root);
+    snprintf(path, sizeof path, "%s/g/linked-run", root);
+    CHECK(symlink(target, path) == 0, "symlink to a run");
+    snprintf(target, sizeof target, "%s/outside", root);
+    snprintf(path, sizeof path, "%s/g/ds1/linked-runs", root);
+    CHECK(symlink(target, path) == 0, "symlink to a folder of runs");
+    snprintf(path, sizeof path, "%s/g/ds2/rep/summary.json", root);
+    FILE *f = fopen(path, "w");
+    if (f) { fputs("{\"alsim_report\": 1, \"status\": \"ok\"}\n", f); fclose(f); }
+
+    ReportOptions o;
+    report_defaults(&o);
+    char err[1024];
+    int rc;
+    Report rep = build("g", &o, &rc, err, sizeof err);
+    CHECK(rc == 0, "runs two and three levels down are found: %s", err);
+    if (!rc) {
+        CHECK(rep.set.n == 4, "4 runs read (links, the hidden folder and the report passed over), got %d", rep.set.n);
+        CHECK(rep.n_ds == 1 && rep.ds[0].n_arms == 2, "random and margin only");
+        CHECK(rep.set.links == 2, "2 symbolic links not followed, got %d", rep.set.links);
+        CHECK(rep.set.skipped == 2, "the report folder and g/empty passed over (g/empty/sub not counted again), got %d",
+              rep.set.skipped);
+    }
+    report_free(&rep);
+
+    rep = build("g/empty", &o, &rc, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "no run folders in it or below it"), "a tree without runs: %s", err);
+    report_free(&rep);
+
+    /* 100 levels (more than RUNS_MAX_DEPTH), a run at the bottom: refused, not searched forever. */
+    size_t n = (size_t)snprintf(path, sizeof path, "%s/deep", root);
+    mkdir(path, 0777);
+    for (int k = 0; k < 100 && n + 3 < sizeof path; k++) {
+        n += (size_t)snprintf(path + n, sizeof path - n, "/a");
+        mkdir(path, 0777);
+    }
+    write_run(path + strlen(root) + 1, "random", 0, "ok", 5, 0, X, acc, 5);
+    rep = build("deep", &o, &rc, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "levels"), "a tree deeper than the search: refused with the reason: %s", err);
+    report_free(&rep);
+}
+
 int main(void) {
     snprintf(root, sizeof root, "%s/alsim-test-report.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(root)) { perror("mkdtemp"); return 1; }
@@ -296,6 +358,7 @@ int main(void) {
     test_targets_and_exclusions();
     test_single_seed_and_short();
     test_refusals();
+    test_nested();
     nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return check_done("test_report");
 }
