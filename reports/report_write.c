@@ -24,10 +24,11 @@
 
 typedef struct { char s[96]; } Text;
 
-/* x with prec decimals, or "n/a". */
+/* x with prec decimals; "n/a" for NaN (none: no test, too few values); "inf" or "-inf". */
 static Text fx(double x, int prec) {
     Text t;
     if (isnan(x)) snprintf(t.s, sizeof t.s, "n/a");
+    else if (isinf(x)) snprintf(t.s, sizeof t.s, "%s", x > 0 ? "inf" : "-inf");
     else snprintf(t.s, sizeof t.s, "%.*f", prec, x);
     return t;
 }
@@ -244,14 +245,21 @@ static void write_md(FILE *f, const Report *rep, int rendered) {
 
 /* --- summary.json ----------------------------------------------------------------------- */
 
+/* A statistic: a number; null when there is none (NaN: no test, too few values); the string
+ * "inf" or "-inf" when it is infinite (a paired t with zero spread), never null. */
+static void js_stat(JsonW *w, double x) {
+    if (isinf(x)) jw_str(w, x > 0 ? "inf" : "-inf");
+    else jw_num(w, x);
+}
+
 static void js_describe(JsonW *w, const char *key, const Describe *s) {
     jw_key(w, key);
     jw_object(w);
     jw_key(w, "n"); jw_int(w, s->n);
-    jw_key(w, "mean"); jw_num(w, s->mean);
-    jw_key(w, "sd"); jw_num(w, s->sd);
-    jw_key(w, "lo"); jw_num(w, s->lo);
-    jw_key(w, "hi"); jw_num(w, s->hi);
+    jw_key(w, "mean"); js_stat(w, s->mean);
+    jw_key(w, "sd"); js_stat(w, s->sd);
+    jw_key(w, "lo"); js_stat(w, s->lo);
+    jw_key(w, "hi"); js_stat(w, s->hi);
     jw_end(w);
 }
 
@@ -266,16 +274,16 @@ static void js_comparison(JsonW *w, const DatasetReport *d, const Comparison *c,
     jw_key(w, "a"); jw_str(w, d->arms[c->a].strategy);
     jw_key(w, "b"); jw_str(w, d->arms[c->b].strategy);
     jw_key(w, "pairs"); jw_int(w, c->n);
-    jw_key(w, "mean_diff_aulc"); jw_num(w, c->mean_diff);
-    jw_key(w, "t"); jw_num(w, c->t.t);
-    jw_key(w, "t_df"); jw_num(w, c->t.df);
-    jw_key(w, "t_p"); jw_num(w, c->t.p);
-    jw_key(w, "t_p_holm"); jw_num(w, c->p_t_holm);
-    jw_key(w, "wilcoxon_w"); if (c->n >= 2) jw_num(w, c->w.w); else jw_null(w);
+    jw_key(w, "mean_diff_aulc"); js_stat(w, c->mean_diff);
+    jw_key(w, "t"); js_stat(w, c->t.t);
+    jw_key(w, "t_df"); js_stat(w, c->t.df);
+    jw_key(w, "t_p"); js_stat(w, c->t.p);
+    jw_key(w, "t_p_holm"); js_stat(w, c->p_t_holm);
+    jw_key(w, "wilcoxon_w"); if (c->n >= 2) js_stat(w, c->w.w); else jw_null(w);
     jw_key(w, "wilcoxon_exact"); jw_bool(w, c->n >= 2 && c->w.exact);
     jw_key(w, "wilcoxon_zeros"); jw_int(w, c->w.n_zero);
-    jw_key(w, "wilcoxon_p"); jw_num(w, c->w.p);
-    jw_key(w, "wilcoxon_p_holm"); jw_num(w, c->p_w_holm);
+    jw_key(w, "wilcoxon_p"); js_stat(w, c->w.p);
+    jw_key(w, "wilcoxon_p_holm"); js_stat(w, c->p_w_holm);
     jw_key(w, "verdict"); jw_str(w, verdict_word(c->verdict));
     if (with_savings) {
         js_boot(w, "delta_aulc", &c->d_aulc);
@@ -296,7 +304,7 @@ static void js_arm(JsonW *w, const DatasetReport *d, const Arm *arm) {
         jw_object(w);
         jw_key(w, "seed"); jw_int(w, (int64_t)arm->runs[i]->seed);
         jw_key(w, "path"); jw_str(w, arm->runs[i]->path);
-        jw_key(w, "aulc"); jw_num(w, arm->aulc[i]);
+        jw_key(w, "aulc"); js_stat(w, arm->aulc[i]);
         jw_key(w, "labels_to_target"); jw_num(w, arm->ltt[i]);   /* null: not reached or no target */
         jw_key(w, "reached"); if (isnan(d->target)) jw_null(w); else jw_bool(w, isfinite(arm->ltt[i]));
         jw_end(w);

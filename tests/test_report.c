@@ -351,6 +351,82 @@ static void test_nested(void) {
     report_free(&rep);
 }
 
+/* The whole of the file dir/name (static buffer; empty when missing). */
+static const char *slurp(const char *dir, const char *name) {
+    static char buf[1 << 17];
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+    return buf;
+}
+
+/* report_write with no gnuplot on PATH (the figures' data and scripts only). */
+static int write_without_gnuplot(const Report *rep, const char *out, char *err, size_t errlen) {
+    char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", "/nonexistent", 1);
+    int rendered, rc = report_write(rep, out, &rendered, err, errlen);
+    if (old_path) { setenv("PATH", old_path, 1); free(old_path); }
+    return rc;
+}
+
+/* Paired differences all equal and nonzero (zero spread): the t statistic is infinite, and
+ * the files say so ("inf", "-inf"), apart from "no test" (null in summary.json, n/a in
+ * summary.md). */
+static void test_infinite_t(void) {
+    double a[5], b[5];
+    curve(a, 0.5, 0.05, 0);
+    for (int i = 0; i < 5; i++) b[i] = a[i] + 0.1;
+    for (int s = 0; s < 3; s++) {                 /* every seed the same curves */
+        write_run("h", "random", s, "ok", 5, 0, X, a, 5);
+        write_run("h", "margin", s, "ok", 5, 0, X, b, 5);
+    }
+    ReportOptions o;
+    report_defaults(&o);
+    char err[1024], out[512];
+    int rc;
+    Report rep = build("h", &o, &rc, err, sizeof err);
+    CHECK(rc == 0, "build h: %s", err);
+    if (rc) { report_free(&rep); return; }
+    const DatasetReport *d = &rep.ds[0];
+    CHECK(isinf(d->vs_ref[1].t.t) && d->vs_ref[1].t.t > 0 && d->vs_ref[1].t.p == 0, "margin - random: t = +inf, p 0");
+    snprintf(out, sizeof out, "%s/report-h", root);
+    rc = write_without_gnuplot(&rep, out, err, sizeof err);
+    CHECK(rc == 0, "report_write h: %s", err);
+    report_free(&rep);
+
+    cJSON *j = cJSON_Parse(slurp(out, "summary.json"));
+    const cJSON *ds = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "datasets"), 0);
+    const cJSON *vs = cJSON_GetArrayItem(cJSON_GetObjectItem(ds, "against_reference"), 0);
+    const cJSON *pw = cJSON_GetArrayItem(cJSON_GetObjectItem(ds, "pairwise"), 0);
+    const char *t_vs = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "t"));
+    const char *t_pw = cJSON_GetStringValue(cJSON_GetObjectItem(pw, "t"));
+    CHECK(t_vs && !strcmp(t_vs, "inf"), "summary.json: margin against random, t \"inf\" (got %s)", t_vs ? t_vs : "no string");
+    CHECK(t_pw && !strcmp(t_pw, "-inf"), "summary.json: random against margin, t \"-inf\" (got %s)", t_pw ? t_pw : "no string");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(vs, "t_p")) == 0, "summary.json: its p is the number 0");
+    cJSON_Delete(j);
+    const char *md = slurp(out, "summary.md");
+    CHECK(strstr(md, "| inf | 0.0e+00 |") != NULL, "summary.md: t inf in the savings table");
+    CHECK(strstr(md, "| -inf | 0.0e+00 |") != NULL, "summary.md: t -inf in the pairwise table");
+
+    /* No test (one seed): null and n/a, as before. */
+    write_run("i", "random", 0, "ok", 5, 0, X, a, 5);
+    write_run("i", "margin", 0, "ok", 5, 0, X, b, 5);
+    rep = build("i", &o, &rc, err, sizeof err);
+    snprintf(out, sizeof out, "%s/report-i", root);
+    if (!rc) rc = write_without_gnuplot(&rep, out, err, sizeof err);
+    report_free(&rep);
+    CHECK(rc == 0, "report i: %s", err);
+    j = cJSON_Parse(slurp(out, "summary.json"));
+    ds = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "datasets"), 0);
+    vs = cJSON_GetArrayItem(cJSON_GetObjectItem(ds, "against_reference"), 0);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(vs, "t")) && cJSON_IsNull(cJSON_GetObjectItem(vs, "t_p")),
+          "summary.json: no test, t and p null");
+    cJSON_Delete(j);
+}
+
 int main(void) {
     snprintf(root, sizeof root, "%s/alsim-test-report.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(root)) { perror("mkdtemp"); return 1; }
@@ -359,6 +435,7 @@ int main(void) {
     test_single_seed_and_short();
     test_refusals();
     test_nested();
+    test_infinite_t();
     nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return check_done("test_report");
 }
