@@ -16,6 +16,7 @@
 #include "strategies/strategy.h"
 
 enum { OPT_INT, OPT_U64, OPT_DOUBLE, OPT_STR, OPT_FLAG, OPT_HIDDEN };
+enum { HASH_UNLESS_DEFAULT = 2 };
 
 typedef struct {
     const char *name;       /* --name on the command line; name with '_' for '-' in JSON */
@@ -24,7 +25,9 @@ typedef struct {
     size_t offset;          /* into Config */
     size_t size;            /* OPT_STR: buffer size */
     double min, max;        /* allowed range for numbers (inclusive) */
-    int affects_results;    /* run: part of config_hash */
+    int affects_results;    /* run: part of config_hash; HASH_UNLESS_DEFAULT: only when it
+                               differs from its default (an option added later: the run ids of
+                               runs that do not use it stay as they were) */
     const char *dflt;       /* the default, as it would be typed; NULL: empty or zero */
     const char *arg, *help;
 } Option;
@@ -46,6 +49,8 @@ static const Option options[] = {
      "class column (csv) or attribute (arff): a name or 0-based index; default the last (nominal) one"},
     {"test",         RUN,      OPT_STR,    F(test), S(test), 0, 0, 1, NULL, "PATH", "a fixed test set in the dataset's format (npy: XT.npy,YT.npy)"},
     {"test-frac",    RUN | TP, OPT_DOUBLE, F(test_frac), 0, 0.01, 0.99, 1, STR(DATASET_TEST_FRAC), "f", "share of each class split off as the test set, without --test"},
+    {"standardize",  RUN | TP, OPT_FLAG,   F(standardize), 0, 0, 1, HASH_UNLESS_DEFAULT, NULL, NULL,
+     "z-score every feature with the pool's mean and sd (never the test set's); sparse data: divided by the sd only"},
     {"strategy",     RUN,      OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "bald", "S", "query strategy (alsim --list)"},
     {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round (mlp)"},
     {"rounds",       RUN | TP, OPT_INT,    F(rounds), 0, 1, 1e6, 1, "20", "R", "acquisition rounds"},
@@ -545,13 +550,17 @@ int config_key_affects_results(const char *key) {
 
 void config_hash(char out[9], const Config *c) {
     uint64_t h = UTIL_FNV_START;    /* FNV-1a over "name=value;" of result-changing run options */
+    Config dflt;
+    config_defaults(&dflt, CMD_RUN);
     for (int i = 0; i < N_OPTIONS; i++) {
         const Option *o = &options[i];
         if (!(o->cmds & CMD_RUN) || !o->affects_results) continue;
-        char val[1200];
+        char val[1200], at_default[1200];
         snprintf(val, sizeof val, "%s=", o->name);
         size_t n = strlen(val);
         option_text(val + n, sizeof val - n, c, o);
+        option_text(at_default, sizeof at_default, &dflt, o);
+        if (o->affects_results == HASH_UNLESS_DEFAULT && !strcmp(val + n, at_default)) continue;
         strcat(val, ";");
         h = util_fnv1a(h, val, strlen(val));
     }
