@@ -66,6 +66,12 @@ static const Option options[] = {
     {"weight-decay", RUN | TP, OPT_DOUBLE, F(weight_decay), 0, 0, 10, 1, "0.0001", "x", "AdamW decoupled weight decay"},
     {"mc",           RUN | TP, OPT_INT,    F(mc), 0, 1, 1e5, 1, "20", "T", "MC-dropout samples for bald, var-ratios, mean-std"},
     {"warm-start",   RUN | TP, OPT_FLAG,   F(warm_start), 0, 0, 1, 1, NULL, NULL, "fine-tune the previous round's model instead of retraining"},
+    {"C",            RUN | TP, OPT_DOUBLE, F(logreg_c), 0, 1e-12, 1e12, HASH_UNLESS_DEFAULT, "1", "C",
+     "logreg: inverse L2 strength, loss = sum of cross-entropy + ||W||^2/(2C), intercept not penalised (scikit-learn's C)"},
+    {"max-iter",     RUN | TP, OPT_INT,    F(max_iter), 0, 1, 1e6, HASH_UNLESS_DEFAULT, "1000", "N",
+     "logreg: L-BFGS iterations at most per round (its budget, the same for every strategy)"},
+    {"tol",          RUN | TP, OPT_DOUBLE, F(tol), 0, 0, 1e6, HASH_UNLESS_DEFAULT, "0.0001", "g",
+     "logreg: converged when no component of the loss's gradient exceeds g in size (scikit-learn's tol for lbfgs)"},
     {"pool-size",    RUN,      OPT_INT,    F(pool_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N pool rows (0: all)"},
     {"test-size",    RUN,      OPT_INT,    F(test_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N test rows (0: all)"},
     {"noise",        RUN | TP, OPT_DOUBLE, F(noise), 0, 0, 1, 1, "0", "r", "oracle label-noise rate"},
@@ -409,6 +415,9 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
             snprintf(err, errlen, "--reward: '%s' is not accuracy or loss", c->reward);
             return ALSIM_BAD_INPUT;
         }
+        const Strategy *rl = strategy_find("rl");   /* what train-policy trains */
+        int rc = rl ? model_check(c, rl->name, rl->needs, err, errlen) : 0;
+        if (rc) return rc;
         if (c->n_hidden < 1) {
             snprintf(err, errlen, "train-policy needs a hidden layer (the rl strategy's features use the last hidden layer); --hidden 0 has none");
             return ALSIM_BAD_INPUT;
@@ -420,6 +429,10 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         return ALSIM_BAD_INPUT;
     }
     const Strategy *st = c->full_data ? NULL : strategy_find(c->strategy);
+    if (st) {       /* a model that cannot give the strategy what it scores with */
+        int rc = model_check(c, st->name, st->needs, err, errlen);
+        if (rc) return rc;
+    }
     if (st && st->hooks) {      /* rl: a hidden layer to embed with, and a policy that loads */
         if (c->n_hidden < 1) {
             snprintf(err, errlen, "--strategy %s needs a hidden layer (its features use the last hidden layer); --hidden 0 has none", c->strategy);

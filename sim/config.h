@@ -52,6 +52,9 @@ typedef struct {
     double lr, weight_decay;    /* TP */
     int mc;                 /* TP: MC-dropout samples T for the Bayesian strategies */
     int warm_start;         /* TP: 1: fine-tune the previous round's model; 0: retrain from scratch */
+    double logreg_c;        /* TP: logreg's inverse L2 strength C (loss = Σ cross-entropy + ||W||²/(2C)) */
+    int max_iter;           /* TP: logreg's L-BFGS iteration cap per round */
+    double tol;             /* TP: logreg's gradient tolerance (largest |component| of the loss's gradient) */
     int pool_size;          /* TP: 0 = the whole pool; else a seeded random subset of this many */
     int test_size;          /* 0 = the whole test set; else a seeded random subset */
     double noise;           /* TP: oracle label-noise rate */
