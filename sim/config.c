@@ -52,7 +52,7 @@ static const Option options[] = {
     {"standardize",  RUN | TP, OPT_FLAG,   F(standardize), 0, 0, 1, HASH_UNLESS_DEFAULT, NULL, NULL,
      "z-score every feature with the pool's mean and sd (never the test set's); sparse data: divided by the sd only"},
     {"strategy",     RUN,      OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "bald", "S", "query strategy (alsim --list)"},
-    {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round (mlp)"},
+    {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round: mlp or logreg"},
     {"rounds",       RUN | TP, OPT_INT,    F(rounds), 0, 1, 1e6, 1, "20", "R", "acquisition rounds"},
     {"batch",        RUN | TP, OPT_INT,    F(batch), 0, 1, 1e7, 1, "10", "b", "rows queried per round"},
     {"init",         RUN | TP, OPT_INT,    F(init), 0, 1, 1e7, 1, "20", "n", "initial labeled rows, class-balanced"},
