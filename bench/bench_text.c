@@ -108,7 +108,8 @@ int main(void) {
         model_reset(&M, 1);
         t_reset[r] = util_seconds() - t0;
         t0 = util_seconds();
-        model_fit(&M, &in, counts.y, steps, 1, 0);
+        Spent spent = {0};
+        model_fit(&M, &spent, &in, counts.y, steps, 1, 0);
         t_step[r] = (util_seconds() - t0) / steps;
         LearnerInput pool = in;
         pool.n = pool_rows;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # make bench: the core benchmark (sgemm rate, pool pass, training and per-strategy scoring
-# throughput), the text and loader benchmarks, the default BALD run on MNIST, then
+# throughput), the text and loader benchmarks, the default BALD run on MNIST, --model logreg
+# against scikit-learn (bench/logreg_fit.sh, bench/logreg_vs_sklearn.sh), then
 # bench/run_perf.sh (the PyTorch and scikit-learn/NumPy peers per phase, peak memory, the
 # scale curve to 1,000,000 rows with bench/scale.png, the issue-7 targets), appended to
 # bench/RESULTS.md as a dated section (machine, date, commit). Not a test. About 4 minutes.
@@ -51,6 +52,18 @@ run=$(ls -d "$OUT"/runs/*/)
     echo "Final accuracy: $(tail -n 1 "$run/curve.csv" | cut -d, -f3) at $(tail -n 1 "$run/curve.csv" | cut -d, -f2) labels."
 } >>"$OUT/section.md"
 echo >>"$OUT/section.md"
+# --model logreg against scikit-learn's LogisticRegression: one fit's seconds, and the random
+# strategy's AULC through the same protocol
+{
+    echo "### logreg: one fit, alsim against scikit-learn (bench/logreg_fit.sh)"
+    echo
+    ALSIM="$ALSIM" sh bench/logreg_fit.sh
+    echo
+    echo "### logreg: the random strategy's AULC, alsim against scikit-learn by the same protocol (bench/logreg_vs_sklearn.sh)"
+    echo
+    ALSIM="$ALSIM" sh bench/logreg_vs_sklearn.sh 2>&1 || echo "(bench/logreg_vs_sklearn.sh failed)"
+    echo
+} >>"$OUT/section.md"
 # The peers (PyTorch, scikit-learn/NumPy) per phase, peak memory, the scale curve, the targets
 ALSIM="$ALSIM" OUT="$OUT" RUN="$run" TIMEV="$OUT/time.txt" sh bench/run_perf.sh >>"$OUT/section.md"
 

@@ -114,6 +114,16 @@ int dataset_take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/,
 /* Rows per class: counts (k). */
 void dataset_class_counts(int *counts /*(k)*/, const Dataset *ds);
 
+/* --standardize (standardize.c): z-scores every feature with the statistics of pool alone,
+ * applied to pool and test alike (test may be NULL), so nothing of the test set reaches the
+ * model. mean and sd per feature over pool's rows (population sd, ddof 0, in double); dense:
+ * x <- (x - mean) / sd; CSR: x <- x / sd, not centred (zeros stay zeros; the mean and sd count
+ * a row's absent entries as zeros), as scikit-learn's StandardScaler(with_mean=False). A
+ * feature constant on the pool (sd 0, up to rounding) keeps sd 1: centred, not scaled.
+ * Names and SHA-256 stay (the option is in the run's config). Returns 0, or 3 when out of
+ * memory (both unchanged). */
+int dataset_standardize(Dataset *pool, Dataset *test, char *err, size_t errlen);
+
 /* ---- loaders (one file each) ---- */
 
 /* An IDX file (LeCun's format): magic 0x0000 TT NN, NN big-endian int32 dims, then data.

@@ -1,6 +1,6 @@
 /* budget — each round's training budget by formula (see budget.h): steps, rows seen and FLOPs,
- * from the model's minibatch and FLOPs per row and the labeled-set size only, so every
- * strategy gets the same. */
+ * from the model's minibatch (or iteration cap) and FLOPs per row and the labeled-set size
+ * only, so every strategy gets the same. */
 #include "sim/budget.h"
 
 Budget budget_for_round(int epochs, int minibatch, double train_flops_per_row, int n_labeled) {
@@ -9,6 +9,15 @@ Budget budget_for_round(int epochs, int minibatch, double train_flops_per_row, i
     const int rows_per_step = minibatch < n_labeled ? minibatch : n_labeled;
     b.steps = epochs * ((n_labeled + minibatch - 1) / minibatch);
     b.samples = (long)b.steps * rows_per_step;
+    b.flops = (double)b.samples * train_flops_per_row;
+    return b;
+}
+
+Budget budget_for_convergence(int max_iter, double train_flops_per_row, int n_labeled) {
+    Budget b = {0};
+    if (max_iter <= 0 || n_labeled <= 0) return b;
+    b.steps = max_iter;
+    b.samples = (long)max_iter * n_labeled;
     b.flops = (double)b.samples * train_flops_per_row;
     return b;
 }

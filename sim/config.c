@@ -16,6 +16,7 @@
 #include "strategies/strategy.h"
 
 enum { OPT_INT, OPT_U64, OPT_DOUBLE, OPT_STR, OPT_FLAG, OPT_HIDDEN };
+enum { HASH_UNLESS_DEFAULT = 2 };
 
 typedef struct {
     const char *name;       /* --name on the command line; name with '_' for '-' in JSON */
@@ -24,7 +25,9 @@ typedef struct {
     size_t offset;          /* into Config */
     size_t size;            /* OPT_STR: buffer size */
     double min, max;        /* allowed range for numbers (inclusive) */
-    int affects_results;    /* run: part of config_hash */
+    int affects_results;    /* run: part of config_hash; HASH_UNLESS_DEFAULT: only when it
+                               differs from its default (an option added later: the run ids of
+                               runs that do not use it stay as they were) */
     const char *dflt;       /* the default, as it would be typed; NULL: empty or zero */
     const char *arg, *help;
 } Option;
@@ -46,8 +49,10 @@ static const Option options[] = {
      "class column (csv) or attribute (arff): a name or 0-based index; default the last (nominal) one"},
     {"test",         RUN,      OPT_STR,    F(test), S(test), 0, 0, 1, NULL, "PATH", "a fixed test set in the dataset's format (npy: XT.npy,YT.npy)"},
     {"test-frac",    RUN | TP, OPT_DOUBLE, F(test_frac), 0, 0.01, 0.99, 1, STR(DATASET_TEST_FRAC), "f", "share of each class split off as the test set, without --test"},
+    {"standardize",  RUN | TP, OPT_FLAG,   F(standardize), 0, 0, 1, HASH_UNLESS_DEFAULT, NULL, NULL,
+     "z-score every feature with the pool's mean and sd (never the test set's); sparse data: divided by the sd only"},
     {"strategy",     RUN,      OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "bald", "S", "query strategy (alsim --list)"},
-    {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round (mlp)"},
+    {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round: mlp or logreg"},
     {"rounds",       RUN | TP, OPT_INT,    F(rounds), 0, 1, 1e6, 1, "20", "R", "acquisition rounds"},
     {"batch",        RUN | TP, OPT_INT,    F(batch), 0, 1, 1e7, 1, "10", "b", "rows queried per round"},
     {"init",         RUN | TP, OPT_INT,    F(init), 0, 1, 1e7, 1, "20", "n", "initial labeled rows, class-balanced"},
@@ -61,6 +66,12 @@ static const Option options[] = {
     {"weight-decay", RUN | TP, OPT_DOUBLE, F(weight_decay), 0, 0, 10, 1, "0.0001", "x", "AdamW decoupled weight decay"},
     {"mc",           RUN | TP, OPT_INT,    F(mc), 0, 1, 1e5, 1, "20", "T", "MC-dropout samples for bald, var-ratios, mean-std"},
     {"warm-start",   RUN | TP, OPT_FLAG,   F(warm_start), 0, 0, 1, 1, NULL, NULL, "fine-tune the previous round's model instead of retraining"},
+    {"C",            RUN | TP, OPT_DOUBLE, F(logreg_c), 0, 1e-12, 1e12, HASH_UNLESS_DEFAULT, "1", "C",
+     "logreg: inverse L2 strength, loss = sum of cross-entropy + ||W||^2/(2C), intercept not penalised (scikit-learn's C)"},
+    {"max-iter",     RUN | TP, OPT_INT,    F(max_iter), 0, 1, 1e6, HASH_UNLESS_DEFAULT, "1000", "N",
+     "logreg: L-BFGS iterations at most per round (its budget, the same for every strategy)"},
+    {"tol",          RUN | TP, OPT_DOUBLE, F(tol), 0, 0, 1e6, HASH_UNLESS_DEFAULT, "0.0001", "g",
+     "logreg: converged when no component of the loss's gradient exceeds g in size (scikit-learn's tol for lbfgs)"},
     {"pool-size",    RUN,      OPT_INT,    F(pool_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N pool rows (0: all)"},
     {"test-size",    RUN,      OPT_INT,    F(test_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N test rows (0: all)"},
     {"noise",        RUN | TP, OPT_DOUBLE, F(noise), 0, 0, 1, 1, "0", "r", "oracle label-noise rate"},
@@ -404,6 +415,9 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
             snprintf(err, errlen, "--reward: '%s' is not accuracy or loss", c->reward);
             return ALSIM_BAD_INPUT;
         }
+        const Strategy *rl = strategy_find("rl");   /* what train-policy trains */
+        int rc = rl ? model_check(c, rl->name, rl->needs, err, errlen) : 0;
+        if (rc) return rc;
         if (c->n_hidden < 1) {
             snprintf(err, errlen, "train-policy needs a hidden layer (the rl strategy's features use the last hidden layer); --hidden 0 has none");
             return ALSIM_BAD_INPUT;
@@ -415,6 +429,10 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         return ALSIM_BAD_INPUT;
     }
     const Strategy *st = c->full_data ? NULL : strategy_find(c->strategy);
+    if (st) {       /* a model that cannot give the strategy what it scores with */
+        int rc = model_check(c, st->name, st->needs, err, errlen);
+        if (rc) return rc;
+    }
     if (st && st->hooks) {      /* rl: a hidden layer to embed with, and a policy that loads */
         if (c->n_hidden < 1) {
             snprintf(err, errlen, "--strategy %s needs a hidden layer (its features use the last hidden layer); --hidden 0 has none", c->strategy);
@@ -546,13 +564,17 @@ int config_key_affects_results(const char *key) {
 
 void config_hash(char out[9], const Config *c) {
     uint64_t h = UTIL_FNV_START;    /* FNV-1a over "name=value;" of result-changing run options */
+    Config dflt;
+    config_defaults(&dflt, CMD_RUN);
     for (int i = 0; i < N_OPTIONS; i++) {
         const Option *o = &options[i];
         if (!(o->cmds & CMD_RUN) || !o->affects_results) continue;
-        char val[1200];
+        char val[1200], at_default[1200];
         snprintf(val, sizeof val, "%s=", o->name);
         size_t n = strlen(val);
         option_text(val + n, sizeof val - n, c, o);
+        option_text(at_default, sizeof at_default, &dflt, o);
+        if (o->affects_results == HASH_UNLESS_DEFAULT && !strcmp(val + n, at_default)) continue;
         strcat(val, ";");
         h = util_fnv1a(h, val, strlen(val));
     }

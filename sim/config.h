@@ -34,6 +34,8 @@ typedef struct {
     char label[256];        /* TP: class column (csv) or attribute (arff): name or index; "" default */
     char test[1024];        /* a fixed test set in the dataset's format; "" = a split */
     double test_frac;       /* TP: share of each class split off as the test set (no --test) */
+    int standardize;        /* TP: z-score the features with the pool's statistics
+                               (dataset_standardize) */
     char strategy[64];
     char model[32];         /* TP: the model fitted each round (model.h) */
     int rounds;             /* TP: acquisition rounds R: the curve has R+1 rows */
@@ -50,6 +52,9 @@ typedef struct {
     double lr, weight_decay;    /* TP */
     int mc;                 /* TP: MC-dropout samples T for the Bayesian strategies */
     int warm_start;         /* TP: 1: fine-tune the previous round's model; 0: retrain from scratch */
+    double logreg_c;        /* TP: logreg's inverse L2 strength C (loss = Σ cross-entropy + ||W||²/(2C)) */
+    int max_iter;           /* TP: logreg's L-BFGS iteration cap per round */
+    double tol;             /* TP: logreg's gradient tolerance (largest |component| of the loss's gradient) */
     int pool_size;          /* TP: 0 = the whole pool; else a seeded random subset of this many */
     int test_size;          /* 0 = the whole test set; else a seeded random subset */
     double noise;           /* TP: oracle label-noise rate */
@@ -139,7 +144,9 @@ int config_key_known(const char *key);
 int config_key_affects_results(const char *key);
 
 /* A short hex hash of every run option in c that changes results, except seed and strategy:
- * runs that differ only in seed or strategy share it. out (9 bytes). */
+ * runs that differ only in seed or strategy share it. An option added after runs were
+ * recorded counts only when it differs from its default, so the runs of an older alsim keep
+ * their ids. out (9 bytes). */
 void config_hash(char out[9], const Config *c);
 
 #endif

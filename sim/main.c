@@ -71,7 +71,7 @@ static int cmd_datasets(int argc, char **argv) {
     return fail(ALSIM_BAD_INPUT, "usage: alsim datasets [fetch NAME]");
 }
 
-/* Loads the data of one seed: the spec, then the optional subsets. */
+/* Loads the data of one seed: the spec, then the optional subsets, then --standardize. */
 static int load_data(Dataset *pool, Dataset *test, const Config *c, uint64_t seed, char *err, size_t errlen) {
     DatasetOptions opt = { c->label, c->test, c->test_frac };
     int rc = dataset_open_with(pool, test, c->dataset, &opt, seed, err, errlen);
@@ -85,6 +85,8 @@ static int load_data(Dataset *pool, Dataset *test, const Config *c, uint64_t see
     }
     if (!rc && c->pool_size) rc = dataset_subsample(pool, c->pool_size, seed, err, errlen);
     if (!rc && c->test_size) rc = dataset_subsample(test, c->test_size, seed ^ 0x7e57u, err, errlen);
+    /* z-scores of the pool the run uses (after --pool-size), never of the test set */
+    if (!rc && c->standardize) rc = dataset_standardize(pool, test, err, errlen);
     if (rc) { dataset_free(pool); dataset_free(test); }
     return rc;
 }

@@ -40,7 +40,8 @@ static void mlp_destroy(Model *m) {
 /* Every round of a run resets to the same seed: learner_reset copies the weights it drew. */
 static void mlp_reset(Model *m, uint64_t seed) { learner_reset(L_of(m), seed, 0); }
 
-static double mlp_fit(Model *m, const LearnerInput *X, const int32_t *y, int steps,
+/* Runs its whole budget: spent stays as the session filled it in. */
+static double mlp_fit(Model *m, Spent *spent, const LearnerInput *X, const int32_t *y, int steps,
                       uint64_t seed, int round) {
     return learner_fit(L_of(m), X, y, steps, seed, round);
 }
@@ -80,6 +81,6 @@ static void mlp_restore(Model *m, const void *state) {
 
 const ModelOps model_mlp = {
     "mlp", "multilayer perceptron: --hidden widths (0: softmax regression), ReLU, dropout, AdamW",
-    mlp_create, mlp_destroy, mlp_reset, mlp_fit, mlp_predict, mlp_score,
+    mlp_create, NULL, mlp_destroy, mlp_reset, mlp_fit, mlp_predict, mlp_score,
     mlp_state_size, mlp_save, mlp_restore,
 };

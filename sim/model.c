@@ -5,8 +5,9 @@
 #include <string.h>
 
 extern const ModelOps model_mlp;    /* sim/mlp.c */
+extern const ModelOps model_logreg; /* sim/logreg.c */
 
-static const ModelOps *const models[] = {&model_mlp};
+static const ModelOps *const models[] = {&model_mlp, &model_logreg};
 enum { N_MODELS = (int)(sizeof models / sizeof models[0]) };
 
 const ModelOps *model_find(const char *name) {
@@ -17,6 +18,15 @@ const ModelOps *model_find(const char *name) {
 
 void model_print_list(FILE *f) {
     for (int i = 0; i < N_MODELS; i++) fprintf(f, "%-17s %s\n", models[i]->name, models[i]->help);
+}
+
+int model_check(const Config *c, const char *strategy, int needs, char *err, size_t errlen) {
+    const ModelOps *ops = model_find(c->model);
+    if (!ops) {
+        snprintf(err, errlen, "--model: unknown model '%s'", c->model);
+        return ALSIM_BAD_INPUT;
+    }
+    return ops->check ? ops->check(c, strategy, needs, err, errlen) : 0;
 }
 
 int model_open(Model *m, const Config *c, const Dataset *pool, const Backend *be, char *err,

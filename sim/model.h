@@ -5,8 +5,9 @@
  * a model.
  *
  * Implementations: mlp (sim/mlp.c: the MLP of learner.h, dense or CSR input; softmax
- * regression with --hidden 0). A new model is a ModelOps table and a row in the registry
- * (model.c).
+ * regression with --hidden 0, trained for the budget's steps) and logreg (sim/logreg.c: L2
+ * logistic regression fitted to convergence, as scikit-learn's LogisticRegression). A new
+ * model is a ModelOps table and a row in the registry (model.c).
  *
  * Everything random is a pure function of (seed, round, row): a model's initial weights of
  * model_reset(seed), its minibatch order and dropout masks of model_fit(seed, round), and the
@@ -21,6 +22,7 @@
 
 #include "datasets/dataset.h"
 #include "sim/backend.h"
+#include "sim/budget.h"     /* Spent: what a fit used of its budget */
 #include "sim/config.h"
 #include "sim/learner.h"    /* LearnerInput: the rows a model reads, dense or CSR */
 
@@ -35,14 +37,22 @@ typedef struct {
      * a one-line reason. */
     int (*create)(Model *m, const Config *c, const Dataset *pool, const Backend *be,
                   char *err, size_t errlen);
+    /* Optional (NULL: any strategy): whether the model, under the options of c, can give a
+     * strategy (its name, for the message) what it needs (NEEDS_* bits of
+     * strategies/strategy.h: probabilities, MC samples, embeddings), before any data is
+     * read. Returns 0, or 2 with a one-line reason and what to use instead. */
+    int (*check)(const Config *c, const char *strategy, int needs, char *err, size_t errlen);
     void (*destroy)(Model *m);
     /* Fresh weights and optimiser state for seed. */
     void (*reset)(Model *m, uint64_t seed);
     /* `steps` optimizer steps on the labeled rows X (n = X->n), y (n), from the current
-     * weights. Returns the mean training loss of the last epoch's steps; NaN/Inf when it
-     * diverged or ran out of memory. */
-    double (*fit)(Model *m, const LearnerInput *X, const int32_t *y, int steps, uint64_t seed,
-                  int round);
+     * weights; a model fitted to convergence (max_iter > 0) takes at most `steps` and stops
+     * when its tolerance is met. spent: on entry the whole budget (the session fills it in,
+     * converged -1); a model that stops early writes what it used. Returns the mean training
+     * loss (cross-entropy; mlp: of the last epoch's steps); NaN/Inf when it diverged or ran
+     * out of memory. */
+    double (*fit)(Model *m, Spent *spent, const LearnerInput *X, const int32_t *y, int steps,
+                  uint64_t seed, int round);
     /* Rows X (pool row ids row0..row0+n-1): probs (n,K) dropout off, mc (T,n,K) T MC-dropout
      * samples, emb (n,emb_width) the embeddings; each may be NULL. Returns 0, or -1 when out
      * of memory. */
@@ -67,6 +77,9 @@ struct Model {
     int k;                      /* classes K */
     int emb_width;              /* columns of predict's emb; 0 when the model has none */
     int minibatch;              /* rows per optimizer step: the budget counts steps with it */
+    int max_iter;               /* a model fitted to convergence (logreg): its iteration cap,
+                                   the round's budget whatever --epochs (budget_for_convergence);
+                                   0: a model trained for epochs · ceil(n / minibatch) steps */
     double macs_per_row;        /* multiply-adds of one forward pass of one row */
     double train_flops_per_row; /* matmul FLOPs a training step spends per row (budget.h) */
 };
@@ -76,6 +89,11 @@ const ModelOps *model_find(const char *name);
 /* One line per model: name and help. */
 void model_print_list(FILE *f);
 
+/* Whether the model c->model names can serve strategy (its name) with needs (NEEDS_* of
+ * strategies/strategy.h) under c (see ModelOps.check). Returns 0, or 2 with err (also for an
+ * unknown model). */
+int model_check(const Config *c, const char *strategy, int needs, char *err, size_t errlen);
+
 /* Creates the model c->model names (see ModelOps.create). Returns 0, 2 or 3 with err. */
 int model_open(Model *m, const Config *c, const Dataset *pool, const Backend *be, char *err,
                size_t errlen);
@@ -83,9 +101,9 @@ int model_open(Model *m, const Config *c, const Dataset *pool, const Backend *be
 void model_close(Model *m);
 
 static inline void model_reset(Model *m, uint64_t seed) { m->ops->reset(m, seed); }
-static inline double model_fit(Model *m, const LearnerInput *X, const int32_t *y, int steps,
-                               uint64_t seed, int round) {
-    return m->ops->fit(m, X, y, steps, seed, round);
+static inline double model_fit(Model *m, Spent *spent, const LearnerInput *X,
+                               const int32_t *y, int steps, uint64_t seed, int round) {
+    return m->ops->fit(m, spent, X, y, steps, seed, round);
 }
 static inline int model_predict(Model *m, float *probs, float *mc, float *emb,
                                 const LearnerInput *X, int T, uint64_t seed, int round,

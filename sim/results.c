@@ -321,6 +321,11 @@ void results_round(Results *r, const RoundRecord *rec) {
     jw_key(&w, "steps"); jw_int(&w, rec->ledger.budget.steps);
     jw_key(&w, "samples"); jw_int(&w, rec->ledger.budget.samples);
     jw_key(&w, "flops"); jw_num(&w, rec->ledger.budget.flops);
+    if (rec->ledger.spent.converged >= 0) {     /* a model fitted to convergence: what it used */
+        jw_key(&w, "steps_used"); jw_int(&w, rec->ledger.spent.steps);
+        jw_key(&w, "flops_used"); jw_num(&w, rec->ledger.spent.flops);
+        jw_key(&w, "converged"); jw_bool(&w, rec->ledger.spent.converged);
+    }
     jw_end(&w);
     jw_key(&w, "class_counts");
     jw_array(&w);

@@ -67,6 +67,7 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
     /* The rounds: each one's results, then its checkpoint (a kill from then on resumes after
      * it). */
     const double t_start = util_seconds() - elapsed0;
+    int warned_convergence = 0;
     while (!session_done(&S)) {
         RoundRecord rec;
         if (signals_pending() || (rc = session_round(&S, &rec, err, errlen)) == 1) {
@@ -89,6 +90,11 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
             fprintf(stderr, "alsim: %s %s seed %llu | round %3d/%d | labels %6d | acc %.4f | train %.2fs score %.2fs | %.1fs\n",
                     pool->name, S.st ? S.st->name : "full-data", (unsigned long long)seed, rec.round, S.R,
                     rec.n_labeled, rec.test.accuracy, rec.ledger.train_s, rec.ledger.score_s, util_seconds() - t_start);
+        if (rec.ledger.spent.converged == 0 && !warned_convergence++)     /* once a run */
+            fprintf(stderr, "alsim: warning: %s seed %llu: the %s fit stopped short of --tol %g in round %d (%d of "
+                    "--max-iter %d iterations); rounds.jsonl says which rounds (\"converged\": false). "
+                    "--standardize or a larger --max-iter may help\n", pool->name, (unsigned long long)seed,
+                    cfg->model, cfg->tol, rec.round, rec.ledger.spent.steps, cfg->max_iter);
         if (rec.diverged)
             fprintf(stderr, "alsim: %s seed %llu diverged in round %d (loss %g): stopped; summary.json says so\n",
                     pool->name, (unsigned long long)seed, rec.round, rec.train_loss);

@@ -146,6 +146,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
     const int n_max = n_init + S->R * c->batch;
     const int chunk = N < SESSION_CHUNK_ROWS ? N : SESSION_CHUNK_ROWS;
 
+    if (S->st && (rc = model_check(c, S->st->name, needs, err, errlen))) return rc;
     if ((rc = model_open(&S->model, c, pool, be, err, errlen))) return rc;
     if (needs & NEEDS_EMB) {        /* a whole-pool strategy (rl): its state, and embeddings */
         if (!S->model.emb_width) {
@@ -264,15 +265,19 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
     const int r = S->round, K = S->pool->k;
     const uint64_t seed = S->seed;
     Ledger led = {0};
-    led.budget = budget_for_round(c->epochs, S->model.minibatch, S->model.train_flops_per_row,
-                                  S->labeled.n_labeled);
+    const int n = S->labeled.n_labeled;
+    led.budget = S->model.max_iter > 0
+        ? budget_for_convergence(S->model.max_iter, S->model.train_flops_per_row, n)
+        : budget_for_round(c->epochs, S->model.minibatch, S->model.train_flops_per_row, n);
+    led.spent = (Spent){led.budget.steps, led.budget.flops, -1};
 
     /* 1. Fit on the labeled set with this round's budget. The same initial weights every
      *    round (unless warm-starting): curve differences come from the data alone. */
     double t0 = util_seconds();
     if (r == 0 || !c->warm_start) model_reset(&S->model, seed);
     const LearnerInput xl = gather_labeled(S);
-    const double loss = model_fit(&S->model, &xl, S->labeled.labels, led.budget.steps, seed, r);
+    const double loss = model_fit(&S->model, &led.spent, &xl, S->labeled.labels, led.budget.steps,
+                                  seed, r);
     led.train_s = util_seconds() - t0;
     if (S->stop && S->stop()) return 1;
 

@@ -86,7 +86,8 @@ static int run_episode(double *ret, double *ent, Trainer *tr, TrainSet *ts, cons
     const int P = tr->P, Q = c->reward_size, R = c->rounds, K = ts->pool.k;
     const uint64_t ep_seed = rng_key(c->seed, RNG_POLICY, (uint64_t)e, 1);
 
-    /* The episode's pool and reward split: disjoint random rows of the dataset's pool. */
+    /* The episode's pool and reward split: disjoint random rows of the dataset's pool; with
+     * --standardize, z-scored by the episode pool's statistics as a run's data are by its pool's. */
     const int n_all = ts->pool.n;
     int *idx = malloc((size_t)n_all * sizeof *idx);
     float *probs = malloc((size_t)c->batch * K * sizeof *probs);
@@ -99,6 +100,7 @@ static int run_episode(double *ret, double *ent, Trainer *tr, TrainSet *ts, cons
     rng_shuffle(&rng, idx, n_all);
     if ((rc = dataset_take_rows(&pool, &ts->pool, idx, P, err, errlen)) ||
         (rc = dataset_take_rows(&rew, &ts->pool, idx + P, Q, err, errlen)) ||
+        (c->standardize && (rc = dataset_standardize(&pool, &rew, err, errlen))) ||   /* as a run: the pool's z-scores */
         (rc = session_open(&S, c, &pool, &rew, be, ep_seed, err, errlen)))
         goto done;
     Episode ep = {.tr = tr, .S = &S, .e = e};

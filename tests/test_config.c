@@ -200,5 +200,32 @@ int main(void) {
               "seed as a string: %s", err);
         unlink(path);
     }
+
+    /* Run ids: the config hash of a run's options. Options added after runs were recorded
+     * (--standardize, logreg's --C, --max-iter, --tol) count only when they differ from their
+     * default, so a run that does not use them keeps the id an older alsim gave it: the
+     * values below are those of alsim before these options existed. */
+    static const struct { const char *line, *hash; } ids[] = {
+        {"", "c465c25f"},
+        {"--dataset mnist --strategy bald", "c465c25f"},
+        {"--dataset mnist --hidden 0 --epochs 3", "06254584"},
+        {"--C 1.0 --max-iter 1000 --tol 0.0001 --no-standardize", "c465c25f"},
+    };
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        char h[9];
+        CHECK(parse(&c, CMD_RUN, ids[i].line, err, sizeof err) == 0, "%s: %s", ids[i].line, err);
+        config_hash(h, &c);
+        CHECK(!strcmp(h, ids[i].hash), "'%s': hash %s, was %s", ids[i].line, h, ids[i].hash);
+    }
+    static const char *const changes[] = {"--standardize", "--C 2", "--max-iter 50", "--tol 1e-6", "--model logreg"};
+    for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
+        char h[9];
+        CHECK(parse(&c, CMD_RUN, changes[i], err, sizeof err) == 0, "%s: %s", changes[i], err);
+        config_hash(h, &c);
+        CHECK(strcmp(h, "c465c25f") != 0, "'%s' keeps the default's hash", changes[i]);
+    }
+    test_round_trip(CMD_RUN, "--hidden 8 --model logreg --strategy margin --C 0.25 --max-iter 77 --tol 1e-7 --standardize");
+    config_defaults(&c, CMD_RUN);
+    CHECK(c.logreg_c == 1.0 && c.max_iter == 1000 && c.tol == 1e-4 && c.standardize == 0, "logreg and standardize defaults");
     return check_done("test_config");
 }
