@@ -418,10 +418,6 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         const Strategy *rl = strategy_find("rl");   /* what train-policy trains */
         int rc = rl ? model_check(c, rl->name, rl->needs, err, errlen) : 0;
         if (rc) return rc;
-        if (c->n_hidden < 1) {
-            snprintf(err, errlen, "train-policy needs a hidden layer (the rl strategy's features use the last hidden layer); --hidden 0 has none");
-            return ALSIM_BAD_INPUT;
-        }
     }
     if (cmd != CMD_RUN) return ALSIM_OK;
     if (!c->full_data && !strategy_find(c->strategy)) {
@@ -433,11 +429,7 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         int rc = model_check(c, st->name, st->needs, err, errlen);
         if (rc) return rc;
     }
-    if (st && st->hooks) {      /* rl: a hidden layer to embed with, and a policy that loads */
-        if (c->n_hidden < 1) {
-            snprintf(err, errlen, "--strategy %s needs a hidden layer (its features use the last hidden layer); --hidden 0 has none", c->strategy);
-            return ALSIM_BAD_INPUT;
-        }
+    if (st && st->hooks) {      /* rl: a policy that loads */
         void *state = NULL;
         int rc = st->hooks->open(&state, c->policy, 1, err, errlen);
         if (rc) return rc;

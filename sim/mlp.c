@@ -4,11 +4,32 @@
  * hidden layer with dropout off. */
 #include "sim/model.h"
 #include "sim/util.h"
+#include "strategies/strategy.h"  /* NEEDS_* */
 
 #include <stdlib.h>
 #include <string.h>
 
 static Learner *L_of(const Model *m) { return m->impl; }
+
+/* MC-dropout samples differ only through dropout, which sits after each hidden layer: without
+ * a hidden layer or with dropout 0 every sample is the same, and a strategy that scores MC
+ * samples alone (bald, var-ratios, mean-std) scores every row alike: its picks would be the
+ * tie-break hash. (rl reads the probabilities too.) Embeddings are the last hidden layer. */
+static int mlp_check(const Config *c, const char *strategy, int needs, char *err, size_t errlen) {
+    if ((needs & NEEDS_EMB) && c->n_hidden < 1) {
+        snprintf(err, errlen, "--strategy %s needs a hidden layer (its features use the last hidden layer); "
+                 "--hidden 0 has none", strategy);
+        return ALSIM_BAD_INPUT;
+    }
+    if ((needs & NEEDS_MC) && !(needs & NEEDS_PROBS) && (c->n_hidden < 1 || c->dropout == 0)) {
+        snprintf(err, errlen, "--strategy %s scores MC-dropout samples, and with %s they are all the same (every row "
+                 "would score alike): give the MLP a hidden layer and dropout (e.g. --hidden 512 --dropout 0.5), or "
+                 "use least-confidence, entropy or margin", strategy,
+                 c->n_hidden < 1 ? "--hidden 0 (no hidden layer, so no dropout)" : "--dropout 0");
+        return ALSIM_BAD_INPUT;
+    }
+    return 0;
+}
 
 static int mlp_create(Model *m, const Config *c, const Dataset *pool, const Backend *be,
                       char *err, size_t errlen) {
@@ -81,6 +102,6 @@ static void mlp_restore(Model *m, const void *state) {
 
 const ModelOps model_mlp = {
     "mlp", "multilayer perceptron: --hidden widths (0: softmax regression), ReLU, dropout, AdamW",
-    mlp_create, NULL, mlp_destroy, mlp_reset, mlp_fit, mlp_predict, mlp_score,
+    mlp_create, mlp_check, mlp_destroy, mlp_reset, mlp_fit, mlp_predict, mlp_score,
     mlp_state_size, mlp_save, mlp_restore,
 };

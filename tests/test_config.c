@@ -135,6 +135,23 @@ int main(void) {
     CHECK(config_check(&c, CMD_CHECK, err, sizeof err) == ALSIM_BAD_INPUT && strstr(err, "--baseline"), "check without --baseline: %s", err);
     CHECK(parse(&c, CMD_RUN, "--model nosuch", err, sizeof err) == 0 &&
           config_check(&c, CMD_RUN, err, sizeof err) == ALSIM_BAD_INPUT && strstr(err, "nosuch"), "unknown model: %s", err);
+    /* An MC-dropout strategy on an MLP without dropout would score every row alike: refused
+     * (bald, var-ratios, mean-std; --hidden 0 or --dropout 0). With dropout, and for the
+     * strategies that read probabilities, accepted. */
+    const struct { const char *line; int rc; const char *want; } mc[] = {
+        {"--strategy bald --hidden 0", ALSIM_BAD_INPUT, "--hidden 0 (no hidden layer"},
+        {"--strategy var-ratios --dropout 0", ALSIM_BAD_INPUT, "with --dropout 0 they are all the same"},
+        {"--strategy mean-std --hidden 0", ALSIM_BAD_INPUT, "use least-confidence, entropy or margin"},
+        {"--strategy bald --dropout 0.1", 0, ""},
+        {"--strategy margin --hidden 0", 0, ""},
+        {"--strategy entropy --dropout 0", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof mc / sizeof mc[0]; i++) {
+        err[0] = 0;
+        int rc = parse(&c, CMD_RUN, mc[i].line, err, sizeof err);
+        if (!rc) rc = config_check(&c, CMD_RUN, err, sizeof err);
+        CHECK(rc == mc[i].rc && strstr(err, mc[i].want), "%s: rc %d, '%s'", mc[i].line, rc, err);
+    }
     /* Positional arguments: RUNS for report, an error for run. */
     char *argv[] = {"a", "--alpha", "0.1", "b"}, *paths[4];
     int npaths = 0;
