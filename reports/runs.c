@@ -322,24 +322,56 @@ static int add_path(RunSet *set, int *cap, const char *path, char *err, size_t e
     return rc;
 }
 
+/* The run options at their defaults, as config.json writes them (parsed once), or NULL. */
+static const cJSON *run_defaults(void) {
+    static cJSON *defaults;
+    if (defaults) return defaults;
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+    if (!f) return NULL;
+    Config c;
+    config_defaults(&c, CMD_RUN);
+    JsonW w;
+    jw_init(&w, f, 0);
+    jw_object(&w);
+    config_write_json(&w, &c, CMD_RUN);
+    jw_end(&w);
+    jw_finish(&w);
+    fclose(f);
+    defaults = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    return defaults;
+}
+
 int runs_config_diff(char *what, size_t len, const cJSON *a, const cJSON *b, int strict) {
-    const cJSON *x;
+    const cJSON *x, *dflt = run_defaults();
     size_t used = 0;
     what[0] = 0;
     cJSON_ArrayForEach(x, a) {
         const cJSON *y = member(b, x->string);
+        const int from_default = !y && (y = member(dflt, x->string));  /* made before the option existed */
         if (y && cJSON_Compare(x, y, 1)) continue;
         if (!y && !strict) {
             if (used < len) used += (size_t)snprintf(what + used, len - used, "%s%s (first only)", used ? ", " : "", x->string);
             continue;
         }
         char *vx = cJSON_PrintUnformatted(x), *vy = y ? cJSON_PrintUnformatted(y) : NULL;
-        snprintf(what, len, "%s: %s vs %s", x->string, vx ? vx : "?", y ? (vy ? vy : "?") : "(absent)");
+        snprintf(what, len, "%s: %s vs %s%s", x->string, vx ? vx : "?", y ? (vy ? vy : "?") : "(absent)",
+                 from_default ? " (the default)" : "");
         free(vx); free(vy);
         return 1;
     }
     cJSON_ArrayForEach(x, b) {
+        const cJSON *d = member(a, x->string) ? NULL : member(dflt, x->string);
         if (member(a, x->string)) continue;
+        if (d) {
+            if (cJSON_Compare(x, d, 1)) continue;
+            char *vd = cJSON_PrintUnformatted(d), *vx = cJSON_PrintUnformatted(x);
+            snprintf(what, len, "%s: %s (the default) vs %s", x->string, vd ? vd : "?", vx ? vx : "?");
+            free(vd); free(vx);
+            return 1;
+        }
         if (strict) {
             snprintf(what, len, "%s: (absent) vs present", x->string);
             return 1;

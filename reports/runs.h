@@ -79,7 +79,9 @@ void runs_free(RunSet *set);
 int runs_unusable(const Run *r, char why[64]);
 
 /* 0 when configs a and b agree; else 1 with the first differing key and both values in
- * what ("epochs: 4 vs 2"). strict: a key present in only one of them differs. Not strict
+ * what ("epochs: 4 vs 2"). A run option present in only one of them is compared with its
+ * default (config.json of a run made before the option existed lacks it, and that run used
+ * the default). strict: any other key present in only one of them differs. Not strict
  * (the gate: a baseline recorded before an option existed, or after one was removed): such
  * keys are passed over and listed in what ("label (second only)"), empty when none. */
 int runs_config_diff(char *what, size_t len, const cJSON *a, const cJSON *b, int strict);

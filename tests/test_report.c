@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "reports/report.h"
+#include "reports/runs.h"
 #include "sim/metrics.h"
 #include "tests/check.h"
 
@@ -427,6 +428,28 @@ static void test_infinite_t(void) {
     cJSON_Delete(j);
 }
 
+/* A run option missing from one config.json (a run made before the option existed) is
+ * compared with its default: runs of old and new builds at the same settings report together. */
+static void test_config_defaults(void) {
+    const struct { const char *a, *b; int strict, differ; const char *want; } cases[] = {
+        {"{\"epochs\":4,\"model\":\"mlp\",\"standardize\":false}", "{\"epochs\":4}", 1, 0, ""},
+        {"{\"epochs\":4}", "{\"epochs\":4,\"model\":\"mlp\"}", 1, 0, ""},
+        {"{\"model\":\"logreg\"}", "{}", 1, 1, "model: \"logreg\" vs \"mlp\" (the default)"},
+        {"{}", "{\"standardize\":true}", 1, 1, "standardize: false (the default) vs true"},
+        {"{\"no_such_option\":1}", "{}", 1, 1, "no_such_option: 1 vs (absent)"},
+        {"{\"epochs\":4}", "{\"epochs\":2}", 1, 1, "epochs: 4 vs 2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *a = cJSON_Parse(cases[i].a), *b = cJSON_Parse(cases[i].b);
+        char what[256];
+        int d = runs_config_diff(what, sizeof what, a, b, cases[i].strict);
+        CHECK(d == cases[i].differ && strstr(what, cases[i].want), "%s vs %s: %d '%s', want %d '%s'",
+              cases[i].a, cases[i].b, d, what, cases[i].differ, cases[i].want);
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+}
+
 int main(void) {
     snprintf(root, sizeof root, "%s/alsim-test-report.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(root)) { perror("mkdtemp"); return 1; }
@@ -436,6 +459,7 @@ int main(void) {
     test_refusals();
     test_nested();
     test_infinite_t();
+    test_config_defaults();
     nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return check_done("test_report");
 }
