@@ -21,8 +21,9 @@
  *   npy:X.npy,y.npy                features (N, D) and labels (N) as NumPy arrays
  *   arff:PATH, PATH.arff           Weka ARFF, numeric and nominal attributes
  * Without --test they get a seeded stratified split (test_frac of each class, default 30%).
- * Labels become class names; their order is the ARFF declaration's, else sorted: integer
- * labels by value first, then the others by their bytes (datasets/loader.h).
+ * Labels become class names; labels equal as numbers are one class ("1", "+1", "1.0" and
+ * "1e0" are class "1"). Class order is the ARFF declaration's, else sorted: numeric labels
+ * by value first, then the others by their bytes (datasets/loader.h).
  * Loaders return exit codes from DESIGN.md §5: 0 ok, 2 bad input (the message names the file,
  * the byte offset or line, and the reason), 3 runtime failure (fetch failed, out of memory).
  */

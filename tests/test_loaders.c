@@ -222,6 +222,14 @@ static void test_csv(void) {
     if (!rc) CHECK(!strcmp(t2.class_names[0], "-1") && !strcmp(t2.class_names[1], "9") &&
                    !strcmp(t2.class_names[2], "10") && t2.y[1] == 1 && t2.y[2] == 1, "integer order");
     dataset_free(&t2);
+    /* A CSV class column of decimals: 0.5 and .50 are one class, sorted by value (2 after 0.5). */
+    p = write_text("decimal-labels.csv", "a,label\n1,2.0\n2,0.5\n3,.50\n4,2\n5,10.25\n");
+    rc = dataset_load_csv(&t2, &t3, p, NULL, NULL, err, sizeof err);
+    CHECK(rc == 0 && t2.k == 3, "decimal labels: rc %d, %d classes (want 3) %s", rc, t2.k, err);
+    if (!rc && t2.k == 3) CHECK(!strcmp(t2.class_names[0], "0.5") && !strcmp(t2.class_names[1], "2") &&
+                                !strcmp(t2.class_names[2], "10.25") && t2.y[0] == 1 && t2.y[2] == 0 && t2.y[3] == 1,
+                                "decimal labels by value: %s %s %s", t2.class_names[0], t2.class_names[1], t2.class_names[2]);
+    dataset_free(&t2);
     p = write_text("bom.csv", "\xEF\xBB\xBF" "a,b,label\n1,2,b\n3,4,a\n\n  \n5,6,10\n");
     rc = dataset_load_csv(&t2, &t3, p, NULL, "label", err, sizeof err);
     CHECK(rc == 0 && t2.n == 3 && t2.k == 3 && !strcmp(t2.class_names[0], "10") &&
@@ -269,6 +277,20 @@ static void test_svmlight(void) {
     CHECK(rc == 0 && t2.n == 21 && t2.d == 5 && t2.k == 3 && t2.indices[0] == 0 && t2.indices[1] == 2, "0-based: %s", err);
     if (!rc) CHECK(!strcmp(t2.class_names[0], "eggs") && !strcmp(t2.class_names[2], "spam") && t2.y[0] == 1, "string classes");
     dataset_free(&t2);
+    /* LIBSVM labels equal as numbers are one class: 1, 1.0, +1 and 1e0; -1 and -1.00. */
+    const char *spellings = write_text("spellings.svm", "1 1:1\n1.0 1:2\n+1 1:3\n1e0 2:1\n-1 1:1\n-1.00 2:2\n");
+    rc = dataset_load_svmlight(&t2, &t3, spellings, NULL, NULL, err, sizeof err);
+    CHECK(rc == 0 && t2.k == 2, "1, 1.0, +1, 1e0, -1, -1.00: rc %d, %d classes (want 2) %s", rc, t2.k, err);
+    if (!rc && t2.k == 2) {
+        static const int32_t want_y[6] = { 1, 1, 1, 1, 0, 0 };
+        CHECK(!strcmp(t2.class_names[0], "-1") && !strcmp(t2.class_names[1], "1") && !memcmp(t2.y, want_y, sizeof want_y),
+              "one class per number, named -1 and 1");
+    }
+    dataset_free(&t2);
+    /* And a --test file's 1.0 is the training file's class 1. */
+    rc = dataset_load_svmlight(&t2, &t3, C "svmlight/ok-1based.svm", spellings, NULL, err, sizeof err);
+    CHECK(rc == 0 && t3.n == 6 && t3.y[1] == 1 && t3.y[5] == 0, "--test with 1.0 and -1.00: %s", err);
+    dataset_free(&t2); dataset_free(&t3);
     /* The base is decided over both files: a 0 in the test file makes both 0-based. */
     const char *test0 = write_text("zero.svm", "1 0:1\n-1 9:1\n");
     rc = dataset_load_svmlight(&t2, &t3, C "svmlight/ok-1based.svm", test0, NULL, err, sizeof err);
@@ -584,6 +606,36 @@ static void test_helpers(void) {
         labels_id(&m, s, strlen(s));
     }
     CHECK(m.n == 1002 && labels_id(&m, "w500", 4) == 502, "1002 labels, w500 = %d", labels_id(&m, "w500", 4));
+    labels_free(&m);
+    /* Numbers equal as numbers are one class, under one spelling, whatever the row order. */
+    static const char *const one[] = { "1", "1.0", "+1", "1e0", "10e-1", "0.1E+1", "01.000" };
+    for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)
+        CHECK(labels_id(&m, one[i], strlen(one[i])) == 0, "'%s' is the class of '1'", one[i]);
+    CHECK(m.n == 1 && !strcmp(m.names[0], "1"), "numeric labels: %d classes, named '%s'", m.n, m.names[0]);
+    labels_free(&m);
+    static const char *const spelled[][2] = {
+        { "0.50", "0.5" }, { "-2.250", "-2.25" }, { "-0.0", "0" }, { "1e21", "1e+21" }, { "25e-8", "2.5e-7" },
+        { "100000000000000000000", "100000000000000000000" }, { "0.0000010", "0.000001" }, { "1.5e-7", "1.5e-7" },
+        { "12345678901234567890123", "1.2345678901234567890123e+22" }, { ".5", "0.5" }, { "7.", "7" },
+        { "0x10", "0x10" }, { "inf", "inf" }, { "nan", "nan" }, { "1e", "1e" }, { "1.2.3", "1.2.3" },
+        { "1e1234567", "1e1234567" }, { "-", "-" },
+    };
+    for (size_t i = 0; i < sizeof spelled / sizeof spelled[0]; i++) {
+        int id = labels_id(&m, spelled[i][0], strlen(spelled[i][0]));
+        CHECK(id >= 0 && !strcmp(m.names[id], spelled[i][1]), "'%s' is named '%s', want '%s'", spelled[i][0],
+              id >= 0 ? m.names[id] : "", spelled[i][1]);
+    }
+    labels_free(&m);
+    /* Sorted: numbers by value (exactly: 0.1 and 0.10000000000000000001 differ), then text. */
+    static const char *const mixed[] = { "b", "10", "2.5", "-0.5", "a", "1e3", "0.10000000000000000001", "0.1" };
+    static const char *const sorted[] = { "-0.5", "0.1", "0.10000000000000000001", "2.5", "10", "1000", "a", "b" };
+    int32_t ys[8];
+    for (int i = 0; i < 8; i++) ys[i] = labels_id(&m, mixed[i], strlen(mixed[i]));
+    CHECK(m.n == 8 && labels_sort(&m, ys, 8) == 0, "8 mixed labels");
+    static const char *const named[] = { "b", "10", "2.5", "-0.5", "a", "1000", "0.10000000000000000001", "0.1" };
+    for (int i = 0; i < 8 && m.n == 8; i++)
+        CHECK(!strcmp(m.names[i], sorted[i]) && !strcmp(m.names[ys[i]], named[i]), "class %d is '%s', want '%s'",
+              i, m.names[i], sorted[i]);
     labels_free(&m);
 }
 
