@@ -99,7 +99,7 @@ printf '1 1:0.5\n-1 2:\n' > empty-value.svm
 printf '1 1:0.5\n-1 2:0.5 3' > truncated.svm
 printf '1,2 1:0.5\n3 2:0.5\n' > multi-label.svm
 printf '1 1:0.5\n1 2:0.5\n' > one-class.svm
-printf '1 1:0.5\n1.0 2:0.5\n1 1:1.5\n1.0 2:1.5\n' > one-class-spelled-two-ways.svm
+i=0; while [ $i -lt 12 ]; do if [ $((i % 2)) -eq 0 ]; then l=1; else l=1.0; fi; echo "$l $((1 + i % 3)):0.$((i % 9 + 1))"; i=$((i + 1)); done > one-class-spelled-two-ways.svm
 printf '1\n-1\n1 # no features anywhere\n' > no-features.svm
 printf '1 1:0.5\n\377 2:0.5\n' > invalid-utf8-label.svm
 printf '1 1:0.5\n-1 2:0.\0005\n' > nul-byte.svm
