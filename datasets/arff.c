@@ -335,6 +335,10 @@ static int arff_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx,
                                 ca->values.names[c], ca->name);
         if (rc) goto done;
     }
+    if (!(ds->label = strdup(h.a[h.class_attr].name))) {
+        rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
+        goto done;
+    }
     ds->n = (int)n;
     ds->d = h.d;
     ds->x = x;

@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct {
     int n, d, k;            /* rows N, features D, classes K */
@@ -45,6 +46,13 @@ typedef struct {
     char **class_names;     /* (k) */
     char name[128];         /* e.g. "mnist" */
     char sha256[65];        /* hex SHA-256 of the source content */
+    /* Where the labels came from (config.json's "dataset"; dataset_print_choices): */
+    const char *label_from; /* a static text: "--label", or where the format keeps them by
+                               default: "last column" (csv), "last attribute" (arff), "first
+                               field" (svmlight), "labels file" (npy, IDX), "catalog",
+                               "generated" (synthetic); NULL: not said (a dataset built in code) */
+    char *label;            /* the class column's name (csv with a header) or attribute's
+                               (arff); NULL when it has none */
 } Dataset;
 
 /* Frees a dataset; accepts a zeroed struct; leaves it zeroed. */
@@ -100,20 +108,24 @@ int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errle
 
 /* Splits all into pool and test, stratified by class: round(frac·count) rows of each class
  * go to test, chosen by RNG_SPLIT (sub 0); both keep the original row order, the storage
- * (dense or CSR), k, class names, name and sha256 of all. all is consumed (freed, also on
+ * (dense or CSR), k, class names, name, sha256 and label fields of all. all is consumed (freed, also on
  * failure): test is a copy of its rows, pool keeps all's arrays (peak memory: all plus the
  * test share). Returns 0, 2 when frac is outside [0, 1], or 3 (pool and test zeroed on
  * failure). */
 int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double frac,
                              uint64_t seed, char *err, size_t errlen);
 
-/* out = rows (m) of src, in that order (dense or CSR, as src), with src's classes, name and
- * SHA-256. Returns 0, or 3 when out of memory (out zeroed). */
+/* out = rows (m) of src, in that order (dense or CSR, as src), with src's classes, name,
+ * SHA-256 and label fields. Returns 0, or 3 when out of memory (out zeroed). */
 int dataset_take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,
                       char *err, size_t errlen);
 
 /* Rows per class: counts (k). */
 void dataset_class_counts(int *counts /*(k)*/, const Dataset *ds);
+
+/* Says on f what alsim chose about ds's labels that the user did not: the class column or
+ * attribute it took (csv, arff without --label; one line, left out when quiet). */
+void dataset_print_choices(FILE *f, const Dataset *ds, int quiet);
 
 /* ---- loaders (one file each) ---- */
 

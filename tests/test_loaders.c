@@ -194,6 +194,7 @@ static void test_csv(void) {
           !strcmp(tr.class_names[2], "virginica, var. 2"), "class names");
     CHECK(tr.x[0] == 4.0f && tr.x[1] == 3.0f && tr.x[2] == 1.0f && tr.y[0] == 0 && tr.y[2] == 2, "row 0");
     CHECK(!strcmp(tr.name, "ok-header.csv") && strlen(tr.sha256) == 64, "name '%s'", tr.name);
+    CHECK(tr.label && !strcmp(tr.label, "species"), "the class column's name kept: '%s'", tr.label ? tr.label : "(none)");
     /* The class column by name, by index, from the end: the same data. */
     static const char *same[] = { "species", "3", "-1" };
     for (int i = 0; i < 3; i++) {
@@ -209,6 +210,7 @@ static void test_csv(void) {
 
     rc = dataset_load_csv(&t2, &t3, C "csv/ok-noheader.csv", NULL, "0", err, sizeof err);
     CHECK(rc == 0 && t2.n == 20 && t2.d == 2 && t2.k == 2 && !strcmp(t2.class_names[1], "2"), "noheader: %s", err);
+    CHECK(rc == 0 && t2.label == NULL, "noheader: the class column has no name");
     CHECK(rc == 0 && t2.x[0] == 0.5f && t2.x[1] == -0.25f && t2.x[3] == -3.25f && t2.y[1] == 1, "noheader values (CRLF)");
     dataset_free(&t2);
     rc = dataset_load_csv(&t2, &t3, C "csv/ok-tabs.tsv", NULL, NULL, err, sizeof err);
@@ -219,6 +221,7 @@ static void test_csv(void) {
     const char *p = write_text("num-header.csv", "0,1,label\n1.5,2,10\n3,4,+9\n5,6,09\n7,8,-1\n");
     rc = dataset_load_csv(&t2, &t3, p, NULL, NULL, err, sizeof err);
     CHECK(rc == 0 && t2.n == 4 && t2.k == 3, "numeric header: rc %d n %d k %d %s", rc, t2.n, t2.k, err);
+    CHECK(rc == 0 && t2.label && !strcmp(t2.label, "label"), "numeric header: the class column is 'label'");
     if (!rc) CHECK(!strcmp(t2.class_names[0], "-1") && !strcmp(t2.class_names[1], "9") &&
                    !strcmp(t2.class_names[2], "10") && t2.y[1] == 1 && t2.y[2] == 1, "integer order");
     dataset_free(&t2);
@@ -418,10 +421,12 @@ static void test_arff(void) {
     dataset_free(&t2);
     rc = dataset_load_arff(&t2, &t3, C "arff/ok-nominal-features.arff", NULL, "outlook", err, sizeof err);
     CHECK(rc == 0 && t2.d == 4 && t2.k == 3 && !strcmp(t2.class_names[2], "rainy") && t2.x[1] == 1.0f, "--label outlook: %s", err);
+    CHECK(rc == 0 && t2.label && !strcmp(t2.label, "outlook"), "--label outlook: the class attribute's name kept");
     dataset_free(&t2);
     rc = dataset_load_arff(&t2, &t3, C "arff/ok-nominal-features.arff", NULL, "0", err, sizeof err);
     CHECK(rc == 0 && t2.k == 3, "--label 0: %s", err);
     dataset_free(&t2);
+    CHECK(tr.label && !strcmp(tr.label, "class"), "ok-iris: class attribute 'class' kept");
     dataset_free(&tr);
 }
 
@@ -479,6 +484,64 @@ static void test_specs(void) {
         rc = dataset_open_with(&pool, &test, bad[i].spec, &bad[i].o, 1, err, sizeof err);
         CHECK(rc == 2 && strstr(err, bad[i].want) && one_line(err) && zeroed(&pool) && zeroed(&test),
               "'%s': rc %d '%s', want '%s'", bad[i].spec, rc, err, bad[i].want);
+    }
+}
+
+/* ---- where the labels came from: Dataset.label_from, label, dropped; what is said ---- */
+
+/* What dataset_print_choices says about spec (label: --label), quiet or not, into out. */
+static int choices_text(char *out, size_t len, const char *spec, const char *label, int quiet, Dataset *pool) {
+    Dataset test;
+    char err[512];
+    DatasetOptions o = { label, NULL, DATASET_TEST_FRAC };
+    int rc = dataset_open_with(pool, &test, spec, &o, 1, err, sizeof err);
+    out[0] = '\0';
+    if (rc) { snprintf(out, len, "rc %d: %s", rc, err); return rc; }
+    CHECK(!strcmp(pool->label_from, test.label_from) && (!pool->label) == (!test.label),
+          "%s: the test split keeps the label fields", spec);
+    FILE *f = tmpfile();
+    if (f) {
+        dataset_print_choices(f, pool, quiet);
+        rewind(f);
+        size_t n = fread(out, 1, len - 1, f);
+        out[n] = '\0';
+        fclose(f);
+    }
+    dataset_free(&test);
+    return 0;
+}
+
+static void test_label_choices(void) {
+    static const struct { const char *spec, *label, *from, *name, *said; } cases[] = {
+        { C "csv/ok-header.csv", NULL, "last column", "species",
+          "alsim: ok-header.csv: class column 'species' (the last column; --label NAME picks another)\n" },
+        { C "csv/ok-header.csv", "species", "--label", "species", "" },
+        { "csv:" C "csv/ok-noheader.csv", "0", "--label", NULL, "" },
+        { C "csv/ok-tabs.tsv", NULL, "last column", "label",
+          "alsim: ok-tabs.tsv: class column 'label' (the last column; --label NAME picks another)\n" },
+        { C "arff/ok-iris.arff", NULL, "last attribute", "class",
+          "alsim: ok-iris.arff: class attribute 'class' (the last attribute; --label NAME picks another)\n" },
+        { C "arff/ok-nominal-features.arff", "outlook", "--label", "outlook", "" },
+        { C "svmlight/ok-1based.svm", NULL, "first field", NULL, "" },
+        { "npy:" C "npy/ok-X.npy," C "npy/ok-y.npy", NULL, "labels file", NULL, "" },
+        { "idx:" C "idx/ok-images-idx3-ubyte," C "idx/ok-labels-idx1-ubyte", NULL, "labels file", NULL, "" },
+        { "synthetic:blobs:n=60,test=30", NULL, "generated", NULL, "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Dataset pool;
+        char said[1024];
+        int rc = choices_text(said, sizeof said, cases[i].spec, cases[i].label, 0, &pool);
+        CHECK(rc == 0 && pool.label_from && !strcmp(pool.label_from, cases[i].from), "%s: label_from '%s', want '%s' %s",
+              cases[i].spec, rc ? "" : pool.label_from ? pool.label_from : "(null)", cases[i].from, rc ? said : "");
+        if (rc) continue;
+        CHECK(cases[i].name ? pool.label && !strcmp(pool.label, cases[i].name) : !pool.label, "%s: label '%s'",
+              cases[i].spec, pool.label ? pool.label : "(null)");
+        CHECK(!strcmp(said, cases[i].said), "%s says '%s', want '%s'", cases[i].spec, said, cases[i].said);
+        dataset_free(&pool);
+        /* quiet: the class column goes unsaid */
+        choices_text(said, sizeof said, cases[i].spec, cases[i].label, 1, &pool);
+        CHECK(!strcmp(said, ""), "%s quiet says '%s'", cases[i].spec, said);
+        dataset_free(&pool);
     }
 }
 
@@ -679,6 +742,7 @@ int main(void) {
     test_npy();
     test_arff();
     test_specs();
+    test_label_choices();
     test_memory_entry_points();
     test_stop_request();
     char cmd[300];
