@@ -8,11 +8,14 @@
  *     5.1,setosa
  *
  * The class is --label (an attribute name, or a 0-based index, negative from the end) or by
- * default the last nominal attribute; it must be nominal, its classes are its values in the
- * declared order, and each must have rows. Other nominal attributes become one-hot features
- * (one column per value), numeric ones one column each. string, date and relational
- * attributes, missing values ('?') and sparse rows ({...}) are rejected with a message. A test
- * file (--test) must declare the same attributes. Keywords are case-insensitive.
+ * default, as in Weka, the last attribute. It must be nominal: a numeric last attribute is
+ * a regression target, and alsim refuses the file without --label rather than guess another
+ * class (Weka's cpu.with.vendor.arff would silently become a 30-class problem on `vendor`).
+ * The classes are its values in the declared order, and each must have rows. Other nominal
+ * attributes become one-hot features (one column per value), numeric ones one column each.
+ * string, date and relational attributes, missing values ('?') and sparse rows ({...}) are
+ * rejected with a message. A test file (--test) must declare the same attributes. Keywords
+ * are case-insensitive.
  */
 #include "datasets/loader.h"
 #include "sim/util.h"
@@ -38,7 +41,7 @@ typedef struct {
 } Header;
 
 typedef struct {
-    const char *label;      /* --label, or NULL: the last nominal attribute */
+    const char *label;      /* --label, or NULL: the last attribute */
     Header train;           /* the training file's header, for the test file to match */
 } ArffCtx;
 
@@ -139,7 +142,7 @@ static int add_attribute(Header *h, char *p, const LineReader *r, char *err, siz
                    "or {nominal values})", at->name, q);
 }
 
-/* Finds the class attribute (--label or the last nominal one), lays out the feature columns,
+/* Finds the class attribute (--label or the last one), lays out the feature columns,
  * and (training file) puts the class values into classes in their declared order. 0/2/3. */
 static int layout(Header *h, const char *label, LabelMap *classes, int is_test,
                   const LineReader *r, char *err, size_t errlen) {
@@ -164,11 +167,30 @@ static int layout(Header *h, const char *label, LabelMap *classes, int is_test,
         if (!h->a[h->class_attr].nominal)
             return lr_fail_at(r, h->a[h->class_attr].line, err, errlen, ALSIM_BAD_INPUT, "attribute '%s' is numeric: "
                               "the class must be a nominal attribute", h->a[h->class_attr].name);
-    } else {
-        for (int i = 0; i < h->n; i++) if (h->a[i].nominal) h->class_attr = i;
-        if (h->class_attr < 0)
+    } else {                             /* Weka's convention: the last attribute */
+        const Attr *last = &h->a[h->n - 1];
+        char list[400] = "";
+        int nominal = 0;
+        for (int i = 0; i < h->n; i++) {
+            if (!h->a[i].nominal) continue;
+            size_t at = strlen(list);
+            if (nominal < 5)
+                snprintf(list + at, sizeof list - at, "%s'%s'", nominal ? ", " : "",
+                         ld_quote(q, sizeof q, h->a[i].name, strlen(h->a[i].name)));
+            nominal++;
+        }
+        if (!nominal)
             return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "no nominal attribute to be the class (or name one "
                            "with --label)");
+        if (!last->nominal) {            /* a regression set: no class to guess */
+            size_t at = strlen(list);
+            if (nominal > 5) snprintf(list + at, sizeof list - at, " and %d more", nominal - 5);
+            return lr_fail_at(r, last->line, err, errlen, ALSIM_BAD_INPUT, "the last attribute, '%s', is numeric "
+                              "(a regression target?) and the class must be nominal: name it with --label NAME "
+                              "(nominal attribute%s: %s)", ld_quote(q, sizeof q, last->name, strlen(last->name)),
+                              nominal > 1 ? "s" : "", list);
+        }
+        h->class_attr = h->n - 1;
     }
     h->d = 0;
     for (int i = 0; i < h->n; i++) {

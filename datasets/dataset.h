@@ -88,7 +88,7 @@ int dataset_open(Dataset *pool, Dataset *test, const char *spec, uint64_t split_
 typedef struct {
     const char *label;      /* class column (csv) or attribute (arff): a name, or a 0-based
                                index (negative: from the end); NULL or "": the last column /
-                               the last nominal attribute */
+                               the last attribute, which must then be nominal */
     const char *test;       /* a fixed test set in the dataset's format (npy: XT.npy,YT.npy;
                                a format prefix may be repeated); NULL or "": a split */
     double test_frac;       /* the split's share of each class, in (0, 1) */
@@ -193,8 +193,9 @@ int dataset_load_svmlight(Dataset *train, Dataset *test, const char *path,
 int dataset_load_npy(Dataset *train, Dataset *test, const char *path, const char *test_path,
                      const char *label, char *err, size_t errlen);
 
-/* ARFF: numeric and nominal attributes; the class is the label attribute or the last nominal
- * one (classes in declared order, each with rows); other nominal attributes one-hot. Dense. */
+/* ARFF: numeric and nominal attributes; the class is the label attribute or the last one,
+ * nominal either way (a numeric last attribute without label is refused: a regression set);
+ * classes in declared order, each with rows; other nominal attributes one-hot. Dense. */
 int dataset_load_arff(Dataset *train, Dataset *test, const char *path, const char *test_path,
                       const char *label, char *err, size_t errlen);
 

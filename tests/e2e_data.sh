@@ -72,6 +72,7 @@ check "csv without a header: no column name" grep -q '"label": null' "$(only_dir
 check "arff: stderr names the class attribute" \
     grep -qxF "alsim: ok-iris.arff: class attribute 'class' (the last attribute; --label NAME picks another)" "$T/arff-loud.err"
 check "arff: config.json records it" grep -q '"label_from": "last attribute"' "$(only_dir "$T/arff-loud")/config.json"
+refused "numeric-last-attribute.arff: line 4: the last attribute, 'class', is numeric" --dataset $C/arff/numeric-last-attribute.arff
 
 # --- bad options ----------------------------------------------------------------------
 refused "--label" --dataset $C/svmlight/ok-1based.svm --label 0

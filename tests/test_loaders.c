@@ -420,7 +420,7 @@ static void test_arff(void) {
     }
     dataset_free(&t2);
     rc = dataset_load_arff(&t2, &t3, C "arff/ok-nominal-features.arff", NULL, "outlook", err, sizeof err);
-    CHECK(rc == 0 && t2.d == 4 && t2.k == 3 && !strcmp(t2.class_names[2], "rainy") && t2.x[1] == 1.0f, "--label outlook: %s", err);
+    CHECK(rc == 0 && t2.d == 4 && t2.k == 3 && !strcmp(t2.class_names[2], "rainy") && t2.x[2] == 1.0f, "--label outlook: %s", err);
     CHECK(rc == 0 && t2.label && !strcmp(t2.label, "outlook"), "--label outlook: the class attribute's name kept");
     dataset_free(&t2);
     rc = dataset_load_arff(&t2, &t3, C "arff/ok-nominal-features.arff", NULL, "0", err, sizeof err);
@@ -428,6 +428,20 @@ static void test_arff(void) {
     dataset_free(&t2);
     CHECK(tr.label && !strcmp(tr.label, "class"), "ok-iris: class attribute 'class' kept");
     dataset_free(&tr);
+
+    /* The last attribute numeric (a regression set): no class is guessed, --label picks one. */
+    rc = dataset_load_arff(&t2, &t3, C "arff/numeric-last-attribute.arff", NULL, NULL, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "numeric-last-attribute.arff: line 4: the last attribute, 'class', is numeric") &&
+          strstr(err, "--label NAME (nominal attribute: 'vendor')") && zeroed(&t2), "numeric last attribute: rc %d '%s'", rc, err);
+    rc = dataset_load_arff(&t2, &t3, C "arff/numeric-last-attribute.arff", NULL, "vendor", err, sizeof err);
+    CHECK(rc == 0 && t2.k == 2 && t2.d == 2 && !strcmp(t2.class_names[1], "amdahl"), "numeric last, --label vendor: %s", err);
+    dataset_free(&t2);
+    const char *many = write_text("many-nominal.arff", "@relation r\n@attribute a {p,q}\n@attribute b {p,q}\n"
+        "@attribute c {p,q}\n@attribute d {p,q}\n@attribute e {p,q}\n@attribute f {p,q}\n@attribute g {p,q}\n"
+        "@attribute y numeric\n@data\np,p,p,p,p,p,p,1\n");
+    rc = dataset_load_arff(&t2, &t3, many, NULL, NULL, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "line 9: the last attribute, 'y', is numeric") &&
+          strstr(err, "(nominal attributes: 'a', 'b', 'c', 'd', 'e' and 2 more)") && one_line(err), "7 nominal: '%s'", err);
 }
 
 /* ---- specs and options through dataset_open_with ---- */
