@@ -32,6 +32,7 @@ void dataset_free(Dataset *ds) {
     free(ds->y);
     free_names(ds->class_names, ds->k);
     free(ds->label);
+    free_names(ds->dropped, ds->n_dropped);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -92,6 +93,11 @@ int dataset_set_class_names(Dataset *ds, const char *const *names, char *err, si
 static int copy_label_fields(Dataset *out, const Dataset *src, char *err, size_t errlen) {
     out->label_from = src->label_from;
     int ok = !src->label || (out->label = strdup(src->label));
+    if (ok && src->n_dropped) {
+        ok = (out->dropped = calloc((size_t)src->n_dropped, sizeof *out->dropped)) != NULL;
+        if (ok) out->n_dropped = src->n_dropped;
+        for (int c = 0; ok && c < src->n_dropped; c++) ok = (out->dropped[c] = strdup(src->dropped[c])) != NULL;
+    }
     return ok ? 0 : ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory for class names");
 }
 
@@ -171,6 +177,14 @@ void dataset_print_choices(FILE *f, const Dataset *ds, int quiet) {
     else if (!quiet && !strcmp(from, "last attribute"))
         fprintf(f, "alsim: %s: class attribute '%s' (the last attribute; --label NAME picks another)\n", ds->name,
                 ds->label ? ld_quote(q, sizeof q, ds->label, strlen(ds->label)) : "");
+    if (!ds->n_dropped) return;
+    fprintf(f, "alsim: warning: %s: class%s", ds->name, ds->n_dropped > 1 ? "es" : "");
+    for (int c = 0; c < ds->n_dropped && c < 10; c++)
+        fprintf(f, "%s'%s'", c ? ", " : " ", ld_quote(q, sizeof q, ds->dropped[c], strlen(ds->dropped[c])));
+    if (ds->n_dropped > 10) fprintf(f, " and %d more", ds->n_dropped - 10);
+    fprintf(f, " of attribute '%s' %s declared but %s no rows: dropped (%d classes remain)\n",
+            ds->label ? ld_quote(q, sizeof q, ds->label, strlen(ds->label)) : "",
+            ds->n_dropped > 1 ? "are" : "is", ds->n_dropped > 1 ? "have" : "has", ds->k);
 }
 
 int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errlen) {

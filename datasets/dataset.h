@@ -53,6 +53,8 @@ typedef struct {
                                "generated" (synthetic); NULL: not said (a dataset built in code) */
     char *label;            /* the class column's name (csv with a header) or attribute's
                                (arff); NULL when it has none */
+    char **dropped;         /* (n_dropped) declared classes without rows, left out (arff) */
+    int n_dropped;
 } Dataset;
 
 /* Frees a dataset; accepts a zeroed struct; leaves it zeroed. */
@@ -124,7 +126,8 @@ int dataset_take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/,
 void dataset_class_counts(int *counts /*(k)*/, const Dataset *ds);
 
 /* Says on f what alsim chose about ds's labels that the user did not: the class column or
- * attribute it took (csv, arff without --label; one line, left out when quiet). */
+ * attribute it took (csv, arff without --label; one line, left out when quiet), and the
+ * declared classes it dropped for having no rows (a warning line, said even when quiet). */
 void dataset_print_choices(FILE *f, const Dataset *ds, int quiet);
 
 /* ---- loaders (one file each) ---- */
@@ -195,7 +198,8 @@ int dataset_load_npy(Dataset *train, Dataset *test, const char *path, const char
 
 /* ARFF: numeric and nominal attributes; the class is the label attribute or the last one,
  * nominal either way (a numeric last attribute without label is refused: a regression set);
- * classes in declared order, each with rows; other nominal attributes one-hot. Dense. */
+ * classes in declared order, those without rows dropped (train->dropped); other nominal
+ * attributes one-hot. Dense. */
 int dataset_load_arff(Dataset *train, Dataset *test, const char *path, const char *test_path,
                       const char *label, char *err, size_t errlen);
 

@@ -3,8 +3,8 @@
 # CSV, TSV, .npy and ARFF data (--label, --test, --test-frac), the same command twice giving
 # the same curve, and bad --label/--test/--test-frac options or missing files refused with
 # exit code 2, one line on stderr naming the culprit, and no run folder. No silent choices: the
-# class column alsim takes is said on stderr and recorded in config.json. The malformed corpus
-# files themselves: tests/e2e_corpus.sh.
+# class column alsim takes is said on stderr and recorded in config.json, and a dropped empty
+# class is warned about. The malformed corpus files themselves: tests/e2e_corpus.sh.
 # Ends with "e2e_data: N passed, M failed"; exit status 0 when all pass.
 . tests/lib.sh
 
@@ -57,7 +57,7 @@ else
     echo "SKIP: svmlight run (the learner does not take CSR input here): $(cat "$T/svm.err")" >&2
 fi
 
-# --- no silent choices: which column is the class --------------------------------------
+# --- no silent choices: which column is the class, and what was dropped ----------------
 check "csv: config.json records the class column" grep -q '"label": "species"' "$csv/config.json"
 check "csv: ... and that it was the last column" grep -q '"label_from": "last column"' "$csv/config.json"
 check "csv --quiet: the class column goes unsaid" sh -c "! grep -q 'class column' '$T/csv.err'"
@@ -72,6 +72,11 @@ check "csv without a header: no column name" grep -q '"label": null' "$(only_dir
 check "arff: stderr names the class attribute" \
     grep -qxF "alsim: ok-iris.arff: class attribute 'class' (the last attribute; --label NAME picks another)" "$T/arff-loud.err"
 check "arff: config.json records it" grep -q '"label_from": "last attribute"' "$(only_dir "$T/arff-loud")/config.json"
+run arff-empty --dataset $C/arff/ok-empty-class.arff
+check "arff: a declared class without rows is warned about, even with --quiet" \
+    grep -qxF "alsim: warning: ok-empty-class.arff: class 'z' of attribute 'class' is declared but has no rows: dropped (2 classes remain)" "$T/arff-empty.err"
+check "arff: the dropped class recorded in config.json" \
+    sh -c "tr -d ' \n' <'$(only_dir "$T/arff-empty")/config.json' | grep -qF '\"classes\":[\"x\",\"y\"],\"label\":\"class\",\"label_from\":\"lastattribute\",\"dropped_classes\":[\"z\"]'"
 refused "numeric-last-attribute.arff: line 4: the last attribute, 'class', is numeric" --dataset $C/arff/numeric-last-attribute.arff
 
 # --- bad options ----------------------------------------------------------------------

@@ -426,7 +426,7 @@ static void test_arff(void) {
     rc = dataset_load_arff(&t2, &t3, C "arff/ok-nominal-features.arff", NULL, "0", err, sizeof err);
     CHECK(rc == 0 && t2.k == 3, "--label 0: %s", err);
     dataset_free(&t2);
-    CHECK(tr.label && !strcmp(tr.label, "class"), "ok-iris: class attribute 'class' kept");
+    CHECK(tr.label && !strcmp(tr.label, "class") && tr.n_dropped == 0, "ok-iris: class attribute 'class' kept, none dropped");
     dataset_free(&tr);
 
     /* The last attribute numeric (a regression set): no class is guessed, --label picks one. */
@@ -442,6 +442,23 @@ static void test_arff(void) {
     rc = dataset_load_arff(&t2, &t3, many, NULL, NULL, err, sizeof err);
     CHECK(rc == 2 && strstr(err, "line 9: the last attribute, 'y', is numeric") &&
           strstr(err, "(nominal attributes: 'a', 'b', 'c', 'd', 'e' and 2 more)") && one_line(err), "7 nominal: '%s'", err);
+
+    /* A declared class without rows is dropped: the others keep their declared order. */
+    rc = dataset_load_arff(&t2, &t3, C "arff/ok-empty-class.arff", NULL, NULL, err, sizeof err);
+    CHECK(rc == 0 && t2.k == 2 && t2.n == 20, "empty class dropped: rc %d k %d %s", rc, t2.k, err);
+    if (!rc && t2.k == 2)
+        CHECK(!strcmp(t2.class_names[0], "x") && !strcmp(t2.class_names[1], "y") && t2.y[0] == 0 && t2.y[1] == 1 &&
+              t2.n_dropped == 1 && !strcmp(t2.dropped[0], "z"), "classes x, y; z dropped; y renumbered");
+    dataset_free(&t2);
+    rc = dataset_load_arff(&t2, &t3, C "arff/ok-empty-class.arff", C "arff/ok-empty-class.arff", NULL, err, sizeof err);
+    CHECK(rc == 0 && t3.k == 2 && t3.n == 20 && !memcmp(t2.y, t3.y, 20 * sizeof *t3.y) && !strcmp(t3.class_names[1], "y"),
+          "--test maps onto the classes left: %s", err);
+    dataset_free(&t2); dataset_free(&t3);
+    const char *with_z = write_text("with-z.arff", "@relation r\n@attribute a numeric\n@attribute b numeric\n"
+                                    "@attribute class {x, z, y}\n@data\n1,2,y\n3,4,z\n");
+    rc = dataset_load_arff(&t2, &t3, C "arff/ok-empty-class.arff", with_z, NULL, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "with-z.arff: line 7: attribute 'class': the class 'z' has no rows in the training file") &&
+          zeroed(&t2) && zeroed(&t3), "--test with a row of the dropped class: rc %d '%s'", rc, err);
 }
 
 /* ---- specs and options through dataset_open_with ---- */
@@ -511,8 +528,8 @@ static int choices_text(char *out, size_t len, const char *spec, const char *lab
     int rc = dataset_open_with(pool, &test, spec, &o, 1, err, sizeof err);
     out[0] = '\0';
     if (rc) { snprintf(out, len, "rc %d: %s", rc, err); return rc; }
-    CHECK(!strcmp(pool->label_from, test.label_from) && (!pool->label) == (!test.label),
-          "%s: the test split keeps the label fields", spec);
+    CHECK(!strcmp(pool->label_from, test.label_from) && (!pool->label) == (!test.label) &&
+          pool->n_dropped == test.n_dropped, "%s: the test split keeps the label fields", spec);
     FILE *f = tmpfile();
     if (f) {
         dataset_print_choices(f, pool, quiet);
@@ -536,6 +553,10 @@ static void test_label_choices(void) {
         { C "arff/ok-iris.arff", NULL, "last attribute", "class",
           "alsim: ok-iris.arff: class attribute 'class' (the last attribute; --label NAME picks another)\n" },
         { C "arff/ok-nominal-features.arff", "outlook", "--label", "outlook", "" },
+        { C "arff/ok-empty-class.arff", NULL, "last attribute", "class",
+          "alsim: ok-empty-class.arff: class attribute 'class' (the last attribute; --label NAME picks another)\n"
+          "alsim: warning: ok-empty-class.arff: class 'z' of attribute 'class' is declared but has no rows: "
+          "dropped (2 classes remain)\n" },
         { C "svmlight/ok-1based.svm", NULL, "first field", NULL, "" },
         { "npy:" C "npy/ok-X.npy," C "npy/ok-y.npy", NULL, "labels file", NULL, "" },
         { "idx:" C "idx/ok-images-idx3-ubyte," C "idx/ok-labels-idx1-ubyte", NULL, "labels file", NULL, "" },
@@ -552,11 +573,30 @@ static void test_label_choices(void) {
               cases[i].spec, pool.label ? pool.label : "(null)");
         CHECK(!strcmp(said, cases[i].said), "%s says '%s', want '%s'", cases[i].spec, said, cases[i].said);
         dataset_free(&pool);
-        /* quiet: the class column goes unsaid */
+        /* quiet: the class column goes unsaid, a dropped class never does */
         choices_text(said, sizeof said, cases[i].spec, cases[i].label, 1, &pool);
-        CHECK(!strcmp(said, ""), "%s quiet says '%s'", cases[i].spec, said);
+        const char *warning = strstr(cases[i].said, "alsim: warning:");
+        CHECK(!strcmp(said, warning ? warning : ""), "%s quiet says '%s'", cases[i].spec, said);
         dataset_free(&pool);
     }
+    Dataset pool, test;
+    char said[1024];
+    DatasetOptions o = { NULL, NULL, DATASET_TEST_FRAC };
+    const char *two = write_text("two-empty.arff", "@relation r\n@attribute a numeric\n"
+                                 "@attribute 'the class' {p, 'q q', r, s}\n@data\n1,r\n2,p\n3,r\n4,p\n");
+    int rc = dataset_open_with(&pool, &test, two, &o, 1, said, sizeof said);
+    CHECK(rc == 0 && pool.k == 2 && pool.n_dropped == 2, "two dropped: rc %d %s", rc, said);
+    if (!rc) {
+        FILE *f = tmpfile();
+        dataset_print_choices(f, &pool, 1);
+        rewind(f);
+        said[fread(said, 1, sizeof said - 1, f)] = '\0';
+        fclose(f);
+        CHECK(!strcmp(said, "alsim: warning: two-empty.arff: classes 'q q', 's' of attribute 'the class' are declared "
+                            "but have no rows: dropped (2 classes remain)\n"), "two dropped says '%s'", said);
+    }
+    dataset_free(&pool);
+    dataset_free(&test);
 }
 
 /* ---- the memory entry points (the fuzzers') agree with the file loaders ---- */

@@ -222,6 +222,19 @@ cd arff
         i=$((i + 1))
     done
 } > ok-nominal-features.arff
+{   # the class z is declared between x and y but no row has it (as Weka's glass.arff)
+    echo '@relation r'
+    echo '@attribute a numeric'
+    echo '@attribute b numeric'
+    echo '@attribute class {x, z, y}'
+    echo '@data'
+    i=0
+    while [ $i -lt 20 ]; do
+        if [ $((i % 2)) -eq 0 ]; then c=x; else c=y; fi
+        echo "$((i % 2 * 3)).$((i % 10)),$i,$c"
+        i=$((i + 1))
+    done
+} > ok-empty-class.arff
 H='@relation r
 @attribute a numeric
 @attribute b numeric
@@ -252,7 +265,7 @@ printf '%s\n1,2,x\n3,4e40,y\n' "$H" > beyond-float32.arff
 printf '%s\n1,2,x\n3,1e30,y\n' "$H" > huge-value.arff
 printf '%s\n1,2,x\n3,four,y\n' "$H" > not-a-number.arff
 printf '%s\n1,2,x\n3,4,z\n' "$H" > unknown-class-value.arff
-printf '@relation r\n@attribute a numeric\n@attribute class {x, y, z}\n@data\n1,x\n2,y\n3,x\n' > class-with-no-rows.arff
+printf '@relation r\n@attribute a numeric\n@attribute class {x, y, z}\n@data\n1,x\n2,x\n3,x\n' > one-class-with-rows.arff
 {   # a regression set: the last attribute is numeric (as Weka's cpu.with.vendor.arff)
     printf '@relation cpu\n@attribute vendor {adviser, amdahl}\n@attribute MYCT numeric\n@attribute class numeric\n@data\n'
     i=0
