@@ -8,11 +8,15 @@
  *     5.1,setosa
  *
  * The class is --label (an attribute name, or a 0-based index, negative from the end) or by
- * default the last nominal attribute; it must be nominal, its classes are its values in the
- * declared order, and each must have rows. Other nominal attributes become one-hot features
+ * default, as in Weka, the last attribute. It must be nominal: a numeric last attribute is
+ * a regression target, and alsim refuses the file without --label rather than guess another
+ * class (Weka's cpu.with.vendor.arff would silently become a 30-class problem on `vendor`).
+ * The classes are its values in the declared order; declared values no training row has are
+ * dropped (named in Dataset.dropped, for a warning), and at least 2 must have rows; a test
+ * file's row of a dropped class is refused. Other nominal attributes become one-hot features
  * (one column per value), numeric ones one column each. string, date and relational
- * attributes, missing values ('?') and sparse rows ({...}) are rejected with a message. A test
- * file (--test) must declare the same attributes. Keywords are case-insensitive.
+ * attributes, missing values ('?') and sparse rows ({...}) are rejected with a message. A
+ * test file (--test) must declare the same attributes. Keywords are case-insensitive.
  */
 #include "datasets/loader.h"
 #include "sim/util.h"
@@ -38,7 +42,7 @@ typedef struct {
 } Header;
 
 typedef struct {
-    const char *label;      /* --label, or NULL: the last nominal attribute */
+    const char *label;      /* --label, or NULL: the last attribute */
     Header train;           /* the training file's header, for the test file to match */
 } ArffCtx;
 
@@ -139,7 +143,7 @@ static int add_attribute(Header *h, char *p, const LineReader *r, char *err, siz
                    "or {nominal values})", at->name, q);
 }
 
-/* Finds the class attribute (--label or the last nominal one), lays out the feature columns,
+/* Finds the class attribute (--label or the last one), lays out the feature columns,
  * and (training file) puts the class values into classes in their declared order. 0/2/3. */
 static int layout(Header *h, const char *label, LabelMap *classes, int is_test,
                   const LineReader *r, char *err, size_t errlen) {
@@ -164,11 +168,30 @@ static int layout(Header *h, const char *label, LabelMap *classes, int is_test,
         if (!h->a[h->class_attr].nominal)
             return lr_fail_at(r, h->a[h->class_attr].line, err, errlen, ALSIM_BAD_INPUT, "attribute '%s' is numeric: "
                               "the class must be a nominal attribute", h->a[h->class_attr].name);
-    } else {
-        for (int i = 0; i < h->n; i++) if (h->a[i].nominal) h->class_attr = i;
-        if (h->class_attr < 0)
+    } else {                             /* Weka's convention: the last attribute */
+        const Attr *last = &h->a[h->n - 1];
+        char list[400] = "";
+        int nominal = 0;
+        for (int i = 0; i < h->n; i++) {
+            if (!h->a[i].nominal) continue;
+            size_t at = strlen(list);
+            if (nominal < 5)
+                snprintf(list + at, sizeof list - at, "%s'%s'", nominal ? ", " : "",
+                         ld_quote(q, sizeof q, h->a[i].name, strlen(h->a[i].name)));
+            nominal++;
+        }
+        if (!nominal)
             return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "no nominal attribute to be the class (or name one "
                            "with --label)");
+        if (!last->nominal) {            /* a regression set: no class to guess */
+            size_t at = strlen(list);
+            if (nominal > 5) snprintf(list + at, sizeof list - at, " and %d more", nominal - 5);
+            return lr_fail_at(r, last->line, err, errlen, ALSIM_BAD_INPUT, "the last attribute, '%s', is numeric "
+                              "(a regression target?) and the class must be nominal: name it with --label NAME "
+                              "(nominal attribute%s: %s)", ld_quote(q, sizeof q, last->name, strlen(last->name)),
+                              nominal > 1 ? "s" : "", list);
+        }
+        h->class_attr = h->n - 1;
     }
     h->d = 0;
     for (int i = 0; i < h->n; i++) {
@@ -278,6 +301,9 @@ static int read_row(float *row, int32_t *label, char *p, LdFields *fs, const Hea
             LabelMap *m = i == h->class_attr ? classes : (LabelMap *)&a->values;
             int id = labels_id(m, field, flen);
             if (id == -2) return lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
+            if (id == -1 && i == h->class_attr && labels_id((LabelMap *)&a->values, field, flen) >= 0)
+                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': the class '%s' has no rows in the "
+                               "training file (dropped there)", a->name, ld_quote(q, sizeof q, field, flen));
             if (id < 0)
                 return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': '%s' is not one of its values",
                                a->name, ld_quote(q, sizeof q, field, flen));
@@ -293,6 +319,53 @@ static int read_row(float *row, int32_t *label, char *p, LdFields *fs, const Hea
     return 0;
 }
 
+/* Leaves out the declared classes of ca that no row of the training file has (Weka's own
+ * glass.arff declares one): classes becomes the others, in declared order, y (n) is
+ * renumbered to match, and ds->dropped gets the names left out. At least 2 classes must
+ * keep rows. 0/2/3. */
+static int drop_empty_classes(Dataset *ds, int32_t *y /*(n)*/, size_t n, LabelMap *classes,
+                              const Attr *ca, const LineReader *r, char *err, size_t errlen) {
+    int k = classes->n, kept = 0, rc = 0;
+    int *counts = calloc((size_t)k, sizeof *counts), *new_id = calloc((size_t)k, sizeof *new_id);
+    LabelMap left = {0};
+    if (!counts || !new_id) { rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory"); goto done; }
+    for (size_t i = 0; i < n; i++) counts[y[i]]++;
+    for (int c = 0; c < k; c++) kept += counts[c] > 0;
+    if (kept == k) goto done;
+    char q[48];
+    if (kept < 2) {
+        int c = 0;
+        while (!counts[c]) c++;
+        rc = lr_fail_at(r, ca->line, err, errlen, ALSIM_BAD_INPUT, "attribute '%s': only the class '%s' has rows, "
+                        "none of the other %d declared: a dataset needs at least 2 classes", ca->name,
+                        ld_quote(q, sizeof q, classes->names[c], strlen(classes->names[c])), k - 1);
+        goto done;
+    }
+    if (!(ds->dropped = calloc((size_t)(k - kept), sizeof *ds->dropped))) {
+        rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
+        goto done;
+    }
+    for (int c = 0; c < k; c++) {
+        if (!counts[c]) {                /* the names move over: nothing to copy */
+            ds->dropped[ds->n_dropped++] = classes->names[c];
+            classes->names[c] = NULL;
+            continue;
+        }
+        new_id[c] = labels_id(&left, classes->names[c], strlen(classes->names[c]));
+        if (new_id[c] < 0) { rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory"); goto done; }
+    }
+    for (size_t i = 0; i < n; i++) y[i] = new_id[y[i]];
+    left.fixed = 1;                      /* declared order, kept */
+    labels_free(classes);
+    *classes = left;
+    memset(&left, 0, sizeof left);
+done:
+    free(counts);
+    free(new_id);
+    labels_free(&left);
+    return rc;
+}
+
 static int arff_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx, int is_test,
                       char *err, size_t errlen) {
     ArffCtx *ctx = vctx;
@@ -300,7 +373,6 @@ static int arff_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx,
     LdFields fs = {0};
     float *x = NULL;
     int32_t *y = NULL;
-    int *counts = NULL;
     size_t n = 0, cap_x = 0, cap_y = 0;
     int rc = read_header(&h, r, err, errlen);
     if (rc || !h.n) goto done;           /* an empty file: load_one says so */
@@ -322,18 +394,11 @@ static int arff_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx,
         n++;
     }
     if (rc) goto done;
-    if (!is_test && n) {                 /* every declared class has rows */
-        const Attr *ca = &h.a[h.class_attr];
-        if (!(counts = calloc((size_t)ca->values.n, sizeof *counts))) {
-            rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) counts[y[i]]++;
-        for (int c = 0; c < ca->values.n && !rc; c++)
-            if (!counts[c])
-                rc = lr_fail_at(r, ca->line, err, errlen, ALSIM_BAD_INPUT, "class '%s' of attribute '%s' has no rows",
-                                ca->values.names[c], ca->name);
-        if (rc) goto done;
+    if (!is_test && n && (rc = drop_empty_classes(ds, y, n, classes, &h.a[h.class_attr], r, err, errlen)))
+        goto done;
+    if (!(ds->label = strdup(h.a[h.class_attr].name))) {
+        rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
+        goto done;
     }
     ds->n = (int)n;
     ds->d = h.d;
@@ -349,7 +414,6 @@ static int arff_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx,
 done:
     free(x);
     free(y);
-    free(counts);
     ld_fields_free(&fs);
     header_free(&h);
     return rc;

@@ -194,6 +194,10 @@ static int csv_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx, 
     if (rc) goto done;
     if (pending && (rc = add_row(&c, &c.head, classes, c.head_line, err, errlen))) goto done;
     if (!is_test) ctx->ncols = c.ncols;
+    if (c.header && !(ds->label = strndup(c.head.f[c.label_col], c.head.len[c.label_col]))) {
+        rc = lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
+        goto done;
+    }
     ds->n = (int)c.n;
     ds->d = c.d;
     ds->x = c.n ? realloc(c.x, c.n * (size_t)c.d * sizeof *c.x) : c.x;   /* shrinking: cannot fail... */

@@ -31,6 +31,8 @@ void dataset_free(Dataset *ds) {
     free(ds->values);
     free(ds->y);
     free_names(ds->class_names, ds->k);
+    free(ds->label);
+    free_names(ds->dropped, ds->n_dropped);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -87,8 +89,20 @@ int dataset_set_class_names(Dataset *ds, const char *const *names, char *err, si
     return 0;
 }
 
-/* out = rows (m) of src, in the given order, with src's k, class names, name and sha256.
- * Returns 0 or 3 (out zeroed). */
+/* Copies src's label fields into out (whose own are empty). Returns 0 or 3. */
+static int copy_label_fields(Dataset *out, const Dataset *src, char *err, size_t errlen) {
+    out->label_from = src->label_from;
+    int ok = !src->label || (out->label = strdup(src->label));
+    if (ok && src->n_dropped) {
+        ok = (out->dropped = calloc((size_t)src->n_dropped, sizeof *out->dropped)) != NULL;
+        if (ok) out->n_dropped = src->n_dropped;
+        for (int c = 0; ok && c < src->n_dropped; c++) ok = (out->dropped[c] = strdup(src->dropped[c])) != NULL;
+    }
+    return ok ? 0 : ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory for class names");
+}
+
+/* out = rows (m) of src, in the given order, with src's k, class names, name, sha256 and
+ * label fields. Returns 0 or 3 (out zeroed). */
 static int take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,
                      char *err, size_t errlen) {
     int64_t nnz = 0;                     /* CSR (src->x NULL): the rows' nonzeros */
@@ -96,6 +110,7 @@ static int take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, 
     int rc = src->x ? dataset_alloc(out, m, src->d, src->k, "", err, errlen)
                     : dataset_alloc_csr(out, m, src->d, src->k, nnz, "", err, errlen);
     if (!rc) rc = dataset_set_class_names(out, (const char *const *)src->class_names, err, errlen);
+    if (!rc) rc = copy_label_fields(out, src, err, errlen);
     if (rc) { dataset_free(out); return rc; }
     size_t d = (size_t)src->d;
     for (int i = 0; i < m; i++) {
@@ -148,6 +163,28 @@ static void keep_rows(Dataset *ds, const int *rows /*(m)*/, int m) {
 void dataset_class_counts(int *counts, const Dataset *ds) {
     memset(counts, 0, (size_t)ds->k * sizeof *counts);
     for (int i = 0; i < ds->n; i++) counts[ds->y[i]]++;
+}
+
+void dataset_print_choices(FILE *f, const Dataset *ds, int quiet) {
+    char q[48];
+    const char *from = ds->label_from ? ds->label_from : "";
+    if (!quiet && !strcmp(from, "last column") && ds->label)
+        fprintf(f, "alsim: %s: class column '%s' (the last column; --label NAME picks another)\n", ds->name,
+                ld_quote(q, sizeof q, ds->label, strlen(ds->label)));
+    else if (!quiet && !strcmp(from, "last column"))
+        fprintf(f, "alsim: %s: the class is the last column (no header names it; --label N picks another)\n",
+                ds->name);
+    else if (!quiet && !strcmp(from, "last attribute"))
+        fprintf(f, "alsim: %s: class attribute '%s' (the last attribute; --label NAME picks another)\n", ds->name,
+                ds->label ? ld_quote(q, sizeof q, ds->label, strlen(ds->label)) : "");
+    if (!ds->n_dropped) return;
+    fprintf(f, "alsim: warning: %s: class%s", ds->name, ds->n_dropped > 1 ? "es" : "");
+    for (int c = 0; c < ds->n_dropped && c < 10; c++)
+        fprintf(f, "%s'%s'", c ? ", " : " ", ld_quote(q, sizeof q, ds->dropped[c], strlen(ds->dropped[c])));
+    if (ds->n_dropped > 10) fprintf(f, " and %d more", ds->n_dropped - 10);
+    fprintf(f, " of attribute '%s' %s declared but %s no rows: dropped (%d classes remain)\n",
+            ds->label ? ld_quote(q, sizeof q, ds->label, strlen(ds->label)) : "",
+            ds->n_dropped > 1 ? "are" : "is", ds->n_dropped > 1 ? "have" : "has", ds->k);
 }
 
 int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errlen) {
@@ -268,7 +305,8 @@ static int open_idx_dir(Dataset *pool, Dataset *test, const char *dir, uint64_t 
 }
 
 /* The user's file formats: the spec prefix, the file name endings that select the format
- * without one, the loader, and where the labels are when --label does not apply. */
+ * without one, the loader, where the labels are when --label does not apply, and where
+ * they are taken from without --label (Dataset.label_from). */
 typedef int (*FileLoader)(Dataset *train, Dataset *test, const char *path, const char *test_path,
                           const char *label, char *err, size_t errlen);
 static const struct {
@@ -276,12 +314,13 @@ static const struct {
     const char *endings[4];             /* NULL-terminated */
     FileLoader load;
     const char *labels_in;              /* NULL: --label picks them */
+    const char *label_from;
 } file_formats[] = {
-    { "csv:",      { ".csv", ".tsv", NULL },                 dataset_load_csv,      NULL },
+    { "csv:",      { ".csv", ".tsv", NULL },                 dataset_load_csv,      NULL, "last column" },
     { "svmlight:", { ".svm", ".svmlight", ".libsvm", NULL }, dataset_load_svmlight,
-      "the first field of each line" },
-    { "npy:",      { NULL },                                 dataset_load_npy,      "y.npy" },
-    { "arff:",     { ".arff", NULL },                        dataset_load_arff,     NULL },
+      "the first field of each line", "first field" },
+    { "npy:",      { NULL },                                 dataset_load_npy,      "y.npy", "labels file" },
+    { "arff:",     { ".arff", NULL },                        dataset_load_arff,     NULL, "last attribute" },
 };
 enum { N_FILE_FORMATS = sizeof file_formats / sizeof file_formats[0] };
 
@@ -322,9 +361,18 @@ static int open_file(Dataset *pool, Dataset *test, int f, const char *path,
             return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--test-frac and --test: give one (the test set is %s)", tp);
     }
     Dataset all;
-    int rc = file_formats[f].load(test_path ? pool : &all, test, path, test_path, label, err, errlen);
-    if (rc || test_path) return rc;
+    Dataset *loaded = test_path ? pool : &all;
+    int rc = file_formats[f].load(loaded, test, path, test_path, label, err, errlen);
+    if (rc) return rc;
+    loaded->label_from = test->label_from = label ? "--label" : file_formats[f].label_from;
+    if (test_path) return 0;
     return dataset_split_stratified(pool, test, &all, o->test_frac, split_seed, err, errlen);
+}
+
+/* Sets where pool's and test's labels came from, after a load that returned rc. Returns rc. */
+static int labels_from(Dataset *pool, Dataset *test, const char *from, int rc) {
+    if (!rc) pool->label_from = test->label_from = from;
+    return rc;
 }
 
 int dataset_open(Dataset *pool, Dataset *test, const char *spec, uint64_t split_seed,
@@ -346,19 +394,19 @@ int dataset_open_with(Dataset *pool, Dataset *test, const char *spec, const Data
                     "svmlight, npy, arff), not to '%s'", spec);
     if (strncmp(spec, "synthetic:", 10) == 0) {
         if (strncmp(spec, "synthetic:blobs", 15) == 0 && (spec[15] == '\0' || spec[15] == ':'))
-            return dataset_synthetic_blobs(pool, test, spec + 15, err, errlen);
+            return labels_from(pool, test, "generated", dataset_synthetic_blobs(pool, test, spec + 15, err, errlen));
         return ld_fail(err, errlen, ALSIM_BAD_INPUT, "unknown dataset '%s': the synthetic datasets are "
                     "synthetic:blobs[:k=..,d=..,n=..,test=..,sep=..,seed=..]", spec);
     }
     if (strncmp(spec, "idx:", 4) == 0)
-        return open_idx_spec(pool, test, spec, split_seed, err, errlen);
+        return labels_from(pool, test, "labels file", open_idx_spec(pool, test, spec, split_seed, err, errlen));
     /* Catalog names first, so that a folder named like one (./mnist) never silently replaces
      * it; such a folder is still reachable as ./mnist. */
     int rc = catalog_open(pool, test, spec, split_seed, err, errlen);
-    if (rc != -1) return rc;
+    if (rc != -1) return labels_from(pool, test, "catalog", rc);
     struct stat st;
     if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
-        return open_idx_dir(pool, test, spec, split_seed, err, errlen);
+        return labels_from(pool, test, "labels file", open_idx_dir(pool, test, spec, split_seed, err, errlen));
     size_t n = strlen(spec);
     if (n > 4 && !strcmp(spec + n - 4, ".npy"))
         return ld_fail(err, errlen, ALSIM_BAD_INPUT, "dataset '%s': a .npy dataset is two files, features and "

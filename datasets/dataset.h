@@ -21,8 +21,9 @@
  *   npy:X.npy,y.npy                features (N, D) and labels (N) as NumPy arrays
  *   arff:PATH, PATH.arff           Weka ARFF, numeric and nominal attributes
  * Without --test they get a seeded stratified split (test_frac of each class, default 30%).
- * Labels become class names; their order is the ARFF declaration's, else sorted: integer
- * labels by value first, then the others by their bytes (datasets/loader.h).
+ * Labels become class names; labels equal as numbers are one class ("1", "+1", "1.0" and
+ * "1e0" are class "1"). Class order is the ARFF declaration's, else sorted: numeric labels
+ * by value first, then the others by their bytes (datasets/loader.h).
  * Loaders return exit codes from DESIGN.md §5: 0 ok, 2 bad input (the message names the file,
  * the byte offset or line, and the reason), 3 runtime failure (fetch failed, out of memory).
  */
@@ -31,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct {
     int n, d, k;            /* rows N, features D, classes K */
@@ -44,6 +46,15 @@ typedef struct {
     char **class_names;     /* (k) */
     char name[128];         /* e.g. "mnist" */
     char sha256[65];        /* hex SHA-256 of the source content */
+    /* Where the labels came from (config.json's "dataset"; dataset_print_choices): */
+    const char *label_from; /* a static text: "--label", or where the format keeps them by
+                               default: "last column" (csv), "last attribute" (arff), "first
+                               field" (svmlight), "labels file" (npy, IDX), "catalog",
+                               "generated" (synthetic); NULL: not said (a dataset built in code) */
+    char *label;            /* the class column's name (csv with a header) or attribute's
+                               (arff); NULL when it has none */
+    char **dropped;         /* (n_dropped) declared classes without rows, left out (arff) */
+    int n_dropped;
 } Dataset;
 
 /* Frees a dataset; accepts a zeroed struct; leaves it zeroed. */
@@ -79,7 +90,7 @@ int dataset_open(Dataset *pool, Dataset *test, const char *spec, uint64_t split_
 typedef struct {
     const char *label;      /* class column (csv) or attribute (arff): a name, or a 0-based
                                index (negative: from the end); NULL or "": the last column /
-                               the last nominal attribute */
+                               the last attribute, which must then be nominal */
     const char *test;       /* a fixed test set in the dataset's format (npy: XT.npy,YT.npy;
                                a format prefix may be repeated); NULL or "": a split */
     double test_frac;       /* the split's share of each class, in (0, 1) */
@@ -99,15 +110,15 @@ int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errle
 
 /* Splits all into pool and test, stratified by class: round(frac·count) rows of each class
  * go to test, chosen by RNG_SPLIT (sub 0); both keep the original row order, the storage
- * (dense or CSR), k, class names, name and sha256 of all. all is consumed (freed, also on
+ * (dense or CSR), k, class names, name, sha256 and label fields of all. all is consumed (freed, also on
  * failure): test is a copy of its rows, pool keeps all's arrays (peak memory: all plus the
  * test share). Returns 0, 2 when frac is outside [0, 1], or 3 (pool and test zeroed on
  * failure). */
 int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double frac,
                              uint64_t seed, char *err, size_t errlen);
 
-/* out = rows (m) of src, in that order (dense or CSR, as src), with src's classes, name and
- * SHA-256. Returns 0, or 3 when out of memory (out zeroed). */
+/* out = rows (m) of src, in that order (dense or CSR, as src), with src's classes, name,
+ * SHA-256 and label fields. Returns 0, or 3 when out of memory (out zeroed). */
 int dataset_take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,
                       char *err, size_t errlen);
 
@@ -123,6 +134,11 @@ void dataset_class_counts(int *counts /*(k)*/, const Dataset *ds);
  * Names and SHA-256 stay (the option is in the run's config). Returns 0, or 3 when out of
  * memory (both unchanged). */
 int dataset_standardize(Dataset *pool, Dataset *test, char *err, size_t errlen);
+
+/* Says on f what alsim chose about ds's labels that the user did not: the class column or
+ * attribute it took (csv, arff without --label; one line, left out when quiet), and the
+ * declared classes it dropped for having no rows (a warning line, said even when quiet). */
+void dataset_print_choices(FILE *f, const Dataset *ds, int quiet);
 
 /* ---- loaders (one file each) ---- */
 
@@ -190,8 +206,10 @@ int dataset_load_svmlight(Dataset *train, Dataset *test, const char *path,
 int dataset_load_npy(Dataset *train, Dataset *test, const char *path, const char *test_path,
                      const char *label, char *err, size_t errlen);
 
-/* ARFF: numeric and nominal attributes; the class is the label attribute or the last nominal
- * one (classes in declared order, each with rows); other nominal attributes one-hot. Dense. */
+/* ARFF: numeric and nominal attributes; the class is the label attribute or the last one,
+ * nominal either way (a numeric last attribute without label is refused: a regression set);
+ * classes in declared order, those without rows dropped (train->dropped); other nominal
+ * attributes one-hot. Dense. */
 int dataset_load_arff(Dataset *train, Dataset *test, const char *path, const char *test_path,
                       const char *label, char *err, size_t errlen);
 

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <float.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -475,19 +474,91 @@ void ld_fields_free(LdFields *fs) {
 
 static uint64_t hash_text(const char *s, size_t n) { return util_fnv1a(UTIL_FNV_START, s, n); }
 
-/* The canonical text of an integer label (sign, 1-19 digits, in int64): "%lld". 0 if not one. */
-static int canon_int(char out[24], const char *s, size_t n) {
-    size_t i = s[0] == '+' || s[0] == '-';
-    if (n <= i || n - i > 19) return 0;
-    uint64_t v = 0;
-    for (size_t j = i; j < n; j++) {
-        if (s[j] < '0' || s[j] > '9') return 0;
-        v = v * 10 + (uint64_t)(s[j] - '0');
+/* A number's exact value: sign, significant digits (no leading or trailing zeros; none for
+ * zero) and the decimal point's place: value = (neg ? -1 : 1) * 0.DIG * 10^point. Labels
+ * are compared and named through it, never through a double, so two labels are one class
+ * exactly when they are equal as decimal numbers. */
+typedef struct {
+    int neg;
+    char dig[LD_NUM_MAX + 1];   /* NUL-terminated */
+    int n;                      /* digits in dig */
+    long point;
+} Decimal;
+
+/* Reads s (n bytes) as a decimal number: [+-] digits [. digits] [e|E [+-] digits], at least
+ * one mantissa digit, at most LD_NUM_MAX bytes and an exponent of at most 6 digits (else it
+ * is text). No hex, inf or nan: those stay text. Returns 1 and fills *v, or 0. */
+static int decimal_parse(Decimal *v, const char *s, size_t n) {
+    size_t i = 0;
+    long ni = 0;                         /* mantissa digits before the point */
+    int seen = 0, dot = 0;
+    if (n == 0 || n > LD_NUM_MAX) return 0;
+    memset(v, 0, sizeof *v);
+    if (s[0] == '+' || s[0] == '-') { v->neg = s[0] == '-'; i++; }
+    for (; i < n && ((s[i] >= '0' && s[i] <= '9') || (s[i] == '.' && !dot)); i++) {
+        if (s[i] == '.') { dot = 1; continue; }
+        seen = 1;
+        if (!dot) ni++;
+        if (s[i] == '0' && v->n == 0) { ni--; continue; }  /* a leading zero moves the point */
+        v->dig[v->n++] = s[i];
     }
-    int neg = s[0] == '-';
-    if (v > (uint64_t)INT64_MAX + (uint64_t)neg) return 0;
-    snprintf(out, 24, "%s%" PRIu64, neg && v ? "-" : "", v);
+    if (!seen) return 0;
+    long e = 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        int eneg = 0;
+        size_t start;
+        if (++i < n && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+        for (start = i; i < n && s[i] >= '0' && s[i] <= '9' && i - start < 6; i++) e = 10 * e + (s[i] - '0');
+        if (i == start) return 0;
+        if (eneg) e = -e;
+    }
+    if (i != n) return 0;
+    while (v->n && v->dig[v->n - 1] == '0') v->n--;         /* trailing zeros */
+    v->dig[v->n] = '\0';
+    if (!v->n) { v->neg = 0; v->point = 0; return 1; }      /* zero, whatever its sign */
+    v->point = ni + e;
     return 1;
+}
+
+/* Writes v as JavaScript writes numbers (ECMAScript's Number::toString), on its exact
+ * digits: integers in full up to 21 digits (1, -40, 100000), other values from 1e-6 up as
+ * plain decimals (0.5, 12.25, 0.000001), the rest in exponent form (1e+21, 2.5e-7). At most
+ * LD_NUM_MAX + 16 bytes and the NUL. Returns the length. */
+static size_t decimal_text(char *out, const Decimal *v) {
+    char *o = out;
+    long k = v->n, p = v->point;
+    if (!k) { strcpy(out, "0"); return 1; }
+    if (v->neg) *o++ = '-';
+    if (k <= p && p <= 21) {
+        memcpy(o, v->dig, (size_t)k);
+        memset(o + k, '0', (size_t)(p - k));
+        o += p;
+    } else if (0 < p && p <= 21) {
+        memcpy(o, v->dig, (size_t)p);
+        o[p] = '.';
+        memcpy(o + p + 1, v->dig + p, (size_t)(k - p));
+        o += k + 1;
+    } else if (-6 < p && p <= 0) {
+        memcpy(o, "0.", 2);
+        memset(o + 2, '0', (size_t)-p);
+        memcpy(o + 2 - p, v->dig, (size_t)k);
+        o += 2 - p + k;
+    } else {
+        *o++ = v->dig[0];
+        if (k > 1) { *o++ = '.'; memcpy(o, v->dig + 1, (size_t)(k - 1)); o += k - 1; }
+        o += sprintf(o, "e%c%ld", p - 1 < 0 ? '-' : '+', labs(p - 1));
+    }
+    *o = '\0';
+    return (size_t)(o - out);
+}
+
+/* The order of two numbers by value: <0, 0, >0. */
+static int decimal_cmp(const Decimal *a, const Decimal *b) {
+    int sa = a->n ? (a->neg ? -1 : 1) : 0, sb = b->n ? (b->neg ? -1 : 1) : 0;
+    if (sa != sb || !sa) return (sa > sb) - (sa < sb);
+    int mag = a->point != b->point ? (a->point > b->point) - (a->point < b->point)
+                                   : strcmp(a->dig, b->dig);   /* same point: digit by digit */
+    return sa * mag;
 }
 
 /* Where name (len) is, or the empty slot where it would go. */
@@ -516,9 +587,10 @@ static int rehash(LabelMap *m) {
 }
 
 int labels_id(LabelMap *m, const char *s, size_t len) {
-    char canon[24];
+    char canon[LD_NUM_MAX + 17];
+    Decimal v;
     if (len == 0) return -5;
-    if (canon_int(canon, s, len)) { s = canon; len = strlen(canon); }
+    if (decimal_parse(&v, s, len)) { len = decimal_text(canon, &v); s = canon; }
     if (!m->nslots && rehash(m)) return -2;
     size_t i = find_slot(m, s, len);
     if (m->slots[i]) return m->slots[i] - 1;
@@ -545,21 +617,13 @@ int labels_id(LabelMap *m, const char *s, size_t len) {
     return m->n - 1;
 }
 
-/* Integers first, by value; then the rest by bytes. */
-static int is_int(const char *s, long long *v) {
-    char *end;
-    errno = 0;
-    *v = strtoll(s, &end, 10);
-    return *s && *end == '\0' && !errno && (*s == '-' || (*s >= '0' && *s <= '9'));
-}
-
+/* Numbers first, by value; then the rest by their bytes. */
 static int cmp_names(const void *a, const void *b) {
     const char *x = **(char *const *const *)a, *y = **(char *const *const *)b;
-    long long vx, vy;
-    int ix = is_int(x, &vx), iy = is_int(y, &vy);
-    if (ix != iy) return iy - ix;
-    if (ix) return (vx > vy) - (vx < vy);
-    return strcmp(x, y);
+    Decimal vx, vy;
+    int nx = decimal_parse(&vx, x, strlen(x)), ny = decimal_parse(&vy, y, strlen(y));
+    if (nx != ny) return ny - nx;
+    return nx ? decimal_cmp(&vx, &vy) : strcmp(x, y);
 }
 
 int labels_sort(LabelMap *m, int32_t *y, size_t n) {

@@ -6,10 +6,13 @@
  *     NUL-terminated, writable line at a time, so a 1 GB CSV never sits in memory whole (peak
  *     memory stays near the parsed data's size) and every parser sees a NUL-bounded string;
  *     it also hashes what it reads (SHA-256), refuses gzip and NUL bytes, skips a UTF-8 BOM.
- *   - LabelMap: label text -> class id, with the class names kept. Integer labels are compared
- *     as numbers ("+1", "01" and "1" are one class, named "1"). Final class order: sorted,
- *     integers first by value, then other labels by their bytes (so shuffling the rows never
- *     changes the ids, and a test file maps onto the training classes by name).
+ *   - LabelMap: label text -> class id, with the class names kept. Labels that are decimal
+ *     numbers are compared as numbers, exactly (not as doubles): "1", "+1", "01", "1.0",
+ *     "1e0" and "10e-1" are one class, named by the number's canonical spelling, as
+ *     JavaScript writes numbers but on the exact digits ("1", "0.5", "-2.25", "1e+21",
+ *     "2.5e-7"; see labels_id). Final class order: sorted, numbers first by value, then other
+ *     labels by their bytes (so shuffling the rows never changes the ids or the names, and a
+ *     test file maps onto the training classes by name: its "1.0" is the training "1").
  *   - one-line errors: "PATH: line L: reason" (text) or "PATH: byte B: reason" (binary), return
  *     2 for bad input and 3 for out of memory. Nothing here exits.
  * Sources: a regular file, or a pipe (`<(zcat data.csv.gz)`, a FIFO) read up to LD_PIPE_MAX
@@ -29,6 +32,7 @@
 #include "datasets/sha256.h"
 
 #define LD_MAX_CLASSES 65536     /* more distinct labels than this: surely not a class column */
+#define LD_NUM_MAX 64            /* a label longer than this is text, even when all digits */
 
 /* The largest feature magnitude alsim loads. The learner trains in float32 and Adam squares
  * each gradient, a feature times an error of order 1: past sqrt(FLT_MAX) ~ 1.8e19 the square
@@ -187,12 +191,15 @@ typedef struct {
     int fixed;              /* 1: lookups only; an unknown label is not added */
 } LabelMap;
 
-/* The id of label s (len bytes; integers canonicalised), adding it when new and the map is
- * not fixed. Returns the id, -1 unknown (fixed map), -2 out of memory, -3 more than
- * LD_MAX_CLASSES labels, -4 not valid UTF-8, -5 empty. */
+/* The id of label s (len bytes), adding it when new and the map is not fixed. A number
+ * ([+-] digits [. digits] [e|E [+-] digits], up to LD_NUM_MAX bytes and a 6-digit exponent;
+ * no hex, inf or nan) is looked up and kept under its canonical spelling: integers in full up
+ * to 21 digits, other values from 1e-6 up as plain decimals without trailing zeros, the rest
+ * as D[.DDD]e+N / e-N; zero is "0" whatever its sign. Returns the id, -1 unknown (fixed map),
+ * -2 out of memory, -3 more than LD_MAX_CLASSES labels, -4 not valid UTF-8, -5 empty. */
 int labels_id(LabelMap *m, const char *s, size_t len);
 
-/* Sorts the classes (integers by value first, then the rest by bytes), renumbers y (n) to
+/* Sorts the classes (numbers by value first, then the rest by bytes), renumbers y (n) to
  * match, and fixes the map. Returns 0 or -2 (out of memory). */
 int labels_sort(LabelMap *m, int32_t *y /*(n)*/, size_t n);
 

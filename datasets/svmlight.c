@@ -2,7 +2,8 @@
  *
  *     <label> [qid:<n>] <index>:<value> <index>:<value> ... [# comment]
  *
- * Labels are any integers or strings (class names kept, see loader.h); qid is ignored; indices
+ * Labels are numbers or strings (class names kept; numbers equal as numbers are one class,
+ * so LIBSVM's 1, +1 and 1.0 are class "1": see loader.h); qid is ignored; indices
  * ascend within a row. Index base: auto-detected — a file in which some index is 0 is
  * 0-based, otherwise 1-based (LIBSVM's convention), decided over the training and test files
  * together; d = the largest index + 1 (0-based). The result is CSR (x == NULL), built while

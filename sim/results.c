@@ -282,6 +282,14 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     jw_array(&w);
     for (int i = 0; i < pool->k; i++) jw_str(&w, pool->class_names[i]);
     jw_end(&w);
+    jw_key(&w, "label");
+    if (pool->label) jw_str(&w, pool->label); else jw_null(&w);
+    jw_key(&w, "label_from");
+    if (pool->label_from) jw_str(&w, pool->label_from); else jw_null(&w);
+    jw_key(&w, "dropped_classes");
+    jw_array(&w);
+    for (int i = 0; i < pool->n_dropped; i++) jw_str(&w, pool->dropped[i]);
+    jw_end(&w);
     jw_end(&w);
     jw_key(&w, "versions");
     jw_object(&w);

@@ -85,7 +85,12 @@ int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *ou
  * for appending. Returns 0, or 3 with a reason (r is then suspended). */
 int results_resume(Results *r, const Checkpoint *ck, char *err, size_t errlen);
 
-/* Writes config.json: the effective config and where the run came from. */
+/* Writes config.json: the effective config and where the run came from. Its "dataset"
+ * object: name, sha256, pool_rows, test_rows, features, classes (the class names in id
+ * order), label (the class column's or attribute's name, or null), label_from (how the
+ * labels were found: "--label", "last column", "last attribute", "first field",
+ * "labels file", "catalog", "generated"; see Dataset) and dropped_classes (declared classes
+ * without rows, left out). The "dataset" object is not part of the run id's hash. */
 int results_write_config(Results *r, const Config *c, uint64_t seed, const char *backend,
                          const Dataset *pool, const Dataset *test, char *err, size_t errlen);
 

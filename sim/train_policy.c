@@ -280,6 +280,7 @@ static int open_sets(TrainSet *sets, int *n_sets, int *P, const Config *c, char 
         int rc = dataset_open_with(&ts->pool, &test, s, &opt, c->seed, err, errlen);
         dataset_free(&test);
         if (rc) return rc;
+        dataset_print_choices(stderr, &ts->pool, c->quiet);
         const int need = (c->pool_size ? c->pool_size : 1) + c->reward_size;
         if (ts->pool.n < need) {
             snprintf(err, errlen, "train-policy: %s has %d pool rows, fewer than --pool-size %d + --reward-size %d",

@@ -2,8 +2,9 @@
 # End-to-end tests of the user's own files through the alsim binary ($ALSIM): small runs on
 # CSV, TSV, .npy and ARFF data (--label, --test, --test-frac), the same command twice giving
 # the same curve, and bad --label/--test/--test-frac options or missing files refused with
-# exit code 2, one line on stderr naming the culprit, and no run folder. The malformed corpus
-# files themselves: tests/e2e_corpus.sh.
+# exit code 2, one line on stderr naming the culprit, and no run folder. No silent choices: the
+# class column alsim takes is said on stderr and recorded in config.json, and a dropped empty
+# class is warned about. The malformed corpus files themselves: tests/e2e_corpus.sh.
 # Ends with "e2e_data: N passed, M failed"; exit status 0 when all pass.
 . tests/lib.sh
 
@@ -19,7 +20,8 @@ refused() {
 }
 
 C=tests/corpus
-RUN="--rounds 2 --batch 2 --init 4 --hidden 8 --epochs 3 --mc 3 --device cpu --quiet"
+LOUD="--rounds 2 --batch 2 --init 4 --hidden 8 --epochs 3 --mc 3 --device cpu"
+RUN="$LOUD --quiet"
 
 # --- small runs on each dense format ---------------------------------------------------
 run() { # run NAME ARGS...: a run into $T/NAME that must succeed and leave one run folder
@@ -54,6 +56,28 @@ if "$ALSIM" $RUN --dataset $C/svmlight/ok-1based.svm --out "$T/svm" 2>"$T/svm.er
 else
     echo "SKIP: svmlight run (the learner does not take CSR input here): $(cat "$T/svm.err")" >&2
 fi
+
+# --- no silent choices: which column is the class, and what was dropped ----------------
+check "csv: config.json records the class column" grep -q '"label": "species"' "$csv/config.json"
+check "csv: ... and that it was the last column" grep -q '"label_from": "last column"' "$csv/config.json"
+check "csv --quiet: the class column goes unsaid" sh -c "! grep -q 'class column' '$T/csv.err'"
+"$ALSIM" $LOUD --dataset $C/csv/ok-header.csv --out "$T/csv-loud" 2>"$T/csv-loud.err" || bad "csv loud run"
+check "csv: stderr names the class column alsim took" \
+    grep -qxF "alsim: ok-header.csv: class column 'species' (the last column; --label NAME picks another)" "$T/csv-loud.err"
+"$ALSIM" $LOUD --dataset $C/csv/ok-header.csv --label species --out "$T/csv-named" 2>"$T/csv-named.err" || bad "csv --label run"
+check "csv --label: nothing to say" sh -c "! grep -q 'class column' '$T/csv-named.err'"
+check "csv --label: recorded as chosen by --label" grep -q '"label_from": "--label"' "$(only_dir "$T/csv-named")/config.json"
+check "csv without a header: no column name" grep -q '"label": null' "$(only_dir "$T/csv-label")/config.json"
+"$ALSIM" $LOUD --dataset $C/arff/ok-iris.arff --out "$T/arff-loud" 2>"$T/arff-loud.err" || bad "arff loud run"
+check "arff: stderr names the class attribute" \
+    grep -qxF "alsim: ok-iris.arff: class attribute 'class' (the last attribute; --label NAME picks another)" "$T/arff-loud.err"
+check "arff: config.json records it" grep -q '"label_from": "last attribute"' "$(only_dir "$T/arff-loud")/config.json"
+run arff-empty --dataset $C/arff/ok-empty-class.arff
+check "arff: a declared class without rows is warned about, even with --quiet" \
+    grep -qxF "alsim: warning: ok-empty-class.arff: class 'z' of attribute 'class' is declared but has no rows: dropped (2 classes remain)" "$T/arff-empty.err"
+check "arff: the dropped class recorded in config.json" \
+    sh -c "tr -d ' \n' <'$(only_dir "$T/arff-empty")/config.json' | grep -qF '\"classes\":[\"x\",\"y\"],\"label\":\"class\",\"label_from\":\"lastattribute\",\"dropped_classes\":[\"z\"]'"
+refused "numeric-last-attribute.arff: line 4: the last attribute, 'class', is numeric" --dataset $C/arff/numeric-last-attribute.arff
 
 # --- bad options ----------------------------------------------------------------------
 refused "--label" --dataset $C/svmlight/ok-1based.svm --label 0

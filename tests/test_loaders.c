@@ -194,6 +194,7 @@ static void test_csv(void) {
           !strcmp(tr.class_names[2], "virginica, var. 2"), "class names");
     CHECK(tr.x[0] == 4.0f && tr.x[1] == 3.0f && tr.x[2] == 1.0f && tr.y[0] == 0 && tr.y[2] == 2, "row 0");
     CHECK(!strcmp(tr.name, "ok-header.csv") && strlen(tr.sha256) == 64, "name '%s'", tr.name);
+    CHECK(tr.label && !strcmp(tr.label, "species"), "the class column's name kept: '%s'", tr.label ? tr.label : "(none)");
     /* The class column by name, by index, from the end: the same data. */
     static const char *same[] = { "species", "3", "-1" };
     for (int i = 0; i < 3; i++) {
@@ -209,6 +210,7 @@ static void test_csv(void) {
 
     rc = dataset_load_csv(&t2, &t3, C "csv/ok-noheader.csv", NULL, "0", err, sizeof err);
     CHECK(rc == 0 && t2.n == 20 && t2.d == 2 && t2.k == 2 && !strcmp(t2.class_names[1], "2"), "noheader: %s", err);
+    CHECK(rc == 0 && t2.label == NULL, "noheader: the class column has no name");
     CHECK(rc == 0 && t2.x[0] == 0.5f && t2.x[1] == -0.25f && t2.x[3] == -3.25f && t2.y[1] == 1, "noheader values (CRLF)");
     dataset_free(&t2);
     rc = dataset_load_csv(&t2, &t3, C "csv/ok-tabs.tsv", NULL, NULL, err, sizeof err);
@@ -219,8 +221,17 @@ static void test_csv(void) {
     const char *p = write_text("num-header.csv", "0,1,label\n1.5,2,10\n3,4,+9\n5,6,09\n7,8,-1\n");
     rc = dataset_load_csv(&t2, &t3, p, NULL, NULL, err, sizeof err);
     CHECK(rc == 0 && t2.n == 4 && t2.k == 3, "numeric header: rc %d n %d k %d %s", rc, t2.n, t2.k, err);
+    CHECK(rc == 0 && t2.label && !strcmp(t2.label, "label"), "numeric header: the class column is 'label'");
     if (!rc) CHECK(!strcmp(t2.class_names[0], "-1") && !strcmp(t2.class_names[1], "9") &&
                    !strcmp(t2.class_names[2], "10") && t2.y[1] == 1 && t2.y[2] == 1, "integer order");
+    dataset_free(&t2);
+    /* A CSV class column of decimals: 0.5 and .50 are one class, sorted by value (2 after 0.5). */
+    p = write_text("decimal-labels.csv", "a,label\n1,2.0\n2,0.5\n3,.50\n4,2\n5,10.25\n");
+    rc = dataset_load_csv(&t2, &t3, p, NULL, NULL, err, sizeof err);
+    CHECK(rc == 0 && t2.k == 3, "decimal labels: rc %d, %d classes (want 3) %s", rc, t2.k, err);
+    if (!rc && t2.k == 3) CHECK(!strcmp(t2.class_names[0], "0.5") && !strcmp(t2.class_names[1], "2") &&
+                                !strcmp(t2.class_names[2], "10.25") && t2.y[0] == 1 && t2.y[2] == 0 && t2.y[3] == 1,
+                                "decimal labels by value: %s %s %s", t2.class_names[0], t2.class_names[1], t2.class_names[2]);
     dataset_free(&t2);
     p = write_text("bom.csv", "\xEF\xBB\xBF" "a,b,label\n1,2,b\n3,4,a\n\n  \n5,6,10\n");
     rc = dataset_load_csv(&t2, &t3, p, NULL, "label", err, sizeof err);
@@ -269,6 +280,20 @@ static void test_svmlight(void) {
     CHECK(rc == 0 && t2.n == 21 && t2.d == 5 && t2.k == 3 && t2.indices[0] == 0 && t2.indices[1] == 2, "0-based: %s", err);
     if (!rc) CHECK(!strcmp(t2.class_names[0], "eggs") && !strcmp(t2.class_names[2], "spam") && t2.y[0] == 1, "string classes");
     dataset_free(&t2);
+    /* LIBSVM labels equal as numbers are one class: 1, 1.0, +1 and 1e0; -1 and -1.00. */
+    const char *spellings = write_text("spellings.svm", "1 1:1\n1.0 1:2\n+1 1:3\n1e0 2:1\n-1 1:1\n-1.00 2:2\n");
+    rc = dataset_load_svmlight(&t2, &t3, spellings, NULL, NULL, err, sizeof err);
+    CHECK(rc == 0 && t2.k == 2, "1, 1.0, +1, 1e0, -1, -1.00: rc %d, %d classes (want 2) %s", rc, t2.k, err);
+    if (!rc && t2.k == 2) {
+        static const int32_t want_y[6] = { 1, 1, 1, 1, 0, 0 };
+        CHECK(!strcmp(t2.class_names[0], "-1") && !strcmp(t2.class_names[1], "1") && !memcmp(t2.y, want_y, sizeof want_y),
+              "one class per number, named -1 and 1");
+    }
+    dataset_free(&t2);
+    /* And a --test file's 1.0 is the training file's class 1. */
+    rc = dataset_load_svmlight(&t2, &t3, C "svmlight/ok-1based.svm", spellings, NULL, err, sizeof err);
+    CHECK(rc == 0 && t3.n == 6 && t3.y[1] == 1 && t3.y[5] == 0, "--test with 1.0 and -1.00: %s", err);
+    dataset_free(&t2); dataset_free(&t3);
     /* The base is decided over both files: a 0 in the test file makes both 0-based. */
     const char *test0 = write_text("zero.svm", "1 0:1\n-1 9:1\n");
     rc = dataset_load_svmlight(&t2, &t3, C "svmlight/ok-1based.svm", test0, NULL, err, sizeof err);
@@ -395,12 +420,45 @@ static void test_arff(void) {
     }
     dataset_free(&t2);
     rc = dataset_load_arff(&t2, &t3, C "arff/ok-nominal-features.arff", NULL, "outlook", err, sizeof err);
-    CHECK(rc == 0 && t2.d == 4 && t2.k == 3 && !strcmp(t2.class_names[2], "rainy") && t2.x[1] == 1.0f, "--label outlook: %s", err);
+    CHECK(rc == 0 && t2.d == 4 && t2.k == 3 && !strcmp(t2.class_names[2], "rainy") && t2.x[2] == 1.0f, "--label outlook: %s", err);
+    CHECK(rc == 0 && t2.label && !strcmp(t2.label, "outlook"), "--label outlook: the class attribute's name kept");
     dataset_free(&t2);
     rc = dataset_load_arff(&t2, &t3, C "arff/ok-nominal-features.arff", NULL, "0", err, sizeof err);
     CHECK(rc == 0 && t2.k == 3, "--label 0: %s", err);
     dataset_free(&t2);
+    CHECK(tr.label && !strcmp(tr.label, "class") && tr.n_dropped == 0, "ok-iris: class attribute 'class' kept, none dropped");
     dataset_free(&tr);
+
+    /* The last attribute numeric (a regression set): no class is guessed, --label picks one. */
+    rc = dataset_load_arff(&t2, &t3, C "arff/numeric-last-attribute.arff", NULL, NULL, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "numeric-last-attribute.arff: line 4: the last attribute, 'class', is numeric") &&
+          strstr(err, "--label NAME (nominal attribute: 'vendor')") && zeroed(&t2), "numeric last attribute: rc %d '%s'", rc, err);
+    rc = dataset_load_arff(&t2, &t3, C "arff/numeric-last-attribute.arff", NULL, "vendor", err, sizeof err);
+    CHECK(rc == 0 && t2.k == 2 && t2.d == 2 && !strcmp(t2.class_names[1], "amdahl"), "numeric last, --label vendor: %s", err);
+    dataset_free(&t2);
+    const char *many = write_text("many-nominal.arff", "@relation r\n@attribute a {p,q}\n@attribute b {p,q}\n"
+        "@attribute c {p,q}\n@attribute d {p,q}\n@attribute e {p,q}\n@attribute f {p,q}\n@attribute g {p,q}\n"
+        "@attribute y numeric\n@data\np,p,p,p,p,p,p,1\n");
+    rc = dataset_load_arff(&t2, &t3, many, NULL, NULL, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "line 9: the last attribute, 'y', is numeric") &&
+          strstr(err, "(nominal attributes: 'a', 'b', 'c', 'd', 'e' and 2 more)") && one_line(err), "7 nominal: '%s'", err);
+
+    /* A declared class without rows is dropped: the others keep their declared order. */
+    rc = dataset_load_arff(&t2, &t3, C "arff/ok-empty-class.arff", NULL, NULL, err, sizeof err);
+    CHECK(rc == 0 && t2.k == 2 && t2.n == 20, "empty class dropped: rc %d k %d %s", rc, t2.k, err);
+    if (!rc && t2.k == 2)
+        CHECK(!strcmp(t2.class_names[0], "x") && !strcmp(t2.class_names[1], "y") && t2.y[0] == 0 && t2.y[1] == 1 &&
+              t2.n_dropped == 1 && !strcmp(t2.dropped[0], "z"), "classes x, y; z dropped; y renumbered");
+    dataset_free(&t2);
+    rc = dataset_load_arff(&t2, &t3, C "arff/ok-empty-class.arff", C "arff/ok-empty-class.arff", NULL, err, sizeof err);
+    CHECK(rc == 0 && t3.k == 2 && t3.n == 20 && !memcmp(t2.y, t3.y, 20 * sizeof *t3.y) && !strcmp(t3.class_names[1], "y"),
+          "--test maps onto the classes left: %s", err);
+    dataset_free(&t2); dataset_free(&t3);
+    const char *with_z = write_text("with-z.arff", "@relation r\n@attribute a numeric\n@attribute b numeric\n"
+                                    "@attribute class {x, z, y}\n@data\n1,2,y\n3,4,z\n");
+    rc = dataset_load_arff(&t2, &t3, C "arff/ok-empty-class.arff", with_z, NULL, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "with-z.arff: line 7: attribute 'class': the class 'z' has no rows in the training file") &&
+          zeroed(&t2) && zeroed(&t3), "--test with a row of the dropped class: rc %d '%s'", rc, err);
 }
 
 /* ---- specs and options through dataset_open_with ---- */
@@ -458,6 +516,87 @@ static void test_specs(void) {
         CHECK(rc == 2 && strstr(err, bad[i].want) && one_line(err) && zeroed(&pool) && zeroed(&test),
               "'%s': rc %d '%s', want '%s'", bad[i].spec, rc, err, bad[i].want);
     }
+}
+
+/* ---- where the labels came from: Dataset.label_from, label, dropped; what is said ---- */
+
+/* What dataset_print_choices says about spec (label: --label), quiet or not, into out. */
+static int choices_text(char *out, size_t len, const char *spec, const char *label, int quiet, Dataset *pool) {
+    Dataset test;
+    char err[512];
+    DatasetOptions o = { label, NULL, DATASET_TEST_FRAC };
+    int rc = dataset_open_with(pool, &test, spec, &o, 1, err, sizeof err);
+    out[0] = '\0';
+    if (rc) { snprintf(out, len, "rc %d: %s", rc, err); return rc; }
+    CHECK(!strcmp(pool->label_from, test.label_from) && (!pool->label) == (!test.label) &&
+          pool->n_dropped == test.n_dropped, "%s: the test split keeps the label fields", spec);
+    FILE *f = tmpfile();
+    if (f) {
+        dataset_print_choices(f, pool, quiet);
+        rewind(f);
+        size_t n = fread(out, 1, len - 1, f);
+        out[n] = '\0';
+        fclose(f);
+    }
+    dataset_free(&test);
+    return 0;
+}
+
+static void test_label_choices(void) {
+    static const struct { const char *spec, *label, *from, *name, *said; } cases[] = {
+        { C "csv/ok-header.csv", NULL, "last column", "species",
+          "alsim: ok-header.csv: class column 'species' (the last column; --label NAME picks another)\n" },
+        { C "csv/ok-header.csv", "species", "--label", "species", "" },
+        { "csv:" C "csv/ok-noheader.csv", "0", "--label", NULL, "" },
+        { C "csv/ok-tabs.tsv", NULL, "last column", "label",
+          "alsim: ok-tabs.tsv: class column 'label' (the last column; --label NAME picks another)\n" },
+        { C "arff/ok-iris.arff", NULL, "last attribute", "class",
+          "alsim: ok-iris.arff: class attribute 'class' (the last attribute; --label NAME picks another)\n" },
+        { C "arff/ok-nominal-features.arff", "outlook", "--label", "outlook", "" },
+        { C "arff/ok-empty-class.arff", NULL, "last attribute", "class",
+          "alsim: ok-empty-class.arff: class attribute 'class' (the last attribute; --label NAME picks another)\n"
+          "alsim: warning: ok-empty-class.arff: class 'z' of attribute 'class' is declared but has no rows: "
+          "dropped (2 classes remain)\n" },
+        { C "svmlight/ok-1based.svm", NULL, "first field", NULL, "" },
+        { "npy:" C "npy/ok-X.npy," C "npy/ok-y.npy", NULL, "labels file", NULL, "" },
+        { "idx:" C "idx/ok-images-idx3-ubyte," C "idx/ok-labels-idx1-ubyte", NULL, "labels file", NULL, "" },
+        { "synthetic:blobs:n=60,test=30", NULL, "generated", NULL, "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Dataset pool;
+        char said[1024];
+        int rc = choices_text(said, sizeof said, cases[i].spec, cases[i].label, 0, &pool);
+        CHECK(rc == 0 && pool.label_from && !strcmp(pool.label_from, cases[i].from), "%s: label_from '%s', want '%s' %s",
+              cases[i].spec, rc ? "" : pool.label_from ? pool.label_from : "(null)", cases[i].from, rc ? said : "");
+        if (rc) continue;
+        CHECK(cases[i].name ? pool.label && !strcmp(pool.label, cases[i].name) : !pool.label, "%s: label '%s'",
+              cases[i].spec, pool.label ? pool.label : "(null)");
+        CHECK(!strcmp(said, cases[i].said), "%s says '%s', want '%s'", cases[i].spec, said, cases[i].said);
+        dataset_free(&pool);
+        /* quiet: the class column goes unsaid, a dropped class never does */
+        choices_text(said, sizeof said, cases[i].spec, cases[i].label, 1, &pool);
+        const char *warning = strstr(cases[i].said, "alsim: warning:");
+        CHECK(!strcmp(said, warning ? warning : ""), "%s quiet says '%s'", cases[i].spec, said);
+        dataset_free(&pool);
+    }
+    Dataset pool, test;
+    char said[1024];
+    DatasetOptions o = { NULL, NULL, DATASET_TEST_FRAC };
+    const char *two = write_text("two-empty.arff", "@relation r\n@attribute a numeric\n"
+                                 "@attribute 'the class' {p, 'q q', r, s}\n@data\n1,r\n2,p\n3,r\n4,p\n");
+    int rc = dataset_open_with(&pool, &test, two, &o, 1, said, sizeof said);
+    CHECK(rc == 0 && pool.k == 2 && pool.n_dropped == 2, "two dropped: rc %d %s", rc, said);
+    if (!rc) {
+        FILE *f = tmpfile();
+        dataset_print_choices(f, &pool, 1);
+        rewind(f);
+        said[fread(said, 1, sizeof said - 1, f)] = '\0';
+        fclose(f);
+        CHECK(!strcmp(said, "alsim: warning: two-empty.arff: classes 'q q', 's' of attribute 'the class' are declared "
+                            "but have no rows: dropped (2 classes remain)\n"), "two dropped says '%s'", said);
+    }
+    dataset_free(&pool);
+    dataset_free(&test);
 }
 
 /* ---- the memory entry points (the fuzzers') agree with the file loaders ---- */
@@ -585,6 +724,36 @@ static void test_helpers(void) {
     }
     CHECK(m.n == 1002 && labels_id(&m, "w500", 4) == 502, "1002 labels, w500 = %d", labels_id(&m, "w500", 4));
     labels_free(&m);
+    /* Numbers equal as numbers are one class, under one spelling, whatever the row order. */
+    static const char *const one[] = { "1", "1.0", "+1", "1e0", "10e-1", "0.1E+1", "01.000" };
+    for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)
+        CHECK(labels_id(&m, one[i], strlen(one[i])) == 0, "'%s' is the class of '1'", one[i]);
+    CHECK(m.n == 1 && !strcmp(m.names[0], "1"), "numeric labels: %d classes, named '%s'", m.n, m.names[0]);
+    labels_free(&m);
+    static const char *const spelled[][2] = {
+        { "0.50", "0.5" }, { "-2.250", "-2.25" }, { "-0.0", "0" }, { "1e21", "1e+21" }, { "25e-8", "2.5e-7" },
+        { "100000000000000000000", "100000000000000000000" }, { "0.0000010", "0.000001" }, { "1.5e-7", "1.5e-7" },
+        { "12345678901234567890123", "1.2345678901234567890123e+22" }, { ".5", "0.5" }, { "7.", "7" },
+        { "0x10", "0x10" }, { "inf", "inf" }, { "nan", "nan" }, { "1e", "1e" }, { "1.2.3", "1.2.3" },
+        { "1e1234567", "1e1234567" }, { "-", "-" },
+    };
+    for (size_t i = 0; i < sizeof spelled / sizeof spelled[0]; i++) {
+        int id = labels_id(&m, spelled[i][0], strlen(spelled[i][0]));
+        CHECK(id >= 0 && !strcmp(m.names[id], spelled[i][1]), "'%s' is named '%s', want '%s'", spelled[i][0],
+              id >= 0 ? m.names[id] : "", spelled[i][1]);
+    }
+    labels_free(&m);
+    /* Sorted: numbers by value (exactly: 0.1 and 0.10000000000000000001 differ), then text. */
+    static const char *const mixed[] = { "b", "10", "2.5", "-0.5", "a", "1e3", "0.10000000000000000001", "0.1" };
+    static const char *const sorted[] = { "-0.5", "0.1", "0.10000000000000000001", "2.5", "10", "1000", "a", "b" };
+    int32_t ys[8];
+    for (int i = 0; i < 8; i++) ys[i] = labels_id(&m, mixed[i], strlen(mixed[i]));
+    CHECK(m.n == 8 && labels_sort(&m, ys, 8) == 0, "8 mixed labels");
+    static const char *const named[] = { "b", "10", "2.5", "-0.5", "a", "1000", "0.10000000000000000001", "0.1" };
+    for (int i = 0; i < 8 && m.n == 8; i++)
+        CHECK(!strcmp(m.names[i], sorted[i]) && !strcmp(m.names[ys[i]], named[i]), "class %d is '%s', want '%s'",
+              i, m.names[i], sorted[i]);
+    labels_free(&m);
 }
 
 /* A SIGINT or SIGTERM (once signals_install is called, as alsim run does) stops a load
@@ -627,6 +796,7 @@ int main(void) {
     test_npy();
     test_arff();
     test_specs();
+    test_label_choices();
     test_memory_entry_points();
     test_stop_request();
     char cmd[300];

@@ -99,6 +99,7 @@ printf '1 1:0.5\n-1 2:\n' > empty-value.svm
 printf '1 1:0.5\n-1 2:0.5 3' > truncated.svm
 printf '1,2 1:0.5\n3 2:0.5\n' > multi-label.svm
 printf '1 1:0.5\n1 2:0.5\n' > one-class.svm
+i=0; while [ $i -lt 12 ]; do if [ $((i % 2)) -eq 0 ]; then l=1; else l=1.0; fi; echo "$l $((1 + i % 3)):0.$((i % 9 + 1))"; i=$((i + 1)); done > one-class-spelled-two-ways.svm
 printf '1\n-1\n1 # no features anywhere\n' > no-features.svm
 printf '1 1:0.5\n\377 2:0.5\n' > invalid-utf8-label.svm
 printf '1 1:0.5\n-1 2:0.\0005\n' > nul-byte.svm
@@ -206,21 +207,34 @@ cd arff
     done
     echo '% trailing comment'
 } > ok-iris.arff
-{   # a nominal feature (one-hot), the class (last nominal) not the last attribute
+{   # a nominal feature (one-hot) among numeric ones, the class last
     echo '@relation weather'
     echo '@attribute outlook {sunny, overcast, rainy}'
     echo '@attribute temperature numeric'
-    echo '@attribute play {yes, no}'
     echo '@attribute humidity numeric'
+    echo '@attribute play {yes, no}'
     echo '@data'
     i=0
     while [ $i -lt 20 ]; do
         case $((i % 3)) in 0) o=sunny ;; 1) o=overcast ;; 2) o=rainy ;; esac
         if [ $((i % 2)) -eq 0 ]; then p=yes; else p=no; fi
-        echo "$o,$((60 + i)),$p,$((70 + i % 7))"
+        echo "$o,$((60 + i)),$((70 + i % 7)),$p"
         i=$((i + 1))
     done
 } > ok-nominal-features.arff
+{   # the class z is declared between x and y but no row has it (as Weka's glass.arff)
+    echo '@relation r'
+    echo '@attribute a numeric'
+    echo '@attribute b numeric'
+    echo '@attribute class {x, z, y}'
+    echo '@data'
+    i=0
+    while [ $i -lt 20 ]; do
+        if [ $((i % 2)) -eq 0 ]; then c=x; else c=y; fi
+        echo "$((i % 2 * 3)).$((i % 10)),$i,$c"
+        i=$((i + 1))
+    done
+} > ok-empty-class.arff
 H='@relation r
 @attribute a numeric
 @attribute b numeric
@@ -251,7 +265,16 @@ printf '%s\n1,2,x\n3,4e40,y\n' "$H" > beyond-float32.arff
 printf '%s\n1,2,x\n3,1e30,y\n' "$H" > huge-value.arff
 printf '%s\n1,2,x\n3,four,y\n' "$H" > not-a-number.arff
 printf '%s\n1,2,x\n3,4,z\n' "$H" > unknown-class-value.arff
-printf '@relation r\n@attribute a numeric\n@attribute class {x, y, z}\n@data\n1,x\n2,y\n3,x\n' > class-with-no-rows.arff
+printf '@relation r\n@attribute a numeric\n@attribute class {x, y, z}\n@data\n1,x\n2,x\n3,x\n' > one-class-with-rows.arff
+{   # a regression set: the last attribute is numeric (as Weka's cpu.with.vendor.arff)
+    printf '@relation cpu\n@attribute vendor {adviser, amdahl}\n@attribute MYCT numeric\n@attribute class numeric\n@data\n'
+    i=0
+    while [ $i -lt 12 ]; do
+        if [ $((i % 2)) -eq 0 ]; then v=adviser; else v=amdahl; fi
+        echo "$v,$((25 + 10 * i)),$((198 + 7 * i))"
+        i=$((i + 1))
+    done
+} > numeric-last-attribute.arff
 printf '@relation r\n@attribute a numeric\n@attribute class {x}\n@data\n1,x\n2,x\n' > one-class.arff
 printf '%s\n1,2,x\n{0 3, 2 y}\n' "$H" > sparse-row.arff
 printf "%s\n1,2,x\n3,4,'y\n" "$H" > unterminated-quote.arff
