@@ -30,7 +30,7 @@
 #include "sim/budget.h"
 #include "sim/learner.h"
 #include "sim/rng.h"
-#include "sim/session.h"
+#include "sim/engine.h"
 #include "strategies/strategy.h"
 #include "bench/bench.h"
 

@@ -25,7 +25,7 @@
 #include "sim/backend.h"
 #include "sim/learner.h"
 #include "sim/rng.h"
-#include "sim/session.h"
+#include "sim/engine.h"
 #include "strategies/strategy.h"
 #include "bench/bench.h"
 

@@ -10,7 +10,7 @@
 #include "sim/backend.h"
 #include "sim/config.h"
 #include "sim/run.h"
-#include "sim/session.h"
+#include "sim/engine.h"
 #include "sim/signals.h"
 #include "sim/train_policy.h"
 #include "sim/util.h"

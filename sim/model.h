@@ -1,5 +1,5 @@
 /* model — what each round fits on the labeled rows and predicts the pool with, behind a small
- * table of functions. The session (session.h), the strategies, the budget ledger and the
+ * table of functions. The session (engine.h), the strategies, the budget ledger and the
  * checkpoint see only this: a model's name, its classes, the width of its embeddings, its
  * minibatch and FLOP counts, and the operations below. Nothing above this header looks inside
  * a model.

@@ -30,7 +30,7 @@
 #include "sim/checkpoint.h"
 #include "sim/config.h"
 #include "sim/metrics.h"
-#include "sim/session.h"     /* RoundRecord: what a round did */
+#include "sim/engine.h"     /* RoundRecord: what a round did */
 
 typedef struct {
     char dir[4096];         /* the final folder OUT/<run-id> (for messages) */

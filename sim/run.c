@@ -1,4 +1,4 @@
-/* run — `alsim run` for one seed: a driver around the session (session.h). It owns the run
+/* run — `alsim run` for one seed: a driver around the session (engine.h). It owns the run
  * folder (results.h), the checkpoint after every round and --resume, the progress line and
  * the signals; the session does the active learning. */
 #include "sim/run.h"
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "sim/results.h"
-#include "sim/session.h"
+#include "sim/engine.h"
 #include "sim/signals.h"
 #include "sim/util.h"
 

@@ -1,4 +1,4 @@
-/* run — `alsim run` for one (dataset, strategy, seed, config): the session (session.h) driven
+/* run — `alsim run` for one (dataset, strategy, seed, config): the session (engine.h) driven
  * round by round into a run folder OUT/<run-id>/ (results.h), checkpointed after every round so
  * that a killed run resumes (--resume) and ends byte-identical to an uninterrupted one.
  */

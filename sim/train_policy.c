@@ -12,7 +12,7 @@
 #include "sim/config.h"
 #include "sim/jsonw.h"
 #include "sim/rng.h"
-#include "sim/session.h"
+#include "sim/engine.h"
 #include "sim/signals.h"
 #include "sim/util.h"
 #include "strategies/policy.h"

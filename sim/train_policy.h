@@ -1,7 +1,7 @@
 /* train_policy — `alsim train-policy`: learns the rl strategy's policy by reinforcement
  * learning on simulated active-learning episodes. A driver of the engine, like run.c.
  *
- * An episode is a Session (sim/session.h) of the rl strategy with the run's options (the
+ * An episode is a Session (sim/engine.h) of the rl strategy with the run's options (the
  * same model, budget rule, reference rows and feature code as `alsim run` with those
  * options) on a random subset of one training dataset's pool: P rows (--pool-size, 0 = all
  * but the reward split) and a disjoint reward split of Q rows (--reward-size) standing in

@@ -9,7 +9,7 @@
 #include "datasets/dataset.h"
 #include "sim/backend.h"
 #include "sim/config.h"
-#include "sim/session.h"
+#include "sim/engine.h"
 #include "tests/check.h"
 
 /* Opens a session of c on pool/test; 0 on success. */

@@ -15,8 +15,8 @@
  * (sim/train_policy.c: episodes of the same session whose picker samples from the learned
  * policy). Nothing else runs fit → predict → score → pick in sequence.
  */
-#ifndef ALSIM_SESSION_H
-#define ALSIM_SESSION_H
+#ifndef ALSIM_ENGINE_H
+#define ALSIM_ENGINE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
-/* session — the one active-learning loop. See session.h; session_round reads top to bottom in
+/* session — the one active-learning loop. See engine.h; session_round reads top to bottom in
  * the order data flows. */
-#include "sim/session.h"
+#include "sim/engine.h"
 
 #include <math.h>
 #include <stdlib.h>
