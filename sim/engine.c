@@ -1,4 +1,4 @@
-/* session — the one active-learning loop. See engine.h; session_round reads top to bottom in
+/* engine — the one active-learning loop. See engine.h; session_round reads top to bottom in
  * the order data flows. */
 #include "sim/engine.h"
 

@@ -1,4 +1,4 @@
-/* session — the engine: the one active-learning loop, with no file I/O.
+/* engine — the one active-learning loop, with no file I/O.
  *
  * A session is one simulated AL run of (config, pool, test, backend, seed). Opening it draws
  * the class-balanced initial set and has the oracle label it; each session_round() then runs
