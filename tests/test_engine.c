@@ -1,4 +1,4 @@
-/* test_session — what the engine refuses: a checkpoint that does not fit the session it is
+/* test_engine — what the engine refuses: a checkpoint that does not fit the session it is
  * restored into (rows outside the pool or labeled twice, labels outside the classes, more
  * labels or rounds than the run has, another model's state) is refused with a reason and
  * never written past an array (this test runs under `make asan`); a fitting one restores the
@@ -33,7 +33,7 @@ int main(void) {
 
     /* A real checkpoint after round 1, copied so it outlives the session. */
     Session S;
-    if (!be || open_session(&S, &c, &pool, &test, be)) return check_done("test_session");
+    if (!be || open_session(&S, &c, &pool, &test, be)) return check_done("test_engine");
     RoundRecord rec;
     for (int r = 0; r < 2; r++) CHECK(session_round(&S, &rec, err, sizeof err) == 0, "round %d: %s", r, err);
     Checkpoint ck = {0};
@@ -51,7 +51,7 @@ int main(void) {
     CHECK(n == 6 + 2 * 5 && ck.round == 1 && ck.n_curve == 2, "checkpoint after round 1: %d labels", n);
 
     /* The good one restores exactly. */
-    if (open_session(&S, &c, &pool, &test, be)) return check_done("test_session");
+    if (open_session(&S, &c, &pool, &test, be)) return check_done("test_engine");
     CHECK(session_restore(&S, &ck, err, sizeof err) == 0, "restore: %s", err);
     CHECK(S.labeled.n_labeled == n && !memcmp(S.labeled.rows, rows, (size_t)n * sizeof *rows) && S.round == 2,
           "the labeled set and the round restored");
@@ -112,5 +112,5 @@ int main(void) {
     free(labels);
     dataset_free(&pool);
     dataset_free(&test);
-    return check_done("test_session");
+    return check_done("test_engine");
 }
