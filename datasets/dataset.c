@@ -360,7 +360,7 @@ static int open_file(Dataset *pool, Dataset *test, int f, const char *path,
         if (o->test_frac != DATASET_TEST_FRAC)
             return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--test-frac and --test: give one (the test set is %s)", tp);
     }
-    Dataset all;
+    Dataset all = {0};
     Dataset *loaded = test_path ? pool : &all;
     int rc = file_formats[f].load(loaded, test, path, test_path, label, err, errlen);
     if (rc) return rc;

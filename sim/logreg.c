@@ -96,7 +96,7 @@ static double log_sum_exp(const double *zk, int k) {
     double mx = -INFINITY, s = 0;
     for (int c = 0; c < k; c++) if (zk[c] > mx) mx = zk[c];
     for (int c = 0; c < k; c++) s += exp(zk[c] - mx);
-    return mx + log(s);
+    return mx + log(s);   // cppcheck-suppress invalidFunctionArg ; s >= 1: the largest term is exp(0)
 }
 
 /* f at theta (np) on the labeled rows, and its gradient grad (np). lr->ce receives the

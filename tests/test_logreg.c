@@ -56,21 +56,21 @@ static int set_dataset(Dataset *ds, const cJSON *s) {
         const cJSON *row;
         cJSON_ArrayForEach(row, x) {
             int j = 0;
-            cJSON_ArrayForEach(v, row) ds->x[(size_t)i * d + j++] = (float)v->valuedouble;
+            cJSON_ArrayForEach(v, row) { ds->x[(size_t)i * d + j++] = (float)v->valuedouble; }
             i++;
         }
     } else {
         const int64_t nnz = cJSON_GetArraySize(get(s, "values"));
         if (dataset_alloc_csr(ds, n, d, k, nnz, "c", err, sizeof err)) return -1;
         int i = 0;
-        cJSON_ArrayForEach(v, get(s, "indptr")) ds->indptr[i++] = (int64_t)v->valuedouble;
+        cJSON_ArrayForEach(v, get(s, "indptr")) { ds->indptr[i++] = (int64_t)v->valuedouble; }
         i = 0;
-        cJSON_ArrayForEach(v, get(s, "indices")) ds->indices[i++] = (int32_t)v->valuedouble;
+        cJSON_ArrayForEach(v, get(s, "indices")) { ds->indices[i++] = (int32_t)v->valuedouble; }
         i = 0;
-        cJSON_ArrayForEach(v, get(s, "values")) ds->values[i++] = (float)v->valuedouble;
+        cJSON_ArrayForEach(v, get(s, "values")) { ds->values[i++] = (float)v->valuedouble; }
     }
     int i = 0;
-    cJSON_ArrayForEach(v, get(s, "y")) ds->y[i++] = (int32_t)v->valuedouble;
+    cJSON_ArrayForEach(v, get(s, "y")) { ds->y[i++] = (int32_t)v->valuedouble; }
     snprintf(ds->name, sizeof ds->name, "%s", get(s, "name")->valuestring);
     return 0;
 }
