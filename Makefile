@@ -202,9 +202,10 @@ test-cuda: $(B)/tests/test_backend $(B)/tests/test_cuda $(B)/alsim
 bench-cuda: $(B)/alsim $(B)/bench/bench_cuda
 	@ALSIM=$(B)/alsim BENCH_BIN=$(B)/bench sh bench/run_cuda.sh
 
-# .device/: what a session with a GPU carries to the device machine, which has CUDA and
-# PyTorch but no GSL, cJSON, OpenBLAS or network: binaries built here for any x86-64-v3, the
-# shared libraries they need, the MNIST cache. bench/device_check.sh runs it there (README).
+# .device/: what runs the GPU checks on a machine with a GPU that cannot build alsim (CUDA,
+# perhaps PyTorch, but no GSL, cJSON, OpenBLAS or network): binaries built here for any
+# x86-64-v3, the shared libraries they need, the MNIST cache. bench/device_check.sh runs it
+# there (README).
 device-bundle:
 	@sh bench/device_bundle.sh
 

@@ -1,21 +1,21 @@
 #!/bin/sh
-# make device-bundle: prepares .device/, what a session with a GPU carries to the device
-# machine. That machine has the NVIDIA driver, the CUDA 13 toolkit (cuBLAS) and PyTorch, but no
-# GSL, cJSON or OpenBLAS and no network, and this project builds nothing there. So:
+# make device-bundle: prepares .device/, what runs the GPU checks on a machine with a GPU that
+# cannot build alsim: one with the NVIDIA driver and the CUDA toolkit (cuBLAS), perhaps
+# PyTorch, but no GSL, cJSON or OpenBLAS and no network. So:
 #   1. builds here, into $BUNDLE_BUILD (default /tmp/alsim-bundle-build; not build/, which is
 #      shared), with ARCH=x86-64-v3 (any x86-64 server of the last ten years; not -march=native
 #      of this machine), the CUDA backend included: alsim, test_backend, test_cuda,
 #      bench_cuda, bench_core;
 #   2. stages them with the shared libraries they load that a CUDA image may lack (what ldd
 #      lists, less the C runtime, libstdc++/libgcc_s, and cuBLAS, which the toolkit there
-#      has: 600 MB we do not carry) and the MNIST IDX files of the cache, gzipped;
+#      has: 600 MB not worth copying) and the MNIST IDX files of the cache, gzipped;
 #   3. packs that as .device/alsim-device.tar.gz (about 30 MB) with a MANIFEST, and checks
-#      that the working tree plus .device stays under the 64 MiB a device run carries;
+#      that the working tree plus .device stays under 60 MiB, quick to copy;
 #   4. tests the bundle here as far as a machine without a GPU can: bench/device_check.sh
 #      unpacks it into a scratch folder and runs from there alone (LD_LIBRARY_PATH into it):
 #      every library resolves from the bundle, test-cuda skips cleanly, and a --device cpu run
 #      of a 2,000-row MNIST slice from the bundled data works.
-# README "CUDA backend" says how the GPU session runs it.
+# README "CUDA backend" says how the GPU machine runs it.
 set -eu
 BUNDLE=${BUNDLE:-.device}
 BUILD=${BUNDLE_BUILD:-/tmp/alsim-bundle-build}
@@ -66,7 +66,7 @@ done
         printf '%s  %s  %s\n' "$(sha256sum "$f" | cut -c1-16)" "$(wc -c <"$f")" "$f"; done)
 } >"$R/MANIFEST"
 
-# 3. pack, and the size a device run carries
+# 3. pack, and the size to copy
 mkdir -p "$BUNDLE"
 rm -f "$BUNDLE/alsim-device.tar.gz"
 tar czf "$BUNDLE/alsim-device.tar.gz" -C "$STAGE" alsim-device
@@ -76,9 +76,9 @@ tree=$( (git ls-files; git ls-files --others --exclude-standard) | sort -u |
         while read -r f; do [ -f "$f" ] && printf '%s\0' "$f"; done | xargs -0 du -cb 2>/dev/null |
         awk '$2 == "total" {t += $1} END {print t + 0}')
 total=$((bundle + tree))
-printf 'device-bundle: %s: %.1f MiB; with the working tree that travels: %.1f MiB of the 64 MiB limit\n' \
+printf 'device-bundle: %s: %.1f MiB; with the working tree: %.1f MiB (kept under 60 MiB)\n' \
     "$BUNDLE/alsim-device.tar.gz" "$(echo "$bundle" | awk '{print $1 / 1048576}')" "$(echo "$total" | awk '{print $1 / 1048576}')"
-[ "$total" -lt $((60 * 1048576)) ] || { echo "device-bundle: too big to carry (keep under 60 MiB)" >&2; exit 3; }
+[ "$total" -lt $((60 * 1048576)) ] || { echo "device-bundle: the working tree and the bundle are over 60 MiB: too big to copy quickly" >&2; exit 3; }
 
 # 4. test it here, from the bundle alone
 [ -n "${BUNDLE_NO_TEST:-}" ] && exit 0
@@ -86,7 +86,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/alsim-bundle-test.XXXXXX")
 echo "device-bundle: testing the bundle here (bench/device_check.sh, output in $out)"
 if OUT="$out" DEVICE_WORK="$out/work" sh bench/device_check.sh >"$out/stdout.txt" 2>&1; then
     tail -n 12 "$out/stdout.txt"
-    echo "device-bundle: ok. A GPU session runs: sh bench/device_check.sh (carry: .device)"
+    echo "device-bundle: ok. On the GPU machine, with .device beside the checkout: sh bench/device_check.sh"
 else
     tail -n 30 "$out/stdout.txt" >&2
     echo "device-bundle: the bundle's self-test failed (log: $out/stdout.txt)" >&2

@@ -1,6 +1,6 @@
 #!/bin/sh
-# bench/device_check.sh — the one command a session with a GPU runs on the device machine, from
-# the repository root, with .device carried (made here by `make device-bundle`):
+# bench/device_check.sh — the one command a machine with a GPU runs, from the repository root,
+# with .device beside it (made by `make device-bundle` on a machine that builds alsim):
 #     sh bench/device_check.sh
 # It builds nothing. It unpacks .device/alsim-device.tar.gz into $DEVICE_WORK (default
 # /tmp/alsim-device), points LD_LIBRARY_PATH at its lib/ (and at the machine's cuBLAS if the
@@ -11,7 +11,7 @@
 #   2. test-cuda (tests/cuda.sh) on the bundled binaries;
 #   3. bench-cuda (bench/run_cuda.sh) with the PyTorch peer: a section for bench/RESULTS.md.
 # Without a GPU, 2 and 3 skip (and say so): that is how `make device-bundle` tests the bundle.
-# Output into $OUT (the device tool's folder; ./device-out when unset), 6 files:
+# Output into $OUT (./device-out when unset), 6 files:
 #   summary.txt (a line per step: status, seconds), device_check.log (everything), env.txt,
 #   test-cuda.log, bench-cuda.md (append it to bench/RESULTS.md), bench-runs.tar.gz (the
 #   benchmark runs' curve.csv, timings.csv and PyTorch logs).
@@ -47,7 +47,7 @@ step() {
 }
 
 unpack() {
-    [ -f .device/alsim-device.tar.gz ] || { echo "no .device/alsim-device.tar.gz: run make device-bundle here, and carry .device"; return 2; }
+    [ -f .device/alsim-device.tar.gz ] || { echo "no .device/alsim-device.tar.gz: run make device-bundle on a machine that builds alsim, and copy .device here"; return 2; }
     rm -rf "$WORK" && mkdir -p "$WORK" && tar xzf .device/alsim-device.tar.gz -C "$WORK" || return 3
     gunzip -f "$WORK"/alsim-device/data/mnist/*.gz || return 3
     echo "unpacked into $WORK/alsim-device: $(du -sh "$WORK/alsim-device" | cut -f1)"

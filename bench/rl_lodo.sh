@@ -2,9 +2,10 @@
 # rl_lodo.sh — the RL policy's evidence: leave one dataset out. For each catalogued dataset,
 # train a policy on the other two (alsim train-policy, default episode settings), then run
 # random, entropy, margin, BALD and rl on the held-out one (5 seeds, 20 rounds of 10, the
-# defaults of alsim run) and report (alsim report). Also trains the shipped default policy on
-# all three. About 40 minutes on 2 cores; resumable (policies and runs continue where they
-# stopped). Results under results/lodo/ (git-ignored); the figures go into README.md by hand.
+# defaults of alsim run) and report (alsim report). An episode is a default run of the rl
+# strategy, so the 300-episode policies take hours each on 2 cores (pass --episodes for a
+# shorter try); resumable (policies and runs continue where they stopped). Results under
+# results/lodo/ (git-ignored); the figures go into README.md by hand.
 #
 #   bench/rl_lodo.sh [-j N] [--episodes E] [--seeds S]
 set -eu

@@ -210,6 +210,22 @@ static int same_header(const Header *h, const Header *t, const LineReader *r, ch
     return 0;
 }
 
+/* Two attributes of one name are refused: --label, a test file's header and the messages
+ * name attributes. The error is on the line of the second. 0/2/3. */
+static int unique_names(const Header *h, const LineReader *r, char *err, size_t errlen) {
+    char **names = malloc((size_t)h->n * sizeof *names);
+    if (!names) return lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
+    for (int i = 0; i < h->n; i++) names[i] = h->a[i].name;
+    int a, b, found = ld_duplicate_name(&a, &b, names, h->n);
+    free(names);
+    if (found == -2) return lr_fail(r, err, errlen, ALSIM_RUNTIME, "out of memory");
+    if (!found) return 0;
+    char q[48];
+    return lr_fail_at(r, h->a[b].line, err, errlen, ALSIM_BAD_INPUT, "attribute '%s' is declared twice (lines "
+                      "%ld and %ld): attribute names must differ",
+                      ld_quote(q, sizeof q, h->a[b].name, strlen(h->a[b].name)), h->a[a].line, h->a[b].line);
+}
+
 /* Reads the header up to @data into h. 0/2/3. */
 static int read_header(Header *h, LineReader *r, char *err, size_t errlen) {
     char *line, q[48];
@@ -225,7 +241,8 @@ static int read_header(Header *h, LineReader *r, char *err, size_t errlen) {
         }
         long kl = take_word(&p, &kw);
         if (word_is(kw, kl, "@data"))
-            return h->n ? 0 : lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "@data before any @attribute");
+            return h->n ? unique_names(h, r, err, errlen)
+                        : lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "@data before any @attribute");
         if (word_is(kw, kl, "@relation")) continue;
         if (word_is(kw, kl, "@attribute")) {
             if ((rc = add_attribute(h, p, r, err, errlen))) return rc;

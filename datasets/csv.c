@@ -97,6 +97,18 @@ static int add_row(Csv *c, const LdFields *fs, LabelMap *classes, long line, cha
     return 0;
 }
 
+/* A header that names two columns alike is refused: --label and the messages name columns,
+ * and a second 'price' is more likely a mistake than a feature. 0/2/3. */
+static int unique_names(const Csv *c, char *err, size_t errlen) {
+    int a, b, found = ld_duplicate_name(&a, &b, c->head.f, c->ncols);
+    if (found == -2) return lr_fail_at(c->r, c->head_line, err, errlen, ALSIM_RUNTIME, "out of memory");
+    if (!found) return 0;
+    char q[48];
+    return lr_fail_at(c->r, c->head_line, err, errlen, ALSIM_BAD_INPUT, "the header names two columns '%s' "
+                      "(columns %d and %d): column names must differ",
+                      ld_quote(q, sizeof q, c->head.f[b], c->head.len[b]), a + 1, b + 1);
+}
+
 /* Reads line 1 into c->head and finds the class column. Returns 0/2/3, or -1 (no lines). */
 static int read_head(Csv *c, const CsvCtx *ctx, int is_test, char *err, size_t errlen) {
     char *line;
@@ -148,7 +160,7 @@ static int read_head(Csv *c, const CsvCtx *ctx, int is_test, char *err, size_t e
         if (!ld_utf8_valid(c->head.f[i], c->head.len[i]))
             return lr_fail(c->r, err, errlen, ALSIM_BAD_INPUT, "field %d is not valid UTF-8", i + 1);
     c->d = c->ncols - 1;
-    return 0;
+    return c->header ? unique_names(c, err, errlen) : 0;
 }
 
 static int csv_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx, int is_test,
@@ -172,8 +184,10 @@ static int csv_parse(Dataset *ds, LineReader *r, LabelMap *classes, void *vctx, 
         if (bad) { rc = lr_fail(r, err, errlen, ALSIM_BAD_INPUT, BAD_QUOTE); goto done; }
         if (pending) {
             pending = 0;
-            if (fs.n == c.ncols && is_number(fs.f[c.label_col], fs.len[c.label_col])) c.header = 1;
-            else if ((rc = add_row(&c, &c.head, classes, c.head_line, err, errlen))) goto done;
+            if (fs.n == c.ncols && is_number(fs.f[c.label_col], fs.len[c.label_col])) {
+                c.header = 1;
+                if ((rc = unique_names(&c, err, errlen))) goto done;
+            } else if ((rc = add_row(&c, &c.head, classes, c.head_line, err, errlen))) goto done;
         }
         if ((rc = add_row(&c, &fs, classes, r->line, err, errlen))) goto done;
     }

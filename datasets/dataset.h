@@ -169,9 +169,11 @@ int dataset_open_idx(Dataset *pool, Dataset *test, const char *const paths[4],
  * test is left zeroed without one. label: as DatasetOptions.label (svmlight and npy ignore
  * it). name = the file name of path (npy: of X), sha256 = the file's SHA-256, or for several
  * files the SHA-256 of the text "H1\nH2\n..." of their hex hashes (as dataset_open_idx).
- * Files stream through a chunked reader (npy: read whole, converted in place), so peak memory
- * stays near the parsed data's size. Returns 0, 2 (bad input: "PATH: line L: reason", or
- * "PATH: byte B: reason" for npy) or 3 (out of memory); on failure both are zeroed. */
+ * Files stream through a chunked reader (npy: header first, then read whole and converted in
+ * place), so peak memory stays near the parsed data's size. Returns 0, 2 (bad input:
+ * "PATH: line L: reason", or "PATH: byte B: reason" for npy), 3 (out of memory), or
+ * ALSIM_SIGNALLED + a signal (a SIGINT/SIGTERM during the load); on failure both are zeroed.
+ * Features beyond +-LD_MAX_FEATURE (1e18) are bad input; limits: datasets/loader.h. */
 
 /* CSV: one row per line, numeric features and one class column; a header line is detected
  * (or implied by a label name); quoted fields; tab-separated when path ends in .tsv. Dense. */

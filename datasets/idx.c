@@ -1,8 +1,10 @@
 /* idx — LeCun's IDX format (MNIST and friends): the loader behind mnist, DIR and idx:... specs.
  *
- * A file is read whole into one buffer, its SHA-256 taken, and its header checked against its
- * size before any value is touched, so a malformed file can never make us read out of
- * bounds. Every error is one line, "PATH: byte OFFSET: reason", and returns 2 (3 for out of
+ * Its header is read first and checked against the file's size (and the values against the
+ * machine's memory) before the rest is read into one buffer and its SHA-256 taken, so a
+ * malformed file is refused after 36 bytes and can never make us read out of bounds; a
+ * cached file with an expected hash is hashed whole first. Dimensions are unsigned 32-bit
+ * (alsim reads up to 2^31 - 1). Every error is one line, "PATH: byte OFFSET: reason", and returns 2 (3 for out of
  * memory). Layout: bytes 0-1 zero, byte 2 the type, byte 3 the number of dims, then each dim
  * as a big-endian int32, then the values, big-endian, row-major.
  */
@@ -12,6 +14,7 @@
 #include "sim/util.h"
 
 #include <float.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -78,84 +81,113 @@ static double idx_get(const IdxFile *f, size_t i) {
     }
 }
 
-/* Checks the IDX file in f->buf (f->len bytes, hashed into f->sha256): size, magic, type,
- * dims, exact length. want_sha (or NULL): the expected hash, checked before parsing. Returns
- * 0, 2 or 3; on failure f holds nothing. */
-static int idx_check(IdxFile *f, const char *want_sha, char *err, size_t errlen) {
+/* Checks an IDX header: the first len bytes of b (all of the header, unless the file is
+ * shorter) of a file of file_len bytes (SIZE_MAX: not known yet, a pipe): magic, type, dims,
+ * and the size they declare against file_len. Fills f's type, esize, ndim, dims, hdr and
+ * count. Returns 0 or 2. */
+static int idx_header(IdxFile *f, const uint8_t *b, size_t len, size_t file_len, char *err,
+                      size_t errlen) {
     const char *path = f->path;
-    const uint8_t *b = f->buf;
-    int rc = 0;
-    if (want_sha && strcmp(f->sha256, want_sha) != 0)
-        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: the cached file is corrupt (SHA-256 %.12s..., "
-                  "expected %.12s...); delete it and alsim will fetch it again",
-                  path, f->sha256, want_sha);
-    else if (f->len == 0)
-        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: empty file (an IDX file starts 00 00 TT NN)", path);
-    else if (f->len >= 2 && b[0] == 0x1f && b[1] == 0x8b)
-        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: this is a gzip file; gunzip it first", path);
-    else if (f->len < 4)
-        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: truncated header: %zu bytes, an IDX file "
-                  "starts with 4 magic bytes 00 00 TT NN", path, f->len, f->len);
-    else if (b[0] != 0 || b[1] != 0)
-        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: bad magic 0x%08x (an IDX file starts 00 00 TT NN)",
-                  path, (unsigned)be32(b));
-    else if (!type_size(b[2]))
-        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 2: unknown IDX type 0x%02X (known: 08 u8, 09 i8, "
-                  "0B i16, 0C i32, 0D f32, 0E f64)", path, (unsigned)b[2]);
-    else if (b[3] < 1 || b[3] > 8)
-        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 3: %d dims (alsim reads 1 to 8)", path, b[3]);
-    if (rc) { idxfile_free(f); return rc; }
-
+    if (len == 0)
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: empty file (an IDX file starts 00 00 TT NN)", path);
+    if (len >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: this is a gzip file; gunzip it first", path);
+    if (len < 4)
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: truncated header: %zu bytes, an IDX file "
+                       "starts with 4 magic bytes 00 00 TT NN", path, len, len);
+    if (b[0] != 0 || b[1] != 0)
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: bad magic 0x%08x (an IDX file starts 00 00 TT NN)",
+                       path, (unsigned)be32(b));
+    if (!type_size(b[2]))
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 2: unknown IDX type 0x%02X (known: 08 u8, 09 i8, "
+                       "0B i16, 0C i32, 0D f32, 0E f64)", path, (unsigned)b[2]);
+    if (b[3] < 1 || b[3] > 8)
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 3: %d dims (alsim reads 1 to 8)", path, b[3]);
     f->type = b[2];
     f->esize = type_size(f->type);
     f->ndim = b[3];
     f->hdr = 4 + 4 * (size_t)f->ndim;
-    if (f->len < f->hdr) {
-        idxfile_free(f);
+    if (len < f->hdr)
         return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: truncated header: %d dims need %zu header "
-                    "bytes, the file has %zu", path, f->len, f->ndim, f->hdr, f->len);
-    }
+                       "bytes, the file has %zu", path, len, f->ndim, f->hdr, len);
     char shape[8 * 12] = "";
     size_t count = 1, off = 0;
     for (int i = 0; i < f->ndim; i++) {
-        int32_t dim = (int32_t)be32(b + 4 + 4 * i);
-        if (dim <= 0) {
-            idxfile_free(f);
-            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %d: dimension %d is %d (must be positive)",
-                        path, 4 + 4 * i, i, (int)dim);
-        }
-        if (count > SIZE_MAX / 8 / (size_t)dim) {
-            idxfile_free(f);
+        uint32_t dim = be32(b + 4 + 4 * i);     /* unsigned: 0xFFFFFFFF is 4294967295, not -1 */
+        if (dim == 0 || dim > INT32_MAX)
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %d: dimension %d is %" PRIu32 " (%s)", path,
+                           4 + 4 * i, i, dim, dim ? "alsim reads dimensions up to 2147483647" : "must be positive");
+        if (count > SIZE_MAX / 8 / (size_t)dim)
             return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %d: dimensions overflow: their product "
-                        "does not fit in memory", path, 4 + 4 * i);
-        }
-        f->dims[i] = dim;
+                           "does not fit in memory", path, 4 + 4 * i);
+        f->dims[i] = (int)dim;
         count *= (size_t)dim;
-        off += (size_t)snprintf(shape + off, sizeof shape - off, "%s%d", i ? "x" : "", (int)dim);
+        off += (size_t)snprintf(shape + off, sizeof shape - off, "%s%" PRIu32, i ? "x" : "", dim);
     }
     f->count = count;
-    size_t want = count * f->esize, have = f->len - f->hdr;
-    if (have < want) {
-        idxfile_free(f);
+    if (file_len == SIZE_MAX) return 0;         /* a pipe: checked again once read */
+    size_t want = count * f->esize, have = file_len - f->hdr;
+    if (have < want)
         return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: truncated: header says %s %s = %zu data bytes, "
-                    "the file has %zu after the %zu-byte header", path, f->len, shape,
-                    type_name(f->type), want, have, f->hdr);
-    }
-    if (have > want) {
-        idxfile_free(f);
+                       "the file has %zu after the %zu-byte header", path, file_len, shape,
+                       type_name(f->type), want, have, f->hdr);
+    if (have > want)
         return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: %zu trailing bytes after the data (header says "
-                    "%s %s = %zu data bytes)", path, f->hdr + want, have - want, shape,
-                    type_name(f->type), want);
-    }
+                       "%s %s = %zu data bytes)", path, f->hdr + want, have - want, shape,
+                       type_name(f->type), want);
     return 0;
 }
 
-/* Reads and checks an IDX file (idx_check). Returns 0, 2 or 3; on failure f holds nothing. */
-static int idx_read(IdxFile *f, const char *path, const char *want_sha, char *err, size_t errlen) {
+/* Checks the whole IDX file in f->buf (f->len bytes, hashed into f->sha256) against want_sha
+ * (or NULL), then its header. Returns 0 or 2; on failure f holds nothing. */
+static int idx_check(IdxFile *f, const char *want_sha, char *err, size_t errlen) {
+    int rc = 0;
+    if (want_sha && strcmp(f->sha256, want_sha) != 0)
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: the cached file is corrupt (SHA-256 %.12s..., "
+                     "expected %.12s...); delete it and alsim will fetch it again",
+                     f->path, f->sha256, want_sha);
+    if (!rc) rc = idx_header(f, f->buf, f->len, f->len, err, errlen);
+    if (rc) idxfile_free(f);
+    return rc;
+}
+
+/* Reads and checks an IDX file, header first (unless want_sha, the expected hash of a cached
+ * file, asks for the whole file to be hashed before it is parsed): a file whose header
+ * disagrees with its size is refused after 36 bytes, one whose values (plus extra bytes per
+ * value for what the caller converts them to) would not fit in this machine's memory before
+ * any is read (3), and a pipe is read up to the size its header declares. Returns 0, 2, 3 or
+ * a stop; on failure f holds nothing. */
+static int idx_read(IdxFile *f, const char *path, const char *want_sha, size_t extra,
+                    char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     f->path = path;
-    int rc = ld_read_file(&f->buf, &f->len, f->sha256, path, err, errlen);
-    return rc ? rc : idx_check(f, want_sha, err, errlen);
+    LdBinary b;
+    int rc = ld_bin_open(&b, path, want_sha ? 0 : 4 + 4 * 8, err, errlen);
+    if (rc) return rc;
+    size_t total = SIZE_MAX;
+    if (!want_sha) {
+        IdxFile h = { .path = path };
+        rc = idx_header(&h, b.buf, b.len, ld_bin_size(&b), err, errlen);
+        total = h.hdr + h.count * h.esize;       /* count < SIZE_MAX / 8: no overflow */
+        double need = (double)total + (double)extra * (double)h.count;
+        if (!rc && need > (double)ld_phys_bytes()) {
+            char a[48], m[48];
+            rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: byte 4: %zu values of %s need %s of memory to load, more "
+                         "than this machine's %s", path, h.count, type_name(h.type), ld_bytes_text(a, sizeof a, need),
+                         ld_bytes_text(m, sizeof m, (double)ld_phys_bytes()));
+        }
+    }
+    if (!rc) rc = ld_bin_read(&b, total, err, errlen);
+    if (!rc && !b.eof)                           /* a pipe going on past the declared data */
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: trailing bytes: the file goes on after the %zu "
+                     "bytes its header declares", path, total, total);
+    if (rc) { ld_bin_close(&b); return rc; }
+    f->buf = b.buf;
+    f->len = b.len;
+    b.buf = NULL;
+    ld_bin_close(&b);
+    sha256_hex(f->sha256, f->buf, f->len);
+    return idx_check(f, want_sha, err, errlen);
 }
 
 /* Checks that float data is finite. Returns 0 or 2. */
@@ -190,7 +222,7 @@ static int to_array(IdxArray *out, IdxFile *f, char *err, size_t errlen) {
 int idx_load(IdxArray *out, const char *path, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     IdxFile f;
-    int rc = idx_read(&f, path, NULL, err, errlen);
+    int rc = idx_read(&f, path, NULL, sizeof(double), err, errlen);
     return rc ? rc : to_array(out, &f, err, errlen);
 }
 
@@ -215,7 +247,7 @@ void idx_free(IdxArray *a) {
 static int read_labels(int32_t **labels, int *n_out, int *k_out, char sha[65], const char *path,
                        const char *want_sha, char *err, size_t errlen) {
     IdxFile f;
-    int rc = idx_read(&f, path, want_sha, err, errlen);
+    int rc = idx_read(&f, path, want_sha, sizeof(int32_t), err, errlen);
     if (rc) return rc;
     int n = f.dims[0], k = 0;
     int32_t *y = NULL;
@@ -271,7 +303,7 @@ static int from_idx(Dataset *ds, char sha_out[2][65], const char *images_path,
     int rc = read_labels(&y, &n, &k, sha_out[1], labels_path, want ? want[1] : NULL, err, errlen);
     if (rc) return rc;
     IdxFile f;
-    if ((rc = idx_read(&f, images_path, want ? want[0] : NULL, err, errlen))) { free(y); return rc; }
+    if ((rc = idx_read(&f, images_path, want ? want[0] : NULL, sizeof(float), err, errlen))) { free(y); return rc; }
     size_t d = f.count / (size_t)f.dims[0];
     if (f.dims[0] != n)
         rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 4: %d labels for %d images in %s", labels_path, n,
@@ -286,9 +318,11 @@ static int from_idx(Dataset *ds, char sha_out[2][65], const char *images_path,
     double inv = 1.0 / scale;
     for (size_t i = 0; i < f.count && !rc; i++) {
         double v = idx_get(&f, i), x = v * inv;
-        if (!(fabs(x) <= FLT_MAX))      /* NaN, Inf, or beyond float32 */
-            rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: value %zu is %g (features must be finite "
-                      "float32)", images_path, f.hdr + i * f.esize, i, v);
+        if (!(fabs(x) <= LD_MAX_FEATURE))   /* NaN, Inf, beyond float32 or alsim's bound */
+            rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: value %zu is %g (%s)", images_path,
+                         f.hdr + i * f.esize, i, v, fabs(x) <= FLT_MAX ? "beyond +-1e18, alsim's bound on "
+                         "features: float32 training overflows past it; a missing-value marker?"
+                         : "features must be finite float32");
         else
             ds->x[i] = (float)x;
     }

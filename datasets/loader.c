@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "sim/signals.h"
 #include "sim/util.h"
 
 #define LR_CHUNK (1u << 20)     /* bytes read from a file at a time */
@@ -65,11 +68,63 @@ int ld_parse_float(float *out, const char *s, size_t n) {
     if (isnan(v)) return 2;
     if (isinf(v)) return errno == ERANGE ? 3 : 2;
     *out = v;
-    return 0;
+    return fabsf(v) > (float)LD_MAX_FEATURE ? 4 : 0;
 }
 
 const char *ld_float_error(int code) {
-    return code == 1 ? "is not a number" : code == 2 ? "is not a finite number" : "is beyond float32";
+    return code == 1 ? "is not a number" : code == 2 ? "is not a finite number"
+         : code == 3 ? "is beyond float32"
+         : "is beyond +-1e18, alsim's bound on features (float32 training overflows past it; "
+           "a missing-value marker?)";
+}
+
+size_t ld_phys_bytes(void) {
+    static size_t bytes;                 /* asked once: it does not change while alsim runs */
+    if (!bytes) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        bytes = pages <= 0 || page <= 0 || (unsigned long)pages > SIZE_MAX / (unsigned long)page
+              ? SIZE_MAX : (size_t)pages * (size_t)page;
+    }
+    return bytes;
+}
+
+char *ld_bytes_text(char *out, size_t len, double n) {
+    snprintf(out, len, "%.0f bytes (%.1f GiB)", n, n / (1024.0 * 1024 * 1024));
+    return out;
+}
+
+int ld_stopped(const char *path, char *err, size_t errlen) {
+    int sig = signals_pending();
+    if (!sig) return 0;
+    return ld_fail(err, errlen, ALSIM_SIGNALLED + sig, "stopped by %s while loading %s",
+                   sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal", path);
+}
+
+typedef struct { const char *name; int i; } NameAt;
+
+static int cmp_name_at(const void *a, const void *b) {
+    const NameAt *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+int ld_duplicate_name(int *first, int *second, char *const *names, int n) {
+    NameAt *order = malloc((n > 0 ? (size_t)n : 1) * sizeof *order);
+    if (!order) return -2;
+    for (int i = 0; i < n; i++) order[i] = (NameAt){ names[i], i };
+    qsort(order, (size_t)n, sizeof *order, cmp_name_at);   /* by name, then by position */
+    int found = 0;
+    for (int i = 1, g = 0; i < n; i++) {    /* g: where the run of order[i]'s name starts */
+        if (strcmp(order[i].name, order[i - 1].name)) { g = i; continue; }
+        if (!order[i].name[0]) continue;
+        if (!found || order[i].i < *second) {   /* the second occurrence that comes first */
+            *first = order[g].i;
+            *second = order[i].i;
+            found = 1;
+        }
+    }
+    free(order);
+    return found;
 }
 
 void *ld_grow(void *p, size_t *cap, size_t need, size_t esize) {
@@ -79,6 +134,9 @@ void *ld_grow(void *p, size_t *cap, size_t need, size_t esize) {
         if (c > SIZE_MAX / 2 / esize) return NULL;
         c += c / 2 + 1;
     }
+    size_t half = ld_phys_bytes() / 2;  /* beyond it the kernel would kill us, not say why */
+    if (need > half / esize) return NULL;
+    if (c > half / esize) c = need;
     void *q = realloc(p, c * esize);
     if (q) *cap = c;
     return q;
@@ -89,54 +147,139 @@ const char *ld_basename(const char *path) {
     return slash ? slash + 1 : path;
 }
 
-/* Opens path for reading, refusing folders. Returns the stream, or NULL with err set (2). */
+/* Opens path for reading: a regular file (*size its length) or a pipe (*size -1); folders
+ * and devices are refused. Returns the stream, or NULL with err set (2). */
 static FILE *open_file(const char *path, long long *size, char *err, size_t errlen) {
     FILE *fp = fopen(path, "rb");
     if (!fp) { ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
     struct stat st;
     *size = -1;
-    if (fstat(fileno(fp), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            fclose(fp);
-            ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: is a folder, not a data file", path);
-            return NULL;
-        }
-        if (S_ISREG(st.st_mode)) *size = (long long)st.st_size;
+    if (fstat(fileno(fp), &st) != 0) {
+        ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: cannot open: %s", path, strerror(errno));
+        fclose(fp);
+        return NULL;
     }
+    const char *what = S_ISDIR(st.st_mode) ? "is a folder, not a data file"
+                     : S_ISCHR(st.st_mode) ? "is a character device, not a data file (alsim reads regular "
+                                             "files and pipes)"
+                     : S_ISBLK(st.st_mode) ? "is a block device, not a data file (alsim reads regular "
+                                             "files and pipes)"
+                     : !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) ? "is not a regular file or a pipe"
+                     : NULL;
+    if (what) {
+        fclose(fp);
+        ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: %s", path, what);
+        return NULL;
+    }
+    if (S_ISREG(st.st_mode)) *size = (long long)st.st_size;
     return fp;
+}
+
+/* One read(2) of up to want bytes into buf: *got 0 only at the end. Retries when interrupted,
+ * unless a stop is pending (then returns it). line > 0: the line being read, for a read
+ * error's message. Returns 0, 2 (read error) or a stop. */
+static int read_chunk(FILE *fp, void *buf, size_t want, size_t *got, const char *path, long line,
+                      char *err, size_t errlen) {
+    for (;;) {
+        int rc = ld_stopped(path, err, errlen);
+        if (rc) return rc;
+        ssize_t n = read(fileno(fp), buf, want);
+        if (n >= 0) { *got = (size_t)n; return 0; }
+        if (errno == EINTR) continue;       /* a stop is looked at above */
+        int e = errno;
+        if (line > 0) return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: line %ld: read error: %s", path, line, strerror(e));
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: read error: %s", path, strerror(e));
+    }
+}
+
+/* The message for a pipe that goes on past LD_PIPE_MAX bytes (3). */
+static int pipe_too_long(const char *path, char *err, size_t errlen) {
+    return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: more than %llu bytes (16 GiB) from a pipe, alsim's limit "
+                   "on a stream it cannot size: write the data to a file", path, LD_PIPE_MAX);
+}
+
+/* ---- binary files ---- */
+
+void ld_bin_close(LdBinary *b) {
+    if (b->fp) fclose(b->fp);
+    free(b->buf);
+    memset(b, 0, sizeof *b);
+}
+
+size_t ld_bin_size(const LdBinary *b) {
+    return b->eof ? b->len : b->size >= 0 ? (size_t)b->size : SIZE_MAX;
+}
+
+/* Reads until buf holds `until` bytes or the file ends (until <= what fits in memory). */
+static int bin_fill(LdBinary *b, size_t until, char *err, size_t errlen) {
+    char num[48];
+    while (!b->eof && b->len < until) {
+        if (b->cap < until) {        /* a regular file: what is wanted of it; a pipe: doubling */
+            size_t cap = until;
+            if (b->size < 0) {
+                cap = b->cap < 65536 ? 65536 : b->cap <= SIZE_MAX / 4 ? 2 * b->cap : SIZE_MAX / 2;
+                if (cap > until) cap = until;
+            }
+            if (cap > ld_phys_bytes())
+                return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: reading %s into memory: more than this "
+                               "machine has", b->path, ld_bytes_text(num, sizeof num, (double)cap));
+            uint8_t *more = realloc(b->buf, cap + 1);
+            if (!more)
+                return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory reading %s", b->path,
+                               ld_bytes_text(num, sizeof num, (double)cap));
+            b->buf = more;
+            b->cap = cap;
+        }
+        size_t want = b->cap - b->len, got = 0;
+        if (want > (1u << 24)) want = 1u << 24;     /* a stop is honoured every 16 MiB */
+        int rc = read_chunk(b->fp, b->buf + b->len, want, &got, b->path, 0, err, errlen);
+        if (rc) return rc;
+        b->len += got;
+        b->eof = got == 0;
+        if (b->size < 0 && b->len > LD_PIPE_MAX) return pipe_too_long(b->path, err, errlen);
+    }
+    b->buf[b->len] = 0;
+    return 0;
+}
+
+int ld_bin_open(LdBinary *b, const char *path, size_t head, char *err, size_t errlen) {
+    memset(b, 0, sizeof *b);
+    b->path = path;
+    if (!(b->fp = open_file(path, &b->size, err, errlen))) return ALSIM_BAD_INPUT;
+    if (b->size >= 0 && (unsigned long long)b->size < head) head = (size_t)b->size;
+    if (!(b->buf = malloc(head + 1))) {
+        ld_bin_close(b);
+        return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory", path);
+    }
+    b->cap = head;
+    int rc = bin_fill(b, head, err, errlen);
+    if (!rc && b->size >= 0 && b->len == (size_t)b->size) b->eof = 1;
+    if (rc) ld_bin_close(b);
+    return rc;
+}
+
+int ld_bin_read(LdBinary *b, size_t total, char *err, size_t errlen) {
+    size_t until = total == SIZE_MAX ? SIZE_MAX : total + 1;
+    if (b->size >= 0 && (unsigned long long)b->size < until) until = (size_t)b->size;
+    if (until == SIZE_MAX) until = SIZE_MAX - 1;         /* a pipe to its end: grown as it comes */
+    int rc = bin_fill(b, until, err, errlen);
+    if (!rc && b->size >= 0 && b->len == (size_t)b->size) b->eof = 1;
+    return rc;
 }
 
 int ld_read_file(uint8_t **out, size_t *out_len, char sha[65], const char *path,
                  char *err, size_t errlen) {
     *out = NULL;
     *out_len = 0;
-    long long size;
-    FILE *fp = open_file(path, &size, err, errlen);
-    if (!fp) return ALSIM_BAD_INPUT;
-    size_t cap = size >= 0 ? (size_t)size + 1 : 1u << 20, len = 0;  /* +1: sees EOF without growing */
-    uint8_t *buf = malloc(cap + 1);
-    for (;;) {
-        if (!buf) {
-            fclose(fp);
-            return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory reading %zu bytes", path, cap);
-        }
-        len += fread(buf + len, 1, cap - len, fp);
-        if (len < cap) break;
-        uint8_t *bigger = cap <= SIZE_MAX / 4 ? realloc(buf, 2 * cap + 1) : NULL;   /* a pipe */
-        if (!bigger) free(buf);
-        buf = bigger;
-        cap *= 2;
-    }
-    int bad = ferror(fp), e = errno;
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: read error: %s", path, strerror(e));
-    }
-    buf[len] = 0;
-    if (sha) sha256_hex(sha, buf, len);
-    *out = buf;
-    *out_len = len;
+    LdBinary b;
+    int rc = ld_bin_open(&b, path, 0, err, errlen);
+    if (!rc) rc = ld_bin_read(&b, SIZE_MAX, err, errlen);
+    if (rc) { ld_bin_close(&b); return rc; }
+    if (sha) sha256_hex(sha, b.buf, b.len);
+    *out = b.buf;
+    *out_len = b.len;
+    b.buf = NULL;
+    ld_bin_close(&b);
     return 0;
 }
 
@@ -147,6 +290,7 @@ int lr_open(LineReader *r, const char *path, char *err, size_t errlen) {
     r->path = path;
     long long size;
     if (!(r->fp = open_file(path, &size, err, errlen))) return ALSIM_BAD_INPUT;
+    r->pipe = size < 0;
     r->cap = LR_CHUNK;
     sha256_init(&r->sha);
     return 0;
@@ -180,7 +324,8 @@ int lr_fail_at(const LineReader *r, long line, char *err, size_t errlen, int cod
 }
 
 /* Moves the unread bytes to the front of the buffer and appends what the source has next,
- * doubling the buffer when a line fills it. Sets eof when the source is spent. 0, 2 or 3. */
+ * doubling the buffer when a line fills it (up to LD_MAX_LINE). Sets eof when the source is
+ * spent. 0, 2, 3 or a stop. */
 static int refill(LineReader *r, char *err, size_t errlen) {
     if (!r->buf && !(r->buf = malloc(r->cap + 1)))
         return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory", r->path);
@@ -188,18 +333,22 @@ static int refill(LineReader *r, char *err, size_t errlen) {
     r->len -= r->pos;
     r->pos = 0;
     if (r->len == r->cap) {
-        char *b = r->cap <= SIZE_MAX / 4 ? realloc(r->buf, 2 * r->cap + 1) : NULL;
+        if (r->cap >= LD_MAX_LINE)
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: line %ld: longer than %u MiB without a newline, "
+                           "alsim's limit on a line (is this a text file?)", r->path, r->line + 1,
+                           LD_MAX_LINE >> 20);
+        char *b = realloc(r->buf, 2 * r->cap + 1);
         if (!b) return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: line %ld: out of memory for a line of %zu bytes",
                                r->path, r->line + 1, r->len);
         r->buf = b;
         r->cap *= 2;
     }
-    size_t want = r->cap - r->len, got;
+    size_t want = r->cap - r->len, got = 0;
     if (r->fp) {
-        got = fread(r->buf + r->len, 1, want, r->fp);
-        if (got < want && ferror(r->fp))
-            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: line %ld: read error: %s", r->path, r->line + 1,
-                           strerror(errno));
+        int rc = read_chunk(r->fp, r->buf + r->len, want, &got, r->path, r->line + 1, err, errlen);
+        if (rc) return rc;
+        r->total += got;
+        if (r->pipe && r->total > LD_PIPE_MAX) return pipe_too_long(r->path, err, errlen);
     } else {
         got = r->mem_len - r->mem_pos < want ? r->mem_len - r->mem_pos : want;
         if (got) memcpy(r->buf + r->len, r->mem + r->mem_pos, got);
@@ -218,8 +367,13 @@ static int refill(LineReader *r, char *err, size_t errlen) {
     return 0;
 }
 
+/* The error for a NUL byte at column col (1-based) of line `line`. */
+static int nul_byte(const LineReader *r, long line, size_t col, char *err, size_t errlen) {
+    return lr_fail_at(r, line, err, errlen, ALSIM_BAD_INPUT, "a NUL byte at column %zu (is this a binary file?)", col);
+}
+
 int lr_next(LineReader *r, char **line, size_t *n, char *err, size_t errlen) {
-    size_t scanned = 0;                  /* bytes after pos known to hold no newline */
+    size_t scanned = 0;                  /* bytes after pos known to hold no newline and no NUL */
     for (;;) {
         size_t avail = r->len - r->pos;
         char *s = r->buf ? r->buf + r->pos : NULL, *nl = NULL;
@@ -231,14 +385,16 @@ int lr_next(LineReader *r, char **line, size_t *n, char *err, size_t errlen) {
             if (len && s[len - 1] == '\r') s[--len] = '\0';
             r->line++;
             size_t real = strlen(s);
-            if (real != len)
-                return lr_fail(r, err, errlen, ALSIM_BAD_INPUT, "a NUL byte at column %zu (is this a binary file?)",
-                               real + 1);
+            if (real != len) return nul_byte(r, r->line, real + 1, err, errlen);
             *line = s;
             *n = len;
             return 1;
         }
         if (r->eof) return 0;
+        /* No newline yet: a NUL in this line fails it now, before the line grows any longer
+         * (a binary file or /dev/zero through a pipe). */
+        const char *nul = avail > scanned ? memchr(s + scanned, '\0', avail - scanned) : NULL;
+        if (nul) return nul_byte(r, r->line + 1, (size_t)(nul - s) + 1, err, errlen);
         scanned = avail;
         int rc = refill(r, err, errlen);
         if (rc) return rc;

@@ -12,6 +12,12 @@
  *     changes the ids, and a test file maps onto the training classes by name).
  *   - one-line errors: "PATH: line L: reason" (text) or "PATH: byte B: reason" (binary), return
  *     2 for bad input and 3 for out of memory. Nothing here exits.
+ * Sources: a regular file, or a pipe (`<(zcat data.csv.gz)`, a FIFO) read up to LD_PIPE_MAX
+ * bytes; devices (/dev/zero, a terminal) are refused. Binary formats (npy, IDX) read their
+ * header first (LdBinary) and check it against the file's size and the machine's memory
+ * before reading the body. A SIGINT or SIGTERM (sim/signals.h) stops any read between chunks
+ * and while it waits on a pipe: the loader returns ALSIM_SIGNALLED + the signal's number with
+ * "stopped by SIGTERM while loading PATH".
  */
 #ifndef ALSIM_LOADER_H
 #define ALSIM_LOADER_H
@@ -23,6 +29,16 @@
 #include "datasets/sha256.h"
 
 #define LD_MAX_CLASSES 65536     /* more distinct labels than this: surely not a class column */
+
+/* The largest feature magnitude alsim loads. The learner trains in float32 and Adam squares
+ * each gradient, a feature times an error of order 1: past sqrt(FLT_MAX) ~ 1.8e19 the square
+ * is infinite and the weight silently stops learning (3e38 features gave a "finite" loss of
+ * 5.9e37). 1e18 keeps a factor of ~300 below that for sums and hidden layers, and refuses
+ * the usual missing-value markers (1e20, 1e30, FLT_MAX, INT64_MAX) with a message. */
+#define LD_MAX_FEATURE 1e18
+
+#define LD_MAX_LINE (1u << 28)          /* bytes in one text line: 256 MiB (~25M fields) */
+#define LD_PIPE_MAX (1ull << 34)        /* bytes read from a pipe, which cannot be sized: 16 GiB */
 
 /* Formats err like snprintf and returns code. */
 int ld_fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -36,24 +52,69 @@ char *ld_quote(char *out, size_t out_len, const char *s, size_t n);
 int ld_utf8_valid(const char *s, size_t n);
 
 /* Parses s (n bytes, NUL-terminated, no surrounding spaces) as a finite float32 with strtof
- * (C locale). Returns 0, 1 not a number (or empty), 2 NaN or infinite, 3 beyond float32. */
+ * (C locale). Returns 0, 1 not a number (or empty), 2 NaN or infinite, 3 beyond float32,
+ * 4 beyond +-LD_MAX_FEATURE (*out is set). */
 int ld_parse_float(float *out, const char *s, size_t n);
 
 /* The words for a nonzero ld_parse_float result, e.g. "is not a finite number". */
 const char *ld_float_error(int code);
 
+/* Physical memory in bytes (SIZE_MAX when unknown): a declared shape needing more is refused
+ * up front (exit 3), and no growing array of a loader may take more than half of it. */
+size_t ld_phys_bytes(void);
+
+/* Writes "N bytes (X.Y GiB)" for n into out (len >= 48). Returns out. */
+char *ld_bytes_text(char *out, size_t len, double n);
+
+/* The status and message of a pending stop request (SIGINT/SIGTERM): ALSIM_SIGNALLED + the
+ * signal with "stopped by SIG... while loading PATH" in err, or 0 when none is pending. */
+int ld_stopped(const char *path, char *err, size_t errlen);
+
+/* The first name given twice among names (n, NUL-terminated; empty names are skipped):
+ * *first < *second their indices, the second occurrence as early as any. Returns 1 found,
+ * 0 none, -2 out of memory. */
+int ld_duplicate_name(int *first, int *second, char *const *names /*(n)*/, int n);
+
 /* Returns p, or p moved to a block of at least need elements of esize bytes (capacity *cap,
- * in elements, grown by half again), or NULL when out of memory (p and *cap untouched). */
+ * in elements, grown by half again), or NULL when out of memory or when the block would take
+ * more than half of ld_phys_bytes() (p and *cap untouched). */
 void *ld_grow(void *p, size_t *cap, size_t need, size_t esize);
 
 /* The file name after the last '/'. */
 const char *ld_basename(const char *path);
 
 /* Reads a binary file whole: *buf (malloc'd, *len bytes, one NUL byte after them) and the
- * hex SHA-256 of its content into sha (NULL: not hashed). Returns 0, 2 (cannot open, a folder,
- * read error) or 3. */
+ * hex SHA-256 of its content into sha (NULL: not hashed). Returns 0, 2 (cannot open, a folder
+ * or device, read error), 3 (larger than memory, a pipe past LD_PIPE_MAX) or a stop. */
 int ld_read_file(uint8_t **buf, size_t *len, char sha[65], const char *path,
                  char *err, size_t errlen);
+
+/* ---- binary files, header first ---- */
+
+typedef struct {
+    const char *path;       /* for messages */
+    void *fp;               /* FILE * */
+    long long size;         /* from fstat; -1 for a pipe (known only at its end) */
+    uint8_t *buf;           /* (len) the bytes read so far, a NUL byte after them */
+    size_t len, cap;
+    int eof;                /* buf holds the whole file */
+} LdBinary;
+
+/* Opens path (a regular file or a pipe; folders and devices are refused) and reads its first
+ * head bytes, or all of it when shorter, into b->buf. Returns 0, 2, 3 or a stop. */
+int ld_bin_open(LdBinary *b, const char *path, size_t head, char *err, size_t errlen);
+
+/* The file's length when known (a regular file, or a pipe read to its end), else SIZE_MAX. */
+size_t ld_bin_size(const LdBinary *b);
+
+/* Reads on until b->buf holds total bytes and the file is seen to end there, or more: at most
+ * total + 1 bytes are read (SIZE_MAX: to the end), so a pipe that goes on past what its header
+ * declares is not read further (b->eof stays 0). A regular file larger than total bytes is
+ * not read past total + 1 either. Returns 0, 2, 3 or a stop. */
+int ld_bin_read(LdBinary *b, size_t total, char *err, size_t errlen);
+
+/* Closes the file and frees the buffer (unless taken: set b->buf to NULL first). */
+void ld_bin_close(LdBinary *b);
 
 /* ---- LineReader ---- */
 
@@ -64,12 +125,16 @@ typedef struct {
     size_t mem_len, mem_pos;
     char *buf;              /* (cap + 1) chunks of the source; [pos, len) not yet handed out */
     size_t cap, len, pos;
+    unsigned long long total;   /* bytes read from the source */
+    int pipe;               /* the source is a pipe: LD_PIPE_MAX applies */
     long line;              /* number of the line last handed out, 1-based */
     int eof, started;
     Sha256 sha;
 } LineReader;
 
-/* Opens path for reading lines. Returns 0, 2 (cannot open, a folder) or 3. */
+/* Opens path for reading lines. Returns 0, 2 (cannot open, a folder or device) or 3. Reading
+ * stops with an error at a line of LD_MAX_LINE bytes, past LD_PIPE_MAX bytes of a pipe (3),
+ * at a NUL byte (2) and on a stop request. */
 int lr_open(LineReader *r, const char *path, char *err, size_t errlen);
 
 /* Reads lines from data (len bytes, not NUL-terminated, not copied: keep it alive); name is

@@ -8,7 +8,9 @@
  * y: (N,) or (N, 1), integers, bools, integral floats, or strings ('<U..' unicode or '|S..'
  * bytes), kept as class names (order: see loader.h). Object arrays (pickles) are refused.
  *
- * The files are read whole and checked against their header before any value is touched.
+ * A file's header is read and checked first, against the file's size and the machine's
+ * memory (read_npy); then the file is read whole and checked again before any value is
+ * touched. A pipe is read up to the size its header declares.
  * Peak memory: X is converted to float32 inside the buffer it was read into (C order, 4 or 8
  * bytes per value), so a float32 X costs its own size once; float16 and Fortran order need a
  * second array. Errors: "PATH: byte B: reason". Assumes a little-endian host, as alsim does.
@@ -23,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define NPY_HEAD (1 << 20)      /* bytes read before the header is checked: any header fits */
 
 typedef struct {
     const char *path;
@@ -106,9 +110,11 @@ static int parse_descr(Npy *h) {
     }
 }
 
-/* Reads and checks the preamble, the header dict and the data size of buf (len). 0 or 2/3. */
-static int npy_header(Npy *h, const uint8_t *buf, size_t len, const char *path, char *err,
-                      size_t errlen) {
+/* Reads and checks the preamble, the header dict and the data size of a file of file_len
+ * bytes (SIZE_MAX: not known yet, a pipe) whose first len bytes are in buf (all of them, or at
+ * least NPY_HEAD). 0 or 2. */
+static int npy_header(Npy *h, const uint8_t *buf, size_t len, size_t file_len, const char *path,
+                      char *err, size_t errlen) {
     memset(h, 0, sizeof *h);
     h->path = path;
     if (len == 0) return bad(h, 0, err, errlen, "empty file");
@@ -126,9 +132,14 @@ static int npy_header(Npy *h, const uint8_t *buf, size_t len, const char *path, 
     if (len < start) return bad(h, len, err, errlen, "truncated: the file ends in its header length");
     size_t hlen = buf[8] | (size_t)buf[9] << 8;
     if (hl_size == 4) hlen |= (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
-    if (hlen > len - start) {
-        return bad(h, len, err, errlen, "truncated: the header says it is %zu bytes long", hlen);
-    }
+    if (hlen > len - start && (file_len == SIZE_MAX || hlen > file_len - start))
+        return file_len == SIZE_MAX
+            ? bad(h, 8, err, errlen, "the header says it is %zu bytes long: alsim reads headers up to %d "
+                  "bytes (numpy writes a few hundred)", hlen, NPY_HEAD - 12)
+            : bad(h, len, err, errlen, "truncated: the header says it is %zu bytes long", hlen);
+    if (hlen > len - start)
+        return bad(h, 8, err, errlen, "the header says it is %zu bytes long: alsim reads headers up to %d "
+                   "bytes (numpy writes a few hundred)", hlen, NPY_HEAD - 12);
     Cursor c = { buf, buf + start, buf + start + hlen };
     int have = 0;                        /* 1 descr, 2 fortran_order, 4 shape */
     if (!eat(&c, '{')) return bad(h, start, err, errlen, "the header is not a Python dict ({...})");
@@ -193,11 +204,12 @@ static int npy_header(Npy *h, const uint8_t *buf, size_t len, const char *path, 
         count *= (size_t)h->shape[i];
     }
     h->count = count;
-    size_t want = count * (size_t)h->esize, have_bytes = len - h->data;
+    if (file_len == SIZE_MAX) return 0;          /* a pipe: checked again once read */
+    size_t want = count * (size_t)h->esize, have_bytes = file_len - h->data;
     if (want != have_bytes) {
         char s[128];
         shape_text(s, sizeof s, h);
-        return bad(h, want < have_bytes ? h->data + want : len, err, errlen, "%s: shape %s of %s "
+        return bad(h, want < have_bytes ? h->data + want : file_len, err, errlen, "%s: shape %s of %s "
                    "is %zu data bytes, the file has %zu after its %zu-byte header",
                    want < have_bytes ? "trailing bytes" : "truncated", s, h->descr, want,
                    have_bytes, h->data);
@@ -246,7 +258,7 @@ static double get(const Npy *h, const uint8_t *p) {
 static int to_features(float **x, int *n, int *d, uint8_t *buf, size_t len, const char *path,
                        char *err, size_t errlen) {
     Npy h;
-    int rc = npy_header(&h, buf, len, path, err, errlen);
+    int rc = npy_header(&h, buf, len, len, path, err, errlen);
     char s[128];
     if (!rc && (h.kind == 'U' || h.kind == 'S'))
         rc = bad(&h, 8, err, errlen, "features of dtype '%s' (strings): X must be numeric", h.descr);
@@ -266,10 +278,14 @@ static int to_features(float **x, int *n, int *d, uint8_t *buf, size_t len, cons
     for (size_t k = 0; k < h.count; k++) {   /* k walks the file's order; dst is row-major */
         size_t dst = h.fortran ? k % rows * cols + k / rows : k;
         double v = get(&h, buf + h.data + k * (size_t)h.esize);
-        if (!(fabs(v) <= FLT_MAX)) {
+        if (!(fabs(v) <= LD_MAX_FEATURE)) {
+            char big[64];
+            snprintf(big, sizeof big, "%g, beyond +-1e18", v);
             rc = bad(&h, h.data + k * (size_t)h.esize, err, errlen, "the value at row %zu, column "
-                     "%zu is %s (features must be finite float32)", dst / cols, dst % cols,
-                     isnan(v) ? "NaN" : isinf(v) ? "infinite" : "beyond float32");
+                     "%zu is %s (%s)", dst / cols, dst % cols,
+                     isnan(v) ? "NaN" : isinf(v) ? "infinite" : fabs(v) > FLT_MAX ? "beyond float32" : big,
+                     fabs(v) <= FLT_MAX ? "alsim's bound on features: float32 training overflows past it; "
+                     "a missing-value marker?" : "features must be finite float32");
             if (!in_place) free(out);
             free(buf);
             return rc;
@@ -346,7 +362,7 @@ static long label_text(char *out, const Npy *h, const uint8_t *buf, size_t i, ch
 static int to_labels(int32_t **y, int *n, LabelMap *m, const uint8_t *buf, size_t len,
                      const char *path, char *err, size_t errlen) {
     Npy h;
-    int rc = npy_header(&h, buf, len, path, err, errlen);
+    int rc = npy_header(&h, buf, len, len, path, err, errlen);
     char s[128];
     if (!rc && !(h.ndim == 1 || (h.ndim == 2 && h.shape[1] == 1))) {
         shape_text(s, sizeof s, &h);
@@ -396,6 +412,46 @@ int npy_labels_mem(int32_t **y, int *n, LabelMap *m, const void *data, size_t le
     return to_labels(y, n, m, data, len, name, err, errlen);
 }
 
+/* Reads the .npy file at path whole into *buf (*len bytes) and its hash into sha, header
+ * first: a file that is not .npy, or whose header disagrees with its size, is refused after a
+ * few bytes, and one whose data (plus what converting it takes: features float32, labels
+ * int32) would not fit in this machine's memory before any is read (3). A pipe is read up to
+ * the size its header declares. Returns 0, 2, 3 or a stop. */
+static int read_npy(uint8_t **buf, size_t *len, char sha[65], const char *path, int features,
+                    char *err, size_t errlen) {
+    LdBinary b;
+    Npy h;
+    int rc = ld_bin_open(&b, path, NPY_HEAD, err, errlen);
+    if (rc) return rc;
+    rc = npy_header(&h, b.buf, b.len, ld_bin_size(&b), path, err, errlen);
+    size_t data = h.count * (size_t)h.esize;     /* < SIZE_MAX / 2: npy_header bounds count */
+    if (!rc) {
+        int in_place = features && !h.fortran && h.esize >= 4;
+        double need = (double)h.data + (double)data + (in_place ? 0.0 : 4.0 * (double)h.count);
+        if (need > (double)ld_phys_bytes()) {
+            char s[128], a[48], m[48];
+            shape_text(s, sizeof s, &h);
+            rc = ld_fail(err, errlen, ALSIM_RUNTIME, "%s: byte 8: shape %s of %s needs %s of memory to load, "
+                         "more than this machine's %s", path, s, h.descr, ld_bytes_text(a, sizeof a, need),
+                         ld_bytes_text(m, sizeof m, (double)ld_phys_bytes()));
+        }
+    }
+    if (!rc) rc = ld_bin_read(&b, h.data + data, err, errlen);
+    if (!rc && !b.eof) {                          /* a pipe going on past the declared data */
+        char s[128];
+        shape_text(s, sizeof s, &h);
+        rc = bad(&h, h.data + data, err, errlen, "trailing bytes: shape %s of %s is %zu data bytes, the "
+                 "file goes on after them", s, h.descr, data);
+    }
+    if (rc) { ld_bin_close(&b); return rc; }
+    sha256_hex(sha, b.buf, b.len);
+    *buf = b.buf;
+    *len = b.len;
+    b.buf = NULL;
+    ld_bin_close(&b);
+    return 0;
+}
+
 /* Loads X and y (paths[0], paths[1]) into ds, labels through m. sha (2) the files' hashes. */
 static int load_pair(Dataset *ds, char sha[2][65], LabelMap *m, char *const paths[2],
                      char *err, size_t errlen) {
@@ -403,11 +459,11 @@ static int load_pair(Dataset *ds, char sha[2][65], LabelMap *m, char *const path
     size_t len;
     int ny = 0;
     memset(ds, 0, sizeof *ds);
-    int rc = ld_read_file(&buf, &len, sha[1], paths[1], err, errlen);
+    int rc = read_npy(&buf, &len, sha[1], paths[1], 0, err, errlen);
     if (rc) return rc;
     rc = to_labels(&ds->y, &ny, m, buf, len, paths[1], err, errlen);
     free(buf);
-    if (!rc) rc = ld_read_file(&buf, &len, sha[0], paths[0], err, errlen);
+    if (!rc) rc = read_npy(&buf, &len, sha[0], paths[0], 1, err, errlen);
     if (!rc) rc = to_features(&ds->x, &ds->n, &ds->d, buf, len, paths[0], err, errlen);
     if (!rc && ny != ds->n)
         rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: %d labels for the %d rows of %s", paths[1], ny,

@@ -141,7 +141,13 @@ const Comparison *report_pair(const DatasetReport *d, int a, int b);
  * holds anything but a previous report's files, or is one of the runs folders read
  * (rep->set.roots) or inside one; 3 when a file cannot be written or gnuplot fails (out_dir
  * is then left as it was). When gnuplot is not installed the figures' data and scripts are
- * still written, and *rendered is set to 0 (1 otherwise). */
+ * still written, and *rendered is set to 0 (1 otherwise).
+ * Statistics that are not finite are written so that "none" and "infinite" differ: in
+ * summary.json a statistic (t, df, p-values, W, means, sd, interval ends, AULC) is a number,
+ * null when there is none (no test, too few values), or the string "inf" / "-inf" when it is
+ * infinite (the paired t of differences that are all equal and nonzero); summary.md writes
+ * "n/a", "inf" and "-inf". (Labels-to-target is not a statistic: per run null with "reached"
+ * false, and "not reached" for a quartile.) */
 int report_write(const Report *rep, const char *out_dir, int *rendered, char *err, size_t errlen);
 
 #endif

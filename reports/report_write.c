@@ -24,10 +24,11 @@
 
 typedef struct { char s[96]; } Text;
 
-/* x with prec decimals, or "n/a". */
+/* x with prec decimals; "n/a" for NaN (none: no test, too few values); "inf" or "-inf". */
 static Text fx(double x, int prec) {
     Text t;
     if (isnan(x)) snprintf(t.s, sizeof t.s, "n/a");
+    else if (isinf(x)) snprintf(t.s, sizeof t.s, "%s", x > 0 ? "inf" : "-inf");
     else snprintf(t.s, sizeof t.s, "%.*f", prec, x);
     return t;
 }
@@ -211,7 +212,9 @@ static void write_md(FILE *f, const Report *rep, int rendered) {
     const ReportOptions *o = &rep->opt;
     fprintf(f, "# alsim report\n\n%d runs read, %d used, %d left out (diverged or failed; each is named under its dataset)",
             rep->set.n, rep->n_used, rep->n_excluded);
-    if (rep->set.skipped) fprintf(f, "; %d folders were not runs (no summary.json of a run) and were passed over", rep->set.skipped);
+    if (rep->set.skipped) fprintf(f, "; %d folders held no run (no summary.json of a run in or below them) and were passed over",
+                                  rep->set.skipped);
+    if (rep->set.links) fprintf(f, "; %d symbolic links among the runs folders were not followed", rep->set.links);
     fprintf(f, ". Intervals are %g%%; tests are two-sided and paired by seed; Holm-adjusted p-values control the "
                "family-wise error within each table; verdicts at alpha = %g.\n\n", 100 * o->level, o->alpha);
     for (int i = 0; i < rep->n_ds; i++) {
@@ -242,14 +245,21 @@ static void write_md(FILE *f, const Report *rep, int rendered) {
 
 /* --- summary.json ----------------------------------------------------------------------- */
 
+/* A statistic: a number; null when there is none (NaN: no test, too few values); the string
+ * "inf" or "-inf" when it is infinite (a paired t with zero spread), never null. */
+static void js_stat(JsonW *w, double x) {
+    if (isinf(x)) jw_str(w, x > 0 ? "inf" : "-inf");
+    else jw_num(w, x);
+}
+
 static void js_describe(JsonW *w, const char *key, const Describe *s) {
     jw_key(w, key);
     jw_object(w);
     jw_key(w, "n"); jw_int(w, s->n);
-    jw_key(w, "mean"); jw_num(w, s->mean);
-    jw_key(w, "sd"); jw_num(w, s->sd);
-    jw_key(w, "lo"); jw_num(w, s->lo);
-    jw_key(w, "hi"); jw_num(w, s->hi);
+    jw_key(w, "mean"); js_stat(w, s->mean);
+    jw_key(w, "sd"); js_stat(w, s->sd);
+    jw_key(w, "lo"); js_stat(w, s->lo);
+    jw_key(w, "hi"); js_stat(w, s->hi);
     jw_end(w);
 }
 
@@ -264,16 +274,16 @@ static void js_comparison(JsonW *w, const DatasetReport *d, const Comparison *c,
     jw_key(w, "a"); jw_str(w, d->arms[c->a].strategy);
     jw_key(w, "b"); jw_str(w, d->arms[c->b].strategy);
     jw_key(w, "pairs"); jw_int(w, c->n);
-    jw_key(w, "mean_diff_aulc"); jw_num(w, c->mean_diff);
-    jw_key(w, "t"); jw_num(w, c->t.t);
-    jw_key(w, "t_df"); jw_num(w, c->t.df);
-    jw_key(w, "t_p"); jw_num(w, c->t.p);
-    jw_key(w, "t_p_holm"); jw_num(w, c->p_t_holm);
-    jw_key(w, "wilcoxon_w"); if (c->n >= 2) jw_num(w, c->w.w); else jw_null(w);
+    jw_key(w, "mean_diff_aulc"); js_stat(w, c->mean_diff);
+    jw_key(w, "t"); js_stat(w, c->t.t);
+    jw_key(w, "t_df"); js_stat(w, c->t.df);
+    jw_key(w, "t_p"); js_stat(w, c->t.p);
+    jw_key(w, "t_p_holm"); js_stat(w, c->p_t_holm);
+    jw_key(w, "wilcoxon_w"); if (c->n >= 2) js_stat(w, c->w.w); else jw_null(w);
     jw_key(w, "wilcoxon_exact"); jw_bool(w, c->n >= 2 && c->w.exact);
     jw_key(w, "wilcoxon_zeros"); jw_int(w, c->w.n_zero);
-    jw_key(w, "wilcoxon_p"); jw_num(w, c->w.p);
-    jw_key(w, "wilcoxon_p_holm"); jw_num(w, c->p_w_holm);
+    jw_key(w, "wilcoxon_p"); js_stat(w, c->w.p);
+    jw_key(w, "wilcoxon_p_holm"); js_stat(w, c->p_w_holm);
     jw_key(w, "verdict"); jw_str(w, verdict_word(c->verdict));
     if (with_savings) {
         js_boot(w, "delta_aulc", &c->d_aulc);
@@ -294,7 +304,7 @@ static void js_arm(JsonW *w, const DatasetReport *d, const Arm *arm) {
         jw_object(w);
         jw_key(w, "seed"); jw_int(w, (int64_t)arm->runs[i]->seed);
         jw_key(w, "path"); jw_str(w, arm->runs[i]->path);
-        jw_key(w, "aulc"); jw_num(w, arm->aulc[i]);
+        jw_key(w, "aulc"); js_stat(w, arm->aulc[i]);
         jw_key(w, "labels_to_target"); jw_num(w, arm->ltt[i]);   /* null: not reached or no target */
         jw_key(w, "reached"); if (isnan(d->target)) jw_null(w); else jw_bool(w, isfinite(arm->ltt[i]));
         jw_end(w);
@@ -567,7 +577,7 @@ int report_write(const Report *rep, const char *out_dir, int *rendered, char *er
         snprintf(err, errlen, "--out %s: the folder's name is too long", out_dir);
         return ALSIM_BAD_INPUT;
     }
-    snprintf(base, sizeof base, "%s", last ? last + 1 : path);
+    memcpy(base, last ? last + 1 : path, strlen(last ? last + 1 : path) + 1);   /* fits: checked above */
     if (!last) snprintf(parent_path, sizeof parent_path, ".");
     else if (last == path) snprintf(parent_path, sizeof parent_path, "/");
     else snprintf(parent_path, sizeof parent_path, "%.*s", (int)(last - path), path);
@@ -597,7 +607,7 @@ int report_write(const Report *rep, const char *out_dir, int *rendered, char *er
     if (rc) { close(parent); return rc; }
 
     /* Temporary folders of killed reports of X go; then this one's. */
-    char prefix[300], tmp_name[300], tmp[4500];
+    char prefix[300], tmp_name[300 + 24], tmp[4500];
     snprintf(prefix, sizeof prefix, ".%s.tmp-report-", base);
     DIR *d = fdopendir(dup(parent));
     for (struct dirent *e; d && (e = readdir(d));) {

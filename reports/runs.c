@@ -3,11 +3,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim/config.h"
 #include "sim/jsonw.h"
@@ -219,11 +221,81 @@ static int add_run(RunSet *set, int *cap, const char *dir, char *err, size_t err
     }
     Run *r = &set->runs[set->n++];
     memset(r, 0, sizeof *r);
+    if (strlen(dir) >= sizeof r->path) { snprintf(err, errlen, "%.200s...: the path is too long", dir); return ALSIM_BAD_INPUT; }
     return read_run(r, dir, err, errlen);
 }
 
-/* The run folders of path: itself, or its non-hidden subfolders holding a run's
- * summary.json (a report's folder is passed over, and counted as skipped). */
+/* The non-hidden entries of the open folder fd (named path), sorted (a stable order, whatever
+ * readdir gives), in *names (n of them, malloc'd; each to free). 0 or an exit code. */
+static int list_dir(char ***names, int *n, int fd, const char *path, char *err, size_t errlen) {
+    *names = NULL;
+    *n = 0;
+    DIR *d = util_read_dir(fd, path, err, errlen);
+    if (!d) return ALSIM_BAD_INPUT;
+    int cap = 0, rc = 0;
+    for (struct dirent *e; !rc && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;        /* runs in progress (.partial-*), temporaries */
+        if (*n == cap) {
+            char **more = realloc(*names, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *more);
+            if (!more) { rc = ALSIM_RUNTIME; break; }
+            *names = more;
+        }
+        if (!((*names)[*n] = strdup(e->d_name))) rc = ALSIM_RUNTIME;
+        else (*n)++;
+    }
+    closedir(d);
+    if (rc) snprintf(err, errlen, "out of memory");
+    else if (*n) qsort(*names, (size_t)*n, sizeof **names, cmp_str);   /* names is NULL when n is 0 */
+    return rc;
+}
+
+/* The run folders in the folder fd (named path, depth levels below a path given) and below
+ * it, added to set; *found counts them. Symbolic links are never followed (counted in
+ * set->links), so the folders walked form a tree (Linux has no hard links to folders) and the
+ * walk cannot loop; a run folder or a report's folder is not searched further; a subfolder
+ * with no run in or below it counts once in set->skipped. 0 or an exit code. */
+static int walk(RunSet *set, int *cap, int *found, int fd, const char *path, int depth, char *err, size_t errlen) {
+    char **names;
+    int n, rc = list_dir(&names, &n, fd, path, err, errlen);
+    for (int i = 0; i < n && !rc; i++) {
+        struct stat st;
+        if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (S_ISLNK(st.st_mode)) { set->links++; continue; }
+        if (!S_ISDIR(st.st_mode)) continue;
+        size_t len = strlen(path) + strlen(names[i]) + 2;
+        char *sub = malloc(len);
+        if (!sub) { snprintf(err, errlen, "out of memory"); rc = ALSIM_RUNTIME; break; }
+        snprintf(sub, len, "%s/%s", path, names[i]);
+        if (has_summary(sub)) {
+            if (is_report(sub)) set->skipped++;
+            else { rc = add_run(set, cap, sub, err, errlen); (*found)++; }
+        } else if (depth + 1 > RUNS_MAX_DEPTH) {
+            snprintf(err, errlen, "%s: more than %d folder levels below the folder given; alsim searches no deeper: "
+                     "give a folder nearer the runs", sub, RUNS_MAX_DEPTH);
+            rc = ALSIM_BAD_INPUT;
+        } else {
+            int sub_fd = openat(fd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub_fd < 0 && (errno == ELOOP || errno == ENOTDIR)) set->links++;   /* replaced by a link */
+            else if (sub_fd < 0) {
+                snprintf(err, errlen, "%s: cannot read: %s", sub, strerror(errno));
+                rc = ALSIM_BAD_INPUT;
+            } else {
+                int below = 0, skipped = set->skipped;
+                rc = walk(set, cap, &below, sub_fd, sub, depth + 1, err, errlen);
+                close(sub_fd);
+                if (!below) set->skipped = skipped + 1;
+                *found += below;
+            }
+        }
+        free(sub);
+    }
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
+/* The run folders of path: itself, or every run folder below it (walk). path itself may be
+ * a symbolic link (it was named); nothing below it is followed. */
 static int add_path(RunSet *set, int *cap, const char *path, char *err, size_t errlen) {
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -238,34 +310,13 @@ static int add_path(RunSet *set, int *cap, const char *path, char *err, size_t e
     }
     set->n_roots++;
     if (has_summary(path) && !is_report(path)) return add_run(set, cap, path, err, errlen);
-    DIR *d = opendir(path);
-    if (!d) { snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)); return ALSIM_BAD_INPUT; }
-    char **names = NULL;
-    int n = 0, ncap = 0, rc = 0;
-    for (struct dirent *e; !rc && (e = readdir(d));) {
-        if (e->d_name[0] == '.') continue;
-        if (n == ncap) {
-            char **more = realloc(names, (size_t)(ncap = ncap ? 2 * ncap : 64) * sizeof *more);
-            if (!more) { rc = ALSIM_RUNTIME; break; }
-            names = more;
-        }
-        if (!(names[n] = malloc(strlen(path) + strlen(e->d_name) + 2))) { rc = ALSIM_RUNTIME; break; }
-        sprintf(names[n++], "%s/%s", path, e->d_name);
-    }
-    closedir(d);
-    if (rc) snprintf(err, errlen, "out of memory");
-    qsort(names, (size_t)n, sizeof *names, cmp_str);   /* a stable order, whatever readdir gives */
-    int found = 0;
-    for (int i = 0; i < n && !rc; i++) {
-        if (stat(names[i], &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-        if (!has_summary(names[i]) || is_report(names[i])) { set->skipped++; continue; }
-        rc = add_run(set, cap, names[i], err, errlen);
-        found++;
-    }
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) { snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)); return ALSIM_BAD_INPUT; }
+    int found = 0, rc = walk(set, cap, &found, fd, path, 0, err, errlen);
+    close(fd);
     if (!rc && !found) {
-        snprintf(err, errlen, "%s: no run folders in it (a run folder holds config.json, curve.csv and summary.json)", path);
+        snprintf(err, errlen, "%s: no run folders in it or below it (a run folder holds config.json, curve.csv and "
+                 "summary.json)", path);
         rc = ALSIM_BAD_INPUT;
     }
     return rc;

@@ -1,10 +1,13 @@
 /* runs — reading finished run folders (DESIGN.md §4) for reports and the gate.
  *
  * A run folder holds config.json, curve.csv and summary.json (sim/results.h). A path given to
- * runs_load is either such a folder or a folder of them (one level down; hidden entries, such
- * as the temporary folders of runs still in progress, are skipped, and so is any subfolder
- * without summary.json, or whose summary.json is a report's: a report is never read as a
- * run). Runs are then checked against each other:
+ * runs_load is either such a folder or a folder with run folders at any depth below it (a grid
+ * in DIR/dataset/...), up to RUNS_MAX_DEPTH levels down. The search, at every depth: never
+ * follows a symbolic link (a path given may be one: it was named); skips hidden entries (the
+ * .partial-* folders of runs in progress, the temporaries of reports); takes a folder with a
+ * run's summary.json as a run and looks no further inside it; passes over a folder whose
+ * summary.json is a report's (a report is never read as a run) and a folder with no run in or
+ * below it. Runs are then checked against each other:
  *   - the runs of one dataset (the config's "dataset") must share one config except for the
  *     keys that do not change results (config_key_affects_results: seed, strategy, ...) and the
  *     dataset's SHA-256; otherwise the load is refused, naming two runs and a key that differs.
@@ -48,17 +51,25 @@ typedef struct {
     cJSON *config;          /* config.json "config" without RUNS_IGNORED_KEYS, plus "dataset_sha256" */
 } Run;
 
+/* How many folder levels below a path given runs_load searches; a tree that goes deeper is
+ * refused (exit 2), not searched in part. */
+enum { RUNS_MAX_DEPTH = 64 };
+
 typedef struct {
     Run *runs;              /* (n) sorted by dataset, strategy, seed */
     int n;
-    int skipped;            /* subfolders that were not runs (no summary.json of a run) */
+    int skipped;            /* folders passed over: a report's, or no run in or below them
+                               (counted once, at the highest such folder) */
+    int links;              /* symbolic links below the paths given, not followed */
     char **roots;           /* (n_roots) the paths given, resolved (realpath): a report is
                                never written into or under one of them */
     int n_roots;
 } RunSet;
 
-/* Reads every run under paths (npaths). Returns 0; 2 with "FILE: line L: reason" or the
- * reason the runs cannot be compared in err (nothing to free then); 3 out of memory. */
+/* Reads every run in or below paths (npaths), as the file comment says. Returns 0; 2 with
+ * "FILE: line L: reason", the reason the runs cannot be compared, a path with no run in or
+ * below it, an unreadable folder, or a tree deeper than RUNS_MAX_DEPTH in err (nothing to free
+ * then); 3 out of memory. */
 int runs_load(RunSet *set, char **paths, int npaths, char *err, size_t errlen);
 
 void runs_free(RunSet *set);

@@ -89,7 +89,9 @@ static int cmp_signed(const void *x, const void *y) {
 }
 
 /* count (n(n+1)/2 + 1): how many subsets of the ranks {1..n} have each sum, i.e. 2^n times
- * the null distribution of R+ without ties. Exact in doubles for n <= 52. */
+ * the null distribution of R+ without ties. Exact in doubles for n <= 52 (every count and
+ * every tail sum is below 2^53). */
+_Static_assert(STATS_WILCOXON_EXACT_MAX <= 52, "exact Wilcoxon counts must fit a double's 53 bits");
 static void wilcoxon_counts(double *count, int n) {
     int top = n * (n + 1) / 2;
     memset(count, 0, (size_t)(top + 1) * sizeof *count);

@@ -55,10 +55,10 @@ TTest stats_welch(const double *x /*(nx)*/, int nx, const double *y /*(ny)*/, in
  * counted) when 1 <= n <= STATS_WILCOXON_EXACT_MAX and there are neither zeros nor ties;
  * otherwise the normal approximation with the tie correction of the variance,
  * var = [n(n+1)(2n+1) - ½ Σ t(t²-1)] / 24. w = min(R+, R-) as scipy reports it.
- * This is scipy's method='exact' where that is exact, and method='approx' otherwise: with zeros
- * scipy 1.10 switches to the approximation too, and with ties its exact mode would truncate
- * the half-integer rank sum, so ties take the approximation here. */
-enum { STATS_WILCOXON_EXACT_MAX = 25 };
+ * This is scipy 1.10's default (method='auto': exact up to 50 pairs; older scipy: 25) wherever
+ * that is exact: with zeros scipy 1.10 switches to the approximation too, and with ties its
+ * exact mode would truncate the half-integer rank sum, so ties take the approximation here. */
+enum { STATS_WILCOXON_EXACT_MAX = 50 };
 typedef struct {
     int n;                  /* nonzero differences */
     int n_zero;             /* dropped zero differences */

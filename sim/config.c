@@ -466,8 +466,9 @@ static const struct { Command cmd; const char *synopsis, *about; } usages[] = {
      "from the policy. Resumes a killed training when started again with the same options."},
     {CMD_REPORT, "alsim report RUNS... [options]",
      "Statistics across seeds for every (dataset, strategy) among RUNS (run folders, or folders\n"
-     "of them): per-round mean, sd and 95% t-interval of accuracy and macro-F1; normalised AULC;\n"
-     "labels-to-target; savings against the reference strategy with paired bootstrap intervals;\n"
+     "with run folders at any depth below them; links below them are not followed): per-round\n"
+     "mean, sd and 95% t-interval of accuracy and macro-F1; normalised AULC; labels-to-target;\n"
+     "savings against the reference strategy with paired bootstrap intervals;\n"
      "paired t and Wilcoxon tests (Holm-corrected) and a win/tie/loss matrix. Writes summary.md,\n"
      "summary.json and figures (PNG and SVG, with their data and gnuplot scripts) into DIR.\n"
      "Runs of one dataset must share one config (except seed and strategy)."},

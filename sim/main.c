@@ -120,6 +120,10 @@ static int cmd_run(int argc, char **argv) {
             fprintf(stderr, "alsim: %s: pool %d, test %d, %d features, %d classes; device %s%s%s%s\n",
                     pool.name, pool.n, test.n, pool.d, pool.k, be->name,
                     be->device ? " (" : "", be->device ? be->device : "", be->device ? ")" : "");
+        if (s == 0 && !cfg.full_data && cfg.init < pool.k)     /* said even with --quiet */
+            fprintf(stderr, "alsim: note: --init %d is below the %d classes of %s: round 0 labels one row of %d "
+                    "classes drawn under each seed, and the other %d start unseen\n",
+                    cfg.init, pool.k, pool.name, cfg.init, pool.k - cfg.init);
         RunOutcome out = RUN_OK;
         rc = run_al(&out, &cfg, &pool, &test, be, seed, err, sizeof err);
         dataset_free(&pool);

@@ -39,11 +39,18 @@ int oracle_initial_set(int *rows, const Oracle *o, int n_init, uint64_t seed) {
     /* A random order of the pool; then walk it, taking a row when its class still has room. */
     int *order = malloc((size_t)o->n * sizeof *order);
     int *want = calloc((size_t)o->k, sizeof *want);
-    if (!order || !want) { free(order); free(want); return -1; }
+    int *classes = malloc((size_t)o->k * sizeof *classes);
+    if (!order || !want || !classes) { free(order); free(want); free(classes); return -1; }
     for (int i = 0; i < o->n; i++) order[i] = i;
     Rng r = rng_stream(seed, RNG_INIT_SET, 0);
     rng_shuffle(&r, order, o->n);
-    for (int c = 0; c < o->k; c++) want[c] = n_init / o->k + (c < n_init % o->k);
+    /* n_init/k rows of each class, and one more of n_init%k classes drawn under the seed, not
+     * the first ones: with fewer rows than classes, every class is as likely to start seen. */
+    for (int c = 0; c < o->k; c++) classes[c] = c;
+    Rng rc = rng_stream(seed, RNG_INIT_SET, 1);
+    rng_shuffle(&rc, classes, o->k);
+    for (int i = 0; i < o->k; i++) want[classes[i]] = n_init / o->k + (i < n_init % o->k);
+    free(classes);
 
     int got = 0;
     unsigned char *taken = calloc((size_t)o->n, 1);

@@ -24,8 +24,9 @@ void oracle_init(Oracle *o, const int32_t *truth /*(n)*/, int n, int k, double n
 void oracle_label(int32_t *labels /*(m)*/, Oracle *o, const int *rows /*(m)*/, int m);
 
 /* The initial labeled set, as a person would gather a seed set: n_init rows, balanced over
- * the classes (n_init/k each, the first n_init%k classes one more; a class with too few rows
- * gives all it has and the rest go to the next classes), drawn with RNG_INIT_SET of seed.
+ * the classes (n_init/k each, and one more of n_init%k classes drawn under the seed; a class
+ * with too few rows gives all it has and the rest go to other classes), drawn with
+ * RNG_INIT_SET of seed.
  * Writes rows (n_init) in ascending order and returns how many it found (< n_init only when
  * the pool is smaller). Reveals no labels: call oracle_label on the result. */
 int oracle_initial_set(int *rows /*(n_init)*/, const Oracle *o, int n_init, uint64_t seed);

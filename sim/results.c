@@ -34,6 +34,7 @@ void results_run_id(char out[256], const Config *c, const char *dataset_name,
     for (char *p = ds; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '_'))
             *p = '_';
+    for (char *p = ds; *p == '.'; p++) *p = '_';   /* .data.csv: no hidden run folder */
     config_hash(hash, c);
     if (strcmp(backend, "cpu")) {   /* another backend rounds differently: another run */
         uint64_t h = util_fnv1a(strtoull(hash, NULL, 16), backend, strlen(backend));

@@ -144,4 +144,16 @@ if [ -z "${ALSIM_E2E_QUICK:-}" ]; then
     check "alsim datasets lists the three catalogued sets" sh -c "grep -q '^mnist ' '$T/datasets' && grep -q '^fashion-mnist ' '$T/datasets' && grep -q '^spamassassin .* yes' '$T/datasets'"
 fi
 
+# --init below the number of classes: said on stderr (even with --quiet), and the classes of
+# round 0 differ between seeds (they used to be the first --init classes for every seed).
+K12="synthetic:blobs:k=12,d=4,n=600,test=100"
+"$ALSIM" --dataset "$K12" --init 5 --seeds 4 --rounds 1 --batch 1 --hidden 0 --epochs 1 --strategy random --quiet \
+    --out "$T/few" 2>"$T/few.err" || bad "--init 5 of 12 classes"
+check "--init below the classes is said" grep -q "note: --init 5 is below the 12 classes" "$T/few.err"
+for d in "$T"/few/*/; do head -n 1 "$d/rounds.jsonl" | grep -o '"class_counts":[^]]*' ; done | sort -u >"$T/few.labels"
+check "--init below the classes: the seeds start from different classes" [ "$(wc -l <"$T/few.labels")" -gt 1 ]
+"$ALSIM" --dataset "$K12" --init 12 --rounds 1 --batch 1 --hidden 0 --epochs 1 --strategy random --quiet \
+    --out "$T/enough" 2>"$T/enough.err" || bad "--init 12 of 12 classes"
+check "--init of one row a class says nothing" [ ! -s "$T/enough.err" ]
+
 finish e2e

@@ -67,6 +67,17 @@ expect 0 "CI gate: the grid against tests/baseline/ci.json" check "$T/runs" --ba
 cp "$T/out" "$T/gate.txt"
 check "CI gate prints a table" grep -q "margin .*AULC .* ok" "$T/gate.txt"
 
+# --- a grid one level deeper (DIR/dataset/run folders), for report, baseline and check -------
+mkdir -p "$T/nest/ci/syn" && cp -r "$T"/runs/* "$T/nest/ci/syn/"
+ln -s "$T/runs" "$T/nest/ci/linked"        # followed, it would give every run twice
+expect 0 "report: run folders two levels down are found" report "$T/nest" --out "$T/rnest"
+check "nested: the 15 runs read" grep -q '"runs_read": 15' "$T/rnest/summary.json"
+check "nested: the link was not followed, and the report says so" \
+    grep -q "1 symbolic links among the runs folders were not followed" "$T/rnest/summary.md"
+expect 0 "baseline: run folders two levels down" baseline "$T/nest" --out "$T/nbase.json" --target 0.8
+check "nested baseline: 3 groups from 15 runs" grep -q "3 (dataset, strategy) groups from 15 runs" "$T/err"
+expect 0 "check: run folders two levels down against tests/baseline/ci.json" check "$T/nest" --baseline tests/baseline/ci.json
+
 # --- the gate's promises ---------------------------------------------------------------
 expect 0 "baseline from the grid" baseline "$T/runs" --out "$T/base.json" --target 0.8
 expect 0 "a rerun identical to the baseline passes" check "$T/runs" --baseline "$T/base.json"

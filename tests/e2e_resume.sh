@@ -70,9 +70,11 @@ check "a damaged checkpoint: the message names it" grep -q "checkpoint.bin: dama
 "$ALSIM" $CFG --out "$T/other" --quiet || bad "without --resume a damaged partial run starts afresh"
 check "without --resume: a fresh, identical run" cmp "$(only_dir "$T/ref-retrain")/curve.csv" "$(only_dir "$T/other")/curve.csv"
 
-# Divergence: features near FLT_MAX overflow the first layer; the run is marked, not crashed.
-awk 'BEGIN { for (i = 0; i < 60; i++) printf "%s,%s,%d\n", (i % 2 ? "3e38" : "-3e38"), (i % 3 ? "3e38" : "1"), i % 2 }' >"$T/huge.csv"
-"$ALSIM" --dataset "$T/huge.csv" --strategy entropy --rounds 3 --batch 2 --init 4 --hidden 8 --epochs 3 --out "$T/div" --quiet 2>"$T/div.err"; st=$?
+# Divergence: 50 features of +-1e18 (the loader's bound) through 8 hidden layers at a learning
+# rate of 10 overflow float32 in the first round; the run is marked, not crashed.
+awk 'BEGIN { for (i = 0; i < 60; i++) { for (j = 0; j < 50; j++) printf "%s,", ((i + j) % 2 ? "1e18" : "-1e18"); printf "%d\n", i % 2 } }' >"$T/huge.csv"
+"$ALSIM" --dataset "$T/huge.csv" --strategy entropy --rounds 3 --batch 2 --init 4 --hidden 256,256,256,256,256,256,256,256 \
+    --lr 10 --epochs 3 --out "$T/div" --quiet 2>"$T/div.err"; st=$?
 d=$(only_dir "$T/div")
 check "divergence: every seed diverged, exit 3 (got $st)" [ "$st" -eq 3 ]
 check "divergence: summary.json says diverged" grep -q '"status": "diverged"' "$d/summary.json"

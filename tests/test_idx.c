@@ -192,6 +192,23 @@ static void test_idx_round_trips(void) {
     write_idx(ip, 0x0E, 2, (int[]){ 4, 1 }, big);
     rc = dataset_from_idx(&ds, ip, lp, 0, err, sizeof err);
     CHECK(rc == 2 && strstr(err, "byte 28:") && one_line(err), "f64 1e300 as a feature: rc %d '%s'", rc, err);
+    /* f32 3e38 is finite, yet beyond alsim's bound on features (LD_MAX_FEATURE); 1e18 is not. */
+    double huge[4] = { 1, 2, -3e38, 3 }, edge[4] = { 1, 1e18, -1e18, 3 };
+    write_idx(ip, 0x0D, 2, (int[]){ 4, 1 }, huge);
+    rc = dataset_from_idx(&ds, ip, lp, 0, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "byte 20: value 2 is -3e+38 (beyond +-1e18") && one_line(err),
+          "f32 -3e38 as a feature: rc %d '%s'", rc, err);
+    write_idx(ip, 0x0E, 2, (int[]){ 4, 1 }, edge);
+    rc = dataset_from_idx(&ds, ip, lp, 0, err, sizeof err);
+    CHECK(rc == 0 && ds.x[1] == 1e18f, "f64 +-1e18 as features: rc %d '%s'", rc, err);
+    dataset_free(&ds);
+    /* Dimensions of 2^31 and more are printed as the unsigned numbers they are. */
+    write_idx(ip, 0x08, 2, (int[]){ 2, 1 }, (double[]){ 1, 2 });
+    FILE *f = fopen(ip, "r+b");
+    if (f) { fseek(f, 8, SEEK_SET); fwrite("\xff\xff\xff\xfe", 1, 4, f); fclose(f); }
+    rc = dataset_from_idx(&ds, ip, lp, 0, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "byte 8: dimension 1 is 4294967294 (alsim reads dimensions up to 2147483647)"),
+          "dimension 0xFFFFFFFE: rc %d '%s'", rc, err);
     rc = dataset_from_idx(&ds, OK_IMAGES, OK_LABELS, 0, err, sizeof err);
     CHECK(rc == 0, "ok pair: %s", err);
     if (!rc) {

@@ -6,9 +6,12 @@
  * Run from the repository root (it reads tests/corpus/). Needs no network. */
 #include "datasets/dataset.h"
 #include "datasets/loader.h"
+#include "sim/signals.h"
+#include "sim/util.h"
 #include "tests/check.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +291,38 @@ static void test_svmlight(void) {
         CHECK(rc == 0 && pool.n == 5 && pool.x == NULL && pool.indptr[0] == 0, "CSR subsample: %s", err);
     }
     dataset_free(&pool); dataset_free(&test);
+
+    /* More than 2^20 columns: fine when at least 1 in 256 is used, refused (with the line of
+     * the index that made them) when fewer are. */
+    for (int used = 4095; used <= 4096; used++) {
+        char *text = malloc((size_t)used * 16 + 64), *w = text;
+        for (int j = 1; j < used; j++) w += sprintf(w, "%d %d:1\n", j % 2, j);
+        w += sprintf(w, "1 %d:1\n", 256 * 4096);          /* d = 2^20 columns, 1-based */
+        w += sprintf(w, "0 1:1\n");
+        const char *p = write_tmp("wide.svm", text, (size_t)(w - text));
+        rc = dataset_load_svmlight(&t2, &t3, p, NULL, NULL, err, sizeof err);
+        if (used == 4096)
+            CHECK(rc == 0 && t2.d == 1 << 20, "2^20 columns, 4096 used: rc %d d %d '%s'", rc, t2.d, rc ? err : "");
+        else
+            CHECK(rc == 0, "2^20 columns, 4095 used: rc %d '%s'", rc, rc ? err : "");
+        dataset_free(&t2);
+        w = text;                                        /* one column more: 2^20 + 1 */
+        for (int j = 1; j < used; j++) w += sprintf(w, "%d %d:1\n", j % 2, j);
+        w += sprintf(w, "1 %d:1\n", 256 * 4096 + 1);
+        w += sprintf(w, "0 1:1\n");
+        p = write_tmp("wide.svm", text, (size_t)(w - text));
+        rc = dataset_load_svmlight(&t2, &t3, p, NULL, NULL, err, sizeof err);
+        char want[128];
+        snprintf(want, sizeof want, "line %d: index 1048577 makes 1048577 feature columns, yet the rows use only %d",
+                 used, used);
+        if (used == 4096)
+            CHECK(rc == 0 && t2.d == (1 << 20) + 1, "2^20 + 1 columns, 4096 used: rc %d '%s'", rc, rc ? err : "");
+        else
+            CHECK(rc == 2 && strstr(err, want) && zeroed(&t2) && zeroed(&t3), "2^20 + 1 columns, 4095 used: rc %d '%s'",
+                  rc, err);
+        dataset_free(&t2);
+        free(text);
+    }
 }
 
 static void test_npy(void) {
@@ -512,6 +547,23 @@ static void test_helpers(void) {
     CHECK(ld_parse_float(&v, "1.5", 3) == 0 && v == 1.5f, "1.5");
     CHECK(ld_parse_float(&v, "", 0) == 1 && ld_parse_float(&v, "1.5x", 4) == 1 && ld_parse_float(&v, " 1", 2) == 1, "not numbers");
     CHECK(ld_parse_float(&v, "nan", 3) == 2 && ld_parse_float(&v, "-Infinity", 9) == 2 && ld_parse_float(&v, "1e39", 4) == 3, "non-finite");
+    /* alsim's bound on features: 1e18 is in, 3e38 (finite in float32) and -1.5e18 are out. */
+    CHECK(ld_parse_float(&v, "1e18", 4) == 0 && v == 1e18f && ld_parse_float(&v, "-1e18", 5) == 0, "1e18 accepted");
+    CHECK(ld_parse_float(&v, "3e38", 4) == 4 && ld_parse_float(&v, "-1.5e18", 7) == 4 &&
+          strstr(ld_float_error(4), "+-1e18"), "beyond LD_MAX_FEATURE");
+    /* The first name given twice: the pair whose second occurrence comes first; empty names
+     * are not names. */
+    static char *const names[] = { "a", "b", "", "c", "b", "a", "", "c" };
+    int first = -1, second = -1;
+    CHECK(ld_duplicate_name(&first, &second, names, 8) == 1 && first == 1 && second == 4, "duplicate: %d %d", first, second);
+    CHECK(ld_duplicate_name(&first, &second, names, 4) == 0, "no duplicate among a, b, '', c");
+    static char *const empties[] = { "", "x", "" };
+    CHECK(ld_duplicate_name(&first, &second, empties, 3) == 0, "empty names are not duplicates");
+    CHECK(ld_duplicate_name(&first, &second, names, 0) == 0, "no names");
+    /* A growing array never takes more than half of the machine's memory. */
+    size_t cap = 0;
+    CHECK(ld_phys_bytes() > 0 && ld_grow(NULL, &cap, ld_phys_bytes() / 2 / 4 + 1, 4) == NULL && cap == 0,
+          "ld_grow past half the memory");
     char line[] = "a, \"b,\"\"c\"\" \" ,,d ", *p = line, *f;
     size_t n;
     const char *want[4] = { "a", "b,\"c\" ", "", "d" };
@@ -535,6 +587,32 @@ static void test_helpers(void) {
     labels_free(&m);
 }
 
+/* A SIGINT or SIGTERM (once signals_install is called, as alsim run does) stops a load
+ * between its reads with 128 + the signal and "stopped by SIGTERM while loading PATH". Last:
+ * the request stays pending. */
+static void test_stop_request(void) {
+    signals_install();
+    raise(SIGTERM);
+    Dataset tr, te;
+    char err[512];
+    static const struct { Loader load; const char *spec, *path; } cases[] = {
+        { dataset_load_csv, C "csv/ok-header.csv", C "csv/ok-header.csv" },
+        { dataset_load_svmlight, C "svmlight/ok-1based.svm", C "svmlight/ok-1based.svm" },
+        { dataset_load_arff, C "arff/ok-iris.arff", C "arff/ok-iris.arff" },
+        { dataset_load_npy, C "npy/ok-X.npy," C "npy/ok-y.npy", C "npy/ok-y.npy" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = cases[i].load(&tr, &te, cases[i].spec, NULL, NULL, err, sizeof err);
+        char want[256];
+        snprintf(want, sizeof want, "stopped by SIGTERM while loading %s", cases[i].path);
+        CHECK(rc == ALSIM_SIGNALLED + SIGTERM && !strcmp(err, want) && zeroed(&tr) && zeroed(&te),
+              "%s with a SIGTERM pending: rc %d '%s'", cases[i].spec, rc, err);
+    }
+    Dataset ds;
+    int rc = dataset_from_idx(&ds, C "idx/ok-images-idx3-ubyte", C "idx/ok-labels-idx1-ubyte", 0, err, sizeof err);
+    CHECK(rc == 143 && strstr(err, "stopped by SIGTERM while loading " C "idx/ok-labels-idx1-ubyte"), "idx: rc %d '%s'", rc, err);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s/alsim-test-loaders-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
@@ -550,6 +628,7 @@ int main(void) {
     test_arff();
     test_specs();
     test_memory_entry_points();
+    test_stop_request();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -289,6 +289,144 @@ static void test_refusals(void) {
     }
 }
 
+/* Run folders at any depth below the folder given (a grid in DIR/dataset/...), and what the
+ * search never takes for a run: a symbolic link (to a run folder or to a folder of runs), a
+ * hidden folder (a run in progress, .partial-*), a report's folder; a folder with no runs in
+ * or below it counts once as passed over; a tree deeper than the search goes is refused. */
+static void test_nested(void) {
+    double acc[5];
+    char path[600], target[600];
+    static const char *const dirs[] = {"g", "g/ds1", "g/ds2", "g/empty", "g/empty/sub", "g/ds1/.partial-x", "g/ds2/rep"};
+    for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", root, dirs[k]);
+        mkdir(path, 0777);
+    }
+    for (int s = 0; s < 2; s++) {
+        curve(acc, 0.5, 0.05, s);
+        write_run("g/ds1/grid", "random", s, "ok", 5, 0, X, acc, 5);   /* three levels down */
+        curve(acc, 0.5, 0.08, s);
+        write_run("g/ds2", "margin", s, "ok", 5, 0, X, acc, 5);        /* two levels down */
+    }
+    write_run("g/ds1/.partial-x", "bald", 0, "ok", 5, 0, X, acc, 5);   /* hidden: a run in progress */
+    write_run("outside", "entropy", 0, "ok", 5, 0, X, acc, 5);
+    snprintf(target, sizeof target, "%s/outside/toy-entropy-seed0", root);
+    snprintf(path, sizeof path, "%s/g/linked-run", root);
+    CHECK(symlink(target, path) == 0, "symlink to a run");
+    snprintf(target, sizeof target, "%s/outside", root);
+    snprintf(path, sizeof path, "%s/g/ds1/linked-runs", root);
+    CHECK(symlink(target, path) == 0, "symlink to a folder of runs");
+    snprintf(path, sizeof path, "%s/g/ds2/rep/summary.json", root);
+    FILE *f = fopen(path, "w");
+    if (f) { fputs("{\"alsim_report\": 1, \"status\": \"ok\"}\n", f); fclose(f); }
+
+    ReportOptions o;
+    report_defaults(&o);
+    char err[1024];
+    int rc;
+    Report rep = build("g", &o, &rc, err, sizeof err);
+    CHECK(rc == 0, "runs two and three levels down are found: %s", err);
+    if (!rc) {
+        CHECK(rep.set.n == 4, "4 runs read (links, the hidden folder and the report passed over), got %d", rep.set.n);
+        CHECK(rep.n_ds == 1 && rep.ds[0].n_arms == 2, "random and margin only");
+        CHECK(rep.set.links == 2, "2 symbolic links not followed, got %d", rep.set.links);
+        CHECK(rep.set.skipped == 2, "the report folder and g/empty passed over (g/empty/sub not counted again), got %d",
+              rep.set.skipped);
+    }
+    report_free(&rep);
+
+    rep = build("g/empty", &o, &rc, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "no run folders in it or below it"), "a tree without runs: %s", err);
+    report_free(&rep);
+
+    /* 100 levels (more than RUNS_MAX_DEPTH), a run at the bottom: refused, not searched forever. */
+    size_t n = (size_t)snprintf(path, sizeof path, "%s/deep", root);
+    mkdir(path, 0777);
+    for (int k = 0; k < 100 && n + 3 < sizeof path; k++) {
+        n += (size_t)snprintf(path + n, sizeof path - n, "/a");
+        mkdir(path, 0777);
+    }
+    write_run(path + strlen(root) + 1, "random", 0, "ok", 5, 0, X, acc, 5);
+    rep = build("deep", &o, &rc, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "levels"), "a tree deeper than the search: refused with the reason: %s", err);
+    report_free(&rep);
+}
+
+/* The whole of the file dir/name (static buffer; empty when missing). */
+static const char *slurp(const char *dir, const char *name) {
+    static char buf[1 << 17];
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+    return buf;
+}
+
+/* report_write with no gnuplot on PATH (the figures' data and scripts only). */
+static int write_without_gnuplot(const Report *rep, const char *out, char *err, size_t errlen) {
+    char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", "/nonexistent", 1);
+    int rendered, rc = report_write(rep, out, &rendered, err, errlen);
+    if (old_path) { setenv("PATH", old_path, 1); free(old_path); }
+    return rc;
+}
+
+/* Paired differences all equal and nonzero (zero spread): the t statistic is infinite, and
+ * the files say so ("inf", "-inf"), apart from "no test" (null in summary.json, n/a in
+ * summary.md). */
+static void test_infinite_t(void) {
+    double a[5], b[5];
+    curve(a, 0.5, 0.05, 0);
+    for (int i = 0; i < 5; i++) b[i] = a[i] + 0.1;
+    for (int s = 0; s < 3; s++) {                 /* every seed the same curves */
+        write_run("h", "random", s, "ok", 5, 0, X, a, 5);
+        write_run("h", "margin", s, "ok", 5, 0, X, b, 5);
+    }
+    ReportOptions o;
+    report_defaults(&o);
+    char err[1024], out[512];
+    int rc;
+    Report rep = build("h", &o, &rc, err, sizeof err);
+    CHECK(rc == 0, "build h: %s", err);
+    if (rc) { report_free(&rep); return; }
+    const DatasetReport *d = &rep.ds[0];
+    CHECK(isinf(d->vs_ref[1].t.t) && d->vs_ref[1].t.t > 0 && d->vs_ref[1].t.p == 0, "margin - random: t = +inf, p 0");
+    snprintf(out, sizeof out, "%s/report-h", root);
+    rc = write_without_gnuplot(&rep, out, err, sizeof err);
+    CHECK(rc == 0, "report_write h: %s", err);
+    report_free(&rep);
+
+    cJSON *j = cJSON_Parse(slurp(out, "summary.json"));
+    const cJSON *ds = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "datasets"), 0);
+    const cJSON *vs = cJSON_GetArrayItem(cJSON_GetObjectItem(ds, "against_reference"), 0);
+    const cJSON *pw = cJSON_GetArrayItem(cJSON_GetObjectItem(ds, "pairwise"), 0);
+    const char *t_vs = cJSON_GetStringValue(cJSON_GetObjectItem(vs, "t"));
+    const char *t_pw = cJSON_GetStringValue(cJSON_GetObjectItem(pw, "t"));
+    CHECK(t_vs && !strcmp(t_vs, "inf"), "summary.json: margin against random, t \"inf\" (got %s)", t_vs ? t_vs : "no string");
+    CHECK(t_pw && !strcmp(t_pw, "-inf"), "summary.json: random against margin, t \"-inf\" (got %s)", t_pw ? t_pw : "no string");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(vs, "t_p")) == 0, "summary.json: its p is the number 0");
+    cJSON_Delete(j);
+    const char *md = slurp(out, "summary.md");
+    CHECK(strstr(md, "| inf | 0.0e+00 |") != NULL, "summary.md: t inf in the savings table");
+    CHECK(strstr(md, "| -inf | 0.0e+00 |") != NULL, "summary.md: t -inf in the pairwise table");
+
+    /* No test (one seed): null and n/a, as before. */
+    write_run("i", "random", 0, "ok", 5, 0, X, a, 5);
+    write_run("i", "margin", 0, "ok", 5, 0, X, b, 5);
+    rep = build("i", &o, &rc, err, sizeof err);
+    snprintf(out, sizeof out, "%s/report-i", root);
+    if (!rc) rc = write_without_gnuplot(&rep, out, err, sizeof err);
+    report_free(&rep);
+    CHECK(rc == 0, "report i: %s", err);
+    j = cJSON_Parse(slurp(out, "summary.json"));
+    ds = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "datasets"), 0);
+    vs = cJSON_GetArrayItem(cJSON_GetObjectItem(ds, "against_reference"), 0);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(vs, "t")) && cJSON_IsNull(cJSON_GetObjectItem(vs, "t_p")),
+          "summary.json: no test, t and p null");
+    cJSON_Delete(j);
+}
+
 int main(void) {
     snprintf(root, sizeof root, "%s/alsim-test-report.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(root)) { perror("mkdtemp"); return 1; }
@@ -296,6 +434,8 @@ int main(void) {
     test_targets_and_exclusions();
     test_single_seed_and_short();
     test_refusals();
+    test_nested();
+    test_infinite_t();
     nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return check_done("test_report");
 }

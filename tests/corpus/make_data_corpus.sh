@@ -44,6 +44,7 @@ printf 'a,b,label\n1,2,x\n3,4,y\n5,6' > truncated.csv
 printf 'a,b,label\n1,NaN,x\n3,4,y\n' > nan.csv
 printf 'a,b,label\n1,2,x\n-inf,4,y\n' > inf.csv
 printf 'a,b,label\n1,2,x\n3,1e39,y\n' > beyond-float32.csv
+printf 'a,b,label\n1,2,x\n3,3e38,y\n' > huge-value.csv
 printf 'a,b,label\n1,2,x\n3,four,y\n' > not-a-number.csv
 printf 'a,b,label\n1,2,x\n3,,y\n' > empty-field.csv
 printf 'a,b,label\n1,2,x\n3,4,\n' > missing-label.csv
@@ -55,6 +56,8 @@ printf 'a,\303\050,label\n1,2,x\n3,4,y\n' > invalid-utf8-header.csv
 printf 'a,b,label\n1,2,x\n3,\0004,y\n' > nul-byte.csv
 printf '\037\213\010\000\000\000\000\000\000\003' > gzipped.csv
 printf 'label\nx\ny\n' > single-column.csv
+printf 'a,b,a,label\n1,2,3,x\n4,5,6,y\n' > duplicate-header.csv
+printf '0,1,0,label\n1,2,3,4\n5,6,7,8\n' > duplicate-numeric-header.csv
 printf 'sepal_length,sepal_width,petal_length,petal_width,species\n5,3,1,0.2,setosa\n6,2,4,1.3,versicolor\n' > test-more-columns.csv
 printf 'sepal_length,sepal_width,petal_length,species\n5,3,1,setosa\n6,2,4,daisy\n' > test-unknown-class.csv
 cd ..
@@ -89,6 +92,8 @@ printf '1 1:0.5\n-1 5:1 3:1\n' > unsorted-indices.svm
 printf '1 1:0.5\n-1 3:1 3:2\n' > duplicate-index.svm
 printf '1 1:0.5\n-1 2:nan\n' > nan.svm
 printf '1 1:0.5\n-1 2:inf\n' > inf.svm
+printf '1 1:0.5\n-1 2:-3e38\n' > huge-value.svm
+printf '1 1:0.5 2:1\n-1 1:0.25\n1 2:0.5 100000000:1\n-1 2:1\n' > stray-huge-index.svm
 printf '1 1:0.5\n-1 2:abc\n' > bad-value.svm
 printf '1 1:0.5\n-1 2:\n' > empty-value.svm
 printf '1 1:0.5\n-1 2:0.5 3' > truncated.svm
@@ -117,7 +122,7 @@ npy_head() {
     printf '\n'
 }
 F0='\000\000\000\000' F1='\000\000\200\077' F2='\000\000\000\100' FH='\000\000\000\077'
-FNAN='\000\000\300\177' FINF='\000\000\200\177'
+FNAN='\000\000\300\177' FINF='\000\000\200\177' FBIG='\346\261\141\177'
 I0='\000\000\000\000\000\000\000\000' I1='\001\000\000\000\000\000\000\000'
 # rows N: N rows of 4 float32: class 0 rows (even) near 0, class 1 rows near 2
 rows() { i=0; while [ $i -lt "$1" ]; do if [ $((i % 2)) -eq 0 ]; then printf "$F0$FH$F0$F1"; else printf "$F2$F1$F2$F2"; fi; i=$((i + 1)); done; }
@@ -161,10 +166,12 @@ npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }" | head
 { npy_head 1 "{'descr': [('a', '<f4'), ('b', '<f4')], 'fortran_order': False, 'shape': (20,), }"; labels 20; } > structured-dtype.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }"; rows 19; } > truncated-data.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }"; rows 20; printf 'xyz'; } > trailing-bytes.npy
+{ npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 100000), }"; rows 20; } > declares-huge-shape.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (2147483647, 2147483647, 2147483647), }"; rows 1; } > overflow-shape.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4), }"; } > zero-rows.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }"; rows 5; printf "$F0$FNAN$F0$F1"; rows 14; } > nan.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }"; rows 11; printf "$F0$F0$F0$FINF"; rows 8; } > inf.npy
+{ npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }"; rows 5; printf "$F0$FBIG$F0$F1"; rows 14; } > features-huge-value.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20,), }"; rows 5; } > features-1d.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (10, 2, 4), }"; rows 20; } > features-3d.npy
 { npy_head 1 "{'descr': '<U3', 'fortran_order': False, 'shape': (20, 1), }"; i=0; while [ $i -lt 20 ]; do printf 'a\0\0\0b\0\0\0c\0\0\0'; i=$((i + 1)); done; } > features-strings.npy
@@ -231,6 +238,7 @@ printf '@relation r\n@attribute a float\n@attribute class {x, y}\n@data\n' > unk
 printf '@relation r\n@attribute a numeric\n@attribute class {x, y\n@data\n' > unclosed-nominal.arff
 printf '@relation r\n@attribute a numeric\n@attribute class {}\n@data\n' > empty-nominal.arff
 printf '@relation r\n@attribute a numeric\n@attribute class {x, x}\n@data\n' > duplicate-nominal.arff
+printf '@relation r\n@attribute a numeric\n@attribute b numeric\n@attribute a numeric\n@attribute class {x, y}\n@data\n1,2,3,x\n4,5,6,y\n' > duplicate-attribute.arff
 printf '@relation r\n@attribute "a numeric\n@data\n' > unterminated-name.arff
 printf '@relation r\n@attribute a numeric\n@attribute b numeric\n@data\n1,2\n' > no-nominal-attribute.arff
 printf '%s\n1,2,x\n3,y\n' "$H" > ragged-short.arff
@@ -240,6 +248,7 @@ printf '%s\n1,2,x\n3,?,y\n' "$H" > missing-value.arff
 printf '%s\n1,2,x\n3,NaN,y\n' "$H" > nan.arff
 printf '%s\n1,2,x\n3,Infinity,y\n' "$H" > inf.arff
 printf '%s\n1,2,x\n3,4e40,y\n' "$H" > beyond-float32.arff
+printf '%s\n1,2,x\n3,1e30,y\n' "$H" > huge-value.arff
 printf '%s\n1,2,x\n3,four,y\n' "$H" > not-a-number.arff
 printf '%s\n1,2,x\n3,4,z\n' "$H" > unknown-class-value.arff
 printf '@relation r\n@attribute a numeric\n@attribute class {x, y, z}\n@data\n1,x\n2,y\n3,x\n' > class-with-no-rows.arff

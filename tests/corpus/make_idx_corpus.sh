@@ -38,6 +38,8 @@ printf '\000\000\010\003\000\000\000\002\000\000\000\002\000\000\000\002\001\002
 printf '\000\000\010\001\000\000\000\002\001\002\377\377\377' > trailing-garbage.idx
 printf '\000\000\010\002\000\000\000\002\000\000\000\000' > zero-dim.idx
 printf '\000\000\010\002\000\000\000\002\377\377\377\377\001\002' > negative-dim.idx
+printf '\000\000\010\002\000\000\000\002\200\000\000\000\001\002' > huge-dim.idx
+printf '\000\000\010\003\000\001\206\240\000\001\206\240\000\001\206\240\001\002\003\004\005' > declares-huge.idx
 printf '\000\000\010\004\177\377\377\377\177\377\377\377\177\377\377\377\177\377\377\377' > overflow-dims.idx
 # Images of 20 rows (so that they pair with ok-labels and reach the finiteness check), 1 value
 # each, all 1.0 but image 1: f32 (0x0D) with a NaN, f64 (0x0E) with +Inf.
