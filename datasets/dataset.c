@@ -109,6 +109,7 @@ static int take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, 
         }
         out->y[i] = src->y[rows[i]];
     }
+    out->image = src->image;
     memcpy(out->name, src->name, sizeof out->name);
     memcpy(out->sha256, src->sha256, sizeof out->sha256);
     return 0;
