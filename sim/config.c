@@ -52,7 +52,7 @@ static const Option options[] = {
     {"standardize",  RUN | TP, OPT_FLAG,   F(standardize), 0, 0, 1, HASH_UNLESS_DEFAULT, NULL, NULL,
      "z-score every feature with the pool's mean and sd (never the test set's); sparse data: divided by the sd only"},
     {"strategy",     RUN,      OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "bald", "S", "query strategy (alsim --list)"},
-    {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round: mlp or logreg"},
+    {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round: mlp, logreg or cnn (images)"},
     {"rounds",       RUN | TP, OPT_INT,    F(rounds), 0, 1, 1e6, 1, "20", "R", "acquisition rounds"},
     {"batch",        RUN | TP, OPT_INT,    F(batch), 0, 1, 1e7, 1, "10", "b", "rows queried per round"},
     {"init",         RUN | TP, OPT_INT,    F(init), 0, 1, 1e7, 1, "20", "n", "initial labeled rows, class-balanced"},
@@ -72,6 +72,18 @@ static const Option options[] = {
      "logreg: L-BFGS iterations at most per round (its budget, the same for every strategy)"},
     {"tol",          RUN | TP, OPT_DOUBLE, F(tol), 0, 0, 1e6, HASH_UNLESS_DEFAULT, "0.0001", "g",
      "logreg: converged when no component of the loss's gradient exceeds g in size (scikit-learn's tol for lbfgs)"},
+    {"conv-filters", RUN | TP, OPT_INT,    F(conv_filters), 0, 1, 4096, HASH_UNLESS_DEFAULT, "32", "F",
+     "cnn: kernels of each of its two convolutions (Gal et al. 2017's text: 32)"},
+    {"kernel",       RUN | TP, OPT_INT,    F(kernel), 0, 1, 64, HASH_UNLESS_DEFAULT, "4", "k",
+     "cnn: convolution kernels of k x k pixels, valid padding, stride 1 (the paper's text: 4)"},
+    {"maxpool",      RUN | TP, OPT_INT,    F(maxpool), 0, 1, 64, HASH_UNLESS_DEFAULT, "2", "s",
+     "cnn: max-pooling over s x s windows, stride s, after the convolutions (the paper's text: 2)"},
+    {"dense",        RUN | TP, OPT_INT,    F(dense), 0, 1, 1e6, HASH_UNLESS_DEFAULT, "128", "Dn",
+     "cnn: units of the dense hidden layer, whose output is its embedding (the paper's text: 128)"},
+    {"dropout-conv", RUN | TP, OPT_DOUBLE, F(dropout_conv), 0, 0, 0.99, HASH_UNLESS_DEFAULT, "0.25", "p",
+     "cnn: dropout after the max-pooling, [0, 0.99] (the paper's text: 0.25)"},
+    {"dropout-dense", RUN | TP, OPT_DOUBLE, F(dropout_dense), 0, 0, 0.99, HASH_UNLESS_DEFAULT, "0.5", "p",
+     "cnn: dropout after the dense layer, [0, 0.99] (the paper's text: 0.5)"},
     {"pool-size",    RUN,      OPT_INT,    F(pool_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N pool rows (0: all)"},
     {"test-size",    RUN,      OPT_INT,    F(test_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N test rows (0: all)"},
     {"noise",        RUN | TP, OPT_DOUBLE, F(noise), 0, 0, 1, 1, "0", "r", "oracle label-noise rate"},
@@ -418,7 +430,7 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         const Strategy *rl = strategy_find("rl");   /* what train-policy trains */
         int rc = rl ? model_check(c, rl->name, rl->needs, err, errlen) : 0;
         if (rc) return rc;
-        if (c->n_hidden < 1) {
+        if (!strcmp(c->model, "mlp") && c->n_hidden < 1) {
             snprintf(err, errlen, "train-policy needs a hidden layer (the rl strategy's features use the last hidden layer); --hidden 0 has none");
             return ALSIM_BAD_INPUT;
         }
@@ -434,7 +446,7 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         if (rc) return rc;
     }
     if (st && st->hooks) {      /* rl: a hidden layer to embed with, and a policy that loads */
-        if (c->n_hidden < 1) {
+        if (!strcmp(c->model, "mlp") && c->n_hidden < 1) {
             snprintf(err, errlen, "--strategy %s needs a hidden layer (its features use the last hidden layer); --hidden 0 has none", c->strategy);
             return ALSIM_BAD_INPUT;
         }

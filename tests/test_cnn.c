@@ -2,15 +2,24 @@
  *   1. conv2d_forward against a direct convolution in double, for several row groups G;
  *      conv2d_backward (input, weight and bias gradients) by central differences of a scalar
  *      loss L = Σ out·R, and against the direct adjoint in double;
- *   2. maxpool_forward against a direct max, maxpool_backward by central differences.
- * (The CPU-vs-CUDA comparison of these ops is in test_cuda.c.)
+ *   2. maxpool_forward against a direct max, maxpool_backward by central differences;
+ *   3. the whole CNN's loss gradient by central differences on a tiny net (1x8x8 images, 3
+ *      filters of 3x3, pooling 2, dense 5, 3 classes), with both dropouts on;
+ *   4. MC dropout with the trunk computed once per chunk equals the whole net run T times
+ *      with the same masks (bit for bit within a chunk), across chunks too;
+ *   5. determinism (same seed, same bits), learning a toy image task, the save/restore round
+ *      trip of a warm start, the FLOP formula, and --model cnn's refusals.
+ * (The CPU-vs-CUDA comparison of the ops is in test_cuda.c.)
  *
  * Central differences in float: the ops are linear in each input, so a step of 1e-2 loses
  * nothing to curvature and the error is the loss's float rounding over 2h; tolerance
- * |numeric - analytic| <= 1e-3 + 1e-3·|analytic|. Each check prints its worst
- * error/tolerance.
+ * |numeric - analytic| <= 1e-3 + 1e-3·|analytic|. The whole net is not linear (ReLU, the
+ * pooling's switches, the softmax): step 3e-3 and tolerance 1e-4 + 1e-2·|analytic|, as the
+ * MLP's check (test_learner.c). Each check prints its worst error/tolerance.
  */
 #include "sim/backend.h"
+#include "sim/cnn.h"
+#include "sim/model.h"
 #include "sim/rng.h"
 #include "tests/check.h"
 
@@ -249,8 +258,330 @@ static void test_pool(void) {
     pool_case(2, 1, 4, 4, 1);       // s = 1: the identity
 }
 
+// ----------------------------------------------------------------------------
+// 3-5. the model
+
+/* The tiny net: 1x8x8 images, 3 filters of 3x3, pooling 2, dense 5, 3 classes. */
+static CnnConfig tiny(float p1, float p2, int minibatch) {
+    return (CnnConfig){.c = 1, .h = 8, .w = 8, .k = 3, .filters = 3, .kernel = 3, .pool = 2,
+                       .dense = 5, .dropout_conv = p1, .dropout_dense = p2, .lr = 1e-2f,
+                       .weight_decay = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                       .minibatch = minibatch};
+}
+
+static void init_or_die(Cnn *net, const CnnConfig *c) {
+    char err[256];
+    if (cnn_init(net, c, be, err, sizeof err) != 0) {
+        fprintf(stderr, "cnn_init: %s\n", err);
+        exit(1);
+    }
+}
+
+/* n images of 1x8x8: class 0 a horizontal bar, 1 a vertical bar, 2 a diagonal, at a random
+ * place, on noise in [0, 0.3). */
+static void toy_images(float *X /*(n,64)*/, int32_t *y /*(n)*/, int n, uint64_t sub) {
+    Rng r = rng_stream(5, RNG_DATA, sub);
+    for (int i = 0; i < n; i++) {
+        float *img = X + (size_t)i * 64;
+        for (int p = 0; p < 64; p++) img[p] = (float)(0.3 * rng_uniform(&r));
+        y[i] = (int32_t)(i % 3);
+        const int at = 1 + (int)rng_below(&r, 6);
+        for (int j = 0; j < 8; j++) {
+            if (y[i] == 0) img[at * 8 + j] = 1.0f;
+            else if (y[i] == 1) img[j * 8 + at] = 1.0f;
+            else img[j * 8 + (j + at) % 8] = 1.0f;
+        }
+    }
+}
+
+/* Central differences on every parameter of a net of config c on N = 6 rows (the toy images'
+ * 64 values a row, in c's image shape), both dropouts keyed by one fixed key, step 1e-3.
+ * The loss has kinks (a ReLU at 0, a pooling window's switch), and a convolution's parameter
+ * moves a whole channel's pre-activations at once (216 in the tiny net), so a step can cross
+ * one: where the central difference misses, the analytic value must match the one-sided
+ * difference of the side without the kink (within 1e-3 + 2e-2·|analytic|: a one-sided
+ * difference has an O(h) error), and such parameters must be few (at most 1 in 20). */
+static void gradcheck(const CnnConfig *c, const char *name) {
+    const int N = 6;
+    Cnn net;
+    init_or_die(&net, c);
+    cnn_reset(&net, 3);
+    float X[6 * 64];
+    int32_t y[6];
+    toy_images(X, y, N, 1);
+    const LearnerInput in = {.x = X, .n = N, .d = 64};
+    const uint64_t key = rng_key(3, RNG_DROPOUT, 0, 0);     // fixed masks
+    const size_t np = net.n_params;
+    float *p = malloc(np * sizeof(float)), *ana = malloc(np * sizeof(float));
+    cnn_get_params(p, &net);
+    Rng r = rng_stream(7, RNG_DATA, 100);     // nonzero biases: every bias path exercised
+    const size_t biases[4][2] = {{net.b1_off, (size_t)c->filters}, {net.b2_off, (size_t)c->filters},
+                                 {net.b3_off, (size_t)c->dense}, {net.b4_off, (size_t)c->k}};
+    for (int l = 0; l < 4; l++)
+        for (size_t o = 0; o < biases[l][1]; o++) p[biases[l][0] + o] = (float)(0.2 * (rng_uniform(&r) - 0.3));
+    cnn_set_params(&net, p);
+    const double loss = cnn_loss_grad(&net, &in, y, key);
+    cnn_get_grads(ana, &net);
+    CHECK(isfinite(loss) && loss > 0, "%s: loss %g", name, loss);
+
+    const double h = 1e-3;
+    size_t bad = 0, nonzero = 0, kinks = 0;
+    double worst = 0.0;
+    for (size_t i = 0; i < np; i++) {
+        const float orig = p[i], plus = (float)(orig + h), minus = (float)(orig - h);
+        p[i] = plus;
+        cnn_set_params(&net, p);
+        const double lp = cnn_loss_grad(&net, &in, y, key);
+        p[i] = minus;
+        cnn_set_params(&net, p);
+        const double lm = cnn_loss_grad(&net, &in, y, key);
+        p[i] = orig;
+        const double num = (lp - lm) / ((double)plus - (double)minus);
+        const double err = fabs(num - ana[i]), tol = 1e-4 + 1e-2 * fabs(ana[i]);
+        if (err <= tol) {
+            if (err / tol > worst) worst = err / tol;
+        } else {        // a kink within the step? then one side is smooth
+            const double right = (lp - loss) / ((double)plus - orig), left = (loss - lm) / ((double)orig - minus);
+            const double one_sided = fmin(fabs(right - ana[i]), fabs(left - ana[i]));
+            if (one_sided <= 1e-3 + 2e-2 * fabs(ana[i])) kinks++;
+            else if (bad++ < 5)
+                fprintf(stderr, "  %s: param %zu: analytic %.8g, numeric %.8g (one-sided %.8g, %.8g)\n", name, i,
+                        ana[i], num, left, right);
+        }
+        nonzero += ana[i] != 0.0f;
+    }
+    cnn_set_params(&net, p);
+    printf("  gradcheck %-50s %zu params, %zu nonzero, worst error/tolerance %.3f, %zu across a kink\n", name, np,
+           nonzero, worst, kinks);
+    CHECK(bad == 0, "%s: %zu of %zu gradients off", name, bad, np);
+    CHECK(kinks <= np / 20, "%s: %zu of %zu parameters' steps cross a kink", name, kinks, np);
+    CHECK(nonzero > np / 2, "%s: only %zu of %zu gradients nonzero", name, nonzero, np);
+    float *again = malloc(np * sizeof(float));
+    cnn_loss_grad(&net, &in, y, key);
+    cnn_get_grads(again, &net);
+    CHECK(memcmp(again, ana, np * sizeof(float)) == 0, "%s: gradient not repeatable", name);
+    free(again); free(p); free(ana);
+    cnn_free(&net);
+}
+
+static void test_gradient(void) {
+    CnnConfig c = tiny(0.25f, 0.5f, 6);
+    gradcheck(&c, "1x8x8, 3 of 3x3, pool 2, dense 5, dropout .25/.5");
+    c = tiny(0.0f, 0.0f, 6);
+    gradcheck(&c, "1x8x8, 3 of 3x3, pool 2, dense 5, no dropout");
+    // two channels of 4x8 (the same 64 values a row), 2x2 kernels: 3x7 and 2x6, pooled 1x3,
+    // the pooling leaving a column out
+    c = tiny(0.3f, 0.2f, 6);
+    c.c = 2; c.h = 4; c.w = 8; c.kernel = 2; c.filters = 4; c.dense = 6;
+    gradcheck(&c, "2x4x8, 4 of 2x2, pool 2, dense 6, dropout .3/.2");
+}
+
+
+/* predict's T samples (trunk once per chunk) against cnn_forward (the whole net per sample)
+ * with sample t's key, for n rows with pool ids row0..: bitwise when n fits one chunk. */
+static void mc_case(int n, float p1, float p2) {
+    const int T = 4, K = 3;
+    const int64_t row0 = 1000;
+    CnnConfig c = tiny(p1, p2, 8);
+    Cnn net;
+    init_or_die(&net, &c);
+    cnn_reset(&net, 4);
+    float *X = malloc((size_t)n * 64 * sizeof(float));
+    int32_t *y = malloc((size_t)n * sizeof(int32_t));
+    toy_images(X, y, n, 2);
+    LearnerInput train = {.x = X, .n = 30 < n ? 30 : n, .d = 64};
+    cnn_fit(&net, &train, y, 20, 4, 0);
+    float *probs = malloc((size_t)n * K * sizeof(float)), *mc = malloc((size_t)T * n * K * sizeof(float));
+    float *emb = malloc((size_t)n * 5 * sizeof(float)), *one = malloc((size_t)net.cap * K * sizeof(float));
+    const LearnerInput in = {.x = X, .n = n, .d = 64};
+    cnn_predict(probs, mc, emb, &net, &in, T, 4, 2, row0);
+    double worst = 0.0;
+    int bitwise = 1;
+    for (int off = 0; off < n; off += net.cap) {        // the whole net, chunk by chunk
+        const int cn = n - off < net.cap ? n - off : net.cap;
+        const LearnerInput rows = {.x = X + (size_t)off * 64, .n = cn, .d = 64};
+        for (int t = -1; t < T; t++) {      // t = -1: dropout off
+            cnn_forward(one, &net, &rows, t >= 0, t >= 0 ? rng_key(4, RNG_MC, 2, (uint64_t)t) : 0, row0 + off);
+            const float *got = t >= 0 ? mc + ((size_t)t * n + off) * K : probs + (size_t)off * K;
+            for (size_t i = 0; i < (size_t)cn * K; i++) {
+                const double e = fabs((double)got[i] - one[i]);
+                if (e > worst) worst = e;
+                bitwise &= got[i] == one[i];
+            }
+        }
+    }
+    printf("  MC trunk reuse, %d rows (cap %d), dropout %.2f/%.2f: %s, worst |difference| %.3g\n", n, net.cap,
+           p1, p2, bitwise ? "bit for bit" : "within fp32 rounding", worst);
+    CHECK(worst <= 1e-6, "trunk reuse differs from the whole net by %g", worst);
+    CHECK(n > net.cap || bitwise, "within one chunk, trunk reuse must give the whole net's bits");
+    int differ = 0;     // with a dropout on, samples differ from each other and from probs
+    for (size_t i = 0; i < (size_t)n * K; i++) differ |= mc[i] != mc[(size_t)n * K + i] || mc[i] != probs[i];
+    CHECK((p1 > 0 || p2 > 0) == differ, "dropout %.2f/%.2f: samples %s", p1, p2, differ ? "differ" : "all equal");
+    // the embeddings: the dense layer after ReLU (>= 0), the same whatever else is asked
+    float *emb2 = malloc((size_t)n * 5 * sizeof(float));
+    cnn_predict(NULL, NULL, emb2, &net, &in, 0, 4, 2, row0);
+    int nonneg = 1;
+    for (size_t i = 0; i < (size_t)n * 5; i++) nonneg &= emb[i] >= 0.0f;
+    CHECK(nonneg && memcmp(emb, emb2, (size_t)n * 5 * sizeof(float)) == 0, "embeddings");
+    free(X); free(y); free(probs); free(mc); free(emb); free(emb2); free(one);
+    cnn_free(&net);
+}
+
+static void test_mc(void) {
+    mc_case(40, 0.25f, 0.5f);
+    mc_case(300, 0.25f, 0.5f);     // two chunks of the CPU's 256 rows
+    mc_case(40, 0.0f, 0.5f);
+    mc_case(40, 0.0f, 0.0f);
+}
+
+/* Same seed: same weights, loss and predictions, bit for bit; another seed: other weights. */
+static void test_deterministic(void) {
+    const int n = 60, T = 3;
+    float X[60 * 64];
+    int32_t y[60];
+    toy_images(X, y, n, 3);
+    const LearnerInput in = {.x = X, .n = n, .d = 64};
+    CnnConfig c = tiny(0.25f, 0.5f, 16);
+    float *params[2], mc[2][3 * 60 * 3];
+    double loss[2];
+    for (int run = 0; run < 2; run++) {
+        Cnn net;
+        init_or_die(&net, &c);
+        cnn_reset(&net, 9);
+        loss[run] = cnn_fit(&net, &in, y, 12, 9, 1);
+        params[run] = malloc(net.n_params * sizeof(float));
+        cnn_get_params(params[run], &net);
+        cnn_predict(NULL, mc[run], NULL, &net, &in, T, 9, 1, 0);
+        if (run == 1) {
+            CHECK(memcmp(params[0], params[1], net.n_params * sizeof(float)) == 0 &&
+                  memcmp(&loss[0], &loss[1], sizeof loss[0]) == 0, "training twice: other weights or loss");
+            CHECK(memcmp(mc[0], mc[1], sizeof mc[0]) == 0, "predicting twice: other MC samples");
+            cnn_reset(&net, 10);
+            cnn_get_params(params[1], &net);
+            CHECK(memcmp(params[0], params[1], net.n_params * sizeof(float)) != 0, "seed 10: the same weights");
+            cnn_reset(&net, 9);         // back to seed 9: the drawn weights, copied
+            float *w9 = malloc(net.n_params * sizeof(float));
+            cnn_get_params(w9, &net);
+            Cnn fresh;
+            init_or_die(&fresh, &c);
+            cnn_reset(&fresh, 9);
+            cnn_get_params(params[1], &fresh);
+            CHECK(memcmp(w9, params[1], net.n_params * sizeof(float)) == 0, "reset to a seed again: other weights");
+            free(w9);
+            cnn_free(&fresh);
+        }
+        cnn_free(&net);
+    }
+    free(params[0]); free(params[1]);
+}
+
+/* The toy bars are learned: test accuracy > 0.9 after 150 steps. */
+static void test_learns(void) {
+    const int n = 150, nt = 150, K = 3;
+    float *X = malloc((size_t)(n + nt) * 64 * sizeof(float));
+    int32_t *y = malloc((size_t)(n + nt) * sizeof(int32_t));
+    toy_images(X, y, n + nt, 4);
+    CnnConfig c = tiny(0.25f, 0.5f, 32);
+    c.filters = 8;
+    c.dense = 32;
+    Cnn net;
+    init_or_die(&net, &c);
+    cnn_reset(&net, 1);
+    const LearnerInput train = {.x = X, .n = n, .d = 64}, test = {.x = X + (size_t)n * 64, .n = nt, .d = 64};
+    const double loss = cnn_fit(&net, &train, y, 150, 1, 0);
+    float *probs = malloc((size_t)nt * K * sizeof(float));
+    cnn_predict(probs, NULL, NULL, &net, &test, 0, 1, 0, 0);
+    int right = 0;
+    for (int i = 0; i < nt; i++) {
+        int best = 0;
+        for (int k = 1; k < K; k++) if (probs[i * K + k] > probs[i * K + best]) best = k;
+        right += best == y[n + i];
+    }
+    printf("  toy bars: training loss %.3f, test accuracy %.3f\n", loss, (double)right / nt);
+    CHECK((double)right / nt > 0.9, "test accuracy %.3f", (double)right / nt);
+    free(X); free(y); free(probs);
+    cnn_free(&net);
+}
+
+/* A Dataset of n toy images with the given image shape (the rows as toy_images). */
+static void toy_dataset(Dataset *ds, int n, ImageShape shape) {
+    char err[256];
+    dataset_alloc(ds, n, 64, 3, "", err, sizeof err);
+    toy_images(ds->x, ds->y, n, 6);
+    ds->image = shape;
+    snprintf(ds->name, sizeof ds->name, "toy");
+}
+
+/* Through the Model interface: defaults, FLOPs, refusals, save/restore, embeddings' width. */
+static void test_model(void) {
+    Config cfg;
+    config_defaults(&cfg, CMD_RUN);
+    snprintf(cfg.model, sizeof cfg.model, "cnn");
+    CHECK(cfg.conv_filters == 32 && cfg.kernel == 4 && cfg.maxpool == 2 && cfg.dense == 128 &&
+          cfg.dropout_conv == 0.25 && cfg.dropout_dense == 0.5, "the paper's defaults");
+    // the default net on 28x28: conv 25x25x32, conv 22x22x32, pool 11x11x32 = 3872, 128, 10
+    const CnnConfig mnist = {.c = 1, .h = 28, .w = 28, .k = 10, .filters = 32, .kernel = 4, .pool = 2,
+                             .dense = 128};
+    const double macs = 25.0 * 25 * 32 * 16 + 22.0 * 22 * 32 * 32 * 16 + 3872.0 * 128 + 128.0 * 10;
+    CHECK(cnn_macs_per_row(&mnist) == macs, "MACs %.0f, want %.0f", cnn_macs_per_row(&mnist), macs);
+    CHECK(cnn_train_flops_per_row(&mnist) == 6 * macs - 2 * 25.0 * 25 * 32 * 16, "train FLOPs %.0f",
+          cnn_train_flops_per_row(&mnist));
+
+    char err[512];
+    Dataset flat, small, ok;
+    toy_dataset(&flat, 40, (ImageShape){0, 0, 0});
+    toy_dataset(&small, 40, (ImageShape){1, 4, 16});
+    toy_dataset(&ok, 40, (ImageShape){1, 8, 8});
+    Model m;
+    int rc = model_open(&m, &cfg, &flat, be, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "--model cnn needs images") && !strchr(err, '\n'), "no image shape: rc %d '%s'", rc, err);
+    cfg.kernel = 3;
+    rc = model_open(&m, &cfg, &small, be, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "images of 4x16 pixels are too small") && strstr(err, "at least 6x6"),
+          "4x16 images: rc %d '%s'", rc, err);
+    cfg.conv_filters = 3;
+    cfg.dense = 5;
+    cfg.minibatch = 8;
+    rc = model_open(&m, &cfg, &ok, be, err, sizeof err);
+    CHECK(rc == 0 && m.k == 3 && m.emb_width == 5 && m.minibatch == 8, "8x8 images: rc %d '%s'", rc, err);
+    CHECK(model_check(&cfg, "rl", 7, err, sizeof err) == 0, "rl's embeddings refused: %s", err);
+    if (rc) goto out;
+
+    // a warm start's round trip: fit, save, fit more; restore into a fresh model, fit the same
+    const LearnerInput X = model_rows(&ok, 0, ok.n);
+    Spent spent = {0};
+    model_reset(&m, 2);
+    model_fit(&m, &spent, &X, ok.y, 6, 2, 0);
+    const size_t bytes = m.ops->state_size(&m);
+    void *state = malloc(bytes), *after = malloc(bytes), *again = malloc(bytes);
+    m.ops->save(&m, state);
+    model_fit(&m, &spent, &X, ok.y, 6, 2, 1);
+    m.ops->save(&m, after);
+    Model m2;
+    model_open(&m2, &cfg, &ok, be, err, sizeof err);
+    model_reset(&m2, 5);                // other weights, then the saved state
+    m2.ops->restore(&m2, state);
+    model_fit(&m2, &spent, &X, ok.y, 6, 2, 1);
+    m2.ops->save(&m2, again);
+    CHECK(memcmp(after, again, bytes) == 0, "save, restore, fit: not where fitting on went");
+    float probs[40 * 3];
+    CHECK(model_predict(&m2, probs, NULL, NULL, &X, 0, 2, 1, 0) == 0, "predict");
+    free(state); free(after); free(again);
+    model_close(&m2);
+    model_close(&m);
+out:
+    dataset_free(&flat);
+    dataset_free(&small);
+    dataset_free(&ok);
+}
+
 int main(void) {
     test_conv();
     test_pool();
+    test_gradient();
+    test_mc();
+    test_deterministic();
+    test_learns();
+    test_model();
     return check_done("test_cnn");
 }
