@@ -12,12 +12,14 @@
  *      strategies' host functions, for every strategy with a device reduction: 1e-12;
  *   4. on the GPU, the same call twice gives the same bits (training and prediction);
  *   5. the convolutional model's ops (conv2d_forward/_backward, maxpool_forward/_backward),
- *      CPU vs CUDA on the same inputs (max-pooling bit for bit).
+ *      CPU vs CUDA on the same inputs (max-pooling bit for bit), then the default CNN: one
+ *      training step's loss and gradients, a pool's probabilities and MC samples.
  * Parts 1-5 are skipped, and it says so (exit 0), when no GPU is usable.
  * `test_cuda --probe`: exits 0 and prints the device when a CUDA GPU is usable, else prints
  * the reason and exits 1 (tests/cuda.sh uses it to skip).
  */
 #include "sim/backend.h"
+#include "sim/cnn.h"
 #include "sim/learner.h"
 #include "sim/rng.h"
 #include "strategies/strategy.h"
@@ -475,7 +477,51 @@ static void pair_maxpool(const Backend *be2[2], int N, int C, int H, int W, int 
     free(inp); free(dout);
 }
 
-/* The CNN's ops at the default model's MNIST shapes, and at odd ones. */
+/* The default CNN on 28x28 images, on both backends from the same weights: the loss and
+ * every gradient of one training step (the same dropout masks), then the probabilities and
+ * MC samples of a pool (NMSE <= 1e-7, as the MLP's in test_pool). */
+static void pair_cnn(const Backend *be2[2]) {
+    const CnnConfig c = {.c = 1, .h = 28, .w = 28, .k = 10, .filters = 32, .kernel = 4, .pool = 2,
+                         .dense = 128, .dropout_conv = 0.25f, .dropout_dense = 0.5f, .lr = 1e-3f,
+                         .weight_decay = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                         .minibatch = 64};
+    const int N = 64, Np = 300, T = 4, K = 10;
+    float *X = malloc((size_t)Np * 784 * sizeof(float));
+    int32_t *y = malloc((size_t)Np * sizeof(int32_t));
+    blobs(X, y, Np, 784, K, 6);
+    const LearnerInput batch = {.x = X, .n = N, .d = 784}, pool = {.x = X, .n = Np, .d = 784};
+    Cnn net[2];
+    float *grads[2], *probs[2], *mc[2];
+    double loss[2];
+    char err[256];
+    for (int d = 0; d < 2; d++) {
+        if (cnn_init(&net[d], &c, be2[d], err, sizeof err) != 0) {
+            fprintf(stderr, "cnn_init on %s: %s\n", be2[d]->name, err);
+            exit(1);
+        }
+        cnn_reset(&net[d], 8);
+        loss[d] = cnn_loss_grad(&net[d], &batch, y, rng_key(8, RNG_DROPOUT, 0, 0));
+        grads[d] = malloc(net[d].n_params * sizeof(float));
+        cnn_get_grads(grads[d], &net[d]);
+        probs[d] = malloc((size_t)Np * K * sizeof(float));
+        mc[d] = malloc((size_t)T * Np * K * sizeof(float));
+        cnn_predict(probs[d], mc[d], NULL, &net[d], &pool, T, 8, 1, 500);
+    }
+    if (!pair_quiet) printf("  pair  cnn step: loss cpu %.9f cuda %.9f\n", loss[0], loss[1]);
+    CHECK(isfinite(loss[0]) && fabs(loss[1] - loss[0]) <= ATOL + RTOL * fabs(loss[0]), "cnn step: loss cpu %.9g cuda %.9g",
+          loss[0], loss[1]);
+    pair_report("cnn step: every gradient", grads[1], grads[0], net[0].n_params, 0);
+    const double e_probs = nmse(probs[1], probs[0], (size_t)Np * K), e_mc = nmse(mc[1], mc[0], (size_t)T * Np * K);
+    if (!pair_quiet) printf("  pair  cnn pool of %d rows: NMSE probs %.3g, MC samples (T = %d) %.3g\n", Np, e_probs, T, e_mc);
+    CHECK(e_probs <= 1e-7 && e_mc <= 1e-7, "cnn pool: NMSE probs %.3g, MC %.3g", e_probs, e_mc);
+    for (int d = 0; d < 2; d++) {
+        free(grads[d]); free(probs[d]); free(mc[d]);
+        cnn_free(&net[d]);
+    }
+    free(X); free(y);
+}
+
+/* The CNN's ops at the default model's MNIST shapes, and at odd ones; then the whole model. */
 static void test_cnn_ops(const Backend *cpu, const Backend *cuda) {
     const Backend *be2[2] = {cpu, cuda};
     pair_conv(be2, 37, 1, 28, 28, 32, 4, 15);     // the first layer; groups of 15, 15, 7
@@ -483,6 +529,7 @@ static void test_cnn_ops(const Backend *cpu, const Backend *cuda) {
     pair_conv(be2, 5, 3, 9, 7, 5, 3, 2);
     pair_maxpool(be2, 37, 32, 22, 22, 2);
     pair_maxpool(be2, 3, 2, 7, 9, 3);             // a row and columns past the last window
+    pair_cnn(be2);
 }
 
 int main(int argc, char **argv) {
