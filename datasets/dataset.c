@@ -101,7 +101,7 @@ static int copy_label_fields(Dataset *out, const Dataset *src, char *err, size_t
     return ok ? 0 : ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory for class names");
 }
 
-/* out = rows (m) of src, in the given order, with src's k, class names, name, sha256 and
+/* out = rows (m) of src, in the given order, with src's k, image shape, class names, name, sha256 and
  * label fields. Returns 0 or 3 (out zeroed). */
 static int take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,
                      char *err, size_t errlen) {
@@ -124,6 +124,7 @@ static int take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, 
         }
         out->y[i] = src->y[rows[i]];
     }
+    out->image = src->image;
     memcpy(out->name, src->name, sizeof out->name);
     memcpy(out->sha256, src->sha256, sizeof out->sha256);
     return 0;

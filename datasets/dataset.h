@@ -34,8 +34,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The shape of an image row: C channels of H x W pixels, stored channel-major (NCHW): pixel
+ * (y, x) of channel c is feature (c·H + y)·W + x, so D = C·H·W. All 0 when the rows are not
+ * images. IDX images (n, H, W) and .npy X of shape (n, H, W) are 1 x H x W; IDX and .npy of
+ * shape (n, C, H, W) are C x H x W; every other format has no image shape. */
+typedef struct {
+    int c, h, w;
+} ImageShape;
+
 typedef struct {
     int n, d, k;            /* rows N, features D, classes K */
+    ImageShape image;       /* each row's image shape, D = C·H·W; zeros: not images */
     float *x;               /* (n,d) row-major, dense; NULL when the data is sparse (CSR) */
     /* CSR sparse storage, used when x == NULL (text features, svmlight files): row i's
      * nonzeros are values[indptr[i] .. indptr[i+1]) at columns indices[...], ascending. */
@@ -104,21 +113,22 @@ int dataset_open_with(Dataset *pool, Dataset *test, const char *spec,
 
 /* Keeps a seeded random subset of n rows (RNG_SPLIT, sub 1), in their original order (dense
  * or CSR, as ds is), in place: the other rows' memory is given back.
- * n >= ds->n keeps everything; k, the class names, name and sha256 stay as they are.
+ * n >= ds->n keeps everything; k, the image shape, the class names, name and sha256 stay as
+ * they are.
  * Returns 0, 2 when n < 1, or 3 when out of memory (ds then unchanged). */
 int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errlen);
 
 /* Splits all into pool and test, stratified by class: round(frac·count) rows of each class
  * go to test, chosen by RNG_SPLIT (sub 0); both keep the original row order, the storage
- * (dense or CSR), k, class names, name, sha256 and label fields of all. all is consumed (freed, also on
+ * (dense or CSR), k, image shape, class names, name, sha256 and label fields of all. all is consumed (freed, also on
  * failure): test is a copy of its rows, pool keeps all's arrays (peak memory: all plus the
  * test share). Returns 0, 2 when frac is outside [0, 1], or 3 (pool and test zeroed on
  * failure). */
 int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double frac,
                              uint64_t seed, char *err, size_t errlen);
 
-/* out = rows (m) of src, in that order (dense or CSR, as src), with src's classes, name,
- * SHA-256 and label fields. Returns 0, or 3 when out of memory (out zeroed). */
+/* out = rows (m) of src, in that order (dense or CSR, as src), with src's classes, image
+ * shape, name, SHA-256 and label fields. Returns 0, or 3 when out of memory (out zeroed). */
 int dataset_take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,
                       char *err, size_t errlen);
 
@@ -160,7 +170,8 @@ void idx_free(IdxArray *a);
 
 /* Builds a dataset from an IDX images file (n, ...) and labels file (n): features are the
  * image values scaled by 1/scale (scale 0: 255 for u8 images, 1 for other types), d = the
- * product of the image dims after the first; labels must be integers 0..k-1 (k >= 2) with
+ * product of the image dims after the first; image shape 1 x H x W for a file of 3 dims
+ * (n, H, W), C x H x W for 4 dims (n, C, H, W), none otherwise; labels must be integers 0..k-1 (k >= 2) with
  * k = max label + 1 and every class present. Class names "0".."k-1"; sha256 = SHA-256 of the
  * text "HI\nHL\n", HI and HL the lowercase hex SHA-256 of the images and labels files.
  * Returns 0, 2 (bad file: "PATH: byte OFFSET: reason"), or 3 (out of memory). Peak memory is
@@ -201,7 +212,8 @@ int dataset_load_csv(Dataset *train, Dataset *test, const char *path, const char
 int dataset_load_svmlight(Dataset *train, Dataset *test, const char *path,
                           const char *test_path, const char *label, char *err, size_t errlen);
 
-/* NumPy .npy, path = "X.npy,y.npy": X (N, D) float16/32/64 (or integer), C or Fortran order,
+/* NumPy .npy, path = "X.npy,y.npy": X (N, D), or images (N, H, W) or (N, C, H, W) flattened
+ * row-major to D = C·H·W with that image shape; float16/32/64 (or integer), C or Fortran order,
  * format 1.0-3.0; y (N) or (N, 1) integers, bools, integral floats or strings (U, S). Dense. */
 int dataset_load_npy(Dataset *train, Dataset *test, const char *path, const char *test_path,
                      const char *label, char *err, size_t errlen);

@@ -328,6 +328,8 @@ static int from_idx(Dataset *ds, char sha_out[2][65], const char *images_path,
     }
     memcpy(ds->y, y, (size_t)n * sizeof *y);
     free(y);
+    if (f.ndim == 3) ds->image = (ImageShape){1, f.dims[1], f.dims[2]};                /* (n, H, W) */
+    else if (f.ndim == 4) ds->image = (ImageShape){f.dims[1], f.dims[2], f.dims[3]};   /* (n, C, H, W) */
     memcpy(sha_out[0], f.sha256, 65);
     idxfile_free(&f);
     if (rc) { dataset_free(ds); return rc; }
@@ -361,6 +363,10 @@ int dataset_open_idx(Dataset *pool, Dataset *test, const char *const paths[4],
             rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: the test set has %d features and %d classes, "
                       "the training set (%s) %d and %d", paths[2], test->d, test->k, paths[0],
                       pool->d, pool->k);
+        else if (!rc && memcmp(&test->image, &pool->image, sizeof pool->image))
+            rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 3: the test images are %dx%dx%d (CxHxW), the "
+                         "training images (%s) %dx%dx%d", paths[2], test->image.c, test->image.h,
+                         test->image.w, paths[0], pool->image.c, pool->image.h, pool->image.w);
     } else {
         Dataset all = *pool;
         *pool = (Dataset){0};

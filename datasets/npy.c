@@ -3,8 +3,10 @@
  *
  * A file is "\x93NUMPY", a version byte pair (1.0, 2.0 or 3.0), a little-endian header length
  * (2 bytes for 1.0, 4 after), a Python dict literal {'descr': '<f4', 'fortran_order': False,
- * 'shape': (N, D), } padded with spaces, then the raw data. X: 2-D (N, D), float16, float32 or
- * float64 (integers and bools are read as numbers too), C or Fortran order, either byte order.
+ * 'shape': (N, D), } padded with spaces, then the raw data. X: 2-D (N, D), or images of shape
+ * (N, H, W) or (N, C, H, W), flattened row-major to D = C·H·W features with that image shape
+ * (dataset.h); float16, float32 or float64 (integers and bools are read as numbers too), C or
+ * Fortran order, either byte order.
  * y: (N,) or (N, 1), integers, bools, integral floats, or strings ('<U..' unicode or '|S..'
  * bytes), kept as class names (order: see loader.h). Object arrays (pickles) are refused.
  *
@@ -253,22 +255,42 @@ static double get(const Npy *h, const uint8_t *p) {
     }
 }
 
-/* Converts the (n, d) array in buf (len, taken over: freed or returned as *x) to float32
- * row-major. Returns 0/2/3. */
-static int to_features(float **x, int *n, int *d, uint8_t *buf, size_t len, const char *path,
-                       char *err, size_t errlen) {
+/* The row-major position of the element at position k (file order) of h's Fortran-order
+ * array, whose first index varies fastest. */
+static size_t fortran_to_row_major(const Npy *h, size_t k) {
+    size_t index[8], dst = 0;
+    for (int i = 0; i < h->ndim; i++) {
+        index[i] = k % (size_t)h->shape[i];
+        k /= (size_t)h->shape[i];
+    }
+    for (int i = 0; i < h->ndim; i++) dst = dst * (size_t)h->shape[i] + index[i];
+    return dst;
+}
+
+/* Converts the array in buf (len, taken over: freed or returned as *x) to float32 row-major
+ * (n, d): X of shape (n, d), or images (n, H, W) / (n, C, H, W) flattened to d = C·H·W with
+ * their shape in *image (zeros for (n, d)). Returns 0/2/3. */
+static int to_features(float **x, int *n, int *d, ImageShape *image, uint8_t *buf, size_t len,
+                       const char *path, char *err, size_t errlen) {
     Npy h;
     int rc = npy_header(&h, buf, len, len, path, err, errlen);
     char s[128];
     if (!rc && (h.kind == 'U' || h.kind == 'S'))
         rc = bad(&h, 8, err, errlen, "features of dtype '%s' (strings): X must be numeric", h.descr);
-    if (!rc && (h.ndim != 2 || !h.shape[0] || !h.shape[1])) {
+    int empty = 0;
+    for (int i = 0; !rc && i < h.ndim; i++) empty |= h.shape[i] == 0;
+    if (!rc && (h.ndim < 2 || h.ndim > 4 || empty)) {
         shape_text(s, sizeof s, &h);
-        rc = bad(&h, 8, err, errlen, "features of shape %s: X must be 2-D (N, D) with N, D >= 1 "
-                 "(X.reshape(len(X), -1))", s);
+        rc = bad(&h, 8, err, errlen, "features of shape %s: X must be (N, D), or images (N, H, W) or (N, C, H, W), "
+                 "every dimension >= 1 (X.reshape(len(X), -1))", s);
+    }
+    if (!rc && h.count / (size_t)h.shape[0] > INT_MAX) {
+        shape_text(s, sizeof s, &h);
+        rc = bad(&h, 8, err, errlen, "features of shape %s: %zu features per row, more than alsim handles", s,
+                 h.count / (size_t)h.shape[0]);
     }
     if (rc) { free(buf); return rc; }
-    size_t rows = (size_t)h.shape[0], cols = (size_t)h.shape[1];
+    size_t rows = (size_t)h.shape[0], cols = h.count / rows;
     int in_place = !h.fortran && h.esize >= 4;   /* each float lands at or before its source */
     float *out = in_place ? (float *)(void *)buf : malloc(h.count * sizeof *out);
     if (!out) {
@@ -276,7 +298,7 @@ static int to_features(float **x, int *n, int *d, uint8_t *buf, size_t len, cons
         return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory for %zu values", path, h.count);
     }
     for (size_t k = 0; k < h.count; k++) {   /* k walks the file's order; dst is row-major */
-        size_t dst = h.fortran ? k % rows * cols + k / rows : k;
+        size_t dst = h.fortran ? fortran_to_row_major(&h, k) : k;
         double v = get(&h, buf + h.data + k * (size_t)h.esize);
         if (!(fabs(v) <= LD_MAX_FEATURE)) {
             char big[64];
@@ -302,6 +324,9 @@ static int to_features(float **x, int *n, int *d, uint8_t *buf, size_t len, cons
     }
     *n = (int)rows;                      /* shape entries are <= INT32_MAX */
     *d = (int)cols;
+    *image = h.ndim == 3 ? (ImageShape){1, (int)h.shape[1], (int)h.shape[2]}
+           : h.ndim == 4 ? (ImageShape){(int)h.shape[1], (int)h.shape[2], (int)h.shape[3]}
+           : (ImageShape){0, 0, 0};
     return 0;
 }
 
@@ -404,7 +429,8 @@ int npy_features_mem(float **x, int *n, int *d, const void *data, size_t len,
     uint8_t *buf = malloc(len + 1);
     if (!buf) return ld_fail(err, errlen, ALSIM_RUNTIME, "%s: out of memory", name);
     if (len) memcpy(buf, data, len);
-    return to_features(x, n, d, buf, len, name, err, errlen);
+    ImageShape image;
+    return to_features(x, n, d, &image, buf, len, name, err, errlen);
 }
 
 int npy_labels_mem(int32_t **y, int *n, LabelMap *m, const void *data, size_t len,
@@ -464,7 +490,7 @@ static int load_pair(Dataset *ds, char sha[2][65], LabelMap *m, char *const path
     rc = to_labels(&ds->y, &ny, m, buf, len, paths[1], err, errlen);
     free(buf);
     if (!rc) rc = read_npy(&buf, &len, sha[0], paths[0], 1, err, errlen);
-    if (!rc) rc = to_features(&ds->x, &ds->n, &ds->d, buf, len, paths[0], err, errlen);
+    if (!rc) rc = to_features(&ds->x, &ds->n, &ds->d, &ds->image, buf, len, paths[0], err, errlen);
     if (!rc && ny != ds->n)
         rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: %d labels for the %d rows of %s", paths[1], ny,
                      ds->n, paths[0]);
@@ -507,6 +533,10 @@ int dataset_load_npy(Dataset *train, Dataset *test, const char *spec, const char
     if (!rc && test_spec && test->d != train->d)
         rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 0: %d features, the training X (%s) has %d",
                      paths[2], test->d, paths[0], train->d);
+    if (!rc && test_spec && memcmp(&test->image, &train->image, sizeof train->image))
+        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte 8: images of %dx%dx%d (CxHxW), the training X (%s) "
+                     "has %dx%dx%d (0x0x0: not images)", paths[2], test->image.c, test->image.h, test->image.w,
+                     paths[0], train->image.c, train->image.h, train->image.w);
     if (!rc && test_spec) rc = labels_to_dataset(test, &m, err, errlen);
     if (!rc) {
         ld_hash_files(train->sha256, (const char *const[]){ sha[0], sha[1], sha[2], sha[3] },

@@ -8,7 +8,9 @@
  *
  * Conventions: outputs first, then inputs, then sizes. All float buffers are row-major.
  * Weights are stored (OC, C) like nn.Linear, so a layer computes out = inp · Wᵀ + b.
- * Dimension letters: N rows, C input channels, OC output channels, K classes.
+ * Dimension letters: N rows, C input channels, OC output channels, K classes; for images
+ * (the convolution and pooling ops) H x W pixels, stored NCHW: row n, channel c, pixel (y, x)
+ * at ((n·C + c)·H + y)·W + x, as a Dataset's image rows are (datasets/dataset.h).
  */
 #ifndef ALSIM_BACKEND_H
 #define ALSIM_BACKEND_H
@@ -32,6 +34,13 @@ typedef enum {
 
 /* 1 when reduction kind reads the T MC samples, 0 when it reads the probs. */
 static inline int reduce_needs_mc(int kind) { return kind >= REDUCE_BALD; }
+
+/* The scratch conv2d_forward and conv2d_backward need to run G rows of (C,H,W) images through
+ * k x k kernels into OC channels at a time, in floats: the patches, col (C·k·k, G·OH·OW), and
+ * the product, (OC, G·OH·OW), with OH = H-k+1, OW = W-k+1. */
+static inline size_t conv2d_work_floats(int G, int C, int H, int W, int OC, int k) {
+    return (size_t)G * (size_t)(H - k + 1) * (size_t)(W - k + 1) * ((size_t)C * k * k + (size_t)OC);
+}
 
 typedef struct Backend {
     const char *name;                /* "cpu", "cuda" */
@@ -101,6 +110,37 @@ typedef struct Backend {
     void (*sparse_matmul_backward)(float *dweight_t, float *dbias, const float *dout,
                                    const int64_t *indptr, const int32_t *indices,
                                    const float *values, int N, int C, int OC);
+
+    /* Convolution of images, valid padding, stride 1: inp (N,C,H,W) through OC kernels of
+     * C x k x k, weight (OC,C,k,k) like nn.Conv2d, into out (N,OC,OH,OW), OH = H-k+1,
+     * OW = W-k+1, P = OH·OW:
+     *   out[n,o,y,x] = bias[o] + Σ_{c,i,j} weight[o,c,i,j] · inp[n,c,y+i,x+j]
+     * computed G rows at a time (the last group may be smaller) by im2col and one gemm: the
+     * patches col (C·k·k, g·P), col[(c·k + i)·k + j, m·P + y·OW + x] = inp[n0+m, c, y+i, x+j],
+     * then (OC, g·P) = weight · col, written to out with the bias added (in float, after the
+     * product). work: conv2d_work_floats(G, C, H, W, OC, k) floats, a backend buffer. bias
+     * may be NULL. Bitwise reproducible for the same N and G; N may be 0. */
+    void (*conv2d_forward)(float *out, float *work, const float *inp, const float *weight,
+                           const float *bias, int N, int C, int H, int W, int OC, int k, int G);
+    /* Gradients of conv2d_forward, overwriting (not accumulating), G rows at a time as the
+     * forward: dweight (OC,C,k,k) = Σ over groups of dout_g (OC, g·P) · col_gᵀ, accumulated
+     * group after group; dinp (N,C,H,W) (skipped when NULL) from the patches' gradients
+     * weightᵀ · dout_g, each input pixel summing the patch entries that copied it in (i, j)
+     * order from 0 (a gather, no atomics); dbias (OC) = Σ_n Σ_(y,x) dout[n,o,y,x] in float in
+     * that order (skipped when NULL). work as conv2d_forward's. N == 0 gives zero gradients. */
+    void (*conv2d_backward)(float *dinp, float *dweight, float *dbias, float *work,
+                            const float *dout, const float *inp, const float *weight,
+                            int N, int C, int H, int W, int OC, int k, int G);
+    /* Max-pooling over s x s windows with stride s: out (N,C,PH,PW), PH = H/s, PW = W/s
+     * (rows and columns past the last whole window are left out) = each window's largest
+     * value; argmax (N,C,PH,PW) its pixel y·W + x in the input plane, the first in row-major
+     * order among equals (compared with >, so a NaN is passed over unless it comes first). */
+    void (*maxpool_forward)(float *out, int32_t *argmax, const float *inp, int N, int C, int H,
+                            int W, int s);
+    /* dinp (N,C,H,W) = dout at each window's argmax pixel, 0 elsewhere (overwriting): windows
+     * do not overlap, so each pixel gathers at most one value. */
+    void (*maxpool_backward)(float *dinp, const float *dout, const int32_t *argmax, int N, int C,
+                             int H, int W, int s);
 
     /* Optional, NULL when absent (the CPU: there the strategies' host functions score).
      * scores_host (N), a HOST array, receives reduction `kind` (Reduce, not REDUCE_NONE) of

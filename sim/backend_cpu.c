@@ -1,5 +1,5 @@
 /* backend_cpu — the reference backend: every op of backend.h as plain loops over host memory,
- * except the two dense matmuls, which go to OpenBLAS (cblas_sgemm). This is the ground truth the
+ * except the dense matmuls and the convolutions' gemms, which go to OpenBLAS (cblas_sgemm). This is the ground truth the
  * CUDA backend (backend_cuda.cu) mirrors op for op and tests compare against; keep it obvious.
  * One exception, at the end of the file and labelled: the optional mc_head_forward, the MC
  * scoring hot path fused with AVX-512 intrinsics over threads; tests compare it with the
@@ -57,12 +57,13 @@ static void cpu_zero(void *p, size_t bytes) {
 #ifndef SGEMM_ONE_THREAD_MACS     /* -D to experiment */
 #define SGEMM_ONE_THREAD_MACS (1 << 24)
 #endif
+// C = op(A)·op(B) + beta·C: beta 0 overwrites, 1 accumulates.
 static void sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K,
-                  const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
+                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     const int threads = openblas_get_num_threads();
     const int one = threads > 1 && (double)M * N * K < SGEMM_ONE_THREAD_MACS;
     if (one) openblas_set_num_threads(1);
-    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
     if (one) openblas_set_num_threads(threads);
 }
 
@@ -70,7 +71,7 @@ static void matmul_forward(float *out, const float *inp, const float *weight, co
                            int N, int C, int OC) {
     // out (N,OC), inp (N,C), weight (OC,C), bias (OC) or NULL
     if (N <= 0 || OC <= 0) return;
-    sgemm(CblasNoTrans, CblasTrans, N, OC, C, inp, C, weight, C, out, OC);
+    sgemm(CblasNoTrans, CblasTrans, N, OC, C, inp, C, weight, C, 0.0f, out, OC);
     if (bias) {
         for (int i = 0; i < N; i++) {
             float *out_i = out + (size_t)i * OC;
@@ -99,10 +100,10 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias,
         return;
     }
     if (dinp) {     // dinp = dout · W
-        sgemm(CblasNoTrans, CblasNoTrans, N, C, OC, dout, OC, weight, C, dinp, C);
+        sgemm(CblasNoTrans, CblasNoTrans, N, C, OC, dout, OC, weight, C, 0.0f, dinp, C);
     }
     // dweight = doutᵀ · inp
-    sgemm(CblasTrans, CblasNoTrans, OC, C, N, dout, OC, inp, C, dweight, C);
+    sgemm(CblasTrans, CblasNoTrans, OC, C, N, dout, OC, inp, C, 0.0f, dweight, C);
     if (dbias) column_sums(dbias, dout, N, OC);
 }
 
@@ -143,6 +144,136 @@ static void sparse_matmul_backward(float *dweight_t, float *dbias, const float *
         }
     }
     if (dbias) column_sums(dbias, dout, N, OC);
+}
+
+// ----------------------------------------------------------------------------
+// convolution (valid, stride 1) by im2col + one gemm per group of G rows; NCHW images,
+// weight (OC,C,k,k). For a group of g images: col (C·k·k, g·P) holds the patches, a column per
+// output pixel (image m, y, x) and a row per kernel tap (c, i, j), so out = weight · col is
+// (OC, g·P): channel o's g planes side by side, copied into out (N,OC,P) with the bias.
+
+// col (C·k·k, g·P) = the k x k patches of g images inp (g,C,H,W): row (c·k + i)·k + j,
+// column m·P + y·OW + x holds inp[m,c,y+i,x+j]. Each row is runs of OW contiguous pixels.
+static void im2col(float *col, const float *inp, int g, int C, int H, int W, int k) {
+    const int OH = H - k + 1, OW = W - k + 1;
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) {
+                float *dst = col + ((size_t)(c * k + i) * k + j) * g * OH * OW;
+                for (int m = 0; m < g; m++) {
+                    const float *plane = inp + ((size_t)m * C + c) * H * W;
+                    for (int y = 0; y < OH; y++, dst += OW)
+                        memcpy(dst, plane + (size_t)(y + i) * W + j, (size_t)OW * sizeof(float));
+                }
+            }
+}
+
+// dinp (g,C,H,W) = the adjoint of im2col: each pixel the sum of the col entries that copied
+// it. Written as a scatter over col's rows, which streams col; each pixel still receives its
+// terms in (i, j) order starting from 0, the order of the CUDA backend's gather, so the two
+// give the same bits.
+static void col2im(float *dinp, const float *dcol, int g, int C, int H, int W, int k) {
+    const int OH = H - k + 1, OW = W - k + 1;
+    memset(dinp, 0, (size_t)g * C * H * W * sizeof(float));
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) {
+                const float *src = dcol + ((size_t)(c * k + i) * k + j) * g * OH * OW;
+                for (int m = 0; m < g; m++) {
+                    float *plane = dinp + ((size_t)m * C + c) * H * W;
+                    for (int y = 0; y < OH; y++, src += OW) {
+                        float *row = plane + (size_t)(y + i) * W + j;
+                        for (int x = 0; x < OW; x++) row[x] += src[x];
+                    }
+                }
+            }
+}
+
+static void conv2d_forward(float *out, float *work, const float *inp, const float *weight,
+                           const float *bias, int N, int C, int H, int W, int OC, int k, int G) {
+    // out (N,OC,OH,OW); work: col (C·k·k, G·P) then prod (OC, G·P); inp (N,C,H,W);
+    // weight (OC, C·k·k); bias (OC) or NULL
+    const int P = (H - k + 1) * (W - k + 1), CKK = C * k * k;
+    float *col = work, *prod = work + (size_t)CKK * G * P;
+    for (int n0 = 0; n0 < N; n0 += G) {
+        const int g = N - n0 < G ? N - n0 : G, gP = g * P;
+        im2col(col, inp + (size_t)n0 * C * H * W, g, C, H, W, k);
+        sgemm(CblasNoTrans, CblasNoTrans, OC, gP, CKK, weight, CKK, col, gP, 0.0f, prod, gP);
+        for (int m = 0; m < g; m++)
+            for (int o = 0; o < OC; o++) {
+                float *dst = out + ((size_t)(n0 + m) * OC + o) * P;
+                const float *src = prod + (size_t)o * gP + (size_t)m * P;
+                const float b = bias ? bias[o] : 0.0f;
+                for (int p = 0; p < P; p++) dst[p] = bias ? src[p] + b : src[p];
+            }
+    }
+}
+
+static void conv2d_backward(float *dinp, float *dweight, float *dbias, float *work,
+                            const float *dout, const float *inp, const float *weight,
+                            int N, int C, int H, int W, int OC, int k, int G) {
+    // dinp (N,C,H,W) or NULL, dweight (OC, C·k·k), dbias (OC) or NULL: overwritten;
+    // work as conv2d_forward's; dout (N,OC,OH,OW), inp (N,C,H,W), weight (OC, C·k·k)
+    const int P = (H - k + 1) * (W - k + 1), CKK = C * k * k;
+    float *col = work, *dprod = work + (size_t)CKK * G * P;
+    if (N <= 0) memset(dweight, 0, (size_t)OC * CKK * sizeof(float));
+    for (int n0 = 0; n0 < N; n0 += G) {
+        const int g = N - n0 < G ? N - n0 : G, gP = g * P;
+        im2col(col, inp + (size_t)n0 * C * H * W, g, C, H, W, k);
+        for (int m = 0; m < g; m++)     // dprod (OC, g·P): the group's dout, channel-major
+            for (int o = 0; o < OC; o++)
+                memcpy(dprod + (size_t)o * gP + (size_t)m * P, dout + ((size_t)(n0 + m) * OC + o) * P,
+                       (size_t)P * sizeof(float));
+        // dweight (+)= dprod · colᵀ
+        sgemm(CblasNoTrans, CblasTrans, OC, CKK, gP, dprod, gP, col, gP, n0 ? 1.0f : 0.0f,
+              dweight, CKK);
+        if (dinp) {     // the patches' gradients weightᵀ · dprod, into col (no longer needed)
+            sgemm(CblasTrans, CblasNoTrans, CKK, gP, OC, weight, CKK, dprod, gP, 0.0f, col, gP);
+            col2im(dinp + (size_t)n0 * C * H * W, col, g, C, H, W, k);
+        }
+    }
+    if (dbias) {
+        for (int o = 0; o < OC; o++) dbias[o] = 0.0f;
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < OC; o++) {
+                const float *d = dout + ((size_t)n * OC + o) * P;
+                for (int p = 0; p < P; p++) dbias[o] += d[p];
+            }
+    }
+}
+
+// ----------------------------------------------------------------------------
+// max-pooling: s x s windows, stride s
+
+static void maxpool_forward(float *out, int32_t *argmax, const float *inp, int N, int C, int H,
+                            int W, int s) {
+    // out (N,C,PH,PW), argmax (N,C,PH,PW); inp (N,C,H,W)
+    const int PH = H / s, PW = W / s;
+    for (size_t plane = 0; plane < (size_t)N * C; plane++) {
+        const float *in = inp + plane * H * W;
+        for (int py = 0; py < PH; py++)
+            for (int px = 0; px < PW; px++) {
+                int best = py * s * W + px * s;
+                for (int i = 0; i < s; i++)
+                    for (int j = 0; j < s; j++) {
+                        const int at = (py * s + i) * W + px * s + j;
+                        if (in[at] > in[best]) best = at;
+                    }
+                const size_t o = (plane * PH + py) * PW + px;
+                out[o] = in[best];
+                argmax[o] = best;
+            }
+    }
+}
+
+static void maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int N, int C,
+                             int H, int W, int s) {
+    // dinp (N,C,H,W); dout, argmax (N,C,PH,PW)
+    const int PH = H / s, PW = W / s;
+    memset(dinp, 0, (size_t)N * C * H * W * sizeof(float));
+    for (size_t plane = 0; plane < (size_t)N * C; plane++)
+        for (int q = 0; q < PH * PW; q++)
+            dinp[plane * H * W + argmax[plane * PH * PW + q]] = dout[plane * PH * PW + q];
 }
 
 // ----------------------------------------------------------------------------
@@ -414,6 +545,10 @@ const Backend backend_cpu = {
     .adam_update = adam_update,
     .sparse_matmul_forward = sparse_matmul_forward,
     .sparse_matmul_backward = sparse_matmul_backward,
+    .conv2d_forward = conv2d_forward,
+    .conv2d_backward = conv2d_backward,
+    .maxpool_forward = maxpool_forward,
+    .maxpool_backward = maxpool_backward,
 #ifdef CPU_MC_HEAD
     .mc_head_forward = mc_head_forward,
 #endif

@@ -1,8 +1,9 @@
 /* backend_cuda — the CUDA backend: every op of backend.h on one NVIDIA GPU, name for name and
  * argument for argument with backend_cpu.c (the reference), in the same order in this file:
- * memory, dense matmul (cuBLAS sgemm), sparse matmul, relu, dropout, softmax and cross-entropy,
- * AdamW; then score_rows, the per-row acquisition-score reductions that the CPU leaves to the
- * strategies' host functions, so that a pool's probabilities never leave the GPU.
+ * memory, dense matmul (cuBLAS sgemm), sparse matmul, convolution (im2col + cuBLAS sgemm) and
+ * max-pooling, relu, dropout, softmax and cross-entropy, AdamW; then score_rows, the per-row
+ * acquisition-score reductions that the CPU leaves to the strategies' host functions, so that
+ * a pool's probabilities never leave the GPU.
  *
  * Precision, and what is reproducible (README "CUDA backend" says it for users):
  *  - sgemm in fp32 with CUBLAS_PEDANTIC_MATH: plain fp32 FMA kernels, never TF32 or the BF16x9
@@ -304,6 +305,185 @@ static void sparse_matmul_backward(float *dweight_t, float *dbias, const float *
         if (N > 0) column_sums(dbias, dout, N, OC);
         else cuda_zero(dbias, (size_t)OC * sizeof(float));
     }
+}
+
+// ----------------------------------------------------------------------------
+// convolution (valid, stride 1) by im2col + one cuBLAS gemm per group of G rows, as the CPU:
+// NCHW images, weight (OC,C,k,k); for a group of g images, col (C·k·k, g·P) holds the patches
+// and weight · col is (OC, g·P), channel o's g planes side by side. The data movement (im2col,
+// col2im, the copies between (OC, g·P) and (g,OC,P), the bias sum) is exact, so it gives the
+// CPU's bits; the gemms round as cuBLAS does.
+
+// Row-major C (M,N) = op(A) · op(B) + beta·C, with ta/tb saying whether A/B are transposed:
+// as column-major, Cᵀ = op(B)ᵀ · op(A)ᵀ (see matmul above).
+static void sgemm_rowmajor(cublasOperation_t ta, cublasOperation_t tb, int M, int N, int K,
+                           const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                           int ldc) {
+    const float one = 1.0f;
+    cublasCheck(cb.sgemm(cublas_handle, tb, ta, N, M, K, &one, B, ldb, A, lda, &beta, C, ldc));
+}
+
+// col (C·k·k, g·P): one thread per entry; row (c·k + i)·k + j, column m·P + y·OW + x holds
+// inp[m,c,y+i,x+j] (threads of a warp write consecutive columns).
+__global__ void im2col_kernel(float *col, const float *inp, int g, int C, int H, int W, int k) {
+    const int OH = H - k + 1, OW = W - k + 1;
+    const size_t gP = (size_t)g * OH * OW;
+    GRID_STRIDE_LOOP(idx, (size_t)C * k * k * gP) {
+        const size_t row = idx / gP, q = idx % gP;
+        const int c = (int)(row / ((size_t)k * k)), i = (int)(row / k % k), j = (int)(row % k);
+        const int m = (int)(q / ((size_t)OH * OW)), y = (int)(q / OW % OH), x = (int)(q % OW);
+        col[idx] = inp[(((size_t)m * C + c) * H + y + i) * W + x + j];
+    }
+}
+
+// dinp (g,C,H,W): one thread per pixel gathers the col entries that copied it, in (i, j)
+// order from 0: the CPU's order of additions (its scatter), so the same bits, and no atomics.
+__global__ void col2im_kernel(float *dinp, const float *dcol, int g, int C, int H, int W, int k) {
+    const int OH = H - k + 1, OW = W - k + 1;
+    const size_t gP = (size_t)g * OH * OW;
+    GRID_STRIDE_LOOP(idx, (size_t)g * C * H * W) {
+        const int x0 = (int)(idx % W), y0 = (int)(idx / W % H), c = (int)(idx / ((size_t)H * W) % C);
+        const int m = (int)(idx / ((size_t)C * H * W));
+        float s = 0.0f;
+        for (int i = 0; i < k; i++) {
+            const int y = y0 - i;
+            if (y < 0 || y >= OH) continue;
+            for (int j = 0; j < k; j++) {
+                const int x = x0 - j;
+                if (x < 0 || x >= OW) continue;
+                s += dcol[((size_t)(c * k + i) * k + j) * gP + ((size_t)m * OH + y) * OW + x];
+            }
+        }
+        dinp[idx] = s;
+    }
+}
+
+// out (g,OC,P) = prod (OC, g·P) regrouped by image, + bias (OC) or NULL.
+__global__ void conv_out_kernel(float *out, const float *prod, const float *bias, int g, int OC, int P) {
+    GRID_STRIDE_LOOP(idx, (size_t)g * OC * P) {
+        const int p = (int)(idx % P), o = (int)(idx / P % OC), m = (int)(idx / ((size_t)P * OC));
+        const float v = prod[(size_t)o * g * P + (size_t)m * P + p];
+        out[idx] = bias ? v + bias[o] : v;
+    }
+}
+
+// dprod (OC, g·P) = dout (g,OC,P) regrouped by channel.
+__global__ void conv_dprod_kernel(float *dprod, const float *dout, int g, int OC, int P) {
+    GRID_STRIDE_LOOP(idx, (size_t)g * OC * P) {
+        const int p = (int)(idx % P), o = (int)(idx / P % OC), m = (int)(idx / ((size_t)P * OC));
+        dprod[(size_t)o * g * P + (size_t)m * P + p] = dout[idx];
+    }
+}
+
+// dbias[o] = Σ_n Σ_p dout[n,o,p] in float, n then p: one thread per channel (the CPU's order).
+__global__ void conv_dbias_kernel(float *dbias, const float *dout, int N, int OC, int P) {
+    const int o = blockIdx.x * blockDim.x + threadIdx.x;
+    if (o >= OC) return;
+    float s = 0.0f;
+    for (int n = 0; n < N; n++)
+        for (int p = 0; p < P; p++) s += dout[((size_t)n * OC + o) * P + p];
+    dbias[o] = s;
+}
+
+static void conv2d_forward(float *out, float *work, const float *inp, const float *weight,
+                           const float *bias, int N, int C, int H, int W, int OC, int k, int G) {
+    // out (N,OC,OH,OW); work: col (C·k·k, G·P) then prod (OC, G·P); inp (N,C,H,W);
+    // weight (OC, C·k·k); bias (OC) or NULL
+    const int P = (H - k + 1) * (W - k + 1), CKK = C * k * k;
+    float *col = work, *prod = work + (size_t)CKK * G * P;
+    for (int n0 = 0; n0 < N; n0 += G) {
+        const int g = N - n0 < G ? N - n0 : G, gP = g * P;
+        im2col_kernel<<<blocks_for((size_t)CKK * gP), BLOCK>>>(col, inp + (size_t)n0 * C * H * W, g, C, H, W, k);
+        launchCheck();
+        sgemm_rowmajor(CUBLAS_OP_N, CUBLAS_OP_N, OC, gP, CKK, weight, CKK, col, gP, 0.0f, prod, gP);
+        conv_out_kernel<<<blocks_for((size_t)OC * gP), BLOCK>>>(out + (size_t)n0 * OC * P, prod, bias, g, OC, P);
+        launchCheck();
+    }
+}
+
+static void conv2d_backward(float *dinp, float *dweight, float *dbias, float *work,
+                            const float *dout, const float *inp, const float *weight,
+                            int N, int C, int H, int W, int OC, int k, int G) {
+    // dinp (N,C,H,W) or NULL, dweight (OC, C·k·k), dbias (OC) or NULL: overwritten;
+    // work as conv2d_forward's; dout (N,OC,OH,OW), inp (N,C,H,W), weight (OC, C·k·k)
+    const int P = (H - k + 1) * (W - k + 1), CKK = C * k * k;
+    float *col = work, *dprod = work + (size_t)CKK * G * P;
+    if (N <= 0) cuda_zero(dweight, (size_t)OC * CKK * sizeof(float));
+    for (int n0 = 0; n0 < N; n0 += G) {
+        const int g = N - n0 < G ? N - n0 : G, gP = g * P;
+        im2col_kernel<<<blocks_for((size_t)CKK * gP), BLOCK>>>(col, inp + (size_t)n0 * C * H * W, g, C, H, W, k);
+        launchCheck();
+        conv_dprod_kernel<<<blocks_for((size_t)OC * gP), BLOCK>>>(dprod, dout + (size_t)n0 * OC * P, g, OC, P);
+        launchCheck();
+        // dweight (+)= dprod · colᵀ
+        sgemm_rowmajor(CUBLAS_OP_N, CUBLAS_OP_T, OC, CKK, gP, dprod, gP, col, gP, n0 ? 1.0f : 0.0f,
+                       dweight, CKK);
+        if (dinp) {     // the patches' gradients weightᵀ · dprod, into col (no longer needed)
+            sgemm_rowmajor(CUBLAS_OP_T, CUBLAS_OP_N, CKK, gP, OC, weight, CKK, dprod, gP, 0.0f, col, gP);
+            col2im_kernel<<<blocks_for((size_t)g * C * H * W), BLOCK>>>(dinp + (size_t)n0 * C * H * W, col,
+                                                                        g, C, H, W, k);
+            launchCheck();
+        }
+    }
+    if (dbias) {
+        conv_dbias_kernel<<<(OC + BLOCK - 1) / BLOCK, BLOCK>>>(dbias, dout, N, OC, P);
+        launchCheck();
+    }
+}
+
+// ----------------------------------------------------------------------------
+// max-pooling: s x s windows, stride s (the CPU's loops, one thread per output or input pixel)
+
+__global__ void maxpool_forward_kernel(float *out, int32_t *argmax, const float *inp, int N, int C,
+                                       int H, int W, int s) {
+    const int PH = H / s, PW = W / s;
+    GRID_STRIDE_LOOP(idx, (size_t)N * C * PH * PW) {
+        const int px = (int)(idx % PW), py = (int)(idx / PW % PH);
+        const float *in = inp + idx / ((size_t)PH * PW) * H * W;
+        int best = py * s * W + px * s;
+        for (int i = 0; i < s; i++)
+            for (int j = 0; j < s; j++) {
+                const int at = (py * s + i) * W + px * s + j;
+                if (in[at] > in[best]) best = at;
+            }
+        out[idx] = in[best];
+        argmax[idx] = best;
+    }
+}
+
+// dinp: each input pixel takes dout of its window when it is the window's argmax (a gather).
+__global__ void maxpool_backward_kernel(float *dinp, const float *dout, const int32_t *argmax,
+                                        int N, int C, int H, int W, int s) {
+    const int PH = H / s, PW = W / s;
+    GRID_STRIDE_LOOP(idx, (size_t)N * C * H * W) {
+        const int x = (int)(idx % W), y = (int)(idx / W % H);
+        const size_t plane = idx / ((size_t)H * W);
+        const int py = y / s, px = x / s;
+        float v = 0.0f;
+        if (py < PH && px < PW) {
+            const size_t q = (plane * PH + py) * PW + px;
+            if (argmax[q] == y * W + x) v = dout[q];
+        }
+        dinp[idx] = v;
+    }
+}
+
+static void maxpool_forward(float *out, int32_t *argmax, const float *inp, int N, int C, int H,
+                            int W, int s) {
+    // out (N,C,PH,PW), argmax (N,C,PH,PW); inp (N,C,H,W)
+    const size_t n = (size_t)N * C * (H / s) * (W / s);
+    if (!n) return;
+    maxpool_forward_kernel<<<blocks_for(n), BLOCK>>>(out, argmax, inp, N, C, H, W, s);
+    launchCheck();
+}
+
+static void maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int N, int C,
+                             int H, int W, int s) {
+    // dinp (N,C,H,W); dout, argmax (N,C,PH,PW)
+    const size_t n = (size_t)N * C * H * W;
+    if (!n) return;
+    maxpool_backward_kernel<<<blocks_for(n), BLOCK>>>(dinp, dout, argmax, N, C, H, W, s);
+    launchCheck();
 }
 
 // ----------------------------------------------------------------------------
@@ -622,6 +802,10 @@ static const Backend backend_cuda = {
     .adam_update = adam_update,
     .sparse_matmul_forward = sparse_matmul_forward,
     .sparse_matmul_backward = sparse_matmul_backward,
+    .conv2d_forward = conv2d_forward,
+    .conv2d_backward = conv2d_backward,
+    .maxpool_forward = maxpool_forward,
+    .maxpool_backward = maxpool_backward,
     .score_rows = score_rows,
     .mc_head_forward = nullptr,     // optional: the learner composes dropout, matmul, softmax
     .host_memory = 0,

@@ -6,8 +6,9 @@
 
 extern const ModelOps model_mlp;    /* sim/mlp.c */
 extern const ModelOps model_logreg; /* sim/logreg.c */
+extern const ModelOps model_cnn;    /* sim/cnn.c */
 
-static const ModelOps *const models[] = {&model_mlp, &model_logreg};
+static const ModelOps *const models[] = {&model_mlp, &model_logreg, &model_cnn};
 enum { N_MODELS = (int)(sizeof models / sizeof models[0]) };
 
 const ModelOps *model_find(const char *name) {

@@ -5,9 +5,10 @@
  * a model.
  *
  * Implementations: mlp (sim/mlp.c: the MLP of learner.h, dense or CSR input; softmax
- * regression with --hidden 0, trained for the budget's steps) and logreg (sim/logreg.c: L2
- * logistic regression fitted to convergence, as scikit-learn's LogisticRegression). A new
- * model is a ModelOps table and a row in the registry (model.c).
+ * regression with --hidden 0, trained for the budget's steps), logreg (sim/logreg.c: L2
+ * logistic regression fitted to convergence, as scikit-learn's LogisticRegression) and cnn
+ * (sim/cnn.c: the convolutional net of cnn.h for image rows, trained for the budget's steps).
+ * A new model is a ModelOps table and a row in the registry (model.c).
  *
  * Everything random is a pure function of (seed, round, row): a model's initial weights of
  * model_reset(seed), its minibatch order and dropout masks of model_fit(seed, round), and the

@@ -278,6 +278,12 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     jw_key(&w, "pool_rows"); jw_int(&w, pool->n);
     jw_key(&w, "test_rows"); jw_int(&w, test->n);
     jw_key(&w, "features"); jw_int(&w, pool->d);
+    if (pool->image.c) {        /* images: each row's (C, H, W), D = C·H·W */
+        jw_key(&w, "image_shape");
+        jw_array(&w);
+        jw_int(&w, pool->image.c); jw_int(&w, pool->image.h); jw_int(&w, pool->image.w);
+        jw_end(&w);
+    }
     jw_key(&w, "classes");
     jw_array(&w);
     for (int i = 0; i < pool->k; i++) jw_str(&w, pool->class_names[i]);

@@ -10,12 +10,16 @@
  *      CUDA: NMSE <= 1e-7 (identical masks; only fp32 rounding differs);
  *   3. learner_score on CUDA (the device reductions) against learner_predict on CUDA and the
  *      strategies' host functions, for every strategy with a device reduction: 1e-12;
- *   4. on the GPU, the same call twice gives the same bits (training and prediction).
- * Parts 1-4 are skipped, and it says so (exit 0), when no GPU is usable.
+ *   4. on the GPU, the same call twice gives the same bits (training and prediction);
+ *   5. the convolutional model's ops (conv2d_forward/_backward, maxpool_forward/_backward),
+ *      CPU vs CUDA on the same inputs (max-pooling bit for bit), then the default CNN: one
+ *      training step's loss and gradients, a pool's probabilities and MC samples.
+ * Parts 1-5 are skipped, and it says so (exit 0), when no GPU is usable.
  * `test_cuda --probe`: exits 0 and prints the device when a CUDA GPU is usable, else prints
  * the reason and exits 1 (tests/cuda.sh uses it to skip).
  */
 #include "sim/backend.h"
+#include "sim/cnn.h"
 #include "sim/learner.h"
 #include "sim/rng.h"
 #include "strategies/strategy.h"
@@ -349,6 +353,185 @@ static void test_pool(const Backend *cuda) {
     learner_free(&Lg);
 }
 
+// ----------------------------------------------------------------------------
+// 5. the convolutional model's ops, CPU vs CUDA on the same inputs: conv2d_forward and
+// _backward within tolerance (pair_report: their gemms round differently), max-pooling bit
+// for bit (a comparison and copies). Without a GPU the same code runs CPU against CPU, quietly.
+
+static int pair_quiet;
+
+/* A backend buffer holding a copy of host (bytes). */
+static void *to_device(const Backend *be, const void *host, size_t bytes) {
+    void *d = be->alloc(bytes ? bytes : 1);
+    if (!d) {
+        fprintf(stderr, "backend %s: alloc of %zu bytes failed\n", be->name, bytes);
+        exit(3);
+    }
+    be->upload(d, host, bytes);
+    return d;
+}
+
+/* n uniform floats in [lo, hi) from stream `sub` of RNG_DATA (caller frees). */
+static float *random_floats(size_t n, double lo, double hi, uint64_t sub) {
+    float *a = malloc((n ? n : 1) * sizeof(float));
+    Rng r = rng_stream(42, RNG_DATA, sub);
+    for (size_t i = 0; i < n; i++) a[i] = (float)(lo + (hi - lo) * rng_uniform(&r));
+    return a;
+}
+
+/* CUDA's got (n) against the CPU's want: the same bits when bitwise, else within
+ * 1e-5·max|want| + 1e-4·|want| elementwise (a sum over thousands of terms, as a convolution's
+ * weight gradient is, can land near 0 with an absolute rounding error of the terms' size). */
+static void pair_report(const char *what, const float *got, const float *want, size_t n, int bitwise) {
+    const int same = memcmp(got, want, n * sizeof(float)) == 0;
+    if (bitwise) CHECK(same, "%s: CUDA's bits differ from the CPU's", what);
+    if (pair_quiet) {
+        CHECK(same, "%s: the CPU against itself differs", what);
+        return;
+    }
+    double scale = 0.0, worst = 0.0;
+    for (size_t i = 0; i < n; i++) if (fabs(want[i]) > scale) scale = fabs(want[i]);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double e = fabs((double)got[i] - want[i]) / (1e-5 * scale + 1e-4 * fabs(want[i]) + 1e-30);
+        if (!(e <= 1.0) && bad++ < 3) fprintf(stderr, "  %s[%zu] = %.9g, want %.9g\n", what, i, got[i], want[i]);
+        if (e > worst || e != e) worst = e;
+    }
+    CHECK(bad == 0, "%s: %zu of %zu out of tolerance", what, bad, n);
+    printf("  pair  %-60s %s (worst error/tolerance %.3f)\n", what, same ? "bitwise equal" : "within tolerance", worst);
+}
+
+/* conv2d_forward, conv2d_backward (dinp, dweight, dbias) of N images (C,H,W) through OC
+ * kernels of k x k, G rows per gemm, on both backends. */
+static void pair_conv(const Backend *be2[2], int N, int C, int H, int W, int OC, int k, int G) {
+    const int P = (H - k + 1) * (W - k + 1);
+    const size_t n_in = (size_t)N * C * H * W, n_w = (size_t)OC * C * k * k, n_out = (size_t)N * OC * P;
+    const size_t n_work = conv2d_work_floats(G, C, H, W, OC, k);
+    float *inp = random_floats(n_in, 0, 1, 120), *w = random_floats(n_w, -0.2, 0.2, 121);
+    float *b = random_floats((size_t)OC, -1, 1, 122), *dout = random_floats(n_out, -1, 1, 123);
+    enum { OUT, DINP, DW, DB, OUTS };
+    float *res[2][OUTS];
+    for (int d = 0; d < 2; d++) {
+        const Backend *be = be2[d];
+        float *d_inp = to_device(be, inp, n_in * sizeof(float)), *d_w = to_device(be, w, n_w * sizeof(float));
+        float *d_b = to_device(be, b, (size_t)OC * sizeof(float));
+        float *d_dout = to_device(be, dout, n_out * sizeof(float));
+        float *d_out = be->alloc(n_out * sizeof(float)), *d_work = be->alloc(n_work * sizeof(float));
+        float *d_dinp = be->alloc(n_in * sizeof(float)), *d_dw = be->alloc(n_w * sizeof(float));
+        float *d_db = be->alloc((size_t)OC * sizeof(float));
+        be->conv2d_forward(d_out, d_work, d_inp, d_w, d_b, N, C, H, W, OC, k, G);
+        be->conv2d_backward(d_dinp, d_dw, d_db, d_work, d_dout, d_inp, d_w, N, C, H, W, OC, k, G);
+        const size_t sizes[OUTS] = {n_out, n_in, n_w, (size_t)OC};
+        float *bufs[OUTS] = {d_out, d_dinp, d_dw, d_db};
+        for (int o = 0; o < OUTS; o++) {
+            res[d][o] = malloc(sizes[o] * sizeof(float));
+            be->download(res[d][o], bufs[o], sizes[o] * sizeof(float));
+        }
+        void *all[] = {d_inp, d_w, d_b, d_dout, d_out, d_work, d_dinp, d_dw, d_db};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) be->free(all[i]);
+    }
+    static const char *names[OUTS] = {"conv2d_forward", "conv2d_backward dinp", "conv2d_backward dweight",
+                                      "conv2d_backward dbias"};
+    const size_t sizes[OUTS] = {n_out, n_in, n_w, (size_t)OC};
+    for (int o = 0; o < OUTS; o++) {
+        char what[128];
+        snprintf(what, sizeof what, "%s (N=%d,C=%d,%dx%d,OC=%d,k=%d,G=%d)", names[o], N, C, H, W, OC, k, G);
+        pair_report(what, res[1][o], res[0][o], sizes[o], 0);
+        free(res[0][o]);
+        free(res[1][o]);
+    }
+    free(inp); free(w); free(b); free(dout);
+}
+
+/* maxpool_forward (values and argmax) and maxpool_backward on both backends: the same bits. */
+static void pair_maxpool(const Backend *be2[2], int N, int C, int H, int W, int s) {
+    const size_t n_in = (size_t)N * C * H * W, n_out = (size_t)N * C * (H / s) * (W / s);
+    float *inp = random_floats(n_in, -1, 1, 124), *dout = random_floats(n_out, -1, 1, 125);
+    for (size_t i = 0; i < n_in; i += 7) inp[i] = 0.25f;     // some ties
+    float *out[2], *dinp[2];
+    int32_t *am[2];
+    for (int d = 0; d < 2; d++) {
+        const Backend *be = be2[d];
+        float *d_inp = to_device(be, inp, n_in * sizeof(float));
+        float *d_dout = to_device(be, dout, n_out * sizeof(float));
+        float *d_out = be->alloc(n_out * sizeof(float)), *d_dinp = be->alloc(n_in * sizeof(float));
+        int32_t *d_am = be->alloc(n_out * sizeof(int32_t));
+        be->maxpool_forward(d_out, d_am, d_inp, N, C, H, W, s);
+        be->maxpool_backward(d_dinp, d_dout, d_am, N, C, H, W, s);
+        out[d] = malloc(n_out * sizeof(float));
+        dinp[d] = malloc(n_in * sizeof(float));
+        am[d] = malloc(n_out * sizeof(int32_t));
+        be->download(out[d], d_out, n_out * sizeof(float));
+        be->download(dinp[d], d_dinp, n_in * sizeof(float));
+        be->download(am[d], d_am, n_out * sizeof(int32_t));
+        void *all[] = {d_inp, d_dout, d_out, d_dinp, d_am};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) be->free(all[i]);
+    }
+    char what[128];
+    snprintf(what, sizeof what, "maxpool_forward (N=%d,C=%d,%dx%d,s=%d)", N, C, H, W, s);
+    pair_report(what, out[1], out[0], n_out, 1);
+    CHECK(memcmp(am[0], am[1], n_out * sizeof(int32_t)) == 0, "%s: argmax differs", what);
+    snprintf(what, sizeof what, "maxpool_backward (N=%d,C=%d,%dx%d,s=%d)", N, C, H, W, s);
+    pair_report(what, dinp[1], dinp[0], n_in, 1);
+    for (int d = 0; d < 2; d++) { free(out[d]); free(dinp[d]); free(am[d]); }
+    free(inp); free(dout);
+}
+
+/* The default CNN on 28x28 images, on both backends from the same weights: the loss and
+ * every gradient of one training step (the same dropout masks), then the probabilities and
+ * MC samples of a pool (NMSE <= 1e-7, as the MLP's in test_pool). */
+static void pair_cnn(const Backend *be2[2]) {
+    const CnnConfig c = {.c = 1, .h = 28, .w = 28, .k = 10, .filters = 32, .kernel = 4, .pool = 2,
+                         .dense = 128, .dropout_conv = 0.25f, .dropout_dense = 0.5f, .lr = 1e-3f,
+                         .weight_decay = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                         .minibatch = 64};
+    const int N = 64, Np = 300, T = 4, K = 10;
+    float *X = malloc((size_t)Np * 784 * sizeof(float));
+    int32_t *y = malloc((size_t)Np * sizeof(int32_t));
+    blobs(X, y, Np, 784, K, 6);
+    const LearnerInput batch = {.x = X, .n = N, .d = 784}, pool = {.x = X, .n = Np, .d = 784};
+    Cnn net[2];
+    float *grads[2], *probs[2], *mc[2];
+    double loss[2];
+    char err[256];
+    for (int d = 0; d < 2; d++) {
+        if (cnn_init(&net[d], &c, be2[d], err, sizeof err) != 0) {
+            fprintf(stderr, "cnn_init on %s: %s\n", be2[d]->name, err);
+            exit(1);
+        }
+        cnn_reset(&net[d], 8);
+        loss[d] = cnn_loss_grad(&net[d], &batch, y, rng_key(8, RNG_DROPOUT, 0, 0));
+        grads[d] = malloc(net[d].n_params * sizeof(float));
+        cnn_get_grads(grads[d], &net[d]);
+        probs[d] = malloc((size_t)Np * K * sizeof(float));
+        mc[d] = malloc((size_t)T * Np * K * sizeof(float));
+        cnn_predict(probs[d], mc[d], NULL, &net[d], &pool, T, 8, 1, 500);
+    }
+    if (!pair_quiet) printf("  pair  cnn step: loss cpu %.9f cuda %.9f\n", loss[0], loss[1]);
+    CHECK(isfinite(loss[0]) && fabs(loss[1] - loss[0]) <= ATOL + RTOL * fabs(loss[0]), "cnn step: loss cpu %.9g cuda %.9g",
+          loss[0], loss[1]);
+    pair_report("cnn step: every gradient", grads[1], grads[0], net[0].n_params, 0);
+    const double e_probs = nmse(probs[1], probs[0], (size_t)Np * K), e_mc = nmse(mc[1], mc[0], (size_t)T * Np * K);
+    if (!pair_quiet) printf("  pair  cnn pool of %d rows: NMSE probs %.3g, MC samples (T = %d) %.3g\n", Np, e_probs, T, e_mc);
+    CHECK(e_probs <= 1e-7 && e_mc <= 1e-7, "cnn pool: NMSE probs %.3g, MC %.3g", e_probs, e_mc);
+    for (int d = 0; d < 2; d++) {
+        free(grads[d]); free(probs[d]); free(mc[d]);
+        cnn_free(&net[d]);
+    }
+    free(X); free(y);
+}
+
+/* The CNN's ops at the default model's MNIST shapes, and at odd ones; then the whole model. */
+static void test_cnn_ops(const Backend *cpu, const Backend *cuda) {
+    const Backend *be2[2] = {cpu, cuda};
+    pair_conv(be2, 37, 1, 28, 28, 32, 4, 15);     // the first layer; groups of 15, 15, 7
+    pair_conv(be2, 20, 32, 25, 25, 32, 4, 8);     // the second
+    pair_conv(be2, 5, 3, 9, 7, 5, 3, 2);
+    pair_maxpool(be2, 37, 32, 22, 22, 2);
+    pair_maxpool(be2, 3, 2, 7, 9, 3);             // a row and columns past the last window
+    pair_cnn(be2);
+}
+
 int main(int argc, char **argv) {
     char err[512];
     const Backend *cuda = backend_get("cuda", err, sizeof err);
@@ -360,11 +543,16 @@ int main(int argc, char **argv) {
     test_contracts();
     if (!cuda) {
         printf("  test_cuda: GPU parts skipped: %s\n", err);
+        pair_quiet = 1;                 // the comparisons' own code still runs: CPU vs CPU
+        int before = check_failed;
+        test_cnn_ops(&backend_cpu, &backend_cpu);
+        printf("  (no GPU: the CNN's ops compared CPU vs CPU: %s)\n", check_failed == before ? "ok" : "FAILED");
         return check_done("test_cuda");
     }
     printf("  device: %s\n", cuda->device ? cuda->device : "?");
     test_step(cuda);
     test_pool(cuda);
+    test_cnn_ops(&backend_cpu, cuda);
     printf("  (%.1f s CPU)\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
     return check_done("test_cuda");
 }

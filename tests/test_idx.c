@@ -184,10 +184,45 @@ static void test_idx_round_trips(void) {
     CHECK(rc == 0, "dataset_from_idx(i16, f64): %s", err);
     if (!rc) {
         CHECK(ds.n == 4 && ds.d == 4 && ds.k == 3, "shape %d x %d, k %d", ds.n, ds.d, ds.k);
+        CHECK(ds.image.c == 1 && ds.image.h == 2 && ds.image.w == 2, "3 dims (n, H, W): image %dx%dx%d",
+              ds.image.c, ds.image.h, ds.image.w);
         CHECK(ds.x[0] == -8 && ds.x[15] == 7 && ds.y[2] == 2, "values %g %g %d", ds.x[0], ds.x[15], ds.y[2]);
         CHECK(strcmp(ds.class_names[2], "2") == 0, "class name '%s'", ds.class_names[2]);
         dataset_free(&ds);
     }
+    /* 4 dims (n, C, H, W): C x H x W images, the values in the file's (channel-major) order;
+     * 2 dims (n, d): no image shape. */
+    write_idx(ip, 0x0B, 4, (int[]){ 4, 2, 1, 2 }, img);
+    rc = dataset_from_idx(&ds, ip, lp, 0, err, sizeof err);
+    CHECK(rc == 0 && ds.d == 4 && ds.image.c == 2 && ds.image.h == 1 && ds.image.w == 2 && ds.x[5] == -3,
+          "4 dims (n, C, H, W): rc %d image %dx%dx%d '%s'", rc, ds.image.c, ds.image.h, ds.image.w, err);
+    dataset_free(&ds);
+    write_idx(ip, 0x0B, 2, (int[]){ 4, 4 }, img);
+    rc = dataset_from_idx(&ds, ip, lp, 0, err, sizeof err);
+    CHECK(rc == 0 && ds.d == 4 && ds.image.c == 0 && ds.image.h == 0 && ds.image.w == 0,
+          "2 dims (n, d): rc %d image %dx%dx%d '%s'", rc, ds.image.c, ds.image.h, ds.image.w, err);
+    dataset_free(&ds);
+    /* Test images of another shape with as many pixels: refused, both shapes named. */
+    char ip2[512];
+    snprintf(ip2, sizeof ip2, "%s/i16-images-1x4.idx", tmpdir);
+    write_idx(ip, 0x0B, 3, (int[]){ 4, 2, 2 }, img);
+    write_idx(ip2, 0x0B, 3, (int[]){ 4, 1, 4 }, img);
+    Dataset pool, test;
+    rc = dataset_open_idx(&pool, &test, (const char *const[]){ ip, lp, ip2, lp }, NULL, "shapes", 1, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "the test images are 1x1x4 (CxHxW), the training images") && strstr(err, "1x2x2") &&
+          one_line(err), "test images of another shape: rc %d '%s'", rc, err);
+    rc = dataset_open_idx(&pool, &test, (const char *const[]){ ip, lp, NULL, NULL }, NULL, "shapes", 1, err, sizeof err);
+    CHECK(rc == 0 && pool.image.h == 2 && test.image.h == 2 && test.image.c == 1,
+          "a split keeps the image shape on both sides: rc %d '%s'", rc, err);
+    Dataset sub;
+    int rows[2] = { 1, 0 };
+    if (!rc) {
+        CHECK(dataset_take_rows(&sub, &pool, rows, 1, err, sizeof err) == 0 && sub.image.w == 2, "take_rows: shape");
+        dataset_free(&sub);
+        CHECK(dataset_subsample(&pool, 1, 3, err, sizeof err) == 0 && pool.image.w == 2, "subsample: shape");
+    }
+    dataset_free(&pool);
+    dataset_free(&test);
     double big[4] = { 1, 2, 1e300, 3 };  /* f64 features beyond float32: rejected */
     write_idx(ip, 0x0E, 2, (int[]){ 4, 1 }, big);
     rc = dataset_from_idx(&ds, ip, lp, 0, err, sizeof err);

@@ -385,6 +385,41 @@ static void test_npy(void) {
               ys[i].descr, rc ? "" : t2.class_names[0]);
         dataset_free(&t2);
     }
+    /* Images: (N, H, W) is 1 x H x W, flattened row-major; (N, C, H, W) in Fortran order is
+     * reordered to row-major (C, H, W) rows; (N, D) has no image shape; 5-D is refused. */
+    rc = dataset_load_npy(&t2, &t3, C "npy/ok-X-images.npy," C "npy/ok-y.npy", NULL, NULL, err, sizeof err);
+    CHECK(rc == 0 && t2.d == 4 && t2.image.c == 1 && t2.image.h == 2 && t2.image.w == 2 &&
+          !memcmp(t2.x, tr.x, 80 * sizeof(float)), "(20, 2, 2) images: rc %d '%s'", rc, err);
+    dataset_free(&t2);
+    CHECK(tr.image.c == 0 && tr.image.h == 0 && tr.image.w == 0, "(N, D): an image shape");
+    {
+        float v[24];                     /* element (i, c, y, x) of shape (2, 3, 2, 2) is 1000i + 100c + 10y + x */
+        for (int i = 0; i < 2; i++) for (int c = 0; c < 3; c++) for (int y = 0; y < 2; y++) for (int x = 0; x < 2; x++)
+            v[i + 2 * (c + 3 * (y + 2 * x))] = (float)(1000 * i + 100 * c + 10 * y + x);    /* Fortran order */
+        char file[512];
+        int hl = snprintf(file + 10, 400, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 2, 2), }\n");
+        memcpy(file, "\x93NUMPY\x01\x00", 8);
+        file[8] = (char)hl;
+        file[9] = 0;
+        memcpy(file + 10 + hl, v, sizeof v);
+        const char *px4 = write_tmp("nchw.npy", file, 10 + (size_t)hl + sizeof v);
+        const char *py4 = write_npy("y4.npy", "'<i2'", "(2,)", (const int16_t[]){ 0, 1 }, 4);
+        char spec[1200];
+        snprintf(spec, sizeof spec, "%s,%s", px4, py4);
+        rc = dataset_load_npy(&t2, &t3, spec, NULL, NULL, err, sizeof err);
+        int ok = rc == 0 && t2.n == 2 && t2.d == 12 && t2.image.c == 3 && t2.image.h == 2 && t2.image.w == 2;
+        for (int i = 0; ok && i < 2; i++) for (int c = 0; c < 3; c++) for (int y = 0; y < 2; y++) for (int x = 0; x < 2; x++)
+            ok &= t2.x[i * 12 + (c * 2 + y) * 2 + x] == (float)(1000 * i + 100 * c + 10 * y + x);
+        CHECK(ok, "(2, 3, 2, 2) Fortran-order images: rc %d '%s'", rc, err);
+        dataset_free(&t2);
+        /* A --test X of other images with as many pixels: refused. */
+        const char *pt = write_npy("nchw-test.npy", "'<f4'", "(2, 12, 1, 1)", v, sizeof v);
+        char tspec[1200];
+        snprintf(tspec, sizeof tspec, "%s,%s", pt, py4);
+        rc = dataset_load_npy(&t2, &t3, spec, tspec, NULL, err, sizeof err);
+        CHECK(rc == 2 && strstr(err, "byte 8: images of 12x1x1 (CxHxW), the training X") && one_line(err),
+              "--test images of another shape: rc %d '%s'", rc, err);
+    }
     /* A test pair; its labels must be training classes. */
     rc = dataset_load_npy(&t2, &t3, C "npy/ok-X.npy," C "npy/ok-y.npy", C "npy/ok-X-f64-v2.npy," C "npy/ok-y.npy",
                           NULL, err, sizeof err);

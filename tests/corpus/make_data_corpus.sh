@@ -144,6 +144,8 @@ labels() { i=0; while [ $i -lt "$1" ]; do if [ $((i % 2)) -eq 0 ]; then printf "
         i=0; while [ $i -lt 20 ]; do if [ $((i % 2)) -eq 0 ]; then printf "$1"; else printf "$2"; fi; i=$((i + 1)); done
     done
 } > ok-X-f16-fortran-v3.npy
+# the same 20 rows as 2x2 images (20, 2, 2): 1 channel of 2x2 pixels each
+{ npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 2, 2), }"; rows 20; } > ok-X-images.npy
 {   # string labels: '<U3' cat/dog (UTF-32LE, NUL-padded)
     npy_head 1 "{'descr': '<U3', 'fortran_order': False, 'shape': (20,), }"
     i=0; while [ $i -lt 20 ]; do if [ $((i % 2)) -eq 0 ]; then printf 'c\0\0\0a\0\0\0t\0\0\0'; else printf 'd\0\0\0o\0\0\0g\0\0\0'; fi; i=$((i + 1)); done
@@ -174,7 +176,7 @@ npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }" | head
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }"; rows 11; printf "$F0$F0$F0$FINF"; rows 8; } > inf.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 4), }"; rows 5; printf "$F0$FBIG$F0$F1"; rows 14; } > features-huge-value.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20,), }"; rows 5; } > features-1d.npy
-{ npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (10, 2, 4), }"; rows 20; } > features-3d.npy
+{ npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20, 1, 1, 2, 2), }"; rows 20; } > features-5d.npy
 { npy_head 1 "{'descr': '<U3', 'fortran_order': False, 'shape': (20, 1), }"; i=0; while [ $i -lt 20 ]; do printf 'a\0\0\0b\0\0\0c\0\0\0'; i=$((i + 1)); done; } > features-strings.npy
 { npy_head 1 "{'descr': '<i8', 'fortran_order': False, 'shape': (19,), }"; labels 19; } > labels-count-mismatch.npy
 { npy_head 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (20,), }"; i=0; while [ $i -lt 20 ]; do if [ $i -eq 3 ]; then printf "$FH"; else printf "$F1"; fi; i=$((i + 1)); done; } > labels-fractional.npy
