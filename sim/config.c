@@ -64,6 +64,9 @@ static const Option options[] = {
     {"dropout",      RUN | TP, OPT_DOUBLE, F(dropout), 0, 0, 0.99, 1, "0.5", "p", "dropout after each hidden layer, [0, 0.99]"},
     {"lr",           RUN | TP, OPT_DOUBLE, F(lr), 0, 1e-12, 10, 1, "0.001", "x", "AdamW learning rate"},
     {"weight-decay", RUN | TP, OPT_DOUBLE, F(weight_decay), 0, 0, 10, 1, "0.0001", "x", "AdamW decoupled weight decay"},
+    {"l2-per-label", RUN | TP, OPT_DOUBLE, F(l2_per_label), 0, 0, 1e6, HASH_UNLESS_DEFAULT, "0", "c",
+     "adds (c / labeled rows) x ||W||^2 to the loss, W the first dense layer's weights, as the code of Gal et al. 2017 "
+     "(c = 3.5); 0: none"},
     {"mc",           RUN | TP, OPT_INT,    F(mc), 0, 1, 1e5, 1, "20", "T", "MC-dropout samples for bald, var-ratios, mean-std"},
     {"warm-start",   RUN | TP, OPT_FLAG,   F(warm_start), 0, 0, 1, 1, NULL, NULL, "fine-tune the previous round's model instead of retraining"},
     {"C",            RUN | TP, OPT_DOUBLE, F(logreg_c), 0, 1e-12, 1e12, HASH_UNLESS_DEFAULT, "1", "C",
@@ -403,6 +406,11 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
     if (cmd & (CMD_RUN | CMD_TRAIN_POLICY)) {
         if (!model_find(c->model)) {
             snprintf(err, errlen, "--model: unknown model '%s' (alsim --help lists them)", c->model);
+            return ALSIM_BAD_INPUT;
+        }
+        if (c->l2_per_label > 0 && !strcmp(c->model, "logreg")) {
+            snprintf(err, errlen, "--l2-per-label is a penalty on a network's first dense layer; --model logreg has "
+                     "its own L2 strength, --C");
             return ALSIM_BAD_INPUT;
         }
         if (strcmp(c->device, "cpu") && strcmp(c->device, "cuda") && strcmp(c->device, "auto")) {

@@ -50,6 +50,8 @@ typedef struct {
     int hidden_set;         /* 1 when hidden came from -c or the command line */
     double dropout;         /* TP */
     double lr, weight_decay;    /* TP */
+    double l2_per_label;    /* TP: c: the L2 penalty (c / labeled rows)·||W||² on the first dense
+                               layer's weights (Gal et al. 2017's code); 0 = none */
     int mc;                 /* TP: MC-dropout samples T for the Bayesian strategies */
     int warm_start;         /* TP: 1: fine-tune the previous round's model; 0: retrain from scratch */
     double logreg_c;        /* TP: logreg's inverse L2 strength C (loss = Σ cross-entropy + ||W||²/(2C)) */
