@@ -77,6 +77,9 @@ static const Option options[] = {
      "logreg: converged when no component of the loss's gradient exceeds g in size (scikit-learn's tol for lbfgs)"},
     {"pool-size",    RUN,      OPT_INT,    F(pool_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N pool rows (0: all)"},
     {"test-size",    RUN,      OPT_INT,    F(test_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N test rows (0: all)"},
+    {"val-size",     RUN,      OPT_INT,    F(val_size), 0, 0, 1e9, HASH_UNLESS_DEFAULT, "0", "N",
+     "split N rows off the pool as a labeled validation set (seeded, stratified), never queried nor in the initial "
+     "set, measured every round (curve.csv's val_ columns); 0: none"},
     {"noise",        RUN | TP, OPT_DOUBLE, F(noise), 0, 0, 1, 1, "0", "r", "oracle label-noise rate"},
     {"target",       RUN,      OPT_DOUBLE, F(target), 0, 0, 1, 0, "0", "acc", "accuracy target for labels-to-target (0: none)"},
     {"full-data",    RUN,      OPT_FLAG,   F(full_data), 0, 0, 1, 1, NULL, NULL, "train once on the whole pool: the accuracy ceiling"},

@@ -11,18 +11,21 @@
 int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t errlen) {
     if (c->full_data) return 0;
     long need = (long)c->init + (long)c->rounds * c->batch;
+    char val_note[64] = "";     /* the pool is what --val-size left of it */
+    if (c->val_size) snprintf(val_note, sizeof val_note, " after --val-size %d", c->val_size);
     if (c->init > pool->n) {
-        snprintf(err, errlen, "--init %d is larger than the pool of %s (%d rows)", c->init, pool->name, pool->n);
+        snprintf(err, errlen, "--init %d is larger than the pool of %s (%d rows%s)", c->init, pool->name, pool->n,
+                 val_note);
         return ALSIM_BAD_INPUT;
     }
     if (c->batch > pool->n - c->init) {
-        snprintf(err, errlen, "--batch %d is larger than the unlabeled pool of %s (%d rows after --init %d)",
-                 c->batch, pool->name, pool->n - c->init, c->init);
+        snprintf(err, errlen, "--batch %d is larger than the unlabeled pool of %s (%d rows after --init %d%s)",
+                 c->batch, pool->name, pool->n - c->init, c->init, c->val_size ? " and --val-size" : "");
         return ALSIM_BAD_INPUT;
     }
     if (need > pool->n) {
-        snprintf(err, errlen, "--init %d + --rounds %d x --batch %d = %ld labels, more than the pool of %s (%d rows)",
-                 c->init, c->rounds, c->batch, need, pool->name, pool->n);
+        snprintf(err, errlen, "--init %d + --rounds %d x --batch %d = %ld labels, more than the pool of %s (%d rows%s)",
+                 c->init, c->rounds, c->batch, need, pool->name, pool->n, val_note);
         return ALSIM_BAD_INPUT;
     }
     return 0;
@@ -181,13 +184,28 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
     return 0;
 }
 
+int session_set_val(Session *S, const Dataset *val, char *err, size_t errlen) {
+    if (val->d != S->pool->d || val->k != S->pool->k || (val->x == NULL) != (S->pool->x == NULL)) {
+        snprintf(err, errlen, "the validation set of %s has another shape than its pool", S->pool->name);
+        return ALSIM_BAD_INPUT;
+    }
+    free(S->val_probs);
+    S->val_probs = malloc((size_t)(val->n > 0 ? val->n : 1) * val->k * sizeof *S->val_probs);
+    if (!S->val_probs) {
+        snprintf(err, errlen, "out of memory for the validation set of %s (%d rows)", S->pool->name, val->n);
+        return ALSIM_RUNTIME;
+    }
+    S->val = val;
+    return 0;
+}
+
 void session_close(Session *S) {
     model_close(&S->model);
     if (S->strategy_state) S->st->hooks->close(S->strategy_state);
     pool_free(&S->labeled);
     free(S->initial); free(S->picked); free(S->answers); free(S->class_counts); free(S->f1);
     free(S->xl); free(S->xl_indptr); free(S->xl_indices); free(S->xl_values);
-    free(S->test_probs); free(S->chunk_probs); free(S->chunk_mc); free(S->chunk_emb);
+    free(S->test_probs); free(S->val_probs); free(S->chunk_probs); free(S->chunk_mc); free(S->chunk_emb);
     free(S->labeled_emb); free(S->ref_emb); free(S->scores); free(S->curve_x);
     free(S->curve_acc); free(S->model_state);
     memset(S, 0, sizeof *S);
@@ -288,6 +306,13 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
         goto out_of_memory;
     const Metrics m = metrics_eval(S->test_probs, S->test->y, S->test->n, K);
     metrics_f1_per_class(S->f1, S->test_probs, S->test->y, S->test->n, K);
+    Metrics mv = {0};
+    if (S->val) {   /* the validation rows: measured as the test set, used for nothing else */
+        const LearnerInput xv = model_rows(S->val, 0, S->val->n);
+        if (model_predict(&S->model, S->val_probs, NULL, NULL, &xv, 0, seed, r, 0) != 0)
+            goto out_of_memory;
+        mv = metrics_eval(S->val_probs, S->val->y, S->val->n, K);
+    }
     led.eval_s = util_seconds() - t0;
     const int diverged = !isfinite(loss) || isnan(m.accuracy);
 
@@ -316,6 +341,7 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
         .initial = (r == 0 && !c->full_data) ? S->initial : NULL, .n_initial = S->n_initial,
         .picked = S->picked, .picked_labels = S->answers, .n_picked = n_picked,
         .queries = S->oracle.queries, .f1 = S->f1, .diverged = diverged,
+        .has_val = S->val != NULL, .val = mv,
     };
     S->curve_x[S->rounds_done] = S->labeled.n_labeled;
     S->curve_acc[S->rounds_done] = m.accuracy;

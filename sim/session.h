@@ -5,7 +5,8 @@
  * one round in the order data flows (DESIGN.md §1):
  *
  *   fit the model on the labeled rows with the round's budget (identical for every strategy)
- *   → evaluate on the test set (one row of the learning curve)
+ *   → evaluate on the test set (one row of the learning curve), and on the validation set
+ *     when there is one (session_set_val)
  *   → predict / embed the pool in chunks and score it with the strategy
  *   → pick the batch (the picker: top-b with seeded tie-breaks unless a driver sets another)
  *   → the oracle labels the picked rows, which join the labeled set.
@@ -69,12 +70,15 @@ typedef struct {
                                        no test rows */
     int diverged;                   /* NaN/Inf in the loss or the test probabilities: the
                                        session ends with this round */
+    int has_val;                    /* 1 when a validation set is measured (session_set_val) */
+    Metrics val;                    /* the model on the validation set, after the same fit */
 } RoundRecord;
 
 typedef struct {
     /* What it was opened with (not owned). */
     const Config *cfg;
     const Dataset *pool, *test;
+    const Dataset *val;         /* NULL, or the validation rows (session_set_val) */
     const Backend *be;
     uint64_t seed;
     const Strategy *st;         /* NULL for --full-data (one round on the whole pool) */
@@ -104,6 +108,7 @@ typedef struct {
     int32_t *xl_indices;        /* the labeled rows' nonzeros (room for the n_max longest) */
     float *xl_values;
     float *test_probs;          /* (n_test, K) */
+    float *val_probs;           /* (n_val, K) */
     float *chunk_probs, *chunk_mc, *chunk_emb;  /* (chunk,K), (T,chunk,K), (chunk,H) */
     float *labeled_emb, *ref_emb;   /* (n_max,H), (SESSION_REF_ROWS,H): whole-pool strategies */
     double *scores;             /* (N) */
@@ -126,6 +131,13 @@ int session_check_test(const Config *c, const Dataset *pool, const Dataset *test
  * failure) with a one-line reason in err; on failure S is closed. */
 int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset *test,
                  const Backend *be, uint64_t seed, char *err, size_t errlen);
+
+/* Optional, after session_open: every round also measures the model on val (labeled rows kept
+ * apart from the pool, never queried: --val-size), into RoundRecord.val, after the same fit
+ * and the same way as the test set. Nothing else uses it (no early stopping). val must have
+ * the pool's features and classes and outlive the session. Returns 0, or 2 (another shape) /
+ * 3 (out of memory) with a reason. */
+int session_set_val(Session *S, const Dataset *val, char *err, size_t errlen);
 
 /* Frees everything; accepts a zeroed struct. */
 void session_close(Session *S);

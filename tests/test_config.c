@@ -210,7 +210,7 @@ int main(void) {
         {"--dataset mnist --strategy bald", "c465c25f"},
         {"--dataset mnist --hidden 0 --epochs 3", "06254584"},
         {"--C 1.0 --max-iter 1000 --tol 0.0001 --no-standardize", "c465c25f"},
-        {"--l2-per-label 0", "c465c25f"},
+        {"--l2-per-label 0 --val-size 0", "c465c25f"},
         {"--dataset mnist --hidden 0 --epochs 3 --l2-per-label 0", "06254584"},
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
@@ -220,7 +220,7 @@ int main(void) {
         CHECK(!strcmp(h, ids[i].hash), "'%s': hash %s, was %s", ids[i].line, h, ids[i].hash);
     }
     static const char *const changes[] = {"--standardize", "--C 2", "--max-iter 50", "--tol 1e-6", "--model logreg",
-                                          "--l2-per-label 3.5"};
+                                          "--l2-per-label 3.5", "--val-size 100"};
     for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
         char h[9];
         CHECK(parse(&c, CMD_RUN, changes[i], err, sizeof err) == 0, "%s: %s", changes[i], err);
@@ -233,8 +233,8 @@ int main(void) {
 
     /* The protocol's knobs (Gal et al. 2017): off by default, recorded, refused where they
      * cannot apply. */
-    CHECK(c.l2_per_label == 0, "protocol knobs off by default");
-    test_round_trip(CMD_RUN, "--hidden 128 --l2-per-label 3.5 --weight-decay 0");
+    CHECK(c.l2_per_label == 0 && c.val_size == 0, "protocol knobs off by default");
+    test_round_trip(CMD_RUN, "--hidden 128 --l2-per-label 3.5 --weight-decay 0 --val-size 100");
     test_round_trip(CMD_TRAIN_POLICY, "--train mnist --out p.json --hidden 64 --l2-per-label 2.5");
     static const struct { const char *line, *want; } knob_refused[] = {
         {"--model logreg --strategy margin --l2-per-label 3.5", "--l2-per-label is a penalty on a network's first dense layer"},

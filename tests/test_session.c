@@ -2,7 +2,8 @@
  * restored into (rows outside the pool or labeled twice, labels outside the classes, more
  * labels or rounds than the run has, another model's state) is refused with a reason and
  * never written past an array (this test runs under `make asan`); a fitting one restores the
- * labeled set exactly. An empty test set is refused before a session opens. */
+ * labeled set exactly. An empty test set is refused before a session opens. The protocol's
+ * knobs: a validation split (--val-size) off the pool, measured every round. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,74 @@ static int open_session(Session *S, const Config *c, const Dataset *pool, const 
     int rc = session_open(S, c, pool, test, be, 3, err, sizeof err);
     CHECK(rc == 0, "session_open: %s", err);
     return rc;
+}
+
+/* 1 when row a of A and row b of B hold the same features (dense). */
+static int same_row(const Dataset *A, int a, const Dataset *B, int b) {
+    return !memcmp(A->x + (size_t)a * A->d, B->x + (size_t)b * B->d, (size_t)A->d * sizeof *A->x);
+}
+
+/* --val-size: dataset_split_off takes n rows off the pool, stratified and seeded, disjoint from
+ * what stays (so never queried nor in the initial set); a session measures them every round. */
+static void test_val(const Backend *be) {
+    char err[512];
+    Dataset all = {0}, test = {0}, pool = {0}, val = {0};
+    CHECK(dataset_synthetic_blobs(&all, &test, ":k=3,d=4,n=150,test=30", err, sizeof err) == 0, "blobs: %s", err);
+    int *every = malloc((size_t)all.n * sizeof *every), counts[3], vcounts[3];
+    for (int i = 0; i < all.n; i++) every[i] = i;
+    CHECK(dataset_take_rows(&pool, &all, every, all.n, err, sizeof err) == 0, "copy: %s", err);
+    dataset_class_counts(counts, &pool);
+    CHECK(dataset_split_off(&val, &pool, 30, 5, err, sizeof err) == 0, "split off 30: %s", err);
+    CHECK(val.n == 30 && pool.n == all.n - 30, "sizes: val %d, pool %d", val.n, pool.n);
+    dataset_class_counts(vcounts, &val);
+    for (int c = 0; c < 3; c++)
+        CHECK(abs(vcounts[c] * all.n - counts[c] * 30) <= all.n, "class %d: %d of 30 validation rows, %d of %d in all",
+              c, vcounts[c], counts[c], all.n);
+    /* every row of all is in exactly one of pool and val, with its label */
+    int found = 0, twice = 0;
+    for (int i = 0; i < all.n; i++) {
+        int in = 0;
+        for (int j = 0; j < pool.n; j++) in += same_row(&all, i, &pool, j) && all.y[i] == pool.y[j];
+        for (int j = 0; j < val.n; j++) in += same_row(&all, i, &val, j) && all.y[i] == val.y[j];
+        found += in >= 1;
+        twice += in > 1;
+    }
+    CHECK(found == all.n && twice == 0, "pool + val: %d of %d rows found, %d in both", found, all.n, twice);
+    Dataset pool2 = {0}, val2 = {0};
+    CHECK(dataset_take_rows(&pool2, &all, every, all.n, err, sizeof err) == 0, "copy: %s", err);
+    CHECK(dataset_split_off(&val2, &pool2, 30, 5, err, sizeof err) == 0 &&
+          !memcmp(val2.x, val.x, (size_t)30 * val.d * sizeof *val.x), "the same seed: the same split");
+    dataset_free(&pool2); dataset_free(&val2);
+    CHECK(dataset_take_rows(&pool2, &all, every, all.n, err, sizeof err) == 0, "copy: %s", err);
+    CHECK(dataset_split_off(&val2, &pool2, 30, 6, err, sizeof err) == 0 &&
+          memcmp(val2.x, val.x, (size_t)30 * val.d * sizeof *val.x), "another seed: another split");
+    dataset_free(&val2);
+    CHECK(dataset_split_off(&val2, &pool2, pool2.n, 6, err, sizeof err) == 2 && val2.n == 0 && pool2.n == 120,
+          "a split of every row refused: %s", err);
+    dataset_free(&pool2);
+
+    /* A session measures the validation rows every round, as it measures the test set. */
+    Config c;
+    config_defaults(&c, CMD_RUN);
+    snprintf(c.strategy, sizeof c.strategy, "margin");
+    c.rounds = 2; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 3; c.val_size = 30;
+    Session S;
+    CHECK(session_open(&S, &c, &pool, &test, be, 3, err, sizeof err) == 0, "open: %s", err);
+    CHECK(session_set_val(&S, &val, err, sizeof err) == 0, "set_val: %s", err);
+    float *probs = malloc((size_t)val.n * val.k * sizeof *probs);
+    for (int r = 0; r <= c.rounds; r++) {
+        RoundRecord rec;
+        CHECK(session_round(&S, &rec, err, sizeof err) == 0, "round %d: %s", r, err);
+        const LearnerInput xv = model_rows(&val, 0, val.n);
+        model_predict(&S.model, probs, NULL, NULL, &xv, 0, 3, r, 0);
+        Metrics want = metrics_eval(probs, val.y, val.n, val.k);
+        CHECK(rec.has_val && rec.val.accuracy == want.accuracy && rec.val.nll == want.nll,
+              "round %d: validation accuracy %g, want %g", r, rec.val.accuracy, want.accuracy);
+    }
+    session_close(&S);
+    free(probs);
+    free(every);
+    dataset_free(&all); dataset_free(&test); dataset_free(&pool); dataset_free(&val);
 }
 
 int main(void) {
@@ -112,5 +181,6 @@ int main(void) {
     free(labels);
     dataset_free(&pool);
     dataset_free(&test);
+    test_val(be);
     return check_done("test_session");
 }
