@@ -77,6 +77,9 @@ static const Option options[] = {
      "logreg: converged when no component of the loss's gradient exceeds g in size (scikit-learn's tol for lbfgs)"},
     {"pool-size",    RUN,      OPT_INT,    F(pool_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N pool rows (0: all)"},
     {"test-size",    RUN,      OPT_INT,    F(test_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N test rows (0: all)"},
+    {"pool-subset",  RUN,      OPT_INT,    F(pool_subset), 0, 0, 1e9, HASH_UNLESS_DEFAULT, "0", "N",
+     "each round, score only N unlabeled rows drawn at random (seeded by seed and round) and pick among them, "
+     "as the code of Gal et al. 2017 (N = 2000); 0: the whole pool"},
     {"val-size",     RUN,      OPT_INT,    F(val_size), 0, 0, 1e9, HASH_UNLESS_DEFAULT, "0", "N",
      "split N rows off the pool as a labeled validation set (seeded, stratified), never queried nor in the initial "
      "set, measured every round (curve.csv's val_ columns); 0: none"},
@@ -455,6 +458,11 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         st->hooks->close(state);
     }
     /* Ranges were checked as each value was set; these are the cross-field rules. */
+    if (!c->full_data && c->pool_subset && c->pool_subset < c->batch) {
+        snprintf(err, errlen, "--pool-subset %d is smaller than --batch %d: each round picks its batch among the "
+                 "subset's rows", c->pool_subset, c->batch);
+        return ALSIM_BAD_INPUT;
+    }
     if (c->seed + (uint64_t)c->seeds - 1 < c->seed) {
         snprintf(err, errlen, "--seed %llu with --seeds %d overflows", (unsigned long long)c->seed, c->seeds);
         return ALSIM_BAD_INPUT;

@@ -59,6 +59,8 @@ typedef struct {
     double tol;             /* TP: logreg's gradient tolerance (largest |component| of the loss's gradient) */
     int pool_size;          /* TP: 0 = the whole pool; else a seeded random subset of this many */
     int test_size;          /* 0 = the whole test set; else a seeded random subset */
+    int pool_subset;        /* score a seeded random subset of this many unlabeled rows each
+                               round and pick among them; 0 = the whole pool */
     int val_size;           /* a labeled validation split of this many pool rows, stratified,
                                never queried, measured every round; 0 = none */
     double noise;           /* TP: oracle label-noise rate */

@@ -352,6 +352,12 @@ void results_round(Results *r, const RoundRecord *rec) {
         for (int i = 0; i < rec->n_initial; i++) jw_int(&w, rec->initial[i]);
         jw_end(&w);
     }
+    if (rec->subset) {      /* --pool-subset: the rows scored, in the order drawn */
+        jw_key(&w, "subset");
+        jw_array(&w);
+        for (int i = 0; i < rec->n_subset; i++) jw_int(&w, rec->subset[i]);
+        jw_end(&w);
+    }
     jw_key(&w, "picked");
     jw_array(&w);
     for (int i = 0; i < rec->n_picked; i++) jw_int(&w, rec->picked[i]);

@@ -11,7 +11,8 @@
  *                 and val_nll (appended: readers find columns by name)
  *   rounds.jsonl  one object per round: budget, class counts of the labeled set, the rows
  *                 picked after the round and their labels (round 0 also lists the initial
- *                 set), the validation metrics ("val", with --val-size); deterministic
+ *                 set), the rows scored ("subset", with --pool-subset), the validation
+ *                 metrics ("val", with --val-size); deterministic
  *   timings.csv   the measured seconds of each phase per round (kept apart: not deterministic)
  *   summary.json  status, AULC, labels-to-target, final metrics
  *

@@ -43,7 +43,8 @@ typedef enum {
     RNG_POLICY,         /* RL policy sampling */
     RNG_STRATEGY,       /* a strategy's own draws (random scores) */
     RNG_DATA,           /* synthetic data generation */
-    RNG_BOOTSTRAP       /* reports: paired bootstrap resampling of seeds */
+    RNG_BOOTSTRAP,      /* reports: paired bootstrap resampling of seeds */
+    RNG_POOL_SUBSET     /* the pool rows scored in a round (--pool-subset; sub: the round) */
 } RngPurpose;
 
 /* The published pcg32_srandom_r: seed r from (initstate, initseq). */
