@@ -6,8 +6,9 @@
 #   --val-size N      N rows leave the pool (config.json), the curve gains val_ columns at its
 #                     end (the others as before), rounds.jsonl a "val" object; deterministic;
 #   --l2-per-label c  changes the curve, deterministically, and is recorded;
-# each refused (exit 2, one line, no run folder) where it cannot apply, and the run ids of runs
-# that do not use them as before these options existed.
+# a run with both killed and resumed ends byte-identical; each knob refused (exit 2, one line,
+# no run folder) where it cannot apply; the run ids of runs that do not use them as before
+# these options existed.
 # Ends with "e2e_protocol: N passed, M failed"; exit status 0 when all pass. A few seconds.
 . tests/lib.sh
 # rounds_check FILE PROGRAM: runs the awk PROGRAM over rounds.jsonl FILE with arr(line, key, a)
@@ -104,6 +105,22 @@ check "--l2-per-label: the same command, byte-identical curve.csv" cmp -s "$dl/c
 check "--l2-per-label: the same budget as without" [ "$(col "$dl/curve.csv" 7-9)" = "$(col "$dn/curve.csv" 7-9)" ]
 check "--l2-per-label: config.json records it" grep -q '"l2_per_label": 3.5,' "$dl/config.json"
 check "--l2-per-label: another run id" [ "$(basename "$dl")" != "$(basename "$dn")" ]
+
+# --- killed and resumed: the subsets and the validation columns as an uninterrupted run's --
+# (many small steps: about a second, so that the kill lands mid-run)
+RES="--dataset synthetic:blobs:k=5,d=64,n=4000,test=500 --strategy bald --rounds 5 --batch 10 --init 10 --hidden 128 --epochs 2000 --minibatch 4 --mc 8 --seed 3 --pool-subset 500 --val-size 200"
+"$ALSIM" $RES --quiet --out "$T/res-ref" || bad "reference run for resume"
+"$ALSIM" $RES --out "$T/res" 2>"$T/res.log" &
+pid=$!
+i=0
+while kill -0 "$pid" 2>/dev/null && ! grep -q "round *1/" "$T/res.log" 2>/dev/null && [ $i -lt 3000 ]; do
+    sleep 0.01; i=$((i + 1))
+done
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+"$ALSIM" $RES --out "$T/res" --resume 2>"$T/res2.log" || bad "resume"
+check "resumed after a SIGKILL" grep -q "resuming .* after round" "$T/res2.log"
+check "killed and resumed: curve.csv byte-identical" cmp -s "$(only_dir "$T/res-ref")/curve.csv" "$(only_dir "$T/res")/curve.csv"
+check "killed and resumed: rounds.jsonl byte-identical" cmp -s "$(only_dir "$T/res-ref")/rounds.jsonl" "$(only_dir "$T/res")/rounds.jsonl"
 
 # --- refused before any run folder --------------------------------------------------------
 expect_fail 2 "--pool-subset below --batch" $SMALL --pool-subset 4
