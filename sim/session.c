@@ -334,7 +334,7 @@ int session_draw_subset(int *subset, int *perm, const unsigned char *labeled, in
 
 int session_score_pool(Session *S) {
     const Dataset *pool = S->pool;
-    const int N = pool->n, m = S->cfg->pool_subset;
+    const int N = pool->n, m = S->subset ? S->cfg->pool_subset : 0;    /* subset: allocated with it */
     if (S->strategy_state) {
         const LearnerInput xl = gather_labeled(S);
         if (begin_strategy_round(S, &xl, S->round) != 0) return -1;
@@ -406,7 +406,7 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
         if (S->stop && S->stop()) return 1;
 
         t0 = util_seconds();
-        const unsigned char *not_eligible = c->pool_subset ? S->excluded : S->labeled.labeled;
+        const unsigned char *not_eligible = S->subset ? S->excluded : S->labeled.labeled;
         n_picked = S->pick(S->picked, S->scores, not_eligible, S->pool->n, c->batch, seed, r,
                            S->pick_ctx);
         if (n_picked < 0) goto out_of_memory;
