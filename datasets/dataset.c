@@ -258,6 +258,40 @@ done:
     return rc;
 }
 
+int dataset_split_off(Dataset *part, Dataset *ds, int n, uint64_t seed, char *err, size_t errlen) {
+    memset(part, 0, sizeof *part);
+    const int N = ds->n, k = ds->k;
+    if (n < 1 || n >= N)
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "a split of %d rows off %d: must be 1..%d", n, N, N - 1);
+    int *counts = malloc((size_t)k * sizeof *counts);
+    int *start = malloc(((size_t)k + 1) * sizeof *start);
+    int *by_class = malloc((size_t)N * sizeof *by_class);   /* rows grouped by class */
+    char *to_part = calloc((size_t)N, 1);
+    int *rows = malloc((size_t)N * sizeof *rows);
+    int rc = 0;
+    if (!counts || !start || !by_class || !to_part || !rows) {
+        rc = ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory splitting %d rows", N);
+        goto done;
+    }
+    dataset_class_counts(counts, ds);
+    start[0] = 0;
+    for (int c = 0; c < k; c++) start[c + 1] = start[c] + counts[c];
+    for (int c = 0; c < k; c++) counts[c] = 0;
+    for (int i = 0; i < N; i++) by_class[start[ds->y[i]] + counts[ds->y[i]]++] = i;
+    Rng r = rng_stream(seed, RNG_SPLIT, 2);
+    for (int c = 0; c < k; c++) rng_shuffle(&r, by_class + start[c], counts[c]);
+    /* Every (N/n)-th row of the class-grouped sequence: n distinct positions (the step is
+     * above 1), and a class holding L consecutive positions gets floor or ceil of L·n/N. */
+    for (int i = 0; i < n; i++) to_part[by_class[(int)(((double)i + 0.5) * N / n)]] = 1;
+    int m = 0;                           /* rows: the rest, then the part, each in order */
+    for (int i = 0; i < N; i++) if (!to_part[i]) rows[m++] = i;
+    for (int i = 0, j = m; i < N; i++) if (to_part[i]) rows[j++] = i;
+    if ((rc = take_rows(part, ds, rows + m, N - m, err, errlen)) == 0) keep_rows(ds, rows, m);
+done:
+    free(counts); free(start); free(by_class); free(to_part); free(rows);
+    return rc;
+}
+
 /* The four MNIST-style file names, in dataset_open_idx's order. */
 static const char *const mnist_files[4] = {
     "train-images-idx3-ubyte", "train-labels-idx1-ubyte",

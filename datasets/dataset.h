@@ -127,6 +127,14 @@ int dataset_subsample(Dataset *ds, int n, uint64_t seed, char *err, size_t errle
 int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double frac,
                              uint64_t seed, char *err, size_t errlen);
 
+/* Moves n rows of ds into part (a validation split, --val-size), stratified by class: the rows
+ * are grouped by class, each class in an order drawn from RNG_SPLIT (sub 2), and every
+ * (N/n)-th row of that sequence is taken, so each class gives its share of n to within one
+ * row. part and ds keep the original row order, the storage (dense or CSR), k, the image shape,
+ * class names, name, sha256 and label fields; ds keeps its other N - n rows, in place. Returns 0, 2 when n is
+ * not in 1..N-1, or 3 when out of memory (ds then unchanged; part zeroed on failure). */
+int dataset_split_off(Dataset *part, Dataset *ds, int n, uint64_t seed, char *err, size_t errlen);
+
 /* out = rows (m) of src, in that order (dense or CSR, as src), with src's classes, image
  * shape, name, SHA-256 and label fields. Returns 0, or 3 when out of memory (out zeroed). */
 int dataset_take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,

@@ -93,6 +93,10 @@ typedef struct Backend {
      * param -= lr * (mhat / (sqrt(vhat) + eps) + wd * param). */
     void (*adam_update)(float *param, const float *grad, float *m, float *v, size_t n,
                         float lr, float beta1, float beta2, float eps, float wd, int t);
+    /* y (n) += a * x (n), elementwise in float (one multiply, one add: no fused multiply-add,
+     * the same bits on every backend); y must not overlap x. The gradient of an L2 penalty
+     * λ·||W||² added to a weight's gradient is axpy(grad, W, 2λ, n). */
+    void (*axpy)(float *y, const float *x, float a, size_t n);
 
     /* Sparse input for the first layer (text TF-IDF, svmlight files): X (N,C) in CSR, all
      * three arrays in backend buffers. Row i's nonzeros are values[p] at columns indices[p],

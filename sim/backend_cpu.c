@@ -395,6 +395,10 @@ static void adam_update(float *param, const float *grad, float *m, float *v, siz
     }
 }
 
+static void axpy(float *y, const float *x, float a, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 // ----------------------------------------------------------------------------
 // The fused MC-dropout head (optional op mc_head_forward): the hot path of MC scoring
 //
@@ -543,6 +547,7 @@ const Backend backend_cpu = {
     .softmax_forward = softmax_forward,
     .crossentropy_backward = crossentropy_backward,
     .adam_update = adam_update,
+    .axpy = axpy,
     .sparse_matmul_forward = sparse_matmul_forward,
     .sparse_matmul_backward = sparse_matmul_backward,
     .conv2d_forward = conv2d_forward,

@@ -651,6 +651,18 @@ static void adam_update(float *param, const float *grad, float *m, float *v, siz
     launchCheck();
 }
 
+// axpy: y += a·x, with -fmad=false a multiply then an add, as the CPU rounds it
+
+__global__ void axpy_kernel(float *y, const float *x, float a, size_t n) {
+    GRID_STRIDE_LOOP(i, n) y[i] += a * x[i];
+}
+
+static void axpy(float *y, const float *x, float a, size_t n) {
+    if (!n) return;
+    axpy_kernel<<<blocks_for(n), BLOCK>>>(y, x, a, n);
+    launchCheck();
+}
+
 // ----------------------------------------------------------------------------
 // score_rows: the strategies' per-row formulas (strategies/formulas.h, the host functions'
 // own), one thread per row, so each score equals the host's up to CUDA's double log.
@@ -800,6 +812,7 @@ static const Backend backend_cuda = {
     .softmax_forward = softmax_forward,
     .crossentropy_backward = crossentropy_backward,
     .adam_update = adam_update,
+    .axpy = axpy,
     .sparse_matmul_forward = sparse_matmul_forward,
     .sparse_matmul_backward = sparse_matmul_backward,
     .conv2d_forward = conv2d_forward,

@@ -58,6 +58,8 @@ int cnn_init(Cnn *net, const CnnConfig *c, const Backend *be, char *err, size_t 
         bad = "the dropout probabilities must be in [0, 1)";
     else if (!(c->lr > 0.0f && isfinite(c->lr)) || !(c->weight_decay >= 0.0f && isfinite(c->weight_decay)))
         bad = "lr must be > 0 and weight_decay >= 0";
+    else if (!(c->l2_per_label >= 0.0f && isfinite(c->l2_per_label)))
+        bad = "l2_per_label must be >= 0";
     else if (c->minibatch < 1) bad = "minibatch must be >= 1";
     if (bad) {
         snprintf(err, errlen, "--model cnn: %s", bad);
@@ -324,6 +326,14 @@ static double train_pass(Cnn *net, const int32_t *y, int n, uint64_t key, int wa
     return loss;
 }
 
+/* The dense layer's L2 penalty of a fit on n rows, (c.l2_per_label / n)·||W3||²: its gradient
+ * added to grads; nothing when c.l2_per_label is 0. */
+static void add_dense_l2(Cnn *net, int n) {
+    if (net->c.l2_per_label > 0.0f)
+        learner_add_l2_grad(net->be, net->grads + net->w3_off, net->params + net->w3_off,
+                            (size_t)net->c.dense * net->flat, (double)net->c.l2_per_label / n);
+}
+
 // ----------------------------------------------------------------------------
 
 double cnn_fit(Cnn *net, const LearnerInput *X, const int32_t *y, int steps, uint64_t seed, int round) {
@@ -360,6 +370,7 @@ double cnn_fit(Cnn *net, const LearnerInput *X, const int32_t *y, int steps, uin
         be->upload(net->targets, net->host_y, (size_t)m * sizeof(int32_t));
         const uint64_t key = rng_key(seed, RNG_DROPOUT, (uint64_t)round, (uint64_t)s);
         loss_sum += train_pass(net, net->host_y, m, key, s >= steps - loss_steps);
+        add_dense_l2(net, n);
         net->adam_t++;
         be->adam_update(net->params, net->grads, net->m, net->v, net->n_params, c->lr, c->beta1,
                         c->beta2, c->eps, c->weight_decay, net->adam_t);
@@ -418,7 +429,19 @@ double cnn_loss_grad(Cnn *net, const LearnerInput *X, const int32_t *y, uint64_t
     if (n < 1 || n > net->c.minibatch) return NAN;
     net->be->upload(net->x, X->x, (size_t)n * net->d * sizeof(float));
     net->be->upload(net->targets, y, (size_t)n * sizeof(int32_t));
-    return train_pass(net, y, n, key, 1) / n;
+    double loss = train_pass(net, y, n, key, 1) / n;
+    if (net->c.l2_per_label > 0.0f) {   // the penalty's value, from a host copy of W3
+        const size_t nw = (size_t)net->c.dense * net->flat;
+        float *w = malloc(nw * sizeof *w);
+        if (!w) return NAN;
+        net->be->download(w, net->params + net->w3_off, nw * sizeof *w);
+        double sq = 0.0;
+        for (size_t i = 0; i < nw; i++) sq += (double)w[i] * w[i];
+        free(w);
+        loss += (double)net->c.l2_per_label / n * sq;
+        add_dense_l2(net, n);
+    }
+    return loss;
 }
 
 void cnn_get_params(float *out, const Cnn *net) {
@@ -480,6 +503,7 @@ static int cnn_create(Model *m, const Config *c, const Dataset *pool, const Back
         .dropout_conv = (float)c->dropout_conv, .dropout_dense = (float)c->dropout_dense,
         .lr = (float)c->lr, .weight_decay = (float)c->weight_decay,
         .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .minibatch = c->minibatch,
+        .l2_per_label = (float)c->l2_per_label,
     };
     Cnn *net = calloc(1, sizeof *net);
     if (!net) { snprintf(err, errlen, "out of memory for the model"); return ALSIM_RUNTIME; }

@@ -49,6 +49,8 @@ typedef struct {
     float lr, weight_decay;     /* AdamW */
     float beta1, beta2, eps;
     int minibatch;              /* rows per optimizer step (fewer if fewer labeled) */
+    float l2_per_label;         /* c >= 0: a fit on n rows adds the L2 penalty (c/n)·||W3||² on
+                                   the dense layer (the paper's weight decay, Keras l2(c/n)) */
 } CnnConfig;
 
 typedef struct {
@@ -126,8 +128,8 @@ void cnn_forward(float *probs, Cnn *net, const LearnerInput *X, int dropout_on, 
                  int64_t row0);
 
 /* For tests: mean cross-entropy of rows X (1 <= n <= minibatch), y (n) with training dropout
- * masks keyed by key (row ids 0..n-1, as a training step), and its gradient left in
- * net->grads. NaN and nothing done for another n. */
+ * masks keyed by key (row ids 0..n-1, as a training step), plus with c.l2_per_label the
+ * penalty (c/n)·||W3||² of a fit on these n rows, and its gradient left in net->grads. NaN and nothing done for another n. */
 double cnn_loss_grad(Cnn *net, const LearnerInput *X, const int32_t *y, uint64_t key);
 
 /* Parameters, gradients (n_params floats, the layout above) and the AdamW state (moments m

@@ -64,6 +64,9 @@ static const Option options[] = {
     {"dropout",      RUN | TP, OPT_DOUBLE, F(dropout), 0, 0, 0.99, 1, "0.5", "p", "dropout after each hidden layer, [0, 0.99]"},
     {"lr",           RUN | TP, OPT_DOUBLE, F(lr), 0, 1e-12, 10, 1, "0.001", "x", "AdamW learning rate"},
     {"weight-decay", RUN | TP, OPT_DOUBLE, F(weight_decay), 0, 0, 10, 1, "0.0001", "x", "AdamW decoupled weight decay"},
+    {"l2-per-label", RUN | TP, OPT_DOUBLE, F(l2_per_label), 0, 0, 1e6, HASH_UNLESS_DEFAULT, "0", "c",
+     "adds (c / labeled rows) x ||W||^2 to the loss, W the first dense layer's weights (the MLP's first layer, the "
+     "CNN's dense layer), as the code of Gal et al. 2017 (c = 3.5); 0: none"},
     {"mc",           RUN | TP, OPT_INT,    F(mc), 0, 1, 1e5, 1, "20", "T", "MC-dropout samples for bald, var-ratios, mean-std"},
     {"warm-start",   RUN | TP, OPT_FLAG,   F(warm_start), 0, 0, 1, 1, NULL, NULL, "fine-tune the previous round's model instead of retraining"},
     {"C",            RUN | TP, OPT_DOUBLE, F(logreg_c), 0, 1e-12, 1e12, HASH_UNLESS_DEFAULT, "1", "C",
@@ -86,6 +89,12 @@ static const Option options[] = {
      "cnn: dropout after the dense layer, [0, 0.99] (the paper's text: 0.5)"},
     {"pool-size",    RUN,      OPT_INT,    F(pool_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N pool rows (0: all)"},
     {"test-size",    RUN,      OPT_INT,    F(test_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N test rows (0: all)"},
+    {"pool-subset",  RUN,      OPT_INT,    F(pool_subset), 0, 0, 1e9, HASH_UNLESS_DEFAULT, "0", "N",
+     "each round, score only N unlabeled rows drawn at random (seeded by seed and round) and pick among them, "
+     "as the code of Gal et al. 2017 (N = 2000); 0: the whole pool"},
+    {"val-size",     RUN,      OPT_INT,    F(val_size), 0, 0, 1e9, HASH_UNLESS_DEFAULT, "0", "N",
+     "split N rows off the pool as a labeled validation set (seeded, stratified), never queried nor in the initial "
+     "set, measured every round (curve.csv's val_ columns); 0: none"},
     {"noise",        RUN | TP, OPT_DOUBLE, F(noise), 0, 0, 1, 1, "0", "r", "oracle label-noise rate"},
     {"target",       RUN,      OPT_DOUBLE, F(target), 0, 0, 1, 0, "0", "acc", "accuracy target for labels-to-target (0: none)"},
     {"full-data",    RUN,      OPT_FLAG,   F(full_data), 0, 0, 1, 1, NULL, NULL, "train once on the whole pool: the accuracy ceiling"},
@@ -417,6 +426,11 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
             snprintf(err, errlen, "--model: unknown model '%s' (alsim --help lists them)", c->model);
             return ALSIM_BAD_INPUT;
         }
+        if (c->l2_per_label > 0 && !strcmp(c->model, "logreg")) {
+            snprintf(err, errlen, "--l2-per-label is a penalty on a network's first dense layer; --model logreg has "
+                     "its own L2 strength, --C");
+            return ALSIM_BAD_INPUT;
+        }
         if (strcmp(c->device, "cpu") && strcmp(c->device, "cuda") && strcmp(c->device, "auto")) {
             snprintf(err, errlen, "--device: '%s' is not cpu, cuda or auto", c->device);
             return ALSIM_BAD_INPUT;
@@ -448,6 +462,11 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         st->hooks->close(state);
     }
     /* Ranges were checked as each value was set; these are the cross-field rules. */
+    if (!c->full_data && c->pool_subset && c->pool_subset < c->batch) {
+        snprintf(err, errlen, "--pool-subset %d is smaller than --batch %d: each round picks its batch among the "
+                 "subset's rows", c->pool_subset, c->batch);
+        return ALSIM_BAD_INPUT;
+    }
     if (c->seed + (uint64_t)c->seeds - 1 < c->seed) {
         snprintf(err, errlen, "--seed %llu with --seeds %d overflows", (unsigned long long)c->seed, c->seeds);
         return ALSIM_BAD_INPUT;

@@ -50,6 +50,8 @@ typedef struct {
     int hidden_set;         /* 1 when hidden came from -c or the command line */
     double dropout;         /* TP */
     double lr, weight_decay;    /* TP */
+    double l2_per_label;    /* TP: c: the L2 penalty (c / labeled rows)·||W||² on the first dense
+                               layer's weights (Gal et al. 2017's code); 0 = none */
     int mc;                 /* TP: MC-dropout samples T for the Bayesian strategies */
     int warm_start;         /* TP: 1: fine-tune the previous round's model; 0: retrain from scratch */
     double logreg_c;        /* TP: logreg's inverse L2 strength C (loss = Σ cross-entropy + ||W||²/(2C)) */
@@ -63,6 +65,10 @@ typedef struct {
     double dropout_dense;   /* TP: cnn: dropout after the dense layer */
     int pool_size;          /* TP: 0 = the whole pool; else a seeded random subset of this many */
     int test_size;          /* 0 = the whole test set; else a seeded random subset */
+    int pool_subset;        /* score a seeded random subset of this many unlabeled rows each
+                               round and pick among them; 0 = the whole pool */
+    int val_size;           /* a labeled validation split of this many pool rows, stratified,
+                               never queried, measured every round; 0 = none */
     double noise;           /* TP: oracle label-noise rate */
     double target;          /* accuracy target for labels-to-target (run: in summary.json; report,
                                baseline: 0 = the runs' own); 0 = none */

@@ -6,23 +6,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/rng.h"
 #include "sim/util.h"
 
 int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t errlen) {
     if (c->full_data) return 0;
     long need = (long)c->init + (long)c->rounds * c->batch;
+    char val_note[64] = "";     /* the pool is what --val-size left of it */
+    if (c->val_size) snprintf(val_note, sizeof val_note, " after --val-size %d", c->val_size);
     if (c->init > pool->n) {
-        snprintf(err, errlen, "--init %d is larger than the pool of %s (%d rows)", c->init, pool->name, pool->n);
+        snprintf(err, errlen, "--init %d is larger than the pool of %s (%d rows%s)", c->init, pool->name, pool->n,
+                 val_note);
         return ALSIM_BAD_INPUT;
     }
     if (c->batch > pool->n - c->init) {
-        snprintf(err, errlen, "--batch %d is larger than the unlabeled pool of %s (%d rows after --init %d)",
-                 c->batch, pool->name, pool->n - c->init, c->init);
+        snprintf(err, errlen, "--batch %d is larger than the unlabeled pool of %s (%d rows after --init %d%s)",
+                 c->batch, pool->name, pool->n - c->init, c->init, c->val_size ? " and --val-size" : "");
+        return ALSIM_BAD_INPUT;
+    }
+    if (c->pool_subset > pool->n - c->init) {
+        snprintf(err, errlen, "--pool-subset %d is more than the %d unlabeled rows of %s in round 0 (%d pool rows%s "
+                 "less --init %d); 0 scores the whole pool", c->pool_subset, pool->n - c->init, pool->name, pool->n,
+                 val_note, c->init);
         return ALSIM_BAD_INPUT;
     }
     if (need > pool->n) {
-        snprintf(err, errlen, "--init %d + --rounds %d x --batch %d = %ld labels, more than the pool of %s (%d rows)",
-                 c->init, c->rounds, c->batch, need, pool->name, pool->n);
+        snprintf(err, errlen, "--init %d + --rounds %d x --batch %d = %ld labels, more than the pool of %s (%d rows%s)",
+                 c->init, c->rounds, c->batch, need, pool->name, pool->n, val_note);
         return ALSIM_BAD_INPUT;
     }
     return 0;
@@ -118,6 +128,24 @@ static int session_alloc(Session *S, int n_init, int n_max, int chunk) {
         S->model_state = malloc(S->model.ops->state_size(&S->model));
         oom |= !S->model_state;
     }
+    const int m = S->cfg->full_data ? 0 : S->cfg->pool_subset;
+    if (m) {        /* --pool-subset: the round's subset, gathered */
+        S->subset = malloc((size_t)m * sizeof *S->subset);
+        S->perm = malloc((size_t)N * sizeof *S->perm);
+        S->excluded = malloc((size_t)N);
+        S->subset_scores = malloc((size_t)m * sizeof *S->subset_scores);
+        oom |= !S->subset || !S->perm || !S->excluded || !S->subset_scores;
+        if (!pool->x) {
+            int64_t nnz = max_nnz_of_rows(pool, m);
+            S->xs_indptr = malloc(((size_t)m + 1) * sizeof *S->xs_indptr);
+            S->xs_indices = nnz < 0 ? NULL : malloc(((size_t)nnz + 1) * sizeof *S->xs_indices);
+            S->xs_values = nnz < 0 ? NULL : malloc(((size_t)nnz + 1) * sizeof *S->xs_values);
+            oom |= !S->xs_indptr || !S->xs_indices || !S->xs_values;
+        } else {
+            S->xs = malloc((size_t)m * D * sizeof *S->xs);
+            oom |= !S->xs;
+        }
+    }
     return oom ? -1 : 0;
 }
 
@@ -181,15 +209,32 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
     return 0;
 }
 
+int session_set_val(Session *S, const Dataset *val, char *err, size_t errlen) {
+    if (val->d != S->pool->d || val->k != S->pool->k || (val->x == NULL) != (S->pool->x == NULL)) {
+        snprintf(err, errlen, "the validation set of %s has another shape than its pool", S->pool->name);
+        return ALSIM_BAD_INPUT;
+    }
+    free(S->val_probs);
+    S->val_probs = malloc((size_t)(val->n > 0 ? val->n : 1) * val->k * sizeof *S->val_probs);
+    if (!S->val_probs) {
+        snprintf(err, errlen, "out of memory for the validation set of %s (%d rows)", S->pool->name, val->n);
+        return ALSIM_RUNTIME;
+    }
+    S->val = val;
+    return 0;
+}
+
 void session_close(Session *S) {
     model_close(&S->model);
     if (S->strategy_state) S->st->hooks->close(S->strategy_state);
     pool_free(&S->labeled);
     free(S->initial); free(S->picked); free(S->answers); free(S->class_counts); free(S->f1);
     free(S->xl); free(S->xl_indptr); free(S->xl_indices); free(S->xl_values);
-    free(S->test_probs); free(S->chunk_probs); free(S->chunk_mc); free(S->chunk_emb);
+    free(S->test_probs); free(S->val_probs); free(S->chunk_probs); free(S->chunk_mc); free(S->chunk_emb);
     free(S->labeled_emb); free(S->ref_emb); free(S->scores); free(S->curve_x);
     free(S->curve_acc); free(S->model_state);
+    free(S->subset); free(S->perm); free(S->excluded); free(S->subset_scores);
+    free(S->xs); free(S->xs_indptr); free(S->xs_indices); free(S->xs_values);
     memset(S, 0, sizeof *S);
 }
 
@@ -227,36 +272,88 @@ static int begin_strategy_round(Session *S, const LearnerInput *xl, int r) {
     return S->st->hooks->begin_round(S->strategy_state, &info);
 }
 
-int session_score_pool(Session *S) {
+/* The pool rows rows (m) gathered in that order into the subset buffers, as the model reads
+ * them. */
+static LearnerInput gather_subset(Session *S, const int *rows, int m) {
     const Dataset *pool = S->pool;
-    const Strategy *st = S->st;
-    const int N = pool->n, K = pool->k, T = S->T, needs = st->needs, r = S->round;
-    const int chunk = N < SESSION_CHUNK_ROWS ? N : SESSION_CHUNK_ROWS;
-    if (S->strategy_state) {
-        const LearnerInput xl = gather_labeled(S);
-        if (begin_strategy_round(S, &xl, r) != 0) return -1;
+    const size_t D = (size_t)pool->d;
+    if (pool->x) {
+        for (int i = 0; i < m; i++) memcpy(S->xs + i * D, pool->x + (size_t)rows[i] * D, D * sizeof *S->xs);
+        return (LearnerInput){.x = S->xs, .n = m, .d = pool->d};
     }
+    S->xs_indptr[0] = 0;
+    for (int i = 0; i < m; i++) {
+        const int64_t start = pool->indptr[rows[i]], len = pool->indptr[rows[i] + 1] - start;
+        memcpy(S->xs_indices + S->xs_indptr[i], pool->indices + start, (size_t)len * sizeof *S->xs_indices);
+        memcpy(S->xs_values + S->xs_indptr[i], pool->values + start, (size_t)len * sizeof *S->xs_values);
+        S->xs_indptr[i + 1] = S->xs_indptr[i] + len;
+    }
+    return (LearnerInput){.indptr = S->xs_indptr, .indices = S->xs_indices, .values = S->xs_values,
+                          .n = m, .d = pool->d};
+}
+
+/* scores (x->n) = the strategy's scores of rows x under the current model: the whole pool
+ * (rows NULL), or the round's subset, rows (x->n) its pool row ids. See session_score_pool. */
+static int score_rows(Session *S, double *scores, const LearnerInput *x, const int *rows) {
+    const Strategy *st = S->st;
+    const int n = x->n, K = S->pool->k, T = S->T, needs = st->needs, r = S->round;
+    const int chunk = n < SESSION_CHUNK_ROWS ? n : SESSION_CHUNK_ROWS;
     /* A model that reduces where it runs (a GPU) keeps the probabilities there. */
-    const LearnerInput xall = model_rows(pool, 0, N);
     if (st->reduce != REDUCE_NONE &&
-        model_score(&S->model, S->scores, &xall, st->reduce, T, S->seed, r, 0) == 0)
+        model_score(&S->model, scores, x, st->reduce, T, S->seed, r, 0) == 0)
         return 0;
-    for (int off = 0; off < N; off += chunk) {
-        int n = N - off < chunk ? N - off : chunk;
-        LearnerInput xp = model_rows(pool, off, n);
+    for (int off = 0; off < n; off += chunk) {
+        int cn = n - off < chunk ? n - off : chunk;
+        LearnerInput xp = learner_input_rows(x, off, cn);
         float *probs = (needs & NEEDS_PROBS) ? S->chunk_probs : NULL;
         float *mc = T ? S->chunk_mc : NULL;
         float *emb = (needs & NEEDS_EMB) ? S->chunk_emb : NULL;
         if (needs && model_predict(&S->model, probs, mc, emb, &xp, T, S->seed, r, off) != 0)
             return -1;
         PoolView v = {
-            .n = n, .k = K, .t = T, .probs = probs, .mc = mc,
-            .row0 = off, .seed = S->seed, .round = r,
+            .n = cn, .k = K, .t = T, .probs = probs, .mc = mc,
+            .row0 = off, .rows = rows ? rows + off : NULL, .seed = S->seed, .round = r,
             .h = emb ? S->model.emb_width : 0, .emb = emb, .state = S->strategy_state,
         };
-        st->score(S->scores + off, &v);
+        st->score(scores + off, &v);
     }
-    if (S->strategy_state) st->hooks->finish(S->scores, N, S->strategy_state);
+    if (S->strategy_state) st->hooks->finish(scores, n, S->strategy_state);
+    return 0;
+}
+
+int session_draw_subset(int *subset, int *perm, const unsigned char *labeled, int n, int m,
+                        uint64_t seed, int round) {
+    for (int i = 0; i < n; i++) perm[i] = i;
+    Rng rng = rng_stream(seed, RNG_POOL_SUBSET, (uint64_t)round);
+    rng_shuffle(&rng, perm, n);
+    int k = 0;
+    for (int i = 0; i < n && k < m; i++)
+        if (!labeled[perm[i]]) subset[k++] = perm[i];
+    return k;
+}
+
+int session_score_pool(Session *S) {
+    const Dataset *pool = S->pool;
+    const int N = pool->n, m = S->subset ? S->cfg->pool_subset : 0;    /* subset: allocated with it */
+    if (S->strategy_state) {
+        const LearnerInput xl = gather_labeled(S);
+        if (begin_strategy_round(S, &xl, S->round) != 0) return -1;
+    }
+    if (!m) {
+        const LearnerInput xall = model_rows(pool, 0, N);
+        return score_rows(S, S->scores, &xall, NULL);
+    }
+    S->n_subset = session_draw_subset(S->subset, S->perm, S->labeled.labeled, N, m, S->seed, S->round);
+    const LearnerInput xs = gather_subset(S, S->subset, S->n_subset);
+    if (score_rows(S, S->subset_scores, &xs, S->subset) != 0) return -1;
+    for (int i = 0; i < N; i++) {
+        S->scores[i] = NAN;
+        S->excluded[i] = 1;
+    }
+    for (int j = 0; j < S->n_subset; j++) {
+        S->scores[S->subset[j]] = S->subset_scores[j];
+        S->excluded[S->subset[j]] = 0;
+    }
     return 0;
 }
 
@@ -288,11 +385,20 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
         goto out_of_memory;
     const Metrics m = metrics_eval(S->test_probs, S->test->y, S->test->n, K);
     metrics_f1_per_class(S->f1, S->test_probs, S->test->y, S->test->n, K);
+    Metrics mv = {0};
+    if (S->val) {   /* the validation rows: measured as the test set, used for nothing else */
+        const LearnerInput xv = model_rows(S->val, 0, S->val->n);
+        if (model_predict(&S->model, S->val_probs, NULL, NULL, &xv, 0, seed, r, 0) != 0)
+            goto out_of_memory;
+        mv = metrics_eval(S->val_probs, S->val->y, S->val->n, K);
+    }
     led.eval_s = util_seconds() - t0;
     const int diverged = !isfinite(loss) || isnan(m.accuracy);
 
-    /* 3. Score every pool row, 4. pick the batch, 5. the oracle labels it. */
+    /* 3. Score every pool row (or the round's subset), 4. pick the batch, 5. the oracle
+     *    labels it. */
     int n_picked = 0;
+    S->n_subset = 0;
     if (r < S->R && !diverged) {
         t0 = util_seconds();
         if (session_score_pool(S) != 0) goto out_of_memory;
@@ -300,8 +406,9 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
         if (S->stop && S->stop()) return 1;
 
         t0 = util_seconds();
-        n_picked = S->pick(S->picked, S->scores, S->labeled.labeled, S->pool->n, c->batch, seed,
-                           r, S->pick_ctx);
+        const unsigned char *not_eligible = S->subset ? S->excluded : S->labeled.labeled;
+        n_picked = S->pick(S->picked, S->scores, not_eligible, S->pool->n, c->batch, seed, r,
+                           S->pick_ctx);
         if (n_picked < 0) goto out_of_memory;
         led.select_s = util_seconds() - t0;
         oracle_label(S->answers, &S->oracle, S->picked, n_picked);
@@ -314,8 +421,10 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
         .round = r, .n_labeled = S->labeled.n_labeled, .test = m, .train_loss = loss,
         .ledger = led, .class_counts = S->class_counts, .k = K,
         .initial = (r == 0 && !c->full_data) ? S->initial : NULL, .n_initial = S->n_initial,
+        .subset = S->n_subset ? S->subset : NULL, .n_subset = S->n_subset,
         .picked = S->picked, .picked_labels = S->answers, .n_picked = n_picked,
         .queries = S->oracle.queries, .f1 = S->f1, .diverged = diverged,
+        .has_val = S->val != NULL, .val = mv,
     };
     S->curve_x[S->rounds_done] = S->labeled.n_labeled;
     S->curve_acc[S->rounds_done] = m.accuracy;

@@ -5,8 +5,10 @@
  * one round in the order data flows (DESIGN.md §1):
  *
  *   fit the model on the labeled rows with the round's budget (identical for every strategy)
- *   → evaluate on the test set (one row of the learning curve)
- *   → predict / embed the pool in chunks and score it with the strategy
+ *   → evaluate on the test set (one row of the learning curve), and on the validation set
+ *     when there is one (session_set_val)
+ *   → predict / embed the pool in chunks and score it with the strategy (with --pool-subset,
+ *     only the round's subset of the unlabeled rows: session_draw_subset)
  *   → pick the batch (the picker: top-b with seeded tie-breaks unless a driver sets another)
  *   → the oracle labels the picked rows, which join the labeled set.
  *
@@ -39,8 +41,9 @@
 #define SESSION_REF_ROWS 256
 
 /* Picks the round's batch: writes into picked (b) the rows to label, from scores (N) of the
- * strategy (higher = query first) and labeled (N) (1: already labeled, not to be picked).
- * Returns how many it picked (at most b), or -1 when out of memory. ctx is the driver's. */
+ * strategy (higher = query first) and labeled (N) (1: not to be picked: already labeled, or
+ * outside the round's --pool-subset). Returns how many it picked (at most b), or -1 when out
+ * of memory. ctx is the driver's. */
 typedef int (*Picker)(int *picked /*(b)*/, const double *scores /*(N)*/,
                       const unsigned char *labeled /*(N)*/, int n, int b, uint64_t seed,
                       int round, void *ctx);
@@ -61,6 +64,9 @@ typedef struct {
     int k;
     const int *initial;             /* (n_initial) the seed set, in round 0; NULL after */
     int n_initial;
+    const int *subset;              /* (n_subset) the pool rows scored this round, in the order
+                                       drawn (--pool-subset); NULL when the whole pool was */
+    int n_subset;
     const int *picked;              /* (n_picked) rows queried after this round, best first */
     const int32_t *picked_labels;   /* (n_picked) the oracle's answers */
     int n_picked;
@@ -69,12 +75,15 @@ typedef struct {
                                        no test rows */
     int diverged;                   /* NaN/Inf in the loss or the test probabilities: the
                                        session ends with this round */
+    int has_val;                    /* 1 when a validation set is measured (session_set_val) */
+    Metrics val;                    /* the model on the validation set, after the same fit */
 } RoundRecord;
 
 typedef struct {
     /* What it was opened with (not owned). */
     const Config *cfg;
     const Dataset *pool, *test;
+    const Dataset *val;         /* NULL, or the validation rows (session_set_val) */
     const Backend *be;
     uint64_t seed;
     const Strategy *st;         /* NULL for --full-data (one round on the whole pool) */
@@ -104,13 +113,24 @@ typedef struct {
     int32_t *xl_indices;        /* the labeled rows' nonzeros (room for the n_max longest) */
     float *xl_values;
     float *test_probs;          /* (n_test, K) */
+    float *val_probs;           /* (n_val, K) */
     float *chunk_probs, *chunk_mc, *chunk_emb;  /* (chunk,K), (T,chunk,K), (chunk,H) */
     float *labeled_emb, *ref_emb;   /* (n_max,H), (SESSION_REF_ROWS,H): whole-pool strategies */
     double *scores;             /* (N) */
+    /* --pool-subset: the round's subset and its scoring, allocated only with it. */
+    int n_subset, *subset;      /* (pool_subset) pool rows scored this round, in the order drawn */
+    int *perm;                  /* (N) the round's permutation of the pool */
+    unsigned char *excluded;    /* (N) 1: not to be picked this round (labeled, or not drawn) */
+    double *subset_scores;      /* (pool_subset) the strategy's scores, in the subset's order */
+    float *xs;                  /* (pool_subset, D) the subset's rows gathered (dense pools) */
+    int64_t *xs_indptr;         /* CSR pools: (pool_subset+1), */
+    int32_t *xs_indices;        /* the subset's nonzeros (room for the pool_subset longest) */
+    float *xs_values;
     void *model_state;          /* (model state_size) warm-started checkpoints */
 } Session;
 
-/* Checks the sizes of c against the pool: init, batch and rounds must fit. 0, or 2 with the
+/* Checks the sizes of c against the pool: init, batch and rounds must fit, and --pool-subset
+ * must not exceed the unlabeled rows of round 0 (it would score them all). 0, or 2 with the
  * reason in err. */
 int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t errlen);
 
@@ -127,6 +147,13 @@ int session_check_test(const Config *c, const Dataset *pool, const Dataset *test
 int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset *test,
                  const Backend *be, uint64_t seed, char *err, size_t errlen);
 
+/* Optional, after session_open: every round also measures the model on val (labeled rows kept
+ * apart from the pool, never queried: --val-size), into RoundRecord.val, after the same fit
+ * and the same way as the test set. Nothing else uses it (no early stopping). val must have
+ * the pool's features and classes and outlive the session. Returns 0, or 2 (another shape) /
+ * 3 (out of memory) with a reason. */
+int session_set_val(Session *S, const Dataset *val, char *err, size_t errlen);
+
 /* Frees everything; accepts a zeroed struct. */
 void session_close(Session *S);
 
@@ -140,8 +167,23 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen);
  * that reduces where it runs (model_score: a GPU) keeps the probabilities there and returns
  * one score per row; else, or when it cannot, each chunk of SESSION_CHUNK_ROWS rows is
  * predicted and scored on the host. A whole-pool strategy is first told the round's facts
- * (the labeled and reference rows' embeddings). Returns 0, or -1 when out of memory. */
+ * (the labeled and reference rows' embeddings).
+ * With --pool-subset m: only the round's subset (session_draw_subset into S->subset,
+ * S->n_subset) is gathered and scored, as the authors' code of Gal et al. 2017 scores 2,000
+ * random pool rows a round; S->scores is NaN for the other rows and S->excluded marks every
+ * row but the subset's. Its MC-dropout masks are keyed by a row's position in the subset
+ * (model_predict's row ids), its strategy's random draws by the pool row id (PoolView.rows).
+ * Returns 0, or -1 when out of memory. */
 int session_score_pool(Session *S);
+
+/* --pool-subset: subset (m) = the first m rows with labeled[i] == 0 in a permutation of the n
+ * pool rows drawn from rng_stream(seed, RNG_POOL_SUBSET, round), in that order (fewer when
+ * fewer are unlabeled); perm (n) is scratch. A pure function of (seed, round, labeled): two
+ * strategies at the same (seed, round) draw the same subset from the same labeled set, and
+ * share all of it but about m·(rows labeled by one and not the other)/n rows otherwise.
+ * Returns how many rows it took. */
+int session_draw_subset(int *subset /*(m)*/, int *perm /*(n)*/, const unsigned char *labeled /*(n)*/,
+                        int n, int m, uint64_t seed, int round);
 
 /* 1 when every round has run or one diverged. */
 int session_done(const Session *S);

@@ -40,6 +40,8 @@ static const char *config_problem(const LearnerConfig *c) {
     if (!(c->lr > 0.0f && isfinite(c->lr))) return "lr must be > 0";
     if (!(c->weight_decay >= 0.0f && isfinite(c->weight_decay)))
         return "weight_decay must be >= 0";
+    if (!(c->l2_per_label >= 0.0f && isfinite(c->l2_per_label)))
+        return "l2_per_label must be >= 0";
     if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f)) return "beta1 must be in [0, 1)";
     if (!(c->beta2 >= 0.0f && c->beta2 < 1.0f)) return "beta2 must be in [0, 1)";
     if (!(c->eps > 0.0f && isfinite(c->eps))) return "eps must be > 0";
@@ -298,6 +300,18 @@ static void backward(Learner *L, int n, uint64_t key) {
     }
 }
 
+void learner_add_l2_grad(const Backend *be, float *grad, const float *w, size_t n, double lambda) {
+    if (lambda != 0.0) be->axpy(grad, w, (float)(2.0 * lambda), n);
+}
+
+/* The first layer's L2 penalty of a fit on n rows (c.l2_per_label / n)·||W_0||², its gradient
+ * added to L->grads; nothing when c.l2_per_label is 0. */
+static void add_first_layer_l2(Learner *L, int n) {
+    if (L->c.l2_per_label > 0.0f)
+        learner_add_l2_grad(L->be, L->grads + L->w_off[0], L->params + L->w_off[0],
+                            (size_t)L->in[0] * L->out[0], (double)L->c.l2_per_label / n);
+}
+
 /* Sum over rows of the cross-entropy of logits (n,K) against y (n), in double. */
 static double crossentropy_sum(const float *logits, const int32_t *y, int n, int K) {
     double sum = 0.0;
@@ -402,6 +416,7 @@ double learner_fit(Learner *L, const LearnerInput *X, const int32_t *y,
         forward_from(L, 0, L->act[0], m, 1, key, 0);
         if (s >= steps - loss_steps) loss_sum += download_loss_sum(L, L->host_y, m);
         backward(L, m, key);
+        add_first_layer_l2(L, n);
         L->adam_t++;
         be->adam_update(L->params, L->grads, L->m, L->v, L->n_params, L->c.lr, L->c.beta1,
                         L->c.beta2, L->c.eps, L->c.weight_decay, L->adam_t);
@@ -565,6 +580,17 @@ double learner_loss_grad(Learner *L, const LearnerInput *X, const int32_t *y, ui
     forward_from(L, 0, L->act[0], n, 1, key, 0);
     double loss = download_loss_sum(L, y, n) / n;
     backward(L, n, key);
+    if (L->c.l2_per_label > 0.0f) {     // the penalty's value, from a host copy of W_0
+        const size_t nw = (size_t)L->in[0] * L->out[0];
+        float *w = malloc(nw * sizeof *w);
+        if (!w) return NAN;
+        L->be->download(w, L->params + L->w_off[0], nw * sizeof *w);
+        double sq = 0.0;
+        for (size_t i = 0; i < nw; i++) sq += (double)w[i] * w[i];
+        free(w);
+        loss += (double)L->c.l2_per_label / n * sq;
+        add_first_layer_l2(L, n);
+    }
     return loss;
 }
 

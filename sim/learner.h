@@ -44,6 +44,9 @@ typedef struct {
     int hidden[LEARNER_MAX_HIDDEN];     /* their widths H1..Hn */
     float dropout;                      /* drop probability after each hidden ReLU, [0,1) */
     float lr, weight_decay;             /* AdamW */
+    float l2_per_label;                 /* c >= 0: a fit on n rows adds the L2 penalty
+                                           (c/n)·||W_0||² of the first layer's weights to
+                                           its loss (learner_fit); 0: none */
     float beta1, beta2, eps;
     int minibatch;                      /* rows per optimizer step (fewer if fewer labeled) */
     int sparse;                         /* 1: input rows are CSR, layer 0 stored (D,H1) */
@@ -141,6 +144,11 @@ void learner_reset(Learner *L, uint64_t seed, int round);
  * seen are exactly `steps` and steps·m, as budget.h counts them.
  * AdamW continues from L->adam_t (learner_reset zeroes it) and decays every parameter,
  * biases included.
+ * With c.l2_per_label = c > 0 each step's gradient also carries that of the L2 penalty
+ * λ·||W_0||², λ = c / n (n = X->n, the labeled rows), on the first layer's weights only (no
+ * bias, no later layer): learner_add_l2_grad. This is the weight decay of the authors' code
+ * of Gal et al. 2017 (Keras l2(c/n) on the first dense layer). The loss returned is the
+ * cross-entropy alone.
  * Returns the mean training loss (cross-entropy with the training dropout masks, computed in
  * double from the logits) over the rows of the last min(steps, ceil(n/minibatch)) steps (one
  * epoch), or NaN/Inf when training diverged. 0 when steps <= 0 or n <= 0 (nothing done); NaN
@@ -180,9 +188,17 @@ int learner_score(double *scores /*(n)*/, Learner *L, const LearnerInput *X, int
                   uint64_t seed, int round, int64_t row0);
 
 /* For tests: mean cross-entropy of rows X (n = X->n), y (n) with training dropout masks keyed
- * by key (row ids 0..n-1, as in a training step), and its gradient left in L->grads.
- * 1 <= n <= L->cap, else NaN and nothing done. */
+ * by key (row ids 0..n-1, as in a training step), plus with c.l2_per_label the penalty
+ * (c/n)·||W_0||² of a fit on these n rows, and its gradient left in L->grads (what a training
+ * step on them follows). 1 <= n <= L->cap, else NaN and nothing done. */
 double learner_loss_grad(Learner *L, const LearnerInput *X, const int32_t *y, uint64_t key);
+
+/* The gradient of an L2 penalty λ·||w||² added to a weight's gradient: grad (n) += 2λ·w (n),
+ * both buffers of be (be->axpy). learner_fit applies it to the first layer (c.l2_per_label);
+ * another model applies it to whichever weights its protocol penalises (a CNN: the dense
+ * layer after its convolutions). λ = 0 does nothing. */
+void learner_add_l2_grad(const Backend *be, float *grad /*(n)*/, const float *w /*(n)*/,
+                         size_t n, double lambda);
 
 /* Copy parameters or gradients (n_params floats) to or from host memory, in the layout of
  * learner.h (W_0 transposed, (D,H1), for a sparse learner). */

@@ -71,8 +71,10 @@ static int cmd_datasets(int argc, char **argv) {
     return fail(ALSIM_BAD_INPUT, "usage: alsim datasets [fetch NAME]");
 }
 
-/* Loads the data of one seed: the spec, then the optional subsets, then --standardize. */
-static int load_data(Dataset *pool, Dataset *test, const Config *c, uint64_t seed, char *err, size_t errlen) {
+/* Loads the data of one seed: the spec, then the optional subsets, then --standardize, then
+ * the validation rows (--val-size) split off the pool (val stays empty without it). */
+static int load_data(Dataset *pool, Dataset *test, Dataset *val, const Config *c, uint64_t seed, char *err,
+                     size_t errlen) {
     DatasetOptions opt = { c->label, c->test, c->test_frac };
     int rc = dataset_open_with(pool, test, c->dataset, &opt, seed, err, errlen);
     /* A subset as large as the data would silently be all of it: refused, not capped. */
@@ -85,9 +87,17 @@ static int load_data(Dataset *pool, Dataset *test, const Config *c, uint64_t see
     }
     if (!rc && c->pool_size) rc = dataset_subsample(pool, c->pool_size, seed, err, errlen);
     if (!rc && c->test_size) rc = dataset_subsample(test, c->test_size, seed ^ 0x7e57u, err, errlen);
-    /* z-scores of the pool the run uses (after --pool-size), never of the test set */
+    /* z-scores of the pool the run uses (after --pool-size), never of the test set; the
+     * validation rows, split off next, get the same (their features count in the statistics,
+     * never their labels) */
     if (!rc && c->standardize) rc = dataset_standardize(pool, test, err, errlen);
-    if (rc) { dataset_free(pool); dataset_free(test); }
+    if (!rc && c->val_size >= pool->n) {
+        snprintf(err, errlen, "--val-size %d: %s has only %d pool rows%s", c->val_size, pool->name, pool->n,
+                 c->pool_size ? " after --pool-size" : "");
+        rc = ALSIM_BAD_INPUT;
+    }
+    if (!rc && c->val_size) rc = dataset_split_off(val, pool, c->val_size, seed, err, errlen);
+    if (rc) { dataset_free(pool); dataset_free(test); dataset_free(val); }
     return rc;
 }
 
@@ -111,24 +121,30 @@ static int cmd_run(int argc, char **argv) {
     int ok = 0, diverged = 0;
     for (int s = 0; s < cfg.seeds; s++) {
         uint64_t seed = cfg.seed + (uint64_t)s;
-        Dataset pool = {0}, test = {0};
-        rc = load_data(&pool, &test, &cfg, seed, err, sizeof err);
-        if (!rc && (rc = session_check_sizes(&cfg, &pool, err, sizeof err))) { dataset_free(&pool); dataset_free(&test); }
+        Dataset pool = {0}, test = {0}, val = {0};
+        rc = load_data(&pool, &test, &val, &cfg, seed, err, sizeof err);
+        if (!rc && (rc = session_check_sizes(&cfg, &pool, err, sizeof err))) {
+            dataset_free(&pool); dataset_free(&test); dataset_free(&val);
+        }
         if (rc) return fail(rc, err);
         config_adapt(&cfg, pool.x == NULL);     /* e.g. a smaller hidden layer for text */
-        if (s == 0 && !cfg.quiet)
-            fprintf(stderr, "alsim: %s: pool %d, test %d, %d features, %d classes; device %s%s%s%s\n",
-                    pool.name, pool.n, test.n, pool.d, pool.k, be->name,
+        if (s == 0 && !cfg.quiet) {
+            char val_rows[32] = "";
+            if (val.n) snprintf(val_rows, sizeof val_rows, ", validation %d", val.n);
+            fprintf(stderr, "alsim: %s: pool %d, test %d%s, %d features, %d classes; device %s%s%s%s\n",
+                    pool.name, pool.n, test.n, val_rows, pool.d, pool.k, be->name,
                     be->device ? " (" : "", be->device ? be->device : "", be->device ? ")" : "");
+        }
         if (s == 0) dataset_print_choices(stderr, &pool, cfg.quiet);   /* the class column, dropped classes */
         if (s == 0 && !cfg.full_data && cfg.init < pool.k)     /* said even with --quiet */
             fprintf(stderr, "alsim: note: --init %d is below the %d classes of %s: round 0 labels one row of %d "
                     "classes drawn under each seed, and the other %d start unseen\n",
                     cfg.init, pool.k, pool.name, cfg.init, pool.k - cfg.init);
         RunOutcome out = RUN_OK;
-        rc = run_al(&out, &cfg, &pool, &test, be, seed, err, sizeof err);
+        rc = run_al(&out, &cfg, &pool, &test, &val, be, seed, err, sizeof err);
         dataset_free(&pool);
         dataset_free(&test);
+        dataset_free(&val);
         if (rc) return fail(rc, err);
         if (out == RUN_INTERRUPTED) return ALSIM_SIGNALLED + signals_pending();    /* 130 or 143 */
         ok += out != RUN_DIVERGED;

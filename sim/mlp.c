@@ -1,7 +1,8 @@
 /* mlp — the MLP classifier of learner.h as a model (model.h): D → H1 → … → Hn → K with ReLU and
  * dropout, dense or CSR input; softmax regression with no hidden layer. Its options are the
- * run's --hidden, --dropout, --lr, --weight-decay and --minibatch; its embeddings are the last
- * hidden layer with dropout off. */
+ * run's --hidden, --dropout, --lr, --weight-decay, --l2-per-label (a penalty on W_0, the first
+ * layer's weights: learner_fit) and --minibatch; its embeddings are the last hidden layer with
+ * dropout off. */
 #include "sim/model.h"
 #include "sim/util.h"
 #include "strategies/strategy.h"  /* NEEDS_* */
@@ -36,6 +37,7 @@ static int mlp_create(Model *m, const Config *c, const Dataset *pool, const Back
     LearnerConfig lc = {
         .d = pool->d, .k = pool->k, .n_hidden = c->n_hidden,
         .dropout = (float)c->dropout, .lr = (float)c->lr, .weight_decay = (float)c->weight_decay,
+        .l2_per_label = (float)c->l2_per_label,
         .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .minibatch = c->minibatch,
         .sparse = pool->x == NULL,      /* CSR rows (text): a sparse first layer */
         .mean_nnz = pool->x == NULL && pool->n ? (double)pool->indptr[pool->n] / pool->n : 0.0,

@@ -166,7 +166,7 @@ static void release(Results *r) {
 }
 
 int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *out,
-                 const char *run_id, int force, int resume, char *err, size_t errlen) {
+                 const char *run_id, int val, int force, int resume, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     memset(ck, 0, sizeof *ck);
     r->force = force;
@@ -241,7 +241,8 @@ int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *ou
         results_abort(r);
         return ALSIM_RUNTIME;
     }
-    fprintf(r->curve, "round,n_labeled,accuracy,macro_f1,nll,train_loss,train_steps,train_samples,train_flops\n");
+    fprintf(r->curve, "round,n_labeled,accuracy,macro_f1,nll,train_loss,train_steps,train_samples,train_flops%s\n",
+            val ? ",val_accuracy,val_macro_f1,val_nll" : "");
     fprintf(r->timings, "round,train_s,score_s,select_s,eval_s\n");
     return 0;
 }
@@ -296,6 +297,7 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     jw_array(&w);
     for (int i = 0; i < pool->n_dropped; i++) jw_str(&w, pool->dropped[i]);
     jw_end(&w);
+    if (c->val_size) { jw_key(&w, "val_rows"); jw_int(&w, c->val_size); }   /* split off the pool */
     jw_end(&w);
     jw_key(&w, "versions");
     jw_object(&w);
@@ -322,8 +324,15 @@ void results_round(Results *r, const RoundRecord *rec) {
     fmt_double(nll, rec->test.nll);
     fmt_double(loss, rec->train_loss);
     fmt_double(flops, rec->ledger.budget.flops);
-    fprintf(r->curve, "%d,%d,%s,%s,%s,%s,%d,%ld,%s\n", rec->round, rec->n_labeled, a, f1, nll, loss,
+    fprintf(r->curve, "%d,%d,%s,%s,%s,%s,%d,%ld,%s", rec->round, rec->n_labeled, a, f1, nll, loss,
             rec->ledger.budget.steps, rec->ledger.budget.samples, flops);
+    if (rec->has_val) {
+        fmt_double(a, rec->val.accuracy);
+        fmt_double(f1, rec->val.macro_f1);
+        fmt_double(nll, rec->val.nll);
+        fprintf(r->curve, ",%s,%s,%s", a, f1, nll);
+    }
+    fputc('\n', r->curve);
 
     JsonW w;
     jw_init(&w, r->rounds, 0);
@@ -357,6 +366,12 @@ void results_round(Results *r, const RoundRecord *rec) {
         for (int i = 0; i < rec->n_initial; i++) jw_int(&w, rec->initial[i]);
         jw_end(&w);
     }
+    if (rec->subset) {      /* --pool-subset: the rows scored, in the order drawn */
+        jw_key(&w, "subset");
+        jw_array(&w);
+        for (int i = 0; i < rec->n_subset; i++) jw_int(&w, rec->subset[i]);
+        jw_end(&w);
+    }
     jw_key(&w, "picked");
     jw_array(&w);
     for (int i = 0; i < rec->n_picked; i++) jw_int(&w, rec->picked[i]);
@@ -366,6 +381,14 @@ void results_round(Results *r, const RoundRecord *rec) {
     for (int i = 0; i < rec->n_picked; i++) jw_int(&w, rec->picked_labels[i]);
     jw_end(&w);
     jw_key(&w, "queries"); jw_int(&w, rec->queries);
+    if (rec->has_val) {
+        jw_key(&w, "val");
+        jw_object(&w);
+        jw_key(&w, "accuracy"); jw_num(&w, rec->val.accuracy);
+        jw_key(&w, "macro_f1"); jw_num(&w, rec->val.macro_f1);
+        jw_key(&w, "nll"); jw_num(&w, rec->val.nll);
+        jw_end(&w);
+    }
     jw_end(&w);
     jw_finish(&w);
 

@@ -6,10 +6,13 @@
  * checkpoint (checkpoint.h) records how far they go, so a killed run resumes (--resume) from
  * its last complete round and ends byte-identical to an uninterrupted one. Files:
  *   config.json   the effective config, seed, backend, versions, git revision, dataset hash
- *   curve.csv     one row per round; deterministic (byte-identical for the same command)
+ *   curve.csv     one row per round; deterministic (byte-identical for the same command);
+ *                 with --val-size three more columns at the end, val_accuracy, val_macro_f1
+ *                 and val_nll (appended: readers find columns by name)
  *   rounds.jsonl  one object per round: budget, class counts of the labeled set, the rows
  *                 picked after the round and their labels (round 0 also lists the initial
- *                 set); deterministic
+ *                 set), the rows scored ("subset", with --pool-subset), the validation
+ *                 metrics ("val", with --val-size); deterministic
  *   timings.csv   the measured seconds of each phase per round (kept apart: not deterministic)
  *   summary.json  status, AULC, labels-to-target, final metrics
  *
@@ -70,7 +73,8 @@ typedef struct {
 void results_run_id(char out[256], const Config *c, const char *dataset_name,
                     const char *backend, uint64_t seed);
 
-/* Creates OUT (mkdir -p) and the partial folder OUT/.partial-<run-id>/, and locks it.
+/* Creates OUT (mkdir -p) and the partial folder OUT/.partial-<run-id>/, and locks it; val: the
+ * run measures a validation set (--val-size), so curve.csv has its columns.
  * With resume (and not force) and a checkpoint there: loads it into ck and touches nothing
  * else (RESULTS_RESUMED; the caller checks it, then calls results_resume). Otherwise starts
  * the files afresh, discarding what a dead process left (RESULTS_FRESH). A finished run of
@@ -79,7 +83,7 @@ void results_run_id(char out[256], const Config *c, const char *dataset_name,
  * (force) the finished folder holds other files than a run's; 3 with a reason when OUT
  * cannot be written or another process holds the run. */
 int results_open(Results *r, ResultsStart *start, Checkpoint *ck, const char *out,
-                 const char *run_id, int force, int resume, char *err, size_t errlen);
+                 const char *run_id, int val, int force, int resume, char *err, size_t errlen);
 
 /* After RESULTS_RESUMED: cuts the files back to the checkpoint ck's round and reopens them
  * for appending. Returns 0, or 3 with a reason (r is then suspended). */

@@ -32,7 +32,7 @@ typedef struct { uint64_t state, inc; } Rng;
 /* One purpose per kind of draw; the numbers are part of the file format of results
  * (they decide which numbers a seed gives), so never renumber, only append. */
 typedef enum {
-    RNG_SPLIT = 1,      /* train/test split, pool subsampling */
+    RNG_SPLIT = 1,      /* train/test split (sub 0), pool subsampling (1), validation split (2) */
     RNG_INIT_SET,       /* the initial labeled set */
     RNG_MODEL_INIT,     /* weight initialisation */
     RNG_DROPOUT,        /* dropout masks while training */
@@ -43,7 +43,8 @@ typedef enum {
     RNG_POLICY,         /* RL policy sampling */
     RNG_STRATEGY,       /* a strategy's own draws (random scores) */
     RNG_DATA,           /* synthetic data generation */
-    RNG_BOOTSTRAP       /* reports: paired bootstrap resampling of seeds */
+    RNG_BOOTSTRAP,      /* reports: paired bootstrap resampling of seeds */
+    RNG_POOL_SUBSET     /* the pool rows scored in a round (--pool-subset; sub: the round) */
 } RngPurpose;
 
 /* The published pcg32_srandom_r: seed r from (initstate, initseq). */

@@ -12,7 +12,7 @@
 #include "sim/util.h"
 
 int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Dataset *test,
-           const Backend *be, uint64_t seed, char *err, size_t errlen) {
+           const Dataset *val, const Backend *be, uint64_t seed, char *err, size_t errlen) {
     int rc = session_check_sizes(cfg, pool, err, errlen);
     if (!rc) rc = session_check_test(cfg, pool, test, err, errlen);
     if (rc) return rc;
@@ -24,7 +24,7 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
     Results res;
     Checkpoint ck;
     ResultsStart start;
-    if ((rc = results_open(&res, &start, &ck, cfg->out, run_id, cfg->force, cfg->resume, err, errlen)))
+    if ((rc = results_open(&res, &start, &ck, cfg->out, run_id, val->n > 0, cfg->force, cfg->resume, err, errlen)))
         return rc;
     if (start == RESULTS_FINISHED) {
         fprintf(stderr, "alsim: %s already holds a finished run: skipped (--force runs it again)\n", res.dir);
@@ -50,6 +50,7 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
     if (start == RESULTS_FRESH)
         rc = results_write_config(&res, cfg, seed, be->name, pool, test, err, errlen);
     if (!rc) rc = session_open(&S, cfg, pool, test, be, seed, err, errlen);
+    if (!rc && val->n > 0 && (rc = session_set_val(&S, val, err, errlen))) session_close(&S);
     if (!rc && start == RESULTS_RESUMED) {
         char why[256];
         if ((rc = session_restore(&S, &ck, why, sizeof why))) {

@@ -174,11 +174,11 @@ void score_rl(double *scores, const PoolView *v) {
     for (int i = 0; i < v->n; i++) scores[i] = bad ? NAN : 0.0;   /* finish writes the scores */
 }
 
-static void rl_finish(double *scores, int n_pool, void *state) {
+static void rl_finish(double *scores, int n, void *state) {
     RlState *s = state;
-    rl_fill_global(s->feat, &s->ctx, n_pool);
-    if (s->policy) policy_forward(scores, NULL, s->policy, s->feat, n_pool);
-    else for (int i = 0; i < n_pool; i++) scores[i] = NAN;
+    rl_fill_global(s->feat, &s->ctx, n);
+    if (s->policy) policy_forward(scores, NULL, s->policy, s->feat, n);
+    else for (int i = 0; i < n; i++) scores[i] = NAN;
 }
 
 void rl_use_policy(void *state, const Policy *p) { ((RlState *)state)->policy = p; }

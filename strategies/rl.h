@@ -15,6 +15,9 @@
  *     accuracy       the model's expected accuracy on the pool, mean_i p_(1) (no labels:
  *                    the same quantity at training and at evaluation)
  *     pool_entropy   mean over the pool of the entropy feature
+ * "The pool" of accuracy and pool_entropy is the rows scored: every pool row, or with
+ * --pool-subset the round's subset (its unlabeled rows only); labeled_frac's n_pool is the
+ * whole pool's size either way.
  * e is the candidate's embedding: the learner's last hidden layer with dropout off.
  */
 #ifndef ALSIM_RL_H
@@ -54,8 +57,8 @@ void rl_context_free(RlContext *ctx);
 int rl_candidate_features(double *feat, const RlContext *ctx, const float *probs,
                            const float *mc, int T, const float *emb, int n);
 
-/* Fills the global columns (7..10) of feat (n, RL_FEATURES) for all n pool rows, from the
- * per-candidate columns and ctx. */
+/* Fills the global columns (7..10) of feat (n, RL_FEATURES) for the n rows scored (the pool,
+ * or a subset of it), from the per-candidate columns and ctx. */
 void rl_fill_global(double *feat, const RlContext *ctx, int n);
 
 /* The rl strategy's state (its StrategyHooks, strategy.h), for a driver that trains the policy
@@ -65,7 +68,8 @@ void rl_fill_global(double *feat, const RlContext *ctx, int n);
 /* Scores with p (not copied: it must outlive the state) instead of the loaded policy. */
 void rl_use_policy(void *state, const Policy *p);
 
-/* The features (n_pool, RL_FEATURES) of every pool row in the round last scored. */
+/* The features (n_pool, RL_FEATURES) of every pool row in the round last scored (with
+ * --pool-subset: of the subset's rows, in the subset's order, in the first rows). */
 const double *rl_features(const void *state);
 
 #endif

@@ -2,8 +2,9 @@
  *
  * A strategy is a pure function over host arrays: score(scores, view) writes one score per
  * pool row, higher = query first. The loop scores the pool in chunks, so a view covers rows
- * row0..row0+n-1 of the pool; a strategy must give each row the same score whatever chunk it
- * sits in (per-row formulas, and counter-based randomness keyed by the row id).
+ * row0..row0+n-1 of the pool (or, with --pool-subset, of the round's subset, whose pool row
+ * ids are in rows); a strategy must give each row the same score whatever chunk it sits in
+ * (per-row formulas, and counter-based randomness keyed by the pool row id).
  * Selection (select.c) then takes the top b unlabeled rows, ties broken by a seeded hash.
  *
  * A strategy whose score of a row depends on the whole pool (rl: the mean pool entropy is
@@ -21,7 +22,10 @@ typedef struct {
     int t;                  /* MC samples T in mc (0 when none) */
     const float *probs;     /* (n,K) predictive probabilities with dropout off; NULL if unused */
     const float *mc;        /* (T,n,K) MC-dropout samples, sample-major; NULL when t == 0 */
-    int64_t row0;           /* pool row id of the view's first row */
+    int64_t row0;           /* position of the view's first row among the rows scored: its
+                               pool row id when the whole pool is scored */
+    const int *rows;        /* (n) the view's pool row ids when the rows scored are a subset
+                               of the pool (--pool-subset), else NULL (row0 + i) */
     uint64_t seed;          /* the run's seed */
     int round;              /* the acquisition round being scored */
     int h;                  /* embedding width H (0 when none) */
@@ -51,8 +55,10 @@ typedef struct {
     void (*close)(void *state);
     /* Before the round's chunks. Returns 0, or -1 when out of memory. */
     int (*begin_round)(void *state, const RoundInfo *info);
-    /* After the round's chunks: scores (n_pool) for every row. */
-    void (*finish)(double *scores, int n_pool, void *state);
+    /* After the round's chunks: scores (n) for every row scored, n the pool's rows, or the
+     * round's subset's (--pool-subset, n <= n_pool; then the rows are those of the views, in
+     * their order, and the pool-level features are means over them). */
+    void (*finish)(double *scores, int n, void *state);
 } StrategyHooks;
 
 typedef void (*ScoreFn)(double *scores /*(n)*/, const PoolView *v);
@@ -78,7 +84,8 @@ void strategy_print_list(FILE *f);
 /* The scores themselves, one per strategy, each over a view (uncertainty.c, bayesian.c,
  * random.c). Formulas, with p the row's probabilities (probs, or for the Bayesian ones
  * p_t the row's MC samples and p̄ their mean), H the entropy in nats:
- *   random            u(seed, round, row)  uniform in [0,1) from a counter-based hash
+ *   random            u(seed, round, row)  uniform in [0,1) from a counter-based hash of
+ *                     the pool row id
  *   least-confidence  1 - max_c p_c
  *   entropy           H[p] = -Σ_c p_c log p_c   (0 log 0 = 0)
  *   margin            -(p_(1) - p_(2)), the two largest

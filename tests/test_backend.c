@@ -627,6 +627,25 @@ static void mc_head_case(const Backend *be, int N, int C, int K, int T, float p,
     free(x); free(w); free(b); free(got); free(want); free(split); free(again);
 }
 
+static void check_axpy(const Backend *be) {
+    const size_t n = 1031;     // not a multiple of any block or vector width
+    const float a = -0.375f;
+    float *y = random_floats(n, -1, 1, 70), *x = random_floats(n, -2, 2, 71);
+    double *want = malloc(n * sizeof(double));
+    for (size_t i = 0; i < n; i++) want[i] = (double)y[i] + (double)a * x[i];
+    float *d_y = to_device(be, y, n * sizeof(float)), *d_x = to_device(be, x, n * sizeof(float));
+    be->axpy(d_y, d_x, a, n);
+    float *got = to_host(be, d_y, n), *x_after = to_host(be, d_x, n);
+    check_array("axpy", got, want, n);
+    CHECK(memcmp(x_after, x, n * sizeof(float)) == 0, "axpy(%s) changed x", be->name);
+    be->axpy(d_y, d_x, a, 0);   // n == 0: nothing
+    free(got);
+    got = to_host(be, d_y, n);
+    check_array("axpy n=0 leaves y", got, want, n);
+    be->free(d_y); be->free(d_x);
+    free(y); free(x); free(want); free(got); free(x_after);
+}
+
 static void check_mc_head(const Backend *be) {
     if (!be->mc_head_forward) return;   // optional: the learner composes the ops instead
     mc_head_case(be, 100, 512, 10, 5, 0.5f, 1000, 80);   // the default head; a partial block
@@ -788,6 +807,22 @@ static void pair_elementwise(const Backend *be2[2], int N, int C, float p) {
     free(x); free(g); free(z); free(pr); free(targets);
 }
 
+/* axpy on both backends: the same bits (a multiply and an add). */
+static void pair_axpy(const Backend *be2[2], size_t n) {
+    float *y = random_floats(n, -1, 1, 95), *x = random_floats(n, -1, 1, 96), *res[2];
+    for (int k = 0; k < 2; k++) {
+        const Backend *be = be2[k];
+        float *d_y = to_device(be, y, n * sizeof(float)), *d_x = to_device(be, x, n * sizeof(float));
+        be->axpy(d_y, d_x, 2.0f * 3.5f / 37.0f, n);    // 2λ with λ = c / n_labeled
+        res[k] = to_host(be, d_y, n);
+        be->free(d_y); be->free(d_x);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "axpy (n=%zu)", n);
+    pair_compare(what, res[1], res[0], n, 1);
+    free(res[0]); free(res[1]); free(y); free(x);
+}
+
 /* Every op, CUDA against the CPU; returns the number of failed checks. */
 static int check_pair(const Backend *cpu, const Backend *cuda) {
     int before = check_failed;
@@ -797,6 +832,7 @@ static int check_pair(const Backend *cpu, const Backend *cuda) {
     pair_sparse_matmul(be2, 64, 2000, 33, 0.01);
     pair_elementwise(be2, 64, 512, 0.5f);
     pair_elementwise(be2, 37, 10, 0.3f);    // C not a multiple of 4: no float4 dropout
+    pair_axpy(be2, (size_t)784 * 512 + 3);
     return check_failed - before;
 }
 
@@ -813,6 +849,7 @@ static const OpCheck op_checks[] = {
     {"softmax_forward", check_softmax},
     {"crossentropy_backward", check_crossentropy},
     {"adam_update", check_adam},
+    {"axpy", check_axpy},
     {"sparse_matmul_forward, _backward", check_sparse_matmul},
     {"score_rows (optional)", check_score_rows},
     {"mc_head_forward (optional)", check_mc_head},

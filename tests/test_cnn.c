@@ -374,6 +374,52 @@ static void test_gradient(void) {
     c = tiny(0.3f, 0.2f, 6);
     c.c = 2; c.h = 4; c.w = 8; c.kernel = 2; c.filters = 4; c.dense = 6;
     gradcheck(&c, "2x4x8, 4 of 2x2, pool 2, dense 6, dropout .3/.2");
+    // --l2-per-label: the penalty (c/n)·||W3||² is in the loss and its gradient
+    c = tiny(0.25f, 0.5f, 6);
+    c.l2_per_label = 3.5f;
+    gradcheck(&c, "1x8x8, dropout .25/.5, l2 3.5 on the dense layer");
+}
+
+/* --l2-per-label: the gradient differs from the unpenalised one by 2(c/n)·W3 in the dense
+ * layer's weights and by nothing elsewhere. */
+static void test_l2(void) {
+    const int N = 6;
+    const float l2 = 3.5f;
+    CnnConfig c0 = tiny(0.25f, 0.5f, N), c1 = c0;
+    c1.l2_per_label = l2;
+    Cnn a, b;
+    init_or_die(&a, &c0);
+    init_or_die(&b, &c1);
+    cnn_reset(&a, 5);
+    cnn_reset(&b, 5);
+    float X[6 * 64];
+    int32_t y[6];
+    toy_images(X, y, N, 2);
+    const LearnerInput in = {.x = X, .n = N, .d = 64};
+    const uint64_t key = rng_key(5, RNG_DROPOUT, 0, 0);
+    const size_t np = a.n_params;
+    float *ga = malloc(np * sizeof(float)), *gb = malloc(np * sizeof(float)), *p = malloc(np * sizeof(float));
+    cnn_loss_grad(&a, &in, y, key);
+    cnn_loss_grad(&b, &in, y, key);
+    cnn_get_grads(ga, &a);
+    cnn_get_grads(gb, &b);
+    cnn_get_params(p, &b);
+    size_t off = 0, in_w3 = 0;
+    double worst = 0.0;
+    for (size_t i = 0; i < np; i++) {
+        const int w3 = i >= b.w3_off && i < b.w3_off + (size_t)c1.dense * b.flat;
+        const double want = w3 ? 2.0 * l2 / N * p[i] : 0.0, got = (double)gb[i] - ga[i];
+        const double e = fabs(got - want) / (1e-6 + 1e-5 * fabs(want));
+        if (e > 1.0) off++;
+        if (e > worst) worst = e;
+        in_w3 += w3 && want != 0.0;
+    }
+    CHECK(off == 0 && in_w3 == (size_t)c1.dense * b.flat,
+          "l2: %zu of %zu gradients off the penalty's 2(c/n)W3 (worst error/tolerance %.2f), %zu of W3's %d weights "
+          "penalised", off, np, worst, in_w3, c1.dense * b.flat);
+    free(ga); free(gb); free(p);
+    cnn_free(&a);
+    cnn_free(&b);
 }
 
 
@@ -579,6 +625,7 @@ int main(void) {
     test_conv();
     test_pool();
     test_gradient();
+    test_l2();
     test_mc();
     test_deterministic();
     test_learns();

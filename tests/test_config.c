@@ -227,6 +227,8 @@ int main(void) {
         {"--dataset mnist --strategy bald", "c465c25f"},
         {"--dataset mnist --hidden 0 --epochs 3", "06254584"},
         {"--C 1.0 --max-iter 1000 --tol 0.0001 --no-standardize", "c465c25f"},
+        {"--l2-per-label 0 --val-size 0 --pool-subset 0", "c465c25f"},
+        {"--dataset mnist --hidden 0 --epochs 3 --l2-per-label 0", "06254584"},
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         char h[9];
@@ -234,7 +236,8 @@ int main(void) {
         config_hash(h, &c);
         CHECK(!strcmp(h, ids[i].hash), "'%s': hash %s, was %s", ids[i].line, h, ids[i].hash);
     }
-    static const char *const changes[] = {"--standardize", "--C 2", "--max-iter 50", "--tol 1e-6", "--model logreg"};
+    static const char *const changes[] = {"--standardize", "--C 2", "--max-iter 50", "--tol 1e-6", "--model logreg",
+                                          "--l2-per-label 3.5", "--val-size 100", "--pool-subset 2000"};
     for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
         char h[9];
         CHECK(parse(&c, CMD_RUN, changes[i], err, sizeof err) == 0, "%s: %s", changes[i], err);
@@ -244,5 +247,26 @@ int main(void) {
     test_round_trip(CMD_RUN, "--hidden 8 --model logreg --strategy margin --C 0.25 --max-iter 77 --tol 1e-7 --standardize");
     config_defaults(&c, CMD_RUN);
     CHECK(c.logreg_c == 1.0 && c.max_iter == 1000 && c.tol == 1e-4 && c.standardize == 0, "logreg and standardize defaults");
+
+    /* The protocol's knobs (Gal et al. 2017): off by default, recorded, refused where they
+     * cannot apply. */
+    CHECK(c.l2_per_label == 0 && c.val_size == 0 && c.pool_subset == 0, "protocol knobs off by default");
+    test_round_trip(CMD_RUN, "--hidden 128 --l2-per-label 3.5 --weight-decay 0 --val-size 100 --pool-subset 2000");
+    test_round_trip(CMD_TRAIN_POLICY, "--train mnist --out p.json --hidden 64 --l2-per-label 2.5");
+    static const struct { const char *line, *want; } knob_refused[] = {
+        {"--model logreg --strategy margin --l2-per-label 3.5", "--l2-per-label is a penalty on a network's first dense layer"},
+        {"--pool-subset 9 --batch 10", "--pool-subset 9 is smaller than --batch 10"},
+    };
+    for (size_t i = 0; i < sizeof knob_refused / sizeof knob_refused[0]; i++) {
+        err[0] = 0;
+        int rc = parse(&c, CMD_RUN, knob_refused[i].line, err, sizeof err);
+        if (!rc) rc = config_check(&c, CMD_RUN, err, sizeof err);
+        CHECK(rc == ALSIM_BAD_INPUT && strstr(err, knob_refused[i].want), "%s: rc %d, '%s'", knob_refused[i].line, rc, err);
+    }
+    CHECK(parse(&c, CMD_RUN, "--l2-per-label -1", err, sizeof err) == ALSIM_BAD_INPUT, "--l2-per-label -1 accepted");
+    CHECK(parse(&c, CMD_RUN, "--pool-subset 10 --batch 10", err, sizeof err) == 0 && config_check(&c, CMD_RUN, err, sizeof err) == 0,
+          "--pool-subset = --batch: %s", err);
+    CHECK(parse(&c, CMD_TRAIN_POLICY, "--pool-subset 100", err, sizeof err) == ALSIM_BAD_INPUT &&
+          parse(&c, CMD_TRAIN_POLICY, "--val-size 100", err, sizeof err) == ALSIM_BAD_INPUT, "train-policy takes neither");
     return check_done("test_config");
 }

@@ -5,7 +5,8 @@
  *      plumbing on the CPU given a host score_rows equals learner_predict + the strategies;
  *   1. one full training step: the loss and every gradient, CPU vs CUDA, from the same
  *      weights, rows and dropout masks (dense 784-512-10, two hidden layers, softmax
- *      regression, and a sparse first layer); then 40 AdamW steps on each: the loss agrees;
+ *      regression, --l2-per-label, and a sparse first layer); then 40 AdamW steps on each:
+ *      the loss agrees;
  *   2. the pool probabilities and MC-dropout samples of a trained 784-512-10 model, CPU vs
  *      CUDA: NMSE <= 1e-7 (identical masks; only fp32 rounding differs);
  *   3. learner_score on CUDA (the device reductions) against learner_predict on CUDA and the
@@ -245,6 +246,9 @@ static void test_step(const Backend *cuda) {
     step_case(cuda, &c, &in, y, "784-64-32-10, dropout 0.3");
     c = config(784, 10, 0, NULL, 0.0f);
     step_case(cuda, &c, &in, y, "784-10 (no hidden layer)");
+    c = config(784, 10, 1, h512, 0.5f);
+    c.l2_per_label = 3.5f;      // Gal et al. 2017's weight decay on the first layer
+    step_case(cuda, &c, &in, y, "784-512-10, l2-per-label 3.5");
 
     // a sparse first layer: the same rows as CSR, zeros dropped
     int64_t indptr[65];

@@ -2,7 +2,10 @@
  * restored into (rows outside the pool or labeled twice, labels outside the classes, more
  * labels or rounds than the run has, another model's state) is refused with a reason and
  * never written past an array (this test runs under `make asan`); a fitting one restores the
- * labeled set exactly. An empty test set is refused before a session opens. */
+ * labeled set exactly. An empty test set is refused before a session opens. The protocol's
+ * knobs: a validation split (--val-size) off the pool, measured every round; each round's
+ * subset of the unlabeled rows (--pool-subset), a function of (seed, round, labeled set), the
+ * only rows scored and picked from, for every kind of strategy. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +13,7 @@
 #include "sim/backend.h"
 #include "sim/config.h"
 #include "sim/engine.h"
+#include "strategies/rl.h"
 #include "tests/check.h"
 
 /* Opens a session of c on pool/test; 0 on success. */
@@ -18,6 +22,181 @@ static int open_session(Session *S, const Config *c, const Dataset *pool, const 
     int rc = session_open(S, c, pool, test, be, 3, err, sizeof err);
     CHECK(rc == 0, "session_open: %s", err);
     return rc;
+}
+
+/* 1 when row a of A and row b of B hold the same features (dense). */
+static int same_row(const Dataset *A, int a, const Dataset *B, int b) {
+    return !memcmp(A->x + (size_t)a * A->d, B->x + (size_t)b * B->d, (size_t)A->d * sizeof *A->x);
+}
+
+/* --val-size: dataset_split_off takes n rows off the pool, stratified and seeded, disjoint from
+ * what stays (so never queried nor in the initial set); a session measures them every round. */
+static void test_val(const Backend *be) {
+    char err[512];
+    Dataset all = {0}, test = {0}, pool = {0}, val = {0};
+    CHECK(dataset_synthetic_blobs(&all, &test, ":k=3,d=4,n=150,test=30", err, sizeof err) == 0, "blobs: %s", err);
+    int *every = malloc((size_t)all.n * sizeof *every), counts[3], vcounts[3];
+    for (int i = 0; i < all.n; i++) every[i] = i;
+    CHECK(dataset_take_rows(&pool, &all, every, all.n, err, sizeof err) == 0, "copy: %s", err);
+    dataset_class_counts(counts, &pool);
+    CHECK(dataset_split_off(&val, &pool, 30, 5, err, sizeof err) == 0, "split off 30: %s", err);
+    CHECK(val.n == 30 && pool.n == all.n - 30, "sizes: val %d, pool %d", val.n, pool.n);
+    dataset_class_counts(vcounts, &val);
+    for (int c = 0; c < 3; c++)
+        CHECK(abs(vcounts[c] * all.n - counts[c] * 30) <= all.n, "class %d: %d of 30 validation rows, %d of %d in all",
+              c, vcounts[c], counts[c], all.n);
+    /* every row of all is in exactly one of pool and val, with its label */
+    int found = 0, twice = 0;
+    for (int i = 0; i < all.n; i++) {
+        int in = 0;
+        for (int j = 0; j < pool.n; j++) in += same_row(&all, i, &pool, j) && all.y[i] == pool.y[j];
+        for (int j = 0; j < val.n; j++) in += same_row(&all, i, &val, j) && all.y[i] == val.y[j];
+        found += in >= 1;
+        twice += in > 1;
+    }
+    CHECK(found == all.n && twice == 0, "pool + val: %d of %d rows found, %d in both", found, all.n, twice);
+    Dataset pool2 = {0}, val2 = {0};
+    CHECK(dataset_take_rows(&pool2, &all, every, all.n, err, sizeof err) == 0, "copy: %s", err);
+    CHECK(dataset_split_off(&val2, &pool2, 30, 5, err, sizeof err) == 0 &&
+          !memcmp(val2.x, val.x, (size_t)30 * val.d * sizeof *val.x), "the same seed: the same split");
+    dataset_free(&pool2); dataset_free(&val2);
+    CHECK(dataset_take_rows(&pool2, &all, every, all.n, err, sizeof err) == 0, "copy: %s", err);
+    CHECK(dataset_split_off(&val2, &pool2, 30, 6, err, sizeof err) == 0 &&
+          memcmp(val2.x, val.x, (size_t)30 * val.d * sizeof *val.x), "another seed: another split");
+    dataset_free(&val2);
+    CHECK(dataset_split_off(&val2, &pool2, pool2.n, 6, err, sizeof err) == 2 && val2.n == 0 && pool2.n == 120,
+          "a split of every row refused: %s", err);
+    dataset_free(&pool2);
+
+    /* A session measures the validation rows every round, as it measures the test set. */
+    Config c;
+    config_defaults(&c, CMD_RUN);
+    snprintf(c.strategy, sizeof c.strategy, "margin");
+    c.rounds = 2; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 3; c.val_size = 30;
+    Session S;
+    CHECK(session_open(&S, &c, &pool, &test, be, 3, err, sizeof err) == 0, "open: %s", err);
+    CHECK(session_set_val(&S, &val, err, sizeof err) == 0, "set_val: %s", err);
+    float *probs = malloc((size_t)val.n * val.k * sizeof *probs);
+    for (int r = 0; r <= c.rounds; r++) {
+        RoundRecord rec;
+        CHECK(session_round(&S, &rec, err, sizeof err) == 0, "round %d: %s", r, err);
+        const LearnerInput xv = model_rows(&val, 0, val.n);
+        model_predict(&S.model, probs, NULL, NULL, &xv, 0, 3, r, 0);
+        Metrics want = metrics_eval(probs, val.y, val.n, val.k);
+        CHECK(rec.has_val && rec.val.accuracy == want.accuracy && rec.val.nll == want.nll,
+              "round %d: validation accuracy %g, want %g", r, rec.val.accuracy, want.accuracy);
+    }
+    session_close(&S);
+    free(probs);
+    free(every);
+    dataset_free(&all); dataset_free(&test); dataset_free(&pool); dataset_free(&val);
+}
+
+/* --pool-subset: session_draw_subset is the first m unlabeled rows of a permutation that is a
+ * function of (seed, round) alone. */
+static void test_draw_subset(void) {
+    enum { N = 200, M = 30 };
+    int sub[M], sub2[M], perm[N];
+    unsigned char labeled[N] = {0}, other[N] = {0};
+    for (int i = 0; i < N; i += 3) labeled[i] = 1;      /* 67 labeled */
+    CHECK(session_draw_subset(sub, perm, labeled, N, M, 9, 4) == M, "m rows");
+    int seen[N] = {0}, bad = 0;
+    for (int j = 0; j < M; j++) bad += labeled[sub[j]] || seen[sub[j]]++;
+    CHECK(bad == 0, "%d subset rows labeled or drawn twice", bad);
+    int k = 0;      /* the first M unlabeled rows of the permutation, in its order */
+    for (int i = 0; i < N && k < M; i++) if (!labeled[perm[i]]) bad += perm[i] != sub[k++];
+    CHECK(bad == 0, "not the first unlabeled rows of the round's permutation");
+    CHECK(session_draw_subset(sub2, perm, labeled, N, M, 9, 4) == M && !memcmp(sub, sub2, sizeof sub),
+          "the same (seed, round, labeled set): the same subset");
+    CHECK(session_draw_subset(sub2, perm, labeled, N, M, 9, 5) == M && memcmp(sub, sub2, sizeof sub),
+          "another round: another subset");
+    CHECK(session_draw_subset(sub2, perm, labeled, N, M, 10, 4) == M && memcmp(sub, sub2, sizeof sub),
+          "another seed: another subset");
+    /* a labeled set that differs in 5 rows (another strategy's picks): nearly the same subset */
+    memcpy(other, labeled, sizeof other);
+    for (int i = 1, flipped = 0; flipped < 5; i += 3, flipped++) other[i] = 1;
+    session_draw_subset(sub2, perm, other, N, M, 9, 4);
+    int shared = 0;
+    for (int a = 0; a < M; a++) for (int b = 0; b < M; b++) shared += sub[a] == sub2[b];
+    CHECK(shared >= M - 5, "labeled sets 5 rows apart share %d of %d subset rows", shared, M);
+    /* fewer unlabeled rows than m: all of them */
+    unsigned char most[N];
+    memset(most, 1, sizeof most);
+    most[7] = most[100] = 0;
+    CHECK(session_draw_subset(sub2, perm, most, N, M, 9, 4) == 2 && sub2[0] + sub2[1] == 107, "2 unlabeled rows left");
+}
+
+/* --pool-subset in a session: each round scores only its subset (recorded), draws it from the
+ * labeled set before the pick, and picks among it; random scores a row as it would in the whole
+ * pool; rl's pool-level features are means over the subset. */
+static void test_pool_subset(const Backend *be) {
+    char err[512];
+    Dataset pool = {0}, test = {0};
+    CHECK(dataset_synthetic_blobs(&pool, &test, ":k=3,d=4,n=300,test=60", err, sizeof err) == 0, "blobs: %s", err);
+    static const char *const strategies[] = {"random", "bald", "margin", "rl"};
+    for (size_t si = 0; si < sizeof strategies / sizeof strategies[0]; si++) {
+        Config c;
+        config_defaults(&c, CMD_RUN);
+        snprintf(c.strategy, sizeof c.strategy, "%s", strategies[si]);
+        c.rounds = 3; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 3; c.mc = 4;
+        c.pool_subset = 40;
+        Session S;
+        if (session_open(&S, &c, &pool, &test, be, 3, err, sizeof err) != 0) {
+            CHECK(0, "%s: open: %s", c.strategy, err);
+            continue;
+        }
+        unsigned char *before = malloc((size_t)pool.n);
+        int *want = malloc(40 * sizeof *want), *perm = malloc((size_t)pool.n * sizeof *perm);
+        for (int r = 0; r <= c.rounds; r++) {
+            memcpy(before, S.labeled.labeled, (size_t)pool.n);
+            RoundRecord rec;
+            CHECK(session_round(&S, &rec, err, sizeof err) == 0, "%s round %d: %s", c.strategy, r, err);
+            if (r == c.rounds) {
+                CHECK(rec.subset == NULL && rec.n_subset == 0 && rec.n_picked == 0, "%s: the last round scores nothing", c.strategy);
+                break;
+            }
+            int m = session_draw_subset(want, perm, before, pool.n, 40, 3, r);
+            CHECK(rec.subset && rec.n_subset == 40 && m == 40 && !memcmp(rec.subset, want, 40 * sizeof *want),
+                  "%s round %d: the recorded subset is the drawn one", c.strategy, r);
+            int outside = 0;
+            for (int i = 0; i < rec.n_picked; i++) {
+                int in = 0;
+                for (int j = 0; j < rec.n_subset; j++) in |= rec.picked[i] == rec.subset[j];
+                outside += !in;
+            }
+            CHECK(rec.n_picked == 5 && outside == 0, "%s round %d: %d of %d picks outside the subset", c.strategy, r,
+                  outside, rec.n_picked);
+            if (!strcmp(c.strategy, "random")) {    /* the top 5 of the whole pool's random scores, among the subset */
+                double *all = malloc((size_t)pool.n * sizeof *all);
+                unsigned char *excl = malloc((size_t)pool.n);
+                PoolView v = {.n = pool.n, .k = pool.k, .seed = 3, .round = r};
+                score_random(all, &v);
+                memset(excl, 1, (size_t)pool.n);
+                for (int j = 0; j < 40; j++) excl[want[j]] = 0;
+                int top[5];
+                select_top_b(top, all, excl, pool.n, 5, 3, r);
+                CHECK(!memcmp(top, rec.picked, sizeof top), "random round %d: not the subset's top random scores", r);
+                free(all); free(excl);
+            }
+            if (!strcmp(c.strategy, "rl")) {        /* accuracy, pool_entropy: means over the subset */
+                const double *f = rl_features(S.strategy_state);
+                double acc = 0, ent = 0;
+                for (int j = 0; j < 40; j++) { acc += f[j * RL_FEATURES + 2]; ent += f[j * RL_FEATURES + 0]; }
+                CHECK_NEAR(f[9], acc / 40, 1e-12, 1e-12);
+                CHECK_NEAR(f[39 * RL_FEATURES + 10], ent / 40, 1e-12, 1e-12);
+            }
+        }
+        free(before); free(want); free(perm);
+        session_close(&S);
+    }
+    /* refused: a subset beyond round 0's unlabeled rows */
+    Config c;
+    config_defaults(&c, CMD_RUN);
+    c.rounds = 3; c.batch = 5; c.init = 6; c.pool_subset = pool.n - 5;
+    CHECK(session_check_sizes(&c, &pool, err, sizeof err) == 2 && strstr(err, "--pool-subset"), "pool-subset too big: %s", err);
+    c.pool_subset = pool.n - 6;
+    CHECK(session_check_sizes(&c, &pool, err, sizeof err) == 0, "pool-subset = the unlabeled rows: %s", err);
+    dataset_free(&pool); dataset_free(&test);
 }
 
 int main(void) {
@@ -112,5 +291,8 @@ int main(void) {
     free(labels);
     dataset_free(&pool);
     dataset_free(&test);
+    test_val(be);
+    test_draw_subset();
+    test_pool_subset(be);
     return check_done("test_engine");
 }

@@ -1,6 +1,7 @@
 /* test_learner — the MLP learner and the round budget, on the CPU backend:
  *   1. analytic gradients match central differences (with and without dropout, 0 hidden layers,
- *      dense and sparse (CSR) input); a sparse learner predicts what a dense one does
+ *      dense and sparse (CSR) input, with and without --l2-per-label's penalty, which touches
+ *      the first layer's weights only); a sparse learner predicts what a dense one does
  *   2. MC-dropout samples differ across t with dropout, equal probs exactly without
  *   3. learner_predict does not depend on how the pool is chunked (bitwise)
  *   4. it learns a small synthetic 3-class problem
@@ -92,11 +93,12 @@ static void random_data(float *X, int32_t *y, int n, int D, int K, uint64_t sub)
  * all dropped has pre-activations exactly 0, on the ReLU's kink, where central differences
  * see half the slope. */
 #define GRAD_H 3e-3
-static void gradcheck(int n_hidden, const int *hidden, float dropout, int sparse,
+static void gradcheck(int n_hidden, const int *hidden, float dropout, int sparse, float l2,
                       const char *name) {
     const int D = 6, K = 3, N = 10;
     LearnerConfig c = config(D, K, n_hidden, hidden, dropout);
     c.sparse = sparse;      // CSR rows through sparse_matmul, W_0 stored transposed
+    c.l2_per_label = l2;    // the loss carries (l2/N)·||W_0||²
     Learner L = {0};
     init_or_die(&L, &c);
     learner_reset(&L, 3, 0);
@@ -162,13 +164,75 @@ static void gradcheck(int n_hidden, const int *hidden, float dropout, int sparse
 
 static void test_gradients(void) {
     const int h2[] = {5, 4};
-    gradcheck(2, h2, 0.3f, 0, "hidden {5,4}, dropout 0.3");
-    gradcheck(2, h2, 0.0f, 0, "hidden {5,4}, dropout 0");
-    gradcheck(0, NULL, 0.0f, 0, "no hidden layer");
+    gradcheck(2, h2, 0.3f, 0, 0.0f, "hidden {5,4}, dropout 0.3");
+    gradcheck(2, h2, 0.0f, 0, 0.0f, "hidden {5,4}, dropout 0");
+    gradcheck(0, NULL, 0.0f, 0, 0.0f, "no hidden layer");
     const int h3[] = {7, 6, 5};
-    gradcheck(3, h3, 0.5f, 0, "hidden {7,6,5}, dropout 0.5");
-    gradcheck(2, h2, 0.3f, 1, "sparse, hidden {5,4}, dropout 0.3");
-    gradcheck(0, NULL, 0.0f, 1, "sparse, no hidden layer");
+    gradcheck(3, h3, 0.5f, 0, 0.0f, "hidden {7,6,5}, dropout 0.5");
+    gradcheck(2, h2, 0.3f, 1, 0.0f, "sparse, hidden {5,4}, dropout 0.3");
+    gradcheck(0, NULL, 0.0f, 1, 0.0f, "sparse, no hidden layer");
+    // --l2-per-label: the penalty (c/n)·||W_0||² is in the loss and its gradient
+    gradcheck(2, h2, 0.3f, 0, 3.5f, "l2 3.5, hidden {5,4}, dropout 0.3");
+    gradcheck(0, NULL, 0.0f, 0, 3.5f, "l2 3.5, no hidden layer");
+    gradcheck(2, h2, 0.3f, 1, 3.5f, "l2 3.5, sparse, hidden {5,4}");
+}
+
+// ----------------------------------------------------------------------------
+// 1c. --l2-per-label: 2(c/n)·W_0 added to the first layer's gradient, nothing else
+
+static void test_l2_per_label(void) {
+    const int D = 6, K = 3, N = 10, h2[] = {5, 4};
+    const float c = 3.5f;
+    float X[10 * 6];
+    int32_t y[10];
+    random_data(X, y, N, D, K, 2);
+    const LearnerInput in = dense(X, N, D);
+    LearnerConfig c0 = config(D, K, 2, h2, 0.3f), c1 = c0;
+    c1.l2_per_label = c;
+    Learner L0 = {0}, L1 = {0};
+    init_or_die(&L0, &c0);
+    init_or_die(&L1, &c1);
+    learner_reset(&L0, 5, 0);
+    learner_reset(&L1, 5, 0);
+    const size_t np = L0.n_params, nw = (size_t)L0.in[0] * L0.out[0];
+    float *p = malloc(np * sizeof(float)), *g0 = malloc(np * sizeof(float)), *g1 = malloc(np * sizeof(float));
+    learner_get_params(p, &L0);
+    const uint64_t key = rng_key(5, RNG_DROPOUT, 0, 0);
+    double loss0 = learner_loss_grad(&L0, &in, y, key), loss1 = learner_loss_grad(&L1, &in, y, key);
+    learner_get_grads(g0, &L0);
+    learner_get_grads(g1, &L1);
+    double sq = 0.0;
+    for (size_t i = 0; i < nw; i++) sq += (double)p[i] * p[i];
+    CHECK_NEAR(loss1 - loss0, (double)c / N * sq, 1e-9, 1e-6);
+    size_t off_w0 = 0, off_rest = 0;
+    for (size_t i = 0; i < np; i++) {
+        if (i < nw) off_w0 += g1[i] != g0[i] + (float)(2.0 * c / N) * p[i];
+        else off_rest += g1[i] != g0[i];
+    }
+    CHECK(L0.w_off[0] == 0, "W_0 first in the parameter block");
+    CHECK(off_w0 == 0, "l2: %zu of %zu W_0 gradients are not grad + 2(c/n)·w", off_w0, nw);
+    CHECK(off_rest == 0, "l2: %zu gradients outside W_0 (biases, later layers) changed", off_rest);
+
+    // training: the penalty shrinks W_0, and a fit is deterministic with it
+    learner_reset(&L0, 5, 0);
+    learner_reset(&L1, 5, 0);
+    learner_fit(&L0, &in, y, 300, 5, 0);
+    double fit1 = learner_fit(&L1, &in, y, 300, 5, 0);
+    float *p0 = malloc(np * sizeof(float)), *p1 = malloc(np * sizeof(float));
+    learner_get_params(p0, &L0);
+    learner_get_params(p1, &L1);
+    double sq0 = 0.0, sq1 = 0.0;
+    for (size_t i = 0; i < nw; i++) { sq0 += (double)p0[i] * p0[i]; sq1 += (double)p1[i] * p1[i]; }
+    printf("  l2-per-label %.1f on %d rows: ||W_0||² %.4f -> %.4f after 300 steps (%.4f without)\n",
+           c, N, sq, sq1, sq0);
+    CHECK(sq1 < 0.5 * sq0, "l2: ||W_0||² %.4f with the penalty, %.4f without", sq1, sq0);
+    learner_reset(&L1, 5, 0);
+    double fit1b = learner_fit(&L1, &in, y, 300, 5, 0);
+    learner_get_params(p0, &L1);
+    CHECK(memcmp(p0, p1, np * sizeof(float)) == 0 && fit1 == fit1b, "l2: the same fit twice differs");
+    free(p); free(g0); free(g1); free(p0); free(p1);
+    learner_free(&L0);
+    learner_free(&L1);
 }
 
 // ----------------------------------------------------------------------------
@@ -513,8 +577,8 @@ static void test_budget(void) {
 static void test_config_checks(void) {
     const int hidden[] = {4};
     LearnerConfig good = config(3, 2, 1, hidden, 0.5f);
-    struct { LearnerConfig c; const char *why; } bad[8];
-    for (int i = 0; i < 8; i++) bad[i].c = good;
+    struct { LearnerConfig c; const char *why; } bad[9];
+    for (int i = 0; i < 9; i++) bad[i].c = good;
     bad[0].c.dropout = 1.0f;   bad[0].why = "dropout 1";
     bad[1].c.k = 1;            bad[1].why = "k 1";
     bad[2].c.n_hidden = 9;     bad[2].why = "9 hidden layers";
@@ -523,8 +587,9 @@ static void test_config_checks(void) {
     bad[5].c.lr = NAN;         bad[5].why = "lr NaN";
     bad[6].c.beta2 = 1.0f;     bad[6].why = "beta2 1";
     bad[7].c.d = 0;            bad[7].why = "d 0";
+    bad[8].c.l2_per_label = -1.0f; bad[8].why = "l2_per_label -1";
     char err[256];
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 9; i++) {
         Learner L = {0};
         err[0] = '\0';
         int rc = learner_init(&L, &bad[i].c, &backend_cpu, err, sizeof err);
@@ -547,6 +612,7 @@ int main(void) {
     clock_t t0 = clock();
     test_config_checks();
     test_gradients();
+    test_l2_per_label();
     test_sparse_matches_dense();
     test_mc();
     test_chunks();
