@@ -29,6 +29,7 @@ typedef enum {
     REDUCE_BALD,                /* mc: H[p̄] - (1/T) Σ_t H[p_t], clamped at 0 */
     REDUCE_VAR_RATIOS,          /* mc: 1 - (count of the modal argmax)/T */
     REDUCE_MEAN_STD,            /* mc: (1/K) Σ_c sd_t(p_t,c) */
+    REDUCE_MC_ENTROPY,          /* mc: H[p̄] */
     REDUCE_COUNT
 } Reduce;
 

@@ -680,6 +680,7 @@ __device__ inline double score_row(const float *probs, const float *mc, int N, i
     case REDUCE_BALD: return formula_bald(p0, stride, K, T);
     case REDUCE_VAR_RATIOS: return formula_var_ratios(p0, stride, K, T);
     case REDUCE_MEAN_STD: return formula_mean_std(p0, stride, K, T);
+    case REDUCE_MC_ENTROPY: return formula_mc_entropy(p0, stride, K, T);
     default: return NAN;
     }
 }

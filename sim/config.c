@@ -67,7 +67,7 @@ static const Option options[] = {
     {"l2-per-label", RUN | TP, OPT_DOUBLE, F(l2_per_label), 0, 0, 1e6, HASH_UNLESS_DEFAULT, "0", "c",
      "adds (c / labeled rows) x ||W||^2 to the loss, W the first dense layer's weights (the MLP's first layer, the "
      "CNN's dense layer), as the code of Gal et al. 2017 (c = 3.5); 0: none"},
-    {"mc",           RUN | TP, OPT_INT,    F(mc), 0, 1, 1e5, 1, "20", "T", "MC-dropout samples for bald, var-ratios, mean-std"},
+    {"mc",           RUN | TP, OPT_INT,    F(mc), 0, 1, 1e5, 1, "20", "T", "MC-dropout samples for bald, var-ratios, mean-std, mc-entropy"},
     {"warm-start",   RUN | TP, OPT_FLAG,   F(warm_start), 0, 0, 1, 1, NULL, NULL, "fine-tune the previous round's model instead of retraining"},
     {"C",            RUN | TP, OPT_DOUBLE, F(logreg_c), 0, 1e-12, 1e12, HASH_UNLESS_DEFAULT, "1", "C",
      "logreg: inverse L2 strength, loss = sum of cross-entropy + ||W||^2/(2C), intercept not penalised (scikit-learn's C)"},

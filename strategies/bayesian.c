@@ -1,4 +1,5 @@
-/* bayesian — scores from T MC-dropout samples per row: BALD, variation ratios, mean std.
+/* bayesian — scores from T MC-dropout samples per row: BALD, variation ratios, mean std,
+ * the entropy of the mean.
  *
  * Input v->mc is (T,n,K), sample-major (NEEDS_MC): sample t of row i is the K floats at
  * mc + ((size_t)t*n + i)*K. Each score is a per-row formula of formulas.h (which the CUDA
@@ -56,4 +57,9 @@ void score_var_ratios(double *scores, const PoolView *v) {
  * et al. 2016; Gal et al. 2017). */
 void score_mean_std(double *scores, const PoolView *v) {
     score_rows_parallel(scores, v, formula_mean_std);
+}
+
+/* H[p̄], the entropy of the MC-averaged prediction (Gal et al. 2017's Max Entropy). */
+void score_mc_entropy(double *scores, const PoolView *v) {
+    score_rows_parallel(scores, v, formula_mc_entropy);
 }

@@ -90,27 +90,35 @@ static inline ALSIM_HD double formula_margin(const float *p /*(k)*/, int k) {
     return -(first - second);
 }
 
+/* mc-entropy: H[p̄], the entropy of the mean of the T samples at p0 + t·stride (Gal et al.
+ * 2017's Max Entropy of the Bayesian CNN), over classes in order, p̄_c = (Σ_t p_t,c) / T with
+ * t in order, FORMULA_SUMS classes at a time. */
+static inline ALSIM_HD double formula_mc_entropy(const float *p0, size_t stride, int k, int T) {
+    double h_mean = 0.0;
+    double pbar[FORMULA_SUMS];                      /* Σ_t p_t,c for classes a0.. */
+    for (int a0 = 0; a0 < k; a0 += FORMULA_SUMS) {
+        const int ka = k - a0 < FORMULA_SUMS ? k - a0 : FORMULA_SUMS;
+        for (int c = 0; c < ka; c++) pbar[c] = 0.0;
+        for (int t = 0; t < T; t++) {
+            const float *q = p0 + t * stride + a0;
+            for (int c = 0; c < ka; c++) pbar[c] += q[c];
+        }
+        for (int c = 0; c < ka; c++) h_mean -= formula_xlogx(pbar[c] / T);
+    }
+    return h_mean;
+}
+
 /* bald: H[p̄] - (1/T) Σ_t H[p_t], the mutual information of the T samples at p0 + t·stride
  * (Houlsby et al. 2011; Gal et al. 2017), clamped at 0 (a negative is rounding only).
- * Σ_t H[p_t] is summed block by block of FORMULA_CLASS_BLOCK classes, samples in order within
- * a block; H[p̄] over classes in order, p̄_c = (Σ_t p_t,c) / T with t in order. */
+ * H[p̄] is formula_mc_entropy's; Σ_t H[p_t] is summed block by block of FORMULA_CLASS_BLOCK
+ * classes, samples in order within a block. */
 static inline ALSIM_HD double formula_bald(const float *p0, size_t stride, int k, int T) {
-    double h_mean = 0.0, h_each = 0.0;              /* H[p̄], Σ_t H[p_t] */
-    double pbar[FORMULA_SUMS];                      /* Σ_t p_t,c for classes a0.. */
+    double h_each = 0.0;                            /* Σ_t H[p_t] */
     for (int c0 = 0; c0 < k; c0 += FORMULA_CLASS_BLOCK) {
         const int kb = k - c0 < FORMULA_CLASS_BLOCK ? k - c0 : FORMULA_CLASS_BLOCK;
         for (int t = 0; t < T; t++) h_each += formula_entropy(p0 + t * stride + c0, kb);
-        for (int a0 = c0; a0 < c0 + kb; a0 += FORMULA_SUMS) {
-            const int ka = c0 + kb - a0 < FORMULA_SUMS ? c0 + kb - a0 : FORMULA_SUMS;
-            for (int c = 0; c < ka; c++) pbar[c] = 0.0;
-            for (int t = 0; t < T; t++) {
-                const float *q = p0 + t * stride + a0;
-                for (int c = 0; c < ka; c++) pbar[c] += q[c];
-            }
-            for (int c = 0; c < ka; c++) h_mean -= formula_xlogx(pbar[c] / T);
-        }
     }
-    const double mi = h_mean - h_each / T;
+    const double mi = formula_mc_entropy(p0, stride, k, T) - h_each / T;
     return mi < 0.0 ? 0.0 : mi;
 }
 

@@ -23,6 +23,9 @@ static const Strategy strategies[] = {
     {"mean-std", "class-averaged standard deviation of p over T MC-dropout samples "
                  "(Kampffmeyer et al. 2016; Gal et al. 2017)",
      NEEDS_MC, score_mean_std, REDUCE_MEAN_STD, NULL},
+    {"mc-entropy", "entropy of the mean of T MC-dropout samples' predictive distributions "
+                   "(Gal et al. 2017's Max Entropy)",
+     NEEDS_MC, score_mc_entropy, REDUCE_MC_ENTROPY, NULL},
     {"rl", "a policy trained by reinforcement learning on simulated AL episodes "
            "(alsim train-policy; --policy FILE)",
      NEEDS_PROBS | NEEDS_MC | NEEDS_EMB, score_rl, REDUCE_NONE, &rl_hooks},

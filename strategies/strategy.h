@@ -93,6 +93,7 @@ void strategy_print_list(FILE *f);
  *   var-ratios        1 - f/T, f = how many samples predict the modal class (argmax of p_t;
  *                     mode ties go to the lowest class id)
  *   mean-std          (1/K) Σ_c sqrt(E_t[p_t,c²] - p̄_c²)  (population sd over T)
+ *   mc-entropy        H[p̄]   (the entropy of the MC-averaged prediction)
  */
 void score_random(double *scores, const PoolView *v);
 /*   rl                the learned policy's score of the row's features (rl.h, policy.h);
@@ -105,6 +106,7 @@ void score_margin(double *scores, const PoolView *v);
 void score_bald(double *scores, const PoolView *v);
 void score_var_ratios(double *scores, const PoolView *v);
 void score_mean_std(double *scores, const PoolView *v);
+void score_mc_entropy(double *scores, const PoolView *v);
 
 /* Top-b selection (select.c): writes into picked (b) the b rows with labeled[i] == 0 and the
  * highest scores, best first. Ties (equal scores) are broken by rng_hash of

@@ -176,7 +176,8 @@ static void test_contracts(void) {
 
     const Strategy *want[] = {strategy_find("least-confidence"), strategy_find("entropy"),
                               strategy_find("margin"), strategy_find("bald"),
-                              strategy_find("var-ratios"), strategy_find("mean-std")};
+                              strategy_find("var-ratios"), strategy_find("mean-std"),
+                              strategy_find("mc-entropy")};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         CHECK(want[i] && want[i]->reduce != REDUCE_NONE, "strategy %zu has no device reduction", i);
 }

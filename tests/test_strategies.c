@@ -79,6 +79,10 @@ static void test_bald_hand(void) {
      * H(0.8, 0.2) = 0.5004024235, H(0.4, 0.6) = 0.6730116670, mean 0.5867070453;
      * BALD = 0.6730116670 - 0.5867070453 = 0.0863046217. */
     CHECK_NEAR(s[1], 0.08630462173553433, 1e-6, 0);
+    /* mc-entropy is H[p̄] alone: ln 2 and 0.6730116670. */
+    score_mc_entropy(s, &v);
+    CHECK_NEAR(s[0], 0.6931471805599453, 1e-12, 0);
+    CHECK_NEAR(s[1], 0.6730116670092565, 1e-6, 0);
 }
 
 static void test_mean_std_hand(void) {
@@ -156,13 +160,14 @@ static void test_bayesian_vs_reference(void) {
         float *mc = malloc(sizeof(float) * T * n * k);   /* (T,n,K) */
         double *pbar = malloc(sizeof(double) * k), *pt = malloc(sizeof(double) * k);
         int *count = malloc(sizeof(int) * k);
-        double bald[13], vr[13], ms[13];
+        double bald[13], vr[13], ms[13], me[13];
         Rng r = rng_stream(11 + q, RNG_DATA, 0);
         for (int j = 0; j < T * n; j++) dirichlet(mc + (size_t)j * k, k, &r);
         PoolView v = {.n = n, .k = k, .t = T, .mc = mc};
         score_bald(bald, &v);
         score_var_ratios(vr, &v);
         score_mean_std(ms, &v);
+        score_mc_entropy(me, &v);
         for (int i = 0; i < n; i++) {
             double h_each = 0.0, sd = 0.0;
             int f = 0;
@@ -189,6 +194,7 @@ static void test_bayesian_vs_reference(void) {
             CHECK_NEAR(bald[i], ref_entropy(pbar, k) - h_each, 1e-12, 1e-9);
             CHECK_NEAR(vr[i], 1.0 - (double)f / T, 1e-15, 0);
             CHECK_NEAR(ms[i], sd, 1e-12, 1e-9);
+            CHECK_NEAR(me[i], ref_entropy(pbar, k), 1e-12, 1e-9);
         }
         free(mc); free(pbar); free(pt); free(count);
     }
@@ -271,13 +277,13 @@ static void test_chunk_independence(void) {
 
 static void test_registry(void) {
     static const char *names[] = {"random", "least-confidence", "entropy", "margin",
-                                  "bald", "var-ratios", "mean-std", "rl"};
+                                  "bald", "var-ratios", "mean-std", "mc-entropy", "rl"};
     static const int needs[] = {NEEDS_NOTHING, NEEDS_PROBS, NEEDS_PROBS, NEEDS_PROBS,
-                                NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_PROBS | NEEDS_MC | NEEDS_EMB};
+                                NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_PROBS | NEEDS_MC | NEEDS_EMB};
     int n;
     const Strategy *all = strategy_all(&n);
-    CHECK(n == 8, "registry has %d strategies, want 8", n);
-    for (int i = 0; i < n && i < 8; i++) {
+    CHECK(n == 9, "registry has %d strategies, want 9", n);
+    for (int i = 0; i < n && i < 9; i++) {
         CHECK(strcmp(all[i].name, names[i]) == 0, "entry %d is %s, want %s",
               i, all[i].name, names[i]);
         CHECK(all[i].needs == needs[i], "%s needs %d, want %d",
@@ -297,7 +303,7 @@ static void test_registry(void) {
     char line[512];
     int lines = 0, ok = 1;
     while (fgets(line, sizeof line, f)) {
-        if (lines < 8) {
+        if (lines < 9) {
             const char *want = needs[lines] & NEEDS_EMB ? "MC+hidden"
                              : needs[lines] == NEEDS_MC ? "MC samples"
                              : needs[lines] == NEEDS_PROBS ? "probs" : " - ";
@@ -306,7 +312,7 @@ static void test_registry(void) {
         lines++;
     }
     fclose(f);
-    CHECK(lines == 8, "--list printed %d lines, want 8", lines);
+    CHECK(lines == 9, "--list printed %d lines, want 9", lines);
     CHECK(ok, "--list lines do not start with name and show needs");
 }
 
