@@ -11,10 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *const kind_names[FIG_COUNT] = {"curves", "f1", "aulc", "wtl"};
+static const char *const kind_names[FIG_COUNT] = {"curves", "f1", "aulc", "wtl", "paper"};
 static const char *const kind_titles[FIG_COUNT] = {
     "learning curves (test accuracy)", "learning curves (macro-F1)", "normalised AULC",
-    "win/tie/loss matrix",
+    "win/tie/loss matrix", "test accuracy against acquired examples, with the paper's levels",
 };
 /* Line colours, one per strategy (cycled): colour-blind-safe (Okabe–Ito). */
 static const char *const colours[] = {
@@ -27,6 +27,8 @@ void figure_name(char out[160], const DatasetReport *d, FigureKind kind) {
 }
 
 const char *figure_title(FigureKind kind) { return kind_titles[kind]; }
+
+int figure_drawn(FigureKind kind, const ReportOptions *o) { return kind != FIG_PAPER || o->paper; }
 
 /* s as a gnuplot single-quoted string: ' doubled, control characters dropped. */
 static void gp_quote(FILE *f, const char *s) {
@@ -87,11 +89,13 @@ static void gp_footer(FILE *f, const char *name, const char *size) {
             "replot\nunset output\n", size, name);
 }
 
-/* Learning curves of one metric (acc: 1 accuracy, 0 macro-F1). */
+/* Learning curves of one metric: test accuracy (FIG_CURVES; FIG_PAPER against acquired
+ * examples, labels beyond round 0's, with the paper's levels) or macro-F1 (FIG_F1). */
 static int write_curves(const DatasetReport *d, const ReportOptions *o, const char *dir, FigureKind kind,
                         char *err, size_t errlen) {
     char name[160];
-    int acc = kind == FIG_CURVES;
+    const int acc = kind != FIG_F1, paper = kind == FIG_PAPER;
+    const double x_off = paper ? d->arms[0].per_round[0].n_labeled : 0;     /* round 0's labels */
     FILE *f = open_dat(name, d, kind, dir, "per strategy (one block each, in key order) and round: labels, mean,",
                        "lower and upper end of the 95% t-interval of the mean across seeds (NaN: one seed), seeds",
                        err, errlen);
@@ -101,7 +105,7 @@ static int write_curves(const DatasetReport *d, const ReportOptions *o, const ch
         fprintf(f, "%s# %s\n", a ? "\n\n" : "", arm->strategy);
         for (int r = 0; r < arm->rounds; r++) {
             const Describe *s = acc ? &arm->per_round[r].acc : &arm->per_round[r].f1;
-            fprintf(f, "%.17g", arm->per_round[r].n_labeled);
+            fprintf(f, "%.17g", arm->per_round[r].n_labeled - x_off);
             dat_num(f, s->mean); dat_num(f, s->lo); dat_num(f, s->hi);
             fprintf(f, " %d\n", s->n);
         }
@@ -111,21 +115,24 @@ static int write_curves(const DatasetReport *d, const ReportOptions *o, const ch
 
     if (!(f = open_file(dir, name, "gp", err, errlen))) return ALSIM_RUNTIME;
     gp_header(f, d, name, kind, "900,680");
-    fprintf(f, "set xlabel 'labeled examples%s'\nset ylabel '%s'\n", o->logx ? " (log scale)" : "",
-            acc ? "test accuracy" : "test macro-F1");
+    if (paper) fprintf(f, "set xlabel 'acquired examples (labels beyond the %g of round 0)%s'\nset ylabel 'test accuracy'\n",
+                       x_off, o->logx ? " (log scale)" : "");
+    else fprintf(f, "set xlabel 'labeled examples%s'\nset ylabel '%s'\n", o->logx ? " (log scale)" : "",
+                 acc ? "test accuracy" : "test macro-F1");
     fputs("set key below maxrows 4 height 1\nset grid\nset style fill transparent solid 0.18 noborder\n", f);
     double x0 = INFINITY, x1 = -INFINITY;
     for (int a = 0; a < d->n_arms; a++)
         for (int r = 0; r < d->arms[a].rounds; r++) {
-            x0 = fmin(x0, d->arms[a].per_round[r].n_labeled);
-            x1 = fmax(x1, d->arms[a].per_round[r].n_labeled);
+            x0 = fmin(x0, d->arms[a].per_round[r].n_labeled - x_off);
+            x1 = fmax(x1, d->arms[a].per_round[r].n_labeled - x_off);
         }
     if (x1 > x0 && (!o->logx || x0 > 0)) fprintf(f, "set xrange [%.17g:%.17g]\n", x0, x1);
     if (o->logx && d->arms[0].rounds > 1) {     /* a log axis within one decade has no tics: name some rounds */
         const Arm *arm = &d->arms[0];
         int step = (arm->rounds + 7) / 8;
         fputs("set xtics (", f);
-        for (int r = 0; r < arm->rounds; r += step) fprintf(f, "%s%.17g", r ? ", " : "", arm->per_round[r].n_labeled);
+        for (int r = 0; r < arm->rounds; r += step)
+            fprintf(f, "%s%.17g", r ? ", " : "", arm->per_round[r].n_labeled - x_off);
         fputs(")\n", f);
     }
     if (o->logx) fputs("set logscale x\n", f);
@@ -140,10 +147,13 @@ static int write_curves(const DatasetReport *d, const ReportOptions *o, const ch
         gp_quote(f, t);
         fputs(", \\\n", f);
     }
-    if (acc && !isnan(d->ceiling))
+    for (int l = 0; paper && l < o->paper->n_levels; l++)
+        fprintf(f, "  %.17g with lines dt %d lw 1.5 lc rgb '#555555' title '%g%% accuracy (%g%% error)', \\\n",
+                o->paper->levels[l], 2 + 2 * l, 100 * o->paper->levels[l], 100 * (1 - o->paper->levels[l]));
+    if (acc && !paper && !isnan(d->ceiling))
         fprintf(f, "  %.17g with lines dt 2 lw 1.5 lc rgb '#555555' title 'full-data ceiling %.4f (mean of %d run%s)', \\\n",
                 d->ceiling, d->ceiling, d->n_ceiling, d->n_ceiling == 1 ? "" : "s");
-    if (acc && !isnan(d->target))
+    if (acc && !paper && !isnan(d->target))
         fprintf(f, "  %.17g with lines dt 3 lw 1.5 lc rgb '#aa3377' title 'target %.4f (labels-to-target)', \\\n",
                 d->target, d->target);
     fprintf(f, "  NaN with filledcurves lc rgb '#888888' title 'shaded band: %g%% t-interval of the mean across seeds'\n",
@@ -284,7 +294,9 @@ int figures_write(const Report *rep, const char *dir, char *err, size_t errlen) 
         if (!rc) rc = write_curves(d, &rep->opt, dir, FIG_F1, err, errlen);
         if (!rc) rc = write_aulc(d, &rep->opt, dir, err, errlen);
         if (!rc) rc = write_wtl(d, &rep->opt, dir, err, errlen);
+        if (!rc && rep->opt.paper) rc = write_curves(d, &rep->opt, dir, FIG_PAPER, err, errlen);
         for (int k = 0; k < FIG_COUNT && !rc; k++) {
+            if (!figure_drawn((FigureKind)k, &rep->opt)) continue;
             char name[160];
             figure_name(name, d, (FigureKind)k);
             if (!(scripts[n] = malloc(strlen(name) + 4))) { snprintf(err, errlen, "out of memory"); rc = ALSIM_RUNTIME; break; }

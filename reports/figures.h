@@ -9,6 +9,9 @@
  *   f1       the same for macro-F1
  *   aulc     mean normalised AULC per strategy as bars with the 95% t-interval
  *   wtl      the win/tie/loss matrix as a heat map (row against column, Holm-adjusted p)
+ *   paper    with --paper only: test accuracy against acquired examples (labels beyond round
+ *            0's), mean and band per strategy, a dashed line at each of the paper's accuracy
+ *            levels: the form of the paper's figure
  * gnuplot is started with fork/exec, its working folder the output folder and its arguments
  * the script names alone: no shell, no user path on its command line. Names that come from
  * run files reach the scripts only inside quoted strings, escaped, with enhanced text off.
@@ -20,7 +23,10 @@
 
 #include "reports/report.h"
 
-typedef enum { FIG_CURVES, FIG_F1, FIG_AULC, FIG_WTL, FIG_COUNT } FigureKind;
+typedef enum { FIG_CURVES, FIG_F1, FIG_AULC, FIG_WTL, FIG_PAPER, FIG_COUNT } FigureKind;
+
+/* Whether a report with options o draws figure kind (FIG_PAPER: only with --paper). */
+int figure_drawn(FigureKind kind, const ReportOptions *o);
 
 /* out (160 bytes) = the base name of figure kind of dataset d: "<id>-<kind>". */
 void figure_name(char out[160], const DatasetReport *d, FigureKind kind);

@@ -23,6 +23,7 @@ void report_options_from(ReportOptions *o, const Config *c) {
     o->boot_seed = c->seed;
     o->logx = c->logx;
     snprintf(o->reference, sizeof o->reference, "%s", c->reference);
+    o->paper = paper_find(c->paper);
 }
 
 /* Appends a note for the reader to d; -1 out of memory. */
@@ -183,6 +184,57 @@ static int holm_family(Comparison *c, int n, double alpha, const int *skip) {
     return rc;
 }
 
+/* --paper: per arm and level of the paper, the acquired labels to reach it, their quartiles,
+ * and labels saved against the reference, Holm-adjusted over the arms of each level (see
+ * PaperArm). va, vb: scratch of the largest arm. */
+static int paper_metrics(DatasetReport *d, const Paper *p, double alpha, double *va, double *vb) {
+    for (int l = 0; l < p->n_levels; l++) {
+        for (int a = 0; a < d->n_arms; a++) {
+            Arm *arm = &d->arms[a];
+            PaperArm *pa = &arm->paper;
+            if (!(pa->acquired[l] = malloc((size_t)arm->n * sizeof(double)))) return -1;
+            for (int i = 0; i < arm->n; i++) {
+                const Run *r = arm->runs[i];
+                double x = metrics_labels_to_target(r->n_labeled, r->accuracy, d->common, p->levels[l]);
+                pa->acquired[l][i] = x < 0 ? INFINITY : x - r->n_labeled[0];
+                pa->reached[l] += x >= 0;
+                va[i] = pa->acquired[l][i];
+            }
+            qsort(va, (size_t)arm->n, sizeof *va, cmp_double);
+            for (int q = 0; q < 3; q++) pa->q[l][q] = stats_quantile_sorted(va, arm->n, 0.25 * (q + 1));
+        }
+        for (int a = 0; a < d->n_arms; a++) d->arms[a].paper.vs_ref[l].verdict = VERDICT_NA;
+        if (d->ref < 0) continue;
+        Comparison *c = calloc((size_t)d->n_arms, sizeof *c);
+        int *skip = calloc((size_t)d->n_arms, sizeof *skip);
+        if (!c || !skip) { free(c); free(skip); return -1; }
+        const Arm *R = &d->arms[d->ref];
+        for (int a = 0; a < d->n_arms; a++) {
+            const Arm *A = &d->arms[a];
+            c[a].a = a;
+            c[a].b = d->ref;
+            skip[a] = a == d->ref;
+            int n = pair_by_seed(va, vb, A, A->paper.acquired[l], R, R->paper.acquired[l]), k = 0;
+            for (int i = 0; i < n; i++)
+                if (isfinite(va[i]) && isfinite(vb[i])) va[k++] = vb[i] - va[i];     /* reference - arm */
+            d->arms[a].paper.dropped[l] = n - k;
+            c[a].n = k;
+            c[a].mean_diff = k ? 0 : NAN;
+            for (int i = 0; i < k; i++) c[a].mean_diff += va[i] / k;
+            c[a].t = stats_ttest_1samp(va, k, 0, ALT_TWO_SIDED);
+            c[a].w = stats_wilcoxon(va, k);
+            if (k < 2) c[a].w.p = NAN;
+        }
+        int rc = holm_family(c, d->n_arms, alpha, skip);
+        c[d->ref].verdict = VERDICT_NA;
+        for (int a = 0; a < d->n_arms; a++) d->arms[a].paper.vs_ref[l] = c[a];
+        free(c);
+        free(skip);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
 /* --- one dataset ---------------------------------------------------------------------- */
 
 /* The target of labels-to-target for d (see report.h), and how it was chosen. */
@@ -204,6 +256,10 @@ static void choose_target(DatasetReport *d, const ReportOptions *o) {
     } else if (same && cfg > 0) {
         d->target = cfg;
         snprintf(d->target_rule, sizeof d->target_rule, "accuracy %.4g (the runs' --target)", cfg);
+    } else if (o->paper) {
+        d->target = o->paper->levels[0];
+        snprintf(d->target_rule, sizeof d->target_rule, "accuracy %.4g (the first level of --paper %s)", d->target,
+                 o->paper->name);
     } else if (!isnan(d->ceiling)) {
         d->target = REPORT_DEFAULT_FRAC * d->ceiling;
         snprintf(d->target_rule, sizeof d->target_rule, "accuracy %.4f = %.3g x the full-data ceiling %.4f (the default fraction)",
@@ -327,6 +383,7 @@ static int build_dataset(Report *rep, DatasetReport *d, int first, int last) {
         if (!rc) rc = holm_family(d->vs_ref, d->n_arms, o->alpha, skip);
         d->vs_ref[d->ref].verdict = VERDICT_NA;
     }
+    if (!rc && o->paper) rc = paper_metrics(d, o->paper, o->alpha, va, vb);
     free(skip);
     free(va);
     return rc;
@@ -361,6 +418,7 @@ void report_free(Report *rep) {
         for (int a = 0; a < d->n_arms; a++) {
             Arm *arm = &d->arms[a];
             free(arm->runs); free(arm->per_round); free(arm->aulc); free(arm->ltt);
+            for (int l = 0; l < PAPER_MAX_LEVELS; l++) free(arm->paper.acquired[l]);
         }
         free(d->arms); free(d->vs_ref); free(d->pairs);
         for (int k = 0; k < d->n_notes; k++) free(d->notes[k]);
@@ -387,6 +445,10 @@ int report_args(Config *c, ReportOptions *o, char ***paths, int *npaths, Command
         return -1;
     }
     if (!rc) rc = config_check(c, cmd, err, errlen);
+    if (!rc && c->paper[0] && !paper_find(c->paper)) {
+        snprintf(err, errlen, "--paper: unknown paper '%s' (known: %s)", c->paper, paper_names());
+        rc = ALSIM_BAD_INPUT;
+    }
     if (!rc && !*npaths) {
         const char *name = config_command_name(cmd);
         snprintf(err, errlen, "usage: alsim %s RUNS... (alsim %s --help)", name, name);
@@ -414,7 +476,10 @@ int cmd_report(int argc, char **argv) {
         if (!rendered) fprintf(stderr, "alsim: warning: gnuplot not found: figures not rendered (their .gp scripts are in %s)\n", out);
         printf("summary: %s/summary.md\nsummary: %s/summary.json\n", out, out);
         for (int i = 0; i < rep.n_ds && rendered; i++)
-            if (rep.ds[i].n_arms) printf("learning curves: %s/%s-curves.png\n", out, rep.ds[i].id);
+            if (rep.ds[i].n_arms) {
+                printf("learning curves: %s/%s-curves.png\n", out, rep.ds[i].id);
+                if (o.paper) printf("paper figure: %s/%s-paper.png\n", out, rep.ds[i].id);
+            }
     }
     report_free(&rep);
     free(paths);

@@ -18,9 +18,14 @@
  *     Holm-adjusted over the pairs of the dataset; the win/tie/loss verdict of a against b
  *     is the sign of the mean difference when the Holm-adjusted paired-t p < alpha, else tie
  *     (n/a with fewer than 2 paired seeds).
+ *   - with --paper NAME (paper.h), first: per arm and accuracy level of the paper, the
+ *     acquired labels to reach it (median and quartiles), the published figure beside it, and
+ *     labels saved against the reference with paired t and Wilcoxon, Holm-adjusted over the
+ *     arms of each level (PaperArm).
  * The target of labels-to-target: --target ACC; or --target-frac F times the full-data
  * ceiling (the mean final accuracy of the dataset's --full-data runs among the inputs); or the
- * runs' own config target; or REPORT_DEFAULT_FRAC of the ceiling; or none.
+ * runs' own config target; or the paper's first level (--paper); or REPORT_DEFAULT_FRAC of the
+ * ceiling; or none.
  *
  * Degenerate input, each with a note in the report: a diverged run (status "diverged", or a
  * NaN accuracy) is counted and left out; a run with fewer rounds than its config asks for
@@ -33,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reports/paper.h"
 #include "reports/runs.h"
 #include "sim/config.h"
 #include "reports/stats.h"
@@ -48,6 +54,7 @@ typedef struct {
     uint64_t boot_seed;     /* seed of the bootstrap streams (0) */
     int logx;               /* figures: log-scaled label axis */
     char reference[64];     /* the strategy savings are measured against ("random") */
+    const Paper *paper;     /* --paper: the published table to compare with; NULL none */
 } ReportOptions;
 
 /* The report options of c (its report, baseline or check options; config.h), level 0.95. */
@@ -73,6 +80,20 @@ typedef struct {
 } Comparison;
 enum { VERDICT_NA = 2 };
 
+/* An arm's figures for the --paper table, per accuracy level l of the paper: acquired labels
+ * (labels beyond round 0's) to reach it, per run over the common rounds, INFINITY when not
+ * reached; their quartiles; and against the reference, paired by seed over the seeds where
+ * both reached it, labels saved = reference - arm (Comparison: mean_diff, t, Wilcoxon, Holm
+ * over the arms of the level, verdict +1 when the arm needs fewer). */
+typedef struct {
+    double *acquired[PAPER_MAX_LEVELS];     /* (n) */
+    double q[PAPER_MAX_LEVELS][3];
+    int reached[PAPER_MAX_LEVELS];
+    Comparison vs_ref[PAPER_MAX_LEVELS];
+    int dropped[PAPER_MAX_LEVELS];          /* seeds paired with the reference but left out:
+                                               a side did not reach the level */
+} PaperArm;
+
 typedef struct {
     char strategy[64];
     const Run **runs;       /* (n) the used runs, by seed */
@@ -85,6 +106,7 @@ typedef struct {
     double *ltt;            /* (n) labels-to-target per run; INFINITY not reached; NaN no target */
     double ltt_q[3];        /* quartiles 1, 2, 3 */
     int reached;
+    PaperArm paper;         /* with --paper only */
 } Arm;
 
 typedef struct {

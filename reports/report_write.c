@@ -105,6 +105,65 @@ static void md_strategies(FILE *f, const DatasetReport *d, const ReportOptions *
     fputc('\n', f);
 }
 
+/* --paper: the acquired labels to reach each of the paper's levels beside the published figures,
+ * then the paired tests against the reference. */
+static void md_paper(FILE *f, const DatasetReport *d, const ReportOptions *o) {
+    const Paper *p = o->paper;
+    const cJSON *cfg = d->config_run->config;
+    const char *model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "model"));
+    fprintf(f, "### Against the paper: %s\n\nThe paper's measure: %s. Here: acquired labels (beyond the %g of round 0) "
+               "at the first round whose test accuracy reaches the level, median [quartiles] over seeds; a seed that "
+               "never reaches it ranks above every other (\"not reached\"). These runs: %d rounds of %d, T = %d "
+               "MC-dropout samples, model %s. The paper's protocol: %s.\n\n",
+            p->citation, p->what, d->config_run->n_labeled[0], d->common - 1, runs_json_int(cfg, "batch", 0),
+            runs_json_int(cfg, "mc", 0), model ? model : "?", p->protocol);
+    fputs("| strategy | paper's name |", f);
+    for (int l = 0; l < p->n_levels; l++)
+        fprintf(f, " to %g%% error: alsim | seeds reaching | paper |", 100 * (1 - p->levels[l]));
+    fputs("\n|---|---|", f);
+    for (int l = 0; l < p->n_levels; l++) fputs("---|---|---|", f);
+    fputc('\n', f);
+    for (int a = 0; a < d->n_arms; a++) {
+        const Arm *arm = &d->arms[a];
+        const PaperRow *row = paper_row(p, arm->strategy);
+        fprintf(f, "| %s | %s |", arm->strategy, row ? row->label : "(not in the paper)");
+        for (int l = 0; l < p->n_levels; l++) {
+            const double *q = arm->paper.q[l];
+            fprintf(f, " %s [%s, %s] | %d of %d | %s |", labels(q[1]).s, labels(q[0]).s, labels(q[2]).s,
+                    arm->paper.reached[l], arm->n, row ? labels(row->acquired[l]).s : "—");
+        }
+        fputc('\n', f);
+    }
+    for (int r = 0; r < p->n_rows; r++) {       /* the paper's strategies these runs lack */
+        int have = 0;
+        for (int a = 0; a < d->n_arms; a++) have |= !strcmp(d->arms[a].strategy, p->rows[r].strategy);
+        if (have) continue;
+        fprintf(f, "| %s | %s |", p->rows[r].strategy, p->rows[r].label);
+        for (int l = 0; l < p->n_levels; l++) fprintf(f, " not run | — | %s |", labels(p->rows[r].acquired[l]).s);
+        fputc('\n', f);
+    }
+    if (d->ref < 0) { fputc('\n', f); return; }
+    const char *ref = d->arms[d->ref].strategy;
+    fprintf(f, "\nFewer labels than %s? Labels saved = acquired(%s) - acquired(strategy), paired by seed over the seeds "
+               "where both reached the level; paired t and Wilcoxon signed-rank, two-sided; p_Holm adjusts over the "
+               "strategies of each level; verdict at alpha %g from the paired t.\n\n"
+               "| strategy | level | pairs | pairs left out (a side not reached) | labels saved (mean) | t | p | p_Holm "
+               "| Wilcoxon W | p | p_Holm | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            ref, ref, o->alpha);
+    for (int l = 0; l < p->n_levels; l++)
+        for (int a = 0; a < d->n_arms; a++) {
+            if (a == d->ref) continue;
+            const Comparison *c = &d->arms[a].paper.vs_ref[l];
+            fprintf(f, "| %s | %g%% accuracy | %d | %d | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", d->arms[a].strategy,
+                    100 * p->levels[l], c->n, d->arms[a].paper.dropped[l], fx(c->mean_diff, 1).s, fx(c->t.t, 3).s,
+                    pval(c->t.p).s, pval(c->p_t_holm).s, c->n >= 2 ? fx(c->w.w, 1).s : "n/a", pval(c->w.p).s,
+                    c->n >= 2 ? (c->w.exact ? " (exact)" : " (normal)") : "", pval(c->p_w_holm).s,
+                    c->verdict == VERDICT_NA ? "n/a (fewer than 2 pairs)" : c->verdict > 0 ? "fewer labels"
+                    : c->verdict < 0 ? "more labels" : "no significant difference");
+        }
+    fputc('\n', f);
+}
+
 static void md_savings(FILE *f, const DatasetReport *d, const ReportOptions *o) {
     if (d->ref < 0 || d->n_arms < 2) return;
     const char *ref = d->arms[d->ref].strategy;
@@ -195,11 +254,12 @@ static void md_rounds(FILE *f, const DatasetReport *d, const ReportOptions *o, i
     fputs("\n\n", f);
 }
 
-static void md_figures(FILE *f, const DatasetReport *d, int rendered) {
+static void md_figures(FILE *f, const DatasetReport *d, const ReportOptions *o, int rendered) {
     fputs("### Figures\n\n", f);
     if (!rendered) fputs("gnuplot was not found, so the images were not rendered; each figure's data and script are here "
                          "(render with `gnuplot NAME.gp` in this folder).\n\n", f);
     for (int k = 0; k < FIG_COUNT; k++) {
+        if (!figure_drawn((FigureKind)k, o)) continue;
         char name[160];
         figure_name(name, d, (FigureKind)k);
         if (rendered) fprintf(f, "![%s](%s.png)\n\n", figure_title((FigureKind)k), name);
@@ -234,12 +294,13 @@ static void write_md(FILE *f, const Report *rep, int rendered) {
             fputc('\n', f);
         }
         if (!d->n_arms) { fputs("No active-learning runs of this dataset to compare.\n\n", f); continue; }
+        if (o->paper) md_paper(f, d, o);
         md_strategies(f, d, o);
         md_savings(f, d, o);
         md_pairwise(f, d, o);
         md_rounds(f, d, o, 1);
         md_rounds(f, d, o, 0);
-        md_figures(f, d, rendered);
+        md_figures(f, d, o, rendered);
     }
 }
 
@@ -293,7 +354,54 @@ static void js_comparison(JsonW *w, const DatasetReport *d, const Comparison *c,
     jw_end(w);
 }
 
-static void js_arm(JsonW *w, const DatasetReport *d, const Arm *arm) {
+/* --paper: per level, the published figure, the runs' acquired labels, quartiles, the test. */
+static void js_paper(JsonW *w, const DatasetReport *d, const Arm *arm, const Paper *p) {
+    const PaperRow *row = paper_row(p, arm->strategy);
+    jw_key(w, "paper");
+    jw_object(w);
+    jw_key(w, "name"); jw_str(w, p->name);
+    jw_key(w, "label"); if (row) jw_str(w, row->label); else jw_null(w);
+    jw_key(w, "levels");
+    jw_array(w);
+    static const char *const q[3] = {"q1", "median", "q3"};
+    for (int l = 0; l < p->n_levels; l++) {
+        jw_object(w);
+        jw_key(w, "accuracy"); jw_num(w, p->levels[l]);
+        jw_key(w, "published_acquired"); if (row) jw_num(w, row->acquired[l]); else jw_null(w);
+        jw_key(w, "acquired");      /* per run, in the order of "runs"; null: not reached */
+        jw_array(w);
+        for (int i = 0; i < arm->n; i++) jw_num(w, arm->paper.acquired[l][i]);
+        jw_end(w);
+        jw_key(w, "reached"); jw_int(w, arm->paper.reached[l]);
+        for (int k = 0; k < 3; k++) {
+            jw_key(w, q[k]);
+            if (isinf(arm->paper.q[l][k])) jw_str(w, "not reached"); else jw_num(w, arm->paper.q[l][k]);
+        }
+        jw_key(w, "against_reference");
+        if (d->ref < 0 || arm == &d->arms[d->ref]) jw_null(w);
+        else {
+            const Comparison *c = &arm->paper.vs_ref[l];
+            jw_object(w);
+            jw_key(w, "pairs"); jw_int(w, c->n);
+            jw_key(w, "pairs_left_out"); jw_int(w, arm->paper.dropped[l]);
+            jw_key(w, "labels_saved_mean"); js_stat(w, c->mean_diff);
+            jw_key(w, "t"); js_stat(w, c->t.t);
+            jw_key(w, "t_p"); js_stat(w, c->t.p);
+            jw_key(w, "t_p_holm"); js_stat(w, c->p_t_holm);
+            jw_key(w, "wilcoxon_w"); if (c->n >= 2) js_stat(w, c->w.w); else jw_null(w);
+            jw_key(w, "wilcoxon_p"); js_stat(w, c->w.p);
+            jw_key(w, "wilcoxon_p_holm"); js_stat(w, c->p_w_holm);
+            jw_key(w, "verdict");
+            jw_str(w, c->verdict == VERDICT_NA ? "n/a" : c->verdict > 0 ? "fewer" : c->verdict < 0 ? "more" : "tie");
+            jw_end(w);
+        }
+        jw_end(w);
+    }
+    jw_end(w);
+    jw_end(w);
+}
+
+static void js_arm(JsonW *w, const DatasetReport *d, const Arm *arm, const Paper *p) {
     jw_object(w);
     jw_key(w, "strategy"); jw_str(w, arm->strategy);
     jw_key(w, "seeds_used"); jw_int(w, arm->n);
@@ -320,6 +428,7 @@ static void js_arm(JsonW *w, const DatasetReport *d, const Arm *arm) {
         if (isinf(arm->ltt_q[k])) jw_str(w, "not reached"); else jw_num(w, arm->ltt_q[k]);
     }
     jw_end(w);
+    if (p) js_paper(w, d, arm, p);
     jw_key(w, "rounds");
     jw_array(w);
     for (int r = 0; r < arm->rounds; r++) {
@@ -348,6 +457,7 @@ static void write_json(FILE *f, const Report *rep, int rendered) {
     jw_key(&w, "bootstrap_resamples"); jw_int(&w, o->resamples);
     jw_key(&w, "bootstrap_seed"); jw_int(&w, (int64_t)o->boot_seed);
     jw_key(&w, "reference"); jw_str(&w, o->reference);
+    jw_key(&w, "paper"); if (o->paper) jw_str(&w, o->paper->citation); else jw_null(&w);
     jw_key(&w, "datasets");
     jw_array(&w);
     for (int i = 0; i < rep->n_ds; i++) {
@@ -370,7 +480,7 @@ static void write_json(FILE *f, const Report *rep, int rendered) {
         jw_end(&w);
         jw_key(&w, "strategies");
         jw_array(&w);
-        for (int a = 0; a < d->n_arms; a++) js_arm(&w, d, &d->arms[a]);
+        for (int a = 0; a < d->n_arms; a++) js_arm(&w, d, &d->arms[a], o->paper);
         jw_end(&w);
         jw_key(&w, "against_reference");
         jw_array(&w);
@@ -403,7 +513,7 @@ static void write_json(FILE *f, const Report *rep, int rendered) {
 /* 1 when name is a file a report writes. */
 static int is_report_file(const char *name) {
     if (!strcmp(name, "summary.md") || !strcmp(name, "summary.json") || !strcmp(name, "gnuplot.log")) return 1;
-    static const char *const kinds[] = {"-curves", "-f1", "-aulc", "-wtl"};
+    static const char *const kinds[] = {"-curves", "-f1", "-aulc", "-wtl", "-paper"};
     static const char *const exts[] = {".dat", ".gp", ".png", ".svg"};
     const char *dot = strrchr(name, '.');
     if (!dot || dot == name) return 0;

@@ -126,6 +126,9 @@ static const Option options[] = {
     {"alpha",        STATS | CMD_CHECK, OPT_DOUBLE, F(alpha), 0, 1e-9, 0.5, 0, "0.05", "A", "significance level of the verdicts"},
     {"reference",    STATS, OPT_STR, F(reference), S(reference), 0, 0, 0, "random", "S", "the strategy savings are measured against"},
     {"resamples",    CMD_REPORT, OPT_INT, F(resamples), 0, 100, 1e7, 0, "10000", "B", "paired bootstrap resamples"},
+    {"paper",        CMD_REPORT, OPT_STR, F(paper), S(paper), 0, 0, 0, NULL, "NAME",
+     "first table: the labels each strategy acquired to reach the paper's accuracy levels, beside the published "
+     "figures (gal2017: Gal et al. 2017, Table 1)"},
     {"resamples",    CMD_BASELINE | CMD_CHECK, OPT_INT, F(resamples), 0, 100, 1e7, 0, "100", "B", "paired bootstrap resamples (not recorded)"},
     {"seed",         STATS, OPT_U64, F(seed), 0, 0, 0, 0, "0", "S", "seed of the bootstrap"},
     {"logx",         STATS, OPT_FLAG, F(logx), 0, 0, 1, 0, NULL, NULL, "log-scaled label axis in the learning curves"},

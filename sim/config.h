@@ -95,6 +95,7 @@ typedef struct {
     double target_frac;     /* target = this × the full-data ceiling; 0 = none */
     double alpha;           /* significance level of verdicts and of the gate's tests */
     char reference[64];     /* the strategy savings are measured against */
+    char paper[32];         /* report: a published table to compare with (reports/paper.h); "" none */
     int resamples;          /* paired bootstrap resamples */
     int logx;               /* figures: log-scaled label axis */
     char baseline[1024];    /* check: the baseline file */

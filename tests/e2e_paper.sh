@@ -1,0 +1,63 @@
+#!/bin/sh
+# alsim report --paper gal2017: the report's first table sets each strategy's acquired labels
+# to reach 90% and 95% test accuracy (median [quartiles] over seeds) beside Gal et al. 2017's
+# Table 1, with the paired tests against random; the values are recomputed here from the
+# runs' curve.csv (awk), the paper's strategies missing from the runs are listed as not run,
+# the paper-form figure is drawn, and an unknown paper is refused. Small MLP runs on synthetic
+# blobs whose accuracy hovers around 90%, so some seeds reach a level and some do not.
+# Ends with "e2e_paper: N passed, M failed"; exit status 0 when all pass. About 10 seconds.
+. tests/lib.sh
+DATA=synthetic:blobs:k=3,d=4,n=1500,test=600,sep=2.2
+for s in random bald var-ratios; do
+    "$ALSIM" --dataset "$DATA" --hidden 16 --epochs 30 --minibatch 16 --lr 0.02 --rounds 8 --batch 4 --init 6 --mc 4 \
+        --strategy "$s" --seeds 5 --quiet --out "$T/runs" || bad "run $s"
+done
+"$ALSIM" report "$T/runs" --paper gal2017 --out "$T/rep" >"$T/rep.out" 2>"$T/rep.err" || bad "report --paper: $(cat "$T/rep.err")"
+MD=$T/rep/summary.md
+
+# The first table of the dataset is the paper's
+check "the first table is the paper's" [ "$(grep -m1 '^### ' "$MD")" = "### Against the paper: Gal, Islam & Ghahramani, \"Deep Bayesian Active Learning with Image Data\", ICML 2017, Table 1 (Bayesian CNN)" ]
+check "published figures beside bald" grep -q '^| bald | BALD | .* | 145 | .* | 335 |$' "$MD"
+check "published figures beside random" grep -q '^| random | Random | .* | 255 | .* | 835 |$' "$MD"
+check "the paper's strategies not run are listed" grep -q '^| mean-std | Mean STD | not run | — | 230 | not run | — | 695 |$' "$MD"
+check "max entropy is mc-entropy, not run" grep -q '^| mc-entropy | Max Entropy | not run |' "$MD"
+check "the target defaults to the paper's first level" grep -q 'Target of labels-to-target: accuracy 0.9 (the first level of --paper gal2017)' "$MD"
+check "the paper-form figure is drawn (PNG and SVG)" [ -s "$(ls "$T"/rep/*-paper.svg)" ] && [ -s "$(ls "$T"/rep/*-paper.png)" ]
+check "the report prints the paper figure's path" grep -q "^paper figure: $T/rep/.*-paper.png$" "$T/rep.out"
+check "the paper figure has the 90% and 95% lines" grep -q "title '95% accuracy (5% error)'" "$(ls "$T"/rep/*-paper.gp)"
+check "summary.json names the paper" grep -q '"paper": "Gal, Islam' "$T/rep/summary.json"
+
+# Recomputed from curve.csv: acquired labels to reach LEVEL per seed (inf: not reached)
+acquired() {   # acquired STRATEGY LEVEL: one line per seed, in seed order
+    for seed in 0 1 2 3 4; do
+        awk -F, -v lv="$2" 'NR == 2 { n0 = $2 } NR > 1 && $3 + 0 >= lv + 0 { print $2 - n0; f = 1; exit }
+                            END { if (!f) print "inf" }' "$T"/runs/*-"$1"-seed$seed-*/curve.csv
+    done
+}
+median() { sort -g | sed -n 3p | sed 's/^inf$/not reached/'; }   # the 3rd of 5: type 7's median
+for s in random bald var-ratios; do
+    for lv in 0.9 0.95; do
+        m=$(acquired "$s" "$lv" | median)
+        if [ "$lv" = 0.9 ]; then field=3; else field=6; fi
+        got=$(grep "^| $s |" "$MD" | head -1 | cut -d'|' -f$((field + 1)) | sed 's/^ //; s/ \[.*//; s/ $//')
+        check "$s: median acquired to $lv is $m (report: $got)" [ "$got" = "$m" ]
+    done
+done
+# labels saved against random at 90%, over the seeds where both reached it
+for s in bald var-ratios; do
+    want=$(acquired random 0.9 >"$T/r"; acquired "$s" 0.9 >"$T/a"
+           paste -d' ' "$T/r" "$T/a" | awk '$1 != "inf" && $2 != "inf" { s += $1 - $2; n++ }
+                                          END { if (n) printf "%d %.1f\n", n, s / n; else print "0 n/a" }')
+    row=$(grep "^| $s | 90% accuracy |" "$MD")
+    got="$(echo "$row" | cut -d'|' -f4 | tr -d ' ') $(echo "$row" | cut -d'|' -f6 | tr -d ' ')"
+    check "$s: pairs and mean labels saved at 90%: $want (report: $got)" [ "$got" = "$want" ]
+    left=$(echo "$row" | cut -d'|' -f5 | tr -d ' ')
+    check "$s: pairs + pairs left out = 5" [ $(( $(echo "$want" | cut -d' ' -f1) + left )) -eq 5 ]
+done
+
+# Refused: an unknown paper, with exit 2 and one line
+"$ALSIM" report "$T/runs" --paper gal2016 --out "$T/rep2" >/dev/null 2>"$T/bad.err"; st=$?
+check "unknown paper: exit 2" [ "$st" -eq 2 ]
+check "unknown paper: one line naming the known ones" [ "$(cat "$T/bad.err")" = "alsim: --paper: unknown paper 'gal2016' (known: gal2017)" ]
+check "unknown paper: no report folder" [ ! -e "$T/rep2" ]
+finish e2e_paper
