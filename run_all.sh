@@ -6,6 +6,10 @@
 #   ./run_all.sh                the full grid (the figures README.md lists): MNIST, every
 #                               strategy, 5 seeds, 20 rounds, plus the ceiling.
 #   ./run_all.sh --ci           the tiny synthetic grid CI checks against tests/baseline/ (seconds).
+#   ./run_all.sh --paper gal2017 [--quick]
+#                               Gal, Islam & Ghahramani 2017's Table 1 on MNIST with their CNN
+#                               (see usage below); the report's first table sets the labels each
+#                               strategy needed to reach 10% and 5% test error beside the paper's.
 #
 # Runs go to OUT (one alsim process per run, -j at a time); a run whose folder is already
 # complete is skipped by alsim and a run killed half-way continues from its last complete
@@ -20,10 +24,18 @@ set -u
 
 usage() {
     cat <<EOF
-usage: ./run_all.sh [--quick | --ci] [options] [-- ALSIM_OPTIONS...]
+usage: ./run_all.sh [--quick | --ci | --paper gal2017 [--quick]] [options] [-- ALSIM_OPTIONS...]
 
   --quick              MNIST, random/entropy/margin/bald, 3 seeds, 10 rounds (+ ceiling)
   --ci                 synthetic blobs, random/entropy/margin, 5 seeds, 12 rounds (CI)
+  --paper gal2017      Gal et al. 2017, Table 1: MNIST, --model cnn, bald/var-ratios/mc-entropy/
+                       mean-std/random, 3 seeds, 100 rounds of 10 from 20 labels, T = 100,
+                       a 2,000-row pool subset scored per round, 50 epochs, L2 3.5/N; then
+                       alsim report --paper gal2017 (about $GAL_FULL_HOURS hours on 2 cores)
+  --paper gal2017 --quick
+                       the same protocol reduced to finish in under 30 minutes on 2 cores:
+                       bald/var-ratios/random, 5 seeds, $GAL_QUICK_ROUNDS rounds, T = $GAL_QUICK_T,
+                       $GAL_QUICK_EPOCHS epochs, a $GAL_QUICK_TEST-row test subset
   -j N                 runs at a time [$(nproc 2>/dev/null || echo 1), the number of cores]
   --datasets "D ..."   datasets (names or specs as alsim --dataset takes them)
   --strategies "S ..." strategies (alsim --list)
@@ -40,6 +52,17 @@ environment: ALSIM (the binary, default ./alsim), OPENBLAS_NUM_THREADS (default 
 EOF
 }
 
+# The Gal et al. 2017 protocol (README: Reproducing Gal et al. 2017): the paper's CNN and
+# acquisition, the authors' code where the paper is silent (50 epochs, Adam at 1e-3 with
+# minibatch 128, L2 3.5/N on the dense layer, no decoupled weight decay). --quick keeps the
+# protocol and cuts rounds, strategies, T, epochs and the test set, as its banner says.
+GAL_OPTS=(--model cnn --init 20 --batch 10 --pool-subset 2000 --minibatch 128 --lr 0.001 --weight-decay 0
+          --l2-per-label 3.5)
+GAL_FULL_HOURS=9
+GAL_QUICK_ROUNDS=25
+GAL_QUICK_T=20
+GAL_QUICK_EPOCHS=25
+GAL_QUICK_TEST=2000
 ALSIM=${ALSIM:-./alsim}
 JOBS=$(nproc 2>/dev/null || echo 1)
 PRESET=full
@@ -53,25 +76,31 @@ OUT=""
 REPORT=""
 REPORT_OPTS=""
 EXTRA=()
+PAPER=""
+QUICK=0
+USER_STRATEGIES="" USER_SEEDS="" USER_ROUNDS="" USER_ROPTS=""
 
 need() { [ "$2" -ge 2 ] || { echo "run_all.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
     case $1 in
-    --quick) PRESET=quick; DATASETS="mnist"; STRATEGIES="random entropy margin bald"; SEEDS=3; ROUNDS=10
+    --quick) QUICK=1; PRESET=quick; DATASETS="mnist"; STRATEGIES="random entropy margin bald"; SEEDS=3; ROUNDS=10
              REPORT_OPTS="--target-frac 0.7" ;;
+    --paper) need "$1" $#
+             [ "$2" = gal2017 ] || { echo "run_all.sh: --paper: unknown paper '$2' (known: gal2017)" >&2; exit 2; }
+             PAPER=$2; shift ;;
     --ci) PRESET=ci; DATASETS="synthetic:blobs:k=4,d=2,n=2000,test=1000,sep=5"; STRATEGIES="random entropy margin"
           SEEDS=5; ROUNDS=12; CEILING=0
           EXTRA=(--batch 4 --init 8 --hidden 32 --epochs 50 --minibatch 16 --lr 0.02) ;;
     -j) need "$1" $#; JOBS=$2; shift ;;
     --datasets) need "$1" $#; DATASETS=$2; shift ;;
-    --strategies) need "$1" $#; STRATEGIES=$2; shift ;;
-    --seeds) need "$1" $#; SEEDS=$2; shift ;;
-    --rounds) need "$1" $#; ROUNDS=$2; shift ;;
+    --strategies) need "$1" $#; STRATEGIES=$2; USER_STRATEGIES=$2; shift ;;
+    --seeds) need "$1" $#; SEEDS=$2; USER_SEEDS=$2; shift ;;
+    --rounds) need "$1" $#; ROUNDS=$2; USER_ROUNDS=$2; shift ;;
     --no-ceiling) CEILING=0 ;;
     --ceiling-epochs) need "$1" $#; CEILING_EPOCHS=$2; shift ;;
     --out) need "$1" $#; OUT=$2; shift ;;
     --report) need "$1" $#; REPORT=$2; shift ;;
-    --report-options) need "$1" $#; REPORT_OPTS=$2; shift ;;
+    --report-options) need "$1" $#; REPORT_OPTS=$2; USER_ROPTS=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; EXTRA+=("$@"); break ;;
     *) echo "run_all.sh: unknown option $1 (./run_all.sh --help)" >&2; exit 2 ;;
@@ -81,6 +110,22 @@ done
 for n in "$JOBS" "$SEEDS" "$ROUNDS" "$CEILING_EPOCHS"; do
     case $n in ''|*[!0-9]*|0) echo "run_all.sh: -j, --seeds, --rounds and --ceiling-epochs take a positive integer" >&2; exit 2 ;; esac
 done
+if [ -n "$PAPER" ]; then     # after the loop: --paper and --quick come in either order
+    if [ "$QUICK" = 1 ]; then
+        PRESET=$PAPER-quick; STRATEGIES="bald var-ratios random"; SEEDS=5; ROUNDS=$GAL_QUICK_ROUNDS
+        STRATEGIES=${USER_STRATEGIES:-$STRATEGIES}; SEEDS=${USER_SEEDS:-$SEEDS}; ROUNDS=${USER_ROUNDS:-$ROUNDS}
+        EXTRA=("${GAL_OPTS[@]}" --mc "$GAL_QUICK_T" --epochs "$GAL_QUICK_EPOCHS" --test-size "$GAL_QUICK_TEST" "${EXTRA[@]}")
+        echo "run_all: --paper $PAPER --quick: the paper's protocol reduced to fit 30 minutes on 2 cores: 3 of its 5" \
+             "strategies, 5 seeds (the paper: 3), $ROUNDS rounds of 10 (the paper: 100), T = $GAL_QUICK_T (the paper:" \
+             "100), $GAL_QUICK_EPOCHS epochs per round (the authors' code: 50), a random $GAL_QUICK_TEST-row subset of" \
+             "the 10,000 test rows per seed" >&2
+    else
+        PRESET=$PAPER; STRATEGIES="bald var-ratios mc-entropy mean-std random"; SEEDS=3; ROUNDS=100
+        STRATEGIES=${USER_STRATEGIES:-$STRATEGIES}; SEEDS=${USER_SEEDS:-$SEEDS}; ROUNDS=${USER_ROUNDS:-$ROUNDS}
+        EXTRA=("${GAL_OPTS[@]}" --mc 100 --epochs 50 "${EXTRA[@]}")
+    fi
+    DATASETS="mnist"; CEILING=0; REPORT_OPTS="--paper $PAPER $USER_ROPTS"
+fi
 OUT=${OUT:-runs/$PRESET}
 REPORT=${REPORT:-results/$PRESET}
 if [ ! -x "$ALSIM" ]; then
@@ -157,5 +202,10 @@ echo "run_all: $((total - failed)) of $total runs succeeded" >&2
 
 read -r -a ROPTS <<<"$REPORT_OPTS"
 paths=$("$ALSIM" report "$OUT" --out "$REPORT" "${ROPTS[@]}") || exit $?
+if [ -n "$PAPER" ]; then        # the paper's table, as summary.md has it
+    echo
+    awk '/^### Against the paper/ { on = 1 } on && /^### / && !/^### Against the paper/ { exit } on' "$REPORT/summary.md"
+fi
 echo "$paths" | grep -v '^summary: .*summary.json$'
+echo "run_all: wall time $((SECONDS / 60)) min $((SECONDS % 60)) s" >&2
 [ "$failed" -eq 0 ] || exit 1

@@ -209,18 +209,23 @@ static int paper_metrics(DatasetReport *d, const Paper *p, double alpha, double 
         int *skip = calloc((size_t)d->n_arms, sizeof *skip);
         if (!c || !skip) { free(c); free(skip); return -1; }
         const Arm *R = &d->arms[d->ref];
+        const double *x = d->config_run->n_labeled;      /* not reached: one round after the last */
+        const double bound = x[d->common - 1] - x[0] + (d->common > 1 ? x[d->common - 1] - x[d->common - 2] : 0);
         for (int a = 0; a < d->n_arms; a++) {
             const Arm *A = &d->arms[a];
             c[a].a = a;
             c[a].b = d->ref;
             skip[a] = a == d->ref;
-            int n = pair_by_seed(va, vb, A, A->paper.acquired[l], R, R->paper.acquired[l]), k = 0;
-            for (int i = 0; i < n; i++)
-                if (isfinite(va[i]) && isfinite(vb[i])) va[k++] = vb[i] - va[i];     /* reference - arm */
-            d->arms[a].paper.dropped[l] = n - k;
+            int k = pair_by_seed(va, vb, A, A->paper.acquired[l], R, R->paper.acquired[l]);
+            d->arms[a].paper.censored[l] = 0;
+            for (int i = 0; i < k; i++) {
+                d->arms[a].paper.censored[l] += !isfinite(va[i]) || !isfinite(vb[i]);
+                va[i] = (isfinite(vb[i]) ? vb[i] : bound) - (isfinite(va[i]) ? va[i] : bound);   /* reference - arm */
+            }
             c[a].n = k;
-            c[a].mean_diff = k ? 0 : NAN;
-            for (int i = 0; i < k; i++) c[a].mean_diff += va[i] / k;
+            double sum = 0;     /* of whole label counts: exact, so the mean is too */
+            for (int i = 0; i < k; i++) sum += va[i];
+            c[a].mean_diff = k ? sum / k : NAN;
             c[a].t = stats_ttest_1samp(va, k, 0, ALT_TWO_SIDED);
             c[a].w = stats_wilcoxon(va, k);
             if (k < 2) c[a].w.p = NAN;

@@ -82,16 +82,19 @@ enum { VERDICT_NA = 2 };
 
 /* An arm's figures for the --paper table, per accuracy level l of the paper: acquired labels
  * (labels beyond round 0's) to reach it, per run over the common rounds, INFINITY when not
- * reached; their quartiles; and against the reference, paired by seed over the seeds where
- * both reached it, labels saved = reference - arm (Comparison: mean_diff, t, Wilcoxon, Holm
- * over the arms of the level, verdict +1 when the arm needs fewer). */
+ * reached; their quartiles; and against the reference, paired by seed, labels saved =
+ * reference - arm (Comparison: mean_diff, t, Wilcoxon, Holm over the arms of the level,
+ * verdict +1 when the arm needs fewer). In the tests a run that did not reach the level counts
+ * as reaching it one round after its last (acquired labels at the last common round + the
+ * batch): a lower bound on its true count, so a seed where only the reference fails still
+ * counts for the arm, by at least what is known, and one where both fail counts 0. */
 typedef struct {
     double *acquired[PAPER_MAX_LEVELS];     /* (n) */
     double q[PAPER_MAX_LEVELS][3];
     int reached[PAPER_MAX_LEVELS];
     Comparison vs_ref[PAPER_MAX_LEVELS];
-    int dropped[PAPER_MAX_LEVELS];          /* seeds paired with the reference but left out:
-                                               a side did not reach the level */
+    int censored[PAPER_MAX_LEVELS];         /* paired seeds where a side did not reach the
+                                               level (counted at its lower bound) */
 } PaperArm;
 
 typedef struct {

@@ -144,10 +144,12 @@ static void md_paper(FILE *f, const DatasetReport *d, const ReportOptions *o) {
     }
     if (d->ref < 0) { fputc('\n', f); return; }
     const char *ref = d->arms[d->ref].strategy;
-    fprintf(f, "\nFewer labels than %s? Labels saved = acquired(%s) - acquired(strategy), paired by seed over the seeds "
-               "where both reached the level; paired t and Wilcoxon signed-rank, two-sided; p_Holm adjusts over the "
-               "strategies of each level; verdict at alpha %g from the paired t.\n\n"
-               "| strategy | level | pairs | pairs left out (a side not reached) | labels saved (mean) | t | p | p_Holm "
+    fprintf(f, "\nFewer labels than %s? Labels saved = acquired(%s) - acquired(strategy), paired by seed; a run that "
+               "never reached the level counts as reaching it one round after its last (a lower bound: the pairs where "
+               "a side did so are counted as censored), so both failing is a difference of 0; paired t and Wilcoxon "
+               "signed-rank, two-sided; p_Holm adjusts over the strategies of each level; verdict at alpha %g from the "
+               "paired t.\n\n"
+               "| strategy | level | pairs | censored pairs | labels saved (mean) | t | p | p_Holm "
                "| Wilcoxon W | p | p_Holm | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
             ref, ref, o->alpha);
     for (int l = 0; l < p->n_levels; l++)
@@ -155,7 +157,7 @@ static void md_paper(FILE *f, const DatasetReport *d, const ReportOptions *o) {
             if (a == d->ref) continue;
             const Comparison *c = &d->arms[a].paper.vs_ref[l];
             fprintf(f, "| %s | %g%% accuracy | %d | %d | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", d->arms[a].strategy,
-                    100 * p->levels[l], c->n, d->arms[a].paper.dropped[l], fx(c->mean_diff, 1).s, fx(c->t.t, 3).s,
+                    100 * p->levels[l], c->n, d->arms[a].paper.censored[l], fx(c->mean_diff, 1).s, fx(c->t.t, 3).s,
                     pval(c->t.p).s, pval(c->p_t_holm).s, c->n >= 2 ? fx(c->w.w, 1).s : "n/a", pval(c->w.p).s,
                     c->n >= 2 ? (c->w.exact ? " (exact)" : " (normal)") : "", pval(c->p_w_holm).s,
                     c->verdict == VERDICT_NA ? "n/a (fewer than 2 pairs)" : c->verdict > 0 ? "fewer labels"
@@ -383,7 +385,7 @@ static void js_paper(JsonW *w, const DatasetReport *d, const Arm *arm, const Pap
             const Comparison *c = &arm->paper.vs_ref[l];
             jw_object(w);
             jw_key(w, "pairs"); jw_int(w, c->n);
-            jw_key(w, "pairs_left_out"); jw_int(w, arm->paper.dropped[l]);
+            jw_key(w, "pairs_censored"); jw_int(w, arm->paper.censored[l]);
             jw_key(w, "labels_saved_mean"); js_stat(w, c->mean_diff);
             jw_key(w, "t"); js_stat(w, c->t.t);
             jw_key(w, "t_p"); js_stat(w, c->t.p);
