@@ -21,7 +21,7 @@ typedef struct {
     const char *name;                       /* what --paper takes: "gal2017" */
     const char *citation;                   /* authors, title, venue, table */
     const char *what;                       /* the table's measure, in a few words */
-    const char *protocol;                   /* the protocol run_all.sh --paper NAME runs */
+    const char *protocol;                   /* the paper's protocol, in a few words */
     int n_levels;
     double levels[PAPER_MAX_LEVELS];        /* test accuracy levels, ascending */
     int n_rows;
