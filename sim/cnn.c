@@ -430,15 +430,9 @@ double cnn_loss_grad(Cnn *net, const LearnerInput *X, const int32_t *y, uint64_t
     net->be->upload(net->x, X->x, (size_t)n * net->d * sizeof(float));
     net->be->upload(net->targets, y, (size_t)n * sizeof(int32_t));
     double loss = train_pass(net, y, n, key, 1) / n;
-    if (net->c.l2_per_label > 0.0f) {   // the penalty's value, from a host copy of W3
-        const size_t nw = (size_t)net->c.dense * net->flat;
-        float *w = malloc(nw * sizeof *w);
-        if (!w) return NAN;
-        net->be->download(w, net->params + net->w3_off, nw * sizeof *w);
-        double sq = 0.0;
-        for (size_t i = 0; i < nw; i++) sq += (double)w[i] * w[i];
-        free(w);
-        loss += (double)net->c.l2_per_label / n * sq;
+    if (net->c.l2_per_label > 0.0f) {   // the penalty's value and gradient
+        loss += (double)net->c.l2_per_label / n *
+                learner_l2_value(net->be, net->params + net->w3_off, (size_t)net->c.dense * net->flat);
         add_dense_l2(net, n);
     }
     return loss;

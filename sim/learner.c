@@ -304,6 +304,16 @@ void learner_add_l2_grad(const Backend *be, float *grad, const float *w, size_t 
     if (lambda != 0.0) be->axpy(grad, w, (float)(2.0 * lambda), n);
 }
 
+double learner_l2_value(const Backend *be, const float *w, size_t n) {
+    float *h = malloc(n * sizeof *h);
+    if (!h) return NAN;
+    be->download(h, w, n * sizeof *h);
+    double sq = 0.0;
+    for (size_t i = 0; i < n; i++) sq += (double)h[i] * h[i];
+    free(h);
+    return sq;
+}
+
 /* The first layer's L2 penalty of a fit on n rows (c.l2_per_label / n)·||W_0||², its gradient
  * added to L->grads; nothing when c.l2_per_label is 0. */
 static void add_first_layer_l2(Learner *L, int n) {
@@ -580,15 +590,9 @@ double learner_loss_grad(Learner *L, const LearnerInput *X, const int32_t *y, ui
     forward_from(L, 0, L->act[0], n, 1, key, 0);
     double loss = download_loss_sum(L, y, n) / n;
     backward(L, n, key);
-    if (L->c.l2_per_label > 0.0f) {     // the penalty's value, from a host copy of W_0
-        const size_t nw = (size_t)L->in[0] * L->out[0];
-        float *w = malloc(nw * sizeof *w);
-        if (!w) return NAN;
-        L->be->download(w, L->params + L->w_off[0], nw * sizeof *w);
-        double sq = 0.0;
-        for (size_t i = 0; i < nw; i++) sq += (double)w[i] * w[i];
-        free(w);
-        loss += (double)L->c.l2_per_label / n * sq;
+    if (L->c.l2_per_label > 0.0f) {     // the penalty's value and gradient
+        loss += (double)L->c.l2_per_label / n *
+                learner_l2_value(L->be, L->params + L->w_off[0], (size_t)L->in[0] * L->out[0]);
         add_first_layer_l2(L, n);
     }
     return loss;

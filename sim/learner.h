@@ -200,6 +200,10 @@ double learner_loss_grad(Learner *L, const LearnerInput *X, const int32_t *y, ui
 void learner_add_l2_grad(const Backend *be, float *grad /*(n)*/, const float *w /*(n)*/,
                          size_t n, double lambda);
 
+/* ||w||² of a weight w (n) in a buffer of be, summed in double on a host copy (for the tests'
+ * loss values, not the training loop). NaN when out of memory. */
+double learner_l2_value(const Backend *be, const float *w /*(n)*/, size_t n);
+
 /* Copy parameters or gradients (n_params floats) to or from host memory, in the layout of
  * learner.h (W_0 transposed, (D,H1), for a sparse learner). */
 void learner_get_params(float *out /*(n_params)*/, const Learner *L);
