@@ -1,4 +1,4 @@
-# alsim — make | make test | make asan | make bench | make CUDA=0 | make setup
+# alsim — make | make test | make asan | make bench | make bench-cnn | make CUDA=0 | make setup
 #         make test-cuda | make bench-cuda | make device-bundle (the GPU checks; README)
 #
 # One library of everything but main (build/libalsim.a), the alsim binary at the top, and
@@ -64,7 +64,7 @@ ALL_CFLAGS = $(CPPFLAGS_ALSIM) \
              -DALSIM_DEFAULT_POLICY=\"$(CURDIR)/strategies/default-policy.json\" \
              $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
-.PHONY: all info test test-slow asan valgrind cppcheck fuzz bench bench-setup default-policy setup clean test-cuda bench-cuda device-bundle
+.PHONY: all info test test-slow asan valgrind cppcheck fuzz bench bench-cnn bench-setup default-policy setup clean test-cuda bench-cuda device-bundle
 all: info alsim
 
 info:
@@ -168,6 +168,10 @@ fuzz:
 	@FUZZ_B=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
 # Benchmarks (not tests): appends a dated section to bench/RESULTS.md.
+# The CNN section alone (bench/cnn.sh): --model cnn against PyTorch, appended to bench/RESULTS.md.
+bench-cnn: bench-setup $(B)/bench/bench_cnn
+	@BENCH_BIN=$(B)/bench sh bench/cnn.sh --record
+
 # The rl strategy's shipped policy, trained on every catalogued dataset with the run's
 # defaults (every episode is a default run: hours on 2 cores).
 default-policy: $(B)/alsim

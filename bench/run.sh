@@ -1,10 +1,11 @@
 #!/bin/sh
 # make bench: the core benchmark (sgemm rate, pool pass, training and per-strategy scoring
 # throughput), the text and loader benchmarks, the default BALD run on MNIST, --model logreg
-# against scikit-learn (bench/logreg_fit.sh, bench/logreg_vs_sklearn.sh), then
+# against scikit-learn (bench/logreg_fit.sh, bench/logreg_vs_sklearn.sh), --model cnn against
+# PyTorch (bench/cnn.sh, about 10 minutes of the total), then
 # bench/run_perf.sh (the PyTorch and scikit-learn/NumPy peers per phase, peak memory, the
 # scale curve to 1,000,000 rows with bench/scale.png, the issue-7 targets), appended to
-# bench/RESULTS.md as a dated section (machine, date, commit). Not a test. About 4 minutes.
+# bench/RESULTS.md as a dated section (machine, date, commit). Not a test. About 15 minutes.
 set -eu
 ALSIM=${ALSIM:-./alsim}
 BENCH_BIN=${BENCH_BIN:-build/bench}
@@ -64,6 +65,9 @@ echo >>"$OUT/section.md"
     ALSIM="$ALSIM" sh bench/logreg_vs_sklearn.sh 2>&1 || echo "(bench/logreg_vs_sklearn.sh failed)"
     echo
 } >>"$OUT/section.md"
+# --model cnn against PyTorch, phase by phase (alone: sh bench/cnn.sh --record)
+BENCH_BIN="$BENCH_BIN" OUT="$OUT" sh bench/cnn.sh >>"$OUT/section.md"
+echo >>"$OUT/section.md"
 # The peers (PyTorch, scikit-learn/NumPy) per phase, peak memory, the scale curve, the targets
 ALSIM="$ALSIM" OUT="$OUT" RUN="$run" TIMEV="$OUT/time.txt" sh bench/run_perf.sh >>"$OUT/section.md"
 
