@@ -115,8 +115,8 @@ static int write_curves(const DatasetReport *d, const ReportOptions *o, const ch
 
     if (!(f = open_file(dir, name, "gp", err, errlen))) return ALSIM_RUNTIME;
     gp_header(f, d, name, kind, "900,680");
-    if (paper) fprintf(f, "set xlabel 'acquired examples (labels beyond the %g of round 0)%s'\nset ylabel 'test accuracy'\n",
-                       x_off, o->logx ? " (log scale)" : "");
+    if (paper) fprintf(f, "set xlabel 'acquired examples (labels beyond the %g of round 0)%s'\nset ylabel 'test accuracy'\n"
+                       "set yrange [*:1]\n", x_off, o->logx ? " (log scale)" : "");   /* the levels inside the frame */
     else fprintf(f, "set xlabel 'labeled examples%s'\nset ylabel '%s'\n", o->logx ? " (log scale)" : "",
                  acc ? "test accuracy" : "test macro-F1");
     fputs("set key below maxrows 4 height 1\nset grid\nset style fill transparent solid 0.18 noborder\n", f);
