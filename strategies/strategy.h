@@ -107,6 +107,8 @@ typedef struct {
                                probabilities back; REDUCE_NONE (0): host only */
     const StrategyHooks *hooks;     /* whole-pool strategies only */
     SelectFn select;        /* batch-aware strategies only (then score is NULL) */
+    int mc_min, mc_max;     /* the --mc (T) the strategy accepts; 0: no bound of its own */
+    const char *mc_why;     /* why, for the refusal of a T outside [mc_min, mc_max] */
 } Strategy;
 
 /* The registry (registry.c): one static table. NULL when no strategy is called name. */
@@ -158,6 +160,24 @@ void score_power_bald(double *scores, const PoolView *v);
  * Ties (equal distances) break as select_top_b's, by the seeded hash of the pool row id. */
 int select_coreset(int *picked /*(b)*/, const BatchView *v, int b);
 int select_badge(int *picked /*(b)*/, const BatchView *v, int b);
+
+/* batchbald (batchbald.c): greedy BatchBALD (Kirsch, van Amersfoort & Gal 2019) on the T MC
+ * samples: the first pick BALD's top row, then each the row maximising the joint mutual
+ * information H(y_1..y_i, y_x) - Σ E_w[H(y | w)] of the batch with it. The joint entropy is
+ * exact while the picked rows' K^i label configurations number at most BATCHBALD_CONFIGS,
+ * beyond that an importance-sampled estimate on S·T configurations (S = BATCHBALD_CONFIGS / T,
+ * at least 1) drawn under each sample w_t from rng_stream(seed, RNG_STRATEGY, round), as the
+ * paper's code. Memory: (configurations, T) doubles, 80 KB·T. Time per pick: candidates ×
+ * configurations × T × K multiply-adds (use --pool-subset). The estimate is the paper's only
+ * when sample t of every row comes from one model (the same dropout masks): alsim's MC masks
+ * are keyed per pool row (batchbald.c says what follows). */
+#define BATCHBALD_CONFIGS 10000
+int select_batchbald(int *picked /*(b)*/, const BatchView *v, int b);
+/* H(y_idx[0], .., y_idx[m-1]) in nats over the view's T MC samples (idx: view indices), as
+ * select_batchbald computes it: sampled == 0 exact (K^(m-1) configurations), else estimated
+ * from S·T configurations of the first m-1 rows drawn from rng_stream(seed, RNG_STRATEGY,
+ * round). NaN when m < 1 or out of memory. For tests. */
+double batchbald_joint_entropy(const BatchView *v, const int *idx /*(m)*/, int m, int sampled);
 
 /* BADGE's gradient embedding of one row: g (K,H) = (p - e_y) ⊗ h, y = argmax p (ties to the
  * lowest class), the gradient of the cross-entropy at label y with respect to the weights W

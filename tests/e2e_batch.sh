@@ -1,8 +1,9 @@
 #!/bin/sh
-# End-to-end tests of the batch-aware strategies (coreset, badge) and power-bald: the same
+# End-to-end tests of the batch-aware strategies (coreset, badge, batchbald) and power-bald: the same
 # command picks the same rows and writes the same curve, another seed picks others; the budget
 # is random's, round by round; with --pool-subset every pick is one of the round's subset rows;
-# the selection's seconds are in timings.csv; a model without embeddings is refused in one line.
+# the selection's seconds are in timings.csv; a model without embeddings is refused in one line,
+# and batchbald with --mc below 2 or above 1000.
 # Ends with "e2e_batch: N passed, M failed".
 . tests/lib.sh
 SYN="synthetic:blobs:k=4,d=10,n=600,test=200,sep=2.0"
@@ -10,7 +11,7 @@ SMALL="--dataset $SYN --rounds 3 --batch 6 --init 8 --hidden 16 --epochs 4 --min
 
 "$ALSIM" $SMALL --strategy random --seed 7 --out "$T/random" || bad "random run"
 col "$(only_dir "$T/random")/curve.csv" 7-9 >"$T/budget.random"
-for s in power-bald coreset badge; do
+for s in power-bald coreset badge batchbald; do
     for i in 1 2; do "$ALSIM" $SMALL --strategy "$s" --seed 7 --out "$T/$s$i" || bad "$s run $i"; done
     "$ALSIM" $SMALL --strategy "$s" --seed 8 --out "$T/${s}8" || bad "$s seed 8"
     d1=$(only_dir "$T/${s}1"); d2=$(only_dir "$T/${s}2"); d8=$(only_dir "$T/${s}8")
@@ -40,5 +41,19 @@ for s in coreset badge; do
     "$ALSIM" --dataset "$SYN" --hidden 0 --strategy "$s" --quiet --out "$T/fail" >/dev/null 2>"$T/fail.err"; st=$?
     check "$s --hidden 0: exit 2 with one line ($(cat "$T/fail.err"))" [ "$st" -eq 2 -a "$(wc -l <"$T/fail.err")" -eq 1 ]
     check "$s --hidden 0: no run folder" [ ! -d "$T/fail" ] || [ -z "$(ls -A "$T/fail")" ]
+done
+# batchbald: b = 1 picks what bald picks (its first pick is BALD's top row), round by round
+for s in bald batchbald; do
+    "$ALSIM" $SMALL --batch 1 --strategy "$s" --seed 7 --out "$T/b1$s" || bad "$s --batch 1"
+    grep -o '"picked":\[[0-9][0-9,]*\]' "$(only_dir "$T/b1$s")/rounds.jsonl" >"$T/b1picks.$s"
+done
+check "batchbald --batch 1: bald's picks every round" cmp -s "$T/b1picks.bald" "$T/b1picks.batchbald"
+check "batchbald --batch 1: 3 picks recorded" [ "$(wc -l <"$T/b1picks.bald")" -eq 3 ]
+
+# batchbald needs 2 <= T <= 1000, refused before any work
+for t in 1 1001; do
+    "$ALSIM" --dataset "$SYN" --strategy batchbald --mc $t --quiet --out "$T/failmc" >/dev/null 2>"$T/failmc.err"; st=$?
+    check "batchbald --mc $t: exit 2 with one line ($(cat "$T/failmc.err"))" [ "$st" -eq 2 -a "$(wc -l <"$T/failmc.err")" -eq 1 ]
+    check "batchbald --mc $t: no run folder" [ ! -d "$T/failmc" ] || [ -z "$(ls -A "$T/failmc")" ]
 done
 finish e2e_batch
