@@ -336,7 +336,9 @@ static int score_rows(Session *S, double *scores, const LearnerInput *x, const i
         float *probs = !(needs & NEEDS_PROBS) ? NULL : gather ? S->all_probs + (size_t)off * K : S->chunk_probs;
         float *mc = T ? S->chunk_mc : NULL;
         float *emb = !(needs & NEEDS_EMB) ? NULL : gather ? S->all_emb + (size_t)off * H : S->chunk_emb;
-        if (needs && model_predict(&S->model, probs, mc, emb, &xp, T, S->seed, r, off) != 0)
+        /* the masks' row ids: the row's position, or one set of masks for every row */
+        const int64_t mask_row0 = (needs & NEEDS_SHARED_MASKS) ? RNG_ROWS_SHARED : off;
+        if (needs && model_predict(&S->model, probs, mc, emb, &xp, T, S->seed, r, mask_row0) != 0)
             return -1;
         if (gather) {   /* the chunk's (T,cn,K) samples into the rows' (T,n,K); no scores */
             for (int i = 0; i < cn; i++) scores[off + i] = NAN;

@@ -24,15 +24,16 @@
  * cores (sim/parallel.h; each candidate's sums run in a fixed order, so the bits do not
  * depend on the thread count).
  *
- * Consistent MC dropout. The paper's estimate needs sample t of every row to come from one
- * model w_t (the same dropout masks for every pool row). alsim's MC samples do not: a mask is
- * keyed by (seed, round, sample t, pool row id, unit) (sim/learner.h, sim/cnn.h), so sample t
- * of two rows comes from two independently drawn masks. Then the average over t of a product
- * of per-row probabilities estimates the product of the rows' mean predictions, the joint
- * entropy tends to the sum of the rows' entropies, and the greedy tends to top-b BALD (with
- * sampling noise): the batch's diversity comes only through what the masks of different rows
- * happen to share. This file computes the paper's estimator on the samples it is given; given
- * consistent samples (as the tests give it) it is the paper's BatchBALD.
+ * Consistent MC dropout. The estimate needs sample t of every row to come from one model w_t:
+ * the same dropout masks for every pool row within a round. alsim's MC masks are otherwise
+ * keyed by (seed, round, sample t, row, unit) (sim/learner.h, sim/cnn.h), so sample t of two
+ * rows comes from two independent masks; on such samples the average over t of a product of
+ * per-row probabilities estimates the product of the rows' mean predictions, the joint entropy
+ * tends to the sum of the rows' entropies and the greedy to top-b BALD. So batchbald asks for
+ * NEEDS_SHARED_MASKS: the engine predicts its rows with row0 = RNG_ROWS_SHARED, and sample t
+ * of every row is drawn with the masks of rng_key(seed, RNG_MC, round, t) at row id 0. Its
+ * samples, and so its first pick, are therefore not bald's (whose masks stay per row); on the
+ * same samples its first pick is bald's top row. Other strategies' masks are unchanged.
  */
 #include "strategies/strategy.h"
 #include "strategies/formulas.h"

@@ -40,8 +40,8 @@ static const Strategy strategies[] = {
               "(Ash et al. 2020, BADGE, ICLR)",
      NEEDS_PROBS | NEEDS_EMB, NULL, REDUCE_NONE, NULL, select_badge, 0, 0, NULL},
     {"batchbald", "greedy joint mutual information of the batch from T MC-dropout samples (Kirsch et "
-                  "al. 2019, BatchBALD, NeurIPS); alsim's masks differ per row: see README",
-     NEEDS_MC, NULL, REDUCE_NONE, NULL, select_batchbald, 2, 1000,
+                  "al. 2019, BatchBALD, NeurIPS), consistent MC dropout: the same T masks for every row",
+     NEEDS_MC | NEEDS_SHARED_MASKS, NULL, REDUCE_NONE, NULL, select_batchbald, 2, 1000,
      "the joint entropy needs T >= 2 posterior samples, and its (10,000 configurations x T) "
      "matrix of doubles stays under 80 MB for T <= 1000"},
 };

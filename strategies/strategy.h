@@ -42,7 +42,10 @@ typedef struct {
 } PoolView;
 
 /* What a strategy needs the loop to compute before calling score. */
-enum { NEEDS_NOTHING = 0, NEEDS_PROBS = 1, NEEDS_MC = 2, NEEDS_EMB = 4 };
+enum { NEEDS_NOTHING = 0, NEEDS_PROBS = 1, NEEDS_MC = 2, NEEDS_EMB = 4,
+       NEEDS_SHARED_MASKS = 8 };   /* with NEEDS_MC: consistent MC dropout, sample t of every
+                                      row drawn with the same dropout masks (one model w_t);
+                                      the others' masks are keyed per row (sim/learner.h) */
 
 /* What a whole-pool strategy is told at the start of each round's scoring. */
 typedef struct {
@@ -168,9 +171,8 @@ int select_badge(int *picked /*(b)*/, const BatchView *v, int b);
  * beyond that an importance-sampled estimate on S·T configurations (S = BATCHBALD_CONFIGS / T,
  * at least 1) drawn under each sample w_t from rng_stream(seed, RNG_STRATEGY, round), as the
  * paper's code. Memory: (configurations, T) doubles, 80 KB·T. Time per pick: candidates ×
- * configurations × T × K multiply-adds (use --pool-subset). The estimate is the paper's only
- * when sample t of every row comes from one model (the same dropout masks): alsim's MC masks
- * are keyed per pool row (batchbald.c says what follows). */
+ * configurations × T × K multiply-adds (use --pool-subset). Its samples are consistent MC
+ * dropout (NEEDS_SHARED_MASKS): sample t of every row drawn with the same masks. */
 #define BATCHBALD_CONFIGS 10000
 int select_batchbald(int *picked /*(b)*/, const BatchView *v, int b);
 /* H(y_idx[0], .., y_idx[m-1]) in nats over the view's T MC samples (idx: view indices), as

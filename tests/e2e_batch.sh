@@ -42,14 +42,6 @@ for s in coreset badge; do
     check "$s --hidden 0: exit 2 with one line ($(cat "$T/fail.err"))" [ "$st" -eq 2 -a "$(wc -l <"$T/fail.err")" -eq 1 ]
     check "$s --hidden 0: no run folder" [ ! -d "$T/fail" ] || [ -z "$(ls -A "$T/fail")" ]
 done
-# batchbald: b = 1 picks what bald picks (its first pick is BALD's top row), round by round
-for s in bald batchbald; do
-    "$ALSIM" $SMALL --batch 1 --strategy "$s" --seed 7 --out "$T/b1$s" || bad "$s --batch 1"
-    grep -o '"picked":\[[0-9][0-9,]*\]' "$(only_dir "$T/b1$s")/rounds.jsonl" >"$T/b1picks.$s"
-done
-check "batchbald --batch 1: bald's picks every round" cmp -s "$T/b1picks.bald" "$T/b1picks.batchbald"
-check "batchbald --batch 1: 3 picks recorded" [ "$(wc -l <"$T/b1picks.bald")" -eq 3 ]
-
 # batchbald needs 2 <= T <= 1000, refused before any work
 for t in 1 1001; do
     "$ALSIM" --dataset "$SYN" --strategy batchbald --mc $t --quiet --out "$T/failmc" >/dev/null 2>"$T/failmc.err"; st=$?

@@ -285,7 +285,7 @@ static void test_registry(void) {
                                   "power-bald", "coreset", "badge", "batchbald"};
     static const int needs[N_NAMES] = {NEEDS_NOTHING, NEEDS_PROBS, NEEDS_PROBS, NEEDS_PROBS,
                                 NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_PROBS | NEEDS_MC | NEEDS_EMB,
-                                NEEDS_MC, NEEDS_EMB, NEEDS_PROBS | NEEDS_EMB, NEEDS_MC};
+                                NEEDS_MC, NEEDS_EMB, NEEDS_PROBS | NEEDS_EMB, NEEDS_MC | NEEDS_SHARED_MASKS};
     int n;
     const Strategy *all = strategy_all(&n);
     CHECK(n == N_NAMES, "registry has %d strategies, want %d", n, N_NAMES);
