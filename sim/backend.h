@@ -72,7 +72,8 @@ typedef struct Backend {
     void (*relu_backward)(float *dinp, const float *dout, const float *out, size_t n);
 
     /* Inverted dropout with counter-based masks (rng.h, rng_dropout_keep):
-     * out[i,j] = inp[i,j] * s if keep(key, row0+i, j) else 0, with s = 1.0f / (1.0f - p) in
+     * out[i,j] = inp[i,j] * s if keep(key, row, j) else 0, row = rng_mask_row(row0, i): row0+i,
+     * or 0 for every row when row0 < 0 (RNG_ROWS_SHARED: one mask for all rows); s = 1.0f / (1.0f - p) in
      * float and threshold rng_dropout_threshold(p); a select, not a multiply by the mask, so a
      * dropped NaN gives 0. out may equal inp. p == 0 copies. The same (key, row, unit) gives
      * the same mask and the same bits on every backend. */

@@ -317,7 +317,7 @@ static void dropout_apply(float *y, const float *x, int N, int C, float p,
     uint64_t h[DROPOUT_GROUPS];
     uint16_t u[4 * DROPOUT_GROUPS];
     for (int i = 0; i < N; i++) {
-        const uint64_t row = (uint64_t)(row0 + i);
+        const uint64_t row = rng_mask_row(row0, i);
         const float *x_i = x + (size_t)i * C;
         float *y_i = y + (size_t)i * C;
         for (int j0 = 0; j0 < C; j0 += 4 * DROPOUT_GROUPS) {
@@ -490,7 +490,7 @@ static void head_blocks(void *arg, int lo, int hi) {
             for (int j = 0; j < C; j++) xt[(size_t)j * HEAD_ROWS + r] = r < nr ? x[j] * scale : 0.0f;
         }
         int64_t ids[HEAD_ROWS];
-        for (int r = 0; r < HEAD_ROWS; r++) ids[r] = (int64_t)((uint64_t)(a->row0 + i0 + r) << 20);
+        for (int r = 0; r < HEAD_ROWS; r++) ids[r] = (int64_t)(rng_mask_row(a->row0, i0 + r) << 20);
         const __m512i rows_lo = _mm512_loadu_si512(ids), rows_hi = _mm512_loadu_si512(ids + 8);
         for (int t = 0; t < a->T; t++) {
             for (int c0 = 0; c0 < K; c0 += HEAD_CLASSES) {

@@ -519,7 +519,7 @@ template <bool VEC4>
 __host__ __device__ inline void dropout_group(float *y, const float *x, int C, uint32_t threshold,
                                               float scale, uint64_t key, int64_t row0, int i,
                                               int g) {
-    const uint64_t h = rng_hash(key, (uint64_t)(row0 + i), (uint64_t)g);
+    const uint64_t h = rng_hash(key, rng_mask_row(row0, i), (uint64_t)g);
     const size_t base = (size_t)i * C + 4 * (size_t)g;
     if (VEC4) {
         float4 v = *(const float4 *)(x + base);

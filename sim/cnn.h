@@ -113,7 +113,8 @@ double cnn_fit(Cnn *net, const LearnerInput *X, const int32_t *y /*(n)*/, int st
 
 /* Predicts rows X (any n, dense) whose pool row ids are row0..row0+n-1, in chunks of net->cap
  * rows: probs (n,K) dropout off; mc (T,n,K) T MC-dropout samples, sample t keyed
- * rng_key(seed, RNG_MC, round, t) and the pool row id; emb (n,Dn) the dense layer's output
+ * rng_key(seed, RNG_MC, round, t) and the pool row id (every row
+ * the masks of row 0 when row0 = RNG_ROWS_SHARED: consistent MC dropout); emb (n,Dn) the dense layer's output
  * after ReLU, dropout off. Each may be NULL. The trunk runs once per chunk, the head once with
  * dropout off (when probs or emb are asked for, or every sample equals it: both dropouts 0)
  * and T times with MC dropout. Bitwise reproducible for the same call; split differently the

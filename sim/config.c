@@ -457,6 +457,11 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
     if (st) {       /* a model that cannot give the strategy what it scores with */
         int rc = model_check(c, st->name, st->needs, err, errlen);
         if (rc) return rc;
+        if ((st->mc_min && c->mc < st->mc_min) || (st->mc_max && c->mc > st->mc_max)) {
+            snprintf(err, errlen, "--mc %d: --strategy %s takes %d to %d MC samples: %s", c->mc, st->name,
+                     st->mc_min, st->mc_max, st->mc_why);
+            return ALSIM_BAD_INPUT;
+        }
     }
     if (st && st->hooks) {      /* rl: a policy that loads */
         void *state = NULL;

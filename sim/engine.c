@@ -88,11 +88,26 @@ static int64_t max_nnz_of_rows(const Dataset *ds, int m) {
     return sum;
 }
 
+/* The rows a batch-aware strategy's view holds: the round's --pool-subset, else the pool. */
+static int gathered_rows(const Config *c, int n_pool) {
+    return c->pool_subset > 0 ? c->pool_subset : n_pool;
+}
+
+/* The bytes of a batch-aware strategy's gathered predictions (session_alloc). */
+static double gathered_bytes(const Session *S, int n_pool) {
+    const int needs = S->st ? S->st->needs : NEEDS_NOTHING, K = S->pool->k;
+    const double rows = gathered_rows(S->cfg, n_pool);
+    return rows * sizeof(float) * (((needs & NEEDS_PROBS) ? K : 0) + (double)S->T * K +
+                                   ((needs & NEEDS_EMB) ? S->model.emb_width : 0));
+}
+
 /* The session's buffers (see Session). Returns 0, or -1 when out of memory. */
 static int session_alloc(Session *S, int n_init, int n_max, int chunk) {
     const Dataset *pool = S->pool;
     const int N = pool->n, D = pool->d, K = pool->k, T = S->T, b = S->cfg->batch;
-    const int H = S->strategy_state ? S->model.emb_width : 0;
+    const Strategy *st = S->st;
+    const int needs = st ? st->needs : NEEDS_NOTHING;
+    const int H = (needs & NEEDS_EMB) ? S->model.emb_width : 0;
     int oom = pool_init(&S->labeled, N) != 0;
     S->initial = malloc((size_t)(n_init > 0 ? n_init : 1) * sizeof *S->initial);
     S->picked = malloc((size_t)(b > 0 ? b : 1) * sizeof *S->picked);
@@ -123,6 +138,12 @@ static int session_alloc(Session *S, int n_init, int n_max, int chunk) {
         S->labeled_emb = malloc((size_t)n_max * H * sizeof *S->labeled_emb);
         S->ref_emb = malloc((size_t)SESSION_REF_ROWS * H * sizeof *S->ref_emb);
         oom |= !S->chunk_emb || !S->labeled_emb || !S->ref_emb;
+    }
+    if (st && st->select) {         /* a batch-aware strategy: every row scored, gathered */
+        const size_t rows = (size_t)gathered_rows(S->cfg, N);
+        if (needs & NEEDS_PROBS) oom |= !(S->all_probs = malloc(rows * K * sizeof *S->all_probs));
+        if (T) oom |= !(S->all_mc = malloc((size_t)T * rows * K * sizeof *S->all_mc));
+        if (H) oom |= !(S->all_emb = malloc(rows * H * sizeof *S->all_emb));
     }
     if (S->cfg->warm_start) {
         S->model_state = malloc(S->model.ops->state_size(&S->model));
@@ -176,20 +197,24 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
 
     if (S->st && (rc = model_check(c, S->st->name, needs, err, errlen))) return rc;
     if ((rc = model_open(&S->model, c, pool, be, err, errlen))) return rc;
-    if (needs & NEEDS_EMB) {        /* a whole-pool strategy (rl): its state, and embeddings */
-        if (!S->model.emb_width) {
-            snprintf(err, errlen, "--strategy %s needs the model's embeddings; --model %s with these options has none (a hidden layer)",
-                     S->st->name, c->model);
-            session_close(S);
-            return ALSIM_BAD_INPUT;
-        }
-        if ((rc = S->st->hooks->open(&S->strategy_state, c->policy, N, err, errlen))) {
-            session_close(S);
-            return rc;
-        }
+    if ((needs & NEEDS_EMB) && !S->model.emb_width) {
+        snprintf(err, errlen, "--strategy %s needs the model's embeddings; --model %s with these options has none (a hidden layer)",
+                 S->st->name, c->model);
+        session_close(S);
+        return ALSIM_BAD_INPUT;
+    }
+    if (S->st && S->st->hooks &&    /* a whole-pool strategy (rl): its state */
+        (rc = S->st->hooks->open(&S->strategy_state, c->policy, N, err, errlen))) {
+        session_close(S);
+        return rc;
     }
     if (session_alloc(S, n_init, n_max, chunk) != 0) {
-        snprintf(err, errlen, "out of memory for a run on %s (%d x %d)", pool->name, N, pool->d);
+        if (S->st && S->st->select)     /* the likely cause: the gathered predictions */
+            snprintf(err, errlen, "out of memory for a run on %s (%d x %d): --strategy %s gathers %.2g GB of predictions a "
+                     "round; --pool-subset M gathers M rows instead", pool->name, N, pool->d, S->st->name,
+                     gathered_bytes(S, N) / 1e9);
+        else
+            snprintf(err, errlen, "out of memory for a run on %s (%d x %d)", pool->name, N, pool->d);
         session_close(S);
         return ALSIM_RUNTIME;
     }
@@ -235,6 +260,7 @@ void session_close(Session *S) {
     free(S->curve_acc); free(S->model_state);
     free(S->subset); free(S->perm); free(S->excluded); free(S->subset_scores);
     free(S->xs); free(S->xs_indptr); free(S->xs_indices); free(S->xs_values);
+    free(S->all_probs); free(S->all_mc); free(S->all_emb);
     memset(S, 0, sizeof *S);
 }
 
@@ -250,14 +276,13 @@ static LearnerInput gather_labeled(Session *S) {
                           .values = S->xl_values, .n = S->labeled.n_labeled, .d = pool->d};
 }
 
-/* Before a whole-pool strategy scores round r: the embeddings of the labeled rows xl and of
- * the reference rows, and the round's facts, handed to its begin_round hook. Returns 0, or -1
- * when out of memory. */
-static int begin_strategy_round(Session *S, const LearnerInput *xl, int r) {
+/* Before a whole-pool strategy scores round r: the embeddings of the reference rows, and the
+ * round's facts (with S->labeled_emb, already predicted), handed to its begin_round hook.
+ * Returns 0, or -1 when out of memory. */
+static int begin_strategy_round(Session *S, int r) {
     const Dataset *pool = S->pool;
     const int N = pool->n, H = S->model.emb_width;
     const int n_ref = N < SESSION_REF_ROWS ? N : SESSION_REF_ROWS;
-    if (model_predict(&S->model, NULL, NULL, S->labeled_emb, xl, 0, S->seed, r, 0)) return -1;
     for (int i = 0; i < n_ref; i++) {
         int row = (int)((int64_t)i * N / n_ref);
         LearnerInput x1 = model_rows(pool, row, 1);
@@ -293,10 +318,13 @@ static LearnerInput gather_subset(Session *S, const int *rows, int m) {
 }
 
 /* scores (x->n) = the strategy's scores of rows x under the current model: the whole pool
- * (rows NULL), or the round's subset, rows (x->n) its pool row ids. See session_score_pool. */
+ * (rows NULL), or the round's subset, rows (x->n) its pool row ids. See session_score_pool.
+ * A batch-aware strategy's rows are predicted the same way, chunk by chunk, and gathered into
+ * S->all_probs, S->all_mc, S->all_emb instead; scores is then left as it is. */
 static int score_rows(Session *S, double *scores, const LearnerInput *x, const int *rows) {
     const Strategy *st = S->st;
     const int n = x->n, K = S->pool->k, T = S->T, needs = st->needs, r = S->round;
+    const int H = S->model.emb_width, gather = st->select != NULL;
     const int chunk = n < SESSION_CHUNK_ROWS ? n : SESSION_CHUNK_ROWS;
     /* A model that reduces where it runs (a GPU) keeps the probabilities there. */
     if (st->reduce != REDUCE_NONE &&
@@ -305,15 +333,24 @@ static int score_rows(Session *S, double *scores, const LearnerInput *x, const i
     for (int off = 0; off < n; off += chunk) {
         int cn = n - off < chunk ? n - off : chunk;
         LearnerInput xp = learner_input_rows(x, off, cn);
-        float *probs = (needs & NEEDS_PROBS) ? S->chunk_probs : NULL;
+        float *probs = !(needs & NEEDS_PROBS) ? NULL : gather ? S->all_probs + (size_t)off * K : S->chunk_probs;
         float *mc = T ? S->chunk_mc : NULL;
-        float *emb = (needs & NEEDS_EMB) ? S->chunk_emb : NULL;
-        if (needs && model_predict(&S->model, probs, mc, emb, &xp, T, S->seed, r, off) != 0)
+        float *emb = !(needs & NEEDS_EMB) ? NULL : gather ? S->all_emb + (size_t)off * H : S->chunk_emb;
+        /* the masks' row ids: the row's position, or one set of masks for every row */
+        const int64_t mask_row0 = (needs & NEEDS_SHARED_MASKS) ? RNG_ROWS_SHARED : off;
+        if (needs && model_predict(&S->model, probs, mc, emb, &xp, T, S->seed, r, mask_row0) != 0)
             return -1;
+        if (gather) {   /* the chunk's (T,cn,K) samples into the rows' (T,n,K); no scores */
+            for (int i = 0; i < cn; i++) scores[off + i] = NAN;
+            for (int t = 0; t < T; t++)
+                memcpy(S->all_mc + ((size_t)t * n + off) * K, mc + (size_t)t * cn * K,
+                       (size_t)cn * K * sizeof *mc);
+            continue;
+        }
         PoolView v = {
             .n = cn, .k = K, .t = T, .probs = probs, .mc = mc,
             .row0 = off, .rows = rows ? rows + off : NULL, .seed = S->seed, .round = r,
-            .h = emb ? S->model.emb_width : 0, .emb = emb, .state = S->strategy_state,
+            .h = emb ? H : 0, .emb = emb, .state = S->strategy_state,
         };
         st->score(scores + off, &v);
     }
@@ -335,10 +372,11 @@ int session_draw_subset(int *subset, int *perm, const unsigned char *labeled, in
 int session_score_pool(Session *S) {
     const Dataset *pool = S->pool;
     const int N = pool->n, m = S->subset ? S->cfg->pool_subset : 0;    /* subset: allocated with it */
-    if (S->strategy_state) {
+    if (S->labeled_emb) {           /* the labeled rows' embeddings, dropout off */
         const LearnerInput xl = gather_labeled(S);
-        if (begin_strategy_round(S, &xl, S->round) != 0) return -1;
+        if (model_predict(&S->model, NULL, NULL, S->labeled_emb, &xl, 0, S->seed, S->round, 0)) return -1;
     }
+    if (S->strategy_state && begin_strategy_round(S, S->round) != 0) return -1;
     if (!m) {
         const LearnerInput xall = model_rows(pool, 0, N);
         return score_rows(S, S->scores, &xall, NULL);
@@ -355,6 +393,19 @@ int session_score_pool(Session *S) {
         S->excluded[S->subset[j]] = 0;
     }
     return 0;
+}
+
+int session_select(Session *S) {
+    const int whole = S->subset == NULL;
+    const BatchView v = {
+        .n = whole ? S->pool->n : S->n_subset, .k = S->pool->k, .t = S->T,
+        .h = S->all_emb ? S->model.emb_width : 0,
+        .probs = S->all_probs, .mc = S->all_mc, .emb = S->all_emb,
+        .rows = whole ? NULL : S->subset, .excluded = whole ? S->labeled.labeled : NULL,
+        .n_labeled = S->labeled.n_labeled, .labeled_emb = S->all_emb ? S->labeled_emb : NULL,
+        .seed = S->seed, .round = S->round,
+    };
+    return S->st->select(S->picked, &v, S->cfg->batch);
 }
 
 int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
@@ -407,7 +458,8 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
 
         t0 = util_seconds();
         const unsigned char *not_eligible = S->subset ? S->excluded : S->labeled.labeled;
-        n_picked = S->pick(S->picked, S->scores, not_eligible, S->pool->n, c->batch, seed, r,
+        n_picked = S->st->select ? session_select(S)
+                 : S->pick(S->picked, S->scores, not_eligible, S->pool->n, c->batch, seed, r,
                            S->pick_ctx);
         if (n_picked < 0) goto out_of_memory;
         led.select_s = util_seconds() - t0;

@@ -9,7 +9,9 @@
  *     when there is one (session_set_val)
  *   → predict / embed the pool in chunks and score it with the strategy (with --pool-subset,
  *     only the round's subset of the unlabeled rows: session_draw_subset)
- *   → pick the batch (the picker: top-b with seeded tie-breaks unless a driver sets another)
+ *   → pick the batch (the picker: top-b with seeded tie-breaks unless a driver sets another),
+ *     or, for a batch-aware strategy (Strategy.select), let it select the batch itself from
+ *     every scored row's predictions gathered in host memory (session_select)
  *   → the oracle labels the picked rows, which join the labeled set.
  *
  * Round R (the last) fits and evaluates only. The drivers sit around it: `alsim run`
@@ -127,6 +129,10 @@ typedef struct {
     int32_t *xs_indices;        /* the subset's nonzeros (room for the pool_subset longest) */
     float *xs_values;
     void *model_state;          /* (model state_size) warm-started checkpoints */
+    /* A batch-aware strategy's view: every row scored this round (n = the pool's N, or
+     * --pool-subset's m), as it needs them; allocated only for such a strategy. The MC
+     * samples are the big one: T·n·K floats (60,000 rows, K = 10, T = 100: 240 MB). */
+    float *all_probs, *all_mc, *all_emb;    /* (n,K), (T,n,K), (n,H) */
 } Session;
 
 /* Checks the sizes of c against the pool: init, batch and rounds must fit, and --pool-subset
@@ -167,7 +173,9 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen);
  * that reduces where it runs (model_score: a GPU) keeps the probabilities there and returns
  * one score per row; else, or when it cannot, each chunk of SESSION_CHUNK_ROWS rows is
  * predicted and scored on the host. A whole-pool strategy is first told the round's facts
- * (the labeled and reference rows' embeddings).
+ * (the labeled and reference rows' embeddings). For a batch-aware strategy it predicts the
+ * rows the same way, chunk by chunk, but gathers them into S->all_* (for session_select)
+ * instead of scoring: S->scores is then NaN.
  * With --pool-subset m: only the round's subset (session_draw_subset into S->subset,
  * S->n_subset) is gathered and scored, as the authors' code of Gal et al. 2017 scores 2,000
  * random pool rows a round; S->scores is NaN for the other rows and S->excluded marks every
@@ -175,6 +183,13 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen);
  * (model_predict's row ids), its strategy's random draws by the pool row id (PoolView.rows).
  * Returns 0, or -1 when out of memory. */
 int session_score_pool(Session *S);
+
+/* The selection step of session_round for a batch-aware strategy (S->st->select), after
+ * session_score_pool gathered the round's predictions: S->picked (b) = the strategy's batch
+ * from a BatchView of the rows scored (the whole pool with the labeled rows excluded, or the
+ * round's subset) and the labeled rows' embeddings. The driver's picker is not called.
+ * Returns how many it picked (at most b), or -1 when out of memory. */
+int session_select(Session *S);
 
 /* --pool-subset: subset (m) = the first m rows with labeled[i] == 0 in a permutation of the n
  * pool rows drawn from rng_stream(seed, RNG_POOL_SUBSET, round), in that order (fewer when

@@ -162,7 +162,9 @@ double learner_fit(Learner *L, const LearnerInput *X, const int32_t *y /*(n)*/,
  * and mc) when the sparse input buffers cannot grow to a chunk's nonzeros (out of memory).
  * probs (n,K): dropout off (the deterministic, weight-scaled prediction); may be NULL.
  * mc (T,n,K): T MC-dropout samples, masks keyed rng_key(seed, RNG_MC, round, t) and the pool
- * row id, so a row's masks do not depend on how the pool is chunked. NULL when T == 0.
+ * row id, so a row's masks do not depend on how the pool is chunked; with row0 =
+ * RNG_ROWS_SHARED (sim/rng.h) every row gets row 0's masks: sample t of all rows comes from
+ * one network (consistent MC dropout, what batchbald asks for). NULL when T == 0.
  * The values are bitwise reproducible for the same call; split differently (other than at
  * multiples of L->cap) they agree to fp32 rounding only, because a BLAS may round a row
  * differently depending on how many rows one gemm multiplies.

@@ -239,10 +239,11 @@ static int logreg_check(const Config *c, const char *strategy, int needs, char *
     for (int i = 0; i < n_st && len < sizeof ok; i++)
         if (!(all[i].needs & (NEEDS_MC | NEEDS_EMB)))
             len += (size_t)snprintf(ok + len, sizeof ok - len, "%s%s", len ? ", " : "", all[i].name);
-    snprintf(err, errlen, "--strategy %s needs %s, which --model logreg does not have (no dropout%s); "
-             "with logreg use one of: %s", strategy,
-             (needs & NEEDS_EMB) ? "MC-dropout samples and the model's embeddings" : "MC-dropout samples",
-             (needs & NEEDS_EMB) ? ", no hidden layer" : "", ok);
+    const int mc = (needs & NEEDS_MC) != 0, emb = (needs & NEEDS_EMB) != 0;
+    snprintf(err, errlen, "--strategy %s needs %s%s%s, which --model logreg does not have (%s%s%s); "
+             "with logreg use one of: %s", strategy, mc ? "MC-dropout samples" : "", mc && emb ? " and " : "",
+             emb ? "the model's embeddings" : "", mc ? "no dropout" : "", mc && emb ? ", " : "",
+             emb ? "no hidden layer" : "", ok);
     return ALSIM_BAD_INPUT;
 }
 

@@ -55,7 +55,8 @@ typedef struct {
     double (*fit)(Model *m, Spent *spent, const LearnerInput *X, const int32_t *y, int steps,
                   uint64_t seed, int round);
     /* Rows X (pool row ids row0..row0+n-1): probs (n,K) dropout off, mc (T,n,K) T MC-dropout
-     * samples, emb (n,emb_width) the embeddings; each may be NULL. Returns 0, or -1 when out
+     * samples, emb (n,emb_width) the embeddings; each may be NULL. row0 = RNG_ROWS_SHARED
+     * (sim/rng.h): every row's sample t uses the same masks (consistent MC dropout). Returns 0, or -1 when out
      * of memory. */
     int (*predict)(Model *m, float *probs, float *mc, float *emb, const LearnerInput *X, int T,
                    uint64_t seed, int round, int64_t row0);

@@ -92,4 +92,12 @@ static inline ALSIM_HD int rng_dropout_keep(uint64_t key, uint64_t row, uint32_t
     return u >= threshold;
 }
 
+/* Dropout masks shared by every row (consistent MC dropout, what batchbald needs): a backend
+ * op given a row0 below 0, as RNG_ROWS_SHARED plus any offset the layers above add, draws the
+ * masks of row id 0 for every row. rng_mask_row is the row id a mask op uses for its row i. */
+#define RNG_ROWS_SHARED (-((int64_t)1 << 62))
+static inline ALSIM_HD uint64_t rng_mask_row(int64_t row0, int64_t i) {
+    return row0 < 0 ? 0 : (uint64_t)(row0 + i);
+}
+
 #endif

@@ -1,5 +1,5 @@
 /* bayesian — scores from T MC-dropout samples per row: BALD, variation ratios, mean std,
- * the entropy of the mean.
+ * the entropy of the mean, and BALD's stochastic batch form (power-bald).
  *
  * Input v->mc is (T,n,K), sample-major (NEEDS_MC): sample t of row i is the K floats at
  * mc + ((size_t)t*n + i)*K. Each score is a per-row formula of formulas.h (which the CUDA
@@ -16,6 +16,7 @@
 #include "strategies/formulas.h"
 #include "sim/parallel.h"
 
+#include <math.h>
 #include <stddef.h>
 
 enum { MIN_ROWS = 512 };    /* per thread: below this a thread costs more than it saves */
@@ -62,4 +63,14 @@ void score_mean_std(double *scores, const PoolView *v) {
 /* H[p̄], the entropy of the MC-averaged prediction (Gal et al. 2017's Max Entropy). */
 void score_mc_entropy(double *scores, const PoolView *v) {
     score_rows_parallel(scores, v, formula_mc_entropy);
+}
+
+/* log BALD + Gumbel noise: the top b are a draw of b rows without replacement with probability
+ * proportional to BALD^beta, beta = 1 (Gumbel-top-k; Kirsch et al. 2023, power acquisition).
+ * The noise is keyed by the pool row id, so the draw does not depend on the chunk. */
+void score_power_bald(double *scores, const PoolView *v) {
+    score_bald(scores, v);
+    const uint64_t key = rng_key(v->seed, RNG_STRATEGY, (uint64_t)v->round, 1);
+    for (int i = 0; i < v->n; i++)
+        scores[i] = log(scores[i]) + formula_gumbel(key, v->rows ? v->rows[i] : v->row0 + i);
 }

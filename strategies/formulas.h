@@ -66,6 +66,14 @@ static inline ALSIM_HD double formula_random(uint64_t key, int64_t row) {
     return rng_hash_u01(rng_hash(key, (uint64_t)row, 0));
 }
 
+/* A standard Gumbel draw, -log(-log u), u uniform in (0,1) (never 0 nor 1: 53 bits + 1/2)
+ * from the counter-based hash of (key, pool row id); power-bald's noise, with key =
+ * rng_key(seed, RNG_STRATEGY, round, 1) (random's draws use sub 0). */
+static inline ALSIM_HD double formula_gumbel(uint64_t key, int64_t row) {
+    const double u = ((double)(rng_hash(key, (uint64_t)row, 0) >> 11) + 0.5) * 0x1p-53;
+    return -log(-log(u));
+}
+
 /* least-confidence: 1 - max_c p_c (Lewis & Gale 1994). */
 static inline ALSIM_HD double formula_least_confidence(const float *p /*(k)*/, int k) {
     double top = -INFINITY;

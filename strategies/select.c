@@ -19,15 +19,18 @@ typedef struct {
     uint64_t key;           /* tie-break key for (seed, round) */
 } Ranking;
 
-/* 1 when row a ranks strictly before row b. */
-static int ranks_before(const Ranking *r, int a, int b) {
-    double sa = r->scores[a], sb = r->scores[b];
+int select_ranks_before(double sa, int64_t ra, double sb, int64_t rb, uint64_t key) {
     int na = isnan(sa), nb = isnan(sb);
     if (na != nb) return nb;                        /* a number beats NaN */
     if (!na && sa != sb) return sa > sb;
-    uint64_t ha = rng_hash(r->key, (uint64_t)a, 0), hb = rng_hash(r->key, (uint64_t)b, 0);
+    uint64_t ha = rng_hash(key, (uint64_t)ra, 0), hb = rng_hash(key, (uint64_t)rb, 0);
     if (ha != hb) return ha < hb;
-    return a < b;
+    return ra < rb;
+}
+
+/* 1 when row a ranks strictly before row b. */
+static int ranks_before(const Ranking *r, int a, int b) {
+    return select_ranks_before(r->scores[a], a, r->scores[b], b, r->key);
 }
 
 /* Restores the heap (worst at the root) below position i of heap (m). */

@@ -10,6 +10,14 @@
  * A strategy whose score of a row depends on the whole pool (rl: the mean pool entropy is
  * one of its policy's inputs) has hooks: its score() only records each chunk's features in
  * its state, and finish() writes every row's score once all chunks were seen.
+ *
+ * A batch-aware strategy (coreset, badge: batch.c) has no score: its select() picks the whole
+ * batch itself from a BatchView, every row scored this round gathered in host memory, so the
+ * rows of one batch can be chosen to differ from each other. The loop calls it instead of
+ * scoring and taking the top b. Memory: the view holds (n,K) probabilities, (T,n,K) MC
+ * samples and (n,H) embeddings, as the strategy needs, for all n rows scored: with the whole
+ * MNIST pool (60,000 rows, K = 10) and T = 100 that is 240 MB of MC samples; --pool-subset M
+ * gathers M rows instead.
  */
 #ifndef ALSIM_STRATEGY_H
 #define ALSIM_STRATEGY_H
@@ -34,7 +42,10 @@ typedef struct {
 } PoolView;
 
 /* What a strategy needs the loop to compute before calling score. */
-enum { NEEDS_NOTHING = 0, NEEDS_PROBS = 1, NEEDS_MC = 2, NEEDS_EMB = 4 };
+enum { NEEDS_NOTHING = 0, NEEDS_PROBS = 1, NEEDS_MC = 2, NEEDS_EMB = 4,
+       NEEDS_SHARED_MASKS = 8 };   /* with NEEDS_MC: consistent MC dropout, sample t of every
+                                      row drawn with the same dropout masks (one model w_t);
+                                      the others' masks are keyed per row (sim/learner.h) */
 
 /* What a whole-pool strategy is told at the start of each round's scoring. */
 typedef struct {
@@ -63,6 +74,32 @@ typedef struct {
 
 typedef void (*ScoreFn)(double *scores /*(n)*/, const PoolView *v);
 
+/* What a batch-aware strategy's select() sees: every row scored this round (the whole pool, or
+ * the round's --pool-subset, in the order drawn), predicted as the score path predicts them
+ * (the same MC-dropout masks), and the labeled set's embeddings. */
+typedef struct {
+    int n, k;               /* rows n, classes K */
+    int t, h;               /* MC samples T, embedding width H; 0 when not asked for */
+    const float *probs;     /* (n,K) predictive probabilities, dropout off; NULL unless NEEDS_PROBS */
+    const float *mc;        /* (T,n,K) MC-dropout samples, sample-major; NULL unless NEEDS_MC */
+    const float *emb;       /* (n,H) last hidden layer, dropout off; NULL unless NEEDS_EMB */
+    const int *rows;        /* (n) the rows' pool row ids (--pool-subset), or NULL: row i is
+                               pool row i */
+    const unsigned char *excluded;  /* (n) 1: not to be picked (already labeled); NULL: every
+                                       row may be picked */
+    int n_labeled;
+    const float *labeled_emb;       /* (n_labeled,H) the labeled rows' embeddings, dropout off;
+                                       NULL unless NEEDS_EMB */
+    uint64_t seed;          /* the run's seed */
+    int round;              /* the acquisition round */
+} BatchView;
+
+/* Writes into picked (b) the pool row ids of the batch, in the order chosen: at most b rows,
+ * each with excluded[i] == 0 and picked once, a pure function of the view (its randomness
+ * drawn from (seed, round)). Returns how many it picked, min(b, rows that may be picked), or
+ * -1 when out of memory. */
+typedef int (*SelectFn)(int *picked /*(b)*/, const BatchView *v, int b);
+
 typedef struct {
     const char *name;
     const char *help;       /* one line for `alsim --list` */
@@ -72,6 +109,9 @@ typedef struct {
                                equal to score, so a GPU can score without sending the
                                probabilities back; REDUCE_NONE (0): host only */
     const StrategyHooks *hooks;     /* whole-pool strategies only */
+    SelectFn select;        /* batch-aware strategies only (then score is NULL) */
+    int mc_min, mc_max;     /* the --mc (T) the strategy accepts; 0: no bound of its own */
+    const char *mc_why;     /* why, for the refusal of a T outside [mc_min, mc_max] */
 } Strategy;
 
 /* The registry (registry.c): one static table. NULL when no strategy is called name. */
@@ -107,6 +147,50 @@ void score_bald(double *scores, const PoolView *v);
 void score_var_ratios(double *scores, const PoolView *v);
 void score_mean_std(double *scores, const PoolView *v);
 void score_mc_entropy(double *scores, const PoolView *v);
+/*   power-bald        log BALD + G, G a standard Gumbel draw from a counter-based hash of
+ *                     (seed, round, pool row id): the top b of these scores are b rows drawn
+ *                     without replacement with probability proportional to BALD (the
+ *                     Gumbel-top-k trick; Kirsch et al. 2023's power acquisition, beta = 1).
+ *                     Rows with BALD = 0 score -inf (drawn only when no other row is left). */
+void score_power_bald(double *scores, const PoolView *v);
+
+/* The batch-aware strategies (batch.c).
+ *   coreset  greedy k-center (Sener & Savarese 2018) on the embeddings: b times, the row
+ *            farthest (Euclidean) from the labeled rows and the rows picked so far.
+ *   badge    k-means++ seeding (Ash et al. 2020) on the gradient embeddings badge_embedding:
+ *            first the row of the largest gradient norm, then rows drawn with probability
+ *            proportional to the squared distance to the nearest row picked so far.
+ * Ties (equal distances) break as select_top_b's, by the seeded hash of the pool row id. */
+int select_coreset(int *picked /*(b)*/, const BatchView *v, int b);
+int select_badge(int *picked /*(b)*/, const BatchView *v, int b);
+
+/* batchbald (batchbald.c): greedy BatchBALD (Kirsch, van Amersfoort & Gal 2019) on the T MC
+ * samples: the first pick BALD's top row, then each the row maximising the joint mutual
+ * information H(y_1..y_i, y_x) - Σ E_w[H(y | w)] of the batch with it. The joint entropy is
+ * exact while the picked rows' K^i label configurations number at most BATCHBALD_CONFIGS,
+ * beyond that an importance-sampled estimate on S·T configurations (S = BATCHBALD_CONFIGS / T,
+ * at least 1) drawn under each sample w_t from rng_stream(seed, RNG_STRATEGY, round), as the
+ * paper's code. Memory: (configurations, T) doubles, 80 KB·T. Time per pick: candidates ×
+ * configurations × T × K multiply-adds (use --pool-subset). Its samples are consistent MC
+ * dropout (NEEDS_SHARED_MASKS): sample t of every row drawn with the same masks. */
+#define BATCHBALD_CONFIGS 10000
+int select_batchbald(int *picked /*(b)*/, const BatchView *v, int b);
+/* H(y_idx[0], .., y_idx[m-1]) in nats over the view's T MC samples (idx: view indices), as
+ * select_batchbald computes it: sampled == 0 exact (K^(m-1) configurations), else estimated
+ * from S·T configurations of the first m-1 rows drawn from rng_stream(seed, RNG_STRATEGY,
+ * round). NaN when m < 1 or out of memory. For tests. */
+double batchbald_joint_entropy(const BatchView *v, const int *idx /*(m)*/, int m, int sampled);
+
+/* BADGE's gradient embedding of one row: g (K,H) = (p - e_y) ⊗ h, y = argmax p (ties to the
+ * lowest class), the gradient of the cross-entropy at label y with respect to the weights W
+ * (K,H) of a last layer z = W h + b, p = softmax(z); g[c*H + j] = (p_c - [c = y]) h_j.
+ * p (K) the row's probabilities, h (H) its embedding. */
+void badge_embedding(float *g /*(K*H)*/, const float *p /*(K)*/, const float *h /*(H)*/,
+                     int k, int hw);
+/* The squared Euclidean distance between two rows' gradient embeddings, without forming them:
+ * |a_i|²|h_i|² + |a_j|²|h_j|² - 2 (a_i·a_j)(h_i·h_j), a = p - e_y; clamped at 0. */
+double badge_distance2(const float *p_i /*(K)*/, const float *h_i /*(H)*/,
+                       const float *p_j /*(K)*/, const float *h_j /*(H)*/, int k, int hw);
 
 /* Top-b selection (select.c): writes into picked (b) the b rows with labeled[i] == 0 and the
  * highest scores, best first. Ties (equal scores) are broken by rng_hash of
@@ -117,5 +201,10 @@ void score_mc_entropy(double *scores, const PoolView *v);
 int select_top_b(int *picked /*(b)*/, const double *scores /*(n)*/,
                  const unsigned char *labeled /*(n)*/, int n, int b,
                  uint64_t seed, int round);
+/* select_top_b's order, for strategies that rank rows themselves: 1 when a row of score sa and
+ * pool row id ra ranks strictly before one of score sb and id rb (score descending, NaN last;
+ * then rng_hash(key, row, 0) ascending with key = rng_key(seed, RNG_TIEBREAK, round, 0); then
+ * the row id). */
+int select_ranks_before(double sa, int64_t ra, double sb, int64_t rb, uint64_t key);
 
 #endif

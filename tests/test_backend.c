@@ -307,7 +307,7 @@ static void dropout_case(const Backend *be, int N, int C, float p, uint64_t key,
     size_t kept = 0;
     for (int i = 0; i < N; i++)
         for (int j = 0; j < C; j++) {
-            keep[(size_t)i * C + j] = rng_dropout_keep(key, (uint64_t)(row0 + i), (uint32_t)j,
+            keep[(size_t)i * C + j] = rng_dropout_keep(key, rng_mask_row(row0, i), (uint32_t)j,
                                                        threshold);
             kept += keep[(size_t)i * C + j];
         }
@@ -352,6 +352,7 @@ static void check_dropout(const Backend *be) {
         dropout_case(be, 64, 512, ps[i], 0x1234567887654321ull, 0);
         dropout_case(be, 37, 13, ps[i], 99, 1000003);        // C not a multiple of 4
         dropout_case(be, 5, 3, ps[i], 7, (int64_t)1 << 40);  // C < 4, large row ids
+        dropout_case(be, 37, 13, ps[i], 99, RNG_ROWS_SHARED + 40);  // every row row 0's masks
     }
     // different keys and rows give different masks
     const int N = 4, C = 256;
@@ -652,6 +653,7 @@ static void check_mc_head(const Backend *be) {
     mc_head_case(be, 33, 13, 3, 2, 0.1f, 0, 81);         // C not a multiple of 4
     mc_head_case(be, 20, 64, 37, 3, 0.5f, (int64_t)1 << 40, 82);  // K > 16: class blocks
     mc_head_case(be, 17, 8, 2, 7, 0.9f, 5, 83);
+    mc_head_case(be, 100, 512, 10, 5, 0.5f, RNG_ROWS_SHARED, 84);  // shared masks (batchbald)
 }
 
 // ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@
  * knobs: a validation split (--val-size) off the pool, measured every round; each round's
  * subset of the unlabeled rows (--pool-subset), a function of (seed, round, labeled set), the
  * only rows scored and picked from, for every kind of strategy. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,7 +134,7 @@ static void test_pool_subset(const Backend *be) {
     char err[512];
     Dataset pool = {0}, test = {0};
     CHECK(dataset_synthetic_blobs(&pool, &test, ":k=3,d=4,n=300,test=60", err, sizeof err) == 0, "blobs: %s", err);
-    static const char *const strategies[] = {"random", "bald", "margin", "rl"};
+    static const char *const strategies[] = {"random", "bald", "margin", "rl", "power-bald", "coreset", "badge"};
     for (size_t si = 0; si < sizeof strategies / sizeof strategies[0]; si++) {
         Config c;
         config_defaults(&c, CMD_RUN);
@@ -196,6 +197,52 @@ static void test_pool_subset(const Backend *be) {
     CHECK(session_check_sizes(&c, &pool, err, sizeof err) == 2 && strstr(err, "--pool-subset"), "pool-subset too big: %s", err);
     c.pool_subset = pool.n - 6;
     CHECK(session_check_sizes(&c, &pool, err, sizeof err) == 0, "pool-subset = the unlabeled rows: %s", err);
+    dataset_free(&pool); dataset_free(&test);
+}
+
+/* A batch-aware strategy in a session: the rows are predicted chunk by chunk (5,000 rows: two
+ * chunks) and gathered as one prediction of the whole pool gives them, and the session's batch
+ * is the strategy's selection from that view, the labeled rows excluded. */
+static void test_batch_session(const Backend *be) {
+    char err[512];
+    Dataset pool = {0}, test = {0};
+    CHECK(dataset_synthetic_blobs(&pool, &test, ":k=3,d=4,n=5000,test=60", err, sizeof err) == 0, "blobs: %s", err);
+    Config c;
+    config_defaults(&c, CMD_RUN);
+    snprintf(c.strategy, sizeof c.strategy, "badge");
+    c.rounds = 1; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 2;
+    Session S;
+    if (session_open(&S, &c, &pool, &test, be, 3, err, sizeof err) != 0) {
+        CHECK(0, "badge: open: %s", err);
+        dataset_free(&pool); dataset_free(&test);
+        return;
+    }
+    RoundRecord rec;
+    CHECK(session_round(&S, &rec, err, sizeof err) == 0 && rec.n_picked == 5, "badge round 0: %s", err);
+    const int N = pool.n, K = pool.k, H = S.model.emb_width, nl = S.labeled.n_labeled - rec.n_picked;
+    float *probs = malloc((size_t)N * K * sizeof *probs), *emb = malloc((size_t)N * H * sizeof *emb);
+    float *lemb = malloc((size_t)nl * H * sizeof *lemb);
+    unsigned char *excl = calloc((size_t)N, 1);
+    const LearnerInput x = model_rows(&pool, 0, N);
+    model_predict(&S.model, probs, NULL, emb, &x, 0, 3, 0, 0);
+    int bad = 0;
+    for (size_t i = 0; i < (size_t)N * K; i++) bad += fabsf(probs[i] - S.all_probs[i]) > 1e-6f;
+    for (size_t i = 0; i < (size_t)N * H; i++) bad += fabsf(emb[i] - S.all_emb[i]) > 1e-5f * (1 + fabsf(emb[i]));
+    CHECK(N > SESSION_CHUNK_ROWS && bad == 0, "%d gathered values of %d rows differ from one prediction of the whole pool", bad, N);
+    Dataset lab = {0};
+    CHECK(dataset_take_rows(&lab, &pool, S.labeled.rows, nl, err, sizeof err) == 0, "labeled rows: %s", err);
+    const LearnerInput xl = model_rows(&lab, 0, nl);
+    model_predict(&S.model, NULL, NULL, lemb, &xl, 0, 3, 0, 0);
+    for (int i = 0; i < nl; i++) excl[S.labeled.rows[i]] = 1;
+    BatchView v = {.n = N, .k = K, .h = H, .probs = probs, .emb = emb, .excluded = excl,
+                   .n_labeled = nl, .labeled_emb = lemb, .seed = 3, .round = 0};
+    int want[5];
+    CHECK(select_badge(want, &v, 5) == 5 && !memcmp(want, rec.picked, sizeof want),
+          "the session's batch is select_badge's on the pool's predictions");
+    for (int i = 0; i < rec.n_picked; i++) CHECK(!excl[rec.picked[i]], "picked row %d was labeled", rec.picked[i]);
+    free(probs); free(emb); free(lemb); free(excl);
+    dataset_free(&lab);
+    session_close(&S);
     dataset_free(&pool); dataset_free(&test);
 }
 
@@ -294,5 +341,6 @@ int main(void) {
     test_val(be);
     test_draw_subset();
     test_pool_subset(be);
+    test_batch_session(be);
     return check_done("test_engine");
 }

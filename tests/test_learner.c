@@ -351,8 +351,46 @@ static void mc_case(int n_hidden, const int *hidden, float dropout, int expect_e
     learner_free(&L);
 }
 
+/* Consistent MC dropout (row0 = RNG_ROWS_SHARED, batchbald): sample t of every row uses the
+ * same masks, so copies of a row get the same T samples (to fp32 rounding: a BLAS may round
+ * rows at different positions of a gemm differently), which still differ from each other;
+ * with masks keyed per row (row0 = 0) the copies' samples differ. */
+static double max_diff(const float *a, const float *b, int k) {
+    double d = 0.0;
+    for (int c = 0; c < k; c++) d = fmax(d, fabs((double)a[c] - b[c]));
+    return d;
+}
+
+static void shared_masks_case(int n_hidden, const int *hidden, const char *name) {
+    const int D = 6, K = 3, N = 20, T = 5;
+    LearnerConfig c = config(D, K, n_hidden, hidden, 0.5f);
+    Learner L = {0};
+    init_or_die(&L, &c);
+    learner_reset(&L, 5, 1);
+    float X[20 * 6], shared[5 * 20 * 3], own[5 * 20 * 3];
+    int32_t y[20];
+    random_data(X, y, N, D, K, 3);
+    for (int j = 0; j < D; j++) X[1 * D + j] = X[13 * D + j] = X[j];   // rows 1, 13: copies of row 0
+    const LearnerInput in = dense(X, N, D);
+    learner_predict(NULL, shared, &L, &in, T, 5, 1, RNG_ROWS_SHARED);
+    learner_predict(NULL, own, &L, &in, T, 5, 1, 0);
+    int same_shared = 0, same_own = 0, same_t = 0;
+    for (int t = 0; t < T; t++) {
+        const float *s = shared + (size_t)t * N * K, *o = own + (size_t)t * N * K;
+        same_shared += max_diff(s, s + K, K) < 1e-5 && max_diff(s, s + 13 * K, K) < 1e-5;
+        same_own += max_diff(o, o + K, K) < 1e-5;
+        if (t) same_t += max_diff(s, s - (size_t)N * K, K) < 1e-5;
+    }
+    CHECK(same_shared == T, "%s, shared masks: copies alike in %d of %d samples", name, same_shared, T);
+    CHECK(same_own == 0, "%s, per-row masks: copies alike in %d of %d samples", name, same_own, T);
+    CHECK(same_t == 0, "%s, shared masks: %d consecutive samples of row 0 alike", name, same_t);
+    learner_free(&L);
+}
+
 static void test_mc(void) {
     const int h1[] = {16}, h2[] = {16, 8};
+    shared_masks_case(1, h1, "hidden {16}");
+    shared_masks_case(2, h2, "hidden {16,8}");
     mc_case(1, h1, 0.5f, 0, "hidden {16}, dropout 0.5");
     mc_case(2, h2, 0.2f, 0, "hidden {16,8}, dropout 0.2");
     mc_case(1, h1, 0.0f, 1, "hidden {16}, dropout 0");

@@ -253,6 +253,9 @@ static void test_chunk_independence(void) {
         /* A whole-pool strategy (rl) scores in its finish hook, from features recorded per
          * chunk; tests/test_rl.c and the end-to-end runs cover it. */
         if (all[s].hooks) continue;
+        /* A batch-aware strategy (coreset, badge) selects from the whole view, not per row:
+         * tests/test_batch.c. */
+        if (all[s].select) continue;
         double whole[N], part[N];
         PoolView v = {.n = N, .k = K, .t = T, .probs = probs, .mc = mc, .seed = 9, .round = 2};
         all[s].score(whole, &v);
@@ -276,19 +279,25 @@ static void test_chunk_independence(void) {
 }
 
 static void test_registry(void) {
-    static const char *names[] = {"random", "least-confidence", "entropy", "margin",
-                                  "bald", "var-ratios", "mean-std", "mc-entropy", "rl"};
-    static const int needs[] = {NEEDS_NOTHING, NEEDS_PROBS, NEEDS_PROBS, NEEDS_PROBS,
-                                NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_PROBS | NEEDS_MC | NEEDS_EMB};
+    enum { N_NAMES = 13 };
+    static const char *names[N_NAMES] = {"random", "least-confidence", "entropy", "margin",
+                                  "bald", "var-ratios", "mean-std", "mc-entropy", "rl",
+                                  "power-bald", "coreset", "badge", "batchbald"};
+    static const int needs[N_NAMES] = {NEEDS_NOTHING, NEEDS_PROBS, NEEDS_PROBS, NEEDS_PROBS,
+                                NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_PROBS | NEEDS_MC | NEEDS_EMB,
+                                NEEDS_MC, NEEDS_EMB, NEEDS_PROBS | NEEDS_EMB, NEEDS_MC | NEEDS_SHARED_MASKS};
     int n;
     const Strategy *all = strategy_all(&n);
-    CHECK(n == 9, "registry has %d strategies, want 9", n);
-    for (int i = 0; i < n && i < 9; i++) {
+    CHECK(n == N_NAMES, "registry has %d strategies, want %d", n, N_NAMES);
+    for (int i = 0; i < n && i < N_NAMES; i++) {
         CHECK(strcmp(all[i].name, names[i]) == 0, "entry %d is %s, want %s",
               i, all[i].name, names[i]);
         CHECK(all[i].needs == needs[i], "%s needs %d, want %d",
               all[i].name, all[i].needs, needs[i]);
-        CHECK(all[i].score != NULL && all[i].help && all[i].help[0], "%s incomplete", all[i].name);
+        CHECK((all[i].score != NULL) != (all[i].select != NULL) && all[i].help && all[i].help[0],
+              "%s incomplete: a score or a select function (one), and a help line", all[i].name);
+        CHECK(!all[i].select || (all[i].reduce == 0 /* REDUCE_NONE */ && !all[i].hooks),
+              "%s: a batch-aware strategy has no device reduction nor hooks", all[i].name);
         CHECK(strategy_find(names[i]) == &all[i], "strategy_find(%s)", names[i]);
     }
     CHECK(strategy_find("nope") == NULL, "unknown name found");
@@ -303,16 +312,16 @@ static void test_registry(void) {
     char line[512];
     int lines = 0, ok = 1;
     while (fgets(line, sizeof line, f)) {
-        if (lines < 9) {
-            const char *want = needs[lines] & NEEDS_EMB ? "MC+hidden"
-                             : needs[lines] == NEEDS_MC ? "MC samples"
-                             : needs[lines] == NEEDS_PROBS ? "probs" : " - ";
+        if (lines < N_NAMES) {
+            const int e = needs[lines] & NEEDS_EMB, mc = needs[lines] & NEEDS_MC, p = needs[lines] & NEEDS_PROBS;
+            const char *want = e && mc ? "MC+hidden" : e && p ? "probs+hidden" : e ? "hidden"
+                             : mc ? "MC samples" : p ? "probs" : " - ";
             ok &= strncmp(line, names[lines], strlen(names[lines])) == 0 && strstr(line, want);
         }
         lines++;
     }
     fclose(f);
-    CHECK(lines == 9, "--list printed %d lines, want 9", lines);
+    CHECK(lines == N_NAMES, "--list printed %d lines, want %d", lines, N_NAMES);
     CHECK(ok, "--list lines do not start with name and show needs");
 }
 
