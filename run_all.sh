@@ -117,9 +117,9 @@ if [ -n "$PAPER" ]; then     # after the loop: --paper and --quick come in eithe
         STRATEGIES=${USER_STRATEGIES:-$STRATEGIES}; SEEDS=${USER_SEEDS:-$SEEDS}; ROUNDS=${USER_ROUNDS:-$ROUNDS}
         EXTRA=("${GAL_OPTS[@]}" --mc "$GAL_QUICK_T" --epochs "$GAL_QUICK_EPOCHS" --test-size "$GAL_QUICK_TEST" "${EXTRA[@]}")
         echo "run_all: --paper $PAPER --quick: the paper's protocol reduced to fit 30 minutes on 2 cores: 3 of its 5" \
-             "strategies, 5 seeds (the paper: 3), $ROUNDS rounds of 10 (the paper: 100), T = $GAL_QUICK_T (the paper:" \
-             "100), $GAL_QUICK_EPOCHS epochs per round (the authors' code: 50), a random $GAL_QUICK_TEST-row subset of" \
-             "the 10,000 test rows per seed" >&2
+             "strategies, $SEEDS seeds (the paper: 3), $ROUNDS rounds of 10 (the paper: 100), T = $GAL_QUICK_T (the" \
+             "authors' code: 100), $GAL_QUICK_EPOCHS epochs per round (the authors' code: 50), a random" \
+             "$GAL_QUICK_TEST-row subset of the 10,000 test rows per seed" >&2
     else
         PRESET=$PAPER; STRATEGIES="bald var-ratios mc-entropy mean-std random"; SEEDS=3; ROUNDS=100
         STRATEGIES=${USER_STRATEGIES:-$STRATEGIES}; SEEDS=${USER_SEEDS:-$SEEDS}; ROUNDS=${USER_ROUNDS:-$ROUNDS}
