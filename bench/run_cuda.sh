@@ -12,7 +12,11 @@
 #      checks the extrapolation;
 #   4. the PyTorch peer (bench/peers/torch_al.py: the same loop on the same GPU) for the
 #      default shape and the Gal shape with BALD, when $PYTHON has torch with CUDA: seconds
-#      for rounds 1..R of each side (train + eval + score + select), and the ratio.
+#      for rounds 1..R of each side (train + eval + score + select), and the ratio;
+#   5. the CNN round of Gal et al. 2017 (--model cnn, T = 100 on a 2,000-image subset, 50
+#      epochs of Adam at minibatch 128): alsim's rounds 0 and 9 and its scoring pass against
+#      bench/peers/torch_cnn.py --device cuda (the same fits at 20 and 110 labels, the same
+#      scoring pass, plain and with trunk reuse).
 # Environment: ALSIM, BENCH_BIN (folder with bench_cuda), RESULTS, ALSIM_DATA (the MNIST cache;
 # fetched on first use where there is a network), GAL_ROUNDS, PYTHON (default python3),
 # BENCH_OUT (scratch folder). For a smoke test of this script without a GPU: BENCH_DEVICE=cpu
@@ -173,6 +177,48 @@ else
     echo "PyTorch peer: skipped ($PYTHON has no torch$( [ "$DEV" = cuda ] && echo ' with CUDA'))." >>"$OUT/section.md"
     echo >>"$OUT/section.md"
 fi
+
+# --- 5. the CNN round (Gal et al. 2017) against PyTorch on the same GPU ---------------------
+CNN_T=100 CNN_SUB=2000 CNN_SMALL=""
+[ -n "${BENCH_SMALL:-}" ] && CNN_T=5 CNN_SUB=200 CNN_SMALL="--test-size 1000"
+CNN_OPTS="--model cnn --init 20 --batch 10 --mc $CNN_T --pool-subset $CNN_SUB --minibatch 128 --lr 0.001 --weight-decay 0 $CNN_SMALL"
+timeout 600 "$ALSIM" --device "$DEV" --dataset mnist --strategy bald $CNN_OPTS --epochs "$EPOCHS" --rounds 10 \
+    --quiet --out "$OUT/cnn" >/dev/null 2>"$OUT/cnn.err"
+d=$(ls -d "$OUT/cnn"/*/ 2>/dev/null | head -n 1)
+{
+    echo "### The CNN round (Gal et al. 2017: --model cnn, T = $CNN_T on $CNN_SUB images, $EPOCHS epochs) against PyTorch"
+    echo
+    if [ -z "$d" ]; then
+        echo "alsim --model cnn did not finish in 600 s: $(head -c 300 "$OUT/cnn.err")"
+    else
+        # rounds 0 (20 labels, with the device's warm-up) and 9 (110 labels); the median scoring pass
+        a20=$(awk -F, '$1 == 0 {print $2}' "$d/timings.csv"); a110=$(awk -F, '$1 == 9 {print $2}' "$d/timings.csv")
+        asc=$(awk -F, 'NR > 1 && $1 >= 1 && $3 > 0 {print $3}' "$d/timings.csv" | sort -g |
+              awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+        if "$PYTHON" -c "$want_torch" 2>/dev/null; then
+            timeout 900 "$PYTHON" bench/peers/torch_cnn.py --data "$MNIST" --device "$DEV" --epochs "$EPOCHS" \
+                --sizes 20,110 --mc "$CNN_T" --pool "$CNN_SUB" --reps 3 --reps-plain 1 >"$OUT/torch-cnn.json" 2>"$OUT/torch-cnn.err"
+        fi
+        python3 - "$OUT/torch-cnn.json" "${a20:-0}" "${a110:-0}" "${asc:-0}" <<'EOF'
+import json, sys
+try:
+    t = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+except Exception:
+    t = {}
+a20, a110, asc = (float(v) for v in sys.argv[2:5])
+def row(what, a, p):
+    ratio = f"{p / a:.2f}x" if a > 0 and p else "n/a"
+    print(f"| {what} | {a:.3f} | {f'{p:.3f}' if p else 'n/a (see torch-cnn.err)'} | {ratio} |")
+print("| phase | alsim s | PyTorch s | PyTorch / alsim |")
+print("|---|---|---|---|")
+row("train, 20 labels (alsim's round 0, with its warm-up)", a20, t.get("train_n20_s"))
+row("train, 110 labels (alsim's round 9)", a110, t.get("train_n110_s"))
+row("the scoring pass and BALD: against PyTorch plain", asc, t.get("score_plain_s"))
+row("the scoring pass and BALD: against PyTorch with trunk reuse", asc, t.get("score_reuse_s"))
+EOF
+    fi
+    echo
+} >>"$OUT/section.md"
 
 cat "$OUT/section.md"
 [ -f "$RESULTS" ] || printf '# Benchmark results\n\nEach section is one `make bench` run, appended by bench/run.sh.\n' >"$RESULTS"

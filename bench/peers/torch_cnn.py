@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """torch_cnn — the PyTorch peer of bench_cnn (bench/cnn.sh): one active-learning round of
-Gal, Islam & Ghahramani 2017's CNN on MNIST written the way a PyTorch user would, on the CPU,
-timed phase by phase.
+Gal, Islam & Ghahramani 2017's CNN on MNIST written the way a PyTorch user would, on the CPU
+(or --device cuda, for bench/run_cuda.sh: the data on the GPU, timings synchronised), timed
+phase by phase.
 
 Same work as bench_cnn: the model conv 32 4x4 (valid) -> ReLU -> conv 32 4x4 -> ReLU ->
 max-pool 2x2 -> dropout 0.25 -> dense 128 -> ReLU -> dropout 0.5 -> dense 10 -> softmax, on
@@ -32,6 +33,8 @@ import torch.nn.functional as F
 
 from peer import default_folder, load_mnist
 
+DEV = torch.device("cpu")   # --device
+
 
 class Net(nn.Module):
     def __init__(self):
@@ -58,7 +61,7 @@ class Net(nn.Module):
 
 def fit(x, y, n, epochs, minibatch, gen):
     """A fresh model fit on the first n rows: epochs * ceil(n / minibatch) Adam steps."""
-    model = Net()
+    model = Net().to(DEV)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     xs, ys = x[:n], y[:n]
@@ -73,6 +76,7 @@ def fit(x, y, n, epochs, minibatch, gen):
         else:
             idx, pos = order[pos:pos + m], pos + m
         opt.zero_grad()
+        idx = idx.to(DEV)
         loss = F.cross_entropy(model(xs[idx]), ys[idx])
         loss.backward()
         opt.step()
@@ -113,6 +117,8 @@ def timed(fn, reps):
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
+        if DEV.type == "cuda":
+            torch.cuda.synchronize()
         t.append(time.perf_counter() - t0)
     return statistics.median(t)
 
@@ -132,16 +138,19 @@ def main():
     ap.add_argument("--reps-plain", type=int, default=1,
                     help="repetitions of the plain scoring pass (minutes each on 2 cores)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     a = ap.parse_args()
+    global DEV
+    DEV = torch.device(a.device)
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
     xn, yn, _, _ = load_mnist(a.data)
-    x = torch.from_numpy(xn).reshape(-1, 1, 28, 28)
-    y = torch.from_numpy(yn)
+    x = torch.from_numpy(xn).reshape(-1, 1, 28, 28).to(DEV)
+    y = torch.from_numpy(yn).to(DEV)
 
-    res = {"torch": torch.__version__, "threads": torch.get_num_threads(), "mc": a.mc,
+    res = {"torch": torch.__version__, "device": str(DEV), "threads": torch.get_num_threads(), "mc": a.mc,
            "pool": a.pool, "batch": a.batch}
     model = None
     for n in (int(s) for s in a.sizes.split(",")):
@@ -153,7 +162,7 @@ def main():
         model = box["model"]
         print(f"torch_cnn: train n={n}: {res[f'train_n{n}_s']:.3f} s", file=sys.stderr)
     if model is None:
-        model = Net()
+        model = Net().to(DEV)
     xs = x[:a.pool].contiguous()
     res["score_plain_s"] = timed(lambda: score_plain(model, xs, a.mc, a.batch), a.reps_plain)
     res["score_reuse_s"] = timed(lambda: score_reuse(model, xs, a.mc, a.batch), a.reps)
