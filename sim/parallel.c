@@ -73,9 +73,9 @@ static void keep_off_cpu(int k) {
 #endif
 }
 
-void parallel_for(int n, int min_per_thread, void (*fn)(void *ctx, int lo, int hi), void *ctx) {
+/* parallel_for with nt threads at most. */
+static void spread(int n, int min_per_thread, void (*fn)(void *ctx, int lo, int hi), void *ctx, int nt) {
     if (n <= 0) return;
-    int nt = openblas_get_num_threads();
     if (nt > MAX_THREADS) nt = MAX_THREADS;
     if (min_per_thread < 1) min_per_thread = 1;
     if (nt > n / min_per_thread) nt = n / min_per_thread;
@@ -110,4 +110,15 @@ void parallel_for(int n, int min_per_thread, void (*fn)(void *ctx, int lo, int h
     while (pending > 0) pthread_cond_wait(&work_done, &lock);
     pthread_mutex_unlock(&lock);
     pthread_mutex_unlock(&call_lock);
+}
+
+void parallel_for(int n, int min_per_thread, void (*fn)(void *ctx, int lo, int hi), void *ctx) {
+    spread(n, min_per_thread, fn, ctx, openblas_get_num_threads());
+}
+
+void parallel_for_gemm(int n, int min_per_thread, void (*fn)(void *ctx, int lo, int hi), void *ctx) {
+    const int nt = openblas_get_num_threads();
+    if (nt > 1) openblas_set_num_threads(1);
+    spread(n, min_per_thread, fn, ctx, nt);
+    if (nt > 1) openblas_set_num_threads(nt);
 }

@@ -15,4 +15,10 @@
  * from inside fn, the ranges are fewer or it runs on the calling thread. n <= 0 does nothing. */
 void parallel_for(int n, int min_per_thread, void (*fn)(void *ctx, int lo, int hi), void *ctx);
 
+/* parallel_for for an fn that calls OpenBLAS: as many threads as parallel_for would use, and
+ * OpenBLAS on one thread until every range is done (then its count restored), so each gemm
+ * inside fn runs whole on the thread that calls it, rounded the same whatever the count, and
+ * the threads do not queue for OpenBLAS's own pool. */
+void parallel_for_gemm(int n, int min_per_thread, void (*fn)(void *ctx, int lo, int hi), void *ctx);
+
 #endif

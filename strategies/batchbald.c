@@ -20,9 +20,15 @@
  *            it draws the configurations once, when K^i first exceeds the bound, and extends
  *            each by a label of every later pick drawn under the configuration's own w_t
  *            (the same distribution as redrawing them all, at a fraction of the cost).
- * Per candidate the cost is (configurations)·T·K multiply-adds, candidates spread over the
- * cores (sim/parallel.h; each candidate's sums run in a fixed order, so the bits do not
- * depend on the thread count).
+ * Per candidate the cost is (configurations)·T·K multiply-adds and (configurations)·K logs.
+ * The multiply-adds are one dgemm per block of BLOCK candidates and slice of SLICE
+ * configurations, (slice, T) · (T, K·BLOCK); the blocks are spread over the cores
+ * (parallel_for_gemm: OpenBLAS on one thread inside), so each candidate's value comes from one
+ * fixed sequence of operations whatever the thread count. Against the plain loop it replaced
+ * (Σ_t in order of t, a multiply then an add), OpenBLAS's kernel may fuse the multiply-adds and
+ * order the sum over t its own way: the q differ in the last bits, the picks did not (random
+ * pools, K = 3..10, T = 7..50, 4..14 picks, exact and sampled). The logs are glibc's scalar
+ * log, now most of the time (about 5 ns each: 1.2e9 per 10 picks from 2,000 rows, K = 10).
  *
  * Consistent MC dropout. The estimate needs sample t of every row to come from one model w_t:
  * the same dropout masks for every pool row within a round. alsim's MC masks are otherwise
@@ -40,11 +46,12 @@
 #include "sim/parallel.h"
 #include "sim/rng.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { MIN_ROWS = 16 };     /* candidates per thread: each costs configurations·T·K */
+enum { MIN_ROWS = 16 };     /* rows per thread of the per-row passes */
 
 static int64_t pool_row(const BatchView *v, int i) { return v->rows ? v->rows[i] : i; }
 
@@ -137,28 +144,47 @@ static int joint_draw(Joint *J, const BatchView *v, const int *picked, int n_pic
     return 0;
 }
 
-/* H(picked labels, y_x): the joint entropy in nats with row x added, exact or estimated.
- * scratch: T·K + K doubles. */
-static double joint_entropy_with(const Joint *J, const BatchView *v, int x, double *scratch) {
-    const int T = v->t, K = v->k;
-    double *px = scratch, *acc = scratch + (size_t)T * K;   /* px (T,K) row x's samples */
+/* Candidates per gemm, and configurations per slice of its product: a slice's product (SLICE,
+ * K·BLOCK) and the candidates' samples (T, K·BLOCK) stay in the core's cache while the
+ * entropies are summed. Fixed numbers, so a candidate's value does not depend on the cores. */
+enum { BLOCK = 16, SLICE = 256 };
+
+/* Scratch of joint_entropy_block: samples (T, K·BLOCK) and a slice's product (SLICE, K·BLOCK). */
+static size_t block_scratch(const BatchView *v) { return (size_t)(v->t + SLICE) * v->k * BLOCK; }
+
+/* h[j] = H(picked labels, y_cand[j]) for nb <= BLOCK candidates (view indices): the joint
+ * entropy in nats with row cand[j] added, exact or estimated. The sums
+ *   q[m, j·K + c] = Σ_t joint[m,t] p_t(c | x_j)
+ * are one dgemm per slice of SLICE configurations, (slice, T) · (T, K·nb); then, per candidate
+ * and configuration in order, -Σ_c (q/T) log (q/T), summed over configurations (exact) or each
+ * over Q_m and averaged (sampled). scratch: block_scratch(v) doubles. */
+static void joint_entropy_block(double *h /*(nb)*/, const Joint *J, const BatchView *v, const int *cand /*(nb)*/,
+                                int nb, double *scratch) {
+    const int T = v->t, K = v->k, ld = K * nb;
+    double *px = scratch, *q = scratch + (size_t)T * K * BLOCK;  /* px (T, K·nb), q (SLICE, K·nb) */
     for (int t = 0; t < T; t++)
-        for (int c = 0; c < K; c++) px[(size_t)t * K + c] = sample(v, t, x)[c];
-    double h = 0.0;
-    for (int m = 0; m < J->c; m++) {
-        const double *row = J->joint + (size_t)m * T;
-        for (int c = 0; c < K; c++) acc[c] = 0.0;
-        for (int t = 0; t < T; t++) {
-            const double a = row[t];
-            const double *p = px + (size_t)t * K;
-            for (int c = 0; c < K; c++) acc[c] += a * p[c];
+        for (int j = 0; j < nb; j++)
+            for (int c = 0; c < K; c++) px[(size_t)t * ld + j * K + c] = sample(v, t, cand[j])[c];
+    for (int j = 0; j < nb; j++) h[j] = 0.0;
+    for (int m0 = 0; m0 < J->c; m0 += SLICE) {
+        const int rows = J->c - m0 < SLICE ? J->c - m0 : SLICE;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, ld, T, 1.0, J->joint + (size_t)m0 * T, T,
+                    px, ld, 0.0, q, ld);
+        const size_t len = (size_t)rows * ld;
+        for (size_t i = 0; i < len; i++) q[i] /= T;     /* a pass of its own: it vectorises */
+        for (int r = 0; r < rows; r++) {
+            const double *qr = q + (size_t)r * ld, qm = J->sampled ? J->q[m0 + r] : 1.0;
+            const int keep = !J->sampled || qm > 0.0 || isnan(qm);
+            for (int j = 0; j < nb; j++) {
+                double hm = 0.0;
+                for (int c = 0; c < K; c++) hm -= formula_xlogx(qr[j * K + c]);
+                if (!J->sampled) h[j] += hm;
+                else if (keep) h[j] += hm / qm;
+            }
         }
-        double hm = 0.0;
-        for (int c = 0; c < K; c++) hm -= formula_xlogx(acc[c] / T);
-        if (!J->sampled) h += hm;
-        else if (J->q[m] > 0.0 || isnan(J->q[m])) h += hm / J->q[m];
     }
-    return J->sampled ? h / J->c : h;
+    if (J->sampled)
+        for (int j = 0; j < nb; j++) h[j] /= J->c;
 }
 
 /* One greedy step's scores: score[i] = H(picked, y_i) - E_w[H(y_i | w)] for candidates. */
@@ -168,15 +194,22 @@ typedef struct {
     const unsigned char *done;      /* (n) */
     const Joint *J;
     const BatchView *v;
+    const int *cand;                /* (n_cand) the rows not done, in view order */
+    int n_cand;
     int oom;
 } Step;
 
+/* Blocks lo..hi-1 of BLOCK candidates (cand[BLOCK·blk ..]). */
 static void step_range(void *ctx, int lo, int hi) {
     Step *s = ctx;
-    double *scratch = malloc(((size_t)s->v->t * s->v->k + s->v->k) * sizeof *scratch);
+    double *scratch = malloc(block_scratch(s->v) * sizeof *scratch), h[BLOCK];
     if (!scratch) { s->oom = 1; return; }   /* a lone int store: any thread may set it */
-    for (int i = lo; i < hi; i++)
-        if (!s->done[i]) s->score[i] = joint_entropy_with(s->J, s->v, i, scratch) - s->cond[i];
+    for (int blk = lo; blk < hi; blk++) {
+        const int *cand = s->cand + (size_t)blk * BLOCK;
+        const int nb = s->n_cand - blk * BLOCK < BLOCK ? s->n_cand - blk * BLOCK : BLOCK;
+        joint_entropy_block(h, s->J, s->v, cand, nb, scratch);
+        for (int j = 0; j < nb; j++) s->score[cand[j]] = h[j] - s->cond[cand[j]];
+    }
     free(scratch);
 }
 
@@ -231,19 +264,23 @@ int select_batchbald(int *picked, const BatchView *v, int b) {
     double *score = malloc(n * sizeof *score), *cond = malloc(n * sizeof *cond);
     unsigned char *done = malloc(n);
     int *chosen = malloc((size_t)(b > 0 ? b : 1) * sizeof *chosen);     /* view indices */
+    int *cand = malloc(n * sizeof *cand);                               /* view indices */
     Joint J;
     int m = 0, rc = joint_open(&J, v->t > 0 ? v->t : 1);
-    if (!score || !cond || !done || !chosen || rc != 0) goto oom;
+    if (!score || !cond || !done || !chosen || !cand || rc != 0) goto oom;
     for (int i = 0; i < v->n; i++) done[i] = v->excluded ? v->excluded[i] != 0 : 0;
     const uint64_t key = rng_key(v->seed, RNG_TIEBREAK, (uint64_t)v->round, 0);
     Rng rng = rng_stream(v->seed, RNG_STRATEGY, (uint64_t)v->round);
-    Step s = {score, cond, done, &J, v, 0};
+    Step s = {score, cond, done, &J, v, cand, 0, 0};
     if (b > 0) parallel_for(v->n, MIN_ROWS * 16, bald_range, &s);
     if (b > 1) parallel_for(v->n, MIN_ROWS * 16, cond_range, &s);
     for (; m < b; m++) {
         if (m > 0) {
             if (joint_add(&J, v, chosen, m, &rng) != 0) goto oom;
-            parallel_for(v->n, MIN_ROWS, step_range, &s);
+            s.n_cand = 0;
+            for (int i = 0; i < v->n; i++)
+                if (!done[i]) cand[s.n_cand++] = i;
+            parallel_for_gemm((s.n_cand + BLOCK - 1) / BLOCK, 1, step_range, &s);
             if (s.oom) goto oom;
         }
         const int c = best_row(score, done, v, key);
@@ -253,11 +290,11 @@ int select_batchbald(int *picked, const BatchView *v, int b) {
         done[c] = 1;
     }
     joint_free(&J);
-    free(score); free(cond); free(done); free(chosen);
+    free(score); free(cond); free(done); free(chosen); free(cand);
     return m;
 oom:
     joint_free(&J);
-    free(score); free(cond); free(done); free(chosen);
+    free(score); free(cond); free(done); free(chosen); free(cand);
     return -1;
 }
 
@@ -265,13 +302,13 @@ double batchbald_joint_entropy(const BatchView *v, const int *idx, int m, int sa
     Joint J;
     double h = NAN;
     Rng rng = rng_stream(v->seed, RNG_STRATEGY, (uint64_t)v->round);
-    double *scratch = malloc(((size_t)v->t * v->k + v->k) * sizeof *scratch);
+    double *scratch = malloc(block_scratch(v) * sizeof *scratch);
     if (m < 1 || !scratch || joint_open(&J, v->t) != 0) { free(scratch); return NAN; }
     int rc = 0;
     if (sampled && m > 1) rc = joint_draw(&J, v, idx, m - 1, s_per_model(v->t), &rng);
     else
         for (int j = 0; j + 1 < m && rc == 0; j++) rc = joint_extend_exact(&J, v, idx[j]);
-    if (rc == 0) h = joint_entropy_with(&J, v, idx[m - 1], scratch);
+    if (rc == 0) joint_entropy_block(&h, &J, v, &idx[m - 1], 1, scratch);
     joint_free(&J);
     free(scratch);
     return h;
