@@ -73,20 +73,5 @@ print("torch_version", d["torch"])' "$OUT/torch_batchbald.json" >>"$KV"
         printf "| batchbald, b = 10, T = 100, pool 2,000 | %.2f | %.1f | %.1f× | %s |\n", a, p, p / a, (p / a >= 5 ? "yes" : "**no**") }'
 }
 
-if [ "${1:-}" = "--record" ]; then
-    {
-        echo
-        echo "## $(date -u +%Y-%m-%d) — commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
-        echo
-        echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB;" \
-             "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}."
-        echo
-        section
-    } >"$OUT/batch.md"
-    cat "$OUT/batch.md"
-    [ -f bench/RESULTS.md ] || printf '# Benchmark results\n\nEach section is one `make bench` run, appended by bench/run.sh.\n' >bench/RESULTS.md
-    cat "$OUT/batch.md" >>bench/RESULTS.md
-    echo "bench/batch.sh: appended to bench/RESULTS.md" >&2
-else
-    section
-fi
+. bench/record.sh
+if [ "${1:-}" = "--record" ]; then record batch; else section; fi

@@ -94,20 +94,5 @@ print("torch_version", d["torch"])' "$OUT/torch_cnn.json" >>"$KV" 2>/dev/null
     }'
 }
 
-if [ "${1:-}" = "--record" ]; then
-    {
-        echo
-        echo "## $(date -u +%Y-%m-%d) — commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
-        echo
-        echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB;" \
-             "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}."
-        echo
-        section
-    } >"$OUT/cnn.md"
-    cat "$OUT/cnn.md"
-    [ -f bench/RESULTS.md ] || printf '# Benchmark results\n\nEach section is one `make bench` run, appended by bench/run.sh.\n' >bench/RESULTS.md
-    cat "$OUT/cnn.md" >>bench/RESULTS.md
-    echo "bench/cnn.sh: appended to bench/RESULTS.md" >&2
-else
-    section
-fi
+. bench/record.sh
+if [ "${1:-}" = "--record" ]; then record cnn; else section; fi
