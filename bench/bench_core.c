@@ -59,10 +59,10 @@ static LearnerConfig default_mlp(void) {
                            .eps = 1e-8f, .minibatch = 64};
 }
 
-/* The session's scoring step (session_score_pool, what every round runs) for strategy st
+/* The engine's scoring step (session_score_pool, what every round runs) for strategy st
  * with T MC samples on be, over the first n rows of the pool (X, y): its median seconds over at
  * least 3 repetitions and 0.3 s in all, at most 15. The model is the default MLP at its
- * initial weights. NAN when the session cannot be opened. */
+ * initial weights. NAN when the engine cannot be opened. */
 static double time_pass(const Strategy *st, const Backend *be, int n_hidden, float *X,
                         int32_t *y, int n, int T) {
     Config c;
@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
     FILE *kv = argc > 1 ? fopen(argv[1], "w") : NULL;
     printf("| what | figure |\n|---|---|\n");
     printf("| OpenBLAS config | %s; %d threads |\n", openblas_get_config(), openblas_get_num_threads());
-    double peak_layer = sgemm_rate(SESSION_CHUNK_ROWS, H, D, 9);
+    double peak_layer = sgemm_rate(ENGINE_CHUNK_ROWS, H, D, 9);
     double peak_chunk = sgemm_rate(LEARNER_CAP, H, D, 9);
     double peak_square = sgemm_rate(2048, 2048, 2048, 5);
     printf("| sgemm GFLOP/s, 4096x784 · 784x512 (the scoring layer's shape) | %.1f |\n", peak_layer);
@@ -110,8 +110,8 @@ int main(int argc, char **argv) {
     if (learner_init(&L, &lc, &backend_cpu, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 3; }
     learner_reset(&L, 1, 0);
     float *X = malloc((size_t)N * D * sizeof *X);
-    float *probs = malloc((size_t)SESSION_CHUNK_ROWS * K * sizeof *probs);
-    float *mc = malloc((size_t)T * SESSION_CHUNK_ROWS * K * sizeof *mc);
+    float *probs = malloc((size_t)ENGINE_CHUNK_ROWS * K * sizeof *probs);
+    float *mc = malloc((size_t)T * ENGINE_CHUNK_ROWS * K * sizeof *mc);
     int32_t *y = malloc((size_t)N * sizeof *y);
     if (!X || !probs || !mc || !y) return 3;
     fill(X, (size_t)N * D, 3);
@@ -123,8 +123,8 @@ int main(int argc, char **argv) {
         double t[16];
         for (int r = 0; r < reps; r++) {
             double t0 = util_seconds();
-            for (int off = 0; off < N; off += SESSION_CHUNK_ROWS) {
-                int n = N - off < SESSION_CHUNK_ROWS ? N - off : SESSION_CHUNK_ROWS;
+            for (int off = 0; off < N; off += ENGINE_CHUNK_ROWS) {
+                int n = N - off < ENGINE_CHUNK_ROWS ? N - off : ENGINE_CHUNK_ROWS;
                 LearnerInput rows = {.x = X + (size_t)off * D, .n = n, .d = D};
                 learner_predict(withmc ? NULL : probs, withmc ? mc : NULL, &L, &rows,
                                 withmc ? T : 0, 1, 0, off);
@@ -212,8 +212,8 @@ int main(int argc, char **argv) {
     }
 
     // --- 4. pool scoring per strategy, pool size and T -------------------------------------
-    printf("\n### Pool scoring per strategy: rows/s (ms per pass), the session's scoring step (predict in chunks of %d rows, then score)\n\n",
-           SESSION_CHUNK_ROWS);
+    printf("\n### Pool scoring per strategy: rows/s (ms per pass), the engine's scoring step (predict in chunks of %d rows, then score)\n\n",
+           ENGINE_CHUNK_ROWS);
     printf("| strategy | T | 1,000 rows | 10,000 rows | 60,000 rows |\n|---|---|---|---|---|\n");
     {
         const int pools[] = {1000, 10000, 60000}, ts[] = {1, 20, 100};

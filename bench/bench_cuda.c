@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
         be->free(dev);
     }
 
-    // 2. pool scoring, the session's scoring step: {strategy, T, host path}. The host path is
+    // 2. pool scoring, the engine's scoring step: {strategy, T, host path}. The host path is
     // the same backend without its device reduction (score_rows), as a CPU runs it.
     struct { const char *what, *strategy; int T, host; } cases[] = {
         {"deterministic pass + entropy", "entropy", 0, 0},

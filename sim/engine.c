@@ -193,7 +193,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
     const int N = pool->n;
     const int n_init = c->full_data ? N : c->init;
     const int n_max = n_init + S->R * c->batch;
-    const int chunk = N < SESSION_CHUNK_ROWS ? N : SESSION_CHUNK_ROWS;
+    const int chunk = N < ENGINE_CHUNK_ROWS ? N : ENGINE_CHUNK_ROWS;
 
     if (S->st && (rc = model_check(c, S->st->name, needs, err, errlen))) return rc;
     if ((rc = model_open(&S->model, c, pool, be, err, errlen))) return rc;
@@ -325,7 +325,7 @@ static int score_rows(Session *S, double *scores, const LearnerInput *x, const i
     const Strategy *st = S->st;
     const int n = x->n, K = S->pool->k, T = S->T, needs = st->needs, r = S->round;
     const int H = S->model.emb_width, gather = st->select != NULL;
-    const int chunk = n < SESSION_CHUNK_ROWS ? n : SESSION_CHUNK_ROWS;
+    const int chunk = n < ENGINE_CHUNK_ROWS ? n : ENGINE_CHUNK_ROWS;
     /* A model that reduces where it runs (a GPU) keeps the probabilities there. */
     if (st->reduce != REDUCE_NONE &&
         model_score(&S->model, scores, x, st->reduce, T, S->seed, r, 0) == 0)

@@ -37,7 +37,7 @@
 #include "strategies/strategy.h"
 
 /* Rows of the pool scored per chunk: bounds the memory of MC samples to T·chunk·K floats. */
-#define SESSION_CHUNK_ROWS 4096
+#define ENGINE_CHUNK_ROWS 4096
 /* Pool rows whose embeddings a whole-pool strategy's density feature compares each row with:
  * evenly spread over the pool. */
 #define SESSION_REF_ROWS 256
@@ -171,7 +171,7 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen);
 /* The scoring step of session_round, alone (benchmarks time it): S->scores (N) = the
  * strategy's score of every pool row under the current model, for round S->round. A model
  * that reduces where it runs (model_score: a GPU) keeps the probabilities there and returns
- * one score per row; else, or when it cannot, each chunk of SESSION_CHUNK_ROWS rows is
+ * one score per row; else, or when it cannot, each chunk of ENGINE_CHUNK_ROWS rows is
  * predicted and scored on the host. A whole-pool strategy is first told the round's facts
  * (the labeled and reference rows' embeddings). For a batch-aware strategy it predicts the
  * rows the same way, chunk by chunk, but gathers them into S->all_* (for session_select)

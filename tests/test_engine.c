@@ -228,7 +228,7 @@ static void test_batch_session(const Backend *be) {
     int bad = 0;
     for (size_t i = 0; i < (size_t)N * K; i++) bad += fabsf(probs[i] - S.all_probs[i]) > 1e-6f;
     for (size_t i = 0; i < (size_t)N * H; i++) bad += fabsf(emb[i] - S.all_emb[i]) > 1e-5f * (1 + fabsf(emb[i]));
-    CHECK(N > SESSION_CHUNK_ROWS && bad == 0, "%d gathered values of %d rows differ from one prediction of the whole pool", bad, N);
+    CHECK(N > ENGINE_CHUNK_ROWS && bad == 0, "%d gathered values of %d rows differ from one prediction of the whole pool", bad, N);
     Dataset lab = {0};
     CHECK(dataset_take_rows(&lab, &pool, S.labeled.rows, nl, err, sizeof err) == 0, "labeled rows: %s", err);
     const LearnerInput xl = model_rows(&lab, 0, nl);
