@@ -15,16 +15,8 @@
 # the Python with torch (default /usr/bin/python3: Debian's python3-torch), REPS alsim's
 # repetitions (default 3), TORCH_REPS PyTorch's (default 1: minutes each).
 set -u
-BENCH_BIN=${BENCH_BIN:-build/bench}
-OUT=${OUT:-bench/out}
-PYTHON=${PYTHON:-/usr/bin/python3}
-KV="$OUT/batch.kv"
-mkdir -p "$OUT"
-: >"$KV"
-kv() { awk -v k="$1" '$1 == k {v = $2} END {print v}' "$KV"; }
-
-# Both sides on 2 threads: OpenBLAS's and alsim's pool (parallel.h), torch's intra-op threads.
-export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2} OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+. bench/lib.sh
+bench_init batch
 
 section() {
     echo "### Batch-aware selection: the selection step alone, and BatchBALD against PyTorch"
@@ -73,5 +65,4 @@ print("torch_version", d["torch"])' "$OUT/torch_batchbald.json" >>"$KV"
         printf "| batchbald, b = 10, T = 100, pool 2,000 | %.2f | %.1f | %.1f× | %s |\n", a, p, p / a, (p / a >= 5 ? "yes" : "**no**") }'
 }
 
-. bench/record.sh
 if [ "${1:-}" = "--record" ]; then record batch; else section; fi

@@ -13,17 +13,9 @@
 # Environment: BENCH_BIN (default build/bench), OUT scratch folder (default bench/out),
 # PYTHON the Python with torch (default /usr/bin/python3: Debian's python3-torch).
 set -u
-BENCH_BIN=${BENCH_BIN:-build/bench}
-OUT=${OUT:-bench/out}
-PYTHON=${PYTHON:-/usr/bin/python3}
+. bench/lib.sh
+bench_init cnn
 MNIST="${ALSIM_DATA:-$HOME/.cache/alsim}/mnist"
-KV="$OUT/cnn.kv"
-mkdir -p "$OUT"
-: >"$KV"
-kv() { awk -v k="$1" '$1 == k {v = $2} END {print v}' "$KV"; }
-
-# Both sides on 2 threads: OpenBLAS's and alsim's pool (parallel.h), torch's intra-op threads.
-export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2} OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
 section() {
     echo "### CNN (Gal et al. 2017) round: alsim against PyTorch"
@@ -94,5 +86,4 @@ print("torch_version", d["torch"])' "$OUT/torch_cnn.json" >>"$KV" 2>/dev/null
     }'
 }
 
-. bench/record.sh
 if [ "${1:-}" = "--record" ]; then record cnn; else section; fi

@@ -1,6 +1,20 @@
-# bench/record.sh — sourced by a standalone benchmark script (bench/cnn.sh, bench/batch.sh):
+# bench/lib.sh — what the standalone benchmark scripts (bench/cnn.sh, bench/batch.sh) share;
+# source it first. `bench_init NAME` sets BENCH_BIN, OUT, PYTHON (the Python with torch,
+# default /usr/bin/python3), KV ($OUT/NAME.kv, emptied) and kv KEY (its last value), and puts
+# both sides on 2 threads (OpenBLAS's and alsim's pool, torch's intra-op threads).
 # `record NAME` runs the script's `section` function under a dated header (date, commit,
 # machine), keeps it as $OUT/NAME.md, prints it and appends it to bench/RESULTS.md.
+bench_init() {
+    BENCH_BIN=${BENCH_BIN:-build/bench}
+    OUT=${OUT:-bench/out}
+    PYTHON=${PYTHON:-/usr/bin/python3}
+    KV="$OUT/$1.kv"
+    mkdir -p "$OUT"
+    : >"$KV"
+    export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2} OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+}
+kv() { awk -v k="$1" '$1 == k {v = $2} END {print v}' "$KV"; }
+
 record() {
     {
         echo

@@ -9,18 +9,13 @@
 
 #include "reports/stats.h"
 #include "sim/metrics.h"
+#include "sim/util.h"
 #include "tests/check.h"
 
+/* The JSON fixture at path, or NULL when it cannot be read or parsed. */
 static cJSON *load(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) { fclose(f); free(buf); return NULL; }
-    buf[n] = 0;
-    fclose(f);
+    char *buf, err[256];
+    if (util_read_file(&buf, NULL, path, err, sizeof err)) return NULL;
     cJSON *j = cJSON_Parse(buf);
     free(buf);
     return j;
