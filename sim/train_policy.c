@@ -358,6 +358,7 @@ int cmd_train_policy(int argc, char **argv) {
 
     signals_install();
     const double t0 = util_seconds();
+    int ran = 0;
     while (!rc && tr.episodes_done < c.episodes) {
         if (signals_pending()) { rc = ALSIM_SIGNALLED + signals_pending(); break; }
         const int e = tr.episodes_done;
@@ -365,6 +366,7 @@ int cmd_train_policy(int argc, char **argv) {
         double ret = 0, ent = 0, te = util_seconds();
         if ((rc = run_episode(&ret, &ent, &tr, ts, be, e, err, sizeof err))) break;
         tr.episodes_done++;
+        ran++;
         if (!tr.normalised) fix_normalisation(&tr);     /* episode 0: no update */
         else if (reinforce(&tr)) { snprintf(err, sizeof err, "train-policy: out of memory"); rc = ALSIM_RUNTIME; break; }
         tr.policy.episodes = tr.episodes_done;
@@ -372,6 +374,12 @@ int cmd_train_policy(int argc, char **argv) {
         if (!c.quiet)
             fprintf(stderr, "alsim: train-policy episode %4d/%d | %-14.14s | return %+.4f | baseline %+.4f | entropy %.3f | %.1fs (%.0fs)\n",
                     tr.episodes_done, c.episodes, ts->pool.name, ret, tr.baseline[0], ent, util_seconds() - te, util_seconds() - t0);
+    }
+    /* A kill between the state file and the policy file leaves the policy one episode behind
+     * its state: a resumed training with no episode left to run still writes it. */
+    if (!rc && !ran) {
+        tr.policy.episodes = tr.episodes_done;
+        rc = policy_save(&tr.policy, c.out, err, sizeof err);
     }
     if (rc >= ALSIM_SIGNALLED)
         fprintf(stderr, "alsim: train-policy stopped after episode %d; the same command continues it\n", tr.episodes_done);

@@ -24,6 +24,15 @@ kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 check "train-policy: a killed training resumes" grep -q "resuming after episode" "$T/k2.log"
 check "train-policy: resumed, the same policy" cmp "$T/a.json" "$T/k.json"
 
+# Killed between the state file and the policy file after the last episode: the policy file is
+# one episode behind a finished state; the same command writes it again.
+"$ALSIM" train-policy $TP --episodes 5 --out "$T/s.json" || bad "train-policy s (5 episodes)"
+cp "$T/s.json" "$T/s5.json"
+"$ALSIM" train-policy $TP --episodes 6 --out "$T/s.json" || bad "train-policy s (6 episodes)"
+cp "$T/s5.json" "$T/s.json"
+"$ALSIM" train-policy $TP --episodes 6 --out "$T/s.json" || bad "train-policy s (nothing left)"
+check "train-policy: a finished state rewrites a policy file left behind" cmp "$T/a.json" "$T/s.json"
+
 # SIGTERM in the middle of a long episode stops it at the next round (not at the episode's
 # end): exit 143 and one line saying how to continue.
 "$ALSIM" train-policy --train "$SYN" --rounds 400 --pool-size 2000 --reward-size 200 --batch 4 --init 6 \
