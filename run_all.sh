@@ -10,6 +10,9 @@
 #                               Gal, Islam & Ghahramani 2017's Table 1 on MNIST with their CNN
 #                               (see usage below); the report's first table sets the labels each
 #                               strategy needed to reach 10% and 5% test error beside the paper's.
+#   ./run_all.sh --paper batchbald [--quick]
+#                               Kirsch et al. 2019's Table 1 (MNIST, b = 10): BatchBALD, BALD and
+#                               random, labels to 90% and 95% accuracy, tested against BALD.
 #
 # Runs go to OUT (one alsim process per run, -j at a time); a run whose folder is already
 # complete is skipped by alsim and a run killed half-way continues from its last complete
@@ -24,7 +27,7 @@ set -u
 
 usage() {
     cat <<EOF
-usage: ./run_all.sh [--quick | --ci | --paper gal2017 [--quick]] [options] [-- ALSIM_OPTIONS...]
+usage: ./run_all.sh [--quick | --ci | --paper gal2017|batchbald [--quick]] [options] [-- ALSIM_OPTIONS...]
 
   --quick              MNIST, random/entropy/margin/bald, 3 seeds, 10 rounds (+ ceiling)
   --ci                 synthetic blobs, random/entropy/margin, 5 seeds, 12 rounds (CI)
@@ -36,6 +39,16 @@ usage: ./run_all.sh [--quick | --ci | --paper gal2017 [--quick]] [options] [-- A
                        the same protocol reduced to finish in under 30 minutes on 2 cores:
                        bald/var-ratios/random, 5 seeds, $GAL_QUICK_ROUNDS rounds, T = $GAL_QUICK_T,
                        $GAL_QUICK_EPOCHS epochs, a $GAL_QUICK_TEST-row test subset
+  --paper batchbald    Kirsch et al. 2019, Table 1: MNIST, --model cnn, batchbald/bald/random,
+                       their CNN, $BB_FULL_SEEDS seeds, $BB_FULL_ROUNDS rounds of 10 from 20 labels (to 300), T = 100,
+                       the whole pool, $BB_FULL_EPOCHS epochs of 5,056 draws, a 1,024-row validation split;
+                       then alsim report --paper batchbald --reference bald (about $BB_FULL_HOURS hours on
+                       2 cores)
+  --paper batchbald --quick
+                       the same protocol reduced to finish in under 30 minutes on 2 cores:
+                       $BB_QUICK_SEEDS seeds, $BB_QUICK_ROUNDS rounds, T = $BB_QUICK_T, $BB_QUICK_EPOCHS epoch of 5,056 draws, a
+                       $BB_QUICK_SUBSET-row pool subset scored per round, a $BB_QUICK_TEST-row test subset, no
+                       validation split
   -j N                 runs at a time [$(nproc 2>/dev/null || echo 1), the number of cores]
   --datasets "D ..."   datasets (names or specs as alsim --dataset takes them)
   --strategies "S ..." strategies (alsim --list)
@@ -64,6 +77,27 @@ GAL_QUICK_ROUNDS=25
 GAL_QUICK_T=20
 GAL_QUICK_EPOCHS=25
 GAL_QUICK_TEST=2000
+# The Kirsch, van Amersfoort & Gal 2019 (BatchBALD) protocol (README: Reproducing BatchBALD):
+# their MNIST CNN (two blocks of 5x5 conv, max-pool, channel dropout 0.5; dense 128, dropout
+# 0.5), b = 10 from 20 balanced labels, Adam at 1e-3 with minibatch 64, epochs of 5,056 draws,
+# T = 100 over the whole pool, their 1,024-image validation split off the pool. Their early
+# stopping on it (patience 3, median 6-7 epochs trained, so the restored model had 3-4) is a
+# fixed budget here, the same for every strategy: $BB_FULL_EPOCHS epochs. The report tests each
+# strategy against BALD.
+BB_OPTS=(--model cnn --cnn-layout conv-pool-conv-pool --conv-filters 32 --conv2-filters 64 --kernel 5
+         --maxpool 2 --dense 128 --dropout-conv 0.5 --dropout-dense 0.5 --init 20 --batch 10 --minibatch 64
+         --lr 0.001 --weight-decay 0 --epoch-rows 5056)
+BB_STRATEGIES="batchbald bald random"
+BB_FULL_SEEDS=6
+BB_FULL_ROUNDS=28
+BB_FULL_EPOCHS=4
+BB_FULL_HOURS=90      # estimated from the quick run's per-row and per-round times (README)
+BB_QUICK_SEEDS=5
+BB_QUICK_ROUNDS=20
+BB_QUICK_T=20
+BB_QUICK_EPOCHS=1
+BB_QUICK_SUBSET=1000
+BB_QUICK_TEST=2000
 ALSIM=${ALSIM:-./alsim}
 JOBS=$(nproc 2>/dev/null || echo 1)
 PRESET=full
@@ -87,7 +121,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1; PRESET=quick; DATASETS="mnist"; STRATEGIES="random entropy margin bald"; SEEDS=3; ROUNDS=10
              REPORT_OPTS="--target-frac 0.7" ;;
     --paper) need "$1" $#
-             [ "$2" = gal2017 ] || { echo "run_all.sh: --paper: unknown paper '$2' (known: gal2017)" >&2; exit 2; }
+             case $2 in gal2017|batchbald) ;; *) echo "run_all.sh: --paper: unknown paper '$2' (known: gal2017, batchbald)" >&2; exit 2 ;; esac
              PAPER=$2; shift ;;
     --ci) PRESET=ci; DATASETS="synthetic:blobs:k=4,d=2,n=2000,test=1000,sep=5"; STRATEGIES="random entropy margin"
           SEEDS=5; ROUNDS=12; CEILING=0
@@ -111,7 +145,23 @@ done
 for n in "$JOBS" "$SEEDS" "$ROUNDS" "$CEILING_EPOCHS"; do
     case $n in ''|*[!0-9]*|0) echo "run_all.sh: -j, --seeds, --rounds and --ceiling-epochs take a positive integer" >&2; exit 2 ;; esac
 done
-if [ -n "$PAPER" ]; then     # after the loop: --paper and --quick come in either order
+if [ "$PAPER" = batchbald ]; then     # after the loop: --paper and --quick come in either order
+    if [ "$QUICK" = 1 ]; then
+        PRESET=$PAPER-quick; SEEDS=$BB_QUICK_SEEDS; ROUNDS=$BB_QUICK_ROUNDS
+        EXTRA=("${BB_OPTS[@]}" --mc "$BB_QUICK_T" --epochs "$BB_QUICK_EPOCHS" --pool-subset "$BB_QUICK_SUBSET"
+               --test-size "$BB_QUICK_TEST" "${EXTRA[@]}")
+        echo "run_all: --paper $PAPER --quick: the protocol reduced to fit 30 minutes on 2 cores: ${USER_SEEDS:-$SEEDS}" \
+             "seeds (the paper: 6), ${USER_ROUNDS:-$ROUNDS} rounds of 10 (the paper: up to 300 labels), T = $BB_QUICK_T" \
+             "(the paper: 100), $BB_QUICK_EPOCHS epoch of 5,056 draws per round (the full protocol: $BB_FULL_EPOCHS), a" \
+             "random $BB_QUICK_SUBSET-row pool subset scored per round (the paper: the whole pool), a random" \
+             "$BB_QUICK_TEST-row subset of the 10,000 test rows per seed, no validation split" >&2
+    else
+        PRESET=$PAPER; SEEDS=$BB_FULL_SEEDS; ROUNDS=$BB_FULL_ROUNDS
+        EXTRA=("${BB_OPTS[@]}" --mc 100 --epochs "$BB_FULL_EPOCHS" --val-size 1024 "${EXTRA[@]}")
+    fi
+    STRATEGIES=${USER_STRATEGIES:-$BB_STRATEGIES}; SEEDS=${USER_SEEDS:-$SEEDS}; ROUNDS=${USER_ROUNDS:-$ROUNDS}
+    DATASETS="mnist"; CEILING=0; REPORT_OPTS="--paper $PAPER --reference bald $USER_ROPTS"
+elif [ -n "$PAPER" ]; then
     if [ "$QUICK" = 1 ]; then
         PRESET=$PAPER-quick; STRATEGIES="bald var-ratios random"; SEEDS=5; ROUNDS=$GAL_QUICK_ROUNDS
         STRATEGIES=${USER_STRATEGIES:-$STRATEGIES}; SEEDS=${USER_SEEDS:-$SEEDS}; ROUNDS=${USER_ROUNDS:-$ROUNDS}

@@ -194,7 +194,7 @@ int main(int argc, char **argv) {
         const int sizes[] = {20, 220, 1000};
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             const int n = sizes[k];
-            Budget b = budget_for_round(50, lc.minibatch, learner_train_flops_per_row(&lc), n);
+            Budget b = budget_for_round(50, 0, lc.minibatch, learner_train_flops_per_row(&lc), n);
             LearnerInput in = {.x = X, .n = n, .d = D};
             double t[5];
             for (int r = 0; r < 5; r++) {

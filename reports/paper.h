@@ -18,7 +18,7 @@ typedef struct {
 } PaperRow;
 
 typedef struct {
-    const char *name;                       /* what --paper takes: "gal2017" */
+    const char *name;                       /* what --paper takes: "gal2017", "batchbald" */
     const char *citation;                   /* authors, title, venue, table */
     const char *what;                       /* the table's measure, in a few words */
     const char *protocol;                   /* the paper's protocol, in a few words */
@@ -34,7 +34,7 @@ const Paper *paper_find(const char *name);
 /* The row of strategy in p, or NULL when the paper has none. */
 const PaperRow *paper_row(const Paper *p, const char *strategy);
 
-/* The names --paper accepts, comma-separated ("gal2017"), for messages. */
+/* The names --paper accepts, comma-separated ("gal2017, batchbald"), for messages. */
 const char *paper_names(void);
 
 #endif

@@ -82,6 +82,13 @@ typedef struct Backend {
     /* dinp = dout masked and scaled exactly as dropout_forward did; dinp may equal dout. */
     void (*dropout_backward)(float *dinp, const float *dout, int N, int C, float p,
                              uint64_t key, int64_t row0);
+    /* Channel dropout (PyTorch's Dropout2d) on N rows of C channels of S values each,
+     * (N,C,S): out[i,c,s] = inp[i,c,s] * scale if keep(key, row, c) else 0, channel c kept or
+     * dropped whole with unit c's mask of dropout_forward (rows, scale and threshold as there;
+     * S == 1 is dropout_forward). Its own backward: dinp = dout masked the same. out may
+     * equal inp; p == 0 copies. */
+    void (*dropout_channels)(float *out, const float *inp, int N, int C, int S, float p,
+                             uint64_t key, int64_t row0);
 
     /* probs (N,K) = softmax over each row of logits (N,K), max-subtracted, in float (expf,
      * float sum; the CPU divides each exp by the row sum); may alias. */

@@ -332,9 +332,35 @@ static void dropout_apply(float *y, const float *x, int N, int C, float p,
     }
 }
 
+/* dropout_apply with each unit's mask spread over S consecutive values: y (N,C,S). The
+ * masks' uniforms as dropout_apply draws them, C at a time. */
+static void dropout_apply_spread(float *y, const float *x, int N, int C, int S, float p,
+                                 uint64_t key, int64_t row0) {
+    if (p <= 0.0f) {
+        if (y != x) memmove(y, x, (size_t)N * C * S * sizeof(float));
+        return;
+    }
+    const uint32_t threshold = rng_dropout_threshold(p);
+    const float scale = 1.0f / (1.0f - p);
+    for (int i = 0; i < N; i++) {
+        const uint64_t row = rng_mask_row(row0, i);
+        for (int c = 0; c < C; c++) {
+            const uint16_t u = (uint16_t)(rng_hash(key, row, (uint64_t)(c >> 2)) >> (16 * (c & 3)));
+            const int keep = u >= threshold;
+            const size_t o = ((size_t)i * C + c) * S;
+            for (int s = 0; s < S; s++) y[o + s] = keep_or_zero(x[o + s] * scale, keep);
+        }
+    }
+}
+
 static void dropout_forward(float *out, const float *inp, int N, int C, float p,
                             uint64_t key, int64_t row0) {
     dropout_apply(out, inp, N, C, p, key, row0);
+}
+
+static void dropout_channels(float *out, const float *inp, int N, int C, int S, float p,
+                             uint64_t key, int64_t row0) {
+    dropout_apply_spread(out, inp, N, C, S, p, key, row0);
 }
 
 static void dropout_backward(float *dinp, const float *dout, int N, int C, float p,
@@ -544,6 +570,7 @@ const Backend backend_cpu = {
     .relu_backward = relu_backward,
     .dropout_forward = dropout_forward,
     .dropout_backward = dropout_backward,
+    .dropout_channels = dropout_channels,
     .softmax_forward = softmax_forward,
     .crossentropy_backward = crossentropy_backward,
     .adam_update = adam_update,

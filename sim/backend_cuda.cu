@@ -577,6 +577,40 @@ static void dropout_backward(float *dinp, const float *dout, int N, int C, float
     dropout_apply(dinp, dout, N, C, p, key, row0);
 }
 
+// Channel dropout: one thread per value of y (N,C,S), its channel's uniform from the hash of
+// the channel's group of 4, as dropout_group draws unit c's. y may equal x.
+__global__ void dropout_channels_kernel(float *y, const float *x, int N, int C, int S,
+                                        uint32_t threshold, float scale, uint64_t key,
+                                        int64_t row0) {
+    const size_t total = (size_t)N * C * S;
+    for (size_t e = (size_t)blockIdx.x * blockDim.x + threadIdx.x; e < total;
+         e += (size_t)gridDim.x * blockDim.x) {
+        const size_t ic = e / (size_t)S;
+        const int i = (int)(ic / (size_t)C), c = (int)(ic % (size_t)C);
+        const uint64_t h = rng_hash(key, rng_mask_row(row0, i), (uint64_t)(c >> 2));
+        const uint32_t u = (uint32_t)(h >> (16 * (c & 3))) & 0xFFFFu;
+        const float v = x[e] * scale;
+        y[e] = u >= threshold ? v : 0.0f;
+    }
+}
+
+static void dropout_channels(float *out, const float *inp, int N, int C, int S, float p,
+                             uint64_t key, int64_t row0) {
+    if (N <= 0 || C <= 0 || S <= 0) return;
+    const size_t total = (size_t)N * C * S;
+    if (p <= 0.0f) {
+        if (out != inp)
+            cudaCheck(cudaMemcpyAsync(out, inp, total * sizeof(float), cudaMemcpyDeviceToDevice, 0));
+        return;
+    }
+    const uint32_t threshold = rng_dropout_threshold(p);
+    const float scale = 1.0f / (1.0f - p);
+    const size_t blocks = (total + BLOCK - 1) / BLOCK;
+    dropout_channels_kernel<<<(unsigned)(blocks < 65535 ? blocks : 65535), BLOCK>>>(
+        out, inp, N, C, S, threshold, scale, key, row0);
+    launchCheck();
+}
+
 // ----------------------------------------------------------------------------
 // softmax and cross-entropy
 
@@ -810,6 +844,7 @@ static const Backend backend_cuda = {
     .relu_backward = relu_backward,
     .dropout_forward = dropout_forward,
     .dropout_backward = dropout_backward,
+    .dropout_channels = dropout_channels,
     .softmax_forward = softmax_forward,
     .crossentropy_backward = crossentropy_backward,
     .adam_update = adam_update,

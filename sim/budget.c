@@ -3,11 +3,15 @@
  * only, so every strategy gets the same. */
 #include "sim/budget.h"
 
-Budget budget_for_round(int epochs, int minibatch, double train_flops_per_row, int n_labeled) {
+#include <limits.h>
+
+Budget budget_for_round(int epochs, int epoch_rows, int minibatch, double train_flops_per_row, int n_labeled) {
     Budget b = {0};
     if (epochs <= 0 || n_labeled <= 0 || minibatch <= 0) return b;
     const int rows_per_step = minibatch < n_labeled ? minibatch : n_labeled;
-    b.steps = epochs * ((n_labeled + minibatch - 1) / minibatch);
+    const long long rows = epoch_rows > n_labeled ? epoch_rows : n_labeled;      // an epoch's draws
+    const long long steps = (long long)epochs * ((rows + minibatch - 1) / minibatch);
+    b.steps = steps < INT_MAX ? (int)steps : INT_MAX;
     b.samples = (long)b.steps * rows_per_step;
     b.flops = (double)b.samples * train_flops_per_row;
     return b;

@@ -11,7 +11,7 @@
 #define ALSIM_BUDGET_H
 
 typedef struct {
-    int steps;          /* optimizer steps: epochs · ceil(n_labeled / minibatch) */
+    int steps;          /* optimizer steps: epochs · ceil(max(n_labeled, epoch_rows) / minibatch) */
     long samples;       /* rows seen: steps · min(minibatch, n_labeled) */
     double flops;       /* training FLOPs of the matmuls, by formula: samples · the model's
                            train_flops_per_row (model.h; for the MLP, learner.h's
@@ -38,9 +38,12 @@ typedef struct {
 
 /* The budget of a round with n_labeled labeled rows, for a model that takes minibatch rows a
  * step and spends train_flops_per_row FLOPs on each (all zero when epochs <= 0 or n_labeled
- * <= 0): epochs · ceil(n_labeled / minibatch) steps, each of min(minibatch, n_labeled) rows.
- * model_fit(…, steps = budget.steps, …) sees exactly budget.samples rows. */
-Budget budget_for_round(int epochs, int minibatch, double train_flops_per_row, int n_labeled);
+ * <= 0): epochs of max(n_labeled, epoch_rows) draws (epoch_rows 0: one pass over the labeled
+ * set; more: Kirsch et al.'s fixed-length epochs, the labeled set's passes repeated), that is
+ * epochs · ceil(max(n_labeled, epoch_rows) / minibatch) steps (at most INT_MAX), each of
+ * min(minibatch, n_labeled) rows. model_fit(…, steps = budget.steps, …) sees exactly
+ * budget.samples rows. */
+Budget budget_for_round(int epochs, int epoch_rows, int minibatch, double train_flops_per_row, int n_labeled);
 
 /* The budget of a model fitted to convergence (logreg), whatever --epochs: at most max_iter
  * full-batch iterations, each over all n_labeled rows (samples = max_iter · n_labeled, FLOPs

@@ -45,6 +45,27 @@ static int clamp_rows(size_t rows, int hi) {
     return rows < 1 ? 1 : rows > (size_t)hi ? hi : (int)rows;
 }
 
+/* The layers' sizes of c into net (h1..pw, ih2, iw2); ph or pw < 1 when the images are too
+ * small. */
+static void cnn_dims(Cnn *net, const CnnConfig *c) {
+    const int k = c->kernel, s = c->pool;
+    net->h1 = c->h - k + 1;
+    net->w1 = c->w - k + 1;
+    if (c->layout == CNN_CONV_POOL_CONV_POOL) {
+        net->qh = net->h1 >= s ? net->h1 / s : 0;
+        net->qw = net->w1 >= s ? net->w1 / s : 0;
+        net->ih2 = net->qh;
+        net->iw2 = net->qw;
+    } else {
+        net->ih2 = net->h1;
+        net->iw2 = net->w1;
+    }
+    net->h2 = net->ih2 - k + 1;
+    net->w2 = net->iw2 - k + 1;
+    net->ph = net->h2 >= s ? net->h2 / s : 0;
+    net->pw = net->w2 >= s ? net->w2 / s : 0;
+}
+
 int cnn_init(Cnn *net, const CnnConfig *c, const Backend *be, char *err, size_t errlen) {
     if (!err) errlen = 0;
     *net = (Cnn){0};
@@ -65,25 +86,33 @@ int cnn_init(Cnn *net, const CnnConfig *c, const Backend *be, char *err, size_t 
         snprintf(err, errlen, "--model cnn: %s", bad);
         return ALSIM_BAD_INPUT;
     }
-    const int F = c->filters, k = c->kernel, s = c->pool, K = c->k, Dn = c->dense;
+    const int two_pools = c->layout == CNN_CONV_POOL_CONV_POOL;
+    if (c->layout != CNN_CONV_CONV_POOL && !two_pools) {
+        snprintf(err, errlen, "--model cnn: unknown layout %d", (int)c->layout);
+        return ALSIM_BAD_INPUT;
+    }
+    if (c->filters2 < 0) {
+        snprintf(err, errlen, "--model cnn: filters2 must be >= 0");
+        return ALSIM_BAD_INPUT;
+    }
+    const int F = c->filters, F2 = c->filters2 ? c->filters2 : F;
+    const int k = c->kernel, s = c->pool, K = c->k, Dn = c->dense;
     net->c = *c;
     net->be = be;
-    net->h1 = c->h - k + 1;
-    net->w1 = c->w - k + 1;
-    net->h2 = net->h1 - k + 1;
-    net->w2 = net->w1 - k + 1;
-    net->ph = net->h2 >= s ? net->h2 / s : 0;
-    net->pw = net->w2 >= s ? net->w2 / s : 0;
+    net->f2 = F2;
+    cnn_dims(net, c);
     if (net->ph < 1 || net->pw < 1) {
-        const int need = 2 * (k - 1) + s;
-        snprintf(err, errlen, "--model cnn: images of %dx%d pixels are too small for two %dx%d convolutions "
-                 "and %dx%d max-pooling (they need at least %dx%d); lower --kernel or --maxpool",
-                 c->h, c->w, k, k, s, s, need, need);
+        const int need = two_pools ? s * (k + s - 1) + k - 1 : 2 * (k - 1) + s;
+        snprintf(err, errlen, "--model cnn: images of %dx%d pixels are too small for %s with %dx%d kernels and %dx%d "
+                 "max-pooling (they need at least %dx%d); lower --kernel or --maxpool",
+                 c->h, c->w, two_pools ? "conv-pool-conv-pool" : "conv-conv-pool", k, k, s, s, need, need);
         *net = (Cnn){0};
         return ALSIM_BAD_INPUT;
     }
-    const double a1 = (double)F * net->h1 * net->w1, flat = (double)F * net->ph * net->pw;
-    if (a1 >= INT_MAX || (double)c->c * c->h * c->w >= INT_MAX || flat >= CNN_MAX_WIDTH || Dn >= CNN_MAX_WIDTH) {
+    const double a1 = (double)F * net->h1 * net->w1, a2 = (double)F2 * net->h2 * net->w2;
+    const double flat = (double)F2 * net->ph * net->pw;
+    if (a1 >= INT_MAX || a2 >= INT_MAX || (double)c->c * c->h * c->w >= INT_MAX || flat >= CNN_MAX_WIDTH ||
+        Dn >= CNN_MAX_WIDTH) {
         snprintf(err, errlen, "--model cnn: layers too wide: %.0f features after the pooling and --dense %d "
                  "(dropout draws masks of fewer than %d units)", flat, Dn, CNN_MAX_WIDTH);
         *net = (Cnn){0};
@@ -91,16 +120,17 @@ int cnn_init(Cnn *net, const CnnConfig *c, const Backend *be, char *err, size_t 
     }
     net->d = c->c * c->h * c->w;
     net->a1 = F * net->h1 * net->w1;
-    net->a2 = F * net->h2 * net->w2;
-    net->flat = F * net->ph * net->pw;
+    net->aq = F * net->qh * net->qw;
+    net->a2 = F2 * net->h2 * net->w2;
+    net->flat = F2 * net->ph * net->pw;
 
-    // parameters, layer by layer: W1 (F,C,k,k) b1 (F) W2 (F,F,k,k) b2 (F) W3 (Dn,Fl) b3 (Dn)
-    // W4 (K,Dn) b4 (K)
+    // parameters, layer by layer: W1 (F1,C,k,k) b1 (F1) W2 (F2,F1,k,k) b2 (F2) W3 (Dn,Fl)
+    // b3 (Dn) W4 (K,Dn) b4 (K)
     size_t n = 0;
     net->w1_off = n; n += (size_t)F * c->c * k * k;
     net->b1_off = n; n += (size_t)F;
-    net->w2_off = n; n += (size_t)F * F * k * k;
-    net->b2_off = n; n += (size_t)F;
+    net->w2_off = n; n += (size_t)F2 * F * k * k;
+    net->b2_off = n; n += (size_t)F2;
     net->w3_off = n; n += (size_t)Dn * net->flat;
     net->b3_off = n; n += (size_t)Dn;
     net->w4_off = n; n += (size_t)K * Dn;
@@ -120,11 +150,12 @@ int cnn_init(Cnn *net, const CnnConfig *c, const Backend *be, char *err, size_t 
 
     // rows: cap for the forward buffers, minibatch for the gradients; rows per conv gemm
     const int mb = c->minibatch;
-    const size_t fwd = (size_t)net->d + net->a1 + net->a2 + 3 * (size_t)net->flat + Dn + 2 * (size_t)K;
+    const size_t fwd = (size_t)net->d + net->a1 + 3 * (size_t)net->aq + net->a2 + 3 * (size_t)net->flat + Dn +
+                       2 * (size_t)K;
     net->cap = clamp_rows(CNN_FORWARD_FLOATS / fwd, be->host_memory ? CNN_CAP : CNN_DEVICE_CAP);
     if (net->cap < mb) net->cap = mb;
     const size_t per1 = conv2d_work_floats(1, c->c, c->h, c->w, F, k);
-    const size_t per2 = conv2d_work_floats(1, F, net->h1, net->w1, F, k);
+    const size_t per2 = conv2d_work_floats(1, F, net->ih2, net->iw2, F2, k);
     const size_t work = be->host_memory ? CNN_WORK_FLOATS : CNN_DEVICE_WORK_FLOATS;
     net->g1 = clamp_rows(work / per1, net->cap);
     net->g2 = clamp_rows(work / per2, net->cap);
@@ -136,6 +167,7 @@ int cnn_init(Cnn *net, const CnnConfig *c, const Backend *be, char *err, size_t 
         cap * net->flat, cap * Dn, cap * K, cap * K,                                  // forward
         m, m * K, m * Dn, m * net->flat, m * net->a2, m * net->a1,                    // backward
         work1 > work2 ? work1 : work2,
+        cap * net->aq, cap * net->aq, cap * net->aq, m * net->aq,                     // two pools
     };
     enum { N_BUFS = sizeof sizes / sizeof sizes[0] };
     size_t total = 0;
@@ -168,6 +200,10 @@ int cnn_init(Cnn *net, const CnnConfig *c, const Backend *be, char *err, size_t 
     net->dconv2 = at[13];
     net->dconv1 = at[14];
     net->work = at[15];
+    net->q1 = at[16];
+    net->argmax1 = (int32_t *)at[17];   // cppcheck-suppress invalidPointerCast
+    net->q1_dropped = at[18];
+    net->dq1 = at[19];
 
     // host staging: a minibatch's rows (m,D), labels (m), logits (m,K); >= n_params floats
     size_t host = m * net->d + m + m * K;
@@ -213,7 +249,7 @@ void cnn_reset(Cnn *net, uint64_t seed) {
     // each weight block with its fan-in, in the parameter layout's order
     const struct { size_t off, count; double fan_in; } layers[4] = {
         {net->w1_off, (size_t)F * c->c * kk, (double)c->c * kk},
-        {net->w2_off, (size_t)F * F * kk, (double)F * kk},
+        {net->w2_off, (size_t)net->f2 * F * kk, (double)F * kk},
         {net->w3_off, (size_t)c->dense * net->flat, (double)net->flat},
         {net->w4_off, (size_t)c->k * c->dense, (double)c->dense},
     };
@@ -235,8 +271,9 @@ void cnn_reset(Cnn *net, uint64_t seed) {
 // ----------------------------------------------------------------------------
 // forward and backward over the scratch buffers
 
-/* The trunk of n <= cap rows at in (n,D): conv, ReLU, conv, ReLU, max-pool into pooled
- * (n,Fl), the argmax kept. */
+/* The trunk of n <= cap rows at in (n,D), everything before the first dropout: conv, ReLU,
+ * then conv, ReLU, max-pool into pooled (n,Fl), or (conv-pool-conv-pool) max-pool into q1
+ * (n,Aq); the argmax kept. */
 static void trunk_forward(Cnn *net, const float *in, int n) {
     const Backend *be = net->be;
     const CnnConfig *c = &net->c;
@@ -244,22 +281,44 @@ static void trunk_forward(Cnn *net, const float *in, int n) {
     be->conv2d_forward(net->conv1, net->work, in, net->params + net->w1_off, net->params + net->b1_off,
                        n, c->c, c->h, c->w, F, k, net->g1);
     be->relu_forward(net->conv1, net->conv1, (size_t)n * net->a1);
+    if (c->layout == CNN_CONV_POOL_CONV_POOL) {
+        be->maxpool_forward(net->q1, net->argmax1, net->conv1, n, F, net->h1, net->w1, c->pool);
+        return;
+    }
     be->conv2d_forward(net->conv2, net->work, net->conv1, net->params + net->w2_off,
-                       net->params + net->b2_off, n, F, net->h1, net->w1, F, k, net->g2);
+                       net->params + net->b2_off, n, F, net->h1, net->w1, net->f2, k, net->g2);
     be->relu_forward(net->conv2, net->conv2, (size_t)n * net->a2);
-    be->maxpool_forward(net->pooled, net->argmax, net->conv2, n, F, net->h2, net->w2, c->pool);
+    be->maxpool_forward(net->pooled, net->argmax, net->conv2, n, net->f2, net->h2, net->w2, c->pool);
 }
 
-/* The head on the trunk output of n rows in pooled: dense, ReLU, dense, softmax, leaving
- * hidden (n,Dn), logits and probs (n,K). With dropout_on, pooled is dropped out into dropped
- * (layer key 0) and the dense layer's output in place (layer key 1), row ids row0..; pooled
- * itself is left as it is. */
+/* The head on the trunk output of n rows: (conv-pool-conv-pool: channel dropout of q1 into
+ * q1_dropped (layer key 0), conv, ReLU, max-pool into pooled), then dense, ReLU, dense,
+ * softmax, leaving hidden (n,Dn), logits and probs (n,K). With dropout_on, pooled is dropped
+ * out into dropped (layer key 0, or channel dropout with layer key 2) and the dense layer's
+ * output in place (layer key 1), row ids row0..; the trunk's output itself is left as it is. */
 static void head_forward(Cnn *net, int n, int dropout_on, uint64_t key, int64_t row0) {
     const Backend *be = net->be;
     const CnnConfig *c = &net->c;
+    const int two_pools = c->layout == CNN_CONV_POOL_CONV_POOL;
+    if (two_pools) {
+        const float *in2 = net->q1;
+        if (dropout_on) {
+            be->dropout_channels(net->q1_dropped, net->q1, n, c->filters, net->qh * net->qw, c->dropout_conv,
+                                 layer_key(key, 0), row0);
+            in2 = net->q1_dropped;
+        }
+        be->conv2d_forward(net->conv2, net->work, in2, net->params + net->w2_off, net->params + net->b2_off,
+                           n, c->filters, net->qh, net->qw, net->f2, c->kernel, net->g2);
+        be->relu_forward(net->conv2, net->conv2, (size_t)n * net->a2);
+        be->maxpool_forward(net->pooled, net->argmax, net->conv2, n, net->f2, net->h2, net->w2, c->pool);
+    }
     const float *in = net->pooled;
     if (dropout_on) {
-        be->dropout_forward(net->dropped, net->pooled, n, net->flat, c->dropout_conv, layer_key(key, 0), row0);
+        if (two_pools)
+            be->dropout_channels(net->dropped, net->pooled, n, net->f2, net->ph * net->pw, c->dropout_conv,
+                                 layer_key(key, 2), row0);
+        else
+            be->dropout_forward(net->dropped, net->pooled, n, net->flat, c->dropout_conv, layer_key(key, 0), row0);
         in = net->dropped;
     }
     be->matmul_forward(net->hidden, in, net->params + net->w3_off, net->params + net->b3_off, n,
@@ -277,7 +336,8 @@ static void head_forward(Cnn *net, int n, int dropout_on, uint64_t key, int64_t 
 static void backward(Cnn *net, int n, uint64_t key) {
     const Backend *be = net->be;
     const CnnConfig *c = &net->c;
-    const int F = c->filters, k = c->kernel, Dn = c->dense;
+    const int F = c->filters, F2 = net->f2, k = c->kernel, Dn = c->dense;
+    const int two_pools = c->layout == CNN_CONV_POOL_CONV_POOL;
     float *g = net->grads;
     be->crossentropy_backward(net->dlogits, net->probs, net->targets, n, c->k);
     be->matmul_backward(net->dhidden, g + net->w4_off, g + net->b4_off, net->dlogits, net->hidden,
@@ -286,11 +346,22 @@ static void backward(Cnn *net, int n, uint64_t key) {
     be->relu_backward(net->dhidden, net->dhidden, net->hidden, (size_t)n * Dn);
     be->matmul_backward(net->ddropped, g + net->w3_off, g + net->b3_off, net->dhidden, net->dropped,
                         net->params + net->w3_off, n, net->flat, Dn);
-    be->dropout_backward(net->ddropped, net->ddropped, n, net->flat, c->dropout_conv, layer_key(key, 0), 0);
-    be->maxpool_backward(net->dconv2, net->ddropped, net->argmax, n, F, net->h2, net->w2, c->pool);
+    if (two_pools)
+        be->dropout_channels(net->ddropped, net->ddropped, n, F2, net->ph * net->pw, c->dropout_conv,
+                             layer_key(key, 2), 0);
+    else
+        be->dropout_backward(net->ddropped, net->ddropped, n, net->flat, c->dropout_conv, layer_key(key, 0), 0);
+    be->maxpool_backward(net->dconv2, net->ddropped, net->argmax, n, F2, net->h2, net->w2, c->pool);
     be->relu_backward(net->dconv2, net->dconv2, net->conv2, (size_t)n * net->a2);
-    be->conv2d_backward(net->dconv1, g + net->w2_off, g + net->b2_off, net->work, net->dconv2, net->conv1,
-                        net->params + net->w2_off, n, F, net->h1, net->w1, F, k, net->g2);
+    if (two_pools) {
+        be->conv2d_backward(net->dq1, g + net->w2_off, g + net->b2_off, net->work, net->dconv2, net->q1_dropped,
+                            net->params + net->w2_off, n, F, net->qh, net->qw, F2, k, net->g2);
+        be->dropout_channels(net->dq1, net->dq1, n, F, net->qh * net->qw, c->dropout_conv, layer_key(key, 0), 0);
+        be->maxpool_backward(net->dconv1, net->dq1, net->argmax1, n, F, net->h1, net->w1, c->pool);
+    } else {
+        be->conv2d_backward(net->dconv1, g + net->w2_off, g + net->b2_off, net->work, net->dconv2, net->conv1,
+                            net->params + net->w2_off, n, F, net->h1, net->w1, F2, k, net->g2);
+    }
     be->relu_backward(net->dconv1, net->dconv1, net->conv1, (size_t)n * net->a1);
     be->conv2d_backward(NULL, g + net->w1_off, g + net->b1_off, net->work, net->dconv1, net->x,
                         net->params + net->w1_off, n, c->c, c->h, c->w, F, k, net->g1);
@@ -469,10 +540,11 @@ static double conv1_macs(const CnnConfig *c) {
 }
 
 double cnn_macs_per_row(const CnnConfig *c) {
-    const int k = c->kernel, F = c->filters;
-    const int h2 = c->h - 2 * (k - 1), w2 = c->w - 2 * (k - 1);
-    const double flat = (double)F * (h2 / c->pool) * (w2 / c->pool);
-    return conv1_macs(c) + (double)h2 * w2 * F * F * k * k + flat * c->dense + (double)c->dense * c->k;
+    Cnn d = {0};
+    cnn_dims(&d, c);
+    const int k = c->kernel, F2 = c->filters2 ? c->filters2 : c->filters;
+    const double flat = (double)F2 * d.ph * d.pw;
+    return conv1_macs(c) + (double)d.h2 * d.w2 * F2 * c->filters * k * k + flat * c->dense + (double)c->dense * c->k;
 }
 
 double cnn_train_flops_per_row(const CnnConfig *c) {
@@ -493,7 +565,9 @@ static int cnn_create(Model *m, const Config *c, const Dataset *pool, const Back
     }
     const CnnConfig cc = {
         .c = pool->image.c, .h = pool->image.h, .w = pool->image.w, .k = pool->k,
-        .filters = c->conv_filters, .kernel = c->kernel, .pool = c->maxpool, .dense = c->dense,
+        .layout = strcmp(c->cnn_layout, "conv-pool-conv-pool") ? CNN_CONV_CONV_POOL : CNN_CONV_POOL_CONV_POOL,
+        .filters = c->conv_filters, .filters2 = c->conv2_filters, .kernel = c->kernel, .pool = c->maxpool,
+        .dense = c->dense,
         .dropout_conv = (float)c->dropout_conv, .dropout_dense = (float)c->dropout_dense,
         .lr = (float)c->lr, .weight_decay = (float)c->weight_decay,
         .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .minibatch = c->minibatch,
@@ -555,8 +629,9 @@ static void cnn_restore(Model *m, const void *state) {
 }
 
 const ModelOps model_cnn = {
-    "cnn", "convolutional net for images: conv, conv, max-pool, dropout, dense, dropout (--conv-filters, --kernel, "
-    "--maxpool, --dense, --dropout-conv, --dropout-dense), AdamW",
+    "cnn", "convolutional net for images: conv, conv, max-pool, dropout, dense, dropout, or conv, max-pool, channel "
+    "dropout twice, dense, dropout (--cnn-layout, --conv-filters, --conv2-filters, --kernel, --maxpool, --dense, "
+    "--dropout-conv, --dropout-dense), AdamW",
     cnn_create, NULL, cnn_destroy, cnn_model_reset, cnn_model_fit, cnn_model_predict, NULL,
     cnn_state_size, cnn_save, cnn_restore,
 };

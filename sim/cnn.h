@@ -1,29 +1,41 @@
-/* cnn — the convolutional classifier for image rows (--model cnn), the model of Gal, Islam &
- * Ghahramani 2017 ("Deep Bayesian Active Learning with Image Data"):
+/* cnn — the convolutional classifier for image rows (--model cnn), in one of two layouts:
  *
- *   image (C,H,W) → conv F k×k → ReLU → conv F k×k → ReLU → max-pool s×s → dropout p1
+ * conv-conv-pool, the model of Gal, Islam & Ghahramani 2017 ("Deep Bayesian Active Learning
+ * with Image Data"), the default:
+ *   image (C,H,W) → conv F1 k×k → ReLU → conv F2 k×k → ReLU → max-pool s×s → dropout p1
  *                 → dense Dn → ReLU → dropout p2 → dense K → softmax
+ * conv-pool-conv-pool, the MNIST model of Kirsch, van Amersfoort & Gal 2019 (BatchBALD):
+ *   image (C,H,W) → conv F1 k×k → ReLU → max-pool s×s → channel dropout p1
+ *                 → conv F2 k×k → ReLU → max-pool s×s → channel dropout p1
+ *                 → dense Dn → ReLU → dropout p2 → dense K → softmax
+ * (their code orders each block conv, Dropout2d, max-pool, ReLU, and the dense layer's dropout
+ * before its ReLU; a channel's scale s >= 0 commutes with max-pooling and ReLU, so the two
+ * orders compute the same function).
  *
- * Convolutions are valid (no padding) with stride 1: (C,H,W) → (F,H1,W1) → (F,H2,W2) with
- * H1 = H-k+1, H2 = H1-k+1; max-pooling takes s×s windows with stride s: (F,P_H,P_W), P_H =
- * H2/s, flattened to Fl = F·P_H·P_W features. Mean cross-entropy loss, AdamW, as the MLP
- * (learner.h). The defaults (F 32, k 4, s 2, Dn 128, p1 0.25, p2 0.5) are the paper's text.
+ * Convolutions are valid (no padding) with stride 1: (C,H,W) → (F1,H1,W1), H1 = H-k+1; the
+ * second reads (F1,H1,W1), or after the first pooling (F1,Q_H,Q_W), Q_H = H1/s, and gives
+ * (F2,H2,W2), H2 = H1-k+1 or Q_H-k+1; the last max-pooling (s×s windows, stride s) gives
+ * (F2,P_H,P_W), P_H = H2/s, flattened to Fl = F2·P_H·P_W features. Mean cross-entropy loss,
+ * AdamW, as the MLP (learner.h). The defaults (F1 = F2 = 32, k 4, s 2, Dn 128, p1 0.25,
+ * p2 0.5) are Gal et al.'s text; Kirsch et al.'s: F1 32, F2 64, k 5, s 2, Dn 128, p1 = p2 = 0.5.
  *
  * Layouts: rows are NCHW images (the Dataset's image rows, datasets/dataset.h); all parameters
- * live in one backend buffer, layer by layer: conv W1 (F,C,k,k), b1 (F), conv W2 (F,F,k,k),
- * b2 (F), dense W3 (Dn,Fl), b3 (Dn), dense W4 (K,Dn), b4 (K). Gradients and Adam m, v mirror it.
+ * live in one backend buffer, layer by layer: conv W1 (F1,C,k,k), b1 (F1), conv W2
+ * (F2,F1,k,k), b2 (F2), dense W3 (Dn,Fl), b3 (Dn), dense W4 (K,Dn), b4 (K). Gradients and
+ * Adam m, v mirror it.
  *
  * Randomness is a pure function of (seed, round, row), as the MLP's: He-normal weights from
  * rng_stream(seed, RNG_MODEL_INIT, round) in the layout's order, zero biases; minibatch order
  * from RNG_MINIBATCH (seed, round); a pass (training step s, or MC sample t) has one key,
- * rng_key(seed, RNG_DROPOUT, round, s) or rng_key(seed, RNG_MC, round, t), and its two
- * dropouts use the layer keys rng_hash(key, 0, 0) (after the pooling) and rng_hash(key, 1, 0)
- * (after the dense layer), with row ids 0..m-1 in a minibatch and pool row ids when
- * predicting.
+ * rng_key(seed, RNG_DROPOUT, round, s) or rng_key(seed, RNG_MC, round, t), and its
+ * dropouts use the layer keys rng_hash(key, l, 0): l = 0 after the (first) pooling, 1 after
+ * the dense layer, 2 after the second pooling (conv-pool-conv-pool), with row ids 0..m-1 in a
+ * minibatch and pool row ids when predicting. Channel dropout keeps or drops channel c whole,
+ * with unit c's mask (Backend.dropout_channels).
  *
- * MC dropout: everything before the first dropout (both convolutions and the pooling, the
- * "trunk") is deterministic, so cnn_predict computes it once per chunk of rows and only the
- * head (dropout → dense → ReLU → dropout → dense → softmax) T times.
+ * MC dropout: everything before the first dropout (the "trunk": both convolutions and the
+ * pooling, or with conv-pool-conv-pool the first block only) is deterministic, so cnn_predict
+ * computes it once per chunk of rows and only the rest (the head) T times.
  */
 #ifndef ALSIM_CNN_H
 #define ALSIM_CNN_H
@@ -37,14 +49,21 @@
 #define CNN_CAP 256             /* rows of scratch on the CPU: predict works in chunks of this */
 #define CNN_DEVICE_CAP 2048     /* ... on a device (a GPU): fewer, larger kernel launches */
 
+typedef enum {
+    CNN_CONV_CONV_POOL = 0,         /* Gal et al. 2017 */
+    CNN_CONV_POOL_CONV_POOL = 1,    /* Kirsch et al. 2019 */
+} CnnLayout;
+
 typedef struct {
     int c, h, w;                /* input images: C channels of H×W pixels, D = C·H·W */
     int k;                      /* classes K */
-    int filters;                /* F: kernels of each convolution */
+    CnnLayout layout;
+    int filters;                /* F1: kernels of the first convolution */
+    int filters2;               /* F2: kernels of the second; 0 = F1 */
     int kernel;                 /* k: their size, k×k */
     int pool;                   /* s: max-pooling windows s×s, stride s */
     int dense;                  /* Dn: units of the dense hidden layer */
-    float dropout_conv;         /* p1: drop probability after the pooling, [0,1) */
+    float dropout_conv;         /* p1: drop probability after the (each) pooling, [0,1) */
     float dropout_dense;        /* p2: drop probability after the dense layer, [0,1) */
     float lr, weight_decay;     /* AdamW */
     float beta1, beta2, eps;
@@ -57,8 +76,11 @@ typedef struct {
     CnnConfig c;
     const Backend *be;
     int d;                      /* D = C·H·W */
-    int h1, w1, h2, w2, ph, pw; /* the two convolutions' outputs, the pooling's */
-    int a1, a2, flat;           /* per row: F·H1·W1, F·H2·W2, Fl = F·P_H·P_W */
+    int f2;                     /* F2 (c.filters2, or F1 when 0) */
+    int h1, w1, qh, qw, h2, w2, ph, pw; /* the convolutions' outputs, the poolings' (Q: the first
+                                   pooling's, conv-pool-conv-pool; 0 otherwise) */
+    int ih2, iw2;               /* the second convolution's input: H1×W1 or Q_H×Q_W */
+    int a1, aq, a2, flat;       /* per row: F1·H1·W1, F1·Q_H·Q_W, F2·H2·W2, Fl = F2·P_H·P_W */
     size_t w1_off, b1_off, w2_off, b2_off, w3_off, b3_off, w4_off, b4_off, n_params;
     float *params, *grads, *m, *v;  /* backend buffers, (n_params) each, one allocation at params */
     int adam_t;                 /* Adam steps taken since the last reset */
@@ -71,13 +93,15 @@ typedef struct {
     float *x;                   /* (cap,D) input rows (unused on a host-memory backend when
                                    predicting: the rows are read in place) */
     float *conv1, *conv2;       /* (cap,A1), (cap,A2) after ReLU */
+    float *q1, *q1_dropped;     /* (cap,Aq) the first pooling, after its channel dropout */
+    int32_t *argmax1;           /* (cap,Aq) the first pooling's argmax */
     float *pooled;              /* (cap,Fl) the trunk's output */
     int32_t *argmax;            /* (cap,Fl) the pooling's argmax */
     float *dropped;             /* (cap,Fl) pooled after dropout p1 (the dense layer's input) */
     float *hidden;              /* (cap,Dn) after ReLU and dropout p2 */
     float *logits, *probs;      /* (cap,K) */
     int32_t *targets;           /* (minibatch) */
-    float *dlogits, *dhidden, *ddropped, *dconv2, *dconv1;  /* gradients, (minibatch, ...) */
+    float *dlogits, *dhidden, *ddropped, *dconv2, *dq1, *dconv1;  /* gradients, (minibatch, ...) */
     float *work;                /* conv2d_work_floats for g1 rows of the first convolution
                                    or g2 of the second, whichever is larger */
     /* Host staging, one allocation: a minibatch's rows (minibatch,D), its labels and logits;
@@ -123,7 +147,7 @@ void cnn_predict(float *probs, float *mc, float *emb, Cnn *net, const LearnerInp
                  uint64_t seed, int round, int64_t row0);
 
 /* For tests: probs (n,K) of rows X (1 <= n <= cap) through the whole network, trunk
- * included, with both dropouts keyed by key (row ids row0..) as one MC sample, or dropout off
+ * included, with every dropout keyed by key (row ids row0..) as one MC sample, or dropout off
  * when dropout_on is 0: what cnn_predict's reuse of the trunk must equal. */
 void cnn_forward(float *probs, Cnn *net, const LearnerInput *X, int dropout_on, uint64_t key,
                  int64_t row0);
@@ -141,7 +165,7 @@ void cnn_get_grads(float *out /*(n_params)*/, const Cnn *net);
 void cnn_get_adam(float *m /*(n_params)*/, float *v /*(n_params)*/, int *adam_t, const Cnn *net);
 void cnn_set_adam(Cnn *net, const float *m /*(n_params)*/, const float *v /*(n_params)*/, int adam_t);
 
-/* Multiply-adds of one forward pass of one row: H1·W1·F·C·k² + H2·W2·F·F·k² + Fl·Dn + Dn·K.
+/* Multiply-adds of one forward pass of one row: H1·W1·F1·C·k² + H2·W2·F2·F1·k² + Fl·Dn + Dn·K.
  * c must pass cnn_init's checks. */
 double cnn_macs_per_row(const CnnConfig *c);
 

@@ -59,6 +59,9 @@ static const Option options[] = {
     {"seed",         RUN | TP, OPT_U64,    F(seed), 0, 0, 0, 0, "0", "s", "first seed"},
     {"seeds",        RUN,      OPT_INT,    F(seeds), 0, 1, 1e5, 0, "1", "N", "number of seeds: runs for seed s..s+N-1"},
     {"epochs",       RUN | TP, OPT_INT,    F(epochs), 0, 1, 1e6, 1, "50", "E", "training budget per round: epochs over the labeled set"},
+    {"epoch-rows",   RUN | TP, OPT_INT,    F(epoch_rows), 0, 0, 1e7, HASH_UNLESS_DEFAULT, "0", "N",
+     "an epoch draws N rows (passes of the labeled set repeated) while the labeled set is smaller, as the code of "
+     "Kirsch et al. 2019 (N = 5056); 0: an epoch is one pass over the labeled set"},
     {"minibatch",    RUN | TP, OPT_INT,    F(minibatch), 0, 1, 1e6, 1, "64", "m", "rows per optimizer step"},
     {"hidden",       RUN | TP, OPT_HIDDEN, F(hidden), 0, 0, 1e6, 1, "512", "H[,H..]", "hidden layer widths (0: softmax regression); sparse data (text) without it: 64"},
     {"dropout",      RUN | TP, OPT_DOUBLE, F(dropout), 0, 0, 0.99, 1, "0.5", "p", "dropout after each hidden layer, [0, 0.99]"},
@@ -75,8 +78,13 @@ static const Option options[] = {
      "logreg: L-BFGS iterations at most per round (its budget, the same for every strategy)"},
     {"tol",          RUN | TP, OPT_DOUBLE, F(tol), 0, 0, 1e6, HASH_UNLESS_DEFAULT, "0.0001", "g",
      "logreg: converged when no component of the loss's gradient exceeds g in size (scikit-learn's tol for lbfgs)"},
+    {"cnn-layout",   RUN | TP, OPT_STR,    F(cnn_layout), S(cnn_layout), 0, 0, HASH_UNLESS_DEFAULT, "conv-conv-pool", "L",
+     "cnn: conv-conv-pool (conv, ReLU, conv, ReLU, max-pool, dropout: Gal et al. 2017) or conv-pool-conv-pool "
+     "(conv, ReLU, max-pool, channel dropout, twice: Kirsch et al. 2019's BatchBALD MNIST net)"},
     {"conv-filters", RUN | TP, OPT_INT,    F(conv_filters), 0, 1, 4096, HASH_UNLESS_DEFAULT, "32", "F",
-     "cnn: kernels of each of its two convolutions (Gal et al. 2017's text: 32)"},
+     "cnn: kernels of the first convolution, and of the second unless --conv2-filters (Gal et al. 2017's text: 32)"},
+    {"conv2-filters", RUN | TP, OPT_INT,   F(conv2_filters), 0, 0, 4096, HASH_UNLESS_DEFAULT, "0", "F2",
+     "cnn: kernels of the second convolution (Kirsch et al. 2019: 64); 0: as --conv-filters"},
     {"kernel",       RUN | TP, OPT_INT,    F(kernel), 0, 1, 64, HASH_UNLESS_DEFAULT, "4", "k",
      "cnn: convolution kernels of k x k pixels, valid padding, stride 1 (the paper's text: 4)"},
     {"maxpool",      RUN | TP, OPT_INT,    F(maxpool), 0, 1, 64, HASH_UNLESS_DEFAULT, "2", "s",
@@ -84,7 +92,8 @@ static const Option options[] = {
     {"dense",        RUN | TP, OPT_INT,    F(dense), 0, 1, 1e6, HASH_UNLESS_DEFAULT, "128", "Dn",
      "cnn: units of the dense hidden layer, whose output is its embedding (the paper's text: 128)"},
     {"dropout-conv", RUN | TP, OPT_DOUBLE, F(dropout_conv), 0, 0, 0.99, HASH_UNLESS_DEFAULT, "0.25", "p",
-     "cnn: dropout after the max-pooling, [0, 0.99] (the paper's text: 0.25)"},
+     "cnn: dropout after the max-pooling, [0, 0.99]; conv-pool-conv-pool: of whole channels after each pooling "
+     "(Gal et al.'s text: 0.25; Kirsch et al.: 0.5)"},
     {"dropout-dense", RUN | TP, OPT_DOUBLE, F(dropout_dense), 0, 0, 0.99, HASH_UNLESS_DEFAULT, "0.5", "p",
      "cnn: dropout after the dense layer, [0, 0.99] (the paper's text: 0.5)"},
     {"pool-size",    RUN,      OPT_INT,    F(pool_size), 0, 0, 1e9, 1, "0", "N", "use a seeded random subset of N pool rows (0: all)"},
@@ -128,7 +137,7 @@ static const Option options[] = {
     {"resamples",    CMD_REPORT, OPT_INT, F(resamples), 0, 100, 1e7, 0, "10000", "B", "paired bootstrap resamples"},
     {"paper",        CMD_REPORT, OPT_STR, F(paper), S(paper), 0, 0, 0, NULL, "NAME",
      "first table: the labels each strategy acquired to reach the paper's accuracy levels, beside the published "
-     "figures (gal2017: Gal et al. 2017, Table 1)"},
+     "figures (gal2017: Gal et al. 2017, Table 1; batchbald: Kirsch et al. 2019, Table 1)"},
     {"resamples",    CMD_BASELINE | CMD_CHECK, OPT_INT, F(resamples), 0, 100, 1e7, 0, "100", "B", "paired bootstrap resamples (not recorded)"},
     {"seed",         STATS, OPT_U64, F(seed), 0, 0, 0, 0, "0", "S", "seed of the bootstrap"},
     {"logx",         STATS, OPT_FLAG, F(logx), 0, 0, 1, 0, NULL, NULL, "log-scaled label axis in the learning curves"},
@@ -432,6 +441,15 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         if (c->l2_per_label > 0 && !strcmp(c->model, "logreg")) {
             snprintf(err, errlen, "--l2-per-label is a penalty on a network's first dense layer; --model logreg has "
                      "its own L2 strength, --C");
+            return ALSIM_BAD_INPUT;
+        }
+        if (c->epoch_rows > 0 && !strcmp(c->model, "logreg")) {
+            snprintf(err, errlen, "--epoch-rows sets the epochs of minibatch training; --model logreg is fitted to "
+                     "convergence (--max-iter, --tol)");
+            return ALSIM_BAD_INPUT;
+        }
+        if (strcmp(c->cnn_layout, "conv-conv-pool") && strcmp(c->cnn_layout, "conv-pool-conv-pool")) {
+            snprintf(err, errlen, "--cnn-layout: '%s' is not conv-conv-pool or conv-pool-conv-pool", c->cnn_layout);
             return ALSIM_BAD_INPUT;
         }
         if (strcmp(c->device, "cpu") && strcmp(c->device, "cuda") && strcmp(c->device, "auto")) {

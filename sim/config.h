@@ -57,11 +57,15 @@ typedef struct {
     double logreg_c;        /* TP: logreg's inverse L2 strength C (loss = Σ cross-entropy + ||W||²/(2C)) */
     int max_iter;           /* TP: logreg's L-BFGS iteration cap per round */
     double tol;             /* TP: logreg's gradient tolerance (largest |component| of the loss's gradient) */
-    int conv_filters;       /* TP: cnn: kernels of each convolution */
+    char cnn_layout[32];    /* TP: cnn: conv-conv-pool (Gal et al. 2017) | conv-pool-conv-pool (Kirsch et al. 2019) */
+    int epoch_rows;         /* TP: an epoch's draws when the labeled set is smaller; 0 = one pass */
+    int conv_filters;       /* TP: cnn: kernels of the first convolution (and the second's by default) */
+    int conv2_filters;      /* TP: cnn: kernels of the second convolution; 0 = conv_filters */
     int kernel;             /* TP: cnn: their size, kernel x kernel */
     int maxpool;            /* TP: cnn: max-pooling windows maxpool x maxpool, stride maxpool */
     int dense;              /* TP: cnn: units of the dense hidden layer (its embeddings) */
-    double dropout_conv;    /* TP: cnn: dropout after the pooling */
+    double dropout_conv;    /* TP: cnn: dropout after the pooling (conv-pool-conv-pool: channel dropout
+                               after each pooling) */
     double dropout_dense;   /* TP: cnn: dropout after the dense layer */
     int pool_size;          /* TP: 0 = the whole pool; else a seeded random subset of this many */
     int test_size;          /* 0 = the whole test set; else a seeded random subset */

@@ -416,7 +416,7 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
     const int n = S->labeled.n_labeled;
     led.budget = S->model.max_iter > 0
         ? budget_for_convergence(S->model.max_iter, S->model.train_flops_per_row, n)
-        : budget_for_round(c->epochs, S->model.minibatch, S->model.train_flops_per_row, n);
+        : budget_for_round(c->epochs, c->epoch_rows, S->model.minibatch, S->model.train_flops_per_row, n);
     led.spent = (Spent){led.budget.steps, led.budget.flops, -1};
 
     /* 1. Fit on the labeled set with this round's budget. The same initial weights every

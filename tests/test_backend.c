@@ -346,9 +346,40 @@ static void dropout_case(const Backend *be, int N, int C, float p, uint64_t key,
     free(x); free(g); free(want); free(keep); free(out); free(dg); free(inplace);
 }
 
+/* dropout_channels on (N,C,S): value (i,c,s) kept (x·scale, exactly the float product) iff
+ * rng_dropout_keep of unit c, out of place and in place. */
+static void dropout_channels_case(const Backend *be, int N, int C, int S, float p, uint64_t key, int64_t row0) {
+    const size_t n = (size_t)N * C * S;
+    float *x = random_floats(n, 0.5, 1.5, 32);
+    const uint32_t threshold = rng_dropout_threshold(p);
+    const float scale = 1.0f / (1.0f - p);
+    float *d_x = to_device(be, x, n * sizeof(float)), *d_out = to_device(be, x, n * sizeof(float));
+    be->dropout_channels(d_out, d_x, N, C, S, p, key, row0);
+    be->dropout_channels(d_x, d_x, N, C, S, p, key, row0);     // in place
+    float *out = to_host(be, d_out, n), *inplace = to_host(be, d_x, n);
+    size_t bad = 0, inplace_bad = 0;
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < C; c++) {
+            const int keep = p <= 0.0f || rng_dropout_keep(key, rng_mask_row(row0, i), (uint32_t)c, threshold);
+            for (int s = 0; s < S; s++) {
+                const size_t e = ((size_t)i * C + c) * S + s;
+                const float want = keep ? (p <= 0.0f ? x[e] : x[e] * scale) : 0.0f;
+                bad += memcmp(&out[e], &want, sizeof want) != 0;
+                inplace_bad += memcmp(&inplace[e], &out[e], sizeof(float)) != 0;
+            }
+        }
+    CHECK(bad == 0 && inplace_bad == 0, "dropout_channels(p=%g, C=%d, S=%d): %zu values differ from unit c's mask, "
+          "%zu in place", p, C, S, bad, inplace_bad);
+    be->free(d_x); be->free(d_out);
+    free(x); free(out); free(inplace);
+}
+
 static void check_dropout(const Backend *be) {
     const float ps[] = {0.0f, 0.1f, 0.5f};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+        dropout_channels_case(be, 9, 32, 144, ps[i], 0x1234567887654321ull, 0);   // MNIST's first pooling
+        dropout_channels_case(be, 5, 7, 3, ps[i], 99, 1000003);                      // C not a multiple of 4
+        dropout_channels_case(be, 6, 13, 1, ps[i], 7, RNG_ROWS_SHARED + 40);         // S = 1, shared masks
         dropout_case(be, 64, 512, ps[i], 0x1234567887654321ull, 0);
         dropout_case(be, 37, 13, ps[i], 99, 1000003);        // C not a multiple of 4
         dropout_case(be, 5, 3, ps[i], 7, (int64_t)1 << 40);  // C < 4, large row ids

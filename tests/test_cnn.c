@@ -315,7 +315,7 @@ static void gradcheck(const CnnConfig *c, const char *name) {
     float *p = malloc(np * sizeof(float)), *ana = malloc(np * sizeof(float));
     cnn_get_params(p, &net);
     Rng r = rng_stream(7, RNG_DATA, 100);     // nonzero biases: every bias path exercised
-    const size_t biases[4][2] = {{net.b1_off, (size_t)c->filters}, {net.b2_off, (size_t)c->filters},
+    const size_t biases[4][2] = {{net.b1_off, (size_t)c->filters}, {net.b2_off, (size_t)net.f2},
                                  {net.b3_off, (size_t)c->dense}, {net.b4_off, (size_t)c->k}};
     for (int l = 0; l < 4; l++)
         for (size_t o = 0; o < biases[l][1]; o++) p[biases[l][0] + o] = (float)(0.2 * (rng_uniform(&r) - 0.3));
@@ -378,6 +378,13 @@ static void test_gradient(void) {
     c = tiny(0.25f, 0.5f, 6);
     c.l2_per_label = 3.5f;
     gradcheck(&c, "1x8x8, dropout .25/.5, l2 3.5 on the dense layer");
+    // conv-pool-conv-pool: 8x8 → 7x7 → pooled 3x3 → 2x2 → pooled 1x1, 3 then 4 channels, each
+    // pooling's channel dropout on; then pooling 1 (7x7 → 6x6 → 6x6 → 5x5 → 5x5)
+    c = tiny(0.3f, 0.5f, 6);
+    c.layout = CNN_CONV_POOL_CONV_POOL; c.kernel = 2; c.filters2 = 4;
+    gradcheck(&c, "conv-pool-conv-pool 1x8x8, 3+4 of 2x2, pool 2, dropout .3/.5");
+    c.pool = 1;
+    gradcheck(&c, "conv-pool-conv-pool 1x8x8, 3+4 of 2x2, pool 1, dropout .3/.5");
 }
 
 /* --l2-per-label: the gradient differs from the unpenalised one by 2(c/n)·W3 in the dense
@@ -425,10 +432,13 @@ static void test_l2(void) {
 
 /* predict's T samples (trunk once per chunk) against cnn_forward (the whole net per sample)
  * with sample t's key, for n rows with pool ids row0..: bitwise when n fits one chunk. */
-static void mc_case(int n, float p1, float p2) {
+static void mc_case(int n, float p1, float p2, CnnLayout layout) {
     const int T = 4, K = 3;
     const int64_t row0 = 1000;
     CnnConfig c = tiny(p1, p2, 8);
+    if (layout == CNN_CONV_POOL_CONV_POOL) {     // 8x8 → 7x7 → 3x3 → 2x2 → 1x1
+        c.layout = layout; c.kernel = 2; c.filters2 = 4;
+    }
     Cnn net;
     init_or_die(&net, &c);
     cnn_reset(&net, 4);
@@ -456,8 +466,9 @@ static void mc_case(int n, float p1, float p2) {
             }
         }
     }
-    printf("  MC trunk reuse, %d rows (cap %d), dropout %.2f/%.2f: %s, worst |difference| %.3g\n", n, net.cap,
-           p1, p2, bitwise ? "bit for bit" : "within fp32 rounding", worst);
+    printf("  MC trunk reuse, %s, %d rows (cap %d), dropout %.2f/%.2f: %s, worst |difference| %.3g\n",
+           layout ? "conv-pool-conv-pool" : "conv-conv-pool", n, net.cap, p1, p2,
+           bitwise ? "bit for bit" : "within fp32 rounding", worst);
     CHECK(worst <= 1e-6, "trunk reuse differs from the whole net by %g", worst);
     CHECK(n > net.cap || bitwise, "within one chunk, trunk reuse must give the whole net's bits");
     int differ = 0;     // with a dropout on, samples differ from each other and from probs
@@ -474,10 +485,85 @@ static void mc_case(int n, float p1, float p2) {
 }
 
 static void test_mc(void) {
-    mc_case(40, 0.25f, 0.5f);
-    mc_case(300, 0.25f, 0.5f);     // two chunks of the CPU's 256 rows
-    mc_case(40, 0.0f, 0.5f);
-    mc_case(40, 0.0f, 0.0f);
+    for (int l = 0; l < 2; l++) {
+        mc_case(40, 0.25f, 0.5f, (CnnLayout)l);
+        mc_case(300, 0.25f, 0.5f, (CnnLayout)l);     // two chunks of the CPU's 256 rows
+        mc_case(40, 0.0f, 0.5f, (CnnLayout)l);
+        mc_case(40, 0.25f, 0.0f, (CnnLayout)l);
+        mc_case(40, 0.0f, 0.0f, (CnnLayout)l);
+    }
+}
+
+/* conv-pool-conv-pool against Kirsch et al.'s code's order, built from the backend's ops: conv,
+ * Dropout2d, max-pool, ReLU (twice), dense, dropout, ReLU, dense: the same bits as
+ * cnn_forward with the same key (a kept channel's scale commutes with max-pool and ReLU). */
+static void test_batchbald_order(void) {
+    const int n = 9, K = 3, F1 = 3, F2 = 4, Dn = 5;
+    CnnConfig c = tiny(0.5f, 0.5f, 8);
+    c.layout = CNN_CONV_POOL_CONV_POOL; c.kernel = 2; c.filters2 = F2;
+    Cnn net;
+    init_or_die(&net, &c);
+    cnn_reset(&net, 8);
+    float X[9 * 64];
+    int32_t y[9];
+    toy_images(X, y, n, 3);
+    const LearnerInput in = {.x = X, .n = n, .d = 64};
+    cnn_fit(&net, &in, y, 10, 8, 0);
+    float *w = malloc(net.n_params * sizeof(float));
+    cnn_get_params(w, &net);
+    const uint64_t key = rng_key(8, RNG_MC, 1, 0), k0 = rng_hash(key, 0, 0), k1 = rng_hash(key, 1, 0),
+                   k2 = rng_hash(key, 2, 0);
+    const int64_t row0 = 50;
+    float c1[9 * 3 * 7 * 7], q1[9 * 3 * 3 * 3], c2[9 * 4 * 2 * 2], q2[9 * 4], h[9 * 5], z[9 * 3], want[9 * 3];
+    float work[4096];
+    int32_t am1[9 * 27], am2[9 * 4];
+    be->conv2d_forward(c1, work, X, w + net.w1_off, w + net.b1_off, n, 1, 8, 8, F1, 2, 1);
+    be->dropout_channels(c1, c1, n, F1, 49, 0.5f, k0, row0);
+    be->maxpool_forward(q1, am1, c1, n, F1, 7, 7, 2);
+    be->relu_forward(q1, q1, (size_t)n * 27);
+    be->conv2d_forward(c2, work, q1, w + net.w2_off, w + net.b2_off, n, F1, 3, 3, F2, 2, 1);
+    be->dropout_channels(c2, c2, n, F2, 4, 0.5f, k2, row0);
+    be->maxpool_forward(q2, am2, c2, n, F2, 2, 2, 2);
+    be->relu_forward(q2, q2, (size_t)n * 4);
+    be->matmul_forward(h, q2, w + net.w3_off, w + net.b3_off, n, F2, Dn);
+    be->dropout_forward(h, h, n, Dn, 0.5f, k1, row0);
+    be->relu_forward(h, h, (size_t)n * Dn);
+    be->matmul_forward(z, h, w + net.w4_off, w + net.b4_off, n, Dn, K);
+    be->softmax_forward(want, z, n, K);
+    float got[9 * 3];
+    cnn_forward(got, &net, &in, 1, key, row0);
+    CHECK(memcmp(got, want, sizeof got) == 0, "conv-pool-conv-pool: not the bits of Kirsch et al.'s order");
+    free(w);
+    cnn_free(&net);
+}
+
+/* Channel dropout keeps or drops each channel whole, with unit c's mask of dropout_forward:
+ * S = 1 gives dropout_forward's bits; each (row, channel) of S values is all kept (x·scale)
+ * or all 0; its own backward; about p of the channels dropped. */
+static void test_dropout_channels(void) {
+    const int N = 7, C = 37, S = 5;
+    const float p = 0.3f;
+    const uint64_t key = rng_key(9, RNG_DROPOUT, 1, 2);
+    float *x = random_floats((size_t)N * C * S, 0.5, 1.5, 40), *y = malloc((size_t)N * C * S * sizeof(float));
+    float *a = malloc((size_t)N * C * sizeof(float)), *b = malloc((size_t)N * C * sizeof(float));
+    be->dropout_forward(a, x, N, C, p, key, 100);
+    be->dropout_channels(b, x, N, C, 1, p, key, 100);
+    CHECK(memcmp(a, b, (size_t)N * C * sizeof(float)) == 0, "dropout_channels with S = 1: not dropout_forward's bits");
+    float ones[7 * 37];
+    for (int i = 0; i < N * C; i++) ones[i] = 1.0f;
+    be->dropout_forward(a, ones, N, C, p, key, 100);        // unit c's mask and scale per row
+    be->dropout_channels(y, x, N, C, S, p, key, 100);
+    int whole = 1, dropped = 0;
+    for (int i = 0; i < N * C; i++) {
+        dropped += a[i] == 0.0f;
+        for (int s = 0; s < S; s++) whole &= y[(size_t)i * S + s] == x[(size_t)i * S + s] * a[i];
+    }
+    CHECK(whole, "dropout_channels: a channel not kept or dropped whole with its unit's mask");
+    CHECK(dropped > N * C * p / 2 && dropped < N * C * p * 1.6, "dropout_channels: %d of %d channels dropped at p %.1f",
+          dropped, N * C, p);
+    be->dropout_channels(x, x, N, C, S, p, key, 100);      // in place, as a backward pass runs it
+    CHECK(memcmp(x, y, (size_t)N * C * S * sizeof(float)) == 0, "dropout_channels in place: other values");
+    free(x); free(y); free(a); free(b);
 }
 
 /* Same seed: same weights, loss and predictions, bit for bit; another seed: other weights. */
@@ -572,6 +658,11 @@ static void test_model(void) {
     CHECK(cnn_macs_per_row(&mnist) == macs, "MACs %.0f, want %.0f", cnn_macs_per_row(&mnist), macs);
     CHECK(cnn_train_flops_per_row(&mnist) == 6 * macs - 2 * 25.0 * 25 * 32 * 16, "train FLOPs %.0f",
           cnn_train_flops_per_row(&mnist));
+    // Kirsch et al.'s: conv 24x24x32, pool 12x12, conv 8x8x64, pool 4x4x64 = 1024, 128, 10
+    const CnnConfig bb = {.c = 1, .h = 28, .w = 28, .k = 10, .layout = CNN_CONV_POOL_CONV_POOL, .filters = 32,
+                          .filters2 = 64, .kernel = 5, .pool = 2, .dense = 128};
+    const double bb_macs = 24.0 * 24 * 32 * 25 + 8.0 * 8 * 64 * 32 * 25 + 1024.0 * 128 + 128.0 * 10;
+    CHECK(cnn_macs_per_row(&bb) == bb_macs, "conv-pool-conv-pool MACs %.0f, want %.0f", cnn_macs_per_row(&bb), bb_macs);
 
     char err[512];
     Dataset flat, small, ok;
@@ -585,6 +676,11 @@ static void test_model(void) {
     rc = model_open(&m, &cfg, &small, be, err, sizeof err);
     CHECK(rc == 2 && strstr(err, "images of 4x16 pixels are too small") && strstr(err, "at least 6x6"),
           "4x16 images: rc %d '%s'", rc, err);
+    snprintf(cfg.cnn_layout, sizeof cfg.cnn_layout, "conv-pool-conv-pool");   // 8x8 → 6 → 3 → 1 → 0: too small
+    rc = model_open(&m, &cfg, &ok, be, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "images of 8x8 pixels are too small for conv-pool-conv-pool") &&
+          strstr(err, "at least 10x10"), "8x8 images, conv-pool-conv-pool with 3x3 kernels: rc %d '%s'", rc, err);
+    snprintf(cfg.cnn_layout, sizeof cfg.cnn_layout, "conv-conv-pool");
     cfg.conv_filters = 3;
     cfg.dense = 5;
     cfg.minibatch = 8;
@@ -627,6 +723,8 @@ int main(void) {
     test_gradient();
     test_l2();
     test_mc();
+    test_dropout_channels();
+    test_batchbald_order();
     test_deterministic();
     test_learns();
     test_model();

@@ -482,14 +482,10 @@ static void pair_maxpool(const Backend *be2[2], int N, int C, int H, int W, int 
     free(inp); free(dout);
 }
 
-/* The default CNN on 28x28 images, on both backends from the same weights: the loss and
+/* CNN c on 28x28 images, on both backends from the same weights: the loss and
  * every gradient of one training step (the same dropout masks), then the probabilities and
  * MC samples of a pool (NMSE <= 1e-7, as the MLP's in test_pool). */
-static void pair_cnn(const Backend *be2[2]) {
-    const CnnConfig c = {.c = 1, .h = 28, .w = 28, .k = 10, .filters = 32, .kernel = 4, .pool = 2,
-                         .dense = 128, .dropout_conv = 0.25f, .dropout_dense = 0.5f, .lr = 1e-3f,
-                         .weight_decay = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
-                         .minibatch = 64};
+static void pair_cnn(const Backend *be2[2], CnnConfig c) {
     const int N = 64, Np = 300, T = 4, K = 10;
     float *X = malloc((size_t)Np * 784 * sizeof(float));
     int32_t *y = malloc((size_t)Np * sizeof(int32_t));
@@ -534,7 +530,14 @@ static void test_cnn_ops(const Backend *cpu, const Backend *cuda) {
     pair_conv(be2, 5, 3, 9, 7, 5, 3, 2);
     pair_maxpool(be2, 37, 32, 22, 22, 2);
     pair_maxpool(be2, 3, 2, 7, 9, 3);             // a row and columns past the last window
-    pair_cnn(be2);
+    const CnnConfig gal = {.c = 1, .h = 28, .w = 28, .k = 10, .filters = 32, .kernel = 4, .pool = 2,
+                           .dense = 128, .dropout_conv = 0.25f, .dropout_dense = 0.5f, .lr = 1e-3f,
+                           .weight_decay = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                           .minibatch = 64};
+    pair_cnn(be2, gal);                         // the default net
+    CnnConfig bb = gal;                         // Kirsch et al.'s: channel dropout, conv in the MC head
+    bb.layout = CNN_CONV_POOL_CONV_POOL; bb.filters2 = 64; bb.kernel = 5; bb.dropout_conv = 0.5f;
+    pair_cnn(be2, bb);
 }
 
 int main(int argc, char **argv) {

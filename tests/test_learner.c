@@ -14,6 +14,7 @@
 #include "sim/rng.h"
 #include "tests/check.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -587,25 +588,32 @@ static void test_budget(void) {
     const int hidden[] = {3};
     LearnerConfig c = config(2, 2, 1, hidden, 0.0f);
     c.minibatch = 32;
-    Budget b = budget_for_round(3, c.minibatch, learner_train_flops_per_row(&c), 100);  // ceil(100/32) = 4 steps an epoch
+    Budget b = budget_for_round(3, 0, c.minibatch, learner_train_flops_per_row(&c), 100);  // ceil(100/32) = 4 steps an epoch
     CHECK(b.steps == 12 && b.samples == 12 * 32, "n=100: steps %d samples %ld", b.steps, b.samples);
-    b = budget_for_round(5, c.minibatch, learner_train_flops_per_row(&c), 10);  // fewer rows than a minibatch
+    b = budget_for_round(5, 0, c.minibatch, learner_train_flops_per_row(&c), 10);  // fewer rows than a minibatch
     CHECK(b.steps == 5 && b.samples == 50, "n=10: steps %d samples %ld", b.steps, b.samples);
-    b = budget_for_round(2, c.minibatch, learner_train_flops_per_row(&c), 64);  // exact multiple
+    b = budget_for_round(2, 0, c.minibatch, learner_train_flops_per_row(&c), 64);  // exact multiple
     CHECK(b.steps == 4 && b.samples == 128, "n=64: steps %d samples %ld", b.steps, b.samples);
-    b = budget_for_round(2, c.minibatch, learner_train_flops_per_row(&c), 0);
+    b = budget_for_round(2, 0, c.minibatch, learner_train_flops_per_row(&c), 0);
     CHECK(b.steps == 0 && b.samples == 0 && b.flops == 0.0, "n=0 not empty");
+    // --epoch-rows: epochs of max(n, N) draws
+    b = budget_for_round(3, 5056, 64, learner_train_flops_per_row(&c), 20);    // ceil(5056/64) = 79 an epoch
+    CHECK(b.steps == 237 && b.samples == 237L * 20, "epoch rows 5056, n=20: steps %d samples %ld", b.steps, b.samples);
+    b = budget_for_round(3, 5056, 64, learner_train_flops_per_row(&c), 6000);  // more rows: one pass
+    CHECK(b.steps == 3 * 94 && b.samples == 3L * 94 * 64, "epoch rows 5056, n=6000: steps %d", b.steps);
+    b = budget_for_round(1000000, 10000000, 1, learner_train_flops_per_row(&c), 5);
+    CHECK(b.steps == INT_MAX, "1e6 epochs of 1e7 draws: steps %d, not capped at INT_MAX", b.steps);
 
     // D=2 → H=3 → K=2: MACs = 6 + 6 = 12; per row 2·12 forward + 4·12 backward − 2·2·3 (the
     // first layer's input gradient) = 60 FLOPs; n=100 → 384 samples → 23040.
     CHECK(learner_macs_per_row(&c) == 12.0, "macs %g", learner_macs_per_row(&c));
-    CHECK(budget_for_round(3, c.minibatch, learner_train_flops_per_row(&c), 100).flops == 384.0 * 60, "flops %.17g",
-          budget_for_round(3, c.minibatch, learner_train_flops_per_row(&c), 100).flops);
+    CHECK(budget_for_round(3, 0, c.minibatch, learner_train_flops_per_row(&c), 100).flops == 384.0 * 60, "flops %.17g",
+          budget_for_round(3, 0, c.minibatch, learner_train_flops_per_row(&c), 100).flops);
     // softmax regression D=4, K=3: MACs 12; 2·12 + 4·12 − 2·4·3 = 48 per row
     LearnerConfig s = config(4, 3, 0, NULL, 0.0f);
     s.minibatch = 10;
-    CHECK(budget_for_round(1, s.minibatch, learner_train_flops_per_row(&s), 10).flops == 10.0 * 48, "softmax regression flops %.17g",
-          budget_for_round(1, s.minibatch, learner_train_flops_per_row(&s), 10).flops);
+    CHECK(budget_for_round(1, 0, s.minibatch, learner_train_flops_per_row(&s), 10).flops == 10.0 * 48, "softmax regression flops %.17g",
+          budget_for_round(1, 0, s.minibatch, learner_train_flops_per_row(&s), 10).flops);
     // the budget's rows are what learner_fit takes: steps·min(minibatch, n)
     const int h2[] = {5, 4};
     LearnerConfig big = config(784, 10, 2, h2, 0.0f);
