@@ -46,7 +46,7 @@ usage: ./run_all.sh [--quick | --ci | --paper gal2017|batchbald [--quick]] [opti
                        2 cores)
   --paper batchbald --quick
                        the same protocol reduced to finish in under 30 minutes on 2 cores:
-                       $BB_QUICK_SEEDS seeds, $BB_QUICK_ROUNDS rounds, T = $BB_QUICK_T, $BB_QUICK_EPOCHS epoch of 5,056 draws, a
+                       $BB_QUICK_SEEDS seeds, $BB_QUICK_ROUNDS rounds, T = $BB_QUICK_T, $BB_QUICK_EPOCHS epochs of 5,056 draws, a
                        $BB_QUICK_SUBSET-row pool subset scored per round, a $BB_QUICK_TEST-row test subset, no
                        validation split
   -j N                 runs at a time [$(nproc 2>/dev/null || echo 1), the number of cores]
@@ -91,11 +91,11 @@ BB_STRATEGIES="batchbald bald random"
 BB_FULL_SEEDS=6
 BB_FULL_ROUNDS=28
 BB_FULL_EPOCHS=4
-BB_FULL_HOURS=90      # estimated from the quick run's per-row and per-round times (README)
+BB_FULL_HOURS=47      # estimated from the quick run's per-row and per-round times (README)
 BB_QUICK_SEEDS=5
 BB_QUICK_ROUNDS=20
 BB_QUICK_T=20
-BB_QUICK_EPOCHS=1
+BB_QUICK_EPOCHS=3
 BB_QUICK_SUBSET=1000
 BB_QUICK_TEST=2000
 ALSIM=${ALSIM:-./alsim}
@@ -152,7 +152,7 @@ if [ "$PAPER" = batchbald ]; then     # after the loop: --paper and --quick come
                --test-size "$BB_QUICK_TEST" "${EXTRA[@]}")
         echo "run_all: --paper $PAPER --quick: the protocol reduced to fit 30 minutes on 2 cores: ${USER_SEEDS:-$SEEDS}" \
              "seeds (the paper: 6), ${USER_ROUNDS:-$ROUNDS} rounds of 10 (the paper: up to 300 labels), T = $BB_QUICK_T" \
-             "(the paper: 100), $BB_QUICK_EPOCHS epoch of 5,056 draws per round (the full protocol: $BB_FULL_EPOCHS), a" \
+             "(the paper: 100), $BB_QUICK_EPOCHS epochs of 5,056 draws per round (the full protocol: $BB_FULL_EPOCHS), a" \
              "random $BB_QUICK_SUBSET-row pool subset scored per round (the paper: the whole pool), a random" \
              "$BB_QUICK_TEST-row subset of the 10,000 test rows per seed, no validation split" >&2
     else

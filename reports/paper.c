@@ -15,6 +15,7 @@ static const Paper papers[] = {
         "dropout; 10,000 test images; 3 repetitions",
         2,
         {0.90, 0.95},
+        1,
         5,
         {
             {"bald", "BALD", {145, 335}},
@@ -40,6 +41,7 @@ static const Paper papers[] = {
         "consistent MC-dropout samples over the whole pool; 10,000 test images; 6 seeds",
         2,
         {0.90, 0.95},
+        0,
         2,
         {
             {"batchbald", "BatchBALD", {80, 190}},

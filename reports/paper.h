@@ -24,6 +24,8 @@ typedef struct {
     const char *protocol;                   /* the paper's protocol, in a few words */
     int n_levels;
     double levels[PAPER_MAX_LEVELS];        /* test accuracy levels, ascending */
+    int levels_as_error;                    /* 1: the paper names a level by its error (10%),
+                                               0: by its accuracy (90%) */
     int n_rows;
     PaperRow rows[PAPER_MAX_ROWS];
 } Paper;

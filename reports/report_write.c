@@ -111,15 +111,20 @@ static void md_paper(FILE *f, const DatasetReport *d, const ReportOptions *o) {
     const Paper *p = o->paper;
     const cJSON *cfg = d->config_run->config;
     const char *model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "model"));
+    const char *layout = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "cnn_layout"));
+    char net[96];       /* the model, with the CNN's layout */
+    if (model && layout && !strcmp(model, "cnn")) snprintf(net, sizeof net, "cnn (%s)", layout);
+    else snprintf(net, sizeof net, "%s", model ? model : "?");
     fprintf(f, "### Against the paper: %s\n\nThe paper's measure: %s. Here: acquired labels (beyond the %g of round 0) "
                "at the first round whose test accuracy reaches the level, median [quartiles] over seeds; a seed that "
                "never reaches it ranks above every other (\"not reached\"). These runs: %d rounds of %d, T = %d "
                "MC-dropout samples, model %s. The paper's protocol: %s.\n\n",
             p->citation, p->what, d->config_run->n_labeled[0], d->common - 1, runs_json_int(cfg, "batch", 0),
-            runs_json_int(cfg, "mc", 0), model ? model : "?", p->protocol);
+            runs_json_int(cfg, "mc", 0), net, p->protocol);
     fputs("| strategy | paper's name |", f);
     for (int l = 0; l < p->n_levels; l++)
-        fprintf(f, " to %g%% error: alsim | seeds reaching | paper |", 100 * (1 - p->levels[l]));
+        fprintf(f, " to %g%% %s: alsim | seeds reaching | paper |",
+                100 * (p->levels_as_error ? 1 - p->levels[l] : p->levels[l]), p->levels_as_error ? "error" : "accuracy");
     fputs("\n|---|---|", f);
     for (int l = 0; l < p->n_levels; l++) fputs("---|---|---|", f);
     fputc('\n', f);

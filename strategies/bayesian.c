@@ -74,3 +74,12 @@ void score_power_bald(double *scores, const PoolView *v) {
     for (int i = 0; i < v->n; i++)
         scores[i] = log(scores[i]) + formula_gumbel(key, v->rows ? v->rows[i] : v->row0 + i);
 }
+
+/* BALD + Gumbel noise: a draw without replacement with probability proportional to
+ * exp(beta·BALD), beta = 1 (Kirsch et al. 2023, softmax acquisition); power-bald's noise. */
+void score_softmax_bald(double *scores, const PoolView *v) {
+    score_bald(scores, v);
+    const uint64_t key = rng_key(v->seed, RNG_STRATEGY, (uint64_t)v->round, 1);
+    for (int i = 0; i < v->n; i++)
+        scores[i] += formula_gumbel(key, v->rows ? v->rows[i] : v->row0 + i);
+}

@@ -33,6 +33,9 @@ static const Strategy strategies[] = {
     {"power-bald", "a batch drawn without replacement with probability proportional to BALD "
                    "(Kirsch et al. 2023, Stochastic Batch Acquisition, TMLR; power, beta = 1)",
      NEEDS_MC, score_power_bald, REDUCE_NONE, NULL, NULL, 0, 0, NULL},
+    {"softmax-bald", "a batch drawn without replacement with probability proportional to exp(BALD) "
+                     "(Kirsch et al. 2023, Stochastic Batch Acquisition, TMLR; softmax, beta = 1)",
+     NEEDS_MC, score_softmax_bald, REDUCE_NONE, NULL, NULL, 0, 0, NULL},
     {"coreset", "greedy k-center on the last hidden layer: each pick the row farthest from the "
                 "labeled and picked rows (Sener & Savarese 2018, ICLR)",
      NEEDS_EMB, NULL, REDUCE_NONE, NULL, select_coreset, 0, 0, NULL},

@@ -153,6 +153,10 @@ void score_mc_entropy(double *scores, const PoolView *v);
  *                     Gumbel-top-k trick; Kirsch et al. 2023's power acquisition, beta = 1).
  *                     Rows with BALD = 0 score -inf (drawn only when no other row is left). */
 void score_power_bald(double *scores, const PoolView *v);
+/*   softmax-bald      BALD + G, G as power-bald's: b rows drawn without replacement with
+ *                     probability proportional to exp(BALD) (Kirsch et al. 2023's softmax
+ *                     acquisition, beta = 1). */
+void score_softmax_bald(double *scores, const PoolView *v);
 
 /* The batch-aware strategies (batch.c).
  *   coreset  greedy k-center (Sener & Savarese 2018) on the embeddings: b times, the row

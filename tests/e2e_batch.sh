@@ -1,5 +1,5 @@
 #!/bin/sh
-# End-to-end tests of the batch-aware strategies (coreset, badge, batchbald) and power-bald: the same
+# End-to-end tests of the batch-aware strategies (coreset, badge, batchbald), power-bald and softmax-bald: the same
 # command picks the same rows and writes the same curve, another seed picks others; the budget
 # is random's, round by round; with --pool-subset every pick is one of the round's subset rows;
 # the selection's seconds are in timings.csv; a model without embeddings is refused in one line,
@@ -11,7 +11,7 @@ SMALL="--dataset $SYN --rounds 3 --batch 6 --init 8 --hidden 16 --epochs 4 --min
 
 "$ALSIM" $SMALL --strategy random --seed 7 --out "$T/random" || bad "random run"
 col "$(only_dir "$T/random")/curve.csv" 7-9 >"$T/budget.random"
-for s in power-bald coreset badge batchbald; do
+for s in power-bald softmax-bald coreset badge batchbald; do
     for i in 1 2; do "$ALSIM" $SMALL --strategy "$s" --seed 7 --out "$T/$s$i" || bad "$s run $i"; done
     "$ALSIM" $SMALL --strategy "$s" --seed 8 --out "$T/${s}8" || bad "$s seed 8"
     d1=$(only_dir "$T/${s}1"); d2=$(only_dir "$T/${s}2"); d8=$(only_dir "$T/${s}8")

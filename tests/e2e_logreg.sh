@@ -29,7 +29,7 @@ awk 'BEGIN { srand(11);
 LR="--dataset $T/tab.csv --model logreg --rounds 4 --batch 6 --init 9 --seed 3 --quiet"
 
 # --- refused: the strategies that need MC samples or embeddings, and train-policy ------
-for s in bald var-ratios mean-std rl power-bald coreset badge; do
+for s in bald var-ratios mean-std rl power-bald softmax-bald coreset badge; do
     expect_fail 2 "logreg + $s refused" $LR --strategy "$s"
     check "logreg + $s: the message names it and what to use" grep -q -- "--strategy $s needs .*logreg.*random, least-confidence, entropy, margin" "$T/fail.err"
 done

@@ -59,6 +59,24 @@ done
 # Refused: an unknown paper, with exit 2 and one line
 "$ALSIM" report "$T/runs" --paper gal2016 --out "$T/rep2" >/dev/null 2>"$T/bad.err"; st=$?
 check "unknown paper: exit 2" [ "$st" -eq 2 ]
-check "unknown paper: one line naming the known ones" [ "$(cat "$T/bad.err")" = "alsim: --paper: unknown paper 'gal2016' (known: gal2017)" ]
+check "unknown paper: one line naming the known ones" [ "$(cat "$T/bad.err")" = "alsim: --paper: unknown paper 'gal2016' (known: gal2017, batchbald)" ]
 check "unknown paper: no report folder" [ ! -e "$T/rep2" ]
+
+# --paper batchbald: Kirsch et al.'s figures beside batchbald and bald, random not in the paper,
+# the paired tests against bald (--reference bald)
+"$ALSIM" --dataset "$DATA" --hidden 16 --epochs 30 --minibatch 16 --lr 0.02 --rounds 8 --batch 4 --init 6 --mc 4 \
+    --strategy batchbald --seeds 5 --quiet --out "$T/runs" || bad "run batchbald"
+"$ALSIM" report "$T/runs" --paper batchbald --reference bald --out "$T/rep3" >/dev/null 2>"$T/rep3.err" || bad "report --paper batchbald: $(cat "$T/rep3.err")"
+MD=$T/rep3/summary.md
+check "batchbald: the first table is Kirsch et al.'s" grep -q -m1 '^### Against the paper: Kirsch, van Amersfoort & Gal, "BatchBALD' "$MD"
+check "batchbald: published figures beside batchbald" grep -q '^| batchbald | BatchBALD | .* | 80 | .* | 190 |$' "$MD"
+check "batchbald: published figures beside bald" grep -q '^| bald | BALD | .* | 110 | .* | 240 |$' "$MD"
+check "batchbald: random is not in the paper" grep -q '^| random | (not in the paper) | .* | — | .* | — |$' "$MD"
+check "batchbald: the tests are against bald" grep -q '^Fewer labels than bald? Labels saved = acquired(bald) - acquired(strategy)' "$MD"
+check "batchbald: batchbald tested against bald at 90%" grep -q '^| batchbald | 90% accuracy | 5 |' "$MD"
+m=$(acquired batchbald 0.9 | median)
+got=$(grep "^| batchbald |" "$MD" | head -1 | cut -d'|' -f4 | sed 's/^ //; s/ \[.*//; s/ $//')
+check "batchbald: median acquired to 0.9 is $m (report: $got)" [ "$got" = "$m" ]
+"$ALSIM" report "$T/runs" --paper batchbald --reference bald --out "$T/rep4" >/dev/null 2>&1
+check "batchbald: the same report twice" cmp "$T/rep3/summary.md" "$T/rep4/summary.md"
 finish e2e_paper

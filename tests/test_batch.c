@@ -93,37 +93,50 @@ static void power_bald_pool(float *mc /*(2,4,2)*/) {
     }
 }
 
-static void test_power_bald(void) {
+/* power-bald (softmax 0) draws rows with probability ∝ BALD, softmax-bald (1) ∝ exp(BALD):
+ * the first and second picks' frequencies over S seeds against the draw without replacement. */
+static void stochastic_case(int softmax) {
     enum { S = 20000 };
+    const char *name = softmax ? "softmax-bald" : "power-bald";
     float mc[2 * 4 * 2];
     power_bald_pool(mc);
     PoolView v = {.n = 4, .k = 2, .t = 2, .mc = mc};
-    double bald[4], w = 0.0, s[4];
+    double bald[4], wt[4], w = 0.0, s[4];
     score_bald(bald, &v);
-    for (int i = 0; i < 4; i++) w += bald[i];
+    for (int i = 0; i < 4; i++) w += wt[i] = softmax ? exp(bald[i]) : bald[i];
     CHECK(bald[0] == 0.0 && bald[1] > 0 && bald[2] > bald[1] && bald[3] > bald[2], "BALD of the pool");
     int first[4] = {0}, pair[4][4] = {{0}};
     for (int seed = 0; seed < S; seed++) {
         v.seed = (uint64_t)seed;
         v.round = seed % 7;
-        score_power_bald(s, &v);
+        (softmax ? score_softmax_bald : score_power_bald)(s, &v);
         int top[2];
         select_top_b(top, s, NULL, 4, 2, v.seed, v.round);
         first[top[0]]++;
         pair[top[0]][top[1]]++;
     }
-    CHECK(first[0] == 0 && pair[1][0] + pair[2][0] + pair[3][0] == 0, "a row of BALD 0 is drawn while others are left");
-    for (int i = 1; i < 4; i++) {
-        const double p = bald[i] / w;
-        CHECK(fabs((double)first[i] / S - p) <= binom_tol(p, S, 4.5), "row %d first %.4f of draws, want %.4f", i,
-              (double)first[i] / S, p);
-        for (int j = 1; j < 4; j++) {
+    if (!softmax)
+        CHECK(first[0] == 0 && pair[1][0] + pair[2][0] + pair[3][0] == 0, "a row of BALD 0 is drawn while others are left");
+    for (int i = softmax ? 0 : 1; i < 4; i++) {
+        const double p = wt[i] / w;
+        CHECK(fabs((double)first[i] / S - p) <= binom_tol(p, S, 4.5), "%s: row %d first %.4f of draws, want %.4f",
+              name, i, (double)first[i] / S, p);
+        for (int j = softmax ? 0 : 1; j < 4; j++) {
             if (j == i) continue;
-            const double pj = p * bald[j] / (w - bald[i]);      /* without replacement */
-            CHECK(fabs((double)pair[i][j] / S - pj) <= binom_tol(pj, S, 4.5), "pair (%d, %d): %.4f, want %.4f", i, j,
-                  (double)pair[i][j] / S, pj);
+            const double pj = p * wt[j] / (w - wt[i]);      /* without replacement */
+            CHECK(fabs((double)pair[i][j] / S - pj) <= binom_tol(pj, S, 4.5), "%s: pair (%d, %d): %.4f, want %.4f",
+                  name, i, j, (double)pair[i][j] / S, pj);
         }
     }
+}
+
+static void test_power_bald(void) {
+    stochastic_case(0);
+    stochastic_case(1);
+    float mc[2 * 4 * 2];
+    power_bald_pool(mc);
+    PoolView v = {.n = 4, .k = 2, .t = 2, .mc = mc};
+    double s[4];
     /* Keyed by the pool row id: rows 1 and 3 seen as a subset (ids 1, 3) score as in the pool. */
     float sub[2 * 2 * 2];
     for (int t = 0; t < 2; t++) {
