@@ -82,8 +82,8 @@ GAL_QUICK_TEST=2000
 # 0.5), b = 10 from 20 balanced labels, Adam at 1e-3 with minibatch 64, epochs of 5,056 draws,
 # T = 100 over the whole pool, their 1,024-image validation split off the pool. Their early
 # stopping on it (patience 3, median 6-7 epochs trained, so the restored model had 3-4) is a
-# fixed budget here, the same for every strategy: $BB_FULL_EPOCHS epochs. The report tests each
-# strategy against BALD.
+# fixed budget here, the same for every strategy: $BB_FULL_EPOCHS epochs (theirs: add
+# `-- --early-stop 3 --epochs 30`). The report tests each strategy against BALD.
 BB_OPTS=(--model cnn --cnn-layout conv-pool-conv-pool --conv-filters 32 --conv2-filters 64 --kernel 5
          --maxpool 2 --dense 128 --dropout-conv 0.5 --dropout-dense 0.5 --init 20 --batch 10 --minibatch 64
          --lr 0.001 --weight-decay 0 --epoch-rows 5056)

@@ -82,6 +82,10 @@ static void md_config(FILE *f, const DatasetReport *d) {
         first = 0;
     }
     fprintf(f, ". Dataset SHA-256 `%s`.\n\n", d->config_run->sha256);
+    if (runs_json_int(d->config_run->config, "early_stop", 0) > 0)
+        fputs("**Early stopping** (`early_stop`): each fit stopped on the validation set, so the strategies' training "
+              "budgets differ; `budget` above is the cap, what each round ran is `steps_used` in its rounds.jsonl.\n\n",
+              f);
 }
 
 static void md_strategies(FILE *f, const DatasetReport *d, const ReportOptions *o) {

@@ -59,6 +59,10 @@ static const Option options[] = {
     {"seed",         RUN | TP, OPT_U64,    F(seed), 0, 0, 0, 0, "0", "s", "first seed"},
     {"seeds",        RUN,      OPT_INT,    F(seeds), 0, 1, 1e5, 0, "1", "N", "number of seeds: runs for seed s..s+N-1"},
     {"epochs",       RUN | TP, OPT_INT,    F(epochs), 0, 1, 1e6, 1, "50", "E", "training budget per round: epochs over the labeled set"},
+    {"early-stop",   RUN,      OPT_INT,    F(early_stop), 0, 0, 1e6, HASH_UNLESS_DEFAULT, "0", "P",
+     "fit epoch by epoch, at most --epochs, measuring the validation set (--val-size) after each; stop after P "
+     "epochs without a better accuracy and keep the best epoch's model, as the code of Kirsch et al. 2019 (P = 3); "
+     "the budget then differs between strategies (rounds.jsonl: steps_used); 0: none"},
     {"epoch-rows",   RUN | TP, OPT_INT,    F(epoch_rows), 0, 0, 1e7, HASH_UNLESS_DEFAULT, "0", "N",
      "an epoch draws N rows (passes of the labeled set repeated) while the labeled set is smaller, as the code of "
      "Kirsch et al. 2019 (N = 5056); 0: an epoch is one pass over the labeled set"},
@@ -441,6 +445,16 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         if (c->l2_per_label > 0 && !strcmp(c->model, "logreg")) {
             snprintf(err, errlen, "--l2-per-label is a penalty on a network's first dense layer; --model logreg has "
                      "its own L2 strength, --C");
+            return ALSIM_BAD_INPUT;
+        }
+        if (c->early_stop > 0 && !strcmp(c->model, "logreg")) {
+            snprintf(err, errlen, "--early-stop stops minibatch training between epochs; --model logreg is fitted to "
+                     "convergence (--max-iter, --tol)");
+            return ALSIM_BAD_INPUT;
+        }
+        if (c->early_stop > 0 && c->val_size <= 0) {
+            snprintf(err, errlen, "--early-stop %d measures a validation set after each epoch: add --val-size N "
+                     "(Kirsch et al. 2019: 1024)", c->early_stop);
             return ALSIM_BAD_INPUT;
         }
         if (c->epoch_rows > 0 && !strcmp(c->model, "logreg")) {

@@ -59,6 +59,7 @@ typedef struct {
     double tol;             /* TP: logreg's gradient tolerance (largest |component| of the loss's gradient) */
     char cnn_layout[32];    /* TP: cnn: conv-conv-pool (Gal et al. 2017) | conv-pool-conv-pool (Kirsch et al. 2019) */
     int epoch_rows;         /* TP: an epoch's draws when the labeled set is smaller; 0 = one pass */
+    int early_stop;         /* patience in epochs of early stopping on the validation set; 0 = none */
     int conv_filters;       /* TP: cnn: kernels of the first convolution (and the second's by default) */
     int conv2_filters;      /* TP: cnn: kernels of the second convolution; 0 = conv_filters */
     int kernel;             /* TP: cnn: their size, kernel x kernel */

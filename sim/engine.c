@@ -149,6 +149,7 @@ static int session_alloc(Session *S, int n_init, int n_max, int chunk) {
         S->model_state = malloc(S->model.ops->state_size(&S->model));
         oom |= !S->model_state;
     }
+    if (S->cfg->early_stop > 0) oom |= !(S->best_state = malloc(S->model.ops->state_size(&S->model)));
     const int m = S->cfg->full_data ? 0 : S->cfg->pool_subset;
     if (m) {        /* --pool-subset: the round's subset, gathered */
         S->subset = malloc((size_t)m * sizeof *S->subset);
@@ -257,7 +258,7 @@ void session_close(Session *S) {
     free(S->xl); free(S->xl_indptr); free(S->xl_indices); free(S->xl_values);
     free(S->test_probs); free(S->val_probs); free(S->chunk_probs); free(S->chunk_mc); free(S->chunk_emb);
     free(S->labeled_emb); free(S->ref_emb); free(S->scores); free(S->curve_x);
-    free(S->curve_acc); free(S->model_state);
+    free(S->curve_acc); free(S->model_state); free(S->best_state);
     free(S->subset); free(S->perm); free(S->excluded); free(S->subset_scores);
     free(S->xs); free(S->xs_indptr); free(S->xs_indices); free(S->xs_values);
     free(S->all_probs); free(S->all_mc); free(S->all_emb);
@@ -408,6 +409,42 @@ int session_select(Session *S) {
     return S->st->select(S->picked, &v, S->cfg->batch);
 }
 
+/* --early-stop P: the fit of step 1 epoch by epoch (at most --epochs, each of the budget's
+ * steps / epochs, epoch e with seed rng_key(seed, RNG_EPOCH, round, e)), the validation
+ * accuracy measured after each; it stops after P epochs without a better one and restores
+ * the best epoch's model (the first of equals), as the code of Kirsch et al. 2019. spent
+ * receives the steps and FLOPs run, and converged 1 when the patience ran out before
+ * --epochs (rounds.jsonl: steps_used, flops_used, converged). Returns the best epoch's training loss, NaN on
+ * divergence; -INFINITY when out of memory. */
+static double fit_early_stopped(Session *S, Spent *spent, const Budget *budget, const LearnerInput *xl) {
+    const Config *c = S->cfg;
+    const int K = S->pool->k, per_epoch = budget->steps / c->epochs;
+    const LearnerInput xv = model_rows(S->val, 0, S->val->n);
+    double best = -1.0, best_loss = NAN;
+    int epochs = 0;
+    for (int e = 0, worse = 0; e < c->epochs && worse < c->early_stop; e++, epochs++) {
+        Spent s = {per_epoch, 0, -1};
+        const double loss = model_fit(&S->model, &s, xl, S->labeled.labels, per_epoch,
+                                      rng_key(S->seed, RNG_EPOCH, (uint64_t)S->round, (uint64_t)e), S->round);
+        if (!isfinite(loss)) { best_loss = loss; epochs++; break; }
+        if (model_predict(&S->model, S->val_probs, NULL, NULL, &xv, 0, S->seed, S->round, 0) != 0) return -INFINITY;
+        const double acc = metrics_eval(S->val_probs, S->val->y, S->val->n, K).accuracy;
+        if (acc > best) {
+            best = acc;
+            best_loss = loss;
+            worse = 0;
+            S->model.ops->save(&S->model, S->best_state);
+        } else {
+            worse++;
+        }
+    }
+    if (isfinite(best_loss)) S->model.ops->restore(&S->model, S->best_state);
+    spent->steps = epochs * per_epoch;
+    spent->flops = budget->flops * epochs / c->epochs;
+    spent->converged = epochs < c->epochs;      /* stopped by the patience, before the cap */
+    return best_loss;
+}
+
 int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
     const Config *c = S->cfg;
     const int r = S->round, K = S->pool->k;
@@ -424,8 +461,10 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
     double t0 = util_seconds();
     if (r == 0 || !c->warm_start) model_reset(&S->model, seed);
     const LearnerInput xl = gather_labeled(S);
-    const double loss = model_fit(&S->model, &led.spent, &xl, S->labeled.labels, led.budget.steps,
-                                  seed, r);
+    const double loss = c->early_stop > 0 && S->val && S->model.max_iter <= 0
+        ? fit_early_stopped(S, &led.spent, &led.budget, &xl)
+        : model_fit(&S->model, &led.spent, &xl, S->labeled.labels, led.budget.steps, seed, r);
+    if (loss == -INFINITY) goto out_of_memory;
     led.train_s = util_seconds() - t0;
     if (S->stop && S->stop()) return 1;
 

@@ -129,6 +129,7 @@ typedef struct {
     int32_t *xs_indices;        /* the subset's nonzeros (room for the pool_subset longest) */
     float *xs_values;
     void *model_state;          /* (model state_size) warm-started checkpoints */
+    void *best_state;           /* (model state_size) --early-stop: the best epoch's model */
     /* A batch-aware strategy's view: every row scored this round (n = the pool's N, or
      * --pool-subset's m), as it needs them; allocated only for such a strategy. The MC
      * samples are the big one: T·n·K floats (60,000 rows, K = 10, T = 100: 240 MB). */
@@ -155,7 +156,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
 
 /* Optional, after session_open: every round also measures the model on val (labeled rows kept
  * apart from the pool, never queried: --val-size), into RoundRecord.val, after the same fit
- * and the same way as the test set. Nothing else uses it (no early stopping). val must have
+ * and the same way as the test set; with --early-stop, also after each epoch of a fit. val must have
  * the pool's features and classes and outlive the session. Returns 0, or 2 (another shape) /
  * 3 (out of memory) with a reason. */
 int session_set_val(Session *S, const Dataset *val, char *err, size_t errlen);

@@ -44,7 +44,8 @@ typedef enum {
     RNG_STRATEGY,       /* a strategy's own draws (random scores) */
     RNG_DATA,           /* synthetic data generation */
     RNG_BOOTSTRAP,      /* reports: paired bootstrap resampling of seeds */
-    RNG_POOL_SUBSET     /* the pool rows scored in a round (--pool-subset; sub: the round) */
+    RNG_POOL_SUBSET,    /* the pool rows scored in a round (--pool-subset; sub: the round) */
+    RNG_EPOCH           /* --early-stop: epoch e of round r fits with seed rng_key(seed, RNG_EPOCH, r, e) */
 } RngPurpose;
 
 /* The published pcg32_srandom_r: seed r from (initstate, initseq). */

@@ -91,7 +91,7 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
             fprintf(stderr, "alsim: %s %s seed %llu | round %3d/%d | labels %6d | acc %.4f | train %.2fs score %.2fs | %.1fs\n",
                     pool->name, S.st ? S.st->name : "full-data", (unsigned long long)seed, rec.round, S.R,
                     rec.n_labeled, rec.test.accuracy, rec.ledger.train_s, rec.ledger.score_s, util_seconds() - t_start);
-        if (rec.ledger.spent.converged == 0 && !warned_convergence++)     /* once a run */
+        if (rec.ledger.spent.converged == 0 && cfg->early_stop <= 0 && !warned_convergence++)     /* once a run */
             fprintf(stderr, "alsim: warning: %s seed %llu: the %s fit stopped short of --tol %g in round %d (%d of "
                     "--max-iter %d iterations); rounds.jsonl says which rounds (\"converged\": false). "
                     "--standardize or a larger --max-iter may help\n", pool->name, (unsigned long long)seed,

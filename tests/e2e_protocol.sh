@@ -6,6 +6,8 @@
 #   --val-size N      N rows leave the pool (config.json), the curve gains val_ columns at its
 #                     end (the others as before), rounds.jsonl a "val" object; deterministic;
 #   --l2-per-label c  changes the curve, deterministically, and is recorded;
+#   --early-stop P    each round stops after whole epochs once P pass without a better
+#                     validation accuracy (rounds.jsonl: steps_used, converged), deterministically;
 # a run with both killed and resumed ends byte-identical; each knob refused (exit 2, one line,
 # no run folder) where it cannot apply; the run ids of runs that do not use them as before
 # these options existed.
@@ -106,6 +108,27 @@ check "--l2-per-label: the same budget as without" [ "$(col "$dl/curve.csv" 7-9)
 check "--l2-per-label: config.json records it" grep -q '"l2_per_label": 3.5,' "$dl/config.json"
 check "--l2-per-label: another run id" [ "$(basename "$dl")" != "$(basename "$dn")" ]
 
+# --- --early-stop -------------------------------------------------------------------------
+# epochs of --epoch-rows 64 draws (4 steps of 16), at most 40; patience 2 on the 40 validation
+# rows: each round stops early, its steps_used a whole number of epochs, flagged converged
+ES="$SMALL --strategy margin --val-size 40 --epochs 40 --epoch-rows 64 --lr 0.01"
+"$ALSIM" $ES --early-stop 2 --out "$T/es" || bad "--early-stop run"
+"$ALSIM" $ES --early-stop 2 --out "$T/es2" || bad "--early-stop again"
+de=$(only_dir "$T/es")
+check "--early-stop: the same command, byte-identical curve.csv" cmp -s "$de/curve.csv" "$(only_dir "$T/es2")/curve.csv"
+check "--early-stop: the same command, byte-identical rounds.jsonl" cmp -s "$de/rounds.jsonl" "$(only_dir "$T/es2")/rounds.jsonl"
+check "--early-stop: the budget is the cap, 40 epochs of 4 steps" [ "$(col "$de/curve.csv" 7 | sort -u)" = "160" ]
+check "--early-stop: every round stopped early, after whole epochs, at 3 epochs or more" sh -c "grep -o '\"steps_used\":[0-9]*,\"flops_used\":[0-9.e+]*,\"converged\":true' '$de/rounds.jsonl' |
+    sed 's/.*steps_used\":\([0-9]*\),.*/\1/' | awk '\$1 % 4 || \$1 < 12 || \$1 >= 160 { bad = 1 } END { exit bad || NR != 5 }'"
+check "--early-stop: config.json records it" grep -q '"early_stop": 2,' "$de/config.json"
+"$ALSIM" report "$T/es" --out "$T/es-rep" >/dev/null 2>&1 || bad "report of an early-stopped run"
+check "--early-stop: the report says the budgets differ" grep -q '^\*\*Early stopping\*\* (`early_stop`): each fit stopped on the validation set, so the strategies. training budgets differ' "$T/es-rep/summary.md"
+# a patience longer than the epochs: every epoch runs, flagged not converged
+"$ALSIM" $ES --early-stop 1000 --out "$T/esall" || bad "--early-stop 1000 run"
+da=$(only_dir "$T/esall")
+check "--early-stop 1000: every epoch runs, not converged" sh -c "[ \"\$(grep -c '\"steps_used\":160,\"flops_used\":[0-9.e+]*,\"converged\":false' '$da/rounds.jsonl')\" -eq 5 ]"
+check "--early-stop 2 stops where --early-stop 1000 runs on: fewer steps" [ "$(grep -o '"steps_used":[0-9]*' "$de/rounds.jsonl" | head -1)" != '"steps_used":160' ]
+
 # --- killed and resumed: the subsets and the validation columns as an uninterrupted run's --
 # (many small steps: about a second, so that the kill lands mid-run)
 RES="--dataset synthetic:blobs:k=5,d=64,n=4000,test=500 --strategy bald --rounds 5 --batch 10 --init 10 --hidden 128 --epochs 2000 --minibatch 4 --mc 8 --seed 3 --pool-subset 500 --val-size 200"
@@ -135,6 +158,9 @@ expect_fail 2 "--val-size leaving too few rows for the rounds" $SMALL --val-size
 expect_fail 2 "--l2-per-label with --model logreg" $SMALL --model logreg --strategy margin --l2-per-label 3.5
 expect_fail 2 "--l2-per-label below 0" $SMALL --l2-per-label -1
 expect_fail 2 "--pool-subset below 0" $SMALL --pool-subset -1
+expect_fail 2 "--early-stop without --val-size" $SMALL --early-stop 3
+check "... says so" grep -q -- "--early-stop 3 measures a validation set after each epoch: add --val-size N" "$T/fail.err"
+expect_fail 2 "--early-stop with --model logreg" $SMALL --model logreg --strategy margin --val-size 40 --early-stop 3
 
 # --- run ids: runs that do not use the knobs keep the ids alsim gave them before (these
 # folder names are those of alsim at 7fed235, before the options existed) -----------------
