@@ -92,7 +92,7 @@ static const Option options[] = {
     {"kernel",       RUN | TP, OPT_INT,    F(kernel), 0, 1, 64, HASH_UNLESS_DEFAULT, "4", "k",
      "cnn: convolution kernels of k x k pixels, valid padding, stride 1 (the paper's text: 4)"},
     {"maxpool",      RUN | TP, OPT_INT,    F(maxpool), 0, 1, 64, HASH_UNLESS_DEFAULT, "2", "s",
-     "cnn: max-pooling over s x s windows, stride s, after the convolutions (the paper's text: 2)"},
+     "cnn: max-pooling over s x s windows, stride s, after the convolutions (conv-pool-conv-pool: after each; the paper's text: 2)"},
     {"dense",        RUN | TP, OPT_INT,    F(dense), 0, 1, 1e6, HASH_UNLESS_DEFAULT, "128", "Dn",
      "cnn: units of the dense hidden layer, whose output is its embedding (the paper's text: 128)"},
     {"dropout-conv", RUN | TP, OPT_DOUBLE, F(dropout_conv), 0, 0, 0.99, HASH_UNLESS_DEFAULT, "0.25", "p",

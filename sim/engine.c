@@ -413,20 +413,20 @@ int session_select(Session *S) {
  * steps / epochs, epoch e with seed rng_key(seed, RNG_EPOCH, round, e)), the validation
  * accuracy measured after each; it stops after P epochs without a better one and restores
  * the best epoch's model (the first of equals), as the code of Kirsch et al. 2019. spent
- * receives the steps and FLOPs run, and converged 1 when the patience ran out before
- * --epochs (rounds.jsonl: steps_used, flops_used, converged). Returns the best epoch's training loss, NaN on
- * divergence; -INFINITY when out of memory. */
+ * receives the steps and FLOPs run, converged 1 when the patience ran out before --epochs
+ * (rounds.jsonl: steps_used, flops_used, converged). Returns the best epoch's training loss,
+ * NaN/Inf on divergence; -INFINITY when out of memory. */
 static double fit_early_stopped(Session *S, Spent *spent, const Budget *budget, const LearnerInput *xl) {
     const Config *c = S->cfg;
     const int K = S->pool->k, per_epoch = budget->steps / c->epochs;
     const LearnerInput xv = model_rows(S->val, 0, S->val->n);
     double best = -1.0, best_loss = NAN;
-    int epochs = 0;
-    for (int e = 0, worse = 0; e < c->epochs && worse < c->early_stop; e++, epochs++) {
+    int e = 0;      /* epochs run */
+    for (int worse = 0; e < c->epochs && worse < c->early_stop; e++) {
         Spent s = {per_epoch, 0, -1};
         const double loss = model_fit(&S->model, &s, xl, S->labeled.labels, per_epoch,
                                       rng_key(S->seed, RNG_EPOCH, (uint64_t)S->round, (uint64_t)e), S->round);
-        if (!isfinite(loss)) { best_loss = loss; epochs++; break; }
+        if (!isfinite(loss)) { best_loss = loss; e++; break; }
         if (model_predict(&S->model, S->val_probs, NULL, NULL, &xv, 0, S->seed, S->round, 0) != 0) return -INFINITY;
         const double acc = metrics_eval(S->val_probs, S->val->y, S->val->n, K).accuracy;
         if (acc > best) {
@@ -439,9 +439,9 @@ static double fit_early_stopped(Session *S, Spent *spent, const Budget *budget, 
         }
     }
     if (isfinite(best_loss)) S->model.ops->restore(&S->model, S->best_state);
-    spent->steps = epochs * per_epoch;
-    spent->flops = budget->flops * epochs / c->epochs;
-    spent->converged = epochs < c->epochs;      /* stopped by the patience, before the cap */
+    spent->steps = e * per_epoch;
+    spent->flops = budget->flops * e / c->epochs;
+    spent->converged = e < c->epochs;      /* stopped by the patience, before the cap */
     return best_loss;
 }
 
