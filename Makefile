@@ -64,7 +64,7 @@ ALL_CFLAGS = $(CPPFLAGS_ALSIM) \
              -DALSIM_DEFAULT_POLICY=\"$(CURDIR)/strategies/default-policy.json\" \
              $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
-.PHONY: all info test test-slow asan valgrind cppcheck fuzz bench bench-cnn bench-setup default-policy setup clean test-cuda bench-cuda device-bundle
+.PHONY: all info test test-slow test-slurm asan valgrind cppcheck fuzz bench bench-cnn bench-setup default-policy setup clean test-cuda bench-cuda device-bundle
 all: info alsim
 
 info:
@@ -127,6 +127,11 @@ $(B)/bench/%: bench/%.c $(B)/libalsim.a
 # with one line of totals. A few minutes on 2 cores.
 test: $(TEST_BIN) $(B)/alsim
 	@ALSIM=$(B)/alsim sh tests/run.sh $(TEST_BIN)
+
+# run_all.sh --slurm against a real single-node Slurm cluster it starts and stops (installs
+# slurm-wlm and munge when missing: root or sudo). About a minute; .ci/run runs it.
+test-slurm: $(B)/alsim
+	@ALSIM=$(B)/alsim sh tests/slurm.sh
 
 # Slow checks outside the default suite (full MNIST training, >= 97% test accuracy).
 test-slow: $(B)/alsim

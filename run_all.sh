@@ -21,13 +21,18 @@
 # learning-curve figures. Options after `--` go to every alsim run (not the ceiling run).
 # SIGINT or SIGTERM stops the whole grid: no new run starts, the running ones stop at a
 # resumable point, and it exits 130 or 143 (the same command continues it).
-# Exit status: 0 all runs and the report succeeded; 1 some run failed (the report is still
-# made from the rest); 2 usage; 130/143 stopped; otherwise alsim report's code.
+# With --slurm the same grid goes to a Slurm cluster instead, as a job array (one task per run)
+# and a report job after it (see usage below and README: On a cluster).
+# Exit status: 0 all runs and the report succeeded (--slurm: submitted); 1 some run failed (the
+# report is still made from the rest); 2 usage; 3 --slurm: sbatch refused the grid; 130/143
+# stopped; otherwise alsim report's code.
 set -u
 
 usage() {
     cat <<EOF
 usage: ./run_all.sh [--quick | --ci | --paper gal2017|batchbald [--quick]] [options] [-- ALSIM_OPTIONS...]
+       ./run_all.sh ... --slurm [--partition P] [--time T] [--mem M] [--array-max N]
+                        [--sbatch-args '...'] [--dry-run]
 
   --quick              MNIST, random/entropy/margin/bald, 3 seeds, 10 rounds (+ ceiling)
   --ci                 synthetic blobs, random/entropy/margin, 5 seeds, 12 rounds (CI)
@@ -60,6 +65,18 @@ usage: ./run_all.sh [--quick | --ci | --paper gal2017|batchbald [--quick]] [opti
   --report DIR         the report [results/<preset>]
   --report-options "O" extra options for alsim report (e.g. "--target-frac 0.7 --logx")
   -h, --help           this text
+
+On a Slurm cluster (README: On a cluster): the same grid as a job array, one task per run
+(per group of runs beyond 1,000), each \`alsim ... --resume\` into the shared output root, and a
+report job after it (afterany) that names the runs that did not finish. Prints the job ids;
+the batch scripts are written to OUT/slurm/ (resubmit a task: sbatch --array=I OUT/slurm/array.sbatch).
+  --slurm              submit with sbatch instead of running here
+  --partition P, --time T, --mem M
+                       the tasks' partition, time limit and memory (#SBATCH lines; default:
+                       the cluster's)
+  --array-max N        at most N tasks running at once (%N)
+  --sbatch-args '...'  more sbatch options, for both jobs (e.g. '--account=lab --qos=short')
+  --dry-run            print the batch scripts (and so the grid); submit and write nothing
 
 environment: ALSIM (the binary, default ./alsim), OPENBLAS_NUM_THREADS (default 1 when -j > 1)
 EOF
@@ -114,6 +131,7 @@ EXTRA=()
 PAPER=""
 QUICK=0
 USER_STRATEGIES="" USER_SEEDS="" USER_ROUNDS="" USER_ROPTS=""
+SLURM=0 DRY_RUN=0 PARTITION="" TIME_LIMIT="" MEM="" ARRAY_MAX="" SBATCH_ARGS=""
 
 need() { [ "$2" -ge 2 ] || { echo "run_all.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -136,15 +154,26 @@ while [ $# -gt 0 ]; do
     --out) need "$1" $#; OUT=$2; shift ;;
     --report) need "$1" $#; REPORT=$2; shift ;;
     --report-options) need "$1" $#; REPORT_OPTS=$2; USER_ROPTS=$2; shift ;;
+    --slurm) SLURM=1 ;;
+    --dry-run) DRY_RUN=1 ;;
+    --partition) need "$1" $#; PARTITION=$2; shift ;;
+    --time) need "$1" $#; TIME_LIMIT=$2; shift ;;
+    --mem) need "$1" $#; MEM=$2; shift ;;
+    --array-max) need "$1" $#; ARRAY_MAX=$2; shift ;;
+    --sbatch-args) need "$1" $#; SBATCH_ARGS=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; EXTRA+=("$@"); break ;;
     *) echo "run_all.sh: unknown option $1 (./run_all.sh --help)" >&2; exit 2 ;;
     esac
     shift
 done
-for n in "$JOBS" "$SEEDS" "$ROUNDS" "$CEILING_EPOCHS"; do
-    case $n in ''|*[!0-9]*|0) echo "run_all.sh: -j, --seeds, --rounds and --ceiling-epochs take a positive integer" >&2; exit 2 ;; esac
+for n in "$JOBS" "$SEEDS" "$ROUNDS" "$CEILING_EPOCHS" ${ARRAY_MAX:+"$ARRAY_MAX"}; do
+    case $n in ''|*[!0-9]*|0) echo "run_all.sh: -j, --seeds, --rounds, --ceiling-epochs and --array-max take a positive integer" >&2; exit 2 ;; esac
 done
+if [ "$SLURM" = 0 ] && { [ "$DRY_RUN" = 1 ] || [ -n "$PARTITION$TIME_LIMIT$MEM$ARRAY_MAX$SBATCH_ARGS" ]; }; then
+    echo "run_all.sh: --dry-run, --partition, --time, --mem, --array-max and --sbatch-args go with --slurm" >&2
+    exit 2
+fi
 if [ "$PAPER" = batchbald ]; then     # after the loop: --paper and --quick come in either order
     if [ "$QUICK" = 1 ]; then
         PRESET=$PAPER-quick; SEEDS=$BB_QUICK_SEEDS; ROUNDS=$BB_QUICK_ROUNDS
@@ -189,10 +218,151 @@ if [ "$JOBS" -gt 1 ] && [ -z "${OPENBLAS_NUM_THREADS:-}" ]; then export OPENBLAS
 
 read -r -a DS <<<"$DATASETS"
 read -r -a ST <<<"$STRATEGIES"
+
+# The grid, in the order the runs start: per dataset its ceiling run, then strategies x seeds.
+# WHAT[i] names run i, ARGS[i] holds its alsim arguments, shell-quoted (eval "set -- ...").
+WHAT=() ARGS=()
+add_run() { WHAT+=("$1"); shift; ARGS+=("$(printf '%q ' "$@")"); }
+for d in "${DS[@]}"; do
+    [ "$CEILING" = 1 ] && add_run "$d full-data ceiling" --dataset "$d" --full-data --epochs "$CEILING_EPOCHS"
+    for s in "${ST[@]}"; do
+        for ((seed = 0; seed < SEEDS; seed++)); do
+            add_run "$d $s seed $seed" --dataset "$d" --strategy "$s" --seed "$seed" --rounds "$ROUNDS" "${EXTRA[@]}"
+        done
+    done
+done
+total=${#ARGS[@]}
+echo "run_all: $total runs (${#DS[@]} datasets x ${#ST[@]} strategies x $SEEDS seeds$([ "$CEILING" = 1 ] && echo " + a ceiling each"), $ROUNDS rounds), $([ "$SLURM" = 1 ] && echo "as a Slurm job array" || echo "$JOBS at a time"), into $OUT" >&2
+
+# Catalogued datasets are fetched once, before the runs, rather than by several runs at once
+# (for any other dataset spec this does nothing; on a cluster the cache must be shared).
+fetch_datasets() {
+    for d in "${DS[@]}"; do [ "$STOPPED" = 0 ] && { "$ALSIM" datasets fetch "$d" >/dev/null 2>&1 || true; }; done
+}
+
+# --- --slurm: the grid as a job array and a report job ------------------------------------
+# Runs are grouped G to a task so that a grid fits Slurm's default MaxArraySize (1,001).
+slurm_sbatch_lines() {   # the resource lines both scripts share
+    echo "#SBATCH --cpus-per-task=1"
+    [ -n "$PARTITION" ] && echo "#SBATCH --partition=$PARTITION"
+    [ -n "$TIME_LIMIT" ] && echo "#SBATCH --time=$TIME_LIMIT"
+    [ -n "$MEM" ] && echo "#SBATCH --mem=$MEM"
+    return 0
+}
+slurm_array_script() {   # slurm_array_script SL ALSIM OUT G TASKS
+    local sl=$1 alsim=$2 out=$3 g=$4 tasks=$5
+    cat <<EOF
+#!/usr/bin/env bash
+# alsim grid '$PRESET': $total runs, $g a task, as a Slurm job array; written by run_all.sh --slurm.
+# Each task runs its alsim runs with --resume into the shared output root: a preempted or
+# requeued task continues from the last complete round, a finished run is skipped, and alsim's
+# per-run lock keeps two tasks out of one run folder. Resubmit task I: sbatch --array=I $sl/array.sbatch
+#SBATCH --job-name=alsim-$PRESET
+#SBATCH --array=0-$((tasks - 1))${ARRAY_MAX:+%$ARRAY_MAX}
+#SBATCH --output=$sl/logs/task-%a.log
+#SBATCH --requeue
+$(slurm_sbatch_lines)
+set -u
+export OPENBLAS_NUM_THREADS=\${SLURM_CPUS_PER_TASK:-1}
+ALSIM=$(printf %q "$alsim")
+OUT=$(printf %q "$out")
+args() {   # args I: run I's alsim arguments, into A
+    case \$1 in
+$(for ((i = 0; i < total; i++)); do printf '    %d) A=(%s) ;;\n' "$i" "${ARGS[i]% }"; done)
+    esac
+}
+rc=0
+for ((i = SLURM_ARRAY_TASK_ID * $g; i < (SLURM_ARRAY_TASK_ID + 1) * $g && i < $total; i++)); do
+    rm -f "$sl/status/\$i"
+    args "\$i"
+    "\$ALSIM" "\${A[@]}" --out "\$OUT" --quiet --resume
+    st=\$?
+    echo "\$st" >"$sl/status/\$i"     # what the report job reads
+    [ "\$st" = 0 ] || rc=\$st
+done
+exit "\$rc"
+EOF
+}
+slurm_report_script() {   # slurm_report_script SL ALSIM OUT REPORT G
+    local sl=$1 alsim=$2 out=$3 report=$4 g=$5
+    cat <<EOF
+#!/usr/bin/env bash
+# alsim grid '$PRESET': the report, after the job array whatever became of its tasks (afterany);
+# written by run_all.sh --slurm. It names each run that did not finish, with its log.
+#SBATCH --job-name=alsim-$PRESET-report
+#SBATCH --output=$sl/logs/report.log
+$(slurm_sbatch_lines)
+set -u
+WHAT=(
+$(for ((i = 0; i < total; i++)); do printf "    '%s'\n" "${WHAT[i]//\'/\'\\\'\'}"; done)
+)
+failed=0
+for ((i = 0; i < \${#WHAT[@]}; i++)); do
+    st=\$(cat "$sl/status/\$i" 2>/dev/null) || st=""
+    [ "\$st" = 0 ] && continue
+    failed=\$((failed + 1))
+    if [ -z "\$st" ]; then how="did not finish (cancelled, preempted, out of time, or its node failed)"; else how="exit \$st"; fi
+    echo "run_all: run \$i (\${WHAT[i]}): \$how; log $sl/logs/task-\$((i / $g)).log"
+done
+echo "run_all: \$((\${#WHAT[@]} - failed)) of \${#WHAT[@]} runs succeeded"
+$(printf %q "$alsim") report $(printf %q "$out") --out $(printf %q "$report") ${ROPTS[@]+$(printf '%q ' "${ROPTS[@]}")}
+rc=\$?
+[ "\$rc" = 0 ] && [ "\$failed" -gt 0 ] && rc=1
+exit "\$rc"
+EOF
+}
+abs_path() { realpath -m -- "$1"; }
+slurm_grid() {
+    local g=$(( (total + 999) / 1000 )) tasks
+    tasks=$(( (total + g - 1) / g ))
+    local alsim out report sl
+    alsim=$(abs_path "$ALSIM"); out=$(abs_path "$OUT"); report=$(abs_path "$REPORT"); sl=$out/slurm
+    read -r -a ROPTS <<<"$REPORT_OPTS"
+    read -r -a SB <<<"$SBATCH_ARGS"
+    if [ "$DRY_RUN" = 1 ]; then
+        echo "# --- $sl/array.sbatch"; slurm_array_script "$sl" "$alsim" "$out" "$g" "$tasks"
+        echo "# --- $sl/report.sbatch (submitted with --dependency=afterany:<the array's job id>)"
+        slurm_report_script "$sl" "$alsim" "$out" "$report" "$g"
+        echo "run_all: --dry-run: nothing submitted, nothing written" >&2
+        return 0
+    fi
+    if ! command -v sbatch >/dev/null 2>&1; then
+        echo "run_all.sh: --slurm: sbatch not found on PATH: run it on a Slurm submit host (or --dry-run to see the scripts)" >&2
+        return 2
+    fi
+    if ! mkdir -p "$sl/logs" "$sl/status" 2>/dev/null || ! [ -w "$sl" ] || ! [ -w "$out" ]; then
+        echo "run_all.sh: --slurm: cannot write the output root $out: nothing submitted" >&2
+        return 2
+    fi
+    if ! { slurm_array_script "$sl" "$alsim" "$out" "$g" "$tasks" >"$sl/array.sbatch.tmp" &&
+           slurm_report_script "$sl" "$alsim" "$out" "$report" "$g" >"$sl/report.sbatch.tmp" &&
+           mv "$sl/array.sbatch.tmp" "$sl/array.sbatch" && mv "$sl/report.sbatch.tmp" "$sl/report.sbatch"; }; then
+        echo "run_all.sh: --slurm: cannot write the batch scripts into $sl: nothing submitted" >&2
+        return 2
+    fi
+    fetch_datasets
+    local array_id report_id
+    array_id=$(sbatch --parsable ${SB[@]+"${SB[@]}"} "$sl/array.sbatch") || {
+        echo "run_all.sh: --slurm: sbatch refused the job array (its message above): nothing submitted" >&2; return 3; }
+    array_id=${array_id%%;*}
+    report_id=$(sbatch --parsable --dependency="afterany:$array_id" ${SB[@]+"${SB[@]}"} "$sl/report.sbatch") || {
+        scancel "$array_id" 2>/dev/null
+        echo "run_all.sh: --slurm: sbatch refused the report job (its message above): the array $array_id was cancelled" >&2
+        return 3; }
+    report_id=${report_id%%;*}
+    echo "run_all: submitted job array $array_id ($tasks tasks, $total runs) and report job $report_id (after it)" >&2
+    echo "run_all: follow with: squeue -j $array_id,$report_id; when done: sacct -j $array_id,$report_id; logs in $sl/logs/" >&2
+    echo "run_all: the report will be $report/summary.md; the batch scripts are $sl/array.sbatch and $sl/report.sbatch" >&2
+    echo "$array_id $report_id"
+}
+if [ "$SLURM" = 1 ]; then
+    STOPPED=0
+    slurm_grid
+    exit $?
+fi
+
 STATUS=$(mktemp -d "${TMPDIR:-/tmp}/run_all.XXXXXX")
 trap 'rm -rf "$STATUS"' EXIT
-total=$(( ${#DS[@]} * (${#ST[@]} * SEEDS + CEILING) ))
-echo "run_all: $total runs (${#DS[@]} datasets x ${#ST[@]} strategies x $SEEDS seeds$([ "$CEILING" = 1 ] && echo " + a ceiling each"), $ROUNDS rounds), $JOBS at a time, into $OUT" >&2
 
 # One run: its own arguments, then the status file it leaves ("0" = success).
 job() {
@@ -221,26 +391,12 @@ stop() {
 trap 'stop 130 INT' INT
 trap 'stop 143 TERM' TERM
 
-# Catalogued datasets are fetched once, before the runs, rather than by several runs at once
-# (for any other dataset spec this does nothing).
-for d in "${DS[@]}"; do [ "$STOPPED" = 0 ] && { "$ALSIM" datasets fetch "$d" >/dev/null 2>&1 || true; }; done
-
-id=0
-for d in "${DS[@]}"; do
-    if [ "$CEILING" = 1 ]; then
-        throttle
-        [ "$STOPPED" = 0 ] || break
-        id=$((id + 1))
-        job "$id" "$d full-data ceiling" --dataset "$d" --full-data --epochs "$CEILING_EPOCHS" &
-    fi
-    for s in "${ST[@]}"; do
-        for ((seed = 0; seed < SEEDS; seed++)); do
-            throttle
-            [ "$STOPPED" = 0 ] || break 3
-            id=$((id + 1))
-            job "$id" "$d $s seed $seed" --dataset "$d" --strategy "$s" --seed "$seed" --rounds "$ROUNDS" "${EXTRA[@]}" &
-        done
-    done
+fetch_datasets
+for ((i = 0; i < total; i++)); do
+    throttle
+    [ "$STOPPED" = 0 ] || break
+    eval "set -- ${ARGS[i]}"
+    job "$((i + 1))" "${WHAT[i]}" "$@" &
 done
 while [ -n "$(jobs -rp)" ]; do wait; done     # a trapped signal interrupts wait: wait again
 if [ "$STOPPED" != 0 ]; then
