@@ -319,6 +319,11 @@ slurm_grid() {
     alsim=$(abs_path "$ALSIM"); out=$(abs_path "$OUT"); report=$(abs_path "$REPORT"); sl=$out/slurm
     read -r -a ROPTS <<<"$REPORT_OPTS"
     read -r -a SB <<<"$SBATCH_ARGS"
+    case $sl$report in
+    *[!A-Za-z0-9._/+,:=@-]*)
+        echo "run_all.sh: --slurm: the output and report paths ($out, $report) may hold only letters, digits and ._/+,:=@- (#SBATCH lines cannot quote others)" >&2
+        return 2 ;;
+    esac
     if [ "$DRY_RUN" = 1 ]; then
         echo "# --- $sl/array.sbatch"; slurm_array_script "$sl" "$alsim" "$out" "$g" "$tasks"
         echo "# --- $sl/report.sbatch (submitted with --dependency=afterany:<the array's job id>)"

@@ -9,8 +9,8 @@
 #     finished; resubmitted (sbatch --array=I OUT/slurm/array.sbatch) it completes its run
 #     byte-identically;
 #   - --dry-run prints the scripts and submits nothing; sbatch missing from PATH, an unknown
-#     partition (sbatch's own message passed on) and an unwritable output root are refused
-#     with a non-zero exit and nothing submitted.
+#     partition (sbatch's own message passed on), an unwritable output root and one whose path
+#     #SBATCH lines cannot hold are refused with a non-zero exit and nothing submitted.
 # Every daemon it started is stopped by its pid at exit. Needs root (or sudo) for the install
 # only. Ends with "slurm: N passed, M failed". About two minutes.
 . tests/lib.sh
@@ -142,6 +142,8 @@ check "an unknown partition: exit 3, sbatch's message passed on" sh -c "[ $st -e
 touch "$T/afile"
 ALSIM="$ALSIM" ./run_all.sh --ci --slurm --out "$T/afile/runs" >/dev/null 2>"$T/nw.err"; st=$?
 check "an unwritable output root: exit 2, one line" sh -c "[ $st -eq 2 ] && [ \$(wc -l <'$T/nw.err') -eq 2 ] && grep -q 'cannot write the output root' '$T/nw.err'"
+ALSIM="$ALSIM" ./run_all.sh --ci --slurm --dry-run --out "$T/with space" >/dev/null 2>"$T/sp.err"; st=$?
+check "an output root with a space: exit 2, says why" sh -c "[ $st -eq 2 ] && grep -q 'may hold only letters, digits' '$T/sp.err'"
 mkdir -p "$T/bin"
 for t in bash sh env nproc realpath mkdir mktemp cat rm mv ls wc grep sed awk dirname tr sleep; do
     p=$(command -v "$t") && ln -s "$p" "$T/bin/$t"
