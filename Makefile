@@ -129,7 +129,7 @@ test: $(TEST_BIN) $(B)/alsim
 	@ALSIM=$(B)/alsim sh tests/run.sh $(TEST_BIN)
 
 # run_all.sh --slurm against a real single-node Slurm cluster it starts and stops (installs
-# slurm-wlm and munge when missing: root or sudo). About a minute; .ci/run runs it.
+# slurm-wlm and munge when missing; run as root). About 30 s plus the install; .ci/run runs it.
 test-slurm: $(B)/alsim
 	@ALSIM=$(B)/alsim sh tests/slurm.sh
 

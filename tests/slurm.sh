@@ -11,8 +11,9 @@
 #   - --dry-run prints the scripts and submits nothing; sbatch missing from PATH, an unknown
 #     partition (sbatch's own message passed on), an unwritable output root and one whose path
 #     #SBATCH lines cannot hold are refused with a non-zero exit and nothing submitted.
-# Every daemon it started is stopped by its pid at exit. Needs root (or sudo) for the install
-# only. Ends with "slurm: N passed, M failed". About two minutes.
+# Every daemon it started is stopped by its pid at exit. Run it as root, as CI does (the
+# install, and slurmd, which launches the jobs; checked here as root only). Ends with
+# "slurm: N passed, M failed". About 30 seconds, plus the install on a fresh machine.
 . tests/lib.sh
 SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
