@@ -1,9 +1,11 @@
-/* bench.h — the few helpers the benchmark programs share (bench_core.c, bench_cuda.c,
- * bench_load.c): the median of repeated timings, uniform test data. Not a
- * library. */
+/* bench.h — the few helpers the benchmark programs share (bench_core.c, bench_cnn.c,
+ * bench_cuda.c, bench_load.c): the median of repeated timings, uniform test data, OpenBLAS's
+ * sgemm time. Not a library. */
 #ifndef ALSIM_BENCH_H
 #define ALSIM_BENCH_H
 
+#include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "sim/rng.h"
@@ -25,6 +27,27 @@ static inline double median(double *v, int n) {
 static inline void fill(float *x, size_t n, uint64_t seed) {
     Rng r = rng_stream(seed, RNG_DATA, 99);
     for (size_t i = 0; i < n; i++) x[i] = (float)rng_uniform(&r);
+}
+
+/* Median seconds of reps (<= 16) cblas_sgemm calls C (M,N) = A (M,Kd) · op(B), row-major,
+ * after one warm-up: B is (N,Kd) with tb CblasTrans (a dense layer's weights), (Kd,N) with
+ * CblasNoTrans (conv2d_forward's im2col columns). NaN when out of memory. */
+static inline double sgemm_seconds(CBLAS_TRANSPOSE tb, int M, int N, int Kd, int reps) {
+    float *A = malloc((size_t)M * Kd * sizeof *A), *B = malloc((size_t)Kd * N * sizeof *B);
+    float *C = malloc((size_t)M * N * sizeof *C);
+    double t[16];
+    if (!A || !B || !C || reps < 1 || reps > 16) { free(A); free(B); free(C); return NAN; }
+    fill(A, (size_t)M * Kd, 1);
+    fill(B, (size_t)Kd * N, 2);
+    const int ldb = tb == CblasTrans ? Kd : N;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, M, N, Kd, 1.0f, A, Kd, B, ldb, 0.0f, C, N);
+    for (int r = 0; r < reps; r++) {
+        double t0 = util_seconds();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, M, N, Kd, 1.0f, A, Kd, B, ldb, 0.0f, C, N);
+        t[r] = util_seconds() - t0;
+    }
+    free(A); free(B); free(C);
+    return median(t, reps);
 }
 
 #endif

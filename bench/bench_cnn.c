@@ -37,25 +37,6 @@
 
 enum { REPS = 5, T_MC = 100, N_SCORE = 2000, CONV_CHUNK = 256, MINIBATCH = 128 };
 
-/* Median seconds of cblas_sgemm C (M,N) = A (M,Kd) · B (Kd,N), both untransposed: the layout
- * of conv2d_forward's gemm (weight · col). */
-static double sgemm_seconds(int M, int N, int Kd, int reps) {
-    float *A = malloc((size_t)M * Kd * sizeof *A), *B = malloc((size_t)Kd * N * sizeof *B);
-    float *C = malloc((size_t)M * N * sizeof *C);
-    double t[16];
-    if (!A || !B || !C) { free(A); free(B); free(C); return NAN; }
-    fill(A, (size_t)M * Kd, 1);
-    fill(B, (size_t)Kd * N, 2);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, Kd, 1.0f, A, Kd, B, N, 0.0f, C, N);
-    for (int r = 0; r < reps; r++) {
-        double t0 = util_seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, Kd, 1.0f, A, Kd, B, N, 0.0f, C, N);
-        t[r] = util_seconds() - t0;
-    }
-    free(A); free(B); free(C);
-    return median(t, reps);
-}
-
 /* One convolution of the net: its input shape, kernels and rows per gemm. */
 typedef struct {
     const char *name;
@@ -95,7 +76,7 @@ int main(int argc, char **argv) {
     // --- 1. the gemm rates --------------------------------------------------------------------
     printf("| what | figure |\n|---|---|\n");
     printf("| OpenBLAS config | %s; %d threads |\n", openblas_get_config(), openblas_get_num_threads());
-    const double sq_s = sgemm_seconds(2048, 2048, 2048, REPS);
+    const double sq_s = sgemm_seconds(CblasNoTrans, 2048, 2048, 2048, REPS);
     const double sq = 2.0 * 2048 * 2048 * 2048 / sq_s / 1e9;
     printf("| sgemm GFLOP/s, 2048³ (the reference) | %.1f |\n", sq);
     const ConvShape convs[2] = {
@@ -121,7 +102,7 @@ int main(int argc, char **argv) {
     for (int l = 0; l < 2; l++) {
         const ConvShape *s = &convs[l];
         const int P = (s->H - s->k + 1) * (s->W - s->k + 1), CKK = s->C * s->k * s->k;
-        const double g_s = sgemm_seconds(s->OC, s->G * P, CKK, 9);
+        const double g_s = sgemm_seconds(CblasNoTrans, s->OC, s->G * P, CKK, 9);
         const double g_rate = 2.0 * s->OC * s->G * P * (double)CKK / g_s / 1e9;
         double t[REPS] = {0};
         for (int r = 0; r < REPS; r++) {

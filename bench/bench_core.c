@@ -38,19 +38,7 @@ enum { D = 784, H = 512, K = 10 };
 
 /* Median GFLOP/s of C (M,N) = A (M,K) · B (N,K)ᵀ, the layout of matmul_forward. */
 static double sgemm_rate(int M, int N, int Kd, int reps) {
-    float *A = malloc((size_t)M * Kd * sizeof *A), *B = malloc((size_t)N * Kd * sizeof *B);
-    float *C = malloc((size_t)M * N * sizeof *C);
-    double t[16];
-    fill(A, (size_t)M * Kd, 1);
-    fill(B, (size_t)N * Kd, 2);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, Kd, 1.0f, A, Kd, B, Kd, 0.0f, C, N);
-    for (int r = 0; r < reps; r++) {
-        double t0 = util_seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, Kd, 1.0f, A, Kd, B, Kd, 0.0f, C, N);
-        t[r] = util_seconds() - t0;
-    }
-    free(A); free(B); free(C);
-    return 2.0 * M * N * Kd / median(t, reps) / 1e9;
+    return 2.0 * M * N * Kd / sgemm_seconds(CblasTrans, M, N, Kd, reps) / 1e9;
 }
 
 static LearnerConfig default_mlp(void) {

@@ -2,8 +2,9 @@
 # source it first. `bench_init NAME` sets BENCH_BIN, OUT, PYTHON (the Python with torch,
 # default /usr/bin/python3), KV ($OUT/NAME.kv, emptied) and kv KEY (its last value), and puts
 # both sides on 2 threads (OpenBLAS's and alsim's pool, torch's intra-op threads).
-# `record NAME` runs the script's `section` function under a dated header (date, commit,
-# machine), keeps it as $OUT/NAME.md, prints it and appends it to bench/RESULTS.md.
+# `results_header` prints a RESULTS.md section's dated header (date, commit, machine);
+# `record NAME` runs the script's `section` function under it, keeps it as $OUT/NAME.md,
+# prints it and appends it to bench/RESULTS.md. bench/run.sh uses the header too.
 bench_init() {
     BENCH_BIN=${BENCH_BIN:-build/bench}
     OUT=${OUT:-bench/out}
@@ -15,14 +16,18 @@ bench_init() {
 }
 kv() { awk -v k="$1" '$1 == k {v = $2} END {print v}' "$KV"; }
 
+results_header() {
+    echo
+    echo "## $(date -u +%Y-%m-%d) — commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+    echo
+    echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB;" \
+         "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}."
+    echo
+}
+
 record() {
     {
-        echo
-        echo "## $(date -u +%Y-%m-%d) — commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
-        echo
-        echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB;" \
-             "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}."
-        echo
+        results_header
         section
     } >"$OUT/$1.md"
     cat "$OUT/$1.md"

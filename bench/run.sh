@@ -10,17 +10,13 @@
 set -eu
 ALSIM=${ALSIM:-./alsim}
 BENCH_BIN=${BENCH_BIN:-build/bench}
+. bench/lib.sh      # results_header
 OUT=bench/out
 mkdir -p "$OUT"
 rm -rf "$OUT/runs"
 
 {
-    echo
-    echo "## $(date -u +%Y-%m-%d) — commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
-    echo
-    echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB;" \
-         "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}."
-    echo
+    results_header
     echo "### Core: sgemm rate and the pool-scoring pass"
     echo
     "$BENCH_BIN/bench_core" "$OUT/core.kv"

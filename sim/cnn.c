@@ -74,6 +74,8 @@ int cnn_init(Cnn *net, const CnnConfig *c, const Backend *be, char *err, size_t 
     else if (c->k < 2) bad = "k (classes) must be >= 2";
     else if (c->filters < 1 || c->kernel < 1 || c->pool < 1 || c->dense < 1)
         bad = "filters, kernel, pool and dense must be >= 1";
+    else if (c->filters2 < 0) bad = "filters2 must be >= 0";
+    else if (c->layout != CNN_CONV_CONV_POOL && c->layout != CNN_CONV_POOL_CONV_POOL) bad = "unknown layout";
     else if (!(c->dropout_conv >= 0.0f && c->dropout_conv < 1.0f) ||
              !(c->dropout_dense >= 0.0f && c->dropout_dense < 1.0f))
         bad = "the dropout probabilities must be in [0, 1)";
@@ -87,14 +89,6 @@ int cnn_init(Cnn *net, const CnnConfig *c, const Backend *be, char *err, size_t 
         return ALSIM_BAD_INPUT;
     }
     const int two_pools = c->layout == CNN_CONV_POOL_CONV_POOL;
-    if (c->layout != CNN_CONV_CONV_POOL && !two_pools) {
-        snprintf(err, errlen, "--model cnn: unknown layout %d", (int)c->layout);
-        return ALSIM_BAD_INPUT;
-    }
-    if (c->filters2 < 0) {
-        snprintf(err, errlen, "--model cnn: filters2 must be >= 0");
-        return ALSIM_BAD_INPUT;
-    }
     const int F = c->filters, F2 = c->filters2 ? c->filters2 : F;
     const int k = c->kernel, s = c->pool, K = c->k, Dn = c->dense;
     net->c = *c;

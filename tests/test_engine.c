@@ -212,8 +212,7 @@ static void test_batch_session(const Backend *be) {
     snprintf(c.strategy, sizeof c.strategy, "badge");
     c.rounds = 1; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 2;
     Session S;
-    if (session_open(&S, &c, &pool, &test, be, 3, err, sizeof err) != 0) {
-        CHECK(0, "badge: open: %s", err);
+    if (open_session(&S, &c, &pool, &test, be)) {
         dataset_free(&pool); dataset_free(&test);
         return;
     }
