@@ -31,6 +31,7 @@
 #include "datasets/dataset.h"
 #include "sim/backend.h"
 #include "sim/cnn.h"
+#include "sim/conv_direct.h"
 #include "sim/util.h"
 #include "strategies/strategy.h"
 #include "bench/bench.h"
@@ -99,43 +100,54 @@ int main(int argc, char **argv) {
     be->relu_forward(in2, in2, (size_t)CONV_CHUNK * net.a1);
     const float *inputs[2] = {in1, in2};
     double fwd_flops = 0, fwd_s = 0, bwd_flops = 0, bwd_s = 0;
+    const char *path_name[2] = {"im2col + sgemm", "direct (AVX-512)"};
     for (int l = 0; l < 2; l++) {
         const ConvShape *s = &convs[l];
         const int P = (s->H - s->k + 1) * (s->W - s->k + 1), CKK = s->C * s->k * s->k;
         const double g_s = sgemm_seconds(CblasNoTrans, s->OC, s->G * P, CKK, 9);
         const double g_rate = 2.0 * s->OC * s->G * P * (double)CKK / g_s / 1e9;
-        double t[REPS] = {0};
-        for (int r = 0; r < REPS; r++) {
-            double t0 = util_seconds();
-            be->conv2d_forward(out, net.work, inputs[l], s->weight, s->bias, CONV_CHUNK, s->C, s->H, s->W,
-                               s->OC, s->k, s->G);
-            t[r] = util_seconds() - t0;
-        }
-        const double f_s = median(t, REPS), f_flops = conv_flops(s, CONV_CHUNK);
-        // backward: the weight gradient, and the input gradient of the second (as cnn.c runs it)
-        for (int r = 0; r < REPS; r++) {
-            double t0 = util_seconds();
-            be->conv2d_backward(l ? dinp : NULL, dw, db, net.work, out, inputs[l], s->weight, MINIBATCH,
-                                s->C, s->H, s->W, s->OC, s->k, s->G);
-            t[r] = util_seconds() - t0;
-        }
-        const double b_s = median(t, REPS), b_flops = (l ? 2 : 1) * conv_flops(s, MINIBATCH);
-        fwd_flops += f_flops; fwd_s += f_s; bwd_flops += b_flops; bwd_s += b_s;
         printf("| %s: sgemm GFLOP/s at its gemm shape (%d, %d·%d) = (%d, %d) · (%d, %d·%d) | %.1f (%.0f%% of 2048³) |\n",
                s->name, s->OC, s->G, P, s->OC, CKK, CKK, s->G, P, g_rate, 100 * g_rate / sq);
-        printf("| %s: conv2d_forward, %d rows: ms, GFLOP/s | %.2f, %.1f (%.0f%% of 2048³) |\n",
-               s->name, CONV_CHUNK, 1e3 * f_s, f_flops / f_s / 1e9, 100 * f_flops / f_s / 1e9 / sq);
-        printf("| %s: conv2d_backward (%s), %d rows: ms, GFLOP/s | %.2f, %.1f (%.0f%% of 2048³) |\n",
-               s->name, l ? "weight and input gradients" : "weight gradient", MINIBATCH, 1e3 * b_s,
-               b_flops / b_s / 1e9, 100 * b_flops / b_s / 1e9 / sq);
-        if (kv) fprintf(kv, "conv%d_gemm_shape_gflops %.2f\nconv%d_fwd_gflops %.2f\nconv%d_bwd_gflops %.2f\n",
-                        l + 1, g_rate, l + 1, f_flops / f_s / 1e9, l + 1, b_flops / b_s / 1e9);
+        if (kv) fprintf(kv, "conv%d_gemm_shape_gflops %.2f\n", l + 1, g_rate);
+        // both of the CPU backend's paths, the one the model runs (direct, where compiled in) last
+        for (int direct = 0; direct <= conv_direct_compiled(); direct++) {
+            conv_direct_enable(direct);
+            double t[REPS] = {0};
+            for (int r = 0; r < REPS; r++) {
+                double t0 = util_seconds();
+                be->conv2d_forward(out, net.work, inputs[l], s->weight, s->bias, CONV_CHUNK, s->C, s->H,
+                                   s->W, s->OC, s->k, s->G);
+                t[r] = util_seconds() - t0;
+            }
+            const double f_s = median(t, REPS), f_flops = conv_flops(s, CONV_CHUNK);
+            // backward: the weight gradient, and the input gradient of the second (as cnn.c runs it)
+            for (int r = 0; r < REPS; r++) {
+                double t0 = util_seconds();
+                be->conv2d_backward(l ? dinp : NULL, dw, db, net.work, out, inputs[l], s->weight,
+                                    MINIBATCH, s->C, s->H, s->W, s->OC, s->k, s->G);
+                t[r] = util_seconds() - t0;
+            }
+            const double b_s = median(t, REPS), b_flops = (l ? 2 : 1) * conv_flops(s, MINIBATCH);
+            printf("| %s: conv2d_forward, %s, %d rows: ms, GFLOP/s | %.2f, %.1f (%.0f%% of 2048³) |\n",
+                   s->name, path_name[direct], CONV_CHUNK, 1e3 * f_s, f_flops / f_s / 1e9,
+                   100 * f_flops / f_s / 1e9 / sq);
+            printf("| %s: conv2d_backward (%s), %s, %d rows: ms, GFLOP/s | %.2f, %.1f (%.0f%% of 2048³) |\n",
+                   s->name, l ? "weight and input gradients" : "weight gradient", path_name[direct],
+                   MINIBATCH, 1e3 * b_s, b_flops / b_s / 1e9, 100 * b_flops / b_s / 1e9 / sq);
+            if (kv) fprintf(kv, "conv%d_fwd_%s_gflops %.2f\nconv%d_bwd_%s_gflops %.2f\n", l + 1,
+                            direct ? "direct" : "im2col", f_flops / f_s / 1e9, l + 1,
+                            direct ? "direct" : "im2col", b_flops / b_s / 1e9);
+            if (direct == conv_direct_compiled()) {     // the path the model runs
+                fwd_flops += f_flops; fwd_s += f_s; bwd_flops += b_flops; bwd_s += b_s;
+            }
+        }
     }
+    conv_direct_enable(1);
     const double fwd_rate = fwd_flops / fwd_s / 1e9, bwd_rate = bwd_flops / bwd_s / 1e9;
-    printf("| **both convolutions, forward** (as the scoring pass's trunk): GFLOP/s | **%.1f = %.0f%% of the sgemm rate** |\n",
-           fwd_rate, 100 * fwd_rate / sq);
-    printf("| **both convolutions, backward** (as a training step): GFLOP/s | **%.1f = %.0f%% of the sgemm rate** |\n",
-           bwd_rate, 100 * bwd_rate / sq);
+    printf("| **both convolutions, forward** (as the scoring pass's trunk), %s: GFLOP/s | **%.1f = %.0f%% of the sgemm rate** |\n",
+           path_name[conv_direct_compiled()], fwd_rate, 100 * fwd_rate / sq);
+    printf("| **both convolutions, backward** (as a training step), %s: GFLOP/s | **%.1f = %.0f%% of the sgemm rate** |\n",
+           path_name[conv_direct_compiled()], bwd_rate, 100 * bwd_rate / sq);
     if (kv) fprintf(kv, "sgemm_square_gflops %.2f\nconv_fwd_gflops %.2f\nconv_bwd_gflops %.2f\n"
                     "conv_fwd_frac %.4f\nconv_bwd_frac %.4f\n", sq, fwd_rate, bwd_rate, fwd_rate / sq,
                     bwd_rate / sq);

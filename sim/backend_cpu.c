@@ -9,6 +9,7 @@
  * memcpy. Shapes follow backend.h: N rows, C input channels, OC output channels, K classes.
  */
 #include "sim/backend.h"
+#include "sim/conv_direct.h"
 #include "sim/rng.h"
 
 #include <cblas.h>
@@ -193,6 +194,7 @@ static void conv2d_forward(float *out, float *work, const float *inp, const floa
                            const float *bias, int N, int C, int H, int W, int OC, int k, int G) {
     // out (N,OC,OH,OW); work: col (C·k·k, G·P) then prod (OC, G·P); inp (N,C,H,W);
     // weight (OC, C·k·k); bias (OC) or NULL
+    if (conv_direct_forward(out, work, inp, weight, bias, N, C, H, W, OC, k, G)) return;
     const int P = (H - k + 1) * (W - k + 1), CKK = C * k * k;
     float *col = work, *prod = work + (size_t)CKK * G * P;
     for (int n0 = 0; n0 < N; n0 += G) {
@@ -214,6 +216,8 @@ static void conv2d_backward(float *dinp, float *dweight, float *dbias, float *wo
                             int N, int C, int H, int W, int OC, int k, int G) {
     // dinp (N,C,H,W) or NULL, dweight (OC, C·k·k), dbias (OC) or NULL: overwritten;
     // work as conv2d_forward's; dout (N,OC,OH,OW), inp (N,C,H,W), weight (OC, C·k·k)
+    if (conv_direct_backward(dinp, dweight, dbias, work, dout, inp, weight, N, C, H, W, OC, k, G))
+        return;
     const int P = (H - k + 1) * (W - k + 1), CKK = C * k * k;
     float *col = work, *dprod = work + (size_t)CKK * G * P;
     if (N <= 0) memset(dweight, 0, (size_t)OC * CKK * sizeof(float));

@@ -1,7 +1,8 @@
 /* test_cnn — the convolutional model's ops and the model (sim/cnn.h), on the CPU:
  *   1. conv2d_forward against a direct convolution in double, for several row groups G;
  *      conv2d_backward (input, weight and bias gradients) by central differences of a scalar
- *      loss L = Σ out·R, and against the direct adjoint in double;
+ *      loss L = Σ out·R, and against the direct adjoint in double; on both CPU paths (the
+ *      AVX-512 direct kernels where compiled in, and im2col + sgemm);
  *   2. maxpool_forward against a direct max, maxpool_backward by central differences;
  *   3. the whole CNN's loss gradient by central differences on a tiny net (1x8x8 images, 3
  *      filters of 3x3, pooling 2, dense 5, 3 classes), with both dropouts on;
@@ -19,6 +20,7 @@
  */
 #include "sim/backend.h"
 #include "sim/cnn.h"
+#include "sim/conv_direct.h"
 #include "sim/model.h"
 #include "sim/rng.h"
 #include "tests/check.h"
@@ -180,13 +182,24 @@ static void conv_case(ConvShape s, int G) {
     free(dinp); free(dw); free(db); free(num); free(wdinp); free(wdw); free(wdb); free(dw2); free(db2);
 }
 
+/* Each case on both of the CPU backend's paths: the direct kernels (sim/conv_direct.h) where
+ * they are compiled in, and im2col + OpenBLAS. */
 static void test_conv(void) {
-    const ConvShape s = {3, 2, 7, 6, 3, 3};
-    conv_case(s, 2);        // groups of 2 and 1
-    conv_case(s, 3);        // one group
-    conv_case(s, 1);
-    conv_case((ConvShape){2, 1, 5, 5, 4, 5}, 2);    // a kernel as large as the image: 1x1 outputs
-    conv_case((ConvShape){2, 3, 4, 6, 2, 1}, 1);    // 1x1 kernels
+    for (int direct = conv_direct_compiled(); direct >= 0; direct--) {
+        conv_direct_enable(direct);
+        printf("  (%s)\n", direct ? "direct kernels" : "im2col + sgemm");
+        const ConvShape s = {3, 2, 7, 6, 3, 3};
+        conv_case(s, 2);        // groups of 2 and 1
+        conv_case(s, 3);        // one group
+        conv_case(s, 1);
+        conv_case((ConvShape){2, 1, 5, 5, 4, 5}, 2);    // a kernel as large as the image: 1x1 outputs
+        conv_case((ConvShape){2, 3, 4, 6, 2, 1}, 1);    // 1x1 kernels
+        // several tiles of 96 positions, channel blocks of 4 with a partial one, and (direct)
+        // more images than one weight-gradient group of 8
+        conv_case((ConvShape){10, 5, 13, 11, 6, 4}, 10);
+        conv_case((ConvShape){10, 5, 13, 11, 6, 4}, 3);
+    }
+    conv_direct_enable(1);
 }
 
 // ----------------------------------------------------------------------------
