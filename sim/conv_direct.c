@@ -22,10 +22,9 @@ enum {
     OB = 4,         /* output channels of a tile, in registers */
     VT = 6,         /* 16-wide vectors of positions of a tile: 4 x 96 outputs, 24 registers */
     TB = 4,         /* taps of a weight-gradient tile: 4 x 4 dot products, 16 registers */
-    DW_GROUP = 8,   /* images whose padded output gradients the work buffer holds at once, for
-                       512 taps; more for fewer taps (a first layer's), as many as the work
-                       buffer holds, so each group's weight-gradient pass has work enough to
-                       be worth starting the threads for */
+    DW_GROUP = 8,   /* images a weight-gradient tile sums in registers before it adds them to
+                       dweight: their padded output gradients and inputs stay in L2 while a
+                       thread runs through its tiles */
 };
 
 static int enabled = 1;
@@ -213,9 +212,10 @@ int conv_direct_forward(float *out, float *work, const float *inp, const float *
 }
 
 // ----------------------------------------------------------------------------
-// backward: per group of g images, (a) each image's output gradient zero-padded into the work
-// buffer, L floats a channel: [0, off0) zeros, then the wide rows (y·W + x, zeros at x >= OW),
-// then zeros; its input gradient from it; (b) the weight gradient tiles over the group.
+// backward: per chunk of as many images as the work buffer holds (usually all N), two passes
+// over the cores: (a) each image's output gradient zero-padded into the work buffer, L floats
+// a channel: [0, off0) zeros, then the wide rows (y·W + x, zeros at x >= OW), then zeros; its
+// input gradient from it; (b) the weight gradient, tiles spread over the cores.
 
 typedef struct {
     float *dinp, *dweight;
@@ -232,7 +232,8 @@ static void bwd_images(void *ctx, int lo, int hi) {
     for (int m = lo; m < hi; m++) {
         const int n = b->n0 + m;
         float *pad = b->pads + m * per;
-        memset(pad, 0, per * sizeof(float));
+        // the weight gradient reads only the copied lanes; the input gradient reads the zeros
+        if (b->dinp) memset(pad, 0, per * sizeof(float));
         for (int o = 0; o < b->OC; o++)
             for (int y = 0; y < b->OH; y++)
                 memcpy(pad + (size_t)o * b->L + b->off0 + (size_t)y * b->W,
@@ -249,10 +250,10 @@ static void dw_put(float *dst, const __m512 r[TB], int mt) {
     for (int t = 0; t < mt; t++) dst[t] += _mm512_reduce_add_ps(r[t]);
 }
 
-/* dweight[o0+o, t0+t] += Σ over the group's images m and positions q of the forward's lanes of
- * dout_m[o0+o, q] · inp_m[off[t0+t] + q], for o < mo, t < mt. The 16 accumulators are named
- * variables (aOT), not an array, so that they live in registers. */
-static void dw_tile(const Bwd *b, int o0, int mo, int t0, int mt) {
+/* dweight[o0+o, t0+t] += Σ over the chunk's images m0..m0+mg-1 and positions q of the
+ * forward's lanes of dout_m[o0+o, q] · inp_m[off[t0+t] + q], for o < mo, t < mt. The 16
+ * accumulators are named variables (aOT), not an array, so that they live in registers. */
+static void dw_tile(const Bwd *b, int o0, int mo, int t0, int mt, int m0, int mg) {
     const __m512 z = _mm512_setzero_ps();
 #define ROW(o) __m512 a##o##0 = z, a##o##1 = z, a##o##2 = z, a##o##3 = z
     ROW(0); ROW(1); ROW(2); ROW(3);
@@ -263,9 +264,9 @@ static void dw_tile(const Bwd *b, int o0, int mo, int t0, int mt) {
     const int s0 = b->off[t0], s1 = b->off[mt > 1 ? t0 + 1 : t0], s2 = b->off[mt > 2 ? t0 + 2 : t0],
               s3 = b->off[mt > 3 ? t0 + 3 : t0];
     const size_t per = (size_t)b->OC * b->L, img = (size_t)b->C * b->H * b->W;
-    const int g = b->g, nvec = b->lf->nvec;
+    const int nvec = b->lf->nvec;
     const __mmask16 *masks = b->lf->mask;
-    for (int m = 0; m < g; m++) {
+    for (int m = m0; m < m0 + mg; m++) {
         const float *d = b->pads + m * per, *x = b->inp + (size_t)(b->n0 + m) * img;
         for (int v = 0; v < nvec; v++) {
             const __mmask16 mask = masks[v];
@@ -292,12 +293,17 @@ static void dw_tile(const Bwd *b, int o0, int mo, int t0, int mt) {
 #undef PUT
 }
 
+/* Tiles lo..hi-1 of dweight (row-major over (channel block, tap block)) over the whole chunk,
+ * DW_GROUP images at a time: each thread owns its tiles, so the groups need no barrier. */
 static void dw_tiles(void *ctx, int lo, int hi) {
     const Bwd *b = ctx;
     const int TBs = (b->T + TB - 1) / TB;
-    for (int i = lo; i < hi; i++) {
-        const int o0 = i / TBs * OB, t0 = i % TBs * TB;
-        dw_tile(b, o0, b->OC - o0 < OB ? b->OC - o0 : OB, t0, b->T - t0 < TB ? b->T - t0 : TB);
+    for (int m0 = 0; m0 < b->g; m0 += DW_GROUP) {
+        const int mg = b->g - m0 < DW_GROUP ? b->g - m0 : DW_GROUP;
+        for (int i = lo; i < hi; i++) {
+            const int o0 = i / TBs * OB, t0 = i % TBs * TB;
+            dw_tile(b, o0, b->OC - o0 < OB ? b->OC - o0 : OB, t0, b->T - t0 < TB ? b->T - t0 : TB, m0, mg);
+        }
     }
 }
 
@@ -308,8 +314,9 @@ int conv_direct_backward(float *dinp, float *dweight, float *dbias, float *work,
     const int OH = H - k + 1, OW = W - k + 1, T = C * k * k, Tin = OC * k * k;
     const int off0 = (k - 1) * W + (k - 1), L = (H * W + off0 + 15) / 16 * 16;
     const size_t per = (size_t)OC * L, have = conv2d_work_floats(G, C, H, W, OC, k);
-    const size_t want = (size_t)DW_GROUP * (T < 512 ? 512 / T : 1);
-    const int gd = want * per <= have ? (int)want : (int)(have / per);
+    // images a chunk: as many as the work buffer holds, a multiple of DW_GROUP when it can be
+    const size_t fit = have / per;
+    const int gd = fit >= (size_t)N ? N : fit >= DW_GROUP ? (int)(fit / DW_GROUP * DW_GROUP) : (int)fit;
     if (gd < 1) return 0;
     Lanes lf = {0}, lin = {0};
     int *off = tap_offsets(C, H, W, k), *doff = malloc((size_t)Tin * sizeof(int));

@@ -12,9 +12,9 @@
  * is 4 × 4 (channel, tap) dot products over q at a time.
  *
  * Rounding: each output is a float sum in tap order (c, i, j), the bias added after; the
- * weight gradient sums each image's dot product (over q, in the lanes' order of a 16-wide
- * reduction) into dweight image group after image group. Bitwise reproducible for the same
- * shapes and G whatever the thread count; not the bits of the im2col path.
+ * weight gradient sums groups of 8 images in 16 lanes, reduces the lanes and adds the group's
+ * sum to dweight, group after group. Bitwise reproducible for the same shapes and G whatever
+ * the thread count; not the bits of the im2col path.
  */
 #ifndef ALSIM_CONV_DIRECT_H
 #define ALSIM_CONV_DIRECT_H
