@@ -140,7 +140,8 @@ typedef struct Backend {
      * group after group; dinp (N,C,H,W) (skipped when NULL) from the patches' gradients
      * weightᵀ · dout_g, each input pixel summing the patch entries that copied it in (i, j)
      * order from 0 (a gather, no atomics); dbias (OC) = Σ_n Σ_(y,x) dout[n,o,y,x] in float in
-     * that order (skipped when NULL). work as conv2d_forward's. N == 0 gives zero gradients. */
+     * that order (skipped when NULL; the CPU's direct kernels, sim/conv_direct.h, sum it in
+     * another order). work as conv2d_forward's. N == 0 gives zero gradients. */
     void (*conv2d_backward)(float *dinp, float *dweight, float *dbias, float *work,
                             const float *dout, const float *inp, const float *weight,
                             int N, int C, int H, int W, int OC, int k, int G);

@@ -220,11 +220,21 @@ int conv_direct_forward(float *out, float *work, const float *inp, const float *
 typedef struct {
     float *dinp, *dweight;
     float *pads;                /* (g, OC, L) the group's padded output gradients */
+    float *bsum;                /* (N, OC) each image's bias gradient, or NULL */
     const float *dout, *inp, *wflip;
     const int *off, *doff;      /* (C·k·k) forward taps; (OC·k·k) taps of the input gradient */
     const Lanes *lf, *lin;      /* the forward's lanes; the input planes' (all of H·W) */
     int n0, g, C, H, W, OC, k, OH, OW, L, off0, T, Tin;
 } Bwd;
+
+/* Σ x[0..P-1]: 16 lanes over the plane, then the lanes reduced. */
+static float plane_sum(const float *x, int P) {
+    __m512 acc = _mm512_setzero_ps();
+    int p = 0;
+    for (; p + 16 <= P; p += 16) acc = _mm512_add_ps(acc, _mm512_loadu_ps(x + p));
+    if (p < P) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps((__mmask16)((1u << (P - p)) - 1), x + p));
+    return _mm512_reduce_add_ps(acc);
+}
 
 static void bwd_images(void *ctx, int lo, int hi) {
     const Bwd *b = ctx;
@@ -242,6 +252,10 @@ static void bwd_images(void *ctx, int lo, int hi) {
         if (b->dinp)
             planes(b->dinp + (size_t)n * b->C * HW, HW, b->C, pad, b->doff, b->wflip, b->Tin,
                    b->lin, NULL);
+        if (b->bsum)
+            for (int o = 0; o < b->OC; o++)
+                b->bsum[(size_t)n * b->OC + o] = plane_sum(b->dout + ((size_t)n * b->OC + o) * b->OH * b->OW,
+                                                           b->OH * b->OW);
     }
 }
 
@@ -321,15 +335,16 @@ int conv_direct_backward(float *dinp, float *dweight, float *dbias, float *work,
     Lanes lf = {0}, lin = {0};
     int *off = tap_offsets(C, H, W, k), *doff = malloc((size_t)Tin * sizeof(int));
     float *wflip = dinp ? pack_flipped(weight, C, OC, k) : NULL;
-    int ok = off && doff && (!dinp || wflip) && lanes_make(&lf, (OH - 1) * W + OW, W, OW) &&
-             lanes_make(&lin, H * W, W, W);
+    float *bsum = dbias ? malloc((size_t)(N > 0 ? N : 1) * OC * sizeof(float)) : NULL;
+    int ok = off && doff && (!dinp || wflip) && (!dbias || bsum) &&
+             lanes_make(&lf, (OH - 1) * W + OW, W, OW) && lanes_make(&lin, H * W, W, W);
     if (ok) {
         for (int o = 0; o < OC; o++)
             for (int i = 0; i < k; i++)
                 for (int j = 0; j < k; j++) doff[(o * k + i) * k + j] = o * L + i * W + j;
         memset(dweight, 0, (size_t)OC * T * sizeof(float));
-        Bwd b = {dinp, dweight, work, dout, inp, wflip, off, doff, &lf, &lin, 0, 0, C, H, W, OC, k,
-                 OH, OW, L, off0, T, Tin};
+        Bwd b = {dinp, dweight, work, bsum, dout, inp, wflip, off, doff, &lf, &lin, 0, 0, C, H, W, OC,
+                 k, OH, OW, L, off0, T, Tin};
         const int tiles = (OC + OB - 1) / OB * ((T + TB - 1) / TB);
         for (int n0 = 0; n0 < N; n0 += gd) {
             b.n0 = n0;
@@ -337,14 +352,10 @@ int conv_direct_backward(float *dinp, float *dweight, float *dbias, float *work,
             parallel_for(b.g, 1, bwd_images, &b);
             parallel_for(tiles, 4, dw_tiles, &b);
         }
-        if (dbias) {
-            const int P = OH * OW;
+        if (dbias) {    // the images' sums, in image order
             for (int o = 0; o < OC; o++) dbias[o] = 0.0f;
             for (int n = 0; n < N; n++)
-                for (int o = 0; o < OC; o++) {
-                    const float *d = dout + ((size_t)n * OC + o) * P;
-                    for (int p = 0; p < P; p++) dbias[o] += d[p];
-                }
+                for (int o = 0; o < OC; o++) dbias[o] += bsum[(size_t)n * OC + o];
         }
     }
     lanes_free(&lf);
@@ -352,6 +363,7 @@ int conv_direct_backward(float *dinp, float *dweight, float *dbias, float *work,
     free(off);
     free(doff);
     free(wflip);
+    free(bsum);
     return ok;
 }
 

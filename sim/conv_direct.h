@@ -13,7 +13,8 @@
  *
  * Rounding: each output is a float sum in tap order (c, i, j), the bias added after; the
  * weight gradient sums groups of 8 images in 16 lanes, reduces the lanes and adds the group's
- * sum to dweight, group after group. Bitwise reproducible for the same shapes and G whatever
+ * sum to dweight, group after group; the bias gradient sums each image's plane in 16 lanes,
+ * reduces them, and adds the images in order (not backend.h's one running sum). Bitwise reproducible for the same shapes and G whatever
  * the thread count; not the bits of the im2col path.
  */
 #ifndef ALSIM_CONV_DIRECT_H
