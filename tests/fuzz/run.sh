@@ -1,9 +1,10 @@
 #!/bin/sh
 # make fuzz: builds each tests/fuzz/fuzz_NAME.c with clang's libFuzzer against $FUZZ_B/libalsim.a
 # (built by make with the fuzzer's coverage and ASan + UBSan), then runs it for $FUZZ_SECONDS
-# seconds on $FUZZ_B/corpus/NAME, seeded from tests/corpus/NAME. One harness at a time;
-# FUZZ_ONLY=NAME runs just one. Prints one line per harness (runs, corpus size); a crash leaves
-# its input as $FUZZ_B/fuzz_NAME-crash-* and makes the exit status 1.
+# seconds on $FUZZ_B/corpus/NAME, seeded from tests/corpus/NAME (else tests/fuzz/seeds/NAME).
+# One harness at a time; FUZZ_ONLY=NAME runs just one. Prints one line per harness (runs,
+# corpus size); a crash leaves its input as $FUZZ_B/fuzz_NAME-crash-* and makes the exit
+# status 1.
 set -u
 B=${FUZZ_B:-build-fuzz}
 SECS=${FUZZ_SECONDS:-60}
@@ -19,8 +20,10 @@ for src in tests/fuzz/fuzz_*.c; do
         echo "$name: build failed"; status=1; continue
     fi
     mkdir -p "$B/corpus/$fmt"
+    seeds=tests/corpus/$fmt     # the malformed-input corpus, or a format's own seeds
+    [ -d "$seeds" ] || seeds=tests/fuzz/seeds/$fmt
     "$B/$name" -max_total_time="$SECS" -max_len=16384 -print_final_stats=1 \
-        -artifact_prefix="$B/$name-" "$B/corpus/$fmt" "tests/corpus/$fmt" >"$B/$name.log" 2>&1
+        -artifact_prefix="$B/$name-" "$B/corpus/$fmt" "$seeds" >"$B/$name.log" 2>&1
     st=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$B/$name.log")
     units=$(ls "$B/corpus/$fmt" | wc -l)
