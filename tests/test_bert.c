@@ -4,8 +4,12 @@
  * position_ids to ignore); every value lands where bert.h says; and each refusal (a tensor
  * missing or of another shape, config.json missing a key, not JSON, an activation or model
  * type alsim does not run, hidden_size not a multiple of the heads, no weights file) is code 2
- * with one line naming the file and the key or tensor. */
+ * with one line naming the file and the key or tensor. Then the committed fixture,
+ * tests/fixtures/tiny-bert (tests/fixtures/make_tiny_bert.py, PyTorch): it loads, its vocab.txt
+ * opens as a tokenizer, and its reference file holds the shapes the encoder's checks read. */
+#include "datasets/wordpiece.h"
 #include "sim/bert.h"
+#include "sim/safetensors.h"
 #include "tests/check.h"
 
 #include <stdint.h>
@@ -185,7 +189,38 @@ static void test_refused(const char *what, const Variant *v, const char *config,
     CHECK(!b.params && !b.layer, "%s: nothing left", what);
 }
 
+/* The committed fixture: run from the repository root. */
+static void test_fixture(void) {
+    const char *fx = "tests/fixtures/tiny-bert";
+    Bert b;
+    char err[512] = "";
+    int rc = bert_load(&b, fx, err, sizeof err);
+    CHECK(rc == 0 && b.c.hidden == 32 && b.c.layers == 2 && b.c.heads == 4 && b.c.intermediate == 64 &&
+          b.c.vocab == 69 && b.c.max_positions == 64, "%s loads: %d %s", fx, rc, err);
+    // parameters: embeddings (69 + 64 + 2)·32 + 2·32, per layer 4·(32·32 + 32) + 2·(64·32) + 64 + 32 + 4·32
+    CHECK(rc || b.n_params == (size_t)(135 * 32 + 64 + 2 * (4 * 1056 + 2 * 2048 + 96 + 128)),
+          "%s: %zu parameters", fx, b.n_params);
+    if (!rc) bert_free(&b);
+    WordPiece wp;
+    rc = wp_open(&wp, "tests/fixtures/tiny-bert/vocab.txt", &(WpOptions){.lower = 1, .strip_accents = -1, .chinese = 1},
+                 err, sizeof err);
+    int32_t ids[16];
+    const int n = rc ? 0 : wp_tokenize(ids, 16, &wp, "Click here, WIN money!", 22);
+    CHECK(rc == 0 && wp.n == 69 && n == 6 && ids[0] == wp_id(&wp, "click", 5) && ids[2] == wp_id(&wp, ",", 1) &&
+          ids[5] == wp_id(&wp, "!", 1), "its vocab.txt as a tokenizer: %d %s, %d pieces", rc, err, n);
+    if (!rc) wp_close(&wp);
+    SafeTensors ref;
+    rc = st_open(&ref, "tests/fixtures/tiny-bert/reference.safetensors", err, sizeof err);
+    const StTensor *h = rc ? NULL : st_find(&ref, "last_hidden_state");
+    const StTensor *g = rc ? NULL : st_find(&ref, "lora.1.value.A.grad");
+    CHECK(h && h->ndim == 3 && h->shape[0] == 3 && h->shape[1] == 9 && h->shape[2] == 32 && g && g->shape[0] == 4 &&
+          g->shape[1] == 32 && st_find(&ref, "attention_mask") && st_find(&ref, "head.weight.grad"),
+          "its reference: hidden states (3, 9, 32), LoRA gradients (4, 32): %d %s", rc, err);
+    if (!rc) st_close(&ref);
+}
+
 int main(void) {
+    test_fixture();
     snprintf(dir, sizeof dir, "/tmp/alsim-bert-XXXXXX");
     if (!mkdtemp(dir)) return 1;
     test_loads("BertModel naming", &(Variant){0});
