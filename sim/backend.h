@@ -156,6 +156,31 @@ typedef struct Backend {
     void (*maxpool_backward)(float *dinp, const float *dout, const int32_t *argmax, int N, int C,
                              int H, int W, int s);
 
+    /* The transformer encoder's ops (sim/bert.h). Rows are the B·T tokens of B sequences of
+     * T, row-major: token t of sequence s is row s·T + t.
+     * out (B·T, H) = word[ids] + pos[t] + type[types], in float in that order; ids, types
+     * (B·T) int32 backend buffers, each in its table's range (the caller checks); word (V,H),
+     * pos (T or more, H), type (TV,H). */
+    void (*embed_forward)(float *out, const int32_t *ids, const int32_t *types, const float *word,
+                          const float *pos, const float *type, int B, int T, int H);
+    /* LayerNorm of each row of inp (N,C): out = (inp - mean) · rstd · gamma + beta with mean
+     * and the biased variance of the row, rstd = 1/sqrt(var + eps); stats (N,2) receives each
+     * row's (mean, rstd) for a backward (skipped when NULL). out may equal inp. */
+    void (*layernorm_forward)(float *out, float *stats, const float *inp, const float *gamma,
+                              const float *beta, int N, int C, float eps);
+    /* out = x · (1 + erf(x / sqrt(2))) / 2 elementwise (the erf GELU); out may equal inp. */
+    void (*gelu_forward)(float *out, const float *inp, size_t n);
+    /* Multi-head self-attention over q, k, v (B·T, H), head h the columns h·dh .. h·dh+dh-1
+     * of each (dh = H / heads): for each sequence s and head h,
+     *   probs[s,h] (T,T) = softmax over keys j of q_i·k_j · scale, keys with mask[s,j] == 0
+     *                      given -FLT_MAX added (as BERT's extended attention mask)
+     *   ctx rows of s, head h's columns (T,dh) = probs[s,h] · v
+     * mask (B·T) uint8, probs (B, heads, T, T) kept for a backward. ctx must not alias q, k
+     * or v. */
+    void (*attention_forward)(float *ctx, float *probs, const float *q, const float *k,
+                              const float *v, const uint8_t *mask, int B, int T, int H,
+                              int heads, float scale);
+
     /* Optional, NULL when absent (the CPU: there the strategies' host functions score).
      * scores_host (N), a HOST array, receives reduction `kind` (Reduce, not REDUCE_NONE) of
      * each row: from probs (N,K) for the probs kinds, or from mc (T,N,K), sample-major, for

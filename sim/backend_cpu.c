@@ -13,6 +13,7 @@
 #include "sim/rng.h"
 
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,6 +431,59 @@ static void axpy(float *y, const float *x, float a, size_t n) {
 }
 
 // ----------------------------------------------------------------------------
+// the transformer encoder's ops
+
+static void embed_forward(float *out, const int32_t *ids, const int32_t *types, const float *word,
+                          const float *pos, const float *type, int B, int T, int H) {
+    // out (B·T,H); ids, types (B·T); word (V,H), pos (>=T,H), type (TV,H)
+    for (int r = 0; r < B * T; r++) {
+        const float *w = word + (size_t)ids[r] * H, *p = pos + (size_t)(r % T) * H,
+                    *y = type + (size_t)types[r] * H;
+        float *o = out + (size_t)r * H;
+        for (int j = 0; j < H; j++) o[j] = w[j] + p[j] + y[j];
+    }
+}
+
+static void layernorm_forward(float *out, float *stats, const float *inp, const float *gamma,
+                              const float *beta, int N, int C, float eps) {
+    // out (N,C), stats (N,2) or NULL; inp (N,C); gamma, beta (C). Moments in double.
+    for (int i = 0; i < N; i++) {
+        const float *x = inp + (size_t)i * C;
+        double s = 0, ss = 0;
+        for (int j = 0; j < C; j++) s += x[j];
+        const double mean = s / C;
+        for (int j = 0; j < C; j++) ss += (x[j] - mean) * (x[j] - mean);
+        const float m = (float)mean, rstd = (float)(1.0 / sqrt(ss / C + eps));
+        float *o = out + (size_t)i * C;
+        for (int j = 0; j < C; j++) o[j] = (x[j] - m) * rstd * gamma[j] + beta[j];
+        if (stats) stats[2 * i] = m, stats[2 * i + 1] = rstd;
+    }
+}
+
+static void gelu_forward(float *out, const float *inp, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * 0.70710678118654752f));
+}
+
+static void attention_forward(float *ctx, float *probs, const float *q, const float *k,
+                              const float *v, const uint8_t *mask, int B, int T, int H,
+                              int heads, float scale) {
+    // ctx (B·T,H), probs (B,heads,T,T); q, k, v (B·T,H), a head's columns strided by H
+    const int dh = H / heads;
+    for (int s = 0; s < B; s++)
+        for (int h = 0; h < heads; h++) {
+            const size_t at = (size_t)s * T * H + (size_t)h * dh;
+            float *P = probs + ((size_t)s * heads + h) * T * T;
+            sgemm(CblasNoTrans, CblasTrans, T, T, dh, q + at, H, k + at, H, 0.0f, P, T);
+            for (int i = 0; i < T; i++) {
+                float *row = P + (size_t)i * T;
+                for (int j = 0; j < T; j++) row[j] = row[j] * scale + (mask[s * T + j] ? 0.0f : -FLT_MAX);
+                softmax_row(row, row, T);
+            }
+            sgemm(CblasNoTrans, CblasNoTrans, T, dh, T, P, T, v + at, H, 0.0f, ctx + at, H);
+        }
+}
+
+// ----------------------------------------------------------------------------
 // The fused MC-dropout head (optional op mc_head_forward): the hot path of MC scoring
 //
 // Scoring the pool with T MC samples runs dropout → the K-wide output layer → softmax T times
@@ -585,6 +639,10 @@ const Backend backend_cpu = {
     .conv2d_backward = conv2d_backward,
     .maxpool_forward = maxpool_forward,
     .maxpool_backward = maxpool_backward,
+    .embed_forward = embed_forward,
+    .layernorm_forward = layernorm_forward,
+    .gelu_forward = gelu_forward,
+    .attention_forward = attention_forward,
 #ifdef CPU_MC_HEAD
     .mc_head_forward = mc_head_forward,
 #endif

@@ -34,6 +34,7 @@
 #include <cuda_runtime.h>
 #include <dlfcn.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -830,6 +831,101 @@ static int cuda_setup(char *reason, size_t len) {
     return 0;
 }
 
+// ----------------------------------------------------------------------------
+// the transformer encoder's ops, as the CPU's (one thread per element or row)
+
+__global__ void embed_forward_kernel(float *out, const int32_t *ids, const int32_t *types, const float *word,
+                                     const float *pos, const float *type, int T, int H, size_t n) {
+    GRID_STRIDE_LOOP(idx, n) {
+        const size_t r = idx / H;
+        const int j = (int)(idx % H);
+        out[idx] = word[(size_t)ids[r] * H + j] + pos[(r % T) * H + j] + type[(size_t)types[r] * H + j];
+    }
+}
+
+static void embed_forward(float *out, const int32_t *ids, const int32_t *types, const float *word,
+                          const float *pos, const float *type, int B, int T, int H) {
+    const size_t n = (size_t)B * T * H;
+    if (!n) return;
+    embed_forward_kernel<<<blocks_for(n), BLOCK>>>(out, ids, types, word, pos, type, T, H, n);
+    launchCheck();
+}
+
+// One thread per row: moments in double, as the CPU.
+__global__ void layernorm_forward_kernel(float *out, float *stats, const float *inp, const float *gamma,
+                                         const float *beta, int N, int C, float eps) {
+    GRID_STRIDE_LOOP(i, (size_t)N) {
+        const float *x = inp + i * C;
+        double s = 0, ss = 0;
+        for (int j = 0; j < C; j++) s += x[j];
+        const double mean = s / C;
+        for (int j = 0; j < C; j++) ss += (x[j] - mean) * (x[j] - mean);
+        const float m = (float)mean, rstd = (float)(1.0 / sqrt(ss / C + eps));
+        float *o = out + i * C;
+        for (int j = 0; j < C; j++) o[j] = (x[j] - m) * rstd * gamma[j] + beta[j];
+        if (stats) stats[2 * i] = m, stats[2 * i + 1] = rstd;
+    }
+}
+
+static void layernorm_forward(float *out, float *stats, const float *inp, const float *gamma,
+                              const float *beta, int N, int C, float eps) {
+    if (N <= 0) return;
+    layernorm_forward_kernel<<<blocks_for((size_t)N), BLOCK>>>(out, stats, inp, gamma, beta, N, C, eps);
+    launchCheck();
+}
+
+__global__ void gelu_forward_kernel(float *out, const float *inp, size_t n) {
+    GRID_STRIDE_LOOP(i, n) out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * 0.70710678118654752f));
+}
+
+static void gelu_forward(float *out, const float *inp, size_t n) {
+    if (!n) return;
+    gelu_forward_kernel<<<blocks_for(n), BLOCK>>>(out, inp, n);
+    launchCheck();
+}
+
+// Scale, mask and softmax each row of probs (B·heads·T rows of T), one thread per row.
+__global__ void attention_softmax_kernel(float *probs, const uint8_t *mask, int heads, int T, float scale,
+                                         size_t rows) {
+    GRID_STRIDE_LOOP(r, rows) {
+        const int s = (int)(r / ((size_t)heads * T));
+        float *row = probs + r * T;
+        float maxv = -FLT_MAX;
+        for (int j = 0; j < T; j++) {
+            row[j] = row[j] * scale + (mask[(size_t)s * T + j] ? 0.0f : -FLT_MAX);
+            if (row[j] > maxv) maxv = row[j];
+        }
+        float sum = 0.0f;
+        for (int j = 0; j < T; j++) {
+            row[j] = expf(row[j] - maxv);
+            sum += row[j];
+        }
+        for (int j = 0; j < T; j++) row[j] /= sum;
+    }
+}
+
+static void attention_forward(float *ctx, float *probs, const float *q, const float *k, const float *v,
+                              const uint8_t *mask, int B, int T, int H, int heads, float scale) {
+    // ctx (B·T,H), probs (B,heads,T,T); q, k, v (B·T,H), a head's columns strided by H
+    const int dh = H / heads;
+    if (B <= 0 || T <= 0) return;
+    for (int s = 0; s < B; s++)
+        for (int h = 0; h < heads; h++) {
+            const size_t at = (size_t)s * T * H + (size_t)h * dh;
+            sgemm_rowmajor(CUBLAS_OP_N, CUBLAS_OP_T, T, T, dh, q + at, H, k + at, H, 0.0f,
+                           probs + ((size_t)s * heads + h) * T * T, T);
+        }
+    const size_t rows = (size_t)B * heads * T;
+    attention_softmax_kernel<<<blocks_for(rows), BLOCK>>>(probs, mask, heads, T, scale, rows);
+    launchCheck();
+    for (int s = 0; s < B; s++)
+        for (int h = 0; h < heads; h++) {
+            const size_t at = (size_t)s * T * H + (size_t)h * dh;
+            sgemm_rowmajor(CUBLAS_OP_N, CUBLAS_OP_N, T, dh, T, probs + ((size_t)s * heads + h) * T * T, T,
+                           v + at, H, 0.0f, ctx + at, H);
+        }
+}
+
 static const Backend backend_cuda = {
     .name = "cuda",
     .device = device_desc,
@@ -855,6 +951,10 @@ static const Backend backend_cuda = {
     .conv2d_backward = conv2d_backward,
     .maxpool_forward = maxpool_forward,
     .maxpool_backward = maxpool_backward,
+    .embed_forward = embed_forward,
+    .layernorm_forward = layernorm_forward,
+    .gelu_forward = gelu_forward,
+    .attention_forward = attention_forward,
     .score_rows = score_rows,
     .mc_head_forward = nullptr,     // optional: the learner composes dropout, matmul, softmax
     .host_memory = 0,

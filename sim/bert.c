@@ -2,6 +2,7 @@
 #include "sim/bert.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,4 +214,81 @@ int bert_load(Bert *b, const char *dir, char *err, size_t errlen) {
     free(need);
     if (rc) bert_free(b);
     return rc;
+}
+
+// ----------------------------------------------------------------------------
+// the forward pass
+
+int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t *ids,
+                 const int32_t *types, const uint8_t *mask, int B, int T, char *err, size_t errlen) {
+    const BertConfig *c = &b->c;
+    const int H = c->hidden, I = c->intermediate, N = B * T;
+    if (T > c->max_positions) {
+        snprintf(err, errlen, "bert: %d tokens, more than the model's %d positions", T, c->max_positions);
+        return 2;
+    }
+    for (int i = 0; i < N; i++)
+        if (ids[i] < 0 || ids[i] >= c->vocab || types[i] < 0 || types[i] >= c->type_vocab) {
+            snprintf(err, errlen, "bert: token %d: id %d or type %d out of the model's range", i, ids[i], types[i]);
+            return 2;
+        }
+    // backend buffers: the weights, then x, q, k, v, ctx, a (N,H), inter (N,I), probs, ids, types, mask
+    const size_t np = b->n_params, nh = (size_t)N * H, npr = (size_t)B * c->heads * T * T;
+    float *w = be->alloc(np * sizeof(float));
+    float *buf = be->alloc((6 * nh + (size_t)N * I + npr) * sizeof(float));
+    int32_t *d_ids = be->alloc(2 * (size_t)N * sizeof(int32_t));
+    uint8_t *d_mask = be->alloc((size_t)N);
+    if (!w || !buf || !d_ids || !d_mask) {
+        be->free(w); be->free(buf); be->free(d_ids); be->free(d_mask);
+        snprintf(err, errlen, "bert: out of memory for %d tokens", N);
+        return 3;
+    }
+    be->upload(w, b->params, np * sizeof(float));
+    be->upload(d_ids, ids, (size_t)N * sizeof(int32_t));
+    be->upload(d_ids + N, types, (size_t)N * sizeof(int32_t));
+    be->upload(d_mask, mask, (size_t)N);
+#define W(p) (w + ((p) - b->params))        /* a weight's place in the uploaded block */
+    float *x = buf, *q = x + nh, *k = q + nh, *v = k + nh, *ctx = v + nh, *a = ctx + nh;
+    float *inter = a + nh, *probs = inter + (size_t)N * I;
+    const float eps = (float)c->ln_eps, scale = 1.0f / sqrtf((float)(H / c->heads));
+    be->embed_forward(x, d_ids, d_ids + N, W(b->word), W(b->pos), W(b->type), B, T, H);
+    be->layernorm_forward(x, NULL, x, W(b->emb_ln_g), W(b->emb_ln_b), N, H, eps);
+    for (int l = 0; l < c->layers; l++) {
+        const BertLayer *y = &b->layer[l];
+        be->matmul_forward(q, x, W(y->q_w), W(y->q_b), N, H, H);
+        be->matmul_forward(k, x, W(y->k_w), W(y->k_b), N, H, H);
+        be->matmul_forward(v, x, W(y->v_w), W(y->v_b), N, H, H);
+        be->attention_forward(ctx, probs, q, k, v, d_mask, B, T, H, c->heads, scale);
+        be->matmul_forward(a, ctx, W(y->o_w), W(y->o_b), N, H, H);     // a = LN(ctx Woᵀ + bo + x)
+        be->axpy(a, x, 1.0f, nh);
+        be->layernorm_forward(a, NULL, a, W(y->ln1_g), W(y->ln1_b), N, H, eps);
+        be->matmul_forward(inter, a, W(y->i_w), W(y->i_b), N, H, I);   // x = LN(gelu(a Wiᵀ + bi) Wfᵀ + bf + a)
+        be->gelu_forward(inter, inter, (size_t)N * I);
+        be->matmul_forward(x, inter, W(y->f_w), W(y->f_b), N, I, H);
+        be->axpy(x, a, 1.0f, nh);
+        be->layernorm_forward(x, NULL, x, W(y->ln2_g), W(y->ln2_b), N, H, eps);
+    }
+#undef W
+    be->download(hidden, x, nh * sizeof(float));
+    be->free(w); be->free(buf); be->free(d_ids); be->free(d_mask);
+    return 0;
+}
+
+void bert_pool(float *pooled, const float *hidden, const uint8_t *mask, int B, int T, int H, int cls) {
+    for (int s = 0; s < B; s++) {
+        float *o = pooled + (size_t)s * H;
+        const float *h0 = hidden + (size_t)s * T * H;
+        if (cls) {
+            memcpy(o, h0, (size_t)H * sizeof(float));
+            continue;
+        }
+        int n = 0;
+        for (int j = 0; j < H; j++) o[j] = 0.0f;
+        for (int t = 0; t < T; t++)
+            if (mask[s * T + t]) {
+                n++;
+                for (int j = 0; j < H; j++) o[j] += h0[(size_t)t * H + j];
+            }
+        for (int j = 0; j < H; j++) o[j] = n ? o[j] / (float)n : 0.0f;
+    }
 }

@@ -1,6 +1,7 @@
 /* bert — a BERT-family encoder's weights, loaded from a local Hugging Face model folder
- * (`config.json` and `model.safetensors`; no network, ever). So far loading and checking
- * only: the encoder's forward pass, the tokenizer and `--model bert:DIR` are to come.
+ * (`config.json` and `model.safetensors`; no network, ever), and its forward pass on a
+ * backend's ops (backend.h: embed, LayerNorm, GELU, attention, matmuls). The tokenizer is
+ * datasets/wordpiece.h; fine-tuning and `--model bert:DIR` are to come.
  *
  * Accepted: the `BertModel` layout (BERT, and MiniLM-style encoders that share it), tensor
  * names with or without the `bert.` prefix of a `BertFor...` checkpoint, LayerNorm parameters
@@ -13,6 +14,9 @@
 #define ALSIM_BERT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "sim/backend.h"
 
 /* What config.json says (the keys of Hugging Face's BertConfig). */
 typedef struct {
@@ -58,5 +62,17 @@ int bert_load(Bert *b, const char *dir, char *err, size_t errlen);
 
 /* Frees b's weights; accepts a zeroed struct. */
 void bert_free(Bert *b);
+
+/* hidden (B·T, H), a HOST array = the encoder's last hidden states (eval: no dropout) for B
+ * sequences of T tokens: ids, types (B·T) host int32 (ids < V, types < type_vocab, T <=
+ * max_positions: checked), mask (B·T) host, 1 on real tokens. Runs on backend be (the
+ * weights uploaded for the call). Returns 0, 2 (an id, type or T out of range) or 3 (out of
+ * memory), with err. */
+int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t *ids,
+                 const int32_t *types, const uint8_t *mask, int B, int T, char *err, size_t errlen);
+
+/* pooled (B, H) from hidden (B·T, H) and mask (B·T), host arrays: cls the first token's
+ * state, or (cls = 0) the mean over the tokens with mask 1. */
+void bert_pool(float *pooled, const float *hidden, const uint8_t *mask, int B, int T, int H, int cls);
 
 #endif

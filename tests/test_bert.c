@@ -12,6 +12,7 @@
 #include "sim/safetensors.h"
 #include "tests/check.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,8 +220,71 @@ static void test_fixture(void) {
     if (!rc) st_close(&ref);
 }
 
+/* ints (numel) from an I64 tensor of the reference. */
+static void read_i64(int32_t *out, const StTensor *t) {
+    for (int64_t i = 0; i < t->numel; i++) {
+        int64_t v;
+        memcpy(&v, t->data + 8 * i, 8);
+        out[i] = (int32_t)v;
+    }
+}
+
+/* The encoder's forward pass on the CPU backend against the PyTorch reference: the last
+ * hidden states of every token (padding included) and both poolings, within fp32 tolerance. */
+static void test_forward(void) {
+    Bert b;
+    SafeTensors ref;
+    char err[512] = "";
+    if (bert_load(&b, "tests/fixtures/tiny-bert", err, sizeof err) ||
+        st_open(&ref, "tests/fixtures/tiny-bert/reference.safetensors", err, sizeof err)) {
+        CHECK(0, "fixture: %s", err);
+        return;
+    }
+    const StTensor *ti = st_find(&ref, "input_ids"), *tt = st_find(&ref, "token_type_ids");
+    const StTensor *tm = st_find(&ref, "attention_mask"), *th = st_find(&ref, "last_hidden_state");
+    const int nb = (int)ti->shape[0], nt = (int)ti->shape[1], nh = b.c.hidden, N = nb * nt;
+    int32_t *ids = malloc(N * sizeof(int32_t)), *types = malloc(N * sizeof(int32_t)), *m32 = malloc(N * sizeof(int32_t));
+    uint8_t *mask = malloc(N);
+    float *got = malloc((size_t)N * nh * sizeof(float)), *want = malloc((size_t)N * nh * sizeof(float));
+    float *pg = malloc((size_t)nb * nh * sizeof(float)), *pw = malloc((size_t)nb * nh * sizeof(float));
+    read_i64(ids, ti);
+    read_i64(types, tt);
+    read_i64(m32, tm);
+    for (int i = 0; i < N; i++) mask[i] = (uint8_t)m32[i];
+    st_to_float(want, th, "reference", err, sizeof err);
+    int rc = bert_forward(got, &b, &backend_cpu, ids, types, mask, nb, nt, err, sizeof err);
+    CHECK(rc == 0, "bert_forward: %d %s", rc, err);
+    double worst = 0;
+    int bad = 0;
+    for (size_t i = 0; i < (size_t)N * nh; i++) {
+        const double e = fabs((double)got[i] - want[i]), tol = 1e-4 + 1e-4 * fabs(want[i]);
+        if (e / tol > worst) worst = e / tol;
+        bad += !(e <= tol);
+    }
+    CHECK(bad == 0, "last hidden states vs PyTorch: %d of %d out of tolerance", bad, N * nh);
+    printf("  last hidden states (%d x %d x %d) vs PyTorch: worst error/tolerance %.3f\n", nb, nt, nh, worst);
+    for (int cls = 1; cls >= 0; cls--) {
+        bert_pool(pg, got, mask, nb, nt, nh, cls);
+        st_to_float(pw, st_find(&ref, cls ? "pooled_cls" : "pooled_mean"), "reference", err, sizeof err);
+        bad = 0;
+        for (int i = 0; i < nb * nh; i++) bad += !(fabs((double)pg[i] - pw[i]) <= 1e-4 + 1e-4 * fabs(pw[i]));
+        CHECK(bad == 0, "%s pooling vs PyTorch: %d of %d out of tolerance", cls ? "cls" : "mean", bad, nb * nh);
+    }
+    // out of range inputs are refused
+    ids[3] = b.c.vocab;
+    rc = bert_forward(got, &b, &backend_cpu, ids, types, mask, nb, nt, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "out of the model's range"), "an id past the vocabulary: %d %s", rc, err);
+    ids[3] = 0;
+    rc = bert_forward(got, &b, &backend_cpu, ids, types, mask, 1, b.c.max_positions + 1, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "positions"), "more tokens than positions: %d %s", rc, err);
+    free(ids); free(types); free(m32); free(mask); free(got); free(want); free(pg); free(pw);
+    st_close(&ref);
+    bert_free(&b);
+}
+
 int main(void) {
     test_fixture();
+    test_forward();
     snprintf(dir, sizeof dir, "/tmp/alsim-bert-XXXXXX");
     if (!mkdtemp(dir)) return 1;
     test_loads("BertModel naming", &(Variant){0});

@@ -14,15 +14,20 @@
  *   4. on the GPU, the same call twice gives the same bits (training and prediction);
  *   5. the convolutional model's ops (conv2d_forward/_backward, maxpool_forward/_backward),
  *      CPU vs CUDA on the same inputs (max-pooling bit for bit), then the default CNN: one
- *      training step's loss and gradients, a pool's probabilities and MC samples.
- * Parts 1-5 are skipped, and it says so (exit 0), when no GPU is usable.
+ *      training step's loss and gradients, a pool's probabilities and MC samples;
+ *   6. the BERT encoder's forward pass (embed, LayerNorm, GELU, attention ops) on the tiny
+ *      fixture model, CPU vs CUDA.
+ * Parts 1-6 are skipped, and it says so (exit 0), when no GPU is usable (5 and 6 then run
+ * CPU vs CPU, so their code is exercised).
  * `test_cuda --probe`: exits 0 and prints the device when a CUDA GPU is usable, else prints
  * the reason and exits 1 (tests/cuda.sh uses it to skip).
  */
 #include "sim/backend.h"
+#include "sim/bert.h"
 #include "sim/cnn.h"
 #include "sim/learner.h"
 #include "sim/rng.h"
+#include "sim/safetensors.h"
 #include "strategies/strategy.h"
 #include "tests/check.h"
 
@@ -540,6 +545,43 @@ static void test_cnn_ops(const Backend *cpu, const Backend *cuda) {
     pair_cnn(be2, bb);
 }
 
+/* The BERT encoder's forward pass (its ops: embed, LayerNorm, GELU, attention, matmuls) on
+ * both backends, on the committed tiny model (tests/fixtures/tiny-bert) and its reference
+ * inputs: every hidden state within fp32 tolerance. */
+static void pair_bert(const Backend *cpu, const Backend *gpu) {
+    Bert b;
+    SafeTensors ref;
+    char err[512] = "";
+    if (bert_load(&b, "tests/fixtures/tiny-bert", err, sizeof err) ||
+        st_open(&ref, "tests/fixtures/tiny-bert/reference.safetensors", err, sizeof err)) {
+        CHECK(0, "bert fixture: %s", err);
+        return;
+    }
+    const StTensor *ti = st_find(&ref, "input_ids"), *tt = st_find(&ref, "token_type_ids");
+    const StTensor *tm = st_find(&ref, "attention_mask");
+    const int nb = (int)ti->shape[0], nt = (int)ti->shape[1], n = nb * nt;
+    int32_t *ids = malloc(2 * (size_t)n * sizeof(int32_t));
+    uint8_t *mask = malloc((size_t)n);
+    for (int i = 0; i < n; i++) {
+        int64_t a, y, m;
+        memcpy(&a, ti->data + 8 * i, 8);
+        memcpy(&y, tt->data + 8 * i, 8);
+        memcpy(&m, tm->data + 8 * i, 8);
+        ids[i] = (int32_t)a, ids[n + i] = (int32_t)y, mask[i] = (uint8_t)m;
+    }
+    const size_t nh = (size_t)n * b.c.hidden;
+    float *h[2] = {malloc(nh * sizeof(float)), malloc(nh * sizeof(float))};
+    const Backend *be2[2] = {cpu, gpu};
+    for (int d = 0; d < 2; d++) {
+        const int rc = bert_forward(h[d], &b, be2[d], ids, ids + n, mask, nb, nt, err, sizeof err);
+        CHECK(rc == 0, "bert_forward on %s: %s", be2[d]->name, err);
+    }
+    pair_report("bert_forward: last hidden states (tiny-bert, 3 x 9 x 32)", h[1], h[0], nh, 0);
+    free(h[0]); free(h[1]); free(ids); free(mask);
+    st_close(&ref);
+    bert_free(&b);
+}
+
 int main(int argc, char **argv) {
     char err[512];
     const Backend *cuda = backend_get("cuda", err, sizeof err);
@@ -554,13 +596,15 @@ int main(int argc, char **argv) {
         pair_quiet = 1;                 // the comparisons' own code still runs: CPU vs CPU
         int before = check_failed;
         test_cnn_ops(&backend_cpu, &backend_cpu);
-        printf("  (no GPU: the CNN's ops compared CPU vs CPU: %s)\n", check_failed == before ? "ok" : "FAILED");
+        pair_bert(&backend_cpu, &backend_cpu);
+        printf("  (no GPU: the CNN's and BERT's ops compared CPU vs CPU: %s)\n", check_failed == before ? "ok" : "FAILED");
         return check_done("test_cuda");
     }
     printf("  device: %s\n", cuda->device ? cuda->device : "?");
     test_step(cuda);
     test_pool(cuda);
     test_cnn_ops(&backend_cpu, cuda);
+    pair_bert(&backend_cpu, cuda);
     printf("  (%.1f s CPU)\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
     return check_done("test_cuda");
 }
