@@ -257,7 +257,8 @@ void session_close(Session *S) {
     free(S->initial); free(S->picked); free(S->answers); free(S->class_counts); free(S->f1);
     free(S->xl); free(S->xl_indptr); free(S->xl_indices); free(S->xl_values);
     free(S->test_probs); free(S->val_probs); free(S->chunk_probs); free(S->chunk_mc); free(S->chunk_emb);
-    free(S->labeled_emb); free(S->ref_emb); free(S->scores); free(S->curve_x);
+    free(S->labeled_emb); free(S->ref_emb); free(S->strategy_bytes);
+    free(S->scores); free(S->curve_x);
     free(S->curve_acc); free(S->model_state); free(S->best_state);
     free(S->subset); free(S->perm); free(S->excluded); free(S->subset_scores);
     free(S->xs); free(S->xs_indptr); free(S->xs_indices); free(S->xs_values);
@@ -531,7 +532,7 @@ out_of_memory:  /* the model could not grow its input buffers, or a strategy its
     return ALSIM_RUNTIME;
 }
 
-void session_checkpoint(Session *S, Checkpoint *ck) {
+int session_checkpoint(Session *S, Checkpoint *ck) {
     ck->seed = S->seed;
     ck->round = S->round - 1;
     ck->n_labeled = S->labeled.n_labeled;
@@ -552,6 +553,21 @@ void session_checkpoint(Session *S, Checkpoint *ck) {
         ck->model_bytes = S->model.ops->state_size(&S->model);
         ck->model_state = S->model_state;
     }
+    ck->strategy_bytes = 0;
+    ck->strategy_state = NULL;
+    if (S->strategy_state && S->st->hooks->save) {     /* what the strategy has learned */
+        const size_t n = S->st->hooks->state_size(S->strategy_state);
+        if (n > S->strategy_cap) {
+            void *bigger = realloc(S->strategy_bytes, n);
+            if (!bigger) return -1;
+            S->strategy_bytes = bigger;
+            S->strategy_cap = n;
+        }
+        S->st->hooks->save(S->strategy_state, S->strategy_bytes);
+        ck->strategy_bytes = n;
+        ck->strategy_state = S->strategy_bytes;
+    }
+    return 0;
 }
 
 int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen) {
@@ -568,6 +584,9 @@ int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen) 
     else if (ck->n_curve < 1 || ck->n_curve > S->R + 1 || ck->round != ck->n_curve - 1)
         why = "its rounds do not fit this run";
     else if (ck->queries < 0) why = "its query count is negative";
+    else if ((ck->strategy_bytes > 0) != (S->strategy_state && S->st->hooks->restore))
+        why = ck->strategy_bytes ? "it holds a strategy state this run's strategy does not keep"
+                                 : "it lacks the state this run's strategy keeps across rounds";
     for (int i = 0; !why && i < ck->n_labeled; i++)
         if (ck->rows[i] < 0 || ck->rows[i] >= N) why = "it names a pool row this run's pool does not have";
         else if (ck->labels[i] < 0 || ck->labels[i] >= K) why = "it holds a label outside this run's classes";
@@ -583,6 +602,15 @@ int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen) 
     if (why) {
         snprintf(err, errlen, "the checkpoint does not match this run: %s", why);
         return ALSIM_BAD_INPUT;
+    }
+    if (ck->strategy_bytes > 0) {
+        char why_st[256];
+        const int rc = S->st->hooks->restore(S->strategy_state, ck->strategy_state, ck->strategy_bytes, why_st,
+                                             sizeof why_st);
+        if (rc) {
+            snprintf(err, errlen, "the checkpoint does not match this run: %s", why_st);
+            return rc;
+        }
     }
     pool_add(&S->labeled, ck->rows, ck->labels, ck->n_labeled);
     S->oracle.queries = ck->queries;

@@ -9,7 +9,9 @@
  *
  * A strategy whose score of a row depends on the whole pool (rl: the mean pool entropy is
  * one of its policy's inputs) has hooks: its score() only records each chunk's features in
- * its state, and finish() writes every row's score once all chunks were seen.
+ * its state, and finish() writes every row's score once all chunks were seen. A hooked
+ * strategy that learns from round to round also saves that state into the run's checkpoint
+ * and restores it on --resume (StrategyHooks.save, .restore).
  *
  * A batch-aware strategy (coreset, badge: batch.c) has no score: its select() picks the whole
  * batch itself from a BatchView, every row scored this round gathered in host memory, so the
@@ -70,6 +72,17 @@ typedef struct {
      * round's subset's (--pool-subset, n <= n_pool; then the rows are those of the views, in
      * their order, and the pool-level features are means over them). */
     void (*finish)(double *scores, int n, void *state);
+    /* Optional (all three NULL: nothing the strategy learns carries over to the next round):
+     * the state a resumed run needs to end as an uninterrupted one, as bytes in the run's
+     * checkpoint (sim/checkpoint.h), saved after each round and restored into a state freshly
+     * opened on the same pool before the next. The bytes begin with an 8-byte tag naming the
+     * strategy and the version of its layout (albl: "ALBLST01"), so restore refuses another
+     * strategy's bytes or another version's by name. state_size: the bytes save writes now
+     * (it grows as the run goes on). restore checks every size and index before use and
+     * returns 0, or 2 with a one-line reason in err. */
+    size_t (*state_size)(const void *state);
+    void (*save)(const void *state, void *bytes /*(state_size)*/);
+    int (*restore)(void *state, const void *bytes /*(n)*/, size_t n, char *err, size_t errlen);
 } StrategyHooks;
 
 typedef void (*ScoreFn)(double *scores /*(n)*/, const PoolView *v);
