@@ -139,6 +139,8 @@ static int session_alloc(Session *S, int n_init, int n_max, int chunk) {
         S->ref_emb = malloc((size_t)SESSION_REF_ROWS * H * sizeof *S->ref_emb);
         oom |= !S->chunk_emb || !S->labeled_emb || !S->ref_emb;
     }
+    if (needs & NEEDS_LABELED_PROBS)    /* a strategy rewarded on the labeled rows (albl) */
+        oom |= !(S->labeled_probs = malloc((size_t)n_max * K * sizeof *S->labeled_probs));
     if (st && st->select) {         /* a batch-aware strategy: every row scored, gathered */
         const size_t rows = (size_t)gathered_rows(S->cfg, N);
         if (needs & NEEDS_PROBS) oom |= !(S->all_probs = malloc(rows * K * sizeof *S->all_probs));
@@ -189,7 +191,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
     }
     const int needs = S->st ? S->st->needs : NEEDS_NOTHING;
     S->R = c->full_data ? 0 : c->rounds;
-    S->T = (needs & NEEDS_MC) ? c->mc : 0;
+    S->T = (needs & NEEDS_MC) || ((needs & NEEDS_MC_IF_DROPOUT) && model_has_mc(c)) ? c->mc : 0;
     S->pick = session_pick_top_b;
     const int N = pool->n;
     const int n_init = c->full_data ? N : c->init;
@@ -257,7 +259,7 @@ void session_close(Session *S) {
     free(S->initial); free(S->picked); free(S->answers); free(S->class_counts); free(S->f1);
     free(S->xl); free(S->xl_indptr); free(S->xl_indices); free(S->xl_values);
     free(S->test_probs); free(S->val_probs); free(S->chunk_probs); free(S->chunk_mc); free(S->chunk_emb);
-    free(S->labeled_emb); free(S->ref_emb); free(S->strategy_bytes);
+    free(S->labeled_emb); free(S->ref_emb); free(S->labeled_probs); free(S->strategy_bytes);
     free(S->scores); free(S->curve_x);
     free(S->curve_acc); free(S->model_state); free(S->best_state);
     free(S->subset); free(S->perm); free(S->excluded); free(S->subset_scores);
@@ -284,7 +286,7 @@ static LearnerInput gather_labeled(Session *S) {
 static int begin_strategy_round(Session *S, int r) {
     const Dataset *pool = S->pool;
     const int N = pool->n, H = S->model.emb_width;
-    const int n_ref = N < SESSION_REF_ROWS ? N : SESSION_REF_ROWS;
+    const int n_ref = !S->ref_emb ? 0 : N < SESSION_REF_ROWS ? N : SESSION_REF_ROWS;
     for (int i = 0; i < n_ref; i++) {
         int row = (int)((int64_t)i * N / n_ref);
         LearnerInput x1 = model_rows(pool, row, 1);
@@ -295,6 +297,9 @@ static int begin_strategy_round(Session *S, int r) {
         .round = r, .rounds = S->R, .n_pool = N, .k = pool->k, .h = H,
         .n_labeled = S->labeled.n_labeled, .labeled_emb = S->labeled_emb,
         .labeled_y = S->labeled.labels, .n_ref = n_ref, .ref_emb = S->ref_emb,
+        .batch = S->cfg->batch, .mc = S->T, .labeled_rows = S->labeled.rows,
+        .labeled_probs = S->labeled_probs,
+        .albl_pmin = S->cfg->albl_pmin, .albl_delta = S->cfg->albl_delta,
     };
     return S->st->hooks->begin_round(S->strategy_state, &info);
 }
@@ -377,6 +382,10 @@ int session_score_pool(Session *S) {
     if (S->labeled_emb) {           /* the labeled rows' embeddings, dropout off */
         const LearnerInput xl = gather_labeled(S);
         if (model_predict(&S->model, NULL, NULL, S->labeled_emb, &xl, 0, S->seed, S->round, 0)) return -1;
+    }
+    if (S->labeled_probs) {         /* the labeled rows' probabilities, dropout off */
+        const LearnerInput xl = gather_labeled(S);
+        if (model_predict(&S->model, S->labeled_probs, NULL, NULL, &xl, 0, S->seed, S->round, 0)) return -1;
     }
     if (S->strategy_state && begin_strategy_round(S, S->round) != 0) return -1;
     if (!m) {

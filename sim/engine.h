@@ -8,7 +8,9 @@
  *   → evaluate on the test set (one row of the learning curve), and on the validation set
  *     when there is one (session_set_val)
  *   → predict / embed the pool in chunks and score it with the strategy (with --pool-subset,
- *     only the round's subset of the unlabeled rows: session_draw_subset)
+ *     only the round's subset of the unlabeled rows: session_draw_subset); a strategy that
+ *     learns from round to round (albl) is first shown the model's predictions of the labeled
+ *     rows, its reward for the previous round's picks
  *   → pick the batch (the picker: top-b with seeded tie-breaks unless a driver sets another),
  *     or, for a batch-aware strategy (Strategy.select), let it select the batch itself from
  *     every scored row's predictions gathered in host memory (session_select)
@@ -118,6 +120,7 @@ typedef struct {
     float *val_probs;           /* (n_val, K) */
     float *chunk_probs, *chunk_mc, *chunk_emb;  /* (chunk,K), (T,chunk,K), (chunk,H) */
     float *labeled_emb, *ref_emb;   /* (n_max,H), (SESSION_REF_ROWS,H): whole-pool strategies */
+    float *labeled_probs;       /* (n_max,K) the labeled rows' probabilities: NEEDS_LABELED_PROBS */
     void *strategy_bytes;       /* (strategy_cap) a hooked strategy's state, for the checkpoint */
     size_t strategy_cap;
     double *scores;             /* (N) */
@@ -176,7 +179,8 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen);
  * that reduces where it runs (model_score: a GPU) keeps the probabilities there and returns
  * one score per row; else, or when it cannot, each chunk of ENGINE_CHUNK_ROWS rows is
  * predicted and scored on the host. A whole-pool strategy is first told the round's facts
- * (the labeled and reference rows' embeddings). For a batch-aware strategy it predicts the
+ * (the labeled and reference rows' embeddings, or the labeled rows' probabilities:
+ * NEEDS_LABELED_PROBS). For a batch-aware strategy it predicts the
  * rows the same way, chunk by chunk, but gathers them into S->all_* (for session_select)
  * instead of scoring: S->scores is then NaN.
  * With --pool-subset m: only the round's subset (session_draw_subset into S->subset,
