@@ -71,6 +71,7 @@ void strategy_print_list(FILE *f) {
                                        "hidden", "probs+hidden", "MC+hidden", "MC+hidden"};
     for (int i = 0; i < N_STRATEGIES; i++)
         fprintf(f, "%-17s %-12s  %s\n", strategies[i].name,
-                needs_text[strategies[i].needs & (NEEDS_PROBS | NEEDS_MC | NEEDS_EMB)],
+                (strategies[i].needs & NEEDS_MC_IF_DROPOUT) ? "probs(+MC)"     /* MC when there is dropout */
+                    : needs_text[strategies[i].needs & (NEEDS_PROBS | NEEDS_MC | NEEDS_EMB)],
                 strategies[i].help);
 }
