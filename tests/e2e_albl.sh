@@ -2,12 +2,12 @@
 # albl end to end: listed by --list and --help; the same command gives byte-identical results
 # and another seed other picks; runs killed with SIGKILL at several rounds and resumed end
 # byte-identical to an uninterrupted run (the bandit's weights and draws travel in the
-# checkpoint), with MC dropout (5 experts) and warm-started without a hidden layer (4 experts,
-# the model's state in the checkpoint too); logreg and --pool-subset run; impossible options
+# checkpoint), with MC dropout (5 experts) and warm-started without dropout (4 experts, the
+# model's state in the checkpoint too); logreg and --pool-subset run; impossible options
 # are refused with exit 2, one line, before any run folder exists.
 . tests/lib.sh
 
-CFG="--dataset synthetic:blobs:k=5,d=64,n=12000,test=2000 --strategy albl --rounds 20 --batch 10 --init 10 --hidden 128 --epochs 30 --mc 10 --seed 3"
+CFG="--dataset synthetic:blobs:k=5,d=64,n=40000,test=2000 --strategy albl --rounds 30 --batch 10 --init 10 --hidden 128 --epochs 30 --mc 10 --seed 3"
 
 "$ALSIM" --list | grep -q '^albl .*Hsu & Lin 2015' || bad "--list names albl and its paper"
 ok
@@ -24,10 +24,11 @@ a=$(only_dir "$T/a"); b=$(only_dir "$T/b"); c=$(only_dir "$T/c")
 check "same seed: curve.csv byte-identical" cmp "$a/curve.csv" "$b/curve.csv"
 check "same seed: rounds.jsonl byte-identical" cmp "$a/rounds.jsonl" "$b/rounds.jsonl"
 check "another seed: other picks" sh -c "! cmp -s '$a/rounds.jsonl' '$c/rounds.jsonl'"
-check "20 rounds of 10 picks" [ "$(grep -c '"picked":\[[0-9]*\(,[0-9]*\)\{9\}\]' "$a/rounds.jsonl")" -eq 20 ]
+check "30 rounds of 10 picks" [ "$(grep -c '"picked":\[[0-9]*\(,[0-9]*\)\{9\}\]' "$a/rounds.jsonl")" -eq 30 ]
 
 # kill_at N OUT ARGS...: starts alsim --resume and SIGKILLs it once it has reported round N
-# (or when it ends by itself).
+# (or when it ends by itself). The kills are 5 rounds apart and the last leaves 12 rounds, so a
+# kill that comes late under load still lands before the next one's round and before the end.
 kill_at() {
     n=$1 out=$2; shift 2
     rm -f "$T/kill.log"
@@ -42,9 +43,9 @@ kill_at() {
 }
 
 for mode in mc warm; do
-    extra=""; [ $mode = warm ] && extra="--warm-start --hidden 0"
+    extra=""; [ $mode = warm ] && extra="--warm-start --dropout 0"
     "$ALSIM" $CFG $extra --out "$T/ref-$mode" --quiet || bad "$mode: reference run"
-    for n in 2 6 11 15; do
+    for n in 3 8 13 18; do
         kill_at "$n" "$T/k-$mode" $CFG $extra
         ls -A "$T/k-$mode" | grep -q '^\.partial-' && [ -z "$(ls "$T/k-$mode")" ] && echo "$n" >>"$T/kills-$mode"
     done
