@@ -1,6 +1,7 @@
-/* checkpoint — see checkpoint.h. Layout: "ALSIMCK3", then the fields in declaration order
+/* checkpoint — see checkpoint.h. Layout: "ALSIMCK4", then the fields in declaration order
  * as raw little-endian machine values (the inputs' strings with their NULs), arrays after
- * their counts, then the SHA-256 of all that precedes it. */
+ * their counts, then the SHA-256 of all that precedes it. ALSIMCK3 is the same without the
+ * strategy's state (its two fields). */
 #include "sim/checkpoint.h"
 
 #include <errno.h>
@@ -14,7 +15,8 @@
 #include "datasets/sha256.h"
 #include "sim/util.h"
 
-static const char MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'C', 'K', '3'};
+static const char MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'C', 'K', '4'};
+static const char MAGIC_CK3[8] = {'A', 'L', 'S', 'I', 'M', 'C', 'K', '3'};   /* read, never written */
 
 void checkpoint_inputs(CheckpointInputs *in, const char config_hash[9], const Dataset *pool,
                        const Dataset *test) {
@@ -135,6 +137,8 @@ int checkpoint_save(int dirfd, const char *dir, const Checkpoint *c, char *err, 
     put(&b, &c->diverged, sizeof c->diverged);
     put(&b, &c->model_bytes, sizeof c->model_bytes);
     put(&b, c->model_state, c->model_bytes);
+    put(&b, &c->strategy_bytes, sizeof c->strategy_bytes);
+    put(&b, c->strategy_state, c->strategy_bytes);
     if (!b.oom) {
         Sha256 s;
         unsigned char digest[32];
@@ -245,11 +249,13 @@ int checkpoint_load(Checkpoint *c, int dirfd, const char *dir, char *err, size_t
     const char *why = NULL;
     char older[160];
     unsigned char digest[32];
-    if (n >= sizeof MAGIC && !memcmp(data, MAGIC, 7) && data[7] != MAGIC[7]) {
+    const int ck3 = n >= sizeof MAGIC && !memcmp(data, MAGIC_CK3, sizeof MAGIC_CK3);
+    if (n >= sizeof MAGIC && !memcmp(data, MAGIC, 7) && data[7] != MAGIC[7] && !ck3) {
         snprintf(older, sizeof older, "of format %.8s, not this alsim's %.8s (an older or newer alsim wrote it)",
                  (const char *)data, MAGIC);
         why = older;
-    } else if (n < sizeof MAGIC + 32 || memcmp(data, MAGIC, sizeof MAGIC)) why = "not an alsim checkpoint of this version";
+    } else if (n < sizeof MAGIC + 32 || (memcmp(data, MAGIC, sizeof MAGIC) && !ck3))
+        why = "not an alsim checkpoint of this version";
     else {
         Sha256 s;
         sha256_init(&s);
@@ -279,6 +285,10 @@ int checkpoint_load(Checkpoint *c, int dirfd, const char *dir, char *err, size_t
         get(&r, &c->diverged, sizeof c->diverged);
         get(&r, &c->model_bytes, sizeof c->model_bytes);
         c->model_state = get_array(&r, c->model_bytes, 1);
+        if (!ck3) {
+            get(&r, &c->strategy_bytes, sizeof c->strategy_bytes);
+            c->strategy_state = get_array(&r, c->strategy_bytes, 1);
+        }
         if (r.short_ || r.at != r.n) why = "damaged (its sizes do not add up)";
         else rc = 0;
     }
@@ -296,5 +306,6 @@ void checkpoint_free(Checkpoint *c) {
     free(c->curve_x);
     free(c->curve_acc);
     free(c->model_state);
+    free(c->strategy_state);
     memset(c, 0, sizeof *c);
 }

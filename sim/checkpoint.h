@@ -10,8 +10,12 @@
  * A checkpoint is bound to the run's inputs (CheckpointInputs): the config hash, the SHA-256,
  * sizes and class names of the pool and test sets. `--resume` compares them with the data it
  * has just loaded and refuses a mismatch (checkpoint_check_inputs), so a data file edited
- * between a kill and a resume never continues under the old run's name. Format ALSIMCK3
- * (ALSIMCK2, without the inputs, is refused with a message saying so).
+ * between a kill and a resume never continues under the old run's name.
+ *
+ * Format ALSIMCK4: ALSIMCK3 and, after the model's state, the state a hooked strategy carries
+ * across rounds (StrategyHooks.save: opaque bytes beginning with the strategy's own tag and
+ * version). An ALSIMCK3 file reads as one with no strategy state (every strategy of that
+ * alsim kept none); ALSIMCK2, without the inputs, is refused with a message saying so.
  *
  * The files are read and written relative to an open folder (dirfd) and never through a
  * symbolic link (O_NOFOLLOW): a link planted in a run folder is refused, not followed.
@@ -50,6 +54,9 @@ typedef struct {
     /* The model's state (model.h), when warm-starting (model_bytes == 0 otherwise). */
     size_t model_bytes;
     void *model_state;          /* (model_bytes) */
+    /* A hooked strategy's state across rounds (strategy_bytes == 0: none). */
+    size_t strategy_bytes;
+    void *strategy_state;       /* (strategy_bytes) */
 } Checkpoint;
 
 /* in = the inputs of a run of config hash config_hash on pool and test. */

@@ -13,6 +13,7 @@
 #include "sim/jsonw.h"
 #include "sim/model.h"
 #include "sim/util.h"
+#include "strategies/albl.h"
 #include "strategies/strategy.h"
 
 enum { OPT_INT, OPT_U64, OPT_DOUBLE, OPT_STR, OPT_FLAG, OPT_HIDDEN };
@@ -74,7 +75,7 @@ static const Option options[] = {
     {"l2-per-label", RUN | TP, OPT_DOUBLE, F(l2_per_label), 0, 0, 1e6, HASH_UNLESS_DEFAULT, "0", "c",
      "adds (c / labeled rows) x ||W||^2 to the loss, W the first dense layer's weights (the MLP's first layer, the "
      "CNN's dense layer), as the code of Gal et al. 2017 (c = 3.5); 0: none"},
-    {"mc",           RUN | TP, OPT_INT,    F(mc), 0, 1, 1e5, 1, "20", "T", "MC-dropout samples for bald, var-ratios, mean-std, mc-entropy"},
+    {"mc",           RUN | TP, OPT_INT,    F(mc), 0, 1, 1e5, 1, "20", "T", "MC-dropout samples for bald, var-ratios, mean-std, mc-entropy, albl's bald expert"},
     {"warm-start",   RUN | TP, OPT_FLAG,   F(warm_start), 0, 0, 1, 1, NULL, NULL, "fine-tune the previous round's model instead of retraining"},
     {"C",            RUN | TP, OPT_DOUBLE, F(logreg_c), 0, 1e-12, 1e12, HASH_UNLESS_DEFAULT, "1", "C",
      "logreg: inverse L2 strength, loss = sum of cross-entropy + ||W||^2/(2C), intercept not penalised (scikit-learn's C)"},
@@ -115,6 +116,11 @@ static const Option options[] = {
     {"out",          RUN,      OPT_STR,    F(out), S(out), 0, 0, 0, "runs", "DIR", "output root; each run goes to DIR/<run-id>/"},
     {"force",        RUN,      OPT_FLAG,   F(force), 0, 0, 1, 0, NULL, NULL, "replace a finished run with the same id"},
     {"policy",       RUN,      OPT_STR,    F(policy), S(policy), 0, 0, 0, ALSIM_DEFAULT_POLICY, "FILE", "the rl strategy's trained policy (alsim train-policy)"},
+    {"albl-pmin",    RUN,      OPT_DOUBLE, F(albl_pmin), 0, 0, 1, HASH_UNLESS_DEFAULT, "0", "p",
+     "albl: the least probability Exp4.P follows each expert with, in (0, 1/E] for E experts; 0: libact's default "
+     "sqrt(ln E / (E x rounds x batch))"},
+    {"albl-delta",   RUN,      OPT_DOUBLE, F(albl_delta), 0, 1e-9, 1, HASH_UNLESS_DEFAULT, STR(ALBL_DEFAULT_DELTA), "d",
+     "albl: Exp4.P's confidence parameter delta, in (0, 1] (libact's default)"},
     {"resume",       RUN,      OPT_FLAG,   F(resume), 0, 0, 1, 0, NULL, NULL, "continue a killed or interrupted run from its last complete round"},
     {"quiet",        RUN | TP, OPT_FLAG,   F(quiet), 0, 0, 1, 0, NULL, NULL, "no progress lines"},
 
@@ -489,6 +495,10 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
     if (st) {       /* a model that cannot give the strategy what it scores with */
         int rc = model_check(c, st->name, st->needs, err, errlen);
         if (rc) return rc;
+        if (!strcmp(st->name, "albl") &&    /* Exp4.P's pmin for its experts and query budget */
+            (rc = albl_check(c->albl_pmin, c->albl_delta, albl_experts(model_has_mc(c)), (long)c->rounds * c->batch,
+                             err, errlen)))
+            return rc;
         if ((st->mc_min && c->mc < st->mc_min) || (st->mc_max && c->mc > st->mc_max)) {
             snprintf(err, errlen, "--mc %d: --strategy %s takes %d to %d MC samples: %s", c->mc, st->name,
                      st->mc_min, st->mc_max, st->mc_why);

@@ -84,6 +84,9 @@ typedef struct {
     int force;              /* replace a finished run with the same id */
     int resume;             /* continue a partial run from its checkpoint */
     char policy[1024];      /* the rl strategy's policy file (its SHA-256 goes in config.json) */
+    double albl_pmin;       /* albl: Exp4.P's least probability of following an expert; 0 =
+                               libact's default sqrt(ln E / (E x rounds x batch)) */
+    double albl_delta;      /* albl: Exp4.P's delta (libact's default 0.1) */
     int quiet;              /* TP: no progress lines */
 
     /* train-policy */

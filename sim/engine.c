@@ -139,6 +139,8 @@ static int session_alloc(Session *S, int n_init, int n_max, int chunk) {
         S->ref_emb = malloc((size_t)SESSION_REF_ROWS * H * sizeof *S->ref_emb);
         oom |= !S->chunk_emb || !S->labeled_emb || !S->ref_emb;
     }
+    if (needs & NEEDS_LABELED_PROBS)    /* a strategy rewarded on the labeled rows (albl) */
+        oom |= !(S->labeled_probs = malloc((size_t)n_max * K * sizeof *S->labeled_probs));
     if (st && st->select) {         /* a batch-aware strategy: every row scored, gathered */
         const size_t rows = (size_t)gathered_rows(S->cfg, N);
         if (needs & NEEDS_PROBS) oom |= !(S->all_probs = malloc(rows * K * sizeof *S->all_probs));
@@ -189,7 +191,7 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
     }
     const int needs = S->st ? S->st->needs : NEEDS_NOTHING;
     S->R = c->full_data ? 0 : c->rounds;
-    S->T = (needs & NEEDS_MC) ? c->mc : 0;
+    S->T = (needs & NEEDS_MC) || ((needs & NEEDS_MC_IF_DROPOUT) && model_has_mc(c)) ? c->mc : 0;
     S->pick = session_pick_top_b;
     const int N = pool->n;
     const int n_init = c->full_data ? N : c->init;
@@ -257,7 +259,8 @@ void session_close(Session *S) {
     free(S->initial); free(S->picked); free(S->answers); free(S->class_counts); free(S->f1);
     free(S->xl); free(S->xl_indptr); free(S->xl_indices); free(S->xl_values);
     free(S->test_probs); free(S->val_probs); free(S->chunk_probs); free(S->chunk_mc); free(S->chunk_emb);
-    free(S->labeled_emb); free(S->ref_emb); free(S->scores); free(S->curve_x);
+    free(S->labeled_emb); free(S->ref_emb); free(S->labeled_probs); free(S->strategy_bytes);
+    free(S->scores); free(S->curve_x);
     free(S->curve_acc); free(S->model_state); free(S->best_state);
     free(S->subset); free(S->perm); free(S->excluded); free(S->subset_scores);
     free(S->xs); free(S->xs_indptr); free(S->xs_indices); free(S->xs_values);
@@ -283,7 +286,7 @@ static LearnerInput gather_labeled(Session *S) {
 static int begin_strategy_round(Session *S, int r) {
     const Dataset *pool = S->pool;
     const int N = pool->n, H = S->model.emb_width;
-    const int n_ref = N < SESSION_REF_ROWS ? N : SESSION_REF_ROWS;
+    const int n_ref = !S->ref_emb ? 0 : N < SESSION_REF_ROWS ? N : SESSION_REF_ROWS;
     for (int i = 0; i < n_ref; i++) {
         int row = (int)((int64_t)i * N / n_ref);
         LearnerInput x1 = model_rows(pool, row, 1);
@@ -294,6 +297,9 @@ static int begin_strategy_round(Session *S, int r) {
         .round = r, .rounds = S->R, .n_pool = N, .k = pool->k, .h = H,
         .n_labeled = S->labeled.n_labeled, .labeled_emb = S->labeled_emb,
         .labeled_y = S->labeled.labels, .n_ref = n_ref, .ref_emb = S->ref_emb,
+        .batch = S->cfg->batch, .mc = S->T, .labeled_rows = S->labeled.rows,
+        .labeled_probs = S->labeled_probs,
+        .albl_pmin = S->cfg->albl_pmin, .albl_delta = S->cfg->albl_delta,
     };
     return S->st->hooks->begin_round(S->strategy_state, &info);
 }
@@ -376,6 +382,10 @@ int session_score_pool(Session *S) {
     if (S->labeled_emb) {           /* the labeled rows' embeddings, dropout off */
         const LearnerInput xl = gather_labeled(S);
         if (model_predict(&S->model, NULL, NULL, S->labeled_emb, &xl, 0, S->seed, S->round, 0)) return -1;
+    }
+    if (S->labeled_probs) {         /* the labeled rows' probabilities, dropout off */
+        const LearnerInput xl = gather_labeled(S);
+        if (model_predict(&S->model, S->labeled_probs, NULL, NULL, &xl, 0, S->seed, S->round, 0)) return -1;
     }
     if (S->strategy_state && begin_strategy_round(S, S->round) != 0) return -1;
     if (!m) {
@@ -531,7 +541,7 @@ out_of_memory:  /* the model could not grow its input buffers, or a strategy its
     return ALSIM_RUNTIME;
 }
 
-void session_checkpoint(Session *S, Checkpoint *ck) {
+int session_checkpoint(Session *S, Checkpoint *ck) {
     ck->seed = S->seed;
     ck->round = S->round - 1;
     ck->n_labeled = S->labeled.n_labeled;
@@ -552,6 +562,21 @@ void session_checkpoint(Session *S, Checkpoint *ck) {
         ck->model_bytes = S->model.ops->state_size(&S->model);
         ck->model_state = S->model_state;
     }
+    ck->strategy_bytes = 0;
+    ck->strategy_state = NULL;
+    if (S->strategy_state && S->st->hooks->save) {     /* what the strategy has learned */
+        const size_t n = S->st->hooks->state_size(S->strategy_state);
+        if (n > S->strategy_cap) {
+            void *bigger = realloc(S->strategy_bytes, n);
+            if (!bigger) return -1;
+            S->strategy_bytes = bigger;
+            S->strategy_cap = n;
+        }
+        S->st->hooks->save(S->strategy_state, S->strategy_bytes);
+        ck->strategy_bytes = n;
+        ck->strategy_state = S->strategy_bytes;
+    }
+    return 0;
 }
 
 int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen) {
@@ -568,6 +593,9 @@ int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen) 
     else if (ck->n_curve < 1 || ck->n_curve > S->R + 1 || ck->round != ck->n_curve - 1)
         why = "its rounds do not fit this run";
     else if (ck->queries < 0) why = "its query count is negative";
+    else if ((ck->strategy_bytes > 0) != (S->strategy_state && S->st->hooks->restore))
+        why = ck->strategy_bytes ? "it holds a strategy state this run's strategy does not keep"
+                                 : "it lacks the state this run's strategy keeps across rounds";
     for (int i = 0; !why && i < ck->n_labeled; i++)
         if (ck->rows[i] < 0 || ck->rows[i] >= N) why = "it names a pool row this run's pool does not have";
         else if (ck->labels[i] < 0 || ck->labels[i] >= K) why = "it holds a label outside this run's classes";
@@ -583,6 +611,15 @@ int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen) 
     if (why) {
         snprintf(err, errlen, "the checkpoint does not match this run: %s", why);
         return ALSIM_BAD_INPUT;
+    }
+    if (ck->strategy_bytes > 0) {
+        char why_st[256];
+        const int rc = S->st->hooks->restore(S->strategy_state, ck->strategy_state, ck->strategy_bytes, why_st,
+                                             sizeof why_st);
+        if (rc) {
+            snprintf(err, errlen, "the checkpoint does not match this run: %s", why_st);
+            return rc;
+        }
     }
     pool_add(&S->labeled, ck->rows, ck->labels, ck->n_labeled);
     S->oracle.queries = ck->queries;

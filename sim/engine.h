@@ -8,7 +8,9 @@
  *   → evaluate on the test set (one row of the learning curve), and on the validation set
  *     when there is one (session_set_val)
  *   → predict / embed the pool in chunks and score it with the strategy (with --pool-subset,
- *     only the round's subset of the unlabeled rows: session_draw_subset)
+ *     only the round's subset of the unlabeled rows: session_draw_subset); a strategy that
+ *     learns from round to round (albl) is first shown the model's predictions of the labeled
+ *     rows, its reward for the previous round's picks
  *   → pick the batch (the picker: top-b with seeded tie-breaks unless a driver sets another),
  *     or, for a batch-aware strategy (Strategy.select), let it select the batch itself from
  *     every scored row's predictions gathered in host memory (session_select)
@@ -118,6 +120,9 @@ typedef struct {
     float *val_probs;           /* (n_val, K) */
     float *chunk_probs, *chunk_mc, *chunk_emb;  /* (chunk,K), (T,chunk,K), (chunk,H) */
     float *labeled_emb, *ref_emb;   /* (n_max,H), (SESSION_REF_ROWS,H): whole-pool strategies */
+    float *labeled_probs;       /* (n_max,K) the labeled rows' probabilities: NEEDS_LABELED_PROBS */
+    void *strategy_bytes;       /* (strategy_cap) a hooked strategy's state, for the checkpoint */
+    size_t strategy_cap;
     double *scores;             /* (N) */
     /* --pool-subset: the round's subset and its scoring, allocated only with it. */
     int n_subset, *subset;      /* (pool_subset) pool rows scored this round, in the order drawn */
@@ -174,7 +179,8 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen);
  * that reduces where it runs (model_score: a GPU) keeps the probabilities there and returns
  * one score per row; else, or when it cannot, each chunk of ENGINE_CHUNK_ROWS rows is
  * predicted and scored on the host. A whole-pool strategy is first told the round's facts
- * (the labeled and reference rows' embeddings). For a batch-aware strategy it predicts the
+ * (the labeled and reference rows' embeddings, or the labeled rows' probabilities:
+ * NEEDS_LABELED_PROBS). For a batch-aware strategy it predicts the
  * rows the same way, chunk by chunk, but gathers them into S->all_* (for session_select)
  * instead of scoring: S->scores is then NaN.
  * With --pool-subset m: only the round's subset (session_draw_subset into S->subset,
@@ -205,15 +211,19 @@ int session_draw_subset(int *subset /*(m)*/, int *perm /*(n)*/, const unsigned c
 int session_done(const Session *S);
 
 /* Fills ck with the session's state after its last round (pointers into S, valid until the
- * next round): labeled set, oracle queries, curve, last metrics and, when warm-starting, the
- * model's state. The caller adds what is its own (file offsets, elapsed time, config hash). */
-void session_checkpoint(Session *S, Checkpoint *ck);
+ * next round): labeled set, oracle queries, curve, last metrics, when warm-starting the
+ * model's state, and the state a hooked strategy carries across rounds (StrategyHooks.save).
+ * The caller adds what is its own (file offsets, elapsed time, config hash). Returns 0, or -1
+ * when out of memory (for the strategy's state). */
+int session_checkpoint(Session *S, Checkpoint *ck);
 
 /* Continues from a checkpoint of this session's run: the labeled set, the oracle's count, the
- * curve and, when warm-starting, the model. Every size and index in ck is checked against the
- * session first (rows in the pool and each once, labels among its classes, the labeled set
- * and the curve within the run's rounds, the model's state size), so no checkpoint can write
- * past an array. Returns 0, or 2 with a reason when it does not match. */
+ * curve, when warm-starting the model, and a hooked strategy's state (StrategyHooks.restore,
+ * which checks its own bytes). Every size and index in ck is checked against the session
+ * first (rows in the pool and each once, labels among its classes, the labeled set and the
+ * curve within the run's rounds, the model's state size, a strategy state present exactly
+ * when the strategy keeps one), so no checkpoint can write past an array. Returns 0, or 2
+ * with a reason when it does not match (3 when out of memory). */
 int session_restore(Session *S, const Checkpoint *ck, char *err, size_t errlen);
 
 /* probs (n,K) = the current model's predictions (dropout off) for pool rows rows (n).

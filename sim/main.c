@@ -38,7 +38,16 @@ static void usage(FILE *f, const Config *defaults) {
         "options (current defaults in brackets):\n"
         "  -c FILE                JSON config; its keys are option names; the command line wins\n");
     config_print_options(f, defaults, CMD_RUN);
+    fprintf(f, "\nstrategies (--strategy S; alsim --list says what each needs and its paper):\n ");
+    int n_st, width = 1;
+    const Strategy *all = strategy_all(&n_st);
+    for (int i = 0; i < n_st; i++) {
+        const int len = (int)strlen(all[i].name) + (i + 1 < n_st);
+        if (width + 1 + len > 90) { fprintf(f, "\n "); width = 1; }
+        width += fprintf(f, " %s%s", all[i].name, i + 1 < n_st ? "," : "");
+    }
     fprintf(f,
+        "\n"
         "\n"
         "environment: ALSIM_DATA  dataset cache [%s]\n"
         "exit codes: 0 ok, 2 usage or bad input, 3 runtime failure (no device, out of memory,\n"

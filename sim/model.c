@@ -1,6 +1,7 @@
 /* model — the registry of models and what every model shares. See model.h. */
 #include "sim/model.h"
 #include "sim/util.h"
+#include "strategies/strategy.h"  /* NEEDS_* */
 
 #include <string.h>
 
@@ -28,6 +29,11 @@ int model_check(const Config *c, const char *strategy, int needs, char *err, siz
         return ALSIM_BAD_INPUT;
     }
     return ops->check ? ops->check(c, strategy, needs, err, errlen) : 0;
+}
+
+int model_has_mc(const Config *c) {
+    char err[512];
+    return model_check(c, "", NEEDS_MC, err, sizeof err) == 0;
 }
 
 int model_open(Model *m, const Config *c, const Dataset *pool, const Backend *be, char *err,

@@ -96,6 +96,11 @@ void model_print_list(FILE *f);
  * unknown model). */
 int model_check(const Config *c, const char *strategy, int needs, char *err, size_t errlen);
 
+/* 1 when the model c->model names gives MC-dropout samples that differ from one another under
+ * c (its check accepts NEEDS_MC alone: mlp with a hidden layer and dropout, cnn; not logreg),
+ * else 0. What NEEDS_MC_IF_DROPOUT (strategies/strategy.h) asks of the engine. */
+int model_has_mc(const Config *c);
+
 /* Creates the model c->model names (see ModelOps.create). Returns 0, 2 or 3 with err. */
 int model_open(Model *m, const Config *c, const Dataset *pool, const Backend *be, char *err,
                size_t errlen);

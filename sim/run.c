@@ -99,7 +99,11 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
         if (rec.diverged)
             fprintf(stderr, "alsim: %s seed %llu diverged in round %d (loss %g): stopped; summary.json says so\n",
                     pool->name, (unsigned long long)seed, rec.round, rec.train_loss);
-        session_checkpoint(&S, &ck);
+        if (session_checkpoint(&S, &ck) != 0) {
+            snprintf(err, errlen, "out of memory for the checkpoint of %s", run_id);
+            rc = ALSIM_RUNTIME;
+            goto fail;
+        }
         ck.inputs = inputs;
         ck.elapsed = util_seconds() - t_start;
         if ((rc = results_checkpoint(&res, &ck, err, errlen))) goto fail;

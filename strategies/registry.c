@@ -36,6 +36,9 @@ static const Strategy strategies[] = {
     {"softmax-bald", "a batch drawn without replacement with probability proportional to exp(BALD) "
                      "(Kirsch et al. 2023, Stochastic Batch Acquisition, TMLR; softmax, beta = 1)",
      NEEDS_MC, score_softmax_bald, REDUCE_NONE, NULL, NULL, 0, 0, NULL},
+    {"albl", "a bandit (Exp4.P) over margin, entropy, least-confidence, bald (with MC dropout) and random, rewarded "
+             "by importance-weighted accuracy (Hsu & Lin 2015, Active Learning by Learning, AAAI; libact's)",
+     NEEDS_PROBS | NEEDS_MC_IF_DROPOUT | NEEDS_LABELED_PROBS, score_albl, REDUCE_NONE, &albl_hooks, NULL, 0, 0, NULL},
     {"coreset", "greedy k-center on the last hidden layer: each pick the row farthest from the "
                 "labeled and picked rows (Sener & Savarese 2018, ICLR)",
      NEEDS_EMB, NULL, REDUCE_NONE, NULL, select_coreset, 0, 0, NULL},
@@ -68,6 +71,7 @@ void strategy_print_list(FILE *f) {
                                        "hidden", "probs+hidden", "MC+hidden", "MC+hidden"};
     for (int i = 0; i < N_STRATEGIES; i++)
         fprintf(f, "%-17s %-12s  %s\n", strategies[i].name,
-                needs_text[strategies[i].needs & (NEEDS_PROBS | NEEDS_MC | NEEDS_EMB)],
+                (strategies[i].needs & NEEDS_MC_IF_DROPOUT) ? "probs(+MC)"     /* MC when there is dropout */
+                    : needs_text[strategies[i].needs & (NEEDS_PROBS | NEEDS_MC | NEEDS_EMB)],
                 strategies[i].help);
 }

@@ -185,4 +185,4 @@ void rl_use_policy(void *state, const Policy *p) { ((RlState *)state)->policy = 
 
 const double *rl_features(const void *state) { return ((const RlState *)state)->feat; }
 
-const StrategyHooks rl_hooks = {rl_open, rl_close, rl_begin_round, rl_finish};
+const StrategyHooks rl_hooks = {rl_open, rl_close, rl_begin_round, rl_finish, NULL, NULL, NULL};

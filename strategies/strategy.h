@@ -9,7 +9,9 @@
  *
  * A strategy whose score of a row depends on the whole pool (rl: the mean pool entropy is
  * one of its policy's inputs) has hooks: its score() only records each chunk's features in
- * its state, and finish() writes every row's score once all chunks were seen.
+ * its state, and finish() writes every row's score once all chunks were seen. A hooked
+ * strategy that learns from round to round (albl: a bandit's weights) also saves that state
+ * into the run's checkpoint and restores it on --resume (StrategyHooks.save, .restore).
  *
  * A batch-aware strategy (coreset, badge: batch.c) has no score: its select() picks the whole
  * batch itself from a BatchView, every row scored this round gathered in host memory, so the
@@ -43,9 +45,14 @@ typedef struct {
 
 /* What a strategy needs the loop to compute before calling score. */
 enum { NEEDS_NOTHING = 0, NEEDS_PROBS = 1, NEEDS_MC = 2, NEEDS_EMB = 4,
-       NEEDS_SHARED_MASKS = 8 };   /* with NEEDS_MC: consistent MC dropout, sample t of every
+       NEEDS_SHARED_MASKS = 8,     /* with NEEDS_MC: consistent MC dropout, sample t of every
                                       row drawn with the same dropout masks (one model w_t);
                                       the others' masks are keyed per row (sim/learner.h) */
+       NEEDS_MC_IF_DROPOUT = 16,   /* MC samples when the model gives samples that differ
+                                      (model_has_mc: a hidden layer with dropout), else none
+                                      (T = 0): a strategy that uses them when it can (albl) */
+       NEEDS_LABELED_PROBS = 32 }; /* hooked strategies: the current model's probabilities of
+                                      the labeled rows in RoundInfo (albl's reward) */
 
 /* What a whole-pool strategy is told at the start of each round's scoring. */
 typedef struct {
@@ -55,7 +62,16 @@ typedef struct {
     const float *labeled_emb;       /* (n_labeled, H) embeddings of the labeled rows */
     const int32_t *labeled_y;       /* (n_labeled) their labels */
     int n_ref;
-    const float *ref_emb;           /* (n_ref, H) a fixed, evenly spread sample of pool rows */
+    const float *ref_emb;           /* (n_ref, H) a fixed, evenly spread sample of pool rows;
+                                       n_ref 0 unless NEEDS_EMB */
+    /* What a strategy that learns from round to round (albl) reads; the round's model is the
+     * one fitted on the labeled rows before this round's scoring. */
+    int batch;                      /* rows queried per round b */
+    int mc;                         /* MC samples T the round's views hold (0: none) */
+    const int *labeled_rows;        /* (n_labeled) the labeled rows' pool ids, in labeling order */
+    const float *labeled_probs;     /* (n_labeled, K) the round's model's probabilities of them,
+                                       dropout off; NULL unless NEEDS_LABELED_PROBS */
+    double albl_pmin, albl_delta;   /* --albl-pmin (0: libact's default), --albl-delta */
 } RoundInfo;
 
 /* Hooks of a strategy that keeps state across chunks and rounds; NULL for the others. */
@@ -70,6 +86,17 @@ typedef struct {
      * round's subset's (--pool-subset, n <= n_pool; then the rows are those of the views, in
      * their order, and the pool-level features are means over them). */
     void (*finish)(double *scores, int n, void *state);
+    /* Optional (all three NULL: nothing the strategy learns carries over to the next round):
+     * the state a resumed run needs to end as an uninterrupted one, as bytes in the run's
+     * checkpoint (sim/checkpoint.h), saved after each round and restored into a state freshly
+     * opened on the same pool before the next. The bytes begin with an 8-byte tag naming the
+     * strategy and the version of its layout (albl: "ALBLST01"), so restore refuses another
+     * strategy's bytes or another version's by name. state_size: the bytes save writes now
+     * (it grows as the run goes on). restore checks every size and index before use and
+     * returns 0, or 2 with a one-line reason in err. */
+    size_t (*state_size)(const void *state);
+    void (*save)(const void *state, void *bytes /*(state_size)*/);
+    int (*restore)(void *state, const void *bytes /*(n)*/, size_t n, char *err, size_t errlen);
 } StrategyHooks;
 
 typedef void (*ScoreFn)(double *scores /*(n)*/, const PoolView *v);
@@ -157,6 +184,14 @@ void score_power_bald(double *scores, const PoolView *v);
  *                     probability proportional to exp(BALD) (Kirsch et al. 2023's softmax
  *                     acquisition, beta = 1). */
 void score_softmax_bald(double *scores, const PoolView *v);
+/*   albl              Active Learning By Learning (Hsu & Lin 2015; albl.h): an Exp4.P bandit
+ *                     over the experts margin, entropy, least-confidence, bald (with MC
+ *                     dropout) and random draws the round's b rows, and learns from the
+ *                     importance-weighted accuracy of the next round's model; its score()
+ *                     records the experts' scores, its finish hook ranks the rows drawn first
+ *                     (b, b-1, .., 1 in draw order; -inf for the others) */
+void score_albl(double *scores, const PoolView *v);
+extern const StrategyHooks albl_hooks;
 
 /* The batch-aware strategies (batch.c).
  *   coreset  greedy k-center (Sener & Savarese 2018) on the embeddings: b times, the row

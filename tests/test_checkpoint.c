@@ -1,5 +1,6 @@
-/* test_checkpoint — a checkpoint reads back exactly what was written; a damaged, truncated,
- * foreign or older-format file, or a link, is refused with a reason; a missing one is "none";
+/* test_checkpoint — a checkpoint reads back exactly what was written (a strategy's state
+ * too); the previous format (ALSIMCK3) still reads; a damaged, truncated, foreign or
+ * older-format file, or a link, is refused with a reason; a missing one is "none";
  * the inputs it is bound to are compared field by field, naming what changed. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "datasets/sha256.h"
 #include "sim/checkpoint.h"
 #include "tests/check.h"
 
@@ -49,6 +51,41 @@ int main(void) {
     CHECK(d.off_curve == 123 && d.off_rounds == 4567 && d.off_timings == 89, "offsets");
     CHECK(d.n_curve == 3 && !memcmp(d.curve_x, x, sizeof x) && !memcmp(d.curve_acc, acc, sizeof acc), "curve");
     CHECK(d.model_bytes == sizeof state && !memcmp(d.model_state, state, sizeof state), "model state bitwise");
+    CHECK(d.strategy_bytes == 0, "no strategy state");
+    checkpoint_free(&d);
+
+    /* A strategy's state across rounds (albl's): opaque bytes, read back bitwise. */
+    unsigned char learned[23] = "ALBLST01 some weights";
+    c.strategy_bytes = sizeof learned; c.strategy_state = learned;
+    CHECK(checkpoint_save(fd, dir, &c, err, sizeof err) == 0, "save: %s", err);
+    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 0, "load: %s", err);
+    CHECK(d.strategy_bytes == sizeof learned && !memcmp(d.strategy_state, learned, sizeof learned) &&
+          d.model_bytes == sizeof state && !memcmp(d.model_state, state, sizeof state), "strategy state bitwise");
+    checkpoint_free(&d);
+    c.strategy_bytes = 0; c.strategy_state = NULL;
+
+    /* The previous format, ALSIMCK3 (no strategy state: its 8-byte size absent), still reads. */
+    snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
+    CHECK(checkpoint_save(fd, dir, &c, err, sizeof err) == 0, "save: %s", err);
+    {
+        FILE *g = fopen(path, "rb");
+        unsigned char buf[4096];
+        size_t len = g ? fread(buf, 1, sizeof buf, g) : 0;
+        if (g) fclose(g);
+        CHECK(len > 40 && len < sizeof buf, "read back %zu bytes", len);
+        len -= 32 + sizeof(size_t);         /* drop the digest and the strategy state's size */
+        buf[7] = '3';
+        Sha256 h;
+        sha256_init(&h);
+        sha256_update(&h, buf, len);
+        sha256_final(buf + len, &h);
+        g = fopen(path, "wb");
+        fwrite(buf, 1, len + 32, g);
+        fclose(g);
+    }
+    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 0, "an ALSIMCK3 checkpoint loads: %s", err);
+    CHECK(d.round == 2 && d.n_labeled == 5 && !memcmp(d.rows, rows, sizeof rows) && d.model_bytes == sizeof state &&
+          !memcmp(d.model_state, state, sizeof state) && d.strategy_bytes == 0, "ALSIMCK3: the fields, no strategy state");
     checkpoint_free(&d);
 
     /* The inputs: each change is named; several at once in one line. */
@@ -101,7 +138,7 @@ int main(void) {
     f = fopen(path, "wb");          /* the previous format, without the inputs: refused by name */
     fputs("ALSIMCK2 an older checkpoint, long enough to hold a digest at its end........", f);
     fclose(f);
-    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 2 && strstr(err, "format ALSIMCK2") && strstr(err, "ALSIMCK3") &&
+    CHECK(checkpoint_load(&d, fd, dir, err, sizeof err) == 2 && strstr(err, "format ALSIMCK2") && strstr(err, "ALSIMCK4") &&
           strstr(err, "without --resume"), "older format: %s", err);
     /* A link where the checkpoint should be is not followed. */
     unlink(path);
