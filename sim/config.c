@@ -115,7 +115,8 @@ static const Option options[] = {
     {"device",       RUN | TP, OPT_STR,    F(device), S(device), 0, 0, 0, "auto", "D", "cpu, cuda or auto"},
     {"out",          RUN,      OPT_STR,    F(out), S(out), 0, 0, 0, "runs", "DIR", "output root; each run goes to DIR/<run-id>/"},
     {"force",        RUN,      OPT_FLAG,   F(force), 0, 0, 1, 0, NULL, NULL, "replace a finished run with the same id"},
-    {"policy",       RUN,      OPT_STR,    F(policy), S(policy), 0, 0, 0, ALSIM_DEFAULT_POLICY, "FILE", "the rl strategy's trained policy (alsim train-policy)"},
+    {"policy",       RUN,      OPT_STR,    F(policy), S(policy), 0, 0, HASH_UNLESS_DEFAULT, ALSIM_DEFAULT_POLICY, "FILE",
+     "the rl strategy's trained policy (alsim train-policy); another file is another run id"},
     {"albl-pmin",    RUN,      OPT_DOUBLE, F(albl_pmin), 0, 0, 1, HASH_UNLESS_DEFAULT, "0", "p",
      "albl: the least probability Exp4.P follows each expert with, in (0, 1/E] for E experts; 0: libact's default "
      "sqrt(ln E / (E x rounds x batch))"},

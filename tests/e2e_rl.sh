@@ -53,6 +53,8 @@ check "rl: a run finishes" [ -n "$(only_dir "$T/r1")" ]
 check "rl: deterministic picks" cmp "$(only_dir "$T/r1")/rounds.jsonl" "$(only_dir "$T/r2")/rounds.jsonl"
 check "rl: config.json records the policy" grep -q '"policy": ".*a.json"' "$(only_dir "$T/r1")/config.json"
 "$ALSIM" $R --out "$T/r3" || bad "rl with the shipped default policy"
+"$ALSIM" $R --policy "$T/c.json" --out "$T/r1" || bad "rl run with another policy"
+check "rl: another policy file is another run, not one already finished" [ "$(ls "$T/r1" | wc -l)" -eq 2 ]
 
 # A malformed policy: exit 2, one line naming the file; nothing written.
 printf '{"format": "alsim-policy",\n "version": 1,\n "architecture": {"kind": "mlp-tanh", "features": 3, "hidden": 4}}\n' >"$T/bad.json"
