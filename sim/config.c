@@ -108,6 +108,10 @@ static const Option options[] = {
     {"val-size",     RUN,      OPT_INT,    F(val_size), 0, 0, 1e9, HASH_UNLESS_DEFAULT, "0", "N",
      "split N rows off the pool as a labeled validation set (seeded, stratified), never queried nor in the initial "
      "set, measured every round (curve.csv's val_ columns); 0: none"},
+    {"reward-size",  RUN,      OPT_INT,    F(reward_size), 0, 0, 1e9, HASH_UNLESS_DEFAULT, "0", "N",
+     "split N rows off the pool (seeded, stratified, after --val-size) as the reward split of --strategy teacher "
+     "(label look-ahead, measurement only): never queried nor in the initial set, never the test set; the teacher's "
+     "default is " STR(CONFIG_TEACHER_REWARD_ROWS) "; give other strategies the same N to pair them with it; 0: none"},
     {"noise",        RUN | TP, OPT_DOUBLE, F(noise), 0, 0, 1, 1, "0", "r", "oracle label-noise rate"},
     {"target",       RUN,      OPT_DOUBLE, F(target), 0, 0, 1, 0, "0", "acc", "accuracy target for labels-to-target (0: none)"},
     {"full-data",    RUN,      OPT_FLAG,   F(full_data), 0, 0, 1, 1, NULL, NULL, "train once on the whole pool: the accuracy ceiling"},
@@ -512,6 +516,11 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         return ALSIM_BAD_INPUT;
     }
     return ALSIM_OK;
+}
+
+void config_complete(Config *c) {
+    const Strategy *st = c->full_data ? NULL : strategy_find(c->strategy);
+    if (st && (st->needs & NEEDS_LOOKAHEAD) && c->reward_size == 0) c->reward_size = CONFIG_TEACHER_REWARD_ROWS;
 }
 
 void config_adapt(Config *c, int sparse_input) {
