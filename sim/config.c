@@ -51,7 +51,7 @@ static const Option options[] = {
     {"test-frac",    RUN | TP, OPT_DOUBLE, F(test_frac), 0, 0.01, 0.99, 1, STR(DATASET_TEST_FRAC), "f", "share of each class split off as the test set, without --test"},
     {"standardize",  RUN | TP, OPT_FLAG,   F(standardize), 0, 0, 1, HASH_UNLESS_DEFAULT, NULL, NULL,
      "z-score every feature with the pool's mean and sd (never the test set's); sparse data: divided by the sd only"},
-    {"strategy",     RUN,      OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "bald", "S", "query strategy (alsim --list)"},
+    {"strategy",     RUN,      OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "bald", "S", "query strategy (alsim --list); teacher is label look-ahead, for measurement only"},
     {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round: mlp, logreg or cnn (images)"},
     {"rounds",       RUN | TP, OPT_INT,    F(rounds), 0, 1, 1e6, 1, "20", "R", "acquisition rounds"},
     {"batch",        RUN | TP, OPT_INT,    F(batch), 0, 1, 1e7, 1, "10", "b", "rows queried per round"},
