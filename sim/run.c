@@ -51,8 +51,9 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
     if (start == RESULTS_FRESH)
         rc = results_write_config(&res, cfg, seed, be->name, pool, test, err, errlen);
     if (!rc) rc = session_open(&S, cfg, pool, test, be, seed, err, errlen);
-    if (!rc && val->n > 0 && (rc = session_set_val(&S, val, err, errlen))) session_close(&S);
-    if (!rc && reward->n > 0 && (rc = session_set_reward(&S, reward, err, errlen))) session_close(&S);
+    if (!rc && ((val->n > 0 && (rc = session_set_val(&S, val, err, errlen))) ||
+                (reward->n > 0 && (rc = session_set_reward(&S, reward, err, errlen)))))
+        session_close(&S);
     if (!rc && start == RESULTS_RESUMED) {
         char why[256];
         if ((rc = session_restore(&S, &ck, why, sizeof why))) {

@@ -186,15 +186,16 @@ static void test_choice(void) {
           distinct);
     double top = -1;
     for (int i = 0; i < la.n; i++) top = fmax(top, la.acc[i]);
-    CHECK(la.chosen >= 0 && la.acc[la.chosen] == top && top > la.acc[TEACHER_MARGIN], "the most accurate refit wins");
-    CHECK(!memcmp(picked, cand[la.chosen], sizeof picked), "the batch is the chosen candidate's");
+    const int ch = la.chosen < 0 ? 0 : la.chosen;
+    CHECK(la.chosen >= 0 && la.acc[ch] == top && top > la.acc[TEACHER_MARGIN], "the most accurate refit wins");
+    CHECK(!memcmp(picked, cand[ch], sizeof picked), "the batch is the chosen candidate's");
     /* all as accurate: the lowest NLL (here the smallest first row id) */
     memset(good, 0, sizeof good);
     f = (Fake){good, NAN, 0};
     select_teacher(picked, &w.v, B);
     int want = 0;
     for (int c = 1; c < TEACHER_CANDIDATES; c++) if (cand[c][0] < cand[want][0]) want = c;
-    CHECK(la.chosen >= 0 && cand[la.chosen][0] == cand[want][0], "equal accuracy: the lowest NLL wins");
+    CHECK(la.chosen == want, "equal accuracy: the lowest NLL wins (%d, want %d)", la.chosen, want);
     /* all equal: the first candidate, margin */
     f = (Fake){good, 0.5, 0};
     select_teacher(picked, &w.v, B);
@@ -279,6 +280,7 @@ static void run_chain(int *picks, const Config *c, const Dataset *pool, const Da
         const Lookahead *la = rec.lookahead;
         CHECK(la->chosen >= 0 && rec.lookahead_fits >= 1 && rec.lookahead_flops > 0, "%s round %d: %d refits", what, r,
               rec.lookahead_fits);
+        if (la->chosen < 0) break;
         prev_acc = la->acc[la->chosen];
         prev_nll = la->nll[la->chosen];
         for (int i = 0; i < rec.n_picked; i++) {
