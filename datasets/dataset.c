@@ -292,6 +292,10 @@ done:
     return rc;
 }
 
+int dataset_split_reward(Dataset *reward, Dataset *pool, int n, uint64_t seed, char *err, size_t errlen) {
+    return dataset_split_off(reward, pool, n, rng_key(seed, RNG_SPLIT, 3, 0), err, errlen);
+}
+
 /* The four MNIST-style file names, in dataset_open_idx's order. */
 static const char *const mnist_files[4] = {
     "train-images-idx3-ubyte", "train-labels-idx1-ubyte",

@@ -135,6 +135,12 @@ int dataset_split_stratified(Dataset *pool, Dataset *test, Dataset *all, double 
  * not in 1..N-1, or 3 when out of memory (ds then unchanged; part zeroed on failure). */
 int dataset_split_off(Dataset *part, Dataset *ds, int n, uint64_t seed, char *err, size_t errlen);
 
+/* The reward split of --strategy teacher (--reward-size): dataset_split_off(reward, pool, n,
+ * rng_key(seed, RNG_SPLIT, 3, 0)), a draw of its own, not --val-size's again. Its rows leave
+ * the pool: never queried, never in the initial set, never the test set. Returns as
+ * dataset_split_off. */
+int dataset_split_reward(Dataset *reward, Dataset *pool, int n, uint64_t seed, char *err, size_t errlen);
+
 /* out = rows (m) of src, in that order (dense or CSR, as src), with src's classes, image
  * shape, name, SHA-256 and label fields. Returns 0, or 3 when out of memory (out zeroed). */
 int dataset_take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,

@@ -148,6 +148,7 @@ static int savings(Comparison *c, const DatasetReport *d, const ReportOptions *o
     const Arm *A = &d->arms[c->a], *R = &d->arms[d->ref];
     int n = pair_by_seed(va, vb, A, A->aulc, R, R->aulc);
     for (int i = 0; i < n; i++) va[i] -= vb[i];
+    c->d_aulc_t = stats_describe(va, n, o->level);
     Rng r = rng_stream(o->boot_seed, RNG_BOOTSTRAP, stream_of(d->dataset, A->strategy, "aulc"));
     if (stats_bootstrap_mean(&c->d_aulc, va, n, o->resamples, o->level, &r)) return -1;
     n = pair_by_seed(va, vb, A, A->ltt, R, R->ltt);

@@ -12,8 +12,8 @@
  *     labels-to-target with "not reached" ranked above every reached value;
  *   - against the reference, paired by seed: ΔAULC (arm - reference) and labels saved
  *     (reference - arm, over the seeds where both reached the target) with paired bootstrap
- *     intervals; paired t and Wilcoxon on ΔAULC, Holm-adjusted over the arms (one family
- *     per test);
+ *     intervals, and ΔAULC's t-interval (summary.json: delta_aulc_t); paired t and Wilcoxon
+ *     on ΔAULC, Holm-adjusted over the arms (one family per test);
  *   - every pair of arms (a, b), paired by seed: AULC_a - AULC_b, paired t and Wilcoxon,
  *     Holm-adjusted over the pairs of the dataset; the win/tie/loss verdict of a against b
  *     is the sign of the mean difference when the Holm-adjusted paired-t p < alpha, else tie
@@ -75,6 +75,7 @@ typedef struct {
     double p_t_holm, p_w_holm;
     int verdict;            /* +1 a wins, 0 tie, -1 a loses, VERDICT_NA no test */
     Bootstrap d_aulc;       /* against the reference only: ΔAULC */
+    Describe d_aulc_t;      /* against the reference only: ΔAULC's mean, sd and t-interval */
     Bootstrap saved;        /* against the reference only: labels saved */
     int saved_dropped;      /* pairs left out of `saved`: a side never reached the target */
 } Comparison;

@@ -359,6 +359,7 @@ static void js_comparison(JsonW *w, const DatasetReport *d, const Comparison *c,
     jw_key(w, "verdict"); jw_str(w, verdict_word(c->verdict));
     if (with_savings) {
         js_boot(w, "delta_aulc", &c->d_aulc);
+        js_describe(w, "delta_aulc_t", &c->d_aulc_t);  /* the t-interval, beside the bootstrap's */
         js_boot(w, "labels_saved", &c->saved);
         jw_key(w, "labels_saved_pairs_dropped"); jw_int(w, c->saved_dropped);
     }

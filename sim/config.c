@@ -52,7 +52,7 @@ static const Option options[] = {
     {"test-frac",    RUN | TP, OPT_DOUBLE, F(test_frac), 0, 0.01, 0.99, 1, STR(DATASET_TEST_FRAC), "f", "share of each class split off as the test set, without --test"},
     {"standardize",  RUN | TP, OPT_FLAG,   F(standardize), 0, 0, 1, HASH_UNLESS_DEFAULT, NULL, NULL,
      "z-score every feature with the pool's mean and sd (never the test set's); sparse data: divided by the sd only"},
-    {"strategy",     RUN,      OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "bald", "S", "query strategy (alsim --list)"},
+    {"strategy",     RUN,      OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "bald", "S", "query strategy (alsim --list); teacher is label look-ahead, for measurement only"},
     {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round: mlp, logreg or cnn (images)"},
     {"rounds",       RUN | TP, OPT_INT,    F(rounds), 0, 1, 1e6, 1, "20", "R", "acquisition rounds"},
     {"batch",        RUN | TP, OPT_INT,    F(batch), 0, 1, 1e7, 1, "10", "b", "rows queried per round"},
@@ -109,6 +109,10 @@ static const Option options[] = {
     {"val-size",     RUN,      OPT_INT,    F(val_size), 0, 0, 1e9, HASH_UNLESS_DEFAULT, "0", "N",
      "split N rows off the pool as a labeled validation set (seeded, stratified), never queried nor in the initial "
      "set, measured every round (curve.csv's val_ columns); 0: none"},
+    {"reward-size",  RUN,      OPT_INT,    F(reward_size), 0, 0, 1e9, HASH_UNLESS_DEFAULT, "0", "N",
+     "split N rows off the pool (seeded, stratified, after --val-size) as the reward split of --strategy teacher "
+     "(label look-ahead, measurement only): never queried nor in the initial set, never the test set; the teacher's "
+     "default is " STR(CONFIG_TEACHER_REWARD_ROWS) "; give other strategies the same N to pair them with it; 0: none"},
     {"noise",        RUN | TP, OPT_DOUBLE, F(noise), 0, 0, 1, 1, "0", "r", "oracle label-noise rate"},
     {"target",       RUN,      OPT_DOUBLE, F(target), 0, 0, 1, 0, "0", "acc", "accuracy target for labels-to-target (0: none)"},
     {"full-data",    RUN,      OPT_FLAG,   F(full_data), 0, 0, 1, 1, NULL, NULL, "train once on the whole pool: the accuracy ceiling"},
@@ -523,6 +527,11 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         return ALSIM_BAD_INPUT;
     }
     return ALSIM_OK;
+}
+
+void config_complete(Config *c) {
+    const Strategy *st = c->full_data ? NULL : strategy_find(c->strategy);
+    if (st && (st->needs & NEEDS_LOOKAHEAD) && c->reward_size == 0) c->reward_size = CONFIG_TEACHER_REWARD_ROWS;
 }
 
 void config_adapt(Config *c, int sparse_input) {

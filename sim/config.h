@@ -74,6 +74,9 @@ typedef struct {
                                round and pick among them; 0 = the whole pool */
     int val_size;           /* a labeled validation split of this many pool rows, stratified,
                                never queried, measured every round; 0 = none */
+    /* reward_size (below, with train-policy's): run: the teacher's reward split, this many
+     * pool rows split off as --val-size's are (0 = none; the teacher's default is
+     * CONFIG_TEACHER_REWARD_ROWS); train-policy: an episode's reward split */
     double noise;           /* TP: oracle label-noise rate */
     double target;          /* accuracy target for labels-to-target (run: in summary.json; report,
                                baseline: 0 = the runs' own); 0 = none */
@@ -137,6 +140,14 @@ int config_help_asked(int argc, char **argv);
 /* Checks ranges and names that need no data (libsvm's svm_check_parameter) and the options
  * cmd requires. 0, or 2. */
 int config_check(const Config *c, Command cmd, char *err, size_t errlen);
+
+/* The reward split of --strategy teacher when --reward-size is not given (config_complete). */
+#define CONFIG_TEACHER_REWARD_ROWS 1000
+
+/* Run settings that depend on other options, applied after parsing (before any data is read,
+ * so config.json and the run id show them): --strategy teacher without --reward-size gets
+ * CONFIG_TEACHER_REWARD_ROWS. */
+void config_complete(Config *c);
 
 /* The default hidden layer for sparse input (text, svmlight): the first layer has D·H weights
  * (2^18·64 = 16.8M for text), every one updated by AdamW at every step, so the dense default

@@ -12,8 +12,11 @@
 int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t errlen) {
     if (c->full_data) return 0;
     long need = (long)c->init + (long)c->rounds * c->batch;
-    char val_note[64] = "";     /* the pool is what --val-size left of it */
-    if (c->val_size) snprintf(val_note, sizeof val_note, " after --val-size %d", c->val_size);
+    char val_note[96] = "";     /* the pool is what --val-size and --reward-size left of it */
+    if (c->val_size && c->reward_size)
+        snprintf(val_note, sizeof val_note, " after --val-size %d and --reward-size %d", c->val_size, c->reward_size);
+    else if (c->val_size) snprintf(val_note, sizeof val_note, " after --val-size %d", c->val_size);
+    else if (c->reward_size) snprintf(val_note, sizeof val_note, " after --reward-size %d", c->reward_size);
     if (c->init > pool->n) {
         snprintf(err, errlen, "--init %d is larger than the pool of %s (%d rows%s)", c->init, pool->name, pool->n,
                  val_note);
@@ -152,6 +155,12 @@ static int session_alloc(Session *S, int n_init, int n_max, int chunk) {
         oom |= !S->model_state;
     }
     if (S->cfg->early_stop > 0) oom |= !(S->best_state = malloc(S->model.ops->state_size(&S->model)));
+    if (needs & NEEDS_LOOKAHEAD) {  /* the teacher's refits: the round's model kept, labeled ∪ candidate */
+        S->look_state = malloc(S->model.ops->state_size(&S->model));
+        S->look_rows = malloc((size_t)n_max * sizeof *S->look_rows);
+        S->look_y = malloc((size_t)n_max * sizeof *S->look_y);
+        oom |= !S->look_state || !S->look_rows || !S->look_y;
+    }
     const int m = S->cfg->full_data ? 0 : S->cfg->pool_subset;
     if (m) {        /* --pool-subset: the round's subset, gathered */
         S->subset = malloc((size_t)m * sizeof *S->subset);
@@ -192,6 +201,8 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
     const int needs = S->st ? S->st->needs : NEEDS_NOTHING;
     S->R = c->full_data ? 0 : c->rounds;
     S->T = (needs & NEEDS_MC) || ((needs & NEEDS_MC_IF_DROPOUT) && model_has_mc(c)) ? c->mc : 0;
+    char no_mc[256];    /* a look-ahead strategy takes MC samples when the model has dropout */
+    if ((needs & NEEDS_LOOKAHEAD) && model_check(c, S->st->name, NEEDS_MC, no_mc, sizeof no_mc) == 0) S->T = c->mc;
     S->pick = session_pick_top_b;
     const int N = pool->n;
     const int n_init = c->full_data ? N : c->init;
@@ -252,6 +263,23 @@ int session_set_val(Session *S, const Dataset *val, char *err, size_t errlen) {
     return 0;
 }
 
+int session_set_reward(Session *S, const Dataset *reward, char *err, size_t errlen) {
+    if (reward->d != S->pool->d || reward->k != S->pool->k || (reward->x == NULL) != (S->pool->x == NULL) ||
+        reward->n < 1) {
+        snprintf(err, errlen, "the reward split of %s has %s", S->pool->name,
+                 reward->n < 1 ? "no rows" : "another shape than its pool");
+        return ALSIM_BAD_INPUT;
+    }
+    free(S->reward_probs);
+    S->reward_probs = malloc((size_t)reward->n * reward->k * sizeof *S->reward_probs);
+    if (!S->reward_probs) {
+        snprintf(err, errlen, "out of memory for the reward split of %s (%d rows)", S->pool->name, reward->n);
+        return ALSIM_RUNTIME;
+    }
+    S->reward = reward;
+    return 0;
+}
+
 void session_close(Session *S) {
     model_close(&S->model);
     if (S->strategy_state) S->st->hooks->close(S->strategy_state);
@@ -265,19 +293,26 @@ void session_close(Session *S) {
     free(S->subset); free(S->perm); free(S->excluded); free(S->subset_scores);
     free(S->xs); free(S->xs_indptr); free(S->xs_indices); free(S->xs_values);
     free(S->all_probs); free(S->all_mc); free(S->all_emb);
+    free(S->reward_probs); free(S->look_state); free(S->look_rows); free(S->look_y);
     memset(S, 0, sizeof *S);
 }
 
 int session_done(const Session *S) { return S->diverged || S->round > S->R; }
 
-/* The labeled rows as the model reads them, gathered in labeling order. */
-static LearnerInput gather_labeled(Session *S) {
+/* The rows of p (at most the run's n_max) as the model reads them, gathered in their order
+ * into the labeled rows' buffers. */
+static LearnerInput gather_pool_rows(Session *S, const Pool *p) {
     const Dataset *pool = S->pool;
-    if (pool->x) pool_gather(S->xl, &S->labeled, pool->x, pool->d);
-    else pool_gather_csr(S->xl_indptr, S->xl_indices, S->xl_values, &S->labeled, pool->indptr,
+    if (pool->x) pool_gather(S->xl, p, pool->x, pool->d);
+    else pool_gather_csr(S->xl_indptr, S->xl_indices, S->xl_values, p, pool->indptr,
                          pool->indices, pool->values);
     return (LearnerInput){.x = S->xl, .indptr = S->xl_indptr, .indices = S->xl_indices,
-                          .values = S->xl_values, .n = S->labeled.n_labeled, .d = pool->d};
+                          .values = S->xl_values, .n = p->n_labeled, .d = pool->d};
+}
+
+/* The labeled rows as the model reads them, gathered in labeling order. */
+static LearnerInput gather_labeled(Session *S) {
+    return gather_pool_rows(S, &S->labeled);
 }
 
 /* Before a whole-pool strategy scores round r: the embeddings of the reference rows, and the
@@ -406,17 +441,71 @@ int session_score_pool(Session *S) {
     return 0;
 }
 
+/* The current model on the reward split: *acc, *nll. Returns 0, or -1 when out of memory. */
+static int reward_metrics(double *acc, double *nll, Session *S, int r) {
+    const LearnerInput x = model_rows(S->reward, 0, S->reward->n);
+    if (model_predict(&S->model, S->reward_probs, NULL, NULL, &x, 0, S->seed, r, 0) != 0) return -1;
+    const Metrics m = metrics_eval(S->reward_probs, S->reward->y, S->reward->n, S->pool->k);
+    *acc = m.accuracy;
+    *nll = m.nll;
+    return 0;
+}
+
+static double fit_round(Session *S, Spent *spent, const Budget *budget, const LearnerInput *x, const int32_t *y, int r);
+static Budget round_budget(const Session *S, int n_labeled);
+
+/* Lookahead.refit (strategies/strategy.h): the fit of round r+1 as session_round would run it
+ * had rows (m) been labeled now, on the labeled rows in labeling order then rows in their
+ * order, with the oracle's answers (peeked: no query counted), measured on the reward split.
+ * Every refit starts from the round's model kept in S->look_state (warm start) or from
+ * model_reset(seed) as round r+1 would: common random numbers. */
+static int lookahead_refit(double *acc, double *nll, const int *rows, int m, void *ctx) {
+    Session *S = ctx;
+    const int n0 = S->labeled.n_labeled, n = n0 + m, r = S->round + 1;
+    const long n_max = (long)S->cfg->init + (long)S->R * S->cfg->batch;     /* the labeled buffers' rows */
+    if (m < 0 || m > S->cfg->batch || n > n_max) return -1;
+    memcpy(S->look_rows, S->labeled.rows, (size_t)n0 * sizeof *S->look_rows);
+    memcpy(S->look_y, S->labeled.labels, (size_t)n0 * sizeof *S->look_y);
+    memcpy(S->look_rows + n0, rows, (size_t)m * sizeof *S->look_rows);
+    oracle_peek(S->look_y + n0, &S->oracle, rows, m);
+    const Pool p = {.n = S->pool->n, .n_labeled = n, .rows = S->look_rows, .labels = S->look_y};
+    const LearnerInput x = gather_pool_rows(S, &p);
+    const Budget budget = round_budget(S, n);
+    Spent spent = {budget.steps, budget.flops, -1};
+    if (S->cfg->warm_start) S->model.ops->restore(&S->model, S->look_state);
+    else model_reset(&S->model, S->seed);
+    if (fit_round(S, &spent, &budget, &x, S->look_y, r) == -INFINITY) return -1;
+    S->look_fits++;
+    S->look_steps += spent.steps;
+    S->look_flops += spent.flops;
+    return reward_metrics(acc, nll, S, r);
+}
+
 int session_select(Session *S) {
     const int whole = S->subset == NULL;
+    Lookahead *look = NULL;
+    if (S->look_state) {    /* a look-ahead strategy: the round's model, kept and measured */
+        if (!S->reward) return -1;
+        S->look = (Lookahead){.refit = lookahead_refit, .ctx = S, .chosen = -1};
+        S->look_fits = 0;
+        S->look_steps = 0;
+        S->look_flops = 0;
+        S->look_ran = 1;
+        S->model.ops->save(&S->model, S->look_state);
+        if (reward_metrics(&S->look.base_acc, &S->look.base_nll, S, S->round) != 0) return -1;
+        look = &S->look;
+    }
     const BatchView v = {
         .n = whole ? S->pool->n : S->n_subset, .k = S->pool->k, .t = S->T,
         .h = S->all_emb ? S->model.emb_width : 0,
         .probs = S->all_probs, .mc = S->all_mc, .emb = S->all_emb,
         .rows = whole ? NULL : S->subset, .excluded = whole ? S->labeled.labeled : NULL,
         .n_labeled = S->labeled.n_labeled, .labeled_emb = S->all_emb ? S->labeled_emb : NULL,
-        .seed = S->seed, .round = S->round,
+        .seed = S->seed, .round = S->round, .lookahead = look,
     };
-    return S->st->select(S->picked, &v, S->cfg->batch);
+    const int picked = S->st->select(S->picked, &v, S->cfg->batch);
+    if (look) S->model.ops->restore(&S->model, S->look_state);    /* this round's model again */
+    return picked;
 }
 
 /* --early-stop P: the fit of step 1 epoch by epoch (at most --epochs, each of the budget's
@@ -426,7 +515,8 @@ int session_select(Session *S) {
  * receives the steps and FLOPs run, converged 1 when the patience ran out before --epochs
  * (rounds.jsonl: steps_used, flops_used, converged). Returns the best epoch's training loss,
  * NaN/Inf on divergence; -INFINITY when out of memory. */
-static double fit_early_stopped(Session *S, Spent *spent, const Budget *budget, const LearnerInput *xl) {
+static double fit_early_stopped(Session *S, Spent *spent, const Budget *budget, const LearnerInput *xl,
+                                const int32_t *y, int r) {
     const Config *c = S->cfg;
     const int K = S->pool->k, per_epoch = budget->steps / c->epochs;
     const LearnerInput xv = model_rows(S->val, 0, S->val->n);
@@ -434,10 +524,10 @@ static double fit_early_stopped(Session *S, Spent *spent, const Budget *budget, 
     int e = 0;      /* epochs run */
     for (int worse = 0; e < c->epochs && worse < c->early_stop; e++) {
         Spent s = {per_epoch, 0, -1};
-        const double loss = model_fit(&S->model, &s, xl, S->labeled.labels, per_epoch,
-                                      rng_key(S->seed, RNG_EPOCH, (uint64_t)S->round, (uint64_t)e), S->round);
+        const double loss = model_fit(&S->model, &s, xl, y, per_epoch,
+                                      rng_key(S->seed, RNG_EPOCH, (uint64_t)r, (uint64_t)e), r);
         if (!isfinite(loss)) { best_loss = loss; e++; break; }
-        if (model_predict(&S->model, S->val_probs, NULL, NULL, &xv, 0, S->seed, S->round, 0) != 0) return -INFINITY;
+        if (model_predict(&S->model, S->val_probs, NULL, NULL, &xv, 0, S->seed, r, 0) != 0) return -INFINITY;
         const double acc = metrics_eval(S->val_probs, S->val->y, S->val->n, K).accuracy;
         if (acc > best) {
             best = acc;
@@ -455,25 +545,46 @@ static double fit_early_stopped(Session *S, Spent *spent, const Budget *budget, 
     return best_loss;
 }
 
+/* The budget of a round whose fit sees n_labeled rows (budget.h). */
+static Budget round_budget(const Session *S, int n_labeled) {
+    return S->model.max_iter > 0
+        ? budget_for_convergence(S->model.max_iter, S->model.train_flops_per_row, n_labeled)
+        : budget_for_round(S->cfg->epochs, S->cfg->epoch_rows, S->model.minibatch, S->model.train_flops_per_row,
+                           n_labeled);
+}
+
+/* Step 1 of round r from the model's current weights: the fit of rows x, labels y (x->n) with
+ * budget (--early-stop: epoch by epoch on the validation set); spent as fit_early_stopped's.
+ * Returns the training loss; -INFINITY when out of memory. session_round and the look-ahead's
+ * refits (lookahead_refit) both fit through it. */
+static double fit_round(Session *S, Spent *spent, const Budget *budget, const LearnerInput *x, const int32_t *y,
+                        int r) {
+    return S->cfg->early_stop > 0 && S->val && S->model.max_iter <= 0
+        ? fit_early_stopped(S, spent, budget, x, y, r)
+        : model_fit(&S->model, spent, x, y, budget->steps, S->seed, r);
+}
+
 int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
     const Config *c = S->cfg;
     const int r = S->round, K = S->pool->k;
     const uint64_t seed = S->seed;
     Ledger led = {0};
     const int n = S->labeled.n_labeled;
-    led.budget = S->model.max_iter > 0
-        ? budget_for_convergence(S->model.max_iter, S->model.train_flops_per_row, n)
-        : budget_for_round(c->epochs, c->epoch_rows, S->model.minibatch, S->model.train_flops_per_row, n);
+    led.budget = round_budget(S, n);
     led.spent = (Spent){led.budget.steps, led.budget.flops, -1};
+    S->look_ran = 0;
+    if (S->look_state && !S->reward) {
+        snprintf(err, errlen, "--strategy %s measures candidate batches on a reward split: give it one (--reward-size N)",
+                 S->st->name);
+        return ALSIM_BAD_INPUT;
+    }
 
     /* 1. Fit on the labeled set with this round's budget. The same initial weights every
      *    round (unless warm-starting): curve differences come from the data alone. */
     double t0 = util_seconds();
     if (r == 0 || !c->warm_start) model_reset(&S->model, seed);
     const LearnerInput xl = gather_labeled(S);
-    const double loss = c->early_stop > 0 && S->val && S->model.max_iter <= 0
-        ? fit_early_stopped(S, &led.spent, &led.budget, &xl)
-        : model_fit(&S->model, &led.spent, &xl, S->labeled.labels, led.budget.steps, seed, r);
+    const double loss = fit_round(S, &led.spent, &led.budget, &xl, S->labeled.labels, r);
     if (loss == -INFINITY) goto out_of_memory;
     led.train_s = util_seconds() - t0;
     if (S->stop && S->stop()) return 1;
@@ -526,6 +637,8 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
         .picked = S->picked, .picked_labels = S->answers, .n_picked = n_picked,
         .queries = S->oracle.queries, .f1 = S->f1, .diverged = diverged,
         .has_val = S->val != NULL, .val = mv,
+        .lookahead = S->look_ran ? &S->look : NULL, .lookahead_fits = S->look_ran ? S->look_fits : 0,
+        .lookahead_steps = S->look_ran ? S->look_steps : 0, .lookahead_flops = S->look_ran ? S->look_flops : 0,
     };
     S->curve_x[S->rounds_done] = S->labeled.n_labeled;
     S->curve_acc[S->rounds_done] = m.accuracy;

@@ -81,6 +81,12 @@ typedef struct {
                                        session ends with this round */
     int has_val;                    /* 1 when a validation set is measured (session_set_val) */
     Metrics val;                    /* the model on the validation set, after the same fit */
+    const Lookahead *lookahead;     /* a look-ahead strategy's candidates this round (teacher:
+                                       label look-ahead, measurement only), else NULL; its
+                                       refits are extra cost, outside the ledger: */
+    int lookahead_fits;             /* refits run this round */
+    long lookahead_steps;           /* their optimizer steps (logreg: iterations) */
+    double lookahead_flops;         /* their FLOPs by the budget's formula */
 } RoundRecord;
 
 typedef struct {
@@ -139,6 +145,17 @@ typedef struct {
      * --pool-subset's m), as it needs them; allocated only for such a strategy. The MC
      * samples are the big one: T·n·K floats (60,000 rows, K = 10, T = 100: 240 MB). */
     float *all_probs, *all_mc, *all_emb;    /* (n,K), (T,n,K), (n,H) */
+    /* A look-ahead strategy's (NEEDS_LOOKAHEAD: teacher) refits, allocated only for it. */
+    const Dataset *reward;      /* the reward split (session_set_reward), NULL until set */
+    float *reward_probs;        /* (n_reward, K) */
+    void *look_state;           /* (model state_size) the round's model, kept over the refits */
+    int *look_rows;             /* (n_max) labeled rows, then a candidate's */
+    int32_t *look_y;            /* (n_max) their labels (the oracle's answers) */
+    Lookahead look;             /* the round's candidates, as the strategy reported them */
+    int look_ran;               /* 1 when this round's selection refitted */
+    int look_fits;              /* this round's refits, */
+    long look_steps;            /* their steps */
+    double look_flops;          /* and FLOPs (the ledger's formula), outside the ledger */
 } Session;
 
 /* Checks the sizes of c against the pool: init, batch and rounds must fit, and --pool-subset
@@ -165,6 +182,13 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
  * the pool's features and classes and outlive the session. Returns 0, or 2 (another shape) /
  * 3 (out of memory) with a reason. */
 int session_set_val(Session *S, const Dataset *val, char *err, size_t errlen);
+
+/* Required before the first round of a look-ahead strategy (NEEDS_LOOKAHEAD: teacher), after
+ * session_open: reward holds labeled rows kept out of the pool (--reward-size: never queried,
+ * never the test set) on which each refit of a candidate batch is measured (Lookahead in
+ * strategies/strategy.h). reward must have the pool's features and classes and outlive the
+ * session. Returns 0, or 2 (another shape, or no rows) / 3 (out of memory) with a reason. */
+int session_set_reward(Session *S, const Dataset *reward, char *err, size_t errlen);
 
 /* Frees everything; accepts a zeroed struct. */
 void session_close(Session *S);
@@ -195,7 +219,13 @@ int session_score_pool(Session *S);
  * session_score_pool gathered the round's predictions: S->picked (b) = the strategy's batch
  * from a BatchView of the rows scored (the whole pool with the labeled rows excluded, or the
  * round's subset) and the labeled rows' embeddings. The driver's picker is not called.
- * Returns how many it picked (at most b), or -1 when out of memory. */
+ * A look-ahead strategy's view also offers the refit of strategy.h's Lookahead: the model of
+ * round r+1 fitted as session_round would fit it (the same reset or warm start, budget rule,
+ * fit, --early-stop, seed and round) on the labeled rows plus a candidate's, measured on the
+ * reward split; S->model is restored to this round's afterwards, and S->look records the
+ * candidates, S->look_fits/steps/flops the refits' cost (never the ledger's).
+ * Returns how many it picked (at most b), or -1 when out of memory (or, for a look-ahead
+ * strategy, when no reward split was set). */
 int session_select(Session *S);
 
 /* --pool-subset: subset (m) = the first m rows with labeled[i] == 0 in a permutation of the n

@@ -81,9 +81,10 @@ static int cmd_datasets(int argc, char **argv) {
 }
 
 /* Loads the data of one seed: the spec, then the optional subsets, then --standardize, then
- * the validation rows (--val-size) split off the pool (val stays empty without it). */
-static int load_data(Dataset *pool, Dataset *test, Dataset *val, const Config *c, uint64_t seed, char *err,
-                     size_t errlen) {
+ * the validation rows (--val-size) and the reward split (--reward-size) split off the pool
+ * (val and reward stay empty without them). */
+static int load_data(Dataset *pool, Dataset *test, Dataset *val, Dataset *reward, const Config *c, uint64_t seed,
+                     char *err, size_t errlen) {
     DatasetOptions opt = { c->label, c->test, c->test_frac };
     int rc = dataset_open_with(pool, test, c->dataset, &opt, seed, err, errlen);
     /* A subset as large as the data would silently be all of it: refused, not capped. */
@@ -106,7 +107,13 @@ static int load_data(Dataset *pool, Dataset *test, Dataset *val, const Config *c
         rc = ALSIM_BAD_INPUT;
     }
     if (!rc && c->val_size) rc = dataset_split_off(val, pool, c->val_size, seed, err, errlen);
-    if (rc) { dataset_free(pool); dataset_free(test); dataset_free(val); }
+    if (!rc && c->reward_size >= pool->n) {
+        snprintf(err, errlen, "--reward-size %d: %s has only %d pool rows%s%s", c->reward_size, pool->name, pool->n,
+                 c->pool_size ? " after --pool-size" : "", c->val_size ? " after --val-size" : "");
+        rc = ALSIM_BAD_INPUT;
+    }
+    if (!rc && c->reward_size) rc = dataset_split_reward(reward, pool, c->reward_size, seed, err, errlen);
+    if (rc) { dataset_free(pool); dataset_free(test); dataset_free(val); dataset_free(reward); }
     return rc;
 }
 
@@ -122,6 +129,8 @@ static int cmd_run(int argc, char **argv) {
     }
     if (!rc) rc = config_check(&cfg, CMD_RUN, err, sizeof err);
     if (rc) return fail(rc, err);
+    config_complete(&cfg);      /* e.g. the teacher's reward split */
+    const Strategy *st = cfg.full_data ? NULL : strategy_find(cfg.strategy);
 
     const Backend *be = backend_get(cfg.device, err, sizeof err);
     if (!be) return fail(ALSIM_RUNTIME, err);
@@ -130,30 +139,38 @@ static int cmd_run(int argc, char **argv) {
     int ok = 0, diverged = 0;
     for (int s = 0; s < cfg.seeds; s++) {
         uint64_t seed = cfg.seed + (uint64_t)s;
-        Dataset pool = {0}, test = {0}, val = {0};
-        rc = load_data(&pool, &test, &val, &cfg, seed, err, sizeof err);
+        Dataset pool = {0}, test = {0}, val = {0}, reward = {0};
+        rc = load_data(&pool, &test, &val, &reward, &cfg, seed, err, sizeof err);
         if (!rc && (rc = session_check_sizes(&cfg, &pool, err, sizeof err))) {
-            dataset_free(&pool); dataset_free(&test); dataset_free(&val);
+            dataset_free(&pool); dataset_free(&test); dataset_free(&val); dataset_free(&reward);
         }
         if (rc) return fail(rc, err);
         config_adapt(&cfg, pool.x == NULL);     /* e.g. a smaller hidden layer for text */
         if (s == 0 && !cfg.quiet) {
-            char val_rows[32] = "";
+            char val_rows[64] = "";
             if (val.n) snprintf(val_rows, sizeof val_rows, ", validation %d", val.n);
+            if (reward.n)
+                snprintf(val_rows + strlen(val_rows), sizeof val_rows - strlen(val_rows), ", reward split %d", reward.n);
             fprintf(stderr, "alsim: %s: pool %d, test %d%s, %d features, %d classes; device %s%s%s%s\n",
                     pool.name, pool.n, test.n, val_rows, pool.d, pool.k, be->name,
                     be->device ? " (" : "", be->device ? be->device : "", be->device ? ")" : "");
         }
         if (s == 0) dataset_print_choices(stderr, &pool, cfg.quiet);   /* the class column, dropped classes */
+        if (s == 0 && st && (st->needs & NEEDS_LOOKAHEAD))     /* said even with --quiet */
+            fprintf(stderr, "alsim: note: --strategy %s is LABEL LOOK-AHEAD, for measurement only: each round it refits "
+                    "the model on every candidate batch with labels it has not queried and keeps the best on the reward "
+                    "split (%d rows); those refits are extra cost, outside the budget ledger (rounds.jsonl: "
+                    "\"lookahead\")\n", st->name, reward.n);
         if (s == 0 && !cfg.full_data && cfg.init < pool.k)     /* said even with --quiet */
             fprintf(stderr, "alsim: note: --init %d is below the %d classes of %s: round 0 labels one row of %d "
                     "classes drawn under each seed, and the other %d start unseen\n",
                     cfg.init, pool.k, pool.name, cfg.init, pool.k - cfg.init);
         RunOutcome out = RUN_OK;
-        rc = run_al(&out, &cfg, &pool, &test, &val, be, seed, err, sizeof err);
+        rc = run_al(&out, &cfg, &pool, &test, &val, &reward, be, seed, err, sizeof err);
         dataset_free(&pool);
         dataset_free(&test);
         dataset_free(&val);
+        dataset_free(&reward);
         if (rc) return fail(rc, err);
         if (out == RUN_INTERRUPTED) return ALSIM_SIGNALLED + signals_pending();    /* 130 or 143 */
         ok += out != RUN_DIVERGED;

@@ -15,6 +15,11 @@ void oracle_init(Oracle *o, const int32_t *truth, int n, int k, double noise, ui
 }
 
 void oracle_label(int32_t *labels, Oracle *o, const int *rows, int m) {
+    oracle_peek(labels, o, rows, m);
+    o->queries += m;
+}
+
+void oracle_peek(int32_t *labels, const Oracle *o, const int *rows, int m) {
     for (int i = 0; i < m; i++) {
         int32_t y = o->truth[rows[i]];
         if (o->noise > 0 && o->k > 1) {
@@ -27,7 +32,6 @@ void oracle_label(int32_t *labels, Oracle *o, const int *rows, int m) {
         }
         labels[i] = y;
     }
-    o->queries += m;
 }
 
 static int cmp_int(const void *a, const void *b) {

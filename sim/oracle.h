@@ -23,6 +23,10 @@ void oracle_init(Oracle *o, const int32_t *truth /*(n)*/, int n, int k, double n
 /* labels (m) = the oracle's answers for pool rows rows (m); counts m queries. */
 void oracle_label(int32_t *labels /*(m)*/, Oracle *o, const int *rows /*(m)*/, int m);
 
+/* labels (m) = the answers oracle_label would give for rows (m), without counting them: label
+ * look-ahead (the teacher strategy), for measurement only. */
+void oracle_peek(int32_t *labels /*(m)*/, const Oracle *o, const int *rows /*(m)*/, int m);
+
 /* The initial labeled set, as a person would gather a seed set: n_init rows, balanced over
  * the classes (n_init/k each, and one more of n_init%k classes drawn under the seed; a class
  * with too few rows gives all it has and the rest go to other classes), drawn with

@@ -298,6 +298,7 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     for (int i = 0; i < pool->n_dropped; i++) jw_str(&w, pool->dropped[i]);
     jw_end(&w);
     if (c->val_size) { jw_key(&w, "val_rows"); jw_int(&w, c->val_size); }   /* split off the pool */
+    if (c->reward_size) { jw_key(&w, "reward_rows"); jw_int(&w, c->reward_size); }   /* split off the pool too */
     jw_end(&w);
     jw_key(&w, "versions");
     jw_object(&w);
@@ -311,6 +312,13 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     jw_key(&w, "started"); jw_str(&w, when);
+    const Strategy *st = c->full_data ? NULL : strategy_find(c->strategy);
+    if (st && (st->needs & NEEDS_LOOKAHEAD)) {  /* said where every reader of the run looks */
+        jw_key(&w, "label_lookahead");
+        jw_str(&w, "this strategy reads labels it has not queried (it refits the model on each candidate batch and "
+                   "keeps the best on the reward split): for measurement only; its refits are outside the budget "
+                   "ledger (rounds.jsonl: lookahead)");
+    }
     jw_end(&w);
     jw_finish(&w);
     if (fclose(f) != 0) { snprintf(err, errlen, "%s/config.json: write failed", r->tmp); return ALSIM_RUNTIME; }
@@ -387,6 +395,31 @@ void results_round(Results *r, const RoundRecord *rec) {
         jw_key(&w, "accuracy"); jw_num(&w, rec->val.accuracy);
         jw_key(&w, "macro_f1"); jw_num(&w, rec->val.macro_f1);
         jw_key(&w, "nll"); jw_num(&w, rec->val.nll);
+        jw_end(&w);
+    }
+    if (rec->lookahead) {   /* label look-ahead: the candidates, their refits and their cost */
+        const Lookahead *la = rec->lookahead;
+        jw_key(&w, "lookahead");
+        jw_object(&w);
+        jw_key(&w, "reward_accuracy"); jw_num(&w, la->base_acc);
+        jw_key(&w, "reward_nll"); jw_num(&w, la->base_nll);
+        jw_key(&w, "candidates");
+        jw_array(&w);
+        for (int i = 0; i < la->n; i++) {
+            jw_object(&w);
+            jw_key(&w, "name"); jw_str(&w, la->name[i]);
+            jw_key(&w, "accuracy"); jw_num(&w, la->acc[i]);
+            jw_key(&w, "nll"); jw_num(&w, la->nll[i]);
+            jw_key(&w, "same_as");
+            if (la->same_as[i] >= 0) jw_str(&w, la->name[la->same_as[i]]); else jw_null(&w);
+            jw_end(&w);
+        }
+        jw_end(&w);
+        jw_key(&w, "chosen");
+        if (la->chosen >= 0) jw_str(&w, la->name[la->chosen]); else jw_null(&w);
+        jw_key(&w, "refits"); jw_int(&w, rec->lookahead_fits);
+        jw_key(&w, "refit_steps"); jw_int(&w, rec->lookahead_steps);
+        jw_key(&w, "refit_flops"); jw_num(&w, rec->lookahead_flops);
         jw_end(&w);
     }
     jw_end(&w);

@@ -32,7 +32,8 @@ typedef struct { uint64_t state, inc; } Rng;
 /* One purpose per kind of draw; the numbers are part of the file format of results
  * (they decide which numbers a seed gives), so never renumber, only append. */
 typedef enum {
-    RNG_SPLIT = 1,      /* train/test split (sub 0), pool subsampling (1), validation split (2) */
+    RNG_SPLIT = 1,      /* train/test split (sub 0), pool subsampling (1), validation split (2);
+                           the reward split draws with rng_key(seed, RNG_SPLIT, 3, 0) as its seed */
     RNG_INIT_SET,       /* the initial labeled set */
     RNG_MODEL_INIT,     /* weight initialisation */
     RNG_DROPOUT,        /* dropout masks while training */

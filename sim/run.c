@@ -12,7 +12,8 @@
 #include "sim/util.h"
 
 int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Dataset *test,
-           const Dataset *val, const Backend *be, uint64_t seed, char *err, size_t errlen) {
+           const Dataset *val, const Dataset *reward, const Backend *be, uint64_t seed, char *err,
+           size_t errlen) {
     int rc = session_check_sizes(cfg, pool, err, errlen);
     if (!rc) rc = session_check_test(cfg, pool, test, err, errlen);
     if (rc) return rc;
@@ -50,7 +51,9 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
     if (start == RESULTS_FRESH)
         rc = results_write_config(&res, cfg, seed, be->name, pool, test, err, errlen);
     if (!rc) rc = session_open(&S, cfg, pool, test, be, seed, err, errlen);
-    if (!rc && val->n > 0 && (rc = session_set_val(&S, val, err, errlen))) session_close(&S);
+    if (!rc && ((val->n > 0 && (rc = session_set_val(&S, val, err, errlen))) ||
+                (reward->n > 0 && (rc = session_set_reward(&S, reward, err, errlen)))))
+        session_close(&S);
     if (!rc && start == RESULTS_RESUMED) {
         char why[256];
         if ((rc = session_restore(&S, &ck, why, sizeof why))) {
@@ -87,10 +90,14 @@ int run_al(RunOutcome *outcome, const Config *cfg, const Dataset *pool, const Da
         }
         if (rc) goto fail;
         results_round(&res, &rec);
+        char look[128] = "";    /* a look-ahead strategy says so on every line */
+        if (rec.lookahead && rec.lookahead->chosen >= 0)
+            snprintf(look, sizeof look, " | label look-ahead: %s of %d, %d refits", rec.lookahead->name[rec.lookahead->chosen],
+                     rec.lookahead->n, rec.lookahead_fits);
         if (!cfg->quiet)
-            fprintf(stderr, "alsim: %s %s seed %llu | round %3d/%d | labels %6d | acc %.4f | train %.2fs score %.2fs | %.1fs\n",
+            fprintf(stderr, "alsim: %s %s seed %llu | round %3d/%d | labels %6d | acc %.4f | train %.2fs score %.2fs | %.1fs%s\n",
                     pool->name, S.st ? S.st->name : "full-data", (unsigned long long)seed, rec.round, S.R,
-                    rec.n_labeled, rec.test.accuracy, rec.ledger.train_s, rec.ledger.score_s, util_seconds() - t_start);
+                    rec.n_labeled, rec.test.accuracy, rec.ledger.train_s, rec.ledger.score_s, util_seconds() - t_start, look);
         if (rec.ledger.spent.converged == 0 && cfg->early_stop <= 0 && !warned_convergence++)     /* once a run */
             fprintf(stderr, "alsim: warning: %s seed %llu: the %s fit stopped short of --tol %g in round %d (%d of "
                     "--max-iter %d iterations); rounds.jsonl says which rounds (\"converged\": false). "

@@ -50,6 +50,10 @@ static const Strategy strategies[] = {
      NEEDS_MC | NEEDS_SHARED_MASKS, NULL, REDUCE_NONE, NULL, select_batchbald, 2, 1000,
      "the joint entropy needs T >= 2 posterior samples, and its (10,000 configurations x T) "
      "matrix of doubles stays under 80 MB for T <= 1000"},
+    {"teacher", "LABEL LOOK-AHEAD, for measurement only: refits the model on each candidate batch (top-b "
+                "margin, entropy, BALD, k-center over margin's top, class-balanced margin) and keeps the one most "
+                "accurate on a reward split (--reward-size); reads labels it has not queried",
+     NEEDS_PROBS | NEEDS_EMB | NEEDS_LOOKAHEAD, NULL, REDUCE_NONE, NULL, select_teacher, 0, 0, NULL},
 };
 
 enum { N_STRATEGIES = (int)(sizeof strategies / sizeof strategies[0]) };

@@ -51,8 +51,12 @@ enum { NEEDS_NOTHING = 0, NEEDS_PROBS = 1, NEEDS_MC = 2, NEEDS_EMB = 4,
        NEEDS_MC_IF_DROPOUT = 16,   /* MC samples when the model gives samples that differ
                                       (model_has_mc: a hidden layer with dropout), else none
                                       (T = 0): a strategy that uses them when it can (albl) */
-       NEEDS_LABELED_PROBS = 32 }; /* hooked strategies: the current model's probabilities of
+       NEEDS_LABELED_PROBS = 32,   /* hooked strategies: the current model's probabilities of
                                       the labeled rows in RoundInfo (albl's reward) */
+       NEEDS_LOOKAHEAD = 64 };     /* a batch-aware strategy that refits the run's model per
+                                      candidate batch (Lookahead, below), on labels it has not
+                                      queried: measurement only (teacher); MC samples when the
+                                      model has dropout, else none */
 
 /* What a whole-pool strategy is told at the start of each round's scoring. */
 typedef struct {
@@ -101,6 +105,29 @@ typedef struct {
 
 typedef void (*ScoreFn)(double *scores /*(n)*/, const PoolView *v);
 
+/* Label look-ahead (NEEDS_LOOKAHEAD only): what the loop offers a strategy that compares
+ * candidate batches by what they would do. refit() fits the run's model exactly as the next
+ * round's fit would if the pool rows rows (m) were labeled now (the same model, initial
+ * weights, budget rule, minibatch order and dropout seed; the rows appended to the labeled set
+ * in that order, with the oracle's answers, which it reads without counting them as queries)
+ * and measures it on the reward split (labeled rows kept out of the pool, never queried, never
+ * the test set): *acc its accuracy, *nll its mean NLL. Every refit starts from the same state,
+ * so equal rows give equal results (common random numbers). The loop's own model is as before
+ * afterwards. Returns 0, or -1 when out of memory.
+ * The strategy reports what it tried in the fields below it (rounds.jsonl "lookahead"). */
+#define LOOKAHEAD_MAX 8
+typedef struct {
+    int (*refit)(double *acc, double *nll, const int *rows /*(m)*/, int m, void *ctx);
+    void *ctx;
+    double base_acc, base_nll;      /* this round's model on the reward split */
+    /* Filled by the strategy: its candidates in the order tried. */
+    int n;
+    const char *name[LOOKAHEAD_MAX];
+    double acc[LOOKAHEAD_MAX], nll[LOOKAHEAD_MAX];     /* after the refit on labeled ∪ candidate */
+    int same_as[LOOKAHEAD_MAX];     /* -1, or an earlier candidate of the same rows (not refitted) */
+    int chosen;                     /* the candidate picked */
+} Lookahead;
+
 /* What a batch-aware strategy's select() sees: every row scored this round (the whole pool, or
  * the round's --pool-subset, in the order drawn), predicted as the score path predicts them
  * (the same MC-dropout masks), and the labeled set's embeddings. */
@@ -119,6 +146,7 @@ typedef struct {
                                        NULL unless NEEDS_EMB */
     uint64_t seed;          /* the run's seed */
     int round;              /* the acquisition round */
+    Lookahead *lookahead;   /* NEEDS_LOOKAHEAD: the loop's refit; NULL otherwise */
 } BatchView;
 
 /* Writes into picked (b) the pool row ids of the batch, in the order chosen: at most b rows,
@@ -202,6 +230,28 @@ extern const StrategyHooks albl_hooks;
  * Ties (equal distances) break as select_top_b's, by the seeded hash of the pool row id. */
 int select_coreset(int *picked /*(b)*/, const BatchView *v, int b);
 int select_badge(int *picked /*(b)*/, const BatchView *v, int b);
+
+/* teacher (teacher.c): the look-ahead teacher, label look-ahead for measurement only. It
+ * builds the candidate batches below (teacher_candidate), refits the run's model once per
+ * distinct candidate (v->lookahead->refit) and picks the one whose refit scores the highest
+ * accuracy on the reward split, ties broken by the lower NLL, then by the order below. Without
+ * a lookahead it returns the margin candidate. Its batch is in ascending pool row id. */
+enum { TEACHER_MARGIN, TEACHER_ENTROPY, TEACHER_BALD, TEACHER_KCENTER, TEACHER_BALANCED,
+       TEACHER_CANDIDATES };
+extern const char *const teacher_candidate_names[TEACHER_CANDIDATES];
+int select_teacher(int *picked /*(b)*/, const BatchView *v, int b);
+/* Candidate `which` of the view's rows that may be picked, as pool row ids in ascending order
+ * into rows (b); returns how many (min(b, rows that may be picked)), 0 when it does not apply
+ * (bald without MC samples, k-center without embeddings), -1 when out of memory:
+ *   margin    the top b by margin (select_top_b's order: ties by the seeded hash of the row id)
+ *   entropy   the top b by entropy
+ *   bald      the top b by BALD over the T MC samples
+ *   k-center  greedy k-center (coreset's rule) on the embeddings of the top min(10·b, n) rows by
+ *             margin: each pick the row farthest from the labeled rows and the rows picked
+ *   balanced  margin spread over the predicted classes (argmax p): the top ceil(b/K) rows of
+ *             each predicted class by margin, the best b of them by margin, any shortfall
+ *             filled by the next rows by margin */
+int teacher_candidate(int *rows /*(b)*/, const BatchView *v, int b, int which);
 
 /* batchbald (batchbald.c): greedy BatchBALD (Kirsch, van Amersfoort & Gal 2019) on the T MC
  * samples: the first pick BALD's top row, then each the row maximising the joint mutual

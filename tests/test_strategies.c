@@ -279,14 +279,16 @@ static void test_chunk_independence(void) {
 }
 
 static void test_registry(void) {
-    enum { N_NAMES = 15 };
+    enum { N_NAMES = 16 };
     static const char *names[N_NAMES] = {"random", "least-confidence", "entropy", "margin",
                                   "bald", "var-ratios", "mean-std", "mc-entropy", "rl",
-                                  "power-bald", "softmax-bald", "albl", "coreset", "badge", "batchbald"};
+                                  "power-bald", "softmax-bald", "albl", "coreset", "badge", "batchbald",
+                                  "teacher"};
     static const int needs[N_NAMES] = {NEEDS_NOTHING, NEEDS_PROBS, NEEDS_PROBS, NEEDS_PROBS,
                                 NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_MC, NEEDS_PROBS | NEEDS_MC | NEEDS_EMB,
                                 NEEDS_MC, NEEDS_MC, NEEDS_PROBS | NEEDS_MC_IF_DROPOUT | NEEDS_LABELED_PROBS,
-                                NEEDS_EMB, NEEDS_PROBS | NEEDS_EMB, NEEDS_MC | NEEDS_SHARED_MASKS};
+                                NEEDS_EMB, NEEDS_PROBS | NEEDS_EMB, NEEDS_MC | NEEDS_SHARED_MASKS,
+                                NEEDS_PROBS | NEEDS_EMB | NEEDS_LOOKAHEAD};
     int n;
     const Strategy *all = strategy_all(&n);
     CHECK(n == N_NAMES, "registry has %d strategies, want %d", n, N_NAMES);
