@@ -18,7 +18,8 @@
 # complete is skipped by alsim and a run killed half-way continues from its last complete
 # round (--resume), so an interrupted grid resumes where it stopped. Then
 # `alsim report OUT --out REPORT`. Ends by printing the paths of summary.md and the
-# learning-curve figures. Options after `--` go to every alsim run (not the ceiling run).
+# learning-curve figures. Options after `--` go to every alsim run (the ceiling run too, before
+# its own --full-data --epochs).
 # SIGINT or SIGTERM stops the whole grid: no new run starts, the running ones stop at a
 # resumable point, and it exits 130 or 143 (the same command continues it).
 # With --slurm the same grid goes to a Slurm cluster instead, as a job array (one task per run)
@@ -224,7 +225,9 @@ read -r -a ST <<<"$STRATEGIES"
 WHAT=() ARGS=()
 add_run() { WHAT+=("$1"); shift; ARGS+=("$(printf '%q ' "$@")"); }
 for d in "${DS[@]}"; do
-    [ "$CEILING" = 1 ] && add_run "$d full-data ceiling" --dataset "$d" --full-data --epochs "$CEILING_EPOCHS"
+    # the ceiling sees the same data as the runs (the options after --: --pool-size, --val-size,
+    # --reward-size...), with its own epochs
+    [ "$CEILING" = 1 ] && add_run "$d full-data ceiling" --dataset "$d" "${EXTRA[@]}" --full-data --epochs "$CEILING_EPOCHS"
     for s in "${ST[@]}"; do
         for ((seed = 0; seed < SEEDS; seed++)); do
             add_run "$d $s seed $seed" --dataset "$d" --strategy "$s" --seed "$seed" --rounds "$ROUNDS" "${EXTRA[@]}"

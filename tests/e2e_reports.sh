@@ -67,6 +67,13 @@ expect 0 "CI gate: the grid against tests/baseline/ci.json" check "$T/runs" --ba
 cp "$T/out" "$T/gate.txt"
 check "CI gate prints a table" grep -q "margin .*AULC .* ok" "$T/gate.txt"
 
+# --- the ceiling run sees the data the options after -- shape (here a smaller pool) -----------
+ALSIM=$ALSIM bash ./run_all.sh --datasets "synthetic:blobs:k=3,d=4,n=600,test=200" --strategies "random margin" \
+    --seeds 2 --rounds 2 --out "$T/cruns" --report "$T/crep" -- --batch 4 --init 6 --hidden 8 --epochs 3 \
+    --pool-size 300 >"$T/ceil.out" 2>"$T/ceil.err"; st=$?
+check "run_all.sh with a ceiling and -- --pool-size: the report takes the ceiling ($(tail -n 1 "$T/ceil.err"))" \
+    [ $st -eq 0 ] && grep -q '"pool_size": 300' "$T"/cruns/*full-data*/config.json
+
 # --- a grid one level deeper (DIR/dataset/run folders), for report, baseline and check -------
 mkdir -p "$T/nest/ci/syn" && cp -r "$T"/runs/* "$T/nest/ci/syn/"
 ln -s "$T/runs" "$T/nest/ci/linked"        # followed, it would give every run twice
