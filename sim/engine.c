@@ -23,8 +23,8 @@ int session_check_sizes(const Config *c, const Dataset *pool, char *err, size_t 
         return ALSIM_BAD_INPUT;
     }
     if (c->batch > pool->n - c->init) {
-        snprintf(err, errlen, "--batch %d is larger than the unlabeled pool of %s (%d rows after --init %d%s)",
-                 c->batch, pool->name, pool->n - c->init, c->init, c->val_size ? " and --val-size" : "");
+        snprintf(err, errlen, "--batch %d is larger than the unlabeled pool of %s (%d rows: %d pool rows%s less "
+                 "--init %d)", c->batch, pool->name, pool->n - c->init, pool->n, val_note, c->init);
         return ALSIM_BAD_INPUT;
     }
     if (c->pool_subset > pool->n - c->init) {
