@@ -25,8 +25,7 @@ enum { MIN_ROWS = 256 };    /* per thread, as in bayesian.c */
 
 static int64_t pool_row(const BatchView *v, int i) { return v->rows ? v->rows[i] : i; }
 
-/* Squared Euclidean distance between a (h) and b (h), accumulated in double in order. */
-static double distance2(const float *a, const float *b, int h) {
+double embedding_distance2(const float *a, const float *b, int h) {
     double s = 0.0;
     for (int j = 0; j < h; j++) {
         const double d = (double)a[j] - b[j];
@@ -39,7 +38,7 @@ static double distance2(const float *a, const float *b, int h) {
 typedef double (*RowDistance)(const BatchView *v, int i, int j);
 
 static double emb_distance(const BatchView *v, int i, int j) {
-    return distance2(v->emb + (size_t)i * v->h, v->emb + (size_t)j * v->h, v->h);
+    return embedding_distance2(v->emb + (size_t)i * v->h, v->emb + (size_t)j * v->h, v->h);
 }
 
 static double grad_distance(const BatchView *v, int i, int j) {
@@ -68,7 +67,7 @@ static void update_range(void *ctx, int lo, int hi) {
             continue;
         }
         for (int l = 0; l < v->n_labeled; l++) {
-            const double d = distance2(v->emb + (size_t)i * v->h, v->labeled_emb + (size_t)l * v->h, v->h);
+            const double d = embedding_distance2(v->emb + (size_t)i * v->h, v->labeled_emb + (size_t)l * v->h, v->h);
             if (d < u->d2[i] || isnan(d)) u->d2[i] = d;
         }
     }

@@ -276,6 +276,9 @@ double batchbald_joint_entropy(const BatchView *v, const int *idx /*(m)*/, int m
  * p (K) the row's probabilities, h (H) its embedding. */
 void badge_embedding(float *g /*(K*H)*/, const float *p /*(K)*/, const float *h /*(H)*/,
                      int k, int hw);
+/* The squared Euclidean distance between a (H) and b (H), accumulated in double in order
+ * (coreset's and the teacher's k-center). */
+double embedding_distance2(const float *a /*(H)*/, const float *b /*(H)*/, int hw);
 /* The squared Euclidean distance between two rows' gradient embeddings, without forming them:
  * |a_i|²|h_i|² + |a_j|²|h_j|² - 2 (a_i·a_j)(h_i·h_j), a = p - e_y; clamped at 0. */
 double badge_distance2(const float *p_i /*(K)*/, const float *h_i /*(H)*/,

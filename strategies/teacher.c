@@ -54,16 +54,6 @@ static int top_rows(int *top /*(m)*/, const double *score /*(n)*/, const BatchVi
     return got;
 }
 
-/* Squared Euclidean distance between a (h) and b (h), in double, in order. */
-static double distance2(const float *a, const float *b, int h) {
-    double s = 0.0;
-    for (int j = 0; j < h; j++) {
-        const double d = (double)a[j] - b[j];
-        s += d * d;
-    }
-    return s;
-}
-
 /* Greedy k-center over the view rows cand (m): b times, the row farthest from the labeled
  * rows and the rows picked so far (coreset's rule, ties by the seeded hash), into out (b).
  * d2 (n) is scratch. Returns how many. */
@@ -72,7 +62,7 @@ static int kcenter(int *out, const int *cand, int m, int b, const BatchView *v, 
         const int i = cand[a];
         d2[i] = INFINITY;
         for (int l = 0; l < v->n_labeled && v->labeled_emb; l++) {
-            const double d = distance2(v->emb + (size_t)i * v->h, v->labeled_emb + (size_t)l * v->h, v->h);
+            const double d = embedding_distance2(v->emb + (size_t)i * v->h, v->labeled_emb + (size_t)l * v->h, v->h);
             if (d < d2[i]) d2[i] = d;
         }
     }
@@ -89,7 +79,7 @@ static int kcenter(int *out, const int *cand, int m, int b, const BatchView *v, 
         for (int a = 0; a < m; a++) {
             if (taken[a]) continue;
             const int i = cand[a];
-            const double d = distance2(v->emb + (size_t)i * v->h, v->emb + (size_t)out[got] * v->h, v->h);
+            const double d = embedding_distance2(v->emb + (size_t)i * v->h, v->emb + (size_t)out[got] * v->h, v->h);
             if (d < d2[i]) d2[i] = d;
         }
     }

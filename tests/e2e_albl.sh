@@ -26,22 +26,6 @@ check "same seed: rounds.jsonl byte-identical" cmp "$a/rounds.jsonl" "$b/rounds.
 check "another seed: other picks" sh -c "! cmp -s '$a/rounds.jsonl' '$c/rounds.jsonl'"
 check "30 rounds of 10 picks" [ "$(grep -c '"picked":\[[0-9]*\(,[0-9]*\)\{9\}\]' "$a/rounds.jsonl")" -eq 30 ]
 
-# kill_at N OUT ARGS...: starts alsim --resume and SIGKILLs it once it has reported round N
-# (or when it ends by itself). The kills are 5 rounds apart and the last leaves 12 rounds, so a
-# kill that comes late under load still lands before the next one's round and before the end.
-kill_at() {
-    n=$1 out=$2; shift 2
-    rm -f "$T/kill.log"
-    "$ALSIM" "$@" --out "$out" --resume 2>"$T/kill.log" &
-    pid=$!
-    i=0
-    while kill -0 "$pid" 2>/dev/null && ! grep -q "round *$n/" "$T/kill.log" 2>/dev/null && [ $i -lt 3000 ]; do
-        sleep 0.01; i=$((i + 1))
-    done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-}
-
 for mode in mc warm; do
     extra=""; [ $mode = warm ] && extra="--warm-start --dropout 0"
     "$ALSIM" $CFG $extra --out "$T/ref-$mode" --quiet || bad "$mode: reference run"

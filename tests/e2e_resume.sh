@@ -8,21 +8,6 @@
 
 CFG="--dataset synthetic:blobs:k=5,d=64,n=12000,test=2000 --strategy bald --rounds 10 --batch 10 --init 10 --hidden 128 --epochs 30 --mc 10 --seed 3"
 
-# kill_at N OUT ARGS...: starts alsim --resume, SIGKILLs it as soon as it has reported round
-# N (or when it ends by itself), and prints the round the next resume starts after.
-kill_at() {
-    n=$1 out=$2; shift 2
-    rm -f "$T/kill.log"     # the loop below must not read an earlier run's log
-    "$ALSIM" "$@" --out "$out" --resume 2>"$T/kill.log" &
-    pid=$!
-    i=0
-    while kill -0 "$pid" 2>/dev/null && ! grep -q "round *$n/" "$T/kill.log" 2>/dev/null && [ $i -lt 3000 ]; do
-        sleep 0.01; i=$((i + 1))
-    done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-}
-
 for mode in retrain warm; do
     extra=""; [ $mode = warm ] && extra="--warm-start"
     "$ALSIM" $CFG $extra --out "$T/ref-$mode" --quiet || bad "$mode: reference run"

@@ -75,15 +75,7 @@ check "another seed: other picks" sh -c "! cmp -s '$d/rounds.jsonl' '$(only_dir 
 BIG="--dataset synthetic:blobs:k=5,d=64,n=12000,test=2000 --strategy teacher --reward-size 500 --rounds 8 --batch 10 --init 10 --hidden 128 --epochs 30 --mc 10 --seed 3"
 "$ALSIM" $BIG --out "$T/ref" --quiet || bad "reference run"
 for n in 1 4; do
-    rm -f "$T/kill.log"
-    "$ALSIM" $BIG --out "$T/k" --resume 2>"$T/kill.log" &
-    pid=$!
-    i=0
-    while kill -0 "$pid" 2>/dev/null && ! grep -q "round *$n/" "$T/kill.log" 2>/dev/null && [ $i -lt 3000 ]; do
-        sleep 0.01; i=$((i + 1))
-    done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    kill_at "$n" "$T/k" $BIG
 done
 "$ALSIM" $BIG --out "$T/k" --resume 2>"$T/resume.log" || bad "final resume"
 check "the last resume continued a checkpoint" grep -q "resuming .* after round" "$T/resume.log"

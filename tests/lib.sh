@@ -18,6 +18,20 @@ col() { # col FILE N: column(s) N of a CSV without its header
 only_dir() { # the single run folder under $1
     set -- "$1"/*; [ $# -eq 1 ] && [ -d "$1" ] && echo "$1"
 }
+# kill_at N OUT ARGS...: starts alsim ARGS --out OUT --resume and SIGKILLs it as soon as it
+# has reported round N on stderr (or when it ends by itself, or after 30 s).
+kill_at() {
+    n=$1 out=$2; shift 2
+    rm -f "$T/kill.log"     # the loop below must not read an earlier run's log
+    "$ALSIM" "$@" --out "$out" --resume 2>"$T/kill.log" &
+    pid=$!
+    i=0
+    while kill -0 "$pid" 2>/dev/null && ! grep -q "round *$n/" "$T/kill.log" 2>/dev/null && [ $i -lt 3000 ]; do
+        sleep 0.01; i=$((i + 1))
+    done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
 finish() { # finish NAME: the closing line and the exit status
     echo "$1: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
