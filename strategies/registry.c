@@ -72,9 +72,9 @@ const Strategy *strategy_all(int *n) {
 
 void strategy_print_list(FILE *f) {
     static const char *needs_text[] = {"-", "probs", "MC samples", "probs+MC",   /* by bits */
-                                       "hidden", "probs+hidden", "MC+hidden", "MC+hidden"};
+                                       "hidden", "probs+hidden", "MC+hidden", "probs+MC+hidden"};
     for (int i = 0; i < N_STRATEGIES; i++)
-        fprintf(f, "%-17s %-12s  %s\n", strategies[i].name,
+        fprintf(f, "%-17s %-15s  %s\n", strategies[i].name,
                 (strategies[i].needs & NEEDS_MC_IF_DROPOUT) ? "probs(+MC)"     /* MC when there is dropout */
                     : needs_text[strategies[i].needs & (NEEDS_PROBS | NEEDS_MC | NEEDS_EMB)],
                 strategies[i].help);

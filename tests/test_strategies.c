@@ -317,7 +317,7 @@ static void test_registry(void) {
     while (fgets(line, sizeof line, f)) {
         if (lines < N_NAMES) {
             const int e = needs[lines] & NEEDS_EMB, mc = needs[lines] & NEEDS_MC, p = needs[lines] & NEEDS_PROBS;
-            const char *want = e && mc ? "MC+hidden" : e && p ? "probs+hidden" : e ? "hidden"
+            const char *want = e && mc && p ? "probs+MC+hidden" : e && mc ? "MC+hidden" : e && p ? "probs+hidden" : e ? "hidden"
                              : mc ? "MC samples" : p ? "probs" : " - ";
             ok &= strncmp(line, names[lines], strlen(names[lines])) == 0 && strstr(line, want);
         }
