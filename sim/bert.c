@@ -234,16 +234,18 @@ int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t 
         }
     // backend buffers: the weights, then x, q, k, v, ctx, a (N,H), inter (N,I), probs, ids, types, mask
     const size_t np = b->n_params, nh = (size_t)N * H, npr = (size_t)B * c->heads * T * T;
-    float *w = be->alloc(np * sizeof(float));
+    // the weights: read in place from host memory, else a backend copy for the call
+    const float *w = be->host_memory ? b->params : be->alloc(np * sizeof(float));
     float *buf = be->alloc((6 * nh + (size_t)N * I + npr) * sizeof(float));
     int32_t *d_ids = be->alloc(2 * (size_t)N * sizeof(int32_t));
     uint8_t *d_mask = be->alloc((size_t)N);
     if (!w || !buf || !d_ids || !d_mask) {
-        be->free(w); be->free(buf); be->free(d_ids); be->free(d_mask);
+        if (!be->host_memory) be->free((float *)w);
+        be->free(buf); be->free(d_ids); be->free(d_mask);
         snprintf(err, errlen, "bert: out of memory for %d tokens", N);
         return 3;
     }
-    be->upload(w, b->params, np * sizeof(float));
+    if (!be->host_memory) be->upload((float *)w, b->params, np * sizeof(float));
     be->upload(d_ids, ids, (size_t)N * sizeof(int32_t));
     be->upload(d_ids + N, types, (size_t)N * sizeof(int32_t));
     be->upload(d_mask, mask, (size_t)N);
@@ -270,7 +272,8 @@ int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t 
     }
 #undef W
     be->download(hidden, x, nh * sizeof(float));
-    be->free(w); be->free(buf); be->free(d_ids); be->free(d_mask);
+    if (!be->host_memory) be->free((float *)w);
+    be->free(buf); be->free(d_ids); be->free(d_mask);
     return 0;
 }
 

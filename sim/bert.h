@@ -66,8 +66,8 @@ void bert_free(Bert *b);
 /* hidden (B·T, H), a HOST array = the encoder's last hidden states (eval: no dropout) for B
  * sequences of T tokens: ids, types (B·T) host int32 (ids < V, types < type_vocab, T <=
  * max_positions: checked), mask (B·T) host, 1 on real tokens. Runs on backend be (the
- * weights uploaded for the call). Returns 0, 2 (an id, type or T out of range) or 3 (out of
- * memory), with err. */
+ * weights uploaded for the call on a GPU, read in place on the CPU). Returns 0, 2 (an id,
+ * type or T out of range) or 3 (out of memory), with err. */
 int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t *ids,
                  const int32_t *types, const uint8_t *mask, int B, int T, char *err, size_t errlen);
 

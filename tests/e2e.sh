@@ -4,18 +4,6 @@
 # and 2,000-row MNIST and 1,000-email SpamAssassin slices unless ALSIM_E2E_QUICK is set).
 # Ends with "e2e: N passed, M failed"; exit status 0 when all pass.
 . tests/lib.sh
-# expect_fail CODE WHAT ARGS...: alsim exits CODE with exactly one line on stderr, and the
-# output root holds nothing that looks like a run (only hidden temporaries are allowed, and
-# none should be left either).
-expect_fail() {
-    code=$1 what=$2; shift 2
-    rm -rf "$T/fail"; mkdir -p "$T/fail"
-    "$ALSIM" "$@" --out "$T/fail/runs" >"$T/fail.out" 2>"$T/fail.err"; st=$?
-    lines=$(wc -l <"$T/fail.err")
-    left=$(ls -A "$T/fail/runs" 2>/dev/null | wc -l)
-    if [ "$st" -eq "$code" ] && [ "$lines" -eq 1 ] && [ "$left" -eq 0 ]; then ok
-    else bad "$what: exit $st (want $code), $lines stderr lines (want 1), $left entries left in the output root: $(cat "$T/fail.err")"; fi
-}
 
 SYN="synthetic:blobs:k=4,d=10,n=600,test=400,sep=2.0"
 SMALL="--dataset $SYN --rounds 3 --batch 5 --init 8 --hidden 16 --epochs 4 --minibatch 16 --mc 4 --seed 7 --quiet"

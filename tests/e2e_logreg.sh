@@ -6,15 +6,6 @@
 # config.json and the run id, dense and sparse; the MLP's rounds.jsonl as before.
 # Ends with "e2e_logreg: N passed, M failed"; exit status 0 when all pass. A few seconds.
 . tests/lib.sh
-expect_fail() {   # expect_fail CODE WHAT ARGS...: exit CODE, one stderr line, no run left
-    code=$1 what=$2; shift 2
-    rm -rf "$T/fail"; mkdir -p "$T/fail"
-    "$ALSIM" "$@" --out "$T/fail/runs" >"$T/fail.out" 2>"$T/fail.err"; st=$?
-    lines=$(wc -l <"$T/fail.err")
-    left=$(ls -A "$T/fail/runs" 2>/dev/null | wc -l)
-    if [ "$st" -eq "$code" ] && [ "$lines" -eq 1 ] && [ "$left" -eq 0 ]; then ok
-    else bad "$what: exit $st (want $code), $lines stderr lines (want 1), $left entries left: $(cat "$T/fail.err")"; fi
-}
 
 # A tabular set: 3 classes, 4 features on very different scales (x1000, x0.001, an offset).
 awk 'BEGIN { srand(7); print "a,b,c,d,class";

@@ -18,9 +18,6 @@ expect() {
     ok
 }
 has() { grep -q -- "$2" "$1"; }    # has FILE PATTERN
-json_num() { # json_num FILE KEY: the first number after "KEY":
-    sed -n "s/.*\"$2\": \([-0-9.e+]*\).*/\1/p" "$1" | head -n 1
-}
 HAVE_GNUPLOT=1
 command -v gnuplot >/dev/null 2>&1 || { HAVE_GNUPLOT=0; echo "e2e_reports: gnuplot not installed: image checks skipped" >&2; }
 

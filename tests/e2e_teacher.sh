@@ -12,16 +12,6 @@
 #   no run folder.
 # Ends with "e2e_teacher: N passed, M failed"; exit status 0 when all pass. Under a minute.
 . tests/lib.sh
-json_num() { sed -n "s/.*\"$2\": *\([-0-9.e]*\).*/\1/p" "$1" | head -n 1; }
-expect_fail() {   # expect_fail CODE WHAT ARGS...: exit CODE, one stderr line, no run left
-    code=$1 what=$2; shift 2
-    rm -rf "$T/fail"; mkdir -p "$T/fail"
-    "$ALSIM" "$@" --out "$T/fail/runs" >"$T/fail.out" 2>"$T/fail.err"; st=$?
-    lines=$(wc -l <"$T/fail.err")
-    left=$(ls -A "$T/fail/runs" 2>/dev/null | wc -l)
-    if [ "$st" -eq "$code" ] && [ "$lines" -eq 1 ] && [ "$left" -eq 0 ]; then ok
-    else bad "$what: exit $st (want $code), $lines stderr lines (want 1), $left entries left: $(cat "$T/fail.err")"; fi
-}
 SYN="synthetic:blobs:k=4,d=10,n=600,test=200,sep=1.5"
 SMALL="--dataset $SYN --rounds 4 --batch 5 --init 8 --hidden 16 --epochs 4 --minibatch 16 --mc 4 --seed 7"
 

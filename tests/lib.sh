@@ -32,6 +32,18 @@ kill_at() {
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
 }
+expect_fail() { # expect_fail CODE WHAT ARGS...: alsim ARGS exits CODE, one stderr line, no run left
+    code=$1 what=$2; shift 2
+    rm -rf "$T/fail"; mkdir -p "$T/fail"
+    "$ALSIM" "$@" --out "$T/fail/runs" >"$T/fail.out" 2>"$T/fail.err"; st=$?
+    lines=$(wc -l <"$T/fail.err")
+    left=$(ls -A "$T/fail/runs" 2>/dev/null | wc -l)
+    if [ "$st" -eq "$code" ] && [ "$lines" -eq 1 ] && [ "$left" -eq 0 ]; then ok
+    else bad "$what: exit $st (want $code), $lines stderr lines (want 1), $left entries left: $(cat "$T/fail.err")"; fi
+}
+json_num() { # json_num FILE KEY: the first number after "KEY": in FILE
+    sed -n "s/.*\"$2\": *\([-0-9.e+]*\).*/\1/p" "$1" | head -n 1
+}
 finish() { # finish NAME: the closing line and the exit status
     echo "$1: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
