@@ -180,6 +180,23 @@ typedef struct Backend {
     void (*attention_forward)(float *ctx, float *probs, const float *q, const float *k,
                               const float *v, const uint8_t *mask, int B, int T, int H,
                               int heads, float scale);
+    /* Gradients of the three above, overwriting (not accumulating), for fine-tuning:
+     * layernorm: dinp (N,C) from dout (N,C), inp (N,C), the forward's stats (N,2) and gamma
+     * (C); dgamma, dbeta (C) = Σ_rows dout·x̂ and Σ_rows dout (each skipped when NULL);
+     * dinp may equal dout (not inp). */
+    void (*layernorm_backward)(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                               const float *inp, const float *stats, const float *gamma,
+                               int N, int C);
+    /* gelu: dinp = dout · GELU'(inp) elementwise, GELU'(x) = Φ(x) + x·φ(x); dinp may equal
+     * dout. */
+    void (*gelu_backward)(float *dinp, const float *dout, const float *inp, size_t n);
+    /* attention: dq, dk, dv (B·T, H) from dctx (B·T, H) and the forward's probs (B, heads,
+     * T, T), q, k, v: per sequence and head, dv = probsᵀ·dctx, dprobs = dctx·vᵀ, dscores =
+     * probs ⊙ (dprobs - rowsum(dprobs ⊙ probs)) (masked keys have probs 0, so get 0),
+     * dq = dscores·k·scale, dk = dscoresᵀ·q·scale. No output may alias an input. */
+    void (*attention_backward)(float *dq, float *dk, float *dv, const float *dctx,
+                               const float *probs, const float *q, const float *k,
+                               const float *v, int B, int T, int H, int heads, float scale);
 
     /* Optional, NULL when absent (the CPU: there the strategies' host functions score).
      * scores_host (N), a HOST array, receives reduction `kind` (Reduce, not REDUCE_NONE) of
