@@ -60,8 +60,9 @@ typedef struct Backend {
     void (*matmul_forward)(float *out, const float *inp, const float *weight, const float *bias,
                            int N, int C, int OC);
     /* Gradients of matmul_forward, overwriting (not accumulating):
-     * dinp (N,C) = dout · weight (skipped when dinp is NULL), dweight (OC,C) = doutᵀ · inp,
-     * dbias (OC) = column sums of dout (skipped when NULL). N == 0 gives zero gradients. */
+     * dinp (N,C) = dout · weight (skipped when dinp is NULL), dweight (OC,C) = doutᵀ · inp
+     * (skipped when NULL: a frozen weight), dbias (OC) = column sums of dout (skipped when
+     * NULL). N == 0 gives zero gradients. */
     void (*matmul_backward)(float *dinp, float *dweight, float *dbias,
                             const float *dout, const float *inp, const float *weight,
                             int N, int C, int OC);
@@ -163,6 +164,15 @@ typedef struct Backend {
      * pos (T or more, H), type (TV,H). */
     void (*embed_forward)(float *out, const int32_t *ids, const int32_t *types, const float *word,
                           const float *pos, const float *type, int B, int T, int H);
+    /* A sentence's vector from its tokens' rows: out (B,H) from hidden (B·T,H) and mask
+     * (B·T) uint8: cls: row s·T (the [CLS] token); else (cls = 0) the mean of the rows with
+     * mask 1, summed in float in token order then divided by their count (0 when none). */
+    void (*pool_forward)(float *out, const float *hidden, const uint8_t *mask, int B, int T,
+                         int H, int cls);
+    /* Its gradient, overwriting dhidden (B·T,H): cls: dout's row s at row s·T, 0 elsewhere;
+     * mean: dout's row s divided by the count on each row with mask 1, 0 elsewhere. */
+    void (*pool_backward)(float *dhidden, const float *dout, const uint8_t *mask, int B, int T,
+                          int H, int cls);
     /* LayerNorm of each row of inp (N,C): out = (inp - mean) · rstd · gamma + beta with mean
      * and the biased variance of the row, rstd = 1/sqrt(var + eps); stats (N,2) receives each
      * row's (mean, rstd) for a backward (skipped when NULL). out may equal inp. */

@@ -94,10 +94,10 @@ static void column_sums(float *dbias, const float *dout, int N, int OC) {
 static void matmul_backward(float *dinp, float *dweight, float *dbias,
                             const float *dout, const float *inp, const float *weight,
                             int N, int C, int OC) {
-    // dinp (N,C) or NULL, dweight (OC,C), dbias (OC) or NULL; dout (N,OC), inp (N,C),
+    // dinp (N,C) or NULL, dweight (OC,C) or NULL, dbias (OC) or NULL; dout (N,OC), inp (N,C),
     // weight (OC,C). All outputs are overwritten.
     if (N <= 0) {   // no rows: zero gradients (gemm with an empty inner dimension is murky)
-        memset(dweight, 0, (size_t)OC * C * sizeof(float));
+        if (dweight) memset(dweight, 0, (size_t)OC * C * sizeof(float));
         if (dbias) memset(dbias, 0, (size_t)OC * sizeof(float));
         return;
     }
@@ -105,7 +105,7 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias,
         sgemm(CblasNoTrans, CblasNoTrans, N, C, OC, dout, OC, weight, C, 0.0f, dinp, C);
     }
     // dweight = doutᵀ · inp
-    sgemm(CblasTrans, CblasNoTrans, OC, C, N, dout, OC, inp, C, 0.0f, dweight, C);
+    if (dweight) sgemm(CblasTrans, CblasNoTrans, OC, C, N, dout, OC, inp, C, 0.0f, dweight, C);
     if (dbias) column_sums(dbias, dout, N, OC);
 }
 
@@ -444,6 +444,42 @@ static void embed_forward(float *out, const int32_t *ids, const int32_t *types, 
     }
 }
 
+static void pool_forward(float *out, const float *hidden, const uint8_t *mask, int B, int T, int H,
+                         int cls) {
+    // out (B,H); hidden (B·T,H); mask (B·T)
+    for (int s = 0; s < B; s++) {
+        float *o = out + (size_t)s * H;
+        const float *h0 = hidden + (size_t)s * T * H;
+        if (cls) {
+            memcpy(o, h0, (size_t)H * sizeof(float));
+            continue;
+        }
+        int n = 0;
+        for (int j = 0; j < H; j++) o[j] = 0.0f;
+        for (int t = 0; t < T; t++)
+            if (mask[s * T + t]) {
+                n++;
+                for (int j = 0; j < H; j++) o[j] += h0[(size_t)t * H + j];
+            }
+        for (int j = 0; j < H; j++) o[j] = n ? o[j] / (float)n : 0.0f;
+    }
+}
+
+static void pool_backward(float *dhidden, const float *dout, const uint8_t *mask, int B, int T, int H,
+                          int cls) {
+    // dhidden (B·T,H); dout (B,H); mask (B·T)
+    for (int s = 0; s < B; s++) {
+        int n = 0;
+        for (int t = 0; t < T; t++) n += mask[s * T + t] != 0;
+        const float *d = dout + (size_t)s * H;
+        for (int t = 0; t < T; t++) {
+            float *o = dhidden + ((size_t)s * T + t) * H;
+            const int on = cls ? t == 0 : mask[s * T + t] != 0;
+            for (int j = 0; j < H; j++) o[j] = !on ? 0.0f : cls ? d[j] : d[j] / (float)n;
+        }
+    }
+}
+
 static void layernorm_forward(float *out, float *stats, const float *inp, const float *gamma,
                               const float *beta, int N, int C, float eps) {
     // out (N,C), stats (N,2) or NULL; inp (N,C); gamma, beta (C). Moments in double.
@@ -640,6 +676,8 @@ const Backend backend_cpu = {
     .maxpool_forward = maxpool_forward,
     .maxpool_backward = maxpool_backward,
     .embed_forward = embed_forward,
+    .pool_forward = pool_forward,
+    .pool_backward = pool_backward,
     .layernorm_forward = layernorm_forward,
     .gelu_forward = gelu_forward,
     .attention_forward = attention_forward,

@@ -205,10 +205,10 @@ static void matmul_forward(float *out, const float *inp, const float *weight, co
 static void matmul_backward(float *dinp, float *dweight, float *dbias,
                             const float *dout, const float *inp, const float *weight,
                             int N, int C, int OC) {
-    // dinp (N,C) or NULL, dweight (OC,C), dbias (OC) or NULL; dout (N,OC), inp (N,C),
+    // dinp (N,C) or NULL, dweight (OC,C) or NULL, dbias (OC) or NULL; dout (N,OC), inp (N,C),
     // weight (OC,C). All outputs are overwritten.
     if (N <= 0) {   // no rows: zero gradients
-        cuda_zero(dweight, (size_t)OC * C * sizeof(float));
+        if (dweight) cuda_zero(dweight, (size_t)OC * C * sizeof(float));
         if (dbias) cuda_zero(dbias, (size_t)OC * sizeof(float));
         return;
     }
@@ -218,7 +218,7 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias,
                                 &one, weight, C, dout, OC, &zero, dinp, C));
     }
     // dweight = doutᵀ · inp, i.e. dweightᵀ (C,OC) = inpᵀ · dout
-    cublasCheck(cb.sgemm(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N,
+    if (dweight) cublasCheck(cb.sgemm(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N,
                             &one, inp, C, dout, OC, &zero, dweight, C));
     if (dbias) column_sums(dbias, dout, N, OC);
 }
@@ -852,6 +852,54 @@ static void embed_forward(float *out, const int32_t *ids, const int32_t *types, 
 }
 
 // One thread per row: moments in double, as the CPU.
+// Pooling: one thread per (sequence, column), tokens summed in order as on the CPU.
+__global__ void pool_forward_kernel(float *out, const float *hidden, const uint8_t *mask, int B, int T, int H,
+                                    int cls) {
+    GRID_STRIDE_LOOP(r, (size_t)B * H) {
+        const int s = (int)(r / H), j = (int)(r % H);
+        const float *h0 = hidden + (size_t)s * T * H;
+        if (cls) {
+            out[r] = h0[j];
+            continue;
+        }
+        float sum = 0.0f;
+        int n = 0;
+        for (int t = 0; t < T; t++)
+            if (mask[(size_t)s * T + t]) {
+                n++;
+                sum += h0[(size_t)t * H + j];
+            }
+        out[r] = n ? sum / (float)n : 0.0f;
+    }
+}
+
+static void pool_forward(float *out, const float *hidden, const uint8_t *mask, int B, int T, int H, int cls) {
+    if (B <= 0 || H <= 0) return;
+    pool_forward_kernel<<<blocks_for((size_t)B * H), BLOCK>>>(out, hidden, mask, B, T, H, cls);
+    launchCheck();
+}
+
+// One thread per (sequence, column): its count, then every token's entry.
+__global__ void pool_backward_kernel(float *dhidden, const float *dout, const uint8_t *mask, int B, int T, int H,
+                                     int cls) {
+    GRID_STRIDE_LOOP(r, (size_t)B * H) {
+        const int s = (int)(r / H), j = (int)(r % H);
+        int n = 0;
+        for (int t = 0; t < T; t++) n += mask[(size_t)s * T + t] != 0;
+        const float d = dout[r];
+        for (int t = 0; t < T; t++) {
+            const int on = cls ? t == 0 : mask[(size_t)s * T + t] != 0;
+            dhidden[((size_t)s * T + t) * H + j] = !on ? 0.0f : cls ? d : d / (float)n;
+        }
+    }
+}
+
+static void pool_backward(float *dhidden, const float *dout, const uint8_t *mask, int B, int T, int H, int cls) {
+    if (B <= 0 || H <= 0) return;
+    pool_backward_kernel<<<blocks_for((size_t)B * H), BLOCK>>>(dhidden, dout, mask, B, T, H, cls);
+    launchCheck();
+}
+
 __global__ void layernorm_forward_kernel(float *out, float *stats, const float *inp, const float *gamma,
                                          const float *beta, int N, int C, float eps) {
     GRID_STRIDE_LOOP(i, (size_t)N) {
@@ -952,6 +1000,8 @@ static const Backend backend_cuda = {
     .maxpool_forward = maxpool_forward,
     .maxpool_backward = maxpool_backward,
     .embed_forward = embed_forward,
+    .pool_forward = pool_forward,
+    .pool_backward = pool_backward,
     .layernorm_forward = layernorm_forward,
     .gelu_forward = gelu_forward,
     .attention_forward = attention_forward,

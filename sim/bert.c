@@ -217,12 +217,173 @@ int bert_load(Bert *b, const char *dir, char *err, size_t errlen) {
 }
 
 // ----------------------------------------------------------------------------
+// the layers, forward and backward
+
+int bert_weights_at(Bert *w, float **block, const Bert *b, const Backend *be) {
+    *w = *b;
+    *block = NULL;
+    w->layer = malloc((size_t)b->c.layers * sizeof *w->layer);
+    float *base = be->host_memory ? b->params : be->alloc(b->n_params * sizeof(float));
+    if (!w->layer || !base) {
+        free(w->layer);
+        if (!be->host_memory) be->free(base);
+        memset(w, 0, sizeof *w);
+        return 3;
+    }
+    if (!be->host_memory) {
+        be->upload(base, b->params, b->n_params * sizeof(float));
+        *block = base;
+    }
+#define AT(p) ((p) ? base + ((p) - b->params) : NULL)
+    w->params = base;
+    w->word = AT(b->word), w->pos = AT(b->pos), w->type = AT(b->type);
+    w->emb_ln_g = AT(b->emb_ln_g), w->emb_ln_b = AT(b->emb_ln_b);
+    for (int l = 0; l < b->c.layers; l++) {
+        const BertLayer *y = &b->layer[l];
+        w->layer[l] = (BertLayer){AT(y->q_w), AT(y->q_b), AT(y->k_w), AT(y->k_b), AT(y->v_w), AT(y->v_b),
+                                  AT(y->o_w), AT(y->o_b), AT(y->ln1_g), AT(y->ln1_b), AT(y->i_w), AT(y->i_b),
+                                  AT(y->f_w), AT(y->f_b), AT(y->ln2_g), AT(y->ln2_b)};
+    }
+#undef AT
+    return 0;
+}
+
+void bert_weights_free(Bert *w, float *block, const Backend *be) {
+    free(w->layer);
+    if (block) be->free(block);
+    memset(w, 0, sizeof *w);
+}
+
+size_t bert_acts_floats(const BertConfig *c, int B, int T, int R) {
+    const size_t N = (size_t)B * T;
+    return N * (7 * (size_t)c->hidden + 2 * (size_t)c->intermediate + 4 + 2 * (size_t)R) +
+           (size_t)B * c->heads * T * T;
+}
+
+void bert_acts_at(BertActs *s, float *block, const BertConfig *c, int B, int T, int R) {
+    const size_t N = (size_t)B * T, nh = N * c->hidden, ni = N * c->intermediate;
+    float *p = block;
+    s->q = p, p += nh;
+    s->k = p, p += nh;
+    s->v = p, p += nh;
+    s->ctx = p, p += nh;
+    s->a_pre = p, p += nh;
+    s->a = p, p += nh;
+    s->f_pre = p, p += nh;
+    s->i_pre = p, p += ni;
+    s->inter = p, p += ni;
+    s->stats1 = p, p += 2 * N;
+    s->stats2 = p, p += 2 * N;
+    s->uq = R ? p : NULL, p += N * R;
+    s->uv = R ? p : NULL, p += N * R;
+    s->probs = p;
+}
+
+void bert_embed(float *x, const Backend *be, const Bert *w, const int32_t *ids, const int32_t *types,
+                int B, int T) {
+    be->embed_forward(x, ids, types, w->word, w->pos, w->type, B, T, w->c.hidden);
+    be->layernorm_forward(x, NULL, x, w->emb_ln_g, w->emb_ln_b, B * T, w->c.hidden, (float)w->c.ln_eps);
+}
+
+/* out (N,H) = x·Wᵀ + b, plus scale·(x·Aᵀ)·Bᵀ into u (N,R) and tmp (N,H) when A is given. */
+static void projection(float *out, float *u, float *tmp, const Backend *be, const float *x, const float *W,
+                       const float *bias, const float *A, const float *Bm, int R, float scale, int N, int H) {
+    be->matmul_forward(out, x, W, bias, N, H, H);
+    if (!A) return;
+    be->matmul_forward(u, x, A, NULL, N, H, R);
+    be->matmul_forward(tmp, u, Bm, NULL, N, R, H);
+    be->axpy(out, tmp, scale, (size_t)N * H);
+}
+
+void bert_layer_forward(float *out, BertActs *s, const Backend *be, const BertConfig *c,
+                        const BertLayer *w, const BertLora *lora, int R, float scale,
+                        const uint8_t *mask, int B, int T) {
+    const int N = B * T, H = c->hidden, I = c->intermediate;
+    const size_t nh = (size_t)N * H;
+    const float eps = (float)c->ln_eps;
+    // q, k, v (the adapters' product passes through ctx, not yet written)
+    projection(s->q, s->uq, s->ctx, be, s->x, w->q_w, w->q_b, lora ? lora->qa : NULL, lora ? lora->qb : NULL, R,
+               scale, N, H);
+    be->matmul_forward(s->k, s->x, w->k_w, w->k_b, N, H, H);
+    projection(s->v, s->uv, s->ctx, be, s->x, w->v_w, w->v_b, lora ? lora->va : NULL, lora ? lora->vb : NULL, R,
+               scale, N, H);
+    be->attention_forward(s->ctx, s->probs, s->q, s->k, s->v, mask, B, T, H, c->heads,
+                          1.0f / sqrtf((float)(H / c->heads)));
+    // a = LN(ctx Woᵀ + bo + x)
+    be->matmul_forward(s->a_pre, s->ctx, w->o_w, w->o_b, N, H, H);
+    be->axpy(s->a_pre, s->x, 1.0f, nh);
+    be->layernorm_forward(s->a, s->stats1, s->a_pre, w->ln1_g, w->ln1_b, N, H, eps);
+    // out = LN(gelu(a Wiᵀ + bi) Wfᵀ + bf + a)
+    be->matmul_forward(s->i_pre, s->a, w->i_w, w->i_b, N, H, I);
+    be->gelu_forward(s->inter, s->i_pre, (size_t)N * I);
+    be->matmul_forward(s->f_pre, s->inter, w->f_w, w->f_b, N, I, H);
+    be->axpy(s->f_pre, s->a, 1.0f, nh);
+    be->layernorm_forward(out, s->stats2, s->f_pre, w->ln2_g, w->ln2_b, N, H, eps);
+}
+
+size_t bert_backward_floats(const BertConfig *c, int B, int T, int R) {
+    return (size_t)B * T * ((size_t)c->intermediate + 4 * (size_t)c->hidden + (size_t)R);
+}
+
+/* The gradients of projection: dW, dbias (NULL: frozen), dA, dB (NULL: no adapter) from dout
+ * (N,H); dx (N,H) += the input's (skipped when NULL). tmp (N,H), du (N,R): work. */
+static void projection_backward(float *dx, float *dW, float *dbias, float *dA, float *dB, float *tmp, float *du,
+                                const Backend *be, const float *dout, const float *x, const float *W, const float *u,
+                                const float *A, const float *Bm, int R, float scale, int N, int H) {
+    const size_t nh = (size_t)N * H;
+    if (dx || dW) {
+        be->matmul_backward(dx ? tmp : NULL, dW, dbias, dout, x, W, N, H, H);
+        if (dx) be->axpy(dx, tmp, 1.0f, nh);
+    }
+    if (!dA) return;
+    // out += scale·u·Bᵀ, u = x·Aᵀ: dB = scale·doutᵀ·u, du = scale·dout·B, dA = duᵀ·x, dx += du·A
+    be->zero(tmp, nh * sizeof(float));
+    be->axpy(tmp, dout, scale, nh);
+    be->matmul_backward(du, dB, NULL, tmp, u, Bm, N, R, H);
+    be->matmul_backward(dx ? tmp : NULL, dA, NULL, du, x, A, N, H, R);
+    if (dx) be->axpy(dx, tmp, 1.0f, nh);
+}
+
+void bert_layer_backward(float *dx, BertLayer *dw, BertLora *dlora, float *work, float *dout,
+                         const BertActs *s, const Backend *be, const BertConfig *c,
+                         const BertLayer *w, const BertLora *lora, int R, float scale, int B, int T) {
+    const int N = B * T, H = c->hidden, I = c->intermediate;
+    const size_t nh = (size_t)N * H;
+    float *d_inter = work, *tmp = d_inter + (size_t)N * I, *dq = tmp + nh, *dk = dq + nh, *dv = dk + nh;
+    float *du = dv + nh;
+#define DW(f) (dw ? dw->f : NULL)
+    // out = LN2(f_pre), f_pre = inter·Wfᵀ + bf + a, inter = gelu(i_pre), i_pre = a·Wiᵀ + bi
+    be->layernorm_backward(dout, DW(ln2_g), DW(ln2_b), dout, s->f_pre, s->stats2, w->ln2_g, N, H);
+    be->matmul_backward(d_inter, DW(f_w), DW(f_b), dout, s->inter, w->f_w, N, I, H);
+    be->gelu_backward(d_inter, d_inter, s->i_pre, (size_t)N * I);
+    be->matmul_backward(tmp, DW(i_w), DW(i_b), d_inter, s->a, w->i_w, N, H, I);
+    be->axpy(dout, tmp, 1.0f, nh);                              // dout = d a
+    // a = LN1(a_pre), a_pre = ctx·Woᵀ + bo + x
+    be->layernorm_backward(dout, DW(ln1_g), DW(ln1_b), dout, s->a_pre, s->stats1, w->ln1_g, N, H);
+    be->matmul_backward(tmp, DW(o_w), DW(o_b), dout, s->ctx, w->o_w, N, H, H);     // tmp = d ctx
+    be->attention_backward(dq, dk, dv, tmp, s->probs, s->q, s->k, s->v, B, T, H, c->heads,
+                           1.0f / sqrtf((float)(H / c->heads)));
+    // the input: the residual (dout, d a_pre) and the three projections
+    if (dx) {
+        be->zero(dx, nh * sizeof(float));
+        be->axpy(dx, dout, 1.0f, nh);
+    }
+    projection_backward(dx, DW(q_w), DW(q_b), dlora ? dlora->qa : NULL, dlora ? dlora->qb : NULL, tmp, du, be, dq,
+                        s->x, w->q_w, s->uq, lora ? lora->qa : NULL, lora ? lora->qb : NULL, R, scale, N, H);
+    projection_backward(dx, DW(k_w), DW(k_b), NULL, NULL, tmp, du, be, dk, s->x, w->k_w, NULL, NULL, NULL, R, scale,
+                        N, H);
+    projection_backward(dx, DW(v_w), DW(v_b), dlora ? dlora->va : NULL, dlora ? dlora->vb : NULL, tmp, du, be, dv,
+                        s->x, w->v_w, s->uv, lora ? lora->va : NULL, lora ? lora->vb : NULL, R, scale, N, H);
+#undef DW
+}
+
+// ----------------------------------------------------------------------------
 // the forward pass
 
 int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t *ids,
                  const int32_t *types, const uint8_t *mask, int B, int T, char *err, size_t errlen) {
     const BertConfig *c = &b->c;
-    const int H = c->hidden, I = c->intermediate, N = B * T;
+    const int H = c->hidden, N = B * T;
     if (T > c->max_positions) {
         snprintf(err, errlen, "bert: %d tokens, more than the model's %d positions", T, c->max_positions);
         return 2;
@@ -232,66 +393,38 @@ int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t 
             snprintf(err, errlen, "bert: token %d: id %d or type %d out of the model's range", i, ids[i], types[i]);
             return 2;
         }
-    // backend buffers: the weights, then x, q, k, v, ctx, a (N,H), inter (N,I), probs, ids, types, mask
-    const size_t np = b->n_params, nh = (size_t)N * H, npr = (size_t)B * c->heads * T * T;
-    // the weights: read in place from host memory, else a backend copy for the call
-    const float *w = be->host_memory ? b->params : be->alloc(np * sizeof(float));
-    float *buf = be->alloc((6 * nh + (size_t)N * I + npr) * sizeof(float));
+    // backend buffers: the weights; x and the next x (N,H), one layer's activations; ids, types, mask
+    const size_t nh = (size_t)N * H;
+    Bert w;
+    float *block;
+    if (bert_weights_at(&w, &block, b, be)) {
+        snprintf(err, errlen, "bert: out of memory for the weights");
+        return 3;
+    }
+    float *buf = be->alloc((2 * nh + bert_acts_floats(c, B, T, 0)) * sizeof(float));
     int32_t *d_ids = be->alloc(2 * (size_t)N * sizeof(int32_t));
     uint8_t *d_mask = be->alloc((size_t)N);
-    if (!w || !buf || !d_ids || !d_mask) {
-        if (!be->host_memory) be->free((float *)w);
+    if (!buf || !d_ids || !d_mask) {
+        bert_weights_free(&w, block, be);
         be->free(buf); be->free(d_ids); be->free(d_mask);
         snprintf(err, errlen, "bert: out of memory for %d tokens", N);
         return 3;
     }
-    if (!be->host_memory) be->upload((float *)w, b->params, np * sizeof(float));
     be->upload(d_ids, ids, (size_t)N * sizeof(int32_t));
     be->upload(d_ids + N, types, (size_t)N * sizeof(int32_t));
     be->upload(d_mask, mask, (size_t)N);
-#define W(p) (w + ((p) - b->params))        /* a weight's place in the uploaded block */
-    float *x = buf, *q = x + nh, *k = q + nh, *v = k + nh, *ctx = v + nh, *a = ctx + nh;
-    float *inter = a + nh, *probs = inter + (size_t)N * I;
-    const float eps = (float)c->ln_eps, scale = 1.0f / sqrtf((float)(H / c->heads));
-    be->embed_forward(x, d_ids, d_ids + N, W(b->word), W(b->pos), W(b->type), B, T, H);
-    be->layernorm_forward(x, NULL, x, W(b->emb_ln_g), W(b->emb_ln_b), N, H, eps);
+    float *x = buf, *next = x + nh;
+    BertActs s;
+    bert_acts_at(&s, next + nh, c, B, T, 0);
+    bert_embed(x, be, &w, d_ids, d_ids + N, B, T);
     for (int l = 0; l < c->layers; l++) {
-        const BertLayer *y = &b->layer[l];
-        be->matmul_forward(q, x, W(y->q_w), W(y->q_b), N, H, H);
-        be->matmul_forward(k, x, W(y->k_w), W(y->k_b), N, H, H);
-        be->matmul_forward(v, x, W(y->v_w), W(y->v_b), N, H, H);
-        be->attention_forward(ctx, probs, q, k, v, d_mask, B, T, H, c->heads, scale);
-        be->matmul_forward(a, ctx, W(y->o_w), W(y->o_b), N, H, H);     // a = LN(ctx Woᵀ + bo + x)
-        be->axpy(a, x, 1.0f, nh);
-        be->layernorm_forward(a, NULL, a, W(y->ln1_g), W(y->ln1_b), N, H, eps);
-        be->matmul_forward(inter, a, W(y->i_w), W(y->i_b), N, H, I);   // x = LN(gelu(a Wiᵀ + bi) Wfᵀ + bf + a)
-        be->gelu_forward(inter, inter, (size_t)N * I);
-        be->matmul_forward(x, inter, W(y->f_w), W(y->f_b), N, I, H);
-        be->axpy(x, a, 1.0f, nh);
-        be->layernorm_forward(x, NULL, x, W(y->ln2_g), W(y->ln2_b), N, H, eps);
+        s.x = x;
+        bert_layer_forward(next, &s, be, c, &w.layer[l], NULL, 0, 0.0f, d_mask, B, T);
+        float *t = x;
+        x = next, next = t;
     }
-#undef W
     be->download(hidden, x, nh * sizeof(float));
-    if (!be->host_memory) be->free((float *)w);
+    bert_weights_free(&w, block, be);
     be->free(buf); be->free(d_ids); be->free(d_mask);
     return 0;
-}
-
-void bert_pool(float *pooled, const float *hidden, const uint8_t *mask, int B, int T, int H, int cls) {
-    for (int s = 0; s < B; s++) {
-        float *o = pooled + (size_t)s * H;
-        const float *h0 = hidden + (size_t)s * T * H;
-        if (cls) {
-            memcpy(o, h0, (size_t)H * sizeof(float));
-            continue;
-        }
-        int n = 0;
-        for (int j = 0; j < H; j++) o[j] = 0.0f;
-        for (int t = 0; t < T; t++)
-            if (mask[s * T + t]) {
-                n++;
-                for (int j = 0; j < H; j++) o[j] += h0[(size_t)t * H + j];
-            }
-        for (int j = 0; j < H; j++) o[j] = n ? o[j] / (float)n : 0.0f;
-    }
 }

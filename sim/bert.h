@@ -1,7 +1,7 @@
 /* bert — a BERT-family encoder's weights, loaded from a local Hugging Face model folder
  * (`config.json` and `model.safetensors`; no network, ever), and its forward pass on a
  * backend's ops (backend.h: embed, LayerNorm, GELU, attention, matmuls). The tokenizer is
- * datasets/wordpiece.h; fine-tuning and `--model bert:DIR` are to come.
+ * datasets/wordpiece.h; the model that fine-tunes it, `--model bert:DIR`, is sim/bertmodel.c.
  *
  * Accepted: the `BertModel` layout (BERT, and MiniLM-style encoders that share it), tensor
  * names with or without the `bert.` prefix of a `BertFor...` checkpoint, LayerNorm parameters
@@ -71,8 +71,60 @@ void bert_free(Bert *b);
 int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t *ids,
                  const int32_t *types, const uint8_t *mask, int B, int T, char *err, size_t errlen);
 
-/* pooled (B, H) from hidden (B·T, H) and mask (B·T), host arrays: cls the first token's
- * state, or (cls = 0) the mean over the tokens with mask 1. */
-void bert_pool(float *pooled, const float *hidden, const uint8_t *mask, int B, int T, int H, int cls);
+/* ---- the pieces of a forward and backward pass, for fine-tuning (sim/bertmodel.c) ----
+ * All buffers below are backend buffers; N = B·T token rows. */
+
+/* LoRA adapters on one layer's query and value projections: W + scale·B·A with A (R,H) and
+ * B (H,R) (PEFT's lora_A and lora_B), as parameters or as their gradients. */
+typedef struct {
+    float *qa, *qb, *va, *vb;
+} BertLora;
+
+/* What one layer's forward keeps for its backward. x is the caller's (the layer's input);
+ * the rest point into a block of bert_acts_floats floats (bert_acts_at). */
+typedef struct {
+    const float *x;         /* (N,H) the layer's input */
+    float *uq, *uv;         /* (N,R) x·Aᵀ of the query's and the value's adapter (R > 0) */
+    float *q, *k, *v, *ctx; /* (N,H) */
+    float *probs;           /* (B,heads,T,T) */
+    float *a_pre, *a;       /* (N,H) ctx·Woᵀ + bo + x, and its LayerNorm */
+    float *i_pre, *inter;   /* (N,I) a·Wiᵀ + bi, and its GELU */
+    float *f_pre;           /* (N,H) inter·Wfᵀ + bf + a: the layer's output is its LayerNorm */
+    float *stats1, *stats2; /* (N,2) the two LayerNorms' (mean, rstd) */
+} BertActs;
+
+/* Floats of one layer's BertActs for B sequences of T tokens and adapters of rank R (0:
+ * none), and the pointers into block. */
+size_t bert_acts_floats(const BertConfig *c, int B, int T, int R);
+void bert_acts_at(BertActs *s, float *block, const BertConfig *c, int B, int T, int R);
+
+/* x (N,H) = LayerNorm(word[ids] + pos[t] + type[types]): the embeddings of ids, types (N)
+ * int32 backend buffers, with the weights w (backend copies laid out as b's: bert_weights_at). */
+void bert_embed(float *x, const Backend *be, const Bert *w, const int32_t *ids, const int32_t *types,
+                int B, int T);
+
+/* out (N,H) = encoder layer w (nn.Linear layout) applied to s->x, with adapters lora (NULL:
+ * none) of rank R and scale, each projection computed as x·Wᵀ + b (+ scale·(x·Aᵀ)·Bᵀ), and s
+ * filled for the backward. mask (N) uint8 backend buffer. out must not alias s->x or s. */
+void bert_layer_forward(float *out, BertActs *s, const Backend *be, const BertConfig *c,
+                        const BertLayer *w, const BertLora *lora, int R, float scale,
+                        const uint8_t *mask, int B, int T);
+
+/* Floats of bert_layer_backward's work buffer. */
+size_t bert_backward_floats(const BertConfig *c, int B, int T, int R);
+
+/* The gradients of bert_layer_forward, overwriting: dx (N,H), the input's (skipped when NULL:
+ * nothing below is trained); dw, the layer's weights' and LayerNorms' laid out as a BertLayer
+ * (NULL: frozen); dlora, the adapters' (NULL: none); from dout (N,H), which is used up (it
+ * ends holding the gradient before the first LayerNorm), s and w as the forward had them. */
+void bert_layer_backward(float *dx, BertLayer *dw, BertLora *dlora, float *work, float *dout,
+                         const BertActs *s, const Backend *be, const BertConfig *c,
+                         const BertLayer *w, const BertLora *lora, int R, float scale, int B, int T);
+
+/* Backend copies of b's weights: *block (b->n_params floats) holds them and w's pointers
+ * point into it, laid out as b's (on the CPU, w is b itself read in place: *block NULL).
+ * Returns 0, or 3 when out of memory. bert_weights_free undoes it. */
+int bert_weights_at(Bert *w, float **block, const Bert *b, const Backend *be);
+void bert_weights_free(Bert *w, float *block, const Backend *be);
 
 #endif

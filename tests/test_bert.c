@@ -264,7 +264,7 @@ static void test_forward(void) {
     CHECK(bad == 0, "last hidden states vs PyTorch: %d of %d out of tolerance", bad, N * nh);
     printf("  last hidden states (%d x %d x %d) vs PyTorch: worst error/tolerance %.3f\n", nb, nt, nh, worst);
     for (int cls = 1; cls >= 0; cls--) {
-        bert_pool(pg, got, mask, nb, nt, nh, cls);
+        backend_cpu.pool_forward(pg, got, mask, nb, nt, nh, cls);
         st_to_float(pw, st_find(&ref, cls ? "pooled_cls" : "pooled_mean"), "reference", err, sizeof err);
         bad = 0;
         for (int i = 0; i < nb * nh; i++) bad += !(fabs((double)pg[i] - pw[i]) <= 1e-4 + 1e-4 * fabs(pw[i]));
