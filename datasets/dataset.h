@@ -45,6 +45,9 @@ typedef struct {
 typedef struct {
     int n, d, k;            /* rows N, features D, classes K */
     ImageShape image;       /* each row's image shape, D = C·H·W; zeros: not images */
+    int text_tokens;        /* > 0: token rows for a language model, d == text_tokens: WordPiece
+                               ids as exact float integers ([CLS], pieces, [SEP]), then -1 past
+                               the end; 0: not token rows */
     float *x;               /* (n,d) row-major, dense; NULL when the data is sparse (CSR) */
     /* CSR sparse storage, used when x == NULL (text features, svmlight files): row i's
      * nonzeros are values[indptr[i] .. indptr[i+1]) at columns indices[...], ascending. */

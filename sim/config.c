@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "datasets/dataset.h"
+#include "sim/bert.h"
 #include "sim/jsonw.h"
 #include "sim/model.h"
 #include "sim/util.h"
@@ -53,7 +54,18 @@ static const Option options[] = {
     {"standardize",  RUN | TP, OPT_FLAG,   F(standardize), 0, 0, 1, HASH_UNLESS_DEFAULT, NULL, NULL,
      "z-score every feature with the pool's mean and sd (never the test set's); sparse data: divided by the sd only"},
     {"strategy",     RUN,      OPT_STR,    F(strategy), S(strategy), 0, 0, 0, "bald", "S", "query strategy (alsim --list); teacher is label look-ahead, for measurement only"},
-    {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M", "the model fitted each round: mlp, logreg or cnn (images)"},
+    {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M",
+     "the model fitted each round: mlp, logreg, cnn (images) or bert:DIR (text: a BERT-family encoder in a local "
+     "Hugging Face folder)"},
+    {"finetune",     RUN,      OPT_STR,    F(finetune), S(finetune), 0, 0, HASH_UNLESS_DEFAULT, "none", "HOW",
+     "bert: none (frozen: pooled vectors computed once, cached, and --head fitted on them), lora:R (adapters of rank "
+     "R on every layer's query and value) or head+last:K (the last K layers' own weights), each with a classifier head"},
+    {"pooling",      RUN,      OPT_STR,    F(pooling), S(pooling), 0, 0, HASH_UNLESS_DEFAULT, "cls", "P",
+     "bert: a sequence's vector: cls (the [CLS] token's last hidden state) or mean (over its tokens)"},
+    {"head",         RUN,      OPT_STR,    F(head), S(head), 0, 0, HASH_UNLESS_DEFAULT, "mlp", "M",
+     "bert with --finetune none: the model fitted on the pooled vectors: mlp or logreg"},
+    {"lora-alpha",   RUN,      OPT_DOUBLE, F(lora_alpha), 0, 1e-6, 1e6, HASH_UNLESS_DEFAULT, "8", "a",
+     "bert with --finetune lora:R: the adapters' scale is a / R (PEFT's lora_alpha; its default 8)"},
     {"rounds",       RUN | TP, OPT_INT,    F(rounds), 0, 1, 1e6, 1, "20", "R", "acquisition rounds"},
     {"batch",        RUN | TP, OPT_INT,    F(batch), 0, 1, 1e7, 1, "10", "b", "rows queried per round"},
     {"init",         RUN | TP, OPT_INT,    F(init), 0, 1, 1e7, 1, "20", "n", "initial labeled rows, class-balanced"},
@@ -450,7 +462,7 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
     }
     if (cmd & (CMD_RUN | CMD_TRAIN_POLICY)) {
         if (!model_find(c->model)) {
-            snprintf(err, errlen, "--model: unknown model '%s' (alsim --help lists them)", c->model);
+            snprintf(err, errlen, "--model: unknown model '%.300s' (alsim --help lists them)", c->model);
             return ALSIM_BAD_INPUT;
         }
         if (c->l2_per_label > 0 && !strcmp(c->model, "logreg")) {
@@ -471,6 +483,13 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         if (c->epoch_rows > 0 && !strcmp(c->model, "logreg")) {
             snprintf(err, errlen, "--epoch-rows sets the epochs of minibatch training; --model logreg is fitted to "
                      "convergence (--max-iter, --tol)");
+            return ALSIM_BAD_INPUT;
+        }
+        int rc = bert_check_options(c, err, errlen);
+        if (rc) return rc;
+        if (cmd == CMD_TRAIN_POLICY && !strncmp(c->model, "bert:", 5)) {
+            snprintf(err, errlen, "train-policy does not run language models (--model %.300s): its episodes fit mlp, "
+                     "logreg or cnn", c->model);
             return ALSIM_BAD_INPUT;
         }
         if (strcmp(c->cnn_layout, "conv-conv-pool") && strcmp(c->cnn_layout, "conv-pool-conv-pool")) {

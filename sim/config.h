@@ -37,7 +37,12 @@ typedef struct {
     int standardize;        /* TP: z-score the features with the pool's statistics
                                (dataset_standardize) */
     char strategy[64];
-    char model[32];         /* TP: the model fitted each round (model.h) */
+    char model[1024];       /* TP: the model fitted each round (model.h); bert:DIR holds a folder */
+    int max_tokens;         /* TP: --model bert:DIR: token rows' length ([CLS] + pieces + [SEP]) */
+    char finetune[32];      /* bert: none | lora:R | head+last:K (sim/bertmodel.c) */
+    char pooling[8];        /* bert: cls | mean: a sequence's vector */
+    char head[16];          /* bert with --finetune none: the model fitted on the pooled vectors */
+    double lora_alpha;      /* bert: LoRA's alpha; the adapters' scale is alpha / R */
     int rounds;             /* TP: acquisition rounds R: the curve has R+1 rows */
     int batch;              /* TP: rows queried per round b */
     int init;               /* TP: initial labeled rows, class-balanced */

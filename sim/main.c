@@ -10,6 +10,7 @@
 #include "sim/backend.h"
 #include "sim/config.h"
 #include "sim/run.h"
+#include "sim/embed.h"
 #include "sim/engine.h"
 #include "sim/signals.h"
 #include "sim/train_policy.h"
@@ -141,6 +142,12 @@ static int cmd_run(int argc, char **argv) {
         uint64_t seed = cfg.seed + (uint64_t)s;
         Dataset pool = {0}, test = {0}, val = {0}, reward = {0};
         rc = load_data(&pool, &test, &val, &reward, &cfg, seed, err, sizeof err);
+        if (!rc && model_is_frozen_encoder(&cfg)) {     /* --finetune none: token rows become pooled vectors */
+            Dataset *const parts[] = {&pool, &test, &val, &reward};
+            if ((rc = embed_datasets(parts, 4, &cfg, be, err, sizeof err))) {
+                dataset_free(&pool); dataset_free(&test); dataset_free(&val); dataset_free(&reward);
+            }
+        }
         if (!rc && (rc = session_check_sizes(&cfg, &pool, err, sizeof err))) {
             dataset_free(&pool); dataset_free(&test); dataset_free(&val); dataset_free(&reward);
         }

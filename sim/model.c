@@ -8,14 +8,30 @@
 extern const ModelOps model_mlp;    /* sim/mlp.c */
 extern const ModelOps model_logreg; /* sim/logreg.c */
 extern const ModelOps model_cnn;    /* sim/cnn.c */
+extern const ModelOps model_bert;   /* sim/bertmodel.c */
 
-static const ModelOps *const models[] = {&model_mlp, &model_logreg, &model_cnn};
+static const ModelOps *const models[] = {&model_mlp, &model_logreg, &model_cnn, &model_bert};
 enum { N_MODELS = (int)(sizeof models / sizeof models[0]) };
 
 const ModelOps *model_find(const char *name) {
-    for (int i = 0; name && i < N_MODELS; i++)
-        if (!strcmp(models[i]->name, name)) return models[i];
+    for (int i = 0; name && i < N_MODELS; i++) {
+        const char *colon = strchr(models[i]->name, ':');   /* bert:DIR: the prefix names it */
+        if (colon ? !strncmp(models[i]->name, name, (size_t)(colon - models[i]->name) + 1)
+                  : !strcmp(models[i]->name, name))
+            return models[i];
+    }
     return NULL;
+}
+
+/* The model a session fits under c: c->model's, or with a frozen encoder (bert:DIR,
+ * --finetune none) the head fitted on its pooled vectors. */
+static const ModelOps *ops_of(const Config *c) {
+    if (model_is_frozen_encoder(c)) return model_find(c->head);
+    return model_find(c->model);
+}
+
+int model_is_frozen_encoder(const Config *c) {
+    return !strncmp(c->model, "bert:", 5) && !strcmp(c->finetune, "none");
 }
 
 void model_print_list(FILE *f) {
@@ -23,9 +39,9 @@ void model_print_list(FILE *f) {
 }
 
 int model_check(const Config *c, const char *strategy, int needs, char *err, size_t errlen) {
-    const ModelOps *ops = model_find(c->model);
+    const ModelOps *ops = ops_of(c);
     if (!ops) {
-        snprintf(err, errlen, "--model: unknown model '%s'", c->model);
+        snprintf(err, errlen, "--model: unknown model '%.300s'", c->model);
         return ALSIM_BAD_INPUT;
     }
     return ops->check ? ops->check(c, strategy, needs, err, errlen) : 0;
@@ -39,9 +55,9 @@ int model_has_mc(const Config *c) {
 int model_open(Model *m, const Config *c, const Dataset *pool, const Backend *be, char *err,
                size_t errlen) {
     memset(m, 0, sizeof *m);
-    const ModelOps *ops = model_find(c->model);
+    const ModelOps *ops = ops_of(c);
     if (!ops) {
-        snprintf(err, errlen, "--model: unknown model '%s'", c->model);
+        snprintf(err, errlen, "--model: unknown model '%.300s'", c->model);
         return ALSIM_BAD_INPUT;
     }
     m->ops = ops;

@@ -7,7 +7,9 @@
  * Implementations: mlp (sim/mlp.c: the MLP of learner.h, dense or CSR input; softmax
  * regression with --hidden 0, trained for the budget's steps), logreg (sim/logreg.c: L2
  * logistic regression fitted to convergence, as scikit-learn's LogisticRegression) and cnn
- * (sim/cnn.c: the convolutional net of cnn.h for image rows, trained for the budget's steps).
+ * (sim/cnn.c: the convolutional net of cnn.h for image rows, trained for the budget's steps)
+ * and bert:DIR (sim/bertmodel.c: a BERT-family encoder fine-tuned on token rows; frozen, its
+ * pooled vectors feed --head instead).
  * A new model is a ModelOps table and a row in the registry (model.c).
  *
  * Everything random is a pure function of (seed, round, row): a model's initial weights of
@@ -86,8 +88,13 @@ struct Model {
     double train_flops_per_row; /* matmul FLOPs a training step spends per row (budget.h) */
 };
 
-/* The registry: the model called name, or NULL. */
+/* The registry: the model called name (a name ending in ":DIR", as bert:DIR, by its prefix),
+ * or NULL. */
 const ModelOps *model_find(const char *name);
+
+/* 1 when c asks for a frozen encoder (--model bert:DIR --finetune none): the session's rows
+ * are then its pooled vectors (sim/embed.h), and its model is --head. */
+int model_is_frozen_encoder(const Config *c);
 /* One line per model: name and help. */
 void model_print_list(FILE *f);
 

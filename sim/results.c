@@ -40,7 +40,8 @@ void results_run_id(char out[256], const Config *c, const char *dataset_name,
         uint64_t h = util_fnv1a(strtoull(hash, NULL, 16), backend, strlen(backend));
         snprintf(hash, sizeof hash, "%08x", (uint32_t)h);
     }
-    snprintf(out, 256, "%s-%s-%s-seed%llu-%s", ds, c->model, c->full_data ? "full-data" : c->strategy,
+    /* bert:DIR is "bert" here: the folder is in the hash (and config.json), not in the name */
+    snprintf(out, 256, "%s-%.32s-%s-seed%llu-%s", ds, strncmp(c->model, "bert:", 5) ? c->model : "bert", c->full_data ? "full-data" : c->strategy,
              (unsigned long long)seed, hash);
 }
 
