@@ -15,6 +15,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__AVX512F__) && defined(__AVX512DQ__)   /* the fused MC head, at the end */
@@ -519,6 +520,80 @@ static void attention_forward(float *ctx, float *probs, const float *q, const fl
         }
 }
 
+static void layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                               const float *inp, const float *stats, const float *gamma,
+                               int N, int C) {
+    // dinp (N,C), may be dout; dgamma, dbeta (C) or NULL; dout, inp (N,C); stats (N,2);
+    // gamma (C). dgamma, dbeta summed in float over rows in ascending order (as the GPU's
+    // per-column threads); each row's two means in double. A row's dout is read to the end
+    // before its dinp is written, so dinp may be dout.
+    if (dgamma) memset(dgamma, 0, (size_t)C * sizeof(float));
+    if (dbeta) memset(dbeta, 0, (size_t)C * sizeof(float));
+    for (int i = 0; i < N; i++) {
+        const float *x = inp + (size_t)i * C, *g = dout + (size_t)i * C;
+        const float m = stats[2 * i], rstd = stats[2 * i + 1];
+        double s1 = 0, s2 = 0;      // Σ dnorm, Σ dnorm·x̂ with dnorm = dout·gamma
+        for (int j = 0; j < C; j++) {
+            const float xh = (x[j] - m) * rstd, dn = g[j] * gamma[j];
+            if (dgamma) dgamma[j] += g[j] * xh;
+            if (dbeta) dbeta[j] += g[j];
+            s1 += dn;
+            s2 += (double)dn * xh;
+        }
+        const float a = (float)(s1 / C), b = (float)(s2 / C);
+        float *d = dinp + (size_t)i * C;
+        for (int j = 0; j < C; j++) {
+            const float xh = (x[j] - m) * rstd, dn = g[j] * gamma[j];
+            d[j] = rstd * (dn - a - xh * b);
+        }
+    }
+}
+
+static void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
+    // GELU'(x) = Φ(x) + x·φ(x); dinp may be dout
+    for (size_t i = 0; i < n; i++) {
+        const float x = inp[i];
+        const float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
+        const float pdf = expf(-0.5f * x * x) * 0.39894228040143268f;
+        dinp[i] = dout[i] * (cdf + x * pdf);
+    }
+}
+
+static void attention_backward(float *dq, float *dk, float *dv, const float *dctx,
+                               const float *probs, const float *q, const float *k,
+                               const float *v, int B, int T, int H, int heads, float scale) {
+    // dq, dk, dv, dctx, q, k, v (B·T,H), a head's columns strided by H; probs (B,heads,T,T).
+    // ds (T,T), one (sequence, head) at a time: dprobs, then in place the scores' gradient
+    // times scale. The ops have no error return: out of memory here ends the process with
+    // exit status 3 (a runtime failure, README), as the learner does when an alloc fails.
+    if (B <= 0 || T <= 0) return;
+    const int dh = H / heads;
+    float *ds = malloc((size_t)T * T * sizeof(float));
+    if (!ds) {
+        fprintf(stderr, "alsim: out of memory in attention_backward (%zu bytes)\n",
+                (size_t)T * T * sizeof(float));
+        exit(3);
+    }
+    for (int s = 0; s < B; s++)
+        for (int h = 0; h < heads; h++) {
+            const size_t at = (size_t)s * T * H + (size_t)h * dh;
+            const float *P = probs + ((size_t)s * heads + h) * T * T;
+            sgemm(CblasTrans, CblasNoTrans, T, dh, T, P, T, dctx + at, H, 0.0f, dv + at, H);
+            sgemm(CblasNoTrans, CblasTrans, T, T, dh, dctx + at, H, v + at, H, 0.0f, ds, T);
+            for (int i = 0; i < T; i++) {
+                const float *p = P + (size_t)i * T;
+                float *row = ds + (size_t)i * T;
+                double dot = 0;     // Σ_j dprobs·probs: the softmax's backward
+                for (int j = 0; j < T; j++) dot += (double)row[j] * p[j];
+                const float d = (float)dot;
+                for (int j = 0; j < T; j++) row[j] = p[j] * (row[j] - d) * scale;
+            }
+            sgemm(CblasNoTrans, CblasNoTrans, T, dh, T, ds, T, k + at, H, 0.0f, dq + at, H);
+            sgemm(CblasTrans, CblasNoTrans, T, dh, T, ds, T, q + at, H, 0.0f, dk + at, H);
+        }
+    free(ds);
+}
+
 // ----------------------------------------------------------------------------
 // The fused MC-dropout head (optional op mc_head_forward): the hot path of MC scoring
 //
@@ -681,6 +756,9 @@ const Backend backend_cpu = {
     .layernorm_forward = layernorm_forward,
     .gelu_forward = gelu_forward,
     .attention_forward = attention_forward,
+    .layernorm_backward = layernorm_backward,
+    .gelu_backward = gelu_backward,
+    .attention_backward = attention_backward,
 #ifdef CPU_MC_HEAD
     .mc_head_forward = mc_head_forward,
 #endif

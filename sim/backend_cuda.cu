@@ -974,6 +974,123 @@ static void attention_forward(float *ctx, float *probs, const float *q, const fl
         }
 }
 
+// layernorm_backward in two kernels: dgamma, dbeta one thread per column, summing the rows in
+// ascending order in float (the CPU's order, so its bits); then dinp one thread per row, its
+// two means in double, as the CPU. dinp may be dout: the column sums read dout first.
+__global__ void layernorm_dparams_kernel(float *dgamma, float *dbeta, const float *dout, const float *inp,
+                                         const float *stats, int N, int C) {
+    GRID_STRIDE_LOOP(j, (size_t)C) {
+        float sg = 0.0f, sb = 0.0f;
+        for (int i = 0; i < N; i++) {
+            const float g = dout[(size_t)i * C + j];
+            const float xh = (inp[(size_t)i * C + j] - stats[2 * i]) * stats[2 * i + 1];
+            sg += g * xh;
+            sb += g;
+        }
+        if (dgamma) dgamma[j] = sg;
+        if (dbeta) dbeta[j] = sb;
+    }
+}
+
+__global__ void layernorm_dinp_kernel(float *dinp, const float *dout, const float *inp, const float *stats,
+                                      const float *gamma, int N, int C) {
+    GRID_STRIDE_LOOP(i, (size_t)N) {
+        const float *x = inp + i * C, *g = dout + i * C;
+        const float m = stats[2 * i], rstd = stats[2 * i + 1];
+        double s1 = 0, s2 = 0;
+        for (int j = 0; j < C; j++) {
+            const float xh = (x[j] - m) * rstd, dn = g[j] * gamma[j];
+            s1 += dn;
+            s2 += (double)dn * xh;
+        }
+        const float a = (float)(s1 / C), b = (float)(s2 / C);
+        float *d = dinp + i * C;
+        for (int j = 0; j < C; j++) {
+            const float xh = (x[j] - m) * rstd, dn = g[j] * gamma[j];
+            d[j] = rstd * (dn - a - xh * b);
+        }
+    }
+}
+
+static void layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *inp,
+                               const float *stats, const float *gamma, int N, int C) {
+    if (C <= 0) return;
+    if (dgamma || dbeta) {
+        layernorm_dparams_kernel<<<blocks_for((size_t)C), BLOCK>>>(dgamma, dbeta, dout, inp, stats, N, C);
+        launchCheck();
+    }
+    if (N <= 0) return;
+    layernorm_dinp_kernel<<<blocks_for((size_t)N), BLOCK>>>(dinp, dout, inp, stats, gamma, N, C);
+    launchCheck();
+}
+
+__global__ void gelu_backward_kernel(float *dinp, const float *dout, const float *inp, size_t n) {
+    GRID_STRIDE_LOOP(i, n) {
+        const float x = inp[i];
+        const float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
+        const float pdf = expf(-0.5f * x * x) * 0.39894228040143268f;
+        dinp[i] = dout[i] * (cdf + x * pdf);
+    }
+}
+
+static void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n) {
+    if (!n) return;
+    gelu_backward_kernel<<<blocks_for(n), BLOCK>>>(dinp, dout, inp, n);
+    launchCheck();
+}
+
+// The softmax's backward over each row of ds (B·heads·T rows of T), one thread per row, in
+// place: ds holds dprobs, becomes probs ⊙ (dprobs - Σ dprobs·probs) · scale, the sum in
+// double (the CPU's order and bits).
+__global__ void attention_dscores_kernel(float *ds, const float *probs, int T, float scale, size_t rows) {
+    GRID_STRIDE_LOOP(r, rows) {
+        const float *p = probs + r * T;
+        float *row = ds + r * T;
+        double dot = 0;
+        for (int j = 0; j < T; j++) dot += (double)row[j] * p[j];
+        const float d = (float)dot;
+        for (int j = 0; j < T; j++) row[j] = p[j] * (row[j] - d) * scale;
+    }
+}
+
+// attention_backward's (B,heads,T,T) scratch for dprobs and dscores, kept between calls and
+// grown when a call needs more; out of GPU memory there ends the process (exit 3), as any
+// CUDA failure inside an op does (the ops have no error return).
+static float *attn_scratch;
+static size_t attn_scratch_floats;
+
+static void attention_backward(float *dq, float *dk, float *dv, const float *dctx, const float *probs,
+                               const float *q, const float *k, const float *v, int B, int T, int H, int heads,
+                               float scale) {
+    // dq, dk, dv, dctx, q, k, v (B·T,H), a head's columns strided by H; probs (B,heads,T,T)
+    const int dh = H / heads;
+    if (B <= 0 || T <= 0) return;
+    const size_t need = (size_t)B * heads * T * T;
+    if (need > attn_scratch_floats) {
+        if (attn_scratch) cudaCheck(cudaFree(attn_scratch));
+        attn_scratch = NULL;
+        attn_scratch_floats = 0;
+        cudaCheck(cudaMalloc(&attn_scratch, need * sizeof(float)));
+        attn_scratch_floats = need;
+    }
+    float *ds = attn_scratch;
+    for (int s = 0; s < B; s++)
+        for (int h = 0; h < heads; h++) {
+            const size_t at = (size_t)s * T * H + (size_t)h * dh, pt = ((size_t)s * heads + h) * T * T;
+            sgemm_rowmajor(CUBLAS_OP_T, CUBLAS_OP_N, T, dh, T, probs + pt, T, dctx + at, H, 0.0f, dv + at, H);
+            sgemm_rowmajor(CUBLAS_OP_N, CUBLAS_OP_T, T, T, dh, dctx + at, H, v + at, H, 0.0f, ds + pt, T);
+        }
+    const size_t rows = (size_t)B * heads * T;
+    attention_dscores_kernel<<<blocks_for(rows), BLOCK>>>(ds, probs, T, scale, rows);
+    launchCheck();
+    for (int s = 0; s < B; s++)
+        for (int h = 0; h < heads; h++) {
+            const size_t at = (size_t)s * T * H + (size_t)h * dh, pt = ((size_t)s * heads + h) * T * T;
+            sgemm_rowmajor(CUBLAS_OP_N, CUBLAS_OP_N, T, dh, T, ds + pt, T, k + at, H, 0.0f, dq + at, H);
+            sgemm_rowmajor(CUBLAS_OP_T, CUBLAS_OP_N, T, dh, T, ds + pt, T, q + at, H, 0.0f, dk + at, H);
+        }
+}
+
 static const Backend backend_cuda = {
     .name = "cuda",
     .device = device_desc,
@@ -1005,6 +1122,9 @@ static const Backend backend_cuda = {
     .layernorm_forward = layernorm_forward,
     .gelu_forward = gelu_forward,
     .attention_forward = attention_forward,
+    .layernorm_backward = layernorm_backward,
+    .gelu_backward = gelu_backward,
+    .attention_backward = attention_backward,
     .score_rows = score_rows,
     .mc_head_forward = nullptr,     // optional: the learner composes dropout, matmul, softmax
     .host_memory = 0,

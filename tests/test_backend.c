@@ -5,7 +5,8 @@
  * GPU is usable (skipped, and said so, when not). Tolerance for fp32 results:
  * |got - want| <= 1e-5 + 1e-4·|want|. Dropout masks and ReLU are checked exactly.
  * The optional score_rows is checked against the strategies' host functions (1e-12), the
- * optional mc_head_forward against the ops it fuses, and
+ * optional mc_head_forward against the ops it fuses, the encoder's backward ops (layernorm,
+ * gelu, attention) against central differences of their forwards on the same backend, and
  * with a GPU, check_pair runs every op on CPU and CUDA with the same inputs and compares them.
  */
 #include "sim/backend.h"
@@ -688,6 +689,235 @@ static void check_mc_head(const Backend *be) {
 }
 
 // ----------------------------------------------------------------------------
+// The encoder's backward ops against central differences of their forwards on the same
+// backend. The loss is L = Σ w·out in double with random w, so dout = w; each input element
+// is nudged by ±GRAD_H and the difference divided by the float steps actually taken. The
+// fp32 forward rounds L by about 1e-7 of the row it changes, which over 2·GRAD_H is ~1e-5,
+// and the truncation error is ~GRAD_H²/6: on the CPU the worst gradient is 0.13 of
+// GRAD_ATOL + GRAD_RTOL·|numeric|, while a dropped term is off by O(0.1) (each of layernorm's
+// mean and x̂ terms, dgamma's x̂, GELU's x·φ(x), attention's row sum: broken, the check fails).
+
+#define GRAD_H 1e-2
+#define GRAD_ATOL 1e-4
+#define GRAD_RTOL 1e-3
+
+/* Σ w·out in double. */
+static double weighted_sum(const float *out, const float *w, size_t n) {
+    double L = 0;
+    for (size_t i = 0; i < n; i++) L += (double)w[i] * out[i];
+    return L;
+}
+
+/* numeric (n) = dL/dx by central differences, x (n) a host input that loss(ctx) uploads and
+ * runs the forward on; x is restored. */
+static void numeric_grad(double *numeric, float *x, size_t n, double (*loss)(void *ctx), void *ctx) {
+    for (size_t i = 0; i < n; i++) {
+        const float orig = x[i];
+        x[i] = (float)(orig + GRAD_H);
+        const double xp = x[i], lp = loss(ctx);
+        x[i] = (float)(orig - GRAD_H);
+        const double xm = x[i], lm = loss(ctx);
+        x[i] = orig;
+        numeric[i] = (lp - lm) / (xp - xm);
+    }
+}
+
+/* One CHECK that the backend's gradient dev (n floats) matches numeric; the first misses shown. */
+static void check_grad(const Backend *be, const char *what, const float *dev, const double *numeric, size_t n) {
+    float *got = to_host(be, dev, n);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(fabs(got[i] - numeric[i]) <= GRAD_ATOL + GRAD_RTOL * fabs(numeric[i]))) {
+            if (bad < 3 && n_near_fail < 20) {
+                fprintf(stderr, "  %s[%zu] = %.9g, central difference %.9g\n", what, i, got[i], numeric[i]);
+                n_near_fail++;
+            }
+            bad++;
+        }
+    CHECK(bad == 0, "%s on %s: %zu of %zu gradients off the central differences", what, be->name, bad, n);
+    free(got);
+}
+
+/* The same bits in two backend buffers of n floats. */
+static void check_same_bits(const Backend *be, const char *what, const float *a, const float *b, size_t n) {
+    float *ha = to_host(be, a, n), *hb = to_host(be, b, n);
+    CHECK(memcmp(ha, hb, n * sizeof(float)) == 0, "%s on %s: the bits differ", what, be->name);
+    free(ha); free(hb);
+}
+
+typedef struct {
+    const Backend *be;
+    int N, C;
+    float eps;
+    float *inp, *gamma, *beta, *w;      // host (N,C), (C), (C), (N,C)
+    float *d_inp, *d_gamma, *d_beta, *d_out;
+} LnCase;
+
+static double layernorm_loss(void *ctx) {
+    LnCase *c = ctx;
+    const Backend *be = c->be;
+    const size_t n = (size_t)c->N * c->C;
+    be->upload(c->d_inp, c->inp, n * sizeof(float));
+    be->upload(c->d_gamma, c->gamma, (size_t)c->C * sizeof(float));
+    be->upload(c->d_beta, c->beta, (size_t)c->C * sizeof(float));
+    be->layernorm_forward(c->d_out, NULL, c->d_inp, c->d_gamma, c->d_beta, c->N, c->C, c->eps);
+    float *out = to_host(be, c->d_out, n);
+    const double L = weighted_sum(out, c->w, n);
+    free(out);
+    return L;
+}
+
+/* layernorm_backward's dinp, dgamma, dbeta against central differences; dinp in place over
+ * dout and without dgamma, dbeta gives the same bits. */
+static void layernorm_grad_case(const Backend *be, int N, int C, float eps, uint64_t sub) {
+    const size_t n = (size_t)N * C;
+    LnCase c = {be, N, C, eps, random_floats(n, -2, 2, sub), random_floats((size_t)C, 0.5, 1.5, sub + 1),
+                random_floats((size_t)C, -0.5, 0.5, sub + 2), random_floats(n, -1, 1, sub + 3), 0, 0, 0, 0};
+    for (int i = 0; i < N; i++) c.inp[(size_t)i * C] += (float)i;   // rows of other means and spreads
+    c.d_inp = to_device(be, c.inp, n * sizeof(float));
+    c.d_gamma = to_device(be, c.gamma, (size_t)C * sizeof(float));
+    c.d_beta = to_device(be, c.beta, (size_t)C * sizeof(float));
+    c.d_out = be->alloc(n * sizeof(float));
+    float *d_stats = be->alloc((size_t)N * 2 * sizeof(float)), *d_w = to_device(be, c.w, n * sizeof(float));
+    float *d_dinp = be->alloc(n * sizeof(float)), *d_dg = be->alloc((size_t)C * sizeof(float));
+    float *d_db = be->alloc((size_t)C * sizeof(float));
+    be->layernorm_forward(c.d_out, d_stats, c.d_inp, c.d_gamma, c.d_beta, N, C, eps);
+    be->layernorm_backward(d_dinp, d_dg, d_db, d_w, c.d_inp, d_stats, c.d_gamma, N, C);
+    double *num = malloc(n * sizeof(double));
+    char what[96];
+    numeric_grad(num, c.inp, n, layernorm_loss, &c);
+    snprintf(what, sizeof what, "layernorm_backward dinp (N=%d,C=%d)", N, C);
+    check_grad(be, what, d_dinp, num, n);
+    numeric_grad(num, c.gamma, (size_t)C, layernorm_loss, &c);
+    snprintf(what, sizeof what, "layernorm_backward dgamma (N=%d,C=%d)", N, C);
+    check_grad(be, what, d_dg, num, (size_t)C);
+    numeric_grad(num, c.beta, (size_t)C, layernorm_loss, &c);
+    snprintf(what, sizeof what, "layernorm_backward dbeta (N=%d,C=%d)", N, C);
+    check_grad(be, what, d_db, num, (size_t)C);
+    // in place (dinp = dout), no dgamma, dbeta: the same dinp
+    be->upload(c.d_inp, c.inp, n * sizeof(float));
+    be->layernorm_backward(d_w, NULL, NULL, d_w, c.d_inp, d_stats, c.d_gamma, N, C);
+    check_same_bits(be, "layernorm_backward in place, dgamma dbeta NULL", d_w, d_dinp, n);
+    void *bufs[] = {c.d_inp, c.d_gamma, c.d_beta, c.d_out, d_stats, d_w, d_dinp, d_dg, d_db};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) be->free(bufs[i]);
+    free(c.inp); free(c.gamma); free(c.beta); free(c.w); free(num);
+}
+
+typedef struct {
+    const Backend *be;
+    size_t n;
+    float *inp, *w;         // host (n)
+    float *d_inp, *d_out;
+} GeluCase;
+
+static double gelu_loss(void *ctx) {
+    GeluCase *c = ctx;
+    c->be->upload(c->d_inp, c->inp, c->n * sizeof(float));
+    c->be->gelu_forward(c->d_out, c->d_inp, c->n);
+    float *out = to_host(c->be, c->d_out, c->n);
+    const double L = weighted_sum(out, c->w, c->n);
+    free(out);
+    return L;
+}
+
+/* gelu_backward against central differences on [-5, 5] (0 included); in place the same bits. */
+static void gelu_grad_case(const Backend *be, size_t n, uint64_t sub) {
+    GeluCase c = {be, n, random_floats(n, -5, 5, sub), random_floats(n, -1, 1, sub + 1), 0, 0};
+    c.inp[0] = 0.0f;
+    c.d_inp = to_device(be, c.inp, n * sizeof(float));
+    c.d_out = be->alloc(n * sizeof(float));
+    float *d_w = to_device(be, c.w, n * sizeof(float)), *d_dinp = be->alloc(n * sizeof(float));
+    be->gelu_backward(d_dinp, d_w, c.d_inp, n);
+    double *num = malloc(n * sizeof(double));
+    numeric_grad(num, c.inp, n, gelu_loss, &c);
+    char what[96];
+    snprintf(what, sizeof what, "gelu_backward (n=%zu)", n);
+    check_grad(be, what, d_dinp, num, n);
+    be->upload(c.d_inp, c.inp, n * sizeof(float));
+    be->gelu_backward(d_w, d_w, c.d_inp, n);
+    check_same_bits(be, "gelu_backward in place", d_w, d_dinp, n);
+    be->free(c.d_inp); be->free(c.d_out); be->free(d_w); be->free(d_dinp);
+    free(c.inp); free(c.w); free(num);
+}
+
+typedef struct {
+    const Backend *be;
+    int B, T, H, heads;
+    float scale;
+    float *q, *k, *v, *w;                   // host (B·T,H) each
+    float *d_q, *d_k, *d_v, *d_ctx, *d_probs;
+    uint8_t *d_mask;
+} AttnCase;
+
+static double attention_loss(void *ctx) {
+    AttnCase *c = ctx;
+    const Backend *be = c->be;
+    const size_t n = (size_t)c->B * c->T * c->H;
+    be->upload(c->d_q, c->q, n * sizeof(float));
+    be->upload(c->d_k, c->k, n * sizeof(float));
+    be->upload(c->d_v, c->v, n * sizeof(float));
+    be->attention_forward(c->d_ctx, c->d_probs, c->d_q, c->d_k, c->d_v, c->d_mask, c->B, c->T, c->H,
+                          c->heads, c->scale);
+    float *out = to_host(be, c->d_ctx, n);
+    const double L = weighted_sum(out, c->w, n);
+    free(out);
+    return L;
+}
+
+/* attention_backward's dq, dk, dv against central differences, B sequences of T with the
+ * keys of mask (B·T) masked where 0: those keys' dk and dv rows are exactly 0. */
+static void attention_grad_case(const Backend *be, int B, int T, int H, int heads, const uint8_t *mask,
+                                uint64_t sub) {
+    const size_t n = (size_t)B * T * H, np = (size_t)B * heads * T * T;
+    AttnCase c = {be, B, T, H, heads, 1.0f / sqrtf((float)(H / heads)), random_floats(n, -2, 2, sub),
+                  random_floats(n, -2, 2, sub + 1), random_floats(n, -1, 1, sub + 2),
+                  random_floats(n, -1, 1, sub + 3), 0, 0, 0, 0, 0, 0};
+    c.d_q = to_device(be, c.q, n * sizeof(float));
+    c.d_k = to_device(be, c.k, n * sizeof(float));
+    c.d_v = to_device(be, c.v, n * sizeof(float));
+    c.d_mask = to_device(be, mask, (size_t)B * T);
+    c.d_ctx = be->alloc(n * sizeof(float));
+    c.d_probs = be->alloc(np * sizeof(float));
+    float *d_w = to_device(be, c.w, n * sizeof(float));
+    float *d_dq = be->alloc(n * sizeof(float)), *d_dk = be->alloc(n * sizeof(float)),
+          *d_dv = be->alloc(n * sizeof(float));
+    be->attention_forward(c.d_ctx, c.d_probs, c.d_q, c.d_k, c.d_v, c.d_mask, B, T, H, heads, c.scale);
+    be->attention_backward(d_dq, d_dk, d_dv, d_w, c.d_probs, c.d_q, c.d_k, c.d_v, B, T, H, heads, c.scale);
+    double *num = malloc(n * sizeof(double));
+    char what[96];
+    float *arrays[3] = {c.q, c.k, c.v}, *grads[3] = {d_dq, d_dk, d_dv};
+    static const char *names[3] = {"dq", "dk", "dv"};
+    for (int a = 0; a < 3; a++) {
+        numeric_grad(num, arrays[a], n, attention_loss, &c);
+        snprintf(what, sizeof what, "attention_backward %s (B=%d,T=%d,H=%d,heads=%d)", names[a], B, T, H, heads);
+        check_grad(be, what, grads[a], num, n);
+    }
+    float *dk = to_host(be, d_dk, n), *dv = to_host(be, d_dv, n);
+    size_t nonzero = 0, masked = 0;
+    for (int r = 0; r < B * T; r++)
+        if (!mask[r]) {
+            masked++;
+            for (int j = 0; j < H; j++) nonzero += dk[(size_t)r * H + j] != 0.0f || dv[(size_t)r * H + j] != 0.0f;
+        }
+    CHECK(masked > 0 && nonzero == 0, "attention_backward on %s: %zu nonzero dk, dv of %zu masked keys",
+          be->name, nonzero, masked);
+    void *bufs[] = {c.d_q, c.d_k, c.d_v, c.d_mask, c.d_ctx, c.d_probs, d_w, d_dq, d_dk, d_dv};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) be->free(bufs[i]);
+    free(c.q); free(c.k); free(c.v); free(c.w); free(num); free(dk); free(dv);
+}
+
+static void check_encoder_backward(const Backend *be) {
+    layernorm_grad_case(be, 6, 9, 1e-5f, 130);
+    layernorm_grad_case(be, 1, 32, 1e-12f, 134);        // BERT's eps
+    gelu_grad_case(be, 61, 140);
+    // 3 sequences of 5: all keys valid; the last two masked (padding); only the first valid
+    static const uint8_t mask[15] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0};
+    attention_grad_case(be, 3, 5, 12, 3, mask, 150);
+    static const uint8_t mask2[14] = {1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0};
+    attention_grad_case(be, 2, 7, 8, 1, mask2, 160);   // one head; masked keys inside the row
+}
+
+// ----------------------------------------------------------------------------
 // CUDA against the CPU: the same inputs through both, CUDA's output within
 // ATOL + RTOL·|CPU's| everywhere. relu, dropout and cross-entropy must also give the CPU's
 // bits (a select, one multiply, a subtract and a divide: no compiler can round them
@@ -886,6 +1116,7 @@ static const OpCheck op_checks[] = {
     {"sparse_matmul_forward, _backward", check_sparse_matmul},
     {"score_rows (optional)", check_score_rows},
     {"mc_head_forward (optional)", check_mc_head},
+    {"layernorm, gelu, attention _backward", check_encoder_backward},
 };
 
 /* Runs every op check on be; returns the number of failed checks. */

@@ -15,8 +15,8 @@
  *   5. the convolutional model's ops (conv2d_forward/_backward, maxpool_forward/_backward),
  *      CPU vs CUDA on the same inputs (max-pooling bit for bit), then the default CNN: one
  *      training step's loss and gradients, a pool's probabilities and MC samples;
- *   6. the BERT encoder's forward pass (embed, LayerNorm, GELU, attention ops) on the tiny
- *      fixture model, CPU vs CUDA.
+ *   6. the BERT encoder's ops one by one, forward and backward (LayerNorm, GELU, attention with
+ *      padding masks), then its forward pass on the tiny fixture model, CPU vs CUDA.
  * Parts 1-6 are skipped, and it says so (exit 0), when no GPU is usable (5 and 6 then run
  * CPU vs CPU, so their code is exercised).
  * `test_cuda --probe`: exits 0 and prints the device when a CUDA GPU is usable, else prints
@@ -545,6 +545,69 @@ static void test_cnn_ops(const Backend *cpu, const Backend *cuda) {
     pair_cnn(be2, bb);
 }
 
+/* The encoder's ops one by one on both backends, each backend's backward fed its own forward's
+ * stats and probs: layernorm_forward (out, stats) and _backward (dinp, dgamma, dbeta) over the
+ * B·T rows of H, gelu_forward and _backward over (B·T, 4H), attention_forward (ctx, probs) and
+ * _backward (dq, dk, dv) with heads heads and sequence s's last s keys masked (padding). */
+static void pair_encoder_ops(const Backend *be2[2], int B, int T, int H, int heads) {
+    const int N = B * T;
+    const size_t n = (size_t)N * H, ni = 4 * n, np = (size_t)B * heads * T * T;
+    const float scale = 1.0f / sqrtf((float)(H / heads));
+    float *x = random_floats(n, -2, 2, 130), *gamma = random_floats((size_t)H, 0.5, 1.5, 131);
+    float *beta = random_floats((size_t)H, -0.5, 0.5, 132), *dout = random_floats(n, -1, 1, 133);
+    float *xi = random_floats(ni, -4, 4, 134), *douti = random_floats(ni, -1, 1, 135);
+    float *q = random_floats(n, -2, 2, 136), *k = random_floats(n, -2, 2, 137), *v = random_floats(n, -1, 1, 138);
+    uint8_t *mask = malloc((size_t)N);
+    for (int r = 0; r < N; r++) mask[r] = r % T < T - r / T;
+    enum { LN, STATS, LN_DINP, LN_DG, LN_DB, GELU, GELU_B, CTX, PROBS, DQ, DK, DV, OUTS };
+    const size_t sizes[OUTS] = {n, 2 * (size_t)N, n, (size_t)H, (size_t)H, ni, ni, n, np, n, n, n};
+    float *res[2][OUTS];
+    for (int d = 0; d < 2; d++) {
+        const Backend *be = be2[d];
+        float *d_x = to_device(be, x, n * sizeof(float)), *d_gamma = to_device(be, gamma, (size_t)H * sizeof(float));
+        float *d_beta = to_device(be, beta, (size_t)H * sizeof(float)), *d_dout = to_device(be, dout, n * sizeof(float));
+        float *d_xi = to_device(be, xi, ni * sizeof(float)), *d_douti = to_device(be, douti, ni * sizeof(float));
+        float *d_q = to_device(be, q, n * sizeof(float)), *d_k = to_device(be, k, n * sizeof(float));
+        float *d_v = to_device(be, v, n * sizeof(float));
+        uint8_t *d_mask = to_device(be, mask, (size_t)N);
+        float *d_res[OUTS];
+        for (int o = 0; o < OUTS; o++) d_res[o] = be->alloc(sizes[o] * sizeof(float));
+        be->layernorm_forward(d_res[LN], d_res[STATS], d_x, d_gamma, d_beta, N, H, 1e-12f);
+        be->layernorm_backward(d_res[LN_DINP], d_res[LN_DG], d_res[LN_DB], d_dout, d_x, d_res[STATS], d_gamma, N, H);
+        be->gelu_forward(d_res[GELU], d_xi, ni);
+        be->gelu_backward(d_res[GELU_B], d_douti, d_xi, ni);
+        be->attention_forward(d_res[CTX], d_res[PROBS], d_q, d_k, d_v, d_mask, B, T, H, heads, scale);
+        be->attention_backward(d_res[DQ], d_res[DK], d_res[DV], d_dout, d_res[PROBS], d_q, d_k, d_v, B, T, H,
+                               heads, scale);
+        for (int o = 0; o < OUTS; o++) {
+            res[d][o] = malloc(sizes[o] * sizeof(float));
+            be->download(res[d][o], d_res[o], sizes[o] * sizeof(float));
+            be->free(d_res[o]);
+        }
+        void *all[] = {d_x, d_gamma, d_beta, d_dout, d_xi, d_douti, d_q, d_k, d_v, d_mask};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) be->free(all[i]);
+    }
+    static const char *names[OUTS] = {"layernorm_forward", "layernorm_forward stats", "layernorm_backward dinp",
+        "layernorm_backward dgamma", "layernorm_backward dbeta", "gelu_forward", "gelu_backward",
+        "attention_forward ctx", "attention_forward probs", "attention_backward dq", "attention_backward dk",
+        "attention_backward dv"};
+    for (int o = 0; o < OUTS; o++) {
+        char what[128];
+        snprintf(what, sizeof what, "%s (B=%d,T=%d,H=%d,heads=%d)", names[o], B, T, H, heads);
+        pair_report(what, res[1][o], res[0][o], sizes[o], 0);
+        free(res[0][o]);
+        free(res[1][o]);
+    }
+    free(x); free(gamma); free(beta); free(dout); free(xi); free(douti); free(q); free(k); free(v); free(mask);
+}
+
+/* The encoder's ops at a BERT-like shape (33 tokens: no power of two) and at a small one. */
+static void test_encoder_ops(const Backend *cpu, const Backend *cuda) {
+    const Backend *be2[2] = {cpu, cuda};
+    pair_encoder_ops(be2, 4, 33, 64, 4);
+    pair_encoder_ops(be2, 3, 5, 12, 3);
+}
+
 /* The BERT encoder's forward pass (its ops: embed, LayerNorm, GELU, attention, matmuls) on
  * both backends, on the committed tiny model (tests/fixtures/tiny-bert) and its reference
  * inputs: every hidden state within fp32 tolerance. */
@@ -596,6 +659,7 @@ int main(int argc, char **argv) {
         pair_quiet = 1;                 // the comparisons' own code still runs: CPU vs CPU
         int before = check_failed;
         test_cnn_ops(&backend_cpu, &backend_cpu);
+        test_encoder_ops(&backend_cpu, &backend_cpu);
         pair_bert(&backend_cpu, &backend_cpu);
         printf("  (no GPU: the CNN's and BERT's ops compared CPU vs CPU: %s)\n", check_failed == before ? "ok" : "FAILED");
         return check_done("test_cuda");
@@ -604,6 +668,7 @@ int main(int argc, char **argv) {
     test_step(cuda);
     test_pool(cuda);
     test_cnn_ops(&backend_cpu, cuda);
+    test_encoder_ops(&backend_cpu, cuda);
     pair_bert(&backend_cpu, cuda);
     printf("  (%.1f s CPU)\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
     return check_done("test_cuda");
