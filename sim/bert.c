@@ -2,12 +2,14 @@
 #include "sim/bert.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "datasets/sha256.h"
 #include "sim/safetensors.h"
 #include "sim/util.h"
 
@@ -81,6 +83,33 @@ int bert_config_read(BertConfig *c, const char *path, char *err, size_t errlen) 
     }
     cJSON_Delete(root);
     return rc;
+}
+
+int bert_model_hash(char hex[65], const char *dir, char *err, size_t errlen) {
+    Sha256 s;
+    sha256_init(&s);
+    const char *files[] = {"config.json", "model.safetensors"};
+    for (int i = 0; i < 2; i++) {
+        char file[1100], buf[1 << 16];
+        snprintf(file, sizeof file, "%s/%s", dir, files[i]);
+        FILE *f = fopen(file, "rb");
+        if (!f) {
+            snprintf(err, errlen, "%s: cannot read it: %s", file, strerror(errno));
+            return 2;
+        }
+        size_t got;
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0) sha256_update(&s, buf, got);
+        const int failed = ferror(f);
+        fclose(f);
+        if (failed) {
+            snprintf(err, errlen, "%s: cannot read it", file);
+            return 2;
+        }
+    }
+    uint8_t d[32];
+    sha256_final(d, &s);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    return 0;
 }
 
 void bert_free(Bert *b) {

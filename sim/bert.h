@@ -62,6 +62,11 @@ int bert_config_read(BertConfig *c, const char *path, char *err, size_t errlen);
  * of another shape, or not a float dtype: err names it) or 3 (out of memory). */
 int bert_load(Bert *b, const char *dir, char *err, size_t errlen);
 
+/* hex = the SHA-256 of dir/config.json's bytes followed by dir/model.safetensors' (what
+ * config.json of a run and the embedding cache record of the model). Returns 0, or 2 when a
+ * file cannot be read (err names it). */
+int bert_model_hash(char hex[65], const char *dir, char *err, size_t errlen);
+
 /* Frees b's weights; accepts a zeroed struct. */
 void bert_free(Bert *b);
 

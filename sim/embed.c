@@ -85,30 +85,13 @@ static int cache_write(const Cache *k, const char *path, char *err, size_t errle
 }
 
 /* The cache file's path for c and a dataset hash (embed.h). Returns 0, or 2/3 (the model's
- * files cannot be read). */
+ * files cannot be read, the cache's folder cannot be made). */
 static int cache_path(char *path, size_t len, const Config *c, const char *dataset_sha, char *err, size_t errlen) {
-    Sha256 s;
-    sha256_init(&s);
-    const char *files[] = {"config.json", "model.safetensors"};
-    for (int i = 0; i < 2; i++) {      // the model: both files' bytes
-        char file[1100], buf[1 << 16];
-        snprintf(file, sizeof file, "%s/%s", c->model + 5, files[i]);
-        FILE *f = fopen(file, "rb");
-        if (!f) {
-            snprintf(err, errlen, "%s: cannot read it (--model %s needs it)", file, c->model);
-            return 2;
-        }
-        size_t got;
-        while ((got = fread(buf, 1, sizeof buf, f)) > 0) sha256_update(&s, buf, got);
-        fclose(f);
-    }
-    uint8_t model[32];
-    sha256_final(model, &s);
-    char text[512], hex[65], name[65];
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", model[i]);
-    snprintf(text, sizeof text, "%s\n%s\n%d\n%s\n", hex, dataset_sha, c->max_tokens, c->pooling);
+    char model[65], text[512], name[65], dir[1100];
+    int rc = bert_model_hash(model, c->model + 5, err, errlen);
+    if (rc) return rc;
+    snprintf(text, sizeof text, "%s\n%s\n%d\n%s\n", model, dataset_sha, c->max_tokens, c->pooling);
     sha256_hex(name, text, strlen(text));
-    char dir[1100];
     snprintf(dir, sizeof dir, "%s/embeddings", dataset_cache_dir());
     if (util_mkdir_p(dir, err, errlen)) return 3;
     snprintf(path, len, "%s/%s.emb", dir, name);
