@@ -559,8 +559,9 @@ static void pair_encoder_ops(const Backend *be2[2], int B, int T, int H, int hea
     float *q = random_floats(n, -2, 2, 136), *k = random_floats(n, -2, 2, 137), *v = random_floats(n, -1, 1, 138);
     uint8_t *mask = malloc((size_t)N);
     for (int r = 0; r < N; r++) mask[r] = r % T < T - r / T;
-    enum { LN, STATS, LN_DINP, LN_DG, LN_DB, GELU, GELU_B, CTX, PROBS, DQ, DK, DV, OUTS };
-    const size_t sizes[OUTS] = {n, 2 * (size_t)N, n, (size_t)H, (size_t)H, ni, ni, n, np, n, n, n};
+    enum { LN, STATS, LN_DINP, LN_DG, LN_DB, GELU, GELU_B, CTX, PROBS, DQ, DK, DV, PCLS, PMEAN, PBCLS, PBMEAN, OUTS };
+    const size_t nb = (size_t)B * H;
+    const size_t sizes[OUTS] = {n, 2 * (size_t)N, n, (size_t)H, (size_t)H, ni, ni, n, np, n, n, n, nb, nb, n, n};
     float *res[2][OUTS];
     for (int d = 0; d < 2; d++) {
         const Backend *be = be2[d];
@@ -579,6 +580,10 @@ static void pair_encoder_ops(const Backend *be2[2], int B, int T, int H, int hea
         be->attention_forward(d_res[CTX], d_res[PROBS], d_q, d_k, d_v, d_mask, B, T, H, heads, scale);
         be->attention_backward(d_res[DQ], d_res[DK], d_res[DV], d_dout, d_res[PROBS], d_q, d_k, d_v, B, T, H,
                                heads, scale);
+        for (int cls = 0; cls < 2; cls++) {     // pooling: dout's first B rows as the pooled gradient
+            be->pool_forward(d_res[cls ? PCLS : PMEAN], d_x, d_mask, B, T, H, cls);
+            be->pool_backward(d_res[cls ? PBCLS : PBMEAN], d_dout, d_mask, B, T, H, cls);
+        }
         for (int o = 0; o < OUTS; o++) {
             res[d][o] = malloc(sizes[o] * sizeof(float));
             be->download(res[d][o], d_res[o], sizes[o] * sizeof(float));
@@ -590,7 +595,7 @@ static void pair_encoder_ops(const Backend *be2[2], int B, int T, int H, int hea
     static const char *names[OUTS] = {"layernorm_forward", "layernorm_forward stats", "layernorm_backward dinp",
         "layernorm_backward dgamma", "layernorm_backward dbeta", "gelu_forward", "gelu_backward",
         "attention_forward ctx", "attention_forward probs", "attention_backward dq", "attention_backward dk",
-        "attention_backward dv"};
+        "attention_backward dv", "pool_forward cls", "pool_forward mean", "pool_backward cls", "pool_backward mean"};
     for (int o = 0; o < OUTS; o++) {
         char what[128];
         snprintf(what, sizeof what, "%s (B=%d,T=%d,H=%d,heads=%d)", names[o], B, T, H, heads);
@@ -645,6 +650,67 @@ static void pair_bert(const Backend *cpu, const Backend *gpu) {
     bert_free(&b);
 }
 
+/* --model bert:DIR's fine-tuning step on both backends: the tiny model on the reference's
+ * token rows (types 0), one loss and gradient for --finetune lora:4 (cls) and head+last:1
+ * (mean), the same seed's initial weights on each: within fp32 tolerance. */
+static void pair_bertmodel(const Backend *cpu, const Backend *gpu) {
+    SafeTensors ref;
+    char err[512] = "";
+    if (st_open(&ref, "tests/fixtures/tiny-bert/reference.safetensors", err, sizeof err)) {
+        CHECK(0, "bert fixture: %s", err);
+        return;
+    }
+    const StTensor *ti = st_find(&ref, "input_ids"), *tm = st_find(&ref, "attention_mask");
+    const int nb = (int)ti->shape[0], nt = (int)ti->shape[1];
+    Dataset pool = {0};
+    dataset_alloc(&pool, nb, nt, 3, "c", err, sizeof err);
+    for (int i = 0; i < nb * nt; i++) {
+        int64_t a, m;
+        memcpy(&a, ti->data + 8 * i, 8);
+        memcpy(&m, tm->data + 8 * i, 8);
+        pool.x[i] = m ? (float)a : -1.0f;
+    }
+    for (int i = 0; i < nb; i++) pool.y[i] = i % 3;
+    pool.text_tokens = nt;
+    const char *modes[2][2] = {{"lora:4", "cls"}, {"head+last:1", "mean"}};
+    for (int md = 0; md < 2; md++) {
+        Config c;
+        config_defaults(&c, CMD_RUN);
+        snprintf(c.model, sizeof c.model, "bert:tests/fixtures/tiny-bert");
+        snprintf(c.finetune, sizeof c.finetune, "%s", modes[md][0]);
+        snprintf(c.pooling, sizeof c.pooling, "%s", modes[md][1]);
+        c.minibatch = 4;
+        float *g[2] = {NULL, NULL};
+        size_t n_train = 0;
+        double loss[2] = {0, 0};
+        const Backend *be2[2] = {cpu, gpu};
+        for (int d = 0; d < 2; d++) {
+            Model m;
+            if (model_open(&m, &c, &pool, be2[d], err, sizeof err)) {
+                CHECK(0, "bert model on %s: %s", be2[d]->name, err);
+                continue;
+            }
+            model_reset(&m, 3);
+            n_train = (m.ops->state_size(&m) - sizeof(int)) / (3 * sizeof(float));
+            g[d] = malloc(n_train * sizeof(float));
+            const LearnerInput X = model_rows(&pool, 0, pool.n);
+            loss[d] = bert_model_loss_grad(g[d], &m, &X, pool.y);
+            model_close(&m);
+        }
+        if (g[0] && g[1]) {
+            char what[96];
+            snprintf(what, sizeof what, "bert model --finetune %s gradients", modes[md][0]);
+            pair_report(what, g[1], g[0], n_train, 0);
+            CHECK(fabs(loss[0] - loss[1]) <= 1e-5 * (1 + fabs(loss[0])), "%s loss: %g vs %g", modes[md][0], loss[1],
+                  loss[0]);
+        }
+        free(g[0]);
+        free(g[1]);
+    }
+    dataset_free(&pool);
+    st_close(&ref);
+}
+
 int main(int argc, char **argv) {
     char err[512];
     const Backend *cuda = backend_get("cuda", err, sizeof err);
@@ -661,6 +727,7 @@ int main(int argc, char **argv) {
         test_cnn_ops(&backend_cpu, &backend_cpu);
         test_encoder_ops(&backend_cpu, &backend_cpu);
         pair_bert(&backend_cpu, &backend_cpu);
+        pair_bertmodel(&backend_cpu, &backend_cpu);
         printf("  (no GPU: the CNN's and BERT's ops compared CPU vs CPU: %s)\n", check_failed == before ? "ok" : "FAILED");
         return check_done("test_cuda");
     }
@@ -670,6 +737,7 @@ int main(int argc, char **argv) {
     test_cnn_ops(&backend_cpu, cuda);
     test_encoder_ops(&backend_cpu, cuda);
     pair_bert(&backend_cpu, cuda);
+    pair_bertmodel(&backend_cpu, cuda);
     printf("  (%.1f s CPU)\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
     return check_done("test_cuda");
 }
