@@ -203,7 +203,9 @@ typedef struct Backend {
     /* attention: dq, dk, dv (B·T, H) from dctx (B·T, H) and the forward's probs (B, heads,
      * T, T), q, k, v: per sequence and head, dv = probsᵀ·dctx, dprobs = dctx·vᵀ, dscores =
      * probs ⊙ (dprobs - rowsum(dprobs ⊙ probs)) (masked keys have probs 0, so get 0),
-     * dq = dscores·k·scale, dk = dscoresᵀ·q·scale. No output may alias an input. */
+     * dq = dscores·k·scale, dk = dscoresᵀ·q·scale. No output may alias an input. dscores
+     * needs scratch of the backend's own, (T,T) on the CPU, (B,heads,T,T) on the GPU (kept and
+     * grown); out of memory there ends the process with exit status 3. */
     void (*attention_backward)(float *dq, float *dk, float *dv, const float *dctx,
                                const float *probs, const float *q, const float *k,
                                const float *v, int B, int T, int H, int heads, float scale);
