@@ -270,7 +270,7 @@ static int state_load(Trainer *tr, uint64_t hash, char *err, size_t errlen) {
 static int open_sets(TrainSet *sets, int *n_sets, int *P, const Config *c, char *err, size_t errlen) {
     char specs[sizeof c->train];
     snprintf(specs, sizeof specs, "%s", c->train);
-    const DatasetOptions opt = {c->label, "", c->test_frac};
+    const DatasetOptions opt = {.label = c->label, .test = "", .test_frac = c->test_frac};
     *n_sets = 0;
     *P = c->pool_size;
     for (char *save = NULL, *s = strtok_r(specs, "+", &save); s; s = strtok_r(NULL, "+", &save)) {
