@@ -37,7 +37,9 @@ typedef struct {
     int standardize;        /* TP: z-score the features with the pool's statistics
                                (dataset_standardize) */
     char strategy[64];
-    char model[32];         /* TP: the model fitted each round (model.h) */
+    char model[1024];       /* TP: the model fitted each round (model.h); bert:DIR holds a folder path */
+    char text_column[256];  /* csv: the column of raw text made token rows for --model bert:DIR; "" none */
+    int max_tokens;         /* TP: --model bert:DIR: token rows' length ([CLS] + pieces + [SEP]) */
     int rounds;             /* TP: acquisition rounds R: the curve has R+1 rows */
     int batch;              /* TP: rows queried per round b */
     int init;               /* TP: initial labeled rows, class-balanced */
