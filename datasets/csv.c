@@ -140,30 +140,36 @@ static int unique_names(const Csv *c, char *err, size_t errlen) {
                       ld_quote(q, sizeof q, c->head.f[b], c->head.len[b]), a + 1, b + 1);
 }
 
-/* 1 when line (a record so far) ends inside a quoted field, quoting as ld_next_field's. */
-static int quote_open(const char *s, char delim) {
-    for (;;) {
-        while (*s == ' ' || (*s == '\t' && delim != '\t')) s++;
-        if (*s == '"') {
-            for (s++;; s++) {
-                if (!*s) return 1;
-                if (*s == '"' && s[1] == '"') s++;
-                else if (*s == '"') { s++; break; }
-            }
+/* Where CSV quoting (as ld_next_field's) stands after some of a record. */
+enum { Q_START, Q_PLAIN, Q_QUOTED, Q_AFTER };
+
+/* Runs the quoting state *st over s; returns 1 when s ends inside a quoted field. Each line of
+ * a record is scanned once, so a stray quote costs linear time, not quadratic. */
+static int quote_open(const char *s, char delim, int *st) {
+    for (; *s; s++) {
+        switch (*st) {
+        case Q_START:
+            if (*s == '"') *st = Q_QUOTED;
+            else if (*s != delim && *s != ' ' && (*s != '\t' || delim == '\t')) *st = Q_PLAIN;
+            break;
+        case Q_QUOTED:
+            if (*s == '"' && s[1] == '"') s++;
+            else if (*s == '"') *st = Q_AFTER;
+            break;
+        default:                        /* text after a closing quote: ld_split reports it */
+            if (*s == delim) *st = Q_START;
         }
-        while (*s && *s != delim) s++;   /* text after a closing quote: ld_split reports it */
-        if (!*s) return 0;
-        s++;
     }
+    return *st == Q_QUOTED;
 }
 
 /* The next record: lr_next's line, or with a text column, lines joined by '\n' while a quoted
  * field is open (in c->rec). *first = the line it starts on. Returns lr_next's 1/0/2/3. */
 static int next_record(Csv *c, char delim, char **line, size_t *len, long *first, char *err,
                        size_t errlen) {
-    int rc = lr_next(c->r, line, len, err, errlen);
+    int rc = lr_next(c->r, line, len, err, errlen), st = Q_START, open = 1;
     *first = c->r->line;
-    if (rc != 1 || c->text_col < 0 || !quote_open(*line, delim)) return rc;
+    if (rc != 1 || c->text_col < 0 || !quote_open(*line, delim, &st)) return rc;
     size_t n = 0;
     for (;;) {
         if (n + *len + 2 > c->rec_cap) {
@@ -180,12 +186,13 @@ static int next_record(Csv *c, char delim, char **line, size_t *len, long *first
         memcpy(c->rec + n, *line, *len);
         n += *len;
         c->rec[n] = '\0';
-        if (!quote_open(c->rec, delim)) break;
+        if (!open) break;
         rc = lr_next(c->r, line, len, err, errlen);
         if (rc == 0)
             return lr_fail_at(c->r, *first, err, errlen, ALSIM_BAD_INPUT, "a quoted field starting on this line "
                               "is never closed");
         if (rc != 1) return rc;
+        open = quote_open(*line, delim, &st);
     }
     *line = c->rec;
     *len = n;
@@ -359,6 +366,13 @@ int dataset_load_csv_text(Dataset *train, Dataset *test, const char *path, const
     dataset_tokens_hash(train->sha256, train->sha256, wp, max_tokens);
     if (test_path) memcpy(test->sha256, train->sha256, sizeof test->sha256);
     return 0;
+}
+
+int csv_text_parse_mem(Dataset *ds, const char *name, const void *data, size_t len, const char *label,
+                       const char *text_column, const WordPiece *wp, int max_tokens, char *err, size_t errlen) {
+    size_t n = strlen(name);
+    CsvCtx ctx = { label, n >= 4 && !strcmp(name + n - 4, ".tsv") ? '\t' : ',', 0, text_column, wp, max_tokens };
+    return ld_parse_text_mem(ds, name, data, len, csv_parse, &ctx, err, errlen);
 }
 
 int csv_parse_mem(Dataset *ds, const char *name, const void *data, size_t len,

@@ -285,6 +285,18 @@ static void test_csv(const WordPiece *wp) {
         static const Dataset z;
         CHECK(!memcmp(&tr, &z, sizeof z) && !memcmp(&te, &z, sizeof z), "%s: not zeroed", bad[i].name);
     }
+
+    // a stray quote early in a long file: refused naming its line, in time linear in the file
+    path = tmp_path("stray.csv");
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fputs("id,text,label\n1,\"stray,a\n", f);
+        for (int i = 0; i < 200000; i++) fputs("2,some text here,b\n", f);
+        fclose(f);
+    }
+    rc = dataset_load_csv_text(&tr, &te, path, NULL, NULL, "text", wp, 8, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "line 2: a quoted field starting on this line is never closed"), "stray quote: rc %d '%s'",
+          rc, err);
 }
 
 static void test_open(const WordPiece *wp) {
