@@ -127,7 +127,12 @@ typedef struct {
 
 /* dataset_open with options (NULL: none, test_frac DATASET_TEST_FRAC). The options apply to
  * file datasets only: --label and --test on another spec, --label on svmlight or npy, and a
- * test_frac other than the default with --test or a non-file spec are usage errors (2). */
+ * test_frac other than the default with --test or a non-file spec are usage errors (2).
+ * With wp: token rows (text_tokens = max_tokens) of spamassassin (catalog_open_tokens) or of a
+ * csv with text_column (dataset_load_csv_text), split as their features would be; any other
+ * dataset is refused (2, "--model bert:... reads text: ..."), a catalogued one before it is
+ * fetched. text_column without wp, or on anything but a csv, is refused (2); so is max_tokens
+ * outside 2..DATASET_MAX_TOKENS with wp (dataset_tokens_check). */
 int dataset_open_with(Dataset *pool, Dataset *test, const char *spec,
                       const DatasetOptions *opt, uint64_t split_seed, char *err, size_t errlen);
 

@@ -160,8 +160,8 @@ static int cmd_run(int argc, char **argv) {
             if (val.n) snprintf(val_rows, sizeof val_rows, ", validation %d", val.n);
             if (reward.n)
                 snprintf(val_rows + strlen(val_rows), sizeof val_rows - strlen(val_rows), ", reward split %d", reward.n);
-            fprintf(stderr, "alsim: %s: pool %d, test %d%s, %d features, %d classes; device %s%s%s%s\n",
-                    pool.name, pool.n, test.n, val_rows, pool.d, pool.k, be->name,
+            fprintf(stderr, "alsim: %s: pool %d, test %d%s, %d %s, %d classes; device %s%s%s%s\n",
+                    pool.name, pool.n, test.n, val_rows, pool.d, pool.text_tokens ? "tokens a row" : "features", pool.k, be->name,
                     be->device ? " (" : "", be->device ? be->device : "", be->device ? ")" : "");
         }
         if (s == 0) dataset_print_choices(stderr, &pool, cfg.quiet);   /* the class column, dropped classes */
