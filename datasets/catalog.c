@@ -17,7 +17,8 @@
  * The Dataset's sha256: for IDX entries the one dataset_open_idx gives, SHA-256 of the text
  * "H1\nH2\n[H3\nH4\n]", the hex hashes of the cached IDX files in order (for mnist, the four
  * hashes in the table below; a folder or an idx: spec holding the same files gets the same
- * hash); for spamassassin the SHA-256 of emails.bin.
+ * hash); for spamassassin the SHA-256 of emails.bin; for spamassassin as token rows
+ * (catalog_open_tokens) dataset_tokens_hash of that (datasets/tokens.h).
  *
  * To add a dataset: add an entry to `catalog` (and, for a new file format, a loader).
  */
@@ -25,6 +26,7 @@
 #include "datasets/loader.h"
 #include "datasets/sha256.h"
 #include "datasets/text.h"
+#include "datasets/tokens.h"
 #include "sim/util.h"
 
 #include <dirent.h>
@@ -55,6 +57,11 @@ typedef struct CatalogEntry CatalogEntry;
 typedef int (*CatalogLoader)(Dataset *pool, Dataset *test, const CatalogEntry *e,
                              const char *dir, uint64_t split_seed, char *err, size_t errlen);
 
+/* Loads an entry of raw text from its folder as token rows (catalog_open_tokens). 0/2/3. */
+typedef int (*CatalogTokenLoader)(Dataset *pool, Dataset *test, const CatalogEntry *e, const char *dir,
+                                  const WordPiece *wp, int max_tokens, uint64_t split_seed,
+                                  char *err, size_t errlen);
+
 /* Writes the entry's cached files into out_dir from its verified sources in src_dir.
  * Returns 0, or 3 with a message. */
 typedef int (*CatalogBuild)(const CatalogEntry *e, const char *src_dir, const char *out_dir,
@@ -79,12 +86,15 @@ struct CatalogEntry {
     const char *split;              /* how pool and test are formed */
     const char *provenance;         /* where the data comes from, its licence */
     CatalogLoader load;
+    CatalogTokenLoader load_tokens; /* raw text entries: as token rows; NULL: not text */
 };
 
 static int load_idx(Dataset *pool, Dataset *test, const CatalogEntry *e, const char *dir,
                     uint64_t split_seed, char *err, size_t errlen);
 static int load_emails(Dataset *pool, Dataset *test, const CatalogEntry *e, const char *dir,
                        uint64_t split_seed, char *err, size_t errlen);
+static int load_email_tokens(Dataset *pool, Dataset *test, const CatalogEntry *e, const char *dir,
+                             const WordPiece *wp, int max_tokens, uint64_t split_seed, char *err, size_t errlen);
 static int build_fashion(const CatalogEntry *e, const char *src_dir, const char *out_dir,
                          char *err, size_t errlen);
 static int build_emails(const CatalogEntry *e, const char *src_dir, const char *out_dir,
@@ -173,6 +183,7 @@ static const CatalogEntry catalog[] = {
         .provenance = "the SpamAssassin public mail corpus (Apache SpamAssassin project, 2002-2005; "
                       "distributed for research), as packaged by stdlib (Apache-2.0)",
         .load = load_emails,
+        .load_tokens = load_email_tokens,
     },
 };
 static const int catalog_len = (int)(sizeof catalog / sizeof catalog[0]);
@@ -491,7 +502,7 @@ static int fetch(const CatalogEntry *e, char *err, size_t errlen) {
 static int finish_entry(Dataset *pool, Dataset *test, const CatalogEntry *e, char *err,
                         size_t errlen) {
     int rc = 0;
-    if (pool->k != e->classes || pool->d != e->features)
+    if (pool->k != e->classes || (pool->d != e->features && !pool->text_tokens))
         rc = ld_fail(err, errlen, ALSIM_RUNTIME, "catalog entry %s says %d features and %d classes, its files "
                   "have %d and %d", e->name, e->features, e->classes, pool->d, pool->k);
     if (!rc) rc = dataset_set_class_names(pool, e->class_names, err, errlen);
@@ -559,36 +570,51 @@ static void put_u32be(uint8_t *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (24 - 8 * i));
 }
 
-/* emails.bin: "ALSIMEML", u32 version 1, u32 count, then per email u8 group (an index into
- * email_groups), u32 length, the raw bytes; integers little-endian. Parsed into TF-IDF
- * features (text_open_docs) with the split rule of the entry. */
+/* The emails of emails.bin: "ALSIMEML", u32 version 1, u32 count, then per email u8 group (an
+ * index into email_groups), u32 length, the raw bytes; integers little-endian. *buf holds the
+ * file (the docs point into it), docs, lens and labels (*n) are malloc'd: free all four, also
+ * on failure. Returns 0/2/3. */
+static int read_emails(uint8_t **buf, const char ***docs, size_t **lens, int32_t **labels, uint32_t *n,
+                       const CatalogEntry *e, const char *dir, char *err, size_t errlen) {
+    char path[PATH_LEN];
+    size_t len = 0;
+    *docs = NULL;
+    *lens = NULL;
+    *labels = NULL;
+    *n = 0;
+    if (join(path, dir, e->files[0], err, errlen)) return ALSIM_BAD_INPUT;
+    int rc = read_cached(buf, &len, path, e->sha256[0], err, errlen);
+    if (rc) return rc;
+    const uint8_t *b = *buf;
+    *n = len >= 16 && memcmp(b, "ALSIMEML", 8) == 0 && get_u32le(b + 8) == 1 ? get_u32le(b + 12) : 0;
+    *docs = malloc((*n ? *n : 1) * sizeof **docs);
+    *lens = malloc((*n ? *n : 1) * sizeof **lens);
+    *labels = malloc((*n ? *n : 1) * sizeof **labels);
+    if (!*docs || !*lens || !*labels) return ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory for %u emails", *n);
+    size_t pos = 16;
+    for (uint32_t i = 0; i < *n; i++) {   // the hash matched: this is a format check
+        if (len - pos < 5 || b[pos] >= 5 || len - pos - 5 < get_u32le(b + pos + 1))
+            return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: truncated email record", path, pos);
+        (*labels)[i] = email_group_label[b[pos]];
+        (*lens)[i] = get_u32le(b + pos + 1);
+        (*docs)[i] = (const char *)b + pos + 5;
+        pos += 5 + (*lens)[i];
+    }
+    if (*n == 0 || pos != len)
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: not an alsim email file", path, pos);
+    return 0;
+}
+
+/* emails.bin (read_emails) parsed into TF-IDF features (text_open_docs) with the split rule
+ * of the entry. */
 static int load_emails(Dataset *pool, Dataset *test, const CatalogEntry *e, const char *dir,
                        uint64_t split_seed, char *err, size_t errlen) {
-    char path[PATH_LEN];
     uint8_t *buf = NULL;
-    size_t len = 0;
-    if (join(path, dir, e->files[0], err, errlen)) return ALSIM_BAD_INPUT;
-    int rc = read_cached(&buf, &len, path, e->sha256[0], err, errlen);
-    if (rc) return rc;
-    uint32_t n = len >= 16 && memcmp(buf, "ALSIMEML", 8) == 0 && get_u32le(buf + 8) == 1
-                 ? get_u32le(buf + 12) : 0;
-    const char **docs = malloc((n ? n : 1) * sizeof *docs);
-    size_t *lens = malloc((n ? n : 1) * sizeof *lens);
-    int32_t *labels = malloc((n ? n : 1) * sizeof *labels);
-    if (!docs || !lens || !labels) rc = ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory for %u emails", n);
-    size_t pos = 16;
-    for (uint32_t i = 0; !rc && i < n; i++) {   // the hash matched: this is a format check
-        if (len - pos < 5 || buf[pos] >= 5 || len - pos - 5 < get_u32le(buf + pos + 1)) {
-            rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: truncated email record", path, pos);
-            break;
-        }
-        labels[i] = email_group_label[buf[pos]];
-        lens[i] = get_u32le(buf + pos + 1);
-        docs[i] = (const char *)buf + pos + 5;
-        pos += 5 + lens[i];
-    }
-    if (!rc && (n == 0 || pos != len))
-        rc = ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s: byte %zu: not an alsim email file", path, pos);
+    const char **docs;
+    size_t *lens;
+    int32_t *labels;
+    uint32_t n;
+    int rc = read_emails(&buf, &docs, &lens, &labels, &n, e, dir, err, errlen);
     if (!rc) rc = text_open_docs(pool, test, docs, lens, labels, (int)n, e->classes, TEST_FRAC,
                                  split_seed, err, errlen);
     free(docs);
@@ -600,6 +626,35 @@ static int load_emails(Dataset *pool, Dataset *test, const CatalogEntry *e, cons
         Dataset *ds = s ? test : pool;
         snprintf(ds->name, sizeof ds->name, "%s", e->name);
         snprintf(ds->sha256, sizeof ds->sha256, "%s", e->sha256[0]);
+    }
+    return finish_entry(pool, test, e, err, errlen);
+}
+
+/* emails.bin (read_emails) as token rows (dataset_tokens_from_emails), split as load_emails
+ * splits: the same rows in the same order with the same labels through the same seeded
+ * stratified split (text_open_docs), so the pool and test rows are the TF-IDF version's. */
+static int load_email_tokens(Dataset *pool, Dataset *test, const CatalogEntry *e, const char *dir,
+                             const WordPiece *wp, int max_tokens, uint64_t split_seed, char *err,
+                             size_t errlen) {
+    uint8_t *buf = NULL;
+    const char **docs;
+    size_t *lens;
+    int32_t *labels;
+    uint32_t n;
+    Dataset all = {0};
+    int rc = read_emails(&buf, &docs, &lens, &labels, &n, e, dir, err, errlen);
+    if (!rc) rc = dataset_tokens_from_emails(&all, docs, lens, (int)n, labels, e->classes, wp, max_tokens,
+                                             err, errlen);
+    free(docs);
+    free(lens);
+    free(labels);
+    free(buf);
+    if (!rc) rc = dataset_split_stratified(pool, test, &all, TEST_FRAC, split_seed, err, errlen);
+    if (rc) return rc;
+    for (int s = 0; s < 2; s++) {
+        Dataset *ds = s ? test : pool;
+        snprintf(ds->name, sizeof ds->name, "%s", e->name);
+        dataset_tokens_hash(ds->sha256, e->sha256[0], wp, max_tokens);
     }
     return finish_entry(pool, test, e, err, errlen);
 }
@@ -750,17 +805,26 @@ static int build_emails(const CatalogEntry *e, const char *src_dir, const char *
 
 int catalog_open(Dataset *pool, Dataset *test, const char *name, uint64_t split_seed,
                  char *err, size_t errlen) {
+    return catalog_open_tokens(pool, test, name, NULL, 0, split_seed, err, errlen);
+}
+
+int catalog_open_tokens(Dataset *pool, Dataset *test, const char *name, const WordPiece *wp,
+                        int max_tokens, uint64_t split_seed, char *err, size_t errlen) {
     const CatalogEntry *e = NULL;
     for (int i = 0; i < catalog_len && !e; i++)
         if (strcmp(catalog[i].name, name) == 0) e = &catalog[i];
     if (!e) return -1;
     memset(pool, 0, sizeof *pool);
     memset(test, 0, sizeof *test);
+    if (wp && !e->load_tokens)
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--model bert:... reads text: spamassassin or a CSV with "
+                       "--text-column, not '%s'", name);
     int rc = is_cached(e) ? 0 : fetch(e, err, errlen);
     if (rc) return rc;
     char dir[PATH_LEN];
     if (join(dir, dataset_cache_dir(), e->name, err, errlen)) return ALSIM_BAD_INPUT;
-    return e->load(pool, test, e, dir, split_seed, err, errlen);
+    return wp ? e->load_tokens(pool, test, e, dir, wp, max_tokens, split_seed, err, errlen)
+              : e->load(pool, test, e, dir, split_seed, err, errlen);
 }
 
 void catalog_print(void) {

@@ -8,6 +8,7 @@
  */
 #include "datasets/dataset.h"
 #include "datasets/loader.h"
+#include "datasets/tokens.h"
 #include "sim/rng.h"
 #include "sim/util.h"
 
@@ -101,8 +102,8 @@ static int copy_label_fields(Dataset *out, const Dataset *src, char *err, size_t
     return ok ? 0 : ld_fail(err, errlen, ALSIM_RUNTIME, "out of memory for class names");
 }
 
-/* out = rows (m) of src, in the given order, with src's k, image shape, class names, name, sha256 and
- * label fields. Returns 0 or 3 (out zeroed). */
+/* out = rows (m) of src, in the given order, with src's k, image shape, text_tokens, class names, name,
+ * sha256 and label fields. Returns 0 or 3 (out zeroed). */
 static int take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,
                      char *err, size_t errlen) {
     int64_t nnz = 0;                     /* CSR (src->x NULL): the rows' nonzeros */
@@ -125,6 +126,7 @@ static int take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, 
         out->y[i] = src->y[rows[i]];
     }
     out->image = src->image;
+    out->text_tokens = src->text_tokens;
     memcpy(out->name, src->name, sizeof out->name);
     memcpy(out->sha256, src->sha256, sizeof out->sha256);
     return 0;
@@ -378,6 +380,9 @@ static int file_format(const char *spec, const char **path) {
     return -1;
 }
 
+/* The refusal of token rows (--model bert:DIR) for a dataset that is not text. */
+#define NOT_TEXT "--model bert:... reads text: spamassassin or a CSV with --text-column"
+
 /* A file dataset of format f at path, with the options: loads, then splits unless o->test. */
 static int open_file(Dataset *pool, Dataset *test, int f, const char *path,
                      const DatasetOptions *o, uint64_t split_seed, char *err, size_t errlen) {
@@ -399,9 +404,16 @@ static int open_file(Dataset *pool, Dataset *test, int f, const char *path,
         if (o->test_frac != DATASET_TEST_FRAC)
             return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--test-frac and --test: give one (the test set is %s)", tp);
     }
+    const char *text = o->text_column && *o->text_column ? o->text_column : NULL;
+    if (text && file_formats[f].load != dataset_load_csv)
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--text-column applies to csv datasets (a column of raw "
+                       "text), not to %s", name);
+    if (o->wp && !text) return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s", NOT_TEXT);
     Dataset all = {0};
     Dataset *loaded = test_path ? pool : &all;
-    int rc = file_formats[f].load(loaded, test, path, test_path, label, err, errlen);
+    int rc = text ? dataset_load_csv_text(loaded, test, path, test_path, label, text, o->wp, o->max_tokens,
+                                          err, errlen)
+                  : file_formats[f].load(loaded, test, path, test_path, label, err, errlen);
     if (rc) return rc;
     loaded->label_from = test->label_from = label ? "--label" : file_formats[f].label_from;
     if (test_path) return 0;
@@ -421,16 +433,23 @@ int dataset_open(Dataset *pool, Dataset *test, const char *spec, uint64_t split_
 
 int dataset_open_with(Dataset *pool, Dataset *test, const char *spec, const DatasetOptions *opt,
                       uint64_t split_seed, char *err, size_t errlen) {
-    static const DatasetOptions none = { NULL, NULL, DATASET_TEST_FRAC };
+    static const DatasetOptions none = { NULL, NULL, DATASET_TEST_FRAC, NULL, NULL, 0 };
     const DatasetOptions *o = opt ? opt : &none;
     memset(pool, 0, sizeof *pool);
     memset(test, 0, sizeof *test);
+    int rc = dataset_tokens_check(o, err, errlen);
+    if (rc) return rc;
     const char *path;
     int f = file_format(spec, &path);
     if (f >= 0) return open_file(pool, test, f, path, o, split_seed, err, errlen);
+    if (o->text_column && *o->text_column)
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--text-column applies to csv datasets (a column of raw "
+                       "text), not to '%s'", spec);
     if ((o->label && *o->label) || (o->test && *o->test) || o->test_frac != DATASET_TEST_FRAC)
         return ld_fail(err, errlen, ALSIM_BAD_INPUT, "--label, --test and --test-frac apply to data files (csv, "
                     "svmlight, npy, arff), not to '%s'", spec);
+    if (o->wp && (strncmp(spec, "synthetic:", 10) == 0 || strncmp(spec, "idx:", 4) == 0))
+        return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s, not '%s'", NOT_TEXT, spec);
     if (strncmp(spec, "synthetic:", 10) == 0) {
         if (strncmp(spec, "synthetic:blobs", 15) == 0 && (spec[15] == '\0' || spec[15] == ':'))
             return labels_from(pool, test, "generated", dataset_synthetic_blobs(pool, test, spec + 15, err, errlen));
@@ -441,8 +460,9 @@ int dataset_open_with(Dataset *pool, Dataset *test, const char *spec, const Data
         return labels_from(pool, test, "labels file", open_idx_spec(pool, test, spec, split_seed, err, errlen));
     /* Catalog names first, so that a folder named like one (./mnist) never silently replaces
      * it; such a folder is still reachable as ./mnist. */
-    int rc = catalog_open(pool, test, spec, split_seed, err, errlen);
+    rc = catalog_open_tokens(pool, test, spec, o->wp, o->max_tokens, split_seed, err, errlen);
     if (rc != -1) return labels_from(pool, test, "catalog", rc);
+    if (o->wp) return ld_fail(err, errlen, ALSIM_BAD_INPUT, "%s, not '%s'", NOT_TEXT, spec);
     struct stat st;
     if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
         return labels_from(pool, test, "labels file", open_idx_dir(pool, test, spec, split_seed, err, errlen));

@@ -21,6 +21,9 @@
  *   npy:X.npy,y.npy                features (N, D) and labels (N) as NumPy arrays
  *   arff:PATH, PATH.arff           Weka ARFF, numeric and nominal attributes
  * Without --test they get a seeded stratified split (test_frac of each class, default 30%).
+ * For a language-model encoder (--model bert:DIR; DatasetOptions.wp), text becomes token rows
+ * instead (text_tokens below; datasets/tokens.h): spamassassin's emails, or a csv's
+ * --text-column; any other dataset is then refused.
  * Labels become class names; labels equal as numbers are one class ("1", "+1", "1.0" and
  * "1e0" are class "1"). Class order is the ARFF declaration's, else sorted: numeric labels
  * by value first, then the others by their bytes (datasets/loader.h).
@@ -34,6 +37,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "datasets/wordpiece.h"
+
 /* The shape of an image row: C channels of H x W pixels, stored channel-major (NCHW): pixel
  * (y, x) of channel c is feature (c·H + y)·W + x, so D = C·H·W. All 0 when the rows are not
  * images. IDX images (n, H, W) and .npy X of shape (n, H, W) are 1 x H x W; IDX and .npy of
@@ -45,9 +50,12 @@ typedef struct {
 typedef struct {
     int n, d, k;            /* rows N, features D, classes K */
     ImageShape image;       /* each row's image shape, D = C·H·W; zeros: not images */
-    int text_tokens;        /* > 0: token rows for a language model, d == text_tokens: WordPiece
-                               ids as exact float integers ([CLS], pieces, [SEP]), then -1 past
-                               the end; 0: not token rows */
+    /* > 0: the rows are token rows of this length (d == text_tokens), for a language-model
+     * encoder (--model bert:DIR): dense, row i = the WordPiece ids of one text as exact
+     * float integers, [CLS], the text's first text_tokens - 2 pieces, [SEP], then -1.0f at
+     * every padding position (the attention mask is id >= 0). 0: ordinary features.
+     * Made by dataset_tokens_from_texts (datasets/tokens.h). */
+    int text_tokens;
     float *x;               /* (n,d) row-major, dense; NULL when the data is sparse (CSR) */
     /* CSR sparse storage, used when x == NULL (text features, svmlight files): row i's
      * nonzeros are values[indptr[i] .. indptr[i+1]) at columns indices[...], ascending. */
@@ -106,11 +114,25 @@ typedef struct {
     const char *test;       /* a fixed test set in the dataset's format (npy: XT.npy,YT.npy;
                                a format prefix may be repeated); NULL or "": a split */
     double test_frac;       /* the split's share of each class, in (0, 1) */
+    const char *text_column;/* csv: the column of raw text (a name, or a 0-based index,
+                               negative from the end) that becomes token rows (needs wp);
+                               NULL or "": none (on another format: refused, 2) */
+    const WordPiece *wp;    /* non-NULL (--model bert:DIR): load text as token rows of
+                               max_tokens (text_tokens) with this tokenizer: spamassassin, or a
+                               csv with text_column; other datasets are refused (2) */
+    int max_tokens;         /* with wp: the rows' length, 2..DATASET_MAX_TOKENS */
 } DatasetOptions;
+
+#define DATASET_MAX_TOKENS 4096     /* the longest token rows alsim makes */
 
 /* dataset_open with options (NULL: none, test_frac DATASET_TEST_FRAC). The options apply to
  * file datasets only: --label and --test on another spec, --label on svmlight or npy, and a
- * test_frac other than the default with --test or a non-file spec are usage errors (2). */
+ * test_frac other than the default with --test or a non-file spec are usage errors (2).
+ * With wp: token rows (text_tokens = max_tokens) of spamassassin (catalog_open_tokens) or of a
+ * csv with text_column (dataset_load_csv_text), split as their features would be; any other
+ * dataset is refused (2, "--model bert:... reads text: ..."), a catalogued one before it is
+ * fetched. text_column without wp, or on anything but a csv, is refused (2); so is max_tokens
+ * outside 2..DATASET_MAX_TOKENS with wp (dataset_tokens_check). */
 int dataset_open_with(Dataset *pool, Dataset *test, const char *spec,
                       const DatasetOptions *opt, uint64_t split_seed, char *err, size_t errlen);
 
@@ -145,7 +167,7 @@ int dataset_split_off(Dataset *part, Dataset *ds, int n, uint64_t seed, char *er
 int dataset_split_reward(Dataset *reward, Dataset *pool, int n, uint64_t seed, char *err, size_t errlen);
 
 /* out = rows (m) of src, in that order (dense or CSR, as src), with src's classes, image
- * shape, name, SHA-256 and label fields. Returns 0, or 3 when out of memory (out zeroed). */
+ * shape, text_tokens, name, SHA-256 and label fields. Returns 0, or 3 when out of memory (out zeroed). */
 int dataset_take_rows(Dataset *out, const Dataset *src, const int *rows /*(m)*/, int m,
                       char *err, size_t errlen);
 
@@ -158,8 +180,8 @@ void dataset_class_counts(int *counts /*(k)*/, const Dataset *ds);
  * x <- (x - mean) / sd; CSR: x <- x / sd, not centred (zeros stay zeros; the mean and sd count
  * a row's absent entries as zeros), as scikit-learn's StandardScaler(with_mean=False). A
  * feature constant on the pool (sd 0, up to rounding) keeps sd 1: centred, not scaled.
- * Names and SHA-256 stay (the option is in the run's config). Returns 0, or 3 when out of
- * memory (both unchanged). */
+ * Names and SHA-256 stay (the option is in the run's config). Returns 0, 2 for token rows
+ * (text_tokens > 0: ids, not features to scale), or 3 when out of memory (both unchanged). */
 int dataset_standardize(Dataset *pool, Dataset *test, char *err, size_t errlen);
 
 /* Says on f what alsim chose about ds's labels that the user did not: the class column or
@@ -224,6 +246,17 @@ int dataset_open_idx(Dataset *pool, Dataset *test, const char *const paths[4],
 int dataset_load_csv(Dataset *train, Dataset *test, const char *path, const char *test_path,
                      const char *label, char *err, size_t errlen);
 
+/* CSV with a text column (--text-column): text_column (a header name, or a 0-based index,
+ * negative from the end) holds raw text, tokenized by wp into token rows of max_tokens
+ * (datasets/tokens.h; text_tokens = d = max_tokens); the class column is label, by default the
+ * last column other than the text column; other columns are ignored. Quoted fields may span
+ * lines. sha256 = dataset_tokens_hash of the file hash(es) above. Errors as the CSV loader's
+ * ("PATH: line L: reason", L the line a record starts on), also for a missing text column or
+ * a bad index; an empty text cell is a row of [CLS] [SEP]. */
+int dataset_load_csv_text(Dataset *train, Dataset *test, const char *path, const char *test_path,
+                          const char *label, const char *text_column, const WordPiece *wp,
+                          int max_tokens, char *err, size_t errlen);
+
 /* svmlight / LIBSVM: "LABEL [qid:Q] INDEX:VALUE ... [# comment]", indices ascending; 0-based
  * when any index in the files is 0, else 1-based; d = the largest index + 1. CSR. */
 int dataset_load_svmlight(Dataset *train, Dataset *test, const char *path,
@@ -264,6 +297,14 @@ const char *dataset_cache_dir(void);
  * returns -1 when name is not in the catalog. */
 int catalog_open(Dataset *pool, Dataset *test, const char *name, uint64_t split_seed,
                  char *err, size_t errlen);
+
+/* catalog_open as token rows of max_tokens tokenized by wp (wp NULL: catalog_open): the
+ * entries of raw text only (spamassassin: each email's Subject, a newline, its body's text;
+ * datasets/tokens.h), with the pool/test split the entry's features get (the same seeded
+ * stratified split of the same rows); sha256 = dataset_tokens_hash of the entry's. Another
+ * catalogued name is refused (2) before anything is fetched; -1 when name is not in it. */
+int catalog_open_tokens(Dataset *pool, Dataset *test, const char *name, const WordPiece *wp,
+                        int max_tokens, uint64_t split_seed, char *err, size_t errlen);
 
 /* Prints the catalog: name, pool rows, test rows, features, classes, source, cached or not. */
 void catalog_print(void /* stdout */);

@@ -243,6 +243,10 @@ void ld_hash_files(char out[65], const char *const *h /*(n)*/, int n);
  * label: as DatasetOptions.label (NULL: the format's default). */
 int csv_parse_mem(Dataset *ds, const char *name, const void *data, size_t len,
                   const char *label, char *err, size_t errlen);
+/* The CSV parser with a text column (dataset_load_csv_text): token rows of max_tokens (2..
+ * DATASET_MAX_TOKENS) tokenized by wp. */
+int csv_text_parse_mem(Dataset *ds, const char *name, const void *data, size_t len, const char *label,
+                       const char *text_column, const WordPiece *wp, int max_tokens, char *err, size_t errlen);
 int svmlight_parse_mem(Dataset *ds, const char *name, const void *data, size_t len,
                        char *err, size_t errlen);
 int arff_parse_mem(Dataset *ds, const char *name, const void *data, size_t len,

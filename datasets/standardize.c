@@ -58,6 +58,11 @@ static void apply_stats(Dataset *ds, const double *mean, const double *sd) {
 }
 
 int dataset_standardize(Dataset *pool, Dataset *test, char *err, size_t errlen) {
+    if (pool->text_tokens > 0) {
+        snprintf(err, errlen, "--standardize: %s holds token rows (WordPiece ids for --model bert), not "
+                 "features to z-score; leave it out", pool->name);
+        return ALSIM_BAD_INPUT;
+    }
     const int d = pool->d;
     double *mean = malloc((size_t)(d > 0 ? d : 1) * sizeof *mean);
     double *sd = malloc((size_t)(d > 0 ? d : 1) * sizeof *sd);

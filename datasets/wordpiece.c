@@ -1,10 +1,13 @@
 /* wordpiece — BERT's basic tokenizer and WordPiece (contract: wordpiece.h). */
 #include "datasets/wordpiece.h"
 
+#include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "datasets/sha256.h"
 #include "datasets/unicode.h"
 #include "sim/util.h"
 
@@ -37,6 +40,7 @@ int wp_open(WordPiece *wp, const char *vocab_path, const WpOptions *opt, char *e
     size_t len = 0;
     int rc = util_read_file(&text, &len, vocab_path, err, errlen);
     if (rc) return rc;
+    sha256_hex(wp->sha256, text, len);
     int lines = 0;
     for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
     if (len && text[len - 1] != '\n') lines++;
@@ -84,6 +88,63 @@ int wp_open(WordPiece *wp, const char *vocab_path, const WpOptions *opt, char *e
         }
     if (rc) wp_close(wp);
     return rc;
+}
+
+/* The line of text at p (1-based). */
+static int line_at(const char *text, const char *p) {
+    int line = 1;
+    for (const char *q = text; p && q < p && *q; q++) line += *q == '\n';
+    return line;
+}
+
+/* *out = the boolean member key of obj, left as it is when absent; strip: null is -1 too.
+ * Returns 0, or 2 with "PATH: line L: reason" for another type. */
+static int json_option(int *out, const cJSON *obj, const char *key, int strip, const char *text,
+                       const char *path, char *err, size_t errlen) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v) return 0;
+    if (cJSON_IsBool(v)) { *out = cJSON_IsTrue(v); return 0; }
+    if (strip && cJSON_IsNull(v)) { *out = -1; return 0; }
+    char quoted[64];
+    snprintf(quoted, sizeof quoted, "\"%s\"", key);
+    snprintf(err, errlen, "%s: line %d: \"%s\" must be true or false%s", path,
+             line_at(text, strstr(text, quoted)), key, strip ? " or null" : "");
+    return 2;
+}
+
+int wp_open_dir(WordPiece *wp, const char *dir, char *err, size_t errlen) {
+    memset(wp, 0, sizeof *wp);
+    WpOptions opt = {.lower = 1, .strip_accents = -1, .chinese = 1};
+    char path[4096], vocab[4096];
+    int n1 = snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    int n2 = snprintf(vocab, sizeof vocab, "%s/vocab.txt", dir);
+    if (n1 < 0 || (size_t)n1 >= sizeof path || n2 < 0 || (size_t)n2 >= sizeof vocab) {
+        snprintf(err, errlen, "%.200s...: model folder path too long", dir);
+        return 2;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    int rc = util_read_file(&text, &len, path, err, errlen);
+    if (rc == 2 && errno == ENOENT) rc = 0;         /* no tokenizer_config.json: the defaults */
+    else if (!rc) {
+        const char *end = NULL;
+        cJSON *root = strlen(text) == len ? cJSON_ParseWithOpts(text, &end, 0) : NULL;
+        if (!root) {
+            const char *at = strlen(text) == len ? cJSON_GetErrorPtr() : text + strlen(text);
+            snprintf(err, errlen, "%s: line %d: %s", path, line_at(text, at),
+                     strlen(text) != len ? "a NUL byte: not a JSON text" : "malformed JSON");
+            rc = 2;
+        } else if (!cJSON_IsObject(root)) {
+            snprintf(err, errlen, "%s: line 1: a tokenizer config is a JSON object", path);
+            rc = 2;
+        }
+        if (!rc) rc = json_option(&opt.lower, root, "do_lower_case", 0, text, path, err, errlen);
+        if (!rc) rc = json_option(&opt.strip_accents, root, "strip_accents", 1, text, path, err, errlen);
+        if (!rc) rc = json_option(&opt.chinese, root, "tokenize_chinese_chars", 0, text, path, err, errlen);
+        cJSON_Delete(root);
+    }
+    free(text);
+    return rc ? rc : wp_open(wp, vocab, &opt, err, errlen);
 }
 
 // ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ typedef struct {
     int32_t *slots;         /* (n_slots) open-addressing hash of token -> id, -1 empty */
     size_t n_slots;
     int32_t unk, cls, sep, pad;     /* the special tokens' ids */
+    char sha256[65];        /* hex SHA-256 of vocab.txt's bytes (part of a token dataset's hash) */
 } WordPiece;
 
 /* wp = the vocabulary at vocab_path (one token a line, its id its 0-based line number; a
@@ -39,6 +40,14 @@ typedef struct {
  * Needs [UNK], [CLS], [SEP] and [PAD]. Returns 0, 2 (unreadable, empty, a special token
  * missing: err names the file and token) or 3 (out of memory). */
 int wp_open(WordPiece *wp, const char *vocab_path, const WpOptions *opt, char *err, size_t errlen);
+
+/* wp = the tokenizer of a Hugging Face model folder: dir/vocab.txt (wp_open) with the options
+ * of dir/tokenizer_config.json when there is one: "do_lower_case" (true/false),
+ * "strip_accents" (null: as lower, true, false) and "tokenize_chinese_chars" (true/false),
+ * each defaulting as BertTokenizer's (lower 1, strip_accents -1, chinese 1); other keys are
+ * ignored. Returns 0, 2 (bad JSON or a key of the wrong type: "PATH: line L: reason"; vocab.txt
+ * unreadable or lacking a special token) or 3 (out of memory). */
+int wp_open_dir(WordPiece *wp, const char *dir, char *err, size_t errlen);
 
 /* Frees wp; accepts a zeroed struct. */
 void wp_close(WordPiece *wp);

@@ -57,6 +57,11 @@ static const Option options[] = {
     {"model",        RUN | TP, OPT_STR,    F(model), S(model), 0, 0, 1, "mlp", "M",
      "the model fitted each round: mlp, logreg, cnn (images) or bert:DIR (text: a BERT-family encoder in a local "
      "Hugging Face folder)"},
+    {"text-column",  RUN,      OPT_STR,    F(text_column), S(text_column), 0, 0, HASH_UNLESS_DEFAULT, NULL, "NAME|INDEX",
+     "--model bert:DIR on a csv: the column of raw text (a name or 0-based index) the model reads as WordPiece "
+     "tokens; the class column is then --label or the last other column"},
+    {"max-tokens",   RUN | TP, OPT_INT,    F(max_tokens), 0, 2, DATASET_MAX_TOKENS, HASH_UNLESS_DEFAULT, "128", "N",
+     "--model bert:DIR: each text becomes [CLS], its first N-2 WordPiece tokens, [SEP] (padded to N)"},
     {"finetune",     RUN,      OPT_STR,    F(finetune), S(finetune), 0, 0, HASH_UNLESS_DEFAULT, "none", "HOW",
      "bert: none (frozen: pooled vectors computed once, cached, and --head fitted on them), lora:R (adapters of rank "
      "R on every layer's query and value) or head+last:K (the last K layers' own weights), each with a classifier head"},
@@ -463,6 +468,11 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
     if (cmd & (CMD_RUN | CMD_TRAIN_POLICY)) {
         if (!model_find(c->model)) {
             snprintf(err, errlen, "--model: unknown model '%.300s' (alsim --help lists them)", c->model);
+            return ALSIM_BAD_INPUT;
+        }
+        if (strncmp(c->model, "bert:", 5) != 0 && (*c->text_column || c->max_tokens != 128)) {
+            snprintf(err, errlen, "--%s makes token rows for a language model: it applies to --model bert:DIR only",
+                     *c->text_column ? "text-column" : "max-tokens");
             return ALSIM_BAD_INPUT;
         }
         if (c->l2_per_label > 0 && !strcmp(c->model, "logreg")) {

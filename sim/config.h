@@ -37,7 +37,8 @@ typedef struct {
     int standardize;        /* TP: z-score the features with the pool's statistics
                                (dataset_standardize) */
     char strategy[64];
-    char model[1024];       /* TP: the model fitted each round (model.h); bert:DIR holds a folder */
+    char model[1024];       /* TP: the model fitted each round (model.h); bert:DIR holds a folder path */
+    char text_column[256];  /* csv: the column of raw text made token rows for --model bert:DIR; "" none */
     int max_tokens;         /* TP: --model bert:DIR: token rows' length ([CLS] + pieces + [SEP]) */
     char finetune[32];      /* bert: none | lora:R | head+last:K (sim/bertmodel.c) */
     char pooling[8];        /* bert: cls | mean: a sequence's vector */

@@ -81,13 +81,22 @@ static int cmd_datasets(int argc, char **argv) {
     return fail(ALSIM_BAD_INPUT, "usage: alsim datasets [fetch NAME]");
 }
 
-/* Loads the data of one seed: the spec, then the optional subsets, then --standardize, then
+/* Loads the data of one seed: the spec (token rows for --model bert:DIR, tokenized by DIR's
+ * vocab.txt and tokenizer_config.json), then the optional subsets, then --standardize, then
  * the validation rows (--val-size) and the reward split (--reward-size) split off the pool
  * (val and reward stay empty without them). */
 static int load_data(Dataset *pool, Dataset *test, Dataset *val, Dataset *reward, const Config *c, uint64_t seed,
                      char *err, size_t errlen) {
-    DatasetOptions opt = { c->label, c->test, c->test_frac };
-    int rc = dataset_open_with(pool, test, c->dataset, &opt, seed, err, errlen);
+    DatasetOptions opt = { .label = c->label, .test = c->test, .test_frac = c->test_frac,
+                           .text_column = c->text_column, .max_tokens = c->max_tokens };
+    WordPiece wp = {0};
+    int rc = 0;
+    if (strncmp(c->model, "bert:", 5) == 0) {   /* a language model reads token rows */
+        rc = wp_open_dir(&wp, c->model + 5, err, errlen);
+        opt.wp = &wp;
+    }
+    if (!rc) rc = dataset_open_with(pool, test, c->dataset, &opt, seed, err, errlen);
+    wp_close(&wp);
     /* A subset as large as the data would silently be all of it: refused, not capped. */
     if (!rc && (c->pool_size > pool->n || c->test_size > test->n)) {
         const int pool_over = c->pool_size > pool->n;
@@ -158,8 +167,8 @@ static int cmd_run(int argc, char **argv) {
             if (val.n) snprintf(val_rows, sizeof val_rows, ", validation %d", val.n);
             if (reward.n)
                 snprintf(val_rows + strlen(val_rows), sizeof val_rows - strlen(val_rows), ", reward split %d", reward.n);
-            fprintf(stderr, "alsim: %s: pool %d, test %d%s, %d features, %d classes; device %s%s%s%s\n",
-                    pool.name, pool.n, test.n, val_rows, pool.d, pool.k, be->name,
+            fprintf(stderr, "alsim: %s: pool %d, test %d%s, %d %s, %d classes; device %s%s%s%s\n",
+                    pool.name, pool.n, test.n, val_rows, pool.d, pool.text_tokens ? "tokens a row" : "features", pool.k, be->name,
                     be->device ? " (" : "", be->device ? be->device : "", be->device ? ")" : "");
         }
         if (s == 0) dataset_print_choices(stderr, &pool, cfg.quiet);   /* the class column, dropped classes */

@@ -27,21 +27,37 @@ static const char *const run_files[] = {
 };
 enum { N_RUN_FILES = sizeof run_files / sizeof run_files[0] };
 
-void results_run_id(char out[256], const Config *c, const char *dataset_name,
-                    const char *backend, uint64_t seed) {
-    char ds[64], hash[9];
-    snprintf(ds, sizeof ds, "%s", dataset_name);
-    for (char *p = ds; *p; p++)
+/* s with every byte but letters, digits, '.' and '_' made '_', and leading dots too (.data.csv:
+ * no hidden run folder). */
+static void safe_name(char *s) {
+    for (char *p = s; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '_'))
             *p = '_';
-    for (char *p = ds; *p == '.'; p++) *p = '_';   /* .data.csv: no hidden run folder */
+    for (char *p = s; *p == '.'; p++) *p = '_';
+}
+
+void results_run_id(char out[256], const Config *c, const char *dataset_name,
+                    const char *backend, uint64_t seed) {
+    char ds[64], model[64], hash[9];
+    snprintf(ds, sizeof ds, "%s", dataset_name);
+    /* bert:DIR: "bert_" and the folder's name (the path is in the config hash, so two folders of
+     * one name still get two ids); a path's slashes never reach the run folder's name */
+    if (!strncmp(c->model, "bert:", 5)) {
+        int end = (int)strlen(c->model), start;
+        while (end > 5 && c->model[end - 1] == '/') end--;
+        for (start = end; start > 5 && c->model[start - 1] != '/'; start--) {}
+        snprintf(model, sizeof model, "bert_%.*s", end - start, c->model + start);
+    } else {
+        snprintf(model, sizeof model, "%.63s", c->model);
+    }
+    safe_name(ds);
+    safe_name(model);
     config_hash(hash, c);
     if (strcmp(backend, "cpu")) {   /* another backend rounds differently: another run */
         uint64_t h = util_fnv1a(strtoull(hash, NULL, 16), backend, strlen(backend));
         snprintf(hash, sizeof hash, "%08x", (uint32_t)h);
     }
-    /* bert:DIR is "bert" here: the folder is in the hash (and config.json), not in the name */
-    snprintf(out, 256, "%s-%.32s-%s-seed%llu-%s", ds, strncmp(c->model, "bert:", 5) ? c->model : "bert", c->full_data ? "full-data" : c->strategy,
+    snprintf(out, 256, "%s-%s-%s-seed%llu-%s", ds, model, c->full_data ? "full-data" : c->strategy,
              (unsigned long long)seed, hash);
 }
 

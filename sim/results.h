@@ -68,8 +68,9 @@ typedef struct {
 } Summary;
 
 /* The folder name of a run: <dataset>-<model>-<strategy>-seed<seed>-<hash>, with characters outside
- * [A-Za-z0-9._] of the dataset replaced by '_'; the hash covers the config (config_hash)
- * and the backend, whose rounding differs. out (256 bytes). */
+ * [A-Za-z0-9._] of the dataset and the model replaced by '_' (--model bert:DIR is "bert_" and the
+ * folder's own name); the hash covers the config (config_hash) and the backend, whose rounding
+ * differs. out (256 bytes). */
 void results_run_id(char out[256], const Config *c, const char *dataset_name,
                     const char *backend, uint64_t seed);
 

@@ -86,6 +86,9 @@ check "--pool-size above the data: says how many rows there are" grep -q "pool-s
 expect_fail 2 "--test-size above the data" --dataset "$SYN" --test-size 100000000
 expect_fail 2 "missing value" --dataset
 expect_fail 2 "unknown dataset" --dataset no-such-dataset
+expect_fail 2 "--text-column without --model bert:DIR" --dataset "$SYN" --text-column text
+check "--text-column without bert: says it needs --model bert:DIR" grep -q "applies to --model bert:DIR only" "$T/fail.err"
+expect_fail 2 "--max-tokens 1" --dataset "$SYN" --max-tokens 1
 printf '{\n  "rounds": 2,\n  "batch": oops\n}\n' >"$T/broken.json"
 expect_fail 2 "malformed config JSON" -c "$T/broken.json"
 check "malformed config: message names file and line" grep -q "broken.json: line 3" "$T/fail.err"

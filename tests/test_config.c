@@ -5,6 +5,7 @@
  * the run's defaults are the documented ones. */
 #include "sim/config.h"
 #include "sim/jsonw.h"
+#include "sim/results.h"
 #include "sim/util.h"
 #include "tests/check.h"
 
@@ -229,6 +230,7 @@ int main(void) {
         {"--C 1.0 --max-iter 1000 --tol 0.0001 --no-standardize", "c465c25f"},
         {"--l2-per-label 0 --val-size 0 --pool-subset 0", "c465c25f"},
         {"--dataset mnist --hidden 0 --epochs 3 --l2-per-label 0", "06254584"},
+        {"--max-tokens 128", "c465c25f"},
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         char h[9];
@@ -237,7 +239,8 @@ int main(void) {
         CHECK(!strcmp(h, ids[i].hash), "'%s': hash %s, was %s", ids[i].line, h, ids[i].hash);
     }
     static const char *const changes[] = {"--standardize", "--C 2", "--max-iter 50", "--tol 1e-6", "--model logreg",
-                                          "--l2-per-label 3.5", "--val-size 100", "--pool-subset 2000"};
+                                          "--l2-per-label 3.5", "--val-size 100", "--pool-subset 2000",
+                                          "--max-tokens 64", "--text-column body"};
     for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
         char h[9];
         CHECK(parse(&c, CMD_RUN, changes[i], err, sizeof err) == 0, "%s: %s", changes[i], err);
@@ -256,6 +259,8 @@ int main(void) {
     static const struct { const char *line, *want; } knob_refused[] = {
         {"--model logreg --strategy margin --l2-per-label 3.5", "--l2-per-label is a penalty on a network's first dense layer"},
         {"--pool-subset 9 --batch 10", "--pool-subset 9 is smaller than --batch 10"},
+        {"--text-column body", "--text-column makes token rows for a language model: it applies to --model bert:DIR"},
+        {"--max-tokens 64", "--max-tokens makes token rows for a language model: it applies to --model bert:DIR"},
     };
     for (size_t i = 0; i < sizeof knob_refused / sizeof knob_refused[0]; i++) {
         err[0] = 0;
@@ -264,6 +269,16 @@ int main(void) {
         CHECK(rc == ALSIM_BAD_INPUT && strstr(err, knob_refused[i].want), "%s: rc %d, '%s'", knob_refused[i].line, rc, err);
     }
     CHECK(parse(&c, CMD_RUN, "--l2-per-label -1", err, sizeof err) == ALSIM_BAD_INPUT, "--l2-per-label -1 accepted");
+    CHECK(parse(&c, CMD_RUN, "--max-tokens 1", err, sizeof err) == ALSIM_BAD_INPUT &&
+          parse(&c, CMD_RUN, "--max-tokens 4097", err, sizeof err) == ALSIM_BAD_INPUT, "--max-tokens outside 2..4096");
+    config_defaults(&c, CMD_RUN);
+    CHECK(c.max_tokens == 128 && c.text_column[0] == 0, "--max-tokens 128 and no --text-column by default");
+    {   /* --model holds a folder path: the run id keeps only its name, without slashes */
+        char id[256];
+        CHECK(parse(&c, CMD_RUN, "--model bert:/models/tiny-bert/", err, sizeof err) == 0, "%s", err);
+        results_run_id(id, &c, "spamassassin", "cpu", 3);
+        CHECK(!strncmp(id, "spamassassin-bert_tiny_bert-bald-seed3-", 39) && !strchr(id, '/'), "run id %s", id);
+    }
     CHECK(parse(&c, CMD_RUN, "--pool-subset 10 --batch 10", err, sizeof err) == 0 && config_check(&c, CMD_RUN, err, sizeof err) == 0,
           "--pool-subset = --batch: %s", err);
     CHECK(parse(&c, CMD_TRAIN_POLICY, "--pool-subset 100", err, sizeof err) == ALSIM_BAD_INPUT &&

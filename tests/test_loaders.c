@@ -512,17 +512,17 @@ static void test_specs(void) {
         { "arff:" C "arff/ok-nominal-features.arff", "play", 14, 6, 2 },
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        DatasetOptions o = { ok[i].label, NULL, DATASET_TEST_FRAC };
+        DatasetOptions o = { .label = ok[i].label, .test = NULL, .test_frac = DATASET_TEST_FRAC };
         int rc = dataset_open_with(&pool, &test, ok[i].spec, &o, 1, err, sizeof err);
         CHECK(rc == 0 && pool.n == ok[i].n && test.n == ok[i].t && pool.k == ok[i].k &&
               !strcmp(pool.sha256, test.sha256), "'%s': rc %d pool %d test %d: %s", ok[i].spec, rc, pool.n, test.n, err);
         dataset_free(&pool); dataset_free(&test);
     }
-    DatasetOptions half = { NULL, NULL, 0.5 };
+    DatasetOptions half = { .label = NULL, .test = NULL, .test_frac = 0.5 };
     int rc = dataset_open_with(&pool, &test, C "csv/ok-header.csv", &half, 1, err, sizeof err);
     CHECK(rc == 0 && pool.n == 15 && test.n == 15, "--test-frac 0.5: %d + %d", pool.n, test.n);
     dataset_free(&pool); dataset_free(&test);
-    DatasetOptions fixed = { NULL, "csv:" C "csv/ok-header.csv", DATASET_TEST_FRAC };
+    DatasetOptions fixed = { .label = NULL, .test = "csv:" C "csv/ok-header.csv", .test_frac = DATASET_TEST_FRAC };
     rc = dataset_open_with(&pool, &test, C "csv/ok-header.csv", &fixed, 1, err, sizeof err);
     CHECK(rc == 0 && pool.n == 30 && test.n == 30, "--test: %s", err);
     dataset_free(&pool); dataset_free(&test);
@@ -532,19 +532,19 @@ static void test_specs(void) {
     dataset_free(&pool); dataset_free(&test);
 
     static const struct { const char *spec; DatasetOptions o; const char *want; } bad[] = {
-        { C "svmlight/ok-1based.svm", { "0", NULL, DATASET_TEST_FRAC }, "--label applies to csv and arff" },
-        { "npy:" C "npy/ok-X.npy," C "npy/ok-y.npy", { "0", NULL, DATASET_TEST_FRAC }, "from y.npy" },
-        { "synthetic:blobs", { "0", NULL, DATASET_TEST_FRAC }, "apply to data files" },
-        { "mnist", { NULL, "x.csv", DATASET_TEST_FRAC }, "apply to data files" },
-        { "synthetic:blobs", { NULL, NULL, 0.5 }, "apply to data files" },
-        { C "csv/ok-header.csv", { NULL, C "arff/ok-iris.arff", DATASET_TEST_FRAC }, "not in the dataset's format" },
-        { C "csv/ok-header.csv", { NULL, "svmlight:x", DATASET_TEST_FRAC }, "not in the dataset's format" },
-        { C "csv/ok-header.csv", { NULL, C "csv/ok-header.csv", 0.5 }, "--test-frac and --test" },
-        { C "csv/README", { NULL, NULL, DATASET_TEST_FRAC }, "a file of unknown format" },
-        { "emb.npy", { NULL, NULL, DATASET_TEST_FRAC }, "npy:X.npy,y.npy" },
-        { "missing.csv", { NULL, NULL, DATASET_TEST_FRAC }, "missing.csv: cannot open" },
-        { C "csv", { NULL, NULL, DATASET_TEST_FRAC }, "no train-images-idx3-ubyte" },
-        { "csv:" C "csv", { NULL, NULL, DATASET_TEST_FRAC }, "is a folder" },
+        { C "svmlight/ok-1based.svm", { .label = "0", .test = NULL, .test_frac = DATASET_TEST_FRAC }, "--label applies to csv and arff" },
+        { "npy:" C "npy/ok-X.npy," C "npy/ok-y.npy", { .label = "0", .test = NULL, .test_frac = DATASET_TEST_FRAC }, "from y.npy" },
+        { "synthetic:blobs", { .label = "0", .test = NULL, .test_frac = DATASET_TEST_FRAC }, "apply to data files" },
+        { "mnist", { .label = NULL, .test = "x.csv", .test_frac = DATASET_TEST_FRAC }, "apply to data files" },
+        { "synthetic:blobs", { .label = NULL, .test = NULL, .test_frac = 0.5 }, "apply to data files" },
+        { C "csv/ok-header.csv", { .label = NULL, .test = C "arff/ok-iris.arff", .test_frac = DATASET_TEST_FRAC }, "not in the dataset's format" },
+        { C "csv/ok-header.csv", { .label = NULL, .test = "svmlight:x", .test_frac = DATASET_TEST_FRAC }, "not in the dataset's format" },
+        { C "csv/ok-header.csv", { .label = NULL, .test = C "csv/ok-header.csv", .test_frac = 0.5 }, "--test-frac and --test" },
+        { C "csv/README", { .label = NULL, .test = NULL, .test_frac = DATASET_TEST_FRAC }, "a file of unknown format" },
+        { "emb.npy", { .label = NULL, .test = NULL, .test_frac = DATASET_TEST_FRAC }, "npy:X.npy,y.npy" },
+        { "missing.csv", { .label = NULL, .test = NULL, .test_frac = DATASET_TEST_FRAC }, "missing.csv: cannot open" },
+        { C "csv", { .label = NULL, .test = NULL, .test_frac = DATASET_TEST_FRAC }, "no train-images-idx3-ubyte" },
+        { "csv:" C "csv", { .label = NULL, .test = NULL, .test_frac = DATASET_TEST_FRAC }, "is a folder" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rc = dataset_open_with(&pool, &test, bad[i].spec, &bad[i].o, 1, err, sizeof err);
@@ -559,7 +559,7 @@ static void test_specs(void) {
 static int choices_text(char *out, size_t len, const char *spec, const char *label, int quiet, Dataset *pool) {
     Dataset test;
     char err[512];
-    DatasetOptions o = { label, NULL, DATASET_TEST_FRAC };
+    DatasetOptions o = { .label = label, .test = NULL, .test_frac = DATASET_TEST_FRAC };
     int rc = dataset_open_with(pool, &test, spec, &o, 1, err, sizeof err);
     out[0] = '\0';
     if (rc) { snprintf(out, len, "rc %d: %s", rc, err); return rc; }
@@ -616,7 +616,7 @@ static void test_label_choices(void) {
     }
     Dataset pool, test;
     char said[1024];
-    DatasetOptions o = { NULL, NULL, DATASET_TEST_FRAC };
+    DatasetOptions o = { .label = NULL, .test = NULL, .test_frac = DATASET_TEST_FRAC };
     const char *two = write_text("two-empty.arff", "@relation r\n@attribute a numeric\n"
                                  "@attribute 'the class' {p, 'q q', r, s}\n@data\n1,r\n2,p\n3,r\n4,p\n");
     int rc = dataset_open_with(&pool, &test, two, &o, 1, said, sizeof said);
