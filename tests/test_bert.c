@@ -197,9 +197,9 @@ static void test_fixture(void) {
     char err[512] = "";
     int rc = bert_load(&b, fx, err, sizeof err);
     CHECK(rc == 0 && b.c.hidden == 32 && b.c.layers == 2 && b.c.heads == 4 && b.c.intermediate == 64 &&
-          b.c.vocab == 69 && b.c.max_positions == 64, "%s loads: %d %s", fx, rc, err);
-    // parameters: embeddings (69 + 64 + 2)·32 + 2·32, per layer 4·(32·32 + 32) + 2·(64·32) + 64 + 32 + 4·32
-    CHECK(rc || b.n_params == (size_t)(135 * 32 + 64 + 2 * (4 * 1056 + 2 * 2048 + 96 + 128)),
+          b.c.vocab == 69 && b.c.max_positions == 128, "%s loads: %d %s", fx, rc, err);
+    // parameters: embeddings (69 + 128 + 2)·32 + 2·32, per layer 4·(32·32 + 32) + 2·(64·32) + 64 + 32 + 4·32
+    CHECK(rc || b.n_params == (size_t)(199 * 32 + 64 + 2 * (4 * 1056 + 2 * 2048 + 96 + 128)),
           "%s: %zu parameters", fx, b.n_params);
     if (!rc) bert_free(&b);
     WordPiece wp;

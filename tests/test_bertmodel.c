@@ -237,13 +237,13 @@ static void test_refused(void) {
     rc = model_open(&m, &c, &pool, &backend_cpu, err, sizeof err);
     CHECK(rc == 2 && strstr(err, "has 2 layers"), "head+last:3 of 2 layers: %d %s\n", rc, err);
     dataset_free(&pool);
-    dataset_alloc(&pool, 1, 65, 2, "c", err, sizeof err);
-    for (int i = 0; i < 65; i++) pool.x[i] = 2;
-    pool.text_tokens = 65;
+    dataset_alloc(&pool, 1, 129, 2, "c", err, sizeof err);
+    for (int i = 0; i < 129; i++) pool.x[i] = 2;
+    pool.text_tokens = 129;
     pool.y[0] = 0;
     snprintf(c.finetune, sizeof c.finetune, "lora:2");
     rc = model_open(&m, &c, &pool, &backend_cpu, err, sizeof err);
-    CHECK(rc == 2 && strstr(err, "64 positions"), "65 tokens: %d %s\n", rc, err);
+    CHECK(rc == 2 && strstr(err, "128 positions"), "129 tokens: %d %s\n", rc, err);
     dataset_free(&pool);
     // the options' forms
     int r, k;
