@@ -141,8 +141,9 @@ void bert_weights_free(Bert *w, float *block, const Backend *be);
 int bert_finetune_parse(int *lora_rank, int *last_k, const char *spec);
 
 /* --finetune, --pooling, --head and --lora-alpha of c: their forms, and that a value other
- * than the default comes only with --model bert:DIR. Reads no file. Returns 0, or 2 with a
- * one-line err. */
+ * than the default comes only with --model bert:DIR; with one, what DIR/config.json allows
+ * (head+last:K within its layers, --max-tokens within its positions). Reads that file only.
+ * Returns 0, or 2 with a one-line err. */
 int bert_check_options(const Config *c, char *err, size_t errlen);
 
 /* For tests: grads (host; the trained parameters in the model's state layout: the head's

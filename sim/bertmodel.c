@@ -103,6 +103,22 @@ int bert_check_options(const Config *c, char *err, size_t errlen) {
         snprintf(err, errlen, "--lora-alpha applies to --finetune lora:R; --finetune %s has no adapters", c->finetune);
         return ALSIM_BAD_INPUT;
     }
+    if (!bert) return 0;
+    // what the model's config.json allows, before any data is read
+    BertConfig bc;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/config.json", c->model + 5);
+    int rc = bert_config_read(&bc, path, err, errlen);
+    if (rc) return rc;
+    if (k > bc.layers) {
+        snprintf(err, errlen, "--finetune %s: the model in %s has %d layers", c->finetune, c->model + 5, bc.layers);
+        return ALSIM_BAD_INPUT;
+    }
+    if (c->max_tokens > bc.max_positions) {
+        snprintf(err, errlen, "--max-tokens %d: the model in %s has %d positions", c->max_tokens, c->model + 5,
+                 bc.max_positions);
+        return ALSIM_BAD_INPUT;
+    }
     return 0;
 }
 

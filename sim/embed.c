@@ -155,6 +155,11 @@ int embed_datasets(Dataset *const *parts, int n, const Config *c, const Backend 
     char cfg_path[1100], path[1200];
     snprintf(cfg_path, sizeof cfg_path, "%s/config.json", c->model + 5);
     int rc = bert_config_read(&bc, cfg_path, err, errlen);
+    if (!rc && first->text_tokens > bc.max_positions) {
+        snprintf(err, errlen, "--max-tokens %d: the model in %s has %d positions", first->text_tokens, c->model + 5,
+                 bc.max_positions);
+        rc = ALSIM_BAD_INPUT;
+    }
     if (!rc) rc = cache_path(path, sizeof path, c, first->sha256, err, errlen);
     Cache k;
     if (!rc) rc = cache_read(&k, path, bc.hidden, err, errlen);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sim/bert.h"
 #include "sim/jsonw.h"
 #include "sim/util.h"
 
@@ -276,6 +277,9 @@ int results_resume(Results *r, const Checkpoint *ck, char *err, size_t errlen) {
 
 int results_write_config(Results *r, const Config *c, uint64_t seed, const char *backend,
                          const Dataset *pool, const Dataset *test, char *err, size_t errlen) {
+    char hex[65];
+    const int lm = !strncmp(c->model, "bert:", 5);
+    if (lm && bert_model_hash(hex, c->model + 5, err, errlen)) return ALSIM_BAD_INPUT;
     FILE *f = create_in(r, "config.json", err, errlen);
     if (!f) return ALSIM_RUNTIME;
     JsonW w;
@@ -317,6 +321,13 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     if (c->val_size) { jw_key(&w, "val_rows"); jw_int(&w, c->val_size); }   /* split off the pool */
     if (c->reward_size) { jw_key(&w, "reward_rows"); jw_int(&w, c->reward_size); }   /* split off the pool too */
     jw_end(&w);
+    if (lm) {       /* the language model: its folder and what it holds */
+        jw_key(&w, "language_model");
+        jw_object(&w);
+        jw_key(&w, "folder"); jw_str(&w, c->model + 5);
+        jw_key(&w, "sha256"); jw_str(&w, hex);  /* of config.json's bytes, then model.safetensors' */
+        jw_end(&w);
+    }
     jw_key(&w, "versions");
     jw_object(&w);
     jw_key(&w, "gsl"); jw_str(&w, GSL_VERSION);
