@@ -86,7 +86,7 @@ static const Option options[] = {
      "Kirsch et al. 2019 (N = 5056); 0: an epoch is one pass over the labeled set"},
     {"minibatch",    RUN | TP, OPT_INT,    F(minibatch), 0, 1, 1e6, 1, "64", "m", "rows per optimizer step"},
     {"hidden",       RUN | TP, OPT_HIDDEN, F(hidden), 0, 0, 1e6, 1, "512", "H[,H..]", "hidden layer widths (0: softmax regression); sparse data (text) without it: 64"},
-    {"dropout",      RUN | TP, OPT_DOUBLE, F(dropout), 0, 0, 0.99, 1, "0.5", "p", "dropout after each hidden layer, [0, 0.99]"},
+    {"dropout",      RUN | TP, OPT_DOUBLE, F(dropout), 0, 0, 0.99, 1, "0.5", "p", "dropout after each hidden layer, [0, 0.99]; bert: before the classifier head (the MC samples)"},
     {"lr",           RUN | TP, OPT_DOUBLE, F(lr), 0, 1e-12, 10, 1, "0.001", "x", "AdamW learning rate"},
     {"weight-decay", RUN | TP, OPT_DOUBLE, F(weight_decay), 0, 0, 10, 1, "0.0001", "x", "AdamW decoupled weight decay"},
     {"l2-per-label", RUN | TP, OPT_DOUBLE, F(l2_per_label), 0, 0, 1e6, HASH_UNLESS_DEFAULT, "0", "c",
