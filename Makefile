@@ -1,4 +1,4 @@
-# alsim — make | make test | make asan | make bench | make bench-cnn | make CUDA=0 | make setup
+# alsim — make | make test | make asan | make bench | make bench-cnn | make bench-bert | make CUDA=0 | make setup
 #         make test-cuda | make bench-cuda | make device-bundle (the GPU checks; README)
 #
 # One library of everything but main (build/libalsim.a), the alsim binary at the top, and
@@ -64,7 +64,7 @@ ALL_CFLAGS = $(CPPFLAGS_ALSIM) \
              -DALSIM_DEFAULT_POLICY=\"$(CURDIR)/strategies/default-policy.json\" \
              $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 
-.PHONY: all info test test-slow test-slurm asan valgrind cppcheck fuzz bench bench-cnn bench-setup default-policy setup clean test-cuda bench-cuda device-bundle
+.PHONY: all info test test-slow test-slurm asan valgrind cppcheck fuzz bench bench-cnn bench-bert bench-setup default-policy setup clean test-cuda bench-cuda device-bundle
 all: info alsim
 
 info:
@@ -176,6 +176,10 @@ fuzz:
 # The CNN section alone (bench/cnn.sh): --model cnn against PyTorch, appended to bench/RESULTS.md.
 bench-cnn: bench-setup $(B)/bench/bench_cnn
 	@BENCH_BIN=$(B)/bench sh bench/cnn.sh --record
+
+# The BERT encoder's forward alone (bench/bert.sh): against PyTorch, appended to bench/RESULTS.md.
+bench-bert: bench-setup $(B)/bench/bench_bert
+	@BENCH_BIN=$(B)/bench sh bench/bert.sh --record
 
 # The rl strategy's shipped policy, trained on every catalogued dataset with the run's
 # defaults (every episode is a default run: hours on 2 cores).

@@ -10,6 +10,7 @@
  */
 #include "sim/backend.h"
 #include "sim/conv_direct.h"
+#include "sim/parallel.h"
 #include "sim/rng.h"
 
 #include <cblas.h>
@@ -21,7 +22,6 @@
 #if defined(__AVX512F__) && defined(__AVX512DQ__)   /* the fused MC head, at the end */
 #include <immintrin.h>
 #include <stdatomic.h>
-#include "sim/parallel.h"
 #endif
 
 // ----------------------------------------------------------------------------
@@ -497,27 +497,57 @@ static void layernorm_forward(float *out, float *stats, const float *inp, const 
     }
 }
 
+// Elementwise, so spread over the cores (parallel.h) in chunks of GELU_CHUNK: erff is the
+// encoder's costliest op after its gemms, and the bits do not depend on the thread count.
+#define GELU_CHUNK 4096
+typedef struct { float *out; const float *inp; size_t n; } GeluJob;
+
+static void gelu_chunks(void *arg, int lo, int hi) {
+    const GeluJob *g = arg;
+    const size_t end = (size_t)hi * GELU_CHUNK < g->n ? (size_t)hi * GELU_CHUNK : g->n;
+    for (size_t i = (size_t)lo * GELU_CHUNK; i < end; i++)
+        g->out[i] = 0.5f * g->inp[i] * (1.0f + erff(g->inp[i] * 0.70710678118654752f));
+}
+
 static void gelu_forward(float *out, const float *inp, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * 0.70710678118654752f));
+    GeluJob g = {out, inp, n};
+    parallel_for((int)((n + GELU_CHUNK - 1) / GELU_CHUNK), 16, gelu_chunks, &g);
+}
+
+// One (sequence, head) pair after another, lo..hi of the B·heads; the pairs are independent,
+// so they are spread over the cores with each gemm whole on one thread (parallel_for_gemm):
+// the same bits whatever the thread count.
+typedef struct {
+    float *ctx, *probs;
+    const float *q, *k, *v;
+    const uint8_t *mask;
+    int T, H, heads;
+    float scale;
+} AttentionJob;
+
+static void attention_heads(void *arg, int lo, int hi) {
+    const AttentionJob *a = arg;
+    const int T = a->T, H = a->H, dh = H / a->heads;
+    for (int sh = lo; sh < hi; sh++) {
+        const int s = sh / a->heads, h = sh % a->heads;
+        const size_t at = (size_t)s * T * H + (size_t)h * dh;
+        float *P = a->probs + (size_t)sh * T * T;
+        sgemm(CblasNoTrans, CblasTrans, T, T, dh, a->q + at, H, a->k + at, H, 0.0f, P, T);
+        for (int i = 0; i < T; i++) {
+            float *row = P + (size_t)i * T;
+            for (int j = 0; j < T; j++) row[j] = row[j] * a->scale + (a->mask[s * T + j] ? 0.0f : -FLT_MAX);
+            softmax_row(row, row, T);
+        }
+        sgemm(CblasNoTrans, CblasNoTrans, T, dh, T, P, T, a->v + at, H, 0.0f, a->ctx + at, H);
+    }
 }
 
 static void attention_forward(float *ctx, float *probs, const float *q, const float *k,
                               const float *v, const uint8_t *mask, int B, int T, int H,
                               int heads, float scale) {
     // ctx (B·T,H), probs (B,heads,T,T); q, k, v (B·T,H), a head's columns strided by H
-    const int dh = H / heads;
-    for (int s = 0; s < B; s++)
-        for (int h = 0; h < heads; h++) {
-            const size_t at = (size_t)s * T * H + (size_t)h * dh;
-            float *P = probs + ((size_t)s * heads + h) * T * T;
-            sgemm(CblasNoTrans, CblasTrans, T, T, dh, q + at, H, k + at, H, 0.0f, P, T);
-            for (int i = 0; i < T; i++) {
-                float *row = P + (size_t)i * T;
-                for (int j = 0; j < T; j++) row[j] = row[j] * scale + (mask[s * T + j] ? 0.0f : -FLT_MAX);
-                softmax_row(row, row, T);
-            }
-            sgemm(CblasNoTrans, CblasNoTrans, T, dh, T, P, T, v + at, H, 0.0f, ctx + at, H);
-        }
+    AttentionJob a = {ctx, probs, q, k, v, mask, T, H, heads, scale};
+    parallel_for_gemm(B * heads, 1, attention_heads, &a);
 }
 
 static void layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
