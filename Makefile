@@ -177,9 +177,9 @@ fuzz:
 bench-cnn: bench-setup $(B)/bench/bench_cnn
 	@BENCH_BIN=$(B)/bench sh bench/cnn.sh --record
 
-# The BERT encoder's forward alone (bench/bert.sh): against PyTorch, appended to bench/RESULTS.md.
-bench-bert: bench-setup $(B)/bench/bench_bert
-	@BENCH_BIN=$(B)/bench sh bench/bert.sh --record
+# The BERT encoder (bench/bert.sh): its forward against PyTorch, and a round with each --finetune.
+bench-bert: bench-setup $(B)/bench/bench_bert $(B)/alsim
+	@ALSIM=$(B)/alsim BENCH_BIN=$(B)/bench sh bench/bert.sh --record
 
 # The rl strategy's shipped policy, trained on every catalogued dataset with the run's
 # defaults (every episode is a default run: hours on 2 cores).

@@ -13,7 +13,8 @@
  *      shapes as matmul_forward calls them, (N, out) = (N, in) · (out, in)ᵀ with N = B·T, for
  *      (in, out) = (H, H) (q, k, v, attention output), (H, I) and (I, H); their FLOP-weighted
  *      rate is the reference the encoder's share is of;
- *   2. bert_forward: the median wall time of R calls after one warm-up, tokens/s, and GFLOP/s
+ *   2. the encoder (bert_encoder_run, buffers allocated once as alsim's embedding pass has them):
+ *      the median wall time of R calls after one warm-up, tokens/s, and GFLOP/s
  *      by the formula L · (2·N·(4H² + 2HI) + 4·B·T²·H) (the linear layers, then q·kᵀ and
  *      probs·v), as a share of the reference;
  *   3. where the time goes: one more set of R calls through a copy of the CPU backend whose
@@ -150,21 +151,24 @@ int main(int argc, char **argv) {
     const double attn_flops = 4.0 * B * (double)T * T * H;     // q·kᵀ and probs·v, all heads
     const double flops = L * (lin_flops + attn_flops);
     double t[MAX_REPS];
-    if ((rc = bert_forward(hidden, &b, &backend_cpu, ids, types, mask, B, T, err, sizeof err))) {
+    BertEncoder enc;
+    if ((rc = bert_encoder_open(&enc, &b, &backend_cpu, B, T, err, sizeof err)) ||
+        (rc = bert_encoder_run(hidden, &enc, ids, types, mask, B, T, err, sizeof err))) {     // the warm-up
         fprintf(stderr, "bench_bert: %s\n", err);
         return rc;
     }
     for (int i = 0; i < reps; i++) {
         const double t0 = util_seconds();
-        bert_forward(hidden, &b, &backend_cpu, ids, types, mask, B, T, err, sizeof err);
+        bert_encoder_run(hidden, &enc, ids, types, mask, B, T, err, sizeof err);
         t[i] = util_seconds() - t0;
     }
+    bert_encoder_close(&enc);
     const double fwd_s = median(t, reps), gflops = flops / fwd_s / 1e9;
-    printf("| bert_forward: s (median of %d) | %.4f |\n", reps, fwd_s);
-    printf("| **bert_forward: tokens/s** | **%.0f** |\n", N / fwd_s);
-    printf("| bert_forward: GFLOP/s (%.1f GFLOP a forward: linear layers %.1f, attention %.1f) | %.1f |\n",
+    printf("| encoder forward: s (median of %d) | %.4f |\n", reps, fwd_s);
+    printf("| **encoder forward: tokens/s** | **%.0f** |\n", N / fwd_s);
+    printf("| encoder forward: GFLOP/s (%.1f GFLOP a forward: linear layers %.1f, attention %.1f) | %.1f |\n",
            flops / 1e9, L * lin_flops / 1e9, L * attn_flops / 1e9, gflops);
-    printf("| **bert_forward: share of the reference sgemm rate** | **%.0f%%** |\n", 100 * gflops / ref);
+    printf("| **encoder forward: share of the reference sgemm rate** | **%.0f%%** |\n", 100 * gflops / ref);
     if (kv)
         fprintf(kv, "B %d\nT %d\nhidden %d\nlayers %d\nheads %d\nintermediate %d\nsgemm_square_gflops %.2f\n"
                     "sgemm_ref_gflops %.2f\nforward_s %.5f\ntokens_per_s %.1f\ngflop %.3f\ngflops %.2f\nshare %.4f\n",
@@ -179,14 +183,20 @@ int main(int argc, char **argv) {
     timed.axpy = timed_axpy;
     timed.embed_forward = timed_embed_forward;
     double per[N_OPS][MAX_REPS], rest[MAX_REPS];
+    if ((rc = bert_encoder_open(&enc, &b, &timed, B, T, err, sizeof err))) {
+        fprintf(stderr, "bench_bert: %s\n", err);
+        return rc;
+    }
+    bert_encoder_run(hidden, &enc, ids, types, mask, B, T, err, sizeof err);
     for (int i = 0; i < reps; i++) {
         memset(op_s, 0, sizeof op_s);
         const double t0 = util_seconds();
-        bert_forward(hidden, &b, &timed, ids, types, mask, B, T, err, sizeof err);
+        bert_encoder_run(hidden, &enc, ids, types, mask, B, T, err, sizeof err);
         rest[i] = util_seconds() - t0;
         for (int o = 0; o < N_OPS; o++) per[o][i] = op_s[o], rest[i] -= op_s[o];
     }
-    printf("\n| bert_forward, op by op (median of %d) | s | share of the forward | GFLOP/s |\n|---|---|---|---|\n", reps);
+    bert_encoder_close(&enc);
+    printf("\n| encoder forward, op by op (median of %d) | s | share of the forward | GFLOP/s |\n|---|---|---|---|\n", reps);
     for (int o = 0; o < N_OPS; o++) {
         const double s = median(per[o], reps);
         char rate[32] = "–";

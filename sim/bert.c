@@ -409,12 +409,57 @@ void bert_layer_backward(float *dx, BertLayer *dw, BertLora *dlora, float *work,
 // ----------------------------------------------------------------------------
 // the forward pass
 
-int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t *ids,
-                 const int32_t *types, const uint8_t *mask, int B, int T, char *err, size_t errlen) {
-    const BertConfig *c = &b->c;
+/* The weights' backend view and its block, behind BertEncoder's opaque pointer. */
+struct BertWeights {
+    Bert w;
+    float *block;
+};
+
+int bert_encoder_open(BertEncoder *e, const Bert *b, const Backend *be, int B, int T, char *err,
+                      size_t errlen) {
+    memset(e, 0, sizeof *e);
+    e->b = b, e->be = be, e->B = B, e->T = T;
+    const size_t N = (size_t)B * T, nh = N * b->c.hidden;
+    e->w = calloc(1, sizeof *e->w);
+    if (e->w && bert_weights_at(&e->w->w, &e->w->block, b, be)) {
+        free(e->w);
+        e->w = NULL;
+    }
+    e->buf = be->alloc((2 * nh + bert_acts_floats(&b->c, B, T, 0)) * sizeof(float));
+    e->ids = be->alloc(2 * N * sizeof(int32_t));
+    e->mask = be->alloc(N);
+    if (!e->w || !e->buf || !e->ids || !e->mask) {
+        bert_encoder_close(e);
+        snprintf(err, errlen, "bert: out of memory for %d sequences of %d tokens", B, T);
+        return 3;
+    }
+    return 0;
+}
+
+void bert_encoder_close(BertEncoder *e) {
+    if (e->w) {
+        bert_weights_free(&e->w->w, e->w->block, e->be);
+        free(e->w);
+    }
+    if (e->be) {
+        e->be->free(e->buf);
+        e->be->free(e->ids);
+        e->be->free(e->mask);
+    }
+    memset(e, 0, sizeof *e);
+}
+
+int bert_encoder_run(float *hidden, BertEncoder *e, const int32_t *ids, const int32_t *types,
+                     const uint8_t *mask, int B, int T, char *err, size_t errlen) {
+    const BertConfig *c = &e->b->c;
+    const Backend *be = e->be;
     const int H = c->hidden, N = B * T;
     if (T > c->max_positions) {
         snprintf(err, errlen, "bert: %d tokens, more than the model's %d positions", T, c->max_positions);
+        return 2;
+    }
+    if (B > e->B || T > e->T || B < 1 || T < 1) {
+        snprintf(err, errlen, "bert: %d sequences of %d tokens, outside the encoder's %d of %d", B, T, e->B, e->T);
         return 2;
     }
     for (int i = 0; i < N; i++)
@@ -422,38 +467,34 @@ int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t 
             snprintf(err, errlen, "bert: token %d: id %d or type %d out of the model's range", i, ids[i], types[i]);
             return 2;
         }
-    // backend buffers: the weights; x and the next x (N,H), one layer's activations; ids, types, mask
-    const size_t nh = (size_t)N * H;
-    Bert w;
-    float *block;
-    if (bert_weights_at(&w, &block, b, be)) {
-        snprintf(err, errlen, "bert: out of memory for the weights");
-        return 3;
-    }
-    float *buf = be->alloc((2 * nh + bert_acts_floats(c, B, T, 0)) * sizeof(float));
-    int32_t *d_ids = be->alloc(2 * (size_t)N * sizeof(int32_t));
-    uint8_t *d_mask = be->alloc((size_t)N);
-    if (!buf || !d_ids || !d_mask) {
-        bert_weights_free(&w, block, be);
-        be->free(buf); be->free(d_ids); be->free(d_mask);
-        snprintf(err, errlen, "bert: out of memory for %d tokens", N);
-        return 3;
-    }
-    be->upload(d_ids, ids, (size_t)N * sizeof(int32_t));
-    be->upload(d_ids + N, types, (size_t)N * sizeof(int32_t));
-    be->upload(d_mask, mask, (size_t)N);
-    float *x = buf, *next = x + nh;
+    be->upload(e->ids, ids, (size_t)N * sizeof(int32_t));
+    be->upload(e->ids + N, types, (size_t)N * sizeof(int32_t));
+    be->upload(e->mask, mask, (size_t)N);
+    // x and the next x (N,H) at the capacity's stride, then one layer's activations
+    const size_t cap = (size_t)e->B * e->T * H;
+    float *x = e->buf, *next = x + cap;
     BertActs s;
-    bert_acts_at(&s, next + nh, c, B, T, 0);
-    bert_embed(x, be, &w, d_ids, d_ids + N, B, T);
+    bert_acts_at(&s, next + cap, c, e->B, e->T, 0);
+    bert_embed(x, be, &e->w->w, e->ids, e->ids + N, B, T);
     for (int l = 0; l < c->layers; l++) {
         s.x = x;
-        bert_layer_forward(next, &s, be, c, &w.layer[l], NULL, 0, 0.0f, d_mask, B, T);
+        bert_layer_forward(next, &s, be, c, &e->w->w.layer[l], NULL, 0, 0.0f, e->mask, B, T);
         float *t = x;
         x = next, next = t;
     }
-    be->download(hidden, x, nh * sizeof(float));
-    bert_weights_free(&w, block, be);
-    be->free(buf); be->free(d_ids); be->free(d_mask);
+    be->download(hidden, x, (size_t)N * H * sizeof(float));
     return 0;
+}
+
+int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t *ids,
+                 const int32_t *types, const uint8_t *mask, int B, int T, char *err, size_t errlen) {
+    if (T > b->c.max_positions) {
+        snprintf(err, errlen, "bert: %d tokens, more than the model's %d positions", T, b->c.max_positions);
+        return 2;
+    }
+    BertEncoder e;
+    int rc = bert_encoder_open(&e, b, be, B, T, err, errlen);
+    if (!rc) rc = bert_encoder_run(hidden, &e, ids, types, mask, B, T, err, errlen);
+    bert_encoder_close(&e);
+    return rc;
 }

@@ -70,11 +70,33 @@ int bert_model_hash(char hex[65], const char *dir, char *err, size_t errlen);
 /* Frees b's weights; accepts a zeroed struct. */
 void bert_free(Bert *b);
 
-/* hidden (B·T, H), a HOST array = the encoder's last hidden states (eval: no dropout) for B
- * sequences of T tokens: ids, types (B·T) host int32 (ids < V, types < type_vocab, T <=
- * max_positions: checked), mask (B·T) host, 1 on real tokens. Runs on backend be (the
- * weights uploaded for the call on a GPU, read in place on the CPU). Returns 0, 2 (an id,
- * type or T out of range) or 3 (out of memory), with err. */
+/* An encoder ready to run many forwards (eval: no dropout) on one backend: the weights there
+ * (read in place on the CPU, a copy on a GPU) and buffers for up to B sequences of T tokens,
+ * allocated once, so that repeated calls neither allocate nor first-touch memory. */
+typedef struct {
+    const Bert *b;
+    const Backend *be;
+    struct BertWeights *w;      /* the weights' backend view */
+    float *buf;                 /* x, next x (B·T, H) and one layer's activations */
+    int32_t *ids;               /* (2·B·T) ids, then types */
+    uint8_t *mask;              /* (B·T) */
+    int B, T;                   /* the capacity */
+} BertEncoder;
+
+/* e = an encoder of b (which must outlive it) on be for up to B sequences of T tokens.
+ * Returns 0, or 3 (out of memory) with err. bert_encoder_close frees it (a zeroed struct too). */
+int bert_encoder_open(BertEncoder *e, const Bert *b, const Backend *be, int B, int T, char *err,
+                      size_t errlen);
+void bert_encoder_close(BertEncoder *e);
+
+/* hidden (B·T, H), a HOST array = the encoder's last hidden states for B sequences of T tokens
+ * (B, T within e's capacity): ids, types (B·T) host int32 (ids < V, types < type_vocab, T <=
+ * max_positions: checked), mask (B·T) host, 1 on real tokens. Returns 0, or 2 (an id, type,
+ * B or T out of range) with err. */
+int bert_encoder_run(float *hidden, BertEncoder *e, const int32_t *ids, const int32_t *types,
+                     const uint8_t *mask, int B, int T, char *err, size_t errlen);
+
+/* One forward: bert_encoder_open, _run, _close. Returns 0, 2 or 3 with err. */
 int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t *ids,
                  const int32_t *types, const uint8_t *mask, int B, int T, char *err, size_t errlen);
 

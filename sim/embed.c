@@ -106,12 +106,18 @@ static int encode_rows(float *vecs, const Bert *b, const Backend *be, const floa
     int32_t *ids = malloc((size_t)CHUNK * d * 2 * sizeof(int32_t));
     uint8_t *mask = malloc((size_t)CHUNK * d);
     float *hidden = malloc((size_t)CHUNK * d * H * sizeof(float));
-    if (!ids || !mask || !hidden) {
-        free(ids); free(mask); free(hidden);
-        snprintf(err, errlen, "out of memory encoding %s", what);
-        return 3;
-    }
+    BertEncoder e = {0};
     int rc = 0;
+    if (!ids || !mask || !hidden) {
+        snprintf(err, errlen, "out of memory encoding %s", what);
+        rc = 3;
+    } else {
+        rc = bert_encoder_open(&e, b, be, CHUNK, d, err, errlen);
+    }
+    if (rc) {
+        free(ids); free(mask); free(hidden);
+        return rc;
+    }
     double t0 = util_seconds(), said = t0;
     for (int off = 0; off < n && !rc; off += CHUNK) {
         const int B = n - off < CHUNK ? n - off : CHUNK;
@@ -129,13 +135,14 @@ static int encode_rows(float *vecs, const Bert *b, const Backend *be, const floa
                 types[i * T + t] = 0;
                 mask[i * T + t] = v >= 0.0f;
             }
-        rc = bert_forward(hidden, b, be, ids, types, mask, B, T, err, errlen);
+        rc = bert_encoder_run(hidden, &e, ids, types, mask, B, T, err, errlen);
         if (!rc) backend_cpu.pool_forward(vecs + (size_t)off * H, hidden, mask, B, T, H, cls);
         if (!quiet && util_seconds() - said > 10) {
             said = util_seconds();
             fprintf(stderr, "alsim: encoding %s: %d of %d rows, %.0f s\n", what, off + B, n, said - t0);
         }
     }
+    bert_encoder_close(&e);
     free(ids); free(mask); free(hidden);
     return rc;
 }
