@@ -212,7 +212,7 @@ test-cuda: $(B)/tests/test_backend $(B)/tests/test_cuda $(B)/alsim
 	@ALSIM=$(B)/alsim TEST_BIN=$(B)/tests sh tests/cuda.sh
 
 # GPU benchmarks (bench/run_cuda.sh), appended to bench/RESULTS.md; skipped without a GPU.
-bench-cuda: $(B)/alsim $(B)/bench/bench_cuda
+bench-cuda: $(B)/alsim $(B)/bench/bench_cuda $(B)/bench/bench_bert
 	@ALSIM=$(B)/alsim BENCH_BIN=$(B)/bench sh bench/run_cuda.sh
 
 # .device/: what runs the GPU checks on a machine with a GPU that cannot build alsim (CUDA,

@@ -2,7 +2,7 @@
  * on a model folder that bench/make_bench_bert.py wrote; bench/bert.sh puts its figures beside
  * PyTorch's (bench/peers/bert_torch.py) doing the same forward on the same cores and inputs.
  *
- *   bench_bert [--batch B] [--tokens T] [--reps R] [--seed S] [--ids FILE] [--kv FILE] DIR
+ *   bench_bert [--batch B] [--tokens T] [--reps R] [--seed S] [--ids FILE] [--kv FILE] [--device cuda] DIR
  *
  * Inputs: B sequences of T tokens (defaults 32 × 128), each [CLS], T - 2 ids uniform over the
  * vocabulary's non-special tokens (seeded), [SEP]; token types 0, mask all 1 (no padding: both
@@ -20,7 +20,9 @@
  *   3. where the time goes: one more set of R calls through a copy of the CPU backend whose
  *      encoder ops are timed (medians per op), the linear layers' gemm-only rate among them.
  * Threads: OpenBLAS's and parallel.h's (OPENBLAS_NUM_THREADS, else one per core). With --kv it
- * also writes the key figures as `name value` lines, for bench/bert.sh. Not a test.
+ * also writes the key figures as `name value` lines, for bench/bert.sh. With --device cuda
+ * (bench/run_cuda.sh) only 2 runs, on the GPU (the download of the hidden states waits for it),
+ * and 1 and 3 are left out; without a usable GPU it says so and exits 0. Not a test.
  */
 #include <cblas.h>
 #include <stdint.h>
@@ -70,15 +72,54 @@ TIMED(embed_forward, OP_EMBED,
       (out, ids, types, word, pos, type, B, T, H))
 #undef TIMED
 
+/* Section 2: the median of reps encoder forwards (after one warm-up) of B sequences of T tokens
+ * on be, as table rows and kv lines; lin_flops: one layer's linear layers' FLOPs; ref: the
+ * same-run sgemm reference (0: none, on a GPU). Returns 0, or the encoder's error code. */
+static int encoder_rows(FILE *kv, const Bert *b, const Backend *be, const int32_t *ids, const int32_t *types,
+                        const uint8_t *mask, float *hidden, int B, int T, int reps, double lin_flops, double ref) {
+    const BertConfig *c = &b->c;
+    const int H = c->hidden, L = c->layers, N = B * T;
+    const double attn_flops = 4.0 * B * (double)T * T * H;     // q·kᵀ and probs·v, all heads
+    const double flops = L * (lin_flops + attn_flops);
+    double t[MAX_REPS];
+    char err[512];
+    BertEncoder enc;
+    int rc;
+    if ((rc = bert_encoder_open(&enc, b, be, B, T, err, sizeof err)) ||
+        (rc = bert_encoder_run(hidden, &enc, ids, types, mask, B, T, err, sizeof err))) {     // the warm-up
+        fprintf(stderr, "bench_bert: %s\n", err);
+        return rc;
+    }
+    for (int i = 0; i < reps; i++) {
+        const double t0 = util_seconds();
+        bert_encoder_run(hidden, &enc, ids, types, mask, B, T, err, sizeof err);
+        t[i] = util_seconds() - t0;
+    }
+    bert_encoder_close(&enc);
+    const double fwd_s = median(t, reps), gflops = flops / fwd_s / 1e9;
+    printf("| encoder forward: s (median of %d) | %.4f |\n", reps, fwd_s);
+    printf("| **encoder forward: tokens/s** | **%.0f** |\n", N / fwd_s);
+    printf("| encoder forward: GFLOP/s (%.1f GFLOP a forward: linear layers %.1f, attention %.1f) | %.1f |\n",
+           flops / 1e9, L * lin_flops / 1e9, L * attn_flops / 1e9, gflops);
+    if (ref > 0) printf("| **encoder forward: share of the reference sgemm rate** | **%.0f%%** |\n", 100 * gflops / ref);
+    if (kv)
+        fprintf(kv, "B %d\nT %d\nhidden %d\nlayers %d\nheads %d\nintermediate %d\nsgemm_ref_gflops %.2f\n"
+                    "forward_s %.5f\ntokens_per_s %.1f\ngflop %.3f\ngflops %.2f\nshare %.4f\n",
+                B, T, H, L, c->heads, c->intermediate, ref, fwd_s, N / fwd_s, flops / 1e9, gflops,
+                ref > 0 ? gflops / ref : 0.0);
+    return 0;
+}
+
 static int usage(void) {
-    fprintf(stderr, "usage: bench_bert [--batch B] [--tokens T] [--reps R] [--seed S] [--ids FILE] [--kv FILE] DIR\n"
+    fprintf(stderr, "usage: bench_bert [--batch B] [--tokens T] [--reps R] [--seed S] [--ids FILE] [--kv FILE] "
+                    "[--device cuda] DIR\n"
                     "  defaults: --batch 32 --tokens 128 --reps 5 --seed 0; R at most %d\n", MAX_REPS);
     return 2;
 }
 
 int main(int argc, char **argv) {
     int B = 32, T = 128, reps = 5, seed = 0;
-    const char *dir = NULL, *ids_path = NULL, *kv_path = NULL;
+    const char *dir = NULL, *ids_path = NULL, *kv_path = NULL, *device = "cpu";
     for (int i = 1; i < argc; i++) {
         const int more = i + 1 < argc;
         if (!strcmp(argv[i], "--batch") && more) B = atoi(argv[++i]);
@@ -87,11 +128,17 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--seed") && more) seed = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--ids") && more) ids_path = argv[++i];
         else if (!strcmp(argv[i], "--kv") && more) kv_path = argv[++i];
+        else if (!strcmp(argv[i], "--device") && more) device = argv[++i];
         else if (argv[i][0] != '-' && !dir) dir = argv[i];
         else return usage();
     }
     if (!dir || B < 1 || T < 2 || reps < 1 || reps > MAX_REPS) return usage();
     char err[512];
+    const Backend *be = backend_get(device, err, sizeof err);
+    if (!be) {
+        printf("| device | skipped: %s |\n", err);
+        return 0;
+    }
     Bert b = {0};
     int rc = bert_load(&b, dir, err, sizeof err);
     if (rc) {
@@ -129,50 +176,32 @@ int main(int argc, char **argv) {
     printf("| model | %s: hidden %d, %d layers, %d heads, intermediate %d, vocab %d |\n", dir, H, L, c->heads, IM,
            c->vocab);
     printf("| input | %d sequences × %d tokens = %d tokens, no padding |\n", B, T, N);
+    const double lin_flops = 2.0 * N * (4.0 * H * H + 2.0 * H * IM);    // a layer's linear layers
+    if (be != &backend_cpu) {       // the GPU: the encoder alone
+        printf("| device | %s |\n", be->device ? be->device : be->name);
+        return encoder_rows(kv, &b, be, ids, types, mask, hidden, B, T, reps, lin_flops, 0.0);
+    }
     printf("| OpenBLAS config | %s; %d threads |\n", openblas_get_config(), openblas_get_num_threads());
     const double sq = 2.0 * 2048 * 2048 * 2048 / sgemm_seconds(CblasNoTrans, 2048, 2048, 2048, reps) / 1e9;
     printf("| sgemm GFLOP/s, 2048³ | %.1f |\n", sq);
     // the linear layers' shapes (in, out) and how many of each a layer has
     const struct { int in, out, count; const char *what; } lin[3] = {
         {H, H, 4, "q, k, v, attention output"}, {H, IM, 1, "intermediate"}, {IM, H, 1, "output"}};
-    double lin_flops = 0, lin_s = 0;
+    double lin_s = 0;
     for (int i = 0; i < 3; i++) {
         const double s = sgemm_seconds(CblasTrans, N, lin[i].out, lin[i].in, reps);
         const double f = 2.0 * N * lin[i].out * lin[i].in;
         printf("| sgemm GFLOP/s, (%d, %d) = (%d, %d) · (%d, %d)ᵀ (%s, %d a layer) | %.1f |\n", N, lin[i].out, N,
                lin[i].in, lin[i].out, lin[i].in, lin[i].what, lin[i].count, f / s / 1e9);
-        lin_flops += lin[i].count * f;
         lin_s += lin[i].count * s;
     }
     const double ref = lin_flops / lin_s / 1e9;
     printf("| **reference: the encoder's linear shapes, FLOP-weighted** | **%.1f** |\n", ref);
+    if (kv) fprintf(kv, "sgemm_square_gflops %.2f\n", sq);
 
-    // --- 2. bert_forward ----------------------------------------------------------------------
-    const double attn_flops = 4.0 * B * (double)T * T * H;     // q·kᵀ and probs·v, all heads
-    const double flops = L * (lin_flops + attn_flops);
-    double t[MAX_REPS];
+    // --- 2. the encoder -----------------------------------------------------------------------
+    if ((rc = encoder_rows(kv, &b, &backend_cpu, ids, types, mask, hidden, B, T, reps, lin_flops, ref))) return rc;
     BertEncoder enc;
-    if ((rc = bert_encoder_open(&enc, &b, &backend_cpu, B, T, err, sizeof err)) ||
-        (rc = bert_encoder_run(hidden, &enc, ids, types, mask, B, T, err, sizeof err))) {     // the warm-up
-        fprintf(stderr, "bench_bert: %s\n", err);
-        return rc;
-    }
-    for (int i = 0; i < reps; i++) {
-        const double t0 = util_seconds();
-        bert_encoder_run(hidden, &enc, ids, types, mask, B, T, err, sizeof err);
-        t[i] = util_seconds() - t0;
-    }
-    bert_encoder_close(&enc);
-    const double fwd_s = median(t, reps), gflops = flops / fwd_s / 1e9;
-    printf("| encoder forward: s (median of %d) | %.4f |\n", reps, fwd_s);
-    printf("| **encoder forward: tokens/s** | **%.0f** |\n", N / fwd_s);
-    printf("| encoder forward: GFLOP/s (%.1f GFLOP a forward: linear layers %.1f, attention %.1f) | %.1f |\n",
-           flops / 1e9, L * lin_flops / 1e9, L * attn_flops / 1e9, gflops);
-    printf("| **encoder forward: share of the reference sgemm rate** | **%.0f%%** |\n", 100 * gflops / ref);
-    if (kv)
-        fprintf(kv, "B %d\nT %d\nhidden %d\nlayers %d\nheads %d\nintermediate %d\nsgemm_square_gflops %.2f\n"
-                    "sgemm_ref_gflops %.2f\nforward_s %.5f\ntokens_per_s %.1f\ngflop %.3f\ngflops %.2f\nshare %.4f\n",
-                B, T, H, L, c->heads, IM, sq, ref, fwd_s, N / fwd_s, flops / 1e9, gflops, gflops / ref);
 
     // --- 3. where the time goes ---------------------------------------------------------------
     Backend timed = backend_cpu;
@@ -182,7 +211,8 @@ int main(int argc, char **argv) {
     timed.gelu_forward = timed_gelu_forward;
     timed.axpy = timed_axpy;
     timed.embed_forward = timed_embed_forward;
-    double per[N_OPS][MAX_REPS], rest[MAX_REPS];
+    double per[N_OPS][MAX_REPS], rest[MAX_REPS], whole[MAX_REPS];
+    const double attn_flops = 4.0 * B * (double)T * T * H;
     if ((rc = bert_encoder_open(&enc, &b, &timed, B, T, err, sizeof err))) {
         fprintf(stderr, "bench_bert: %s\n", err);
         return rc;
@@ -192,10 +222,11 @@ int main(int argc, char **argv) {
         memset(op_s, 0, sizeof op_s);
         const double t0 = util_seconds();
         bert_encoder_run(hidden, &enc, ids, types, mask, B, T, err, sizeof err);
-        rest[i] = util_seconds() - t0;
+        rest[i] = whole[i] = util_seconds() - t0;
         for (int o = 0; o < N_OPS; o++) per[o][i] = op_s[o], rest[i] -= op_s[o];
     }
     bert_encoder_close(&enc);
+    const double fwd_s = median(whole, reps);   // the timed forwards' own median
     printf("\n| encoder forward, op by op (median of %d) | s | share of the forward | GFLOP/s |\n|---|---|---|---|\n", reps);
     for (int o = 0; o < N_OPS; o++) {
         const double s = median(per[o], reps);

@@ -5,7 +5,7 @@
 #   1. builds here, into $BUNDLE_BUILD (default /tmp/alsim-bundle-build; not build/, which is
 #      shared), with ARCH=x86-64-v3 (any x86-64 server of the last ten years; not -march=native
 #      of this machine), the CUDA backend included: alsim, test_backend, test_cuda,
-#      bench_cuda, bench_core;
+#      bench_cuda, bench_core, bench_bert;
 #   2. stages them with the shared libraries they load that a CUDA image may lack (what ldd
 #      lists, less the C runtime, libstdc++/libgcc_s, and cuBLAS, which the toolkit there
 #      has: 600 MB not worth copying) and the MNIST IDX files of the cache, gzipped;
@@ -22,7 +22,7 @@ BUILD=${BUNDLE_BUILD:-/tmp/alsim-bundle-build}
 ARCH=${BUNDLE_ARCH:-x86-64-v3}
 CUDA_ARCH=${CUDA_ARCH:-90}
 DATA=${ALSIM_DATA:-$HOME/.cache/alsim}
-BINS="alsim tests/test_backend tests/test_cuda bench/bench_cuda bench/bench_core"
+BINS="alsim tests/test_backend tests/test_cuda bench/bench_cuda bench/bench_core bench/bench_bert"
 
 NVCC=$(command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null || true)
 [ -n "$NVCC" ] || { echo "device-bundle: nvcc not found: the bundle is for the GPU machine and needs the CUDA backend" >&2; exit 2; }

@@ -2,11 +2,12 @@
 # make bench: the core benchmark (sgemm rate, pool pass, training and per-strategy scoring
 # throughput), the text and loader benchmarks, the default BALD run on MNIST, --model logreg
 # against scikit-learn (bench/logreg_fit.sh, bench/logreg_vs_sklearn.sh), --model cnn against
-# PyTorch (bench/cnn.sh, about 10 minutes of the total), the batch-aware strategies' selection
+# PyTorch (bench/cnn.sh, about 10 minutes of the total), the BERT encoder against PyTorch and a
+# round with each --finetune (bench/bert.sh, about 8 minutes), the batch-aware strategies' selection
 # and BatchBALD against PyTorch (bench/batch.sh, about 8 minutes), then bench/run_perf.sh (the
 # PyTorch and scikit-learn/NumPy peers per phase, peak memory, the scale curve to 1,000,000 rows
 # with bench/scale.png, the issue-7 targets), appended to bench/RESULTS.md as a dated section
-# (machine, date, commit). Not a test. About 25 minutes.
+# (machine, date, commit). Not a test. About 35 minutes.
 set -eu
 ALSIM=${ALSIM:-./alsim}
 BENCH_BIN=${BENCH_BIN:-build/bench}
@@ -64,6 +65,9 @@ echo >>"$OUT/section.md"
 } >>"$OUT/section.md"
 # --model cnn against PyTorch, phase by phase (alone: sh bench/cnn.sh --record)
 BENCH_BIN="$BENCH_BIN" OUT="$OUT" sh bench/cnn.sh >>"$OUT/section.md"
+echo >>"$OUT/section.md"
+# The BERT encoder against PyTorch and a round with each --finetune (alone: sh bench/bert.sh --record)
+ALSIM="$ALSIM" BENCH_BIN="$BENCH_BIN" OUT="$OUT" sh bench/bert.sh >>"$OUT/section.md"
 echo >>"$OUT/section.md"
 # The batch-aware strategies' selection step, batchbald against PyTorch (alone: sh bench/batch.sh --record)
 BENCH_BIN="$BENCH_BIN" OUT="$OUT" sh bench/batch.sh >>"$OUT/section.md"

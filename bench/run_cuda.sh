@@ -16,7 +16,9 @@
 #   5. the CNN round of Gal et al. 2017 (--model cnn, T = 100 on a 2,000-image subset, 50
 #      epochs of Adam at minibatch 128): alsim's rounds 0 and 9 and its scoring pass against
 #      bench/peers/torch_cnn.py --device cuda (the same fits at 20 and 110 labels, the same
-#      scoring pass, plain and with trunk reuse).
+#      scoring pass, plain and with trunk reuse);
+#   6. the BERT encoder's forward (bench_bert --device cuda) against bench/peers/bert_torch.py on
+#      the same GPU, on random MiniLM-L6 and BERT-base folders (bench/make_bench_bert.py).
 # Environment: ALSIM, BENCH_BIN (folder with bench_cuda), RESULTS, ALSIM_DATA (the MNIST cache;
 # fetched on first use where there is a network), GAL_ROUNDS, PYTHON (default python3),
 # BENCH_OUT (scratch folder). For a smoke test of this script without a GPU: BENCH_DEVICE=cpu
@@ -217,6 +219,34 @@ row("the scoring pass and BALD: against PyTorch plain", asc, t.get("score_plain_
 row("the scoring pass and BALD: against PyTorch with trunk reuse", asc, t.get("score_reuse_s"))
 EOF
     fi
+    echo
+} >>"$OUT/section.md"
+
+# 6. the BERT encoder's forward (bench_bert --device) against PyTorch's on the same GPU, on the
+# random MiniLM-L6 and BERT-base folders bench/make_bench_bert.py writes (torch needed for them)
+{
+    echo "### The BERT encoder's forward on the GPU against PyTorch (bench_bert, bench/peers/bert_torch.py)"
+    echo
+    echo "| shape | alsim tokens/s | PyTorch tokens/s | alsim / PyTorch |"
+    echo "|---|---|---|---|"
+    for shape in minilm base; do
+        dir="$OUT/bert-$shape"
+        if ! "$PYTHON" bench/make_bench_bert.py "$dir" --shape "$shape" >"$OUT/bert-$shape.make.log" 2>&1; then
+            echo "| $shape | n/a: no model folder ($PYTHON with torch writes it; $OUT/bert-$shape.make.log) | | |"
+            continue
+        fi
+        "$BENCH_BIN/bench_bert" --device "$DEV" --batch 64 --tokens 128 --reps 5 --ids "$OUT/bert-$shape.ids" \
+            --kv "$OUT/bert-$shape.kv" "$dir" >"$OUT/bert-$shape.md" 2>"$OUT/bert-$shape.err"
+        "$PYTHON" bench/peers/bert_torch.py --model "$dir" --ids "$OUT/bert-$shape.ids" --batch 64 --tokens 128 \
+            --reps 5 --device "$DEV" >"$OUT/bert-$shape.torch.json" 2>"$OUT/bert-$shape.torch.err"
+        a=$(sed -n 's/^tokens_per_s //p' "$OUT/bert-$shape.kv" 2>/dev/null)
+        p=$(sed -n 's/.*"tokens_per_s": \([0-9.e+]*\).*/\1/p' "$OUT/bert-$shape.torch.json" 2>/dev/null)
+        awk -v s="$shape" -v a="${a:-0}" -v p="${p:-0}" 'BEGIN {
+            printf "| %s | %s | %s | %s |\n", s, a > 0 ? sprintf("%.0f", a) : "n/a", p > 0 ? sprintf("%.0f", p) : "n/a",
+                   a > 0 && p > 0 ? sprintf("%.2f×", a / p) : "n/a" }'
+    done
+    echo
+    echo "64 sequences × 128 tokens, random ids, fp32 on both sides (TF32 off); medians of 5 after a warm-up."
     echo
 } >>"$OUT/section.md"
 
