@@ -43,8 +43,8 @@ static int cache_read(Cache *k, const char *path, int H, char *err, size_t errle
         fprintf(stderr, "alsim: warning: %s: %s; the vectors are computed again\n", path, why);
         return 0;
     }
-    uint32_t version, width;
-    uint64_t count;
+    uint32_t version = 0, width = 0;
+    uint64_t count = 0;
     const size_t head = sizeof MAGIC + 2 * sizeof(uint32_t) + sizeof(uint64_t);
     const char *bad = NULL;
     if (len < head || memcmp(data, MAGIC, sizeof MAGIC)) bad = "not an alsim embedding cache";
