@@ -429,23 +429,16 @@ static double bert_fit(Model *m, Spent *spent, const LearnerInput *X, const int3
     const int B = n->minibatch < N ? n->minibatch : N;
     const int steps_per_epoch = (N + n->minibatch - 1) / n->minibatch;
     const int loss_steps = steps < steps_per_epoch ? steps : steps_per_epoch;
-    int *order = malloc(((size_t)N + B) * sizeof(int));
-    if (!order) return NAN;
-    int *batch = order + N;
-    for (int i = 0; i < N; i++) order[i] = i;
-    Rng r = rng_stream(seed, RNG_MINIBATCH, (uint64_t)round);
-    rng_shuffle(&r, order, N);
-    int pos = 0;
+    int *batch = malloc((size_t)B * sizeof(int));
+    RngEpochs ep;
+    if (!batch || rng_epochs_open(&ep, N, seed, round)) {
+        free(batch);
+        return NAN;
+    }
     double loss_sum = 0.0;
     for (int s = 0; s < steps; s++) {
-        for (int i = 0; i < B; i++) {
-            if (pos == N) {
-                rng_shuffle(&r, order, N);
-                pos = 0;
-            }
-            batch[i] = order[pos++];
-            n->h_y[i] = y[batch[i]];
-        }
+        rng_epochs_next(batch, &ep, B);
+        for (int i = 0; i < B; i++) n->h_y[i] = y[batch[i]];
         const int Tc = stage(n, X, batch, 0, B);
         n->be->upload(n->targets, n->h_y, (size_t)B * sizeof(int32_t));
         const uint64_t key = rng_key(seed, RNG_DROPOUT, (uint64_t)round, (uint64_t)s);
@@ -456,7 +449,8 @@ static double bert_fit(Model *m, Spent *spent, const LearnerInput *X, const int3
         n->adam_t++;
         n->be->adam_update(n->train, n->grads, n->am, n->av, n->n_train, n->lr, 0.9f, 0.999f, 1e-8f, n->wd, n->adam_t);
     }
-    free(order);
+    free(batch);
+    rng_epochs_close(&ep);
     return loss_sum / ((double)loss_steps * B);
 }
 

@@ -411,23 +411,18 @@ double cnn_fit(Cnn *net, const LearnerInput *X, const int32_t *y, int steps, uin
     const int steps_per_epoch = (n + c->minibatch - 1) / c->minibatch;
     const int loss_steps = steps < steps_per_epoch ? steps : steps_per_epoch;
 
-    // order (n): the current epoch's permutation; batch (m): this step's rows (as learner_fit)
-    int *order = malloc(((size_t)n + m) * sizeof(int));
-    if (!order) return NAN;
-    int *batch = order + n;
-    for (int i = 0; i < n; i++) order[i] = i;
-    Rng r = rng_stream(seed, RNG_MINIBATCH, (uint64_t)round);
-    rng_shuffle(&r, order, n);
-    int pos = 0;
+    // batch (m): this step's rows, from reshuffled epochs of the n rows (as learner_fit)
+    int *batch = malloc((size_t)m * sizeof(int));
+    RngEpochs ep;
+    if (!batch || rng_epochs_open(&ep, n, seed, round)) {
+        free(batch);
+        return NAN;
+    }
 
     double loss_sum = 0.0;
     for (int s = 0; s < steps; s++) {
+        rng_epochs_next(batch, &ep, m);
         for (int i = 0; i < m; i++) {
-            if (pos == n) {
-                rng_shuffle(&r, order, n);
-                pos = 0;
-            }
-            batch[i] = order[pos++];
             net->host_y[i] = y[batch[i]];
             memcpy(net->host + i * D, X->x + (size_t)batch[i] * D, D * sizeof(float));
         }
@@ -440,7 +435,8 @@ double cnn_fit(Cnn *net, const LearnerInput *X, const int32_t *y, int steps, uin
         be->adam_update(net->params, net->grads, net->m, net->v, net->n_params, c->lr, c->beta1,
                         c->beta2, c->eps, c->weight_decay, net->adam_t);
     }
-    free(order);
+    free(batch);
+    rng_epochs_close(&ep);
     return loss_sum / ((double)loss_steps * m);
 }
 

@@ -396,28 +396,21 @@ double learner_fit(Learner *L, const LearnerInput *X, const int32_t *y,
     const int steps_per_epoch = (n + L->c.minibatch - 1) / L->c.minibatch;
     const int loss_steps = steps < steps_per_epoch ? steps : steps_per_epoch;
 
-    // order (n): the current epoch's permutation; batch (m): this step's rows
-    int *order = malloc(((size_t)n + m) * sizeof(int));
-    if (!order) return NAN;
-    int *batch = order + n;
-    for (int i = 0; i < n; i++) order[i] = i;
-    Rng r = rng_stream(seed, RNG_MINIBATCH, (uint64_t)round);
-    rng_shuffle(&r, order, n);
-    int pos = 0;    // next position in order
+    // batch (m): this step's rows, from reshuffled epochs of the n rows
+    int *batch = malloc((size_t)m * sizeof(int));
+    RngEpochs ep;
+    if (!batch || rng_epochs_open(&ep, n, seed, round)) {
+        free(batch);
+        return NAN;
+    }
 
     double loss_sum = 0.0;
     for (int s = 0; s < steps; s++) {
-        // the minibatch's rows, wrapping into a fresh permutation at an epoch's end
-        for (int i = 0; i < m; i++) {
-            if (pos == n) {
-                rng_shuffle(&r, order, n);
-                pos = 0;
-            }
-            batch[i] = order[pos++];
-            L->host_y[i] = y[batch[i]];
-        }
+        rng_epochs_next(batch, &ep, m);
+        for (int i = 0; i < m; i++) L->host_y[i] = y[batch[i]];
         if (stage_input(L, X, batch, m) != 0) {
-            free(order);
+            free(batch);
+            rng_epochs_close(&ep);
             return NAN;
         }
         be->upload(L->targets, L->host_y, (size_t)m * sizeof(int32_t));
@@ -431,7 +424,8 @@ double learner_fit(Learner *L, const LearnerInput *X, const int32_t *y,
         be->adam_update(L->params, L->grads, L->m, L->v, L->n_params, L->c.lr, L->c.beta1,
                         L->c.beta2, L->c.eps, L->c.weight_decay, L->adam_t);
     }
-    free(order);
+    free(batch);
+    rng_epochs_close(&ep);
     return loss_sum / ((double)loss_steps * m);
 }
 

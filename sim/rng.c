@@ -3,6 +3,7 @@
 #include "sim/rng.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 void rng_seed(Rng *r, uint64_t initstate, uint64_t initseq) {
     r->state = 0u;
@@ -59,4 +60,34 @@ Rng rng_stream(uint64_t seed, RngPurpose purpose, uint64_t sub) {
     Rng r;
     rng_seed(&r, rng_key(seed, purpose, sub, 0), rng_key(seed, purpose, sub, 1));
     return r;
+}
+
+int rng_epochs_open(RngEpochs *e, int n, uint64_t seed, int round) {
+    e->order = malloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+    if (!e->order) {
+        e->n = e->pos = 0;
+        return -1;
+    }
+    for (int i = 0; i < n; i++) e->order[i] = i;
+    e->r = rng_stream(seed, RNG_MINIBATCH, (uint64_t)round);
+    rng_shuffle(&e->r, e->order, n);
+    e->n = n;
+    e->pos = 0;
+    return 0;
+}
+
+void rng_epochs_next(int *batch, RngEpochs *e, int m) {
+    for (int i = 0; i < m; i++) {
+        if (e->pos == e->n) {
+            rng_shuffle(&e->r, e->order, e->n);
+            e->pos = 0;
+        }
+        batch[i] = e->order[e->pos++];
+    }
+}
+
+void rng_epochs_close(RngEpochs *e) {
+    free(e->order);
+    e->order = NULL;
+    e->n = e->pos = 0;
 }

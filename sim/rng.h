@@ -64,6 +64,22 @@ void rng_shuffle(Rng *r, int *a /*(n)*/, int n); /* Fisher–Yates */
 /* A 64-bit key for counter-based draws of (seed, purpose, a, b). */
 uint64_t rng_key(uint64_t seed, RngPurpose purpose, uint64_t a, uint64_t b);
 
+/* The minibatch order of every model trained for a number of steps (mlp, cnn, bert): epochs
+ * of the n labeled rows, each in an order drawn from rng_stream(seed, RNG_MINIBATCH, round)
+ * (the first shuffle when opened, a fresh one at each epoch's end); a step takes the next m
+ * rows, wrapping into the next epoch. */
+typedef struct {
+    Rng r;
+    int *order;             /* (n) the current epoch's permutation */
+    int n, pos;             /* rows; the next position in order */
+} RngEpochs;
+
+/* Returns 0, or -1 when out of memory (e zeroed). */
+int rng_epochs_open(RngEpochs *e, int n, uint64_t seed, int round);
+/* batch (m) = the next m rows (m <= n). */
+void rng_epochs_next(int *batch, RngEpochs *e, int m);
+void rng_epochs_close(RngEpochs *e);        /* accepts a zeroed struct */
+
 #ifdef __cplusplus
 }
 #endif

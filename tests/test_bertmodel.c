@@ -44,6 +44,18 @@ static void fixture_rows(Dataset *pool, const SafeTensors *ref) {
     free(mask);
 }
 
+/* ref = the fixture's reference file, pool its inputs as token rows. Returns 0, or 1 (a
+ * failed check) when the file does not open. */
+static int open_reference(SafeTensors *ref, Dataset *pool) {
+    char err[512] = "";
+    if (st_open(ref, "tests/fixtures/tiny-bert/reference.safetensors", err, sizeof err)) {
+        CHECK(0, "%s\n", err);
+        return 1;
+    }
+    fixture_rows(pool, ref);
+    return 0;
+}
+
 static void config_for(Config *c, const char *finetune, const char *pooling) {
     config_defaults(c, CMD_RUN);
     snprintf(c->model, sizeof c->model, "bert:%s", FIXTURE);
@@ -93,13 +105,9 @@ static double compare(const float **at, const SafeTensors *ref, const char *name
  * the reference's prefix ("m_lora", "m_last"). */
 static void test_gradients(const char *finetune, const char *pooling, const char *prefix) {
     SafeTensors ref;
-    char err[512] = "";
-    if (st_open(&ref, "tests/fixtures/tiny-bert/reference.safetensors", err, sizeof err)) {
-        CHECK(0, "%s\n", err);
-        return;
-    }
     Dataset pool = {0};
-    fixture_rows(&pool, &ref);
+    char err[512] = "";
+    if (open_reference(&ref, &pool)) return;
     Config c;
     config_for(&c, finetune, pooling);
     c.lora_alpha = 8;
@@ -170,13 +178,9 @@ static void test_gradients(const char *finetune, const char *pooling, const char
  * samples differ from one another (dropout in the head) and match probs with dropout 0. */
 static void test_fit(const char *finetune) {
     SafeTensors ref;
-    char err[512] = "";
-    if (st_open(&ref, "tests/fixtures/tiny-bert/reference.safetensors", err, sizeof err)) {
-        CHECK(0, "%s\n", err);
-        return;
-    }
     Dataset pool = {0};
-    fixture_rows(&pool, &ref);
+    char err[512] = "";
+    if (open_reference(&ref, &pool)) return;
     Config c;
     config_for(&c, finetune, "cls");
     c.lr = 0.01;
