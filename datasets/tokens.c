@@ -32,14 +32,21 @@ static int check_args(const WordPiece *wp, int max_tokens, char *err, size_t err
     return 0;
 }
 
-int dataset_tokens_from_texts(Dataset *ds, const char *const *texts, const size_t *lens, int n,
-                              const int32_t *labels, int k, const WordPiece *wp, int max_tokens,
-                              char *err, size_t errlen) {
+/* ds = n token rows of max_tokens for k classes, uninitialised (dataset_alloc), after the
+ * arguments' checks. Returns 0, 2 or 3 (ds zeroed). */
+static int alloc_rows(Dataset *ds, int n, int k, const WordPiece *wp, int max_tokens, char *err, size_t errlen) {
     memset(ds, 0, sizeof *ds);
     int rc = check_args(wp, max_tokens, err, errlen);
     if (!rc) rc = dataset_alloc(ds, n, max_tokens, k, "", err, errlen);
+    if (!rc) ds->text_tokens = max_tokens;
+    return rc;
+}
+
+int dataset_tokens_from_texts(Dataset *ds, const char *const *texts, const size_t *lens, int n,
+                              const int32_t *labels, int k, const WordPiece *wp, int max_tokens,
+                              char *err, size_t errlen) {
+    int rc = alloc_rows(ds, n, k, wp, max_tokens, err, errlen);
     if (rc) return rc;
-    ds->text_tokens = max_tokens;
     for (int i = 0; i < n; i++) {
         if (dataset_tokens_row(ds->x + (size_t)i * (size_t)max_tokens, wp, texts[i], lens[i], max_tokens) < 0) {
             dataset_free(ds);
@@ -53,11 +60,8 @@ int dataset_tokens_from_texts(Dataset *ds, const char *const *texts, const size_
 int dataset_tokens_from_emails(Dataset *ds, const char *const *docs, const size_t *lens, int n,
                                const int32_t *labels, int k, const WordPiece *wp, int max_tokens,
                                char *err, size_t errlen) {
-    memset(ds, 0, sizeof *ds);
-    int rc = check_args(wp, max_tokens, err, errlen);
-    if (!rc) rc = dataset_alloc(ds, n, max_tokens, k, "", err, errlen);
+    int rc = alloc_rows(ds, n, k, wp, max_tokens, err, errlen);
     if (rc) return rc;
-    ds->text_tokens = max_tokens;
     TextBuf subject = {0}, from = {0}, body = {0};
     char *text = NULL;
     size_t cap = 0;
