@@ -495,7 +495,7 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
                      "convergence (--max-iter, --tol)");
             return ALSIM_BAD_INPUT;
         }
-        int rc = bert_check_options(c, err, errlen);
+        int rc = cmd == CMD_RUN ? bert_check_options(c, err, errlen) : 0;     /* run options only */
         if (rc) return rc;
         if (cmd == CMD_TRAIN_POLICY && !strncmp(c->model, "bert:", 5)) {
             snprintf(err, errlen, "train-policy does not run language models (--model %.300s): its episodes fit mlp, "

@@ -5,7 +5,8 @@
 #   --finetune lora:4 and head+last:1 (the same command twice: byte-identical files; the budget
 #   columns identical across strategies; killed and resumed: the uninterrupted run's files);
 #   config.json names the model folder and its SHA-256;
-#   the SpamAssassin emails as text, frozen and with LoRA (unless ALSIM_E2E_QUICK);
+#   the SpamAssassin emails as text, frozen and with LoRA (deterministic, the same budgets for
+#   margin and random; unless ALSIM_E2E_QUICK);
 #   refusals: exit 2, one line, no run folder.
 # Ends with "e2e_bert: N passed, M failed"; exit status 0 when all pass. About a minute.
 . tests/lib.sh
@@ -66,8 +67,15 @@ if [ -z "${ALSIM_E2E_QUICK:-}" ]; then
     S="--model $BERT --dataset spamassassin --pool-size 300 --test-size 200 --rounds 3 --quiet"
     "$ALSIM" $S --finetune none --strategy margin --out "$T/s" || bad "spamassassin frozen"
     check "spamassassin frozen: 2 classes, 32 features" sh -c "tr -d ' \n' <'$(only_dir "$T/s")/config.json' | grep -q '\"features\":32,\"classes\":\[\"ham\",\"spam\"\]'"
-    "$ALSIM" $S --finetune lora:4 --epochs 2 --strategy margin --out "$T/s2" || bad "spamassassin lora"
-    check "spamassassin lora: 128 tokens a row" grep -q '"features": 128' "$(only_dir "$T/s2")/config.json"
+    for s in margin random; do
+        "$ALSIM" $S --finetune lora:4 --epochs 2 --strategy $s --out "$T/s2" || bad "spamassassin lora $s"
+    done
+    "$ALSIM" $S --finetune lora:4 --epochs 2 --strategy margin --out "$T/s3" || bad "spamassassin lora again"
+    sm=$(ls -d "$T/s2/"*-margin-*); sr=$(ls -d "$T/s2/"*-random-*)
+    check "spamassassin lora: 128 tokens a row" grep -q '"features": 128' "$sm/config.json"
+    check "spamassassin lora: the same command, byte-identical curve.csv and rounds.jsonl" \
+        sh -c "cmp -s '$sm/curve.csv' '$(only_dir "$T/s3")/curve.csv' && cmp -s '$sm/rounds.jsonl' '$(only_dir "$T/s3")/rounds.jsonl'"
+    check "spamassassin lora: the same budgets for margin and random" [ "$(col "$sm/curve.csv" 7-9)" = "$(col "$sr/curve.csv" 7-9)" ]
     export ALSIM_DATA="$T/cache"
 fi
 
