@@ -485,13 +485,14 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
                      "convergence (--max-iter, --tol)");
             return ALSIM_BAD_INPUT;
         }
-        int rc = bert_check_options(c, err, errlen);
-        if (rc) return rc;
         if (cmd == CMD_TRAIN_POLICY && !strncmp(c->model, "bert:", 5)) {
             snprintf(err, errlen, "train-policy does not run language models (--model %.300s): its episodes fit mlp, "
                      "logreg or cnn", c->model);
             return ALSIM_BAD_INPUT;
         }
+        /* The bert options are run rows only: train-policy has none to check (and no bert). */
+        int rc = cmd == CMD_RUN ? bert_check_options(c, err, errlen) : 0;
+        if (rc) return rc;
         if (strcmp(c->cnn_layout, "conv-conv-pool") && strcmp(c->cnn_layout, "conv-pool-conv-pool")) {
             snprintf(err, errlen, "--cnn-layout: '%s' is not conv-conv-pool or conv-pool-conv-pool", c->cnn_layout);
             return ALSIM_BAD_INPUT;
