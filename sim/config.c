@@ -147,7 +147,6 @@ static const Option options[] = {
     {"reward-size",  TP, OPT_INT,    F(reward_size), 0, 10, 1e7, 0, "1000", "N", "rows of an episode's reward split, disjoint from its pool"},
     {"reward",       TP, OPT_STR,    F(reward), S(reward), 0, 0, 0, "accuracy", "R", "accuracy (gain on the reward split) or loss (the picked rows' loss + loss-alpha log pi)"},
     {"loss-alpha",   TP, OPT_DOUBLE, F(loss_alpha), 0, 0, 100, 0, "0.1", "x", "the loss reward's weight of log pi"},
-    {"policy-hidden", TP, OPT_INT,   F(policy_hidden), 0, 1, 4096, 0, "16", "H", "the policy's hidden units"},
     {"policy-lr",    TP, OPT_DOUBLE, F(policy_lr), 0, 1e-9, 10, 0, "0.01", "x", "the policy's Adam step size"},
     {"entropy",      TP, OPT_DOUBLE, F(entropy), 0, 0, 100, 0, "0.01", "x", "entropy bonus"},
     {"out",          TP, OPT_STR,    F(out), S(out), 0, 0, 0, NULL, "FILE", "the policy file to write (required); FILE.state continues a killed training"},

@@ -101,7 +101,6 @@ typedef struct {
     char train[1024];       /* training datasets joined by '+' */
     int episodes;
     int reward_size;        /* rows of an episode's reward split */
-    int policy_hidden;      /* the policy's hidden units */
     double policy_lr;       /* the policy's Adam step size */
     double entropy;         /* entropy bonus */
     char reward[16];        /* accuracy | loss */

@@ -44,7 +44,7 @@ typedef struct {
     int adam_t;
     double *baseline;       /* (rounds) moving average of the return from each round */
     int episodes_done;
-    int normalised;         /* feature normalisation fixed (after the first episode) */
+    int baselined;          /* the baselines seeded (after the first episode) */
     Decision *dec;          /* (rounds) the episode in progress */
 } Trainer;
 
@@ -147,27 +147,16 @@ done:
 
 /* ---- the update ---- */
 
-/* Feature normalisation from the first episode's features (eligible rows of every round). */
-static void fix_normalisation(Trainer *tr) {
-    const int F = RL_FEATURES, P = tr->P;
-    double sum[RL_FEATURES] = {0}, sq[RL_FEATURES] = {0};
-    long n = 0;
-    for (int r = 0; r < tr->c->rounds; r++)
-        for (int i = 0; i < P; i++) {
-            if (!tr->dec[r].eligible[i]) continue;
-            n++;
-            for (int f = 0; f < F; f++) {
-                double x = tr->dec[r].feat[(size_t)i * F + f];
-                sum[f] += x;
-                sq[f] += x * x;
-            }
-        }
-    for (int f = 0; f < F; f++) {
-        double mean = n ? sum[f] / n : 0, var = n ? sq[f] / n - mean * mean : 1;
-        tr->policy.feat_mean[f] = mean;
-        tr->policy.feat_sd[f] = sqrt(var > 1e-6 ? var : 1e-6);   /* constant features: sd floor */
+/* After the first episode: each round's baseline is that episode's return from the round on
+ * (the episode makes no update: against a zero baseline every advantage would be the whole
+ * return). */
+static void seed_baseline(Trainer *tr) {
+    double G = 0;
+    for (int r = tr->c->rounds - 1; r >= 0; r--) {
+        G += tr->dec[r].reward;
+        tr->baseline[r] = G;
     }
-    tr->normalised = 1;
+    tr->baselined = 1;
 }
 
 /* REINFORCE: the return from round r on, less its baseline, weighs ∇ log π of round r's
@@ -183,7 +172,7 @@ static int reinforce(Trainer *tr) {
         double adv = G - tr->baseline[r];
         policy_accumulate(grad, &tr->policy, d->feat, d->eligible, tr->P, d->picks, d->n_picks,
                           adv, tr->c->entropy);
-        tr->baseline[r] = tr->episodes_done == 2 ? G : 0.9 * tr->baseline[r] + 0.1 * G;   /* 2: the first update */
+        tr->baseline[r] = 0.9 * tr->baseline[r] + 0.1 * G;
     }
     for (size_t i = 0; i < tr->policy.n_params; i++) grad[i] /= R;
     policy_adam_step(&tr->policy, grad, tr->m, tr->v, &tr->adam_t, tr->c->policy_lr);
@@ -193,7 +182,7 @@ static int reinforce(Trainer *tr) {
 
 /* ---- the state file: what continues a killed training ---- */
 
-static const char STATE_MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'T', 'P', '2'};
+static const char STATE_MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'T', 'P', '3'};
 
 /* A hash of everything that changes what training computes: the run options an episode uses
  * (config_hash), the seed, the backend (another one rounds differently), and the training
@@ -204,8 +193,8 @@ static uint64_t train_hash(const Config *c, const Backend *be) {
     fmt_double(lr, c->policy_lr);
     fmt_double(ent, c->entropy);
     fmt_double(alpha, c->loss_alpha);
-    snprintf(text, sizeof text, "run=%s;seed=%llu;train=%s;reward-size=%d;policy-hidden=%d;policy-lr=%s;entropy=%s;reward=%s;loss-alpha=%s%s%s",
-             run, (unsigned long long)c->seed, c->train, c->reward_size, c->policy_hidden, lr, ent,
+    snprintf(text, sizeof text, "run=%s;seed=%llu;train=%s;reward-size=%d;policy-lr=%s;entropy=%s;reward=%s;loss-alpha=%s%s%s",
+             run, (unsigned long long)c->seed, c->train, c->reward_size, lr, ent,
              c->reward, alpha, strcmp(be->name, "cpu") ? ";backend=" : "", strcmp(be->name, "cpu") ? be->name : "");
     return util_fnv1a(UTIL_FNV_START, text, strlen(text));
 }
@@ -222,12 +211,10 @@ static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen
     const size_t np = tr->policy.n_params, R = (size_t)tr->c->rounds;
     int ok = fwrite(STATE_MAGIC, 1, 8, f) == 8 && fwrite(&hash, sizeof hash, 1, f) == 1 &&
          fwrite(&tr->episodes_done, sizeof(int), 1, f) == 1 && fwrite(&tr->adam_t, sizeof(int), 1, f) == 1 &&
-         fwrite(&tr->normalised, sizeof(int), 1, f) == 1 &&
+         fwrite(&tr->baselined, sizeof(int), 1, f) == 1 &&
          fwrite(tr->baseline, sizeof(double), R, f) == R &&
          fwrite(tr->m, sizeof(double), np, f) == np && fwrite(tr->v, sizeof(double), np, f) == np &&
-         fwrite(tr->policy.params, sizeof(float), np, f) == np &&
-         fwrite(tr->policy.feat_mean, sizeof tr->policy.feat_mean, 1, f) == 1 &&
-         fwrite(tr->policy.feat_sd, sizeof tr->policy.feat_sd, 1, f) == 1;
+         fwrite(tr->policy.params, sizeof(float), np, f) == np;
     return util_commit_atomic(f, ok, tmp, path, err, errlen);
 }
 
@@ -251,12 +238,10 @@ static int state_load(Trainer *tr, uint64_t hash, char *err, size_t errlen) {
      * that disagrees with itself. */
     const size_t np = tr->policy.n_params, R = (size_t)tr->c->rounds;
     ok = fread(&tr->episodes_done, sizeof(int), 1, f) == 1 && fread(&tr->adam_t, sizeof(int), 1, f) == 1 &&
-         fread(&tr->normalised, sizeof(int), 1, f) == 1 &&
+         fread(&tr->baselined, sizeof(int), 1, f) == 1 &&
          fread(tr->baseline, sizeof(double), R, f) == R &&
          fread(tr->m, sizeof(double), np, f) == np && fread(tr->v, sizeof(double), np, f) == np &&
-         fread(tr->policy.params, sizeof(float), np, f) == np &&
-         fread(tr->policy.feat_mean, sizeof tr->policy.feat_mean, 1, f) == 1 &&
-         fread(tr->policy.feat_sd, sizeof tr->policy.feat_sd, 1, f) == 1 && fgetc(f) == EOF;
+         fread(tr->policy.params, sizeof(float), np, f) == np && fgetc(f) == EOF;
     fclose(f);
     if (!ok) { snprintf(err, errlen, "%s: damaged; delete it to train afresh", path); return ALSIM_BAD_INPUT; }
     return 1;
@@ -301,7 +286,7 @@ static int open_sets(TrainSet *sets, int *n_sets, int *P, const Config *c, char 
 static int trainer_init(Trainer *tr, const Config *c, int P, uint64_t hash, char *err, size_t errlen) {
     tr->c = c;
     tr->P = P;
-    if (policy_init(&tr->policy, RL_FEATURES, rl_feature_names, c->policy_hidden, c->seed)) goto oom;
+    if (rl_policy_init(&tr->policy)) goto oom;
     tr->m = calloc(tr->policy.n_params, sizeof *tr->m);
     tr->v = calloc(tr->policy.n_params, sizeof *tr->v);
     tr->baseline = calloc((size_t)c->rounds, sizeof *tr->baseline);
@@ -316,6 +301,7 @@ static int trainer_init(Trainer *tr, const Config *c, int P, uint64_t hash, char
     }
     snprintf(tr->policy.train_datasets, sizeof tr->policy.train_datasets, "%s", c->train);
     snprintf(tr->policy.reward, sizeof tr->policy.reward, "%s", c->reward);
+    snprintf(tr->policy.algo, sizeof tr->policy.algo, "reinforce");
     snprintf(tr->policy.git_revision, sizeof tr->policy.git_revision, "%s", util_git_revision());
     tr->policy.seed = c->seed;
     int st = state_load(tr, hash, err, errlen);
@@ -367,7 +353,7 @@ int cmd_train_policy(int argc, char **argv) {
         if ((rc = run_episode(&ret, &ent, &tr, ts, be, e, err, sizeof err))) break;
         tr.episodes_done++;
         ran++;
-        if (!tr.normalised) fix_normalisation(&tr);     /* episode 0: no update */
+        if (!tr.baselined) seed_baseline(&tr);          /* episode 0: no update */
         else if (reinforce(&tr)) { snprintf(err, sizeof err, "train-policy: out of memory"); rc = ALSIM_RUNTIME; break; }
         tr.policy.episodes = tr.episodes_done;
         if ((rc = state_save(&tr, hash, err, sizeof err)) || (rc = policy_save(&tr.policy, c.out, err, sizeof err))) break;

@@ -10,8 +10,8 @@
  * round is the gain in accuracy on the reward split that its batch brought (default), or the
  * seed formulation: the mean loss of the picked rows under the model that picked them plus
  * α·log π of the batch. REINFORCE with a moving-average baseline per round and an entropy
- * bonus updates the policy by Adam after every episode. Feature normalisation is fixed from
- * the first episode's features (that episode makes no update).
+ * bonus updates the policy by Adam after every episode; the first episode only seeds the
+ * baselines. The policy starts as margin (rl.h, policy.h).
  *
  * After every episode a training state file (OUT.state: the policy, Adam moments, baselines,
  * the episode count, a hash of the options) and then the policy file are written atomically,

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The RL strategy end to end: train-policy is deterministic under a seed and continues a
 # killed training to the same policy; `--strategy rl --policy FILE` runs and is deterministic;
-# a malformed policy file is refused with exit 2 and one line.
+# the shipped policy (the init, which scores as margin) picks margin's rows, bit for bit; a
+# malformed policy file, or one of version 1, is refused with exit 2 and one line.
 . tests/lib.sh
 
 SYN="synthetic:blobs:k=3,d=8,n=3000,test=500"
@@ -56,8 +57,29 @@ check "rl: config.json records the policy" grep -q '"policy": ".*a.json"' "$(onl
 "$ALSIM" $R --policy "$T/c.json" --out "$T/r1" || bad "rl run with another policy"
 check "rl: another policy file is another run, not one already finished" [ "$(ls "$T/r1" | wc -l)" -eq 2 ]
 
+# The shipped policy learned nothing yet: it must pick margin's batches, row for row, with the
+# whole pool scored and with --pool-subset (the same curve follows).
+M="--dataset $SYN --rounds 4 --batch 5 --init 6 --hidden 16 --epochs 5 --mc 4 --quiet"
+for sub in "" "--pool-subset 400"; do
+    "$ALSIM" $M $sub --strategy margin --out "$T/mm" || bad "margin run $sub"
+    "$ALSIM" $M $sub --strategy rl --out "$T/mr" || bad "rl run with the shipped policy $sub"
+    grep -o '"picked":\[[^]]*\]' "$(only_dir "$T/mm")/rounds.jsonl" >"$T/mm.picks"
+    grep -o '"picked":\[[^]]*\]' "$(only_dir "$T/mr")/rounds.jsonl" >"$T/mr.picks"
+    check "rl with the shipped policy picks margin's rows ${sub:-(whole pool)}" \
+        sh -c "[ \$(grep -c '[0-9]' '$T/mm.picks') -eq 4 ] && cmp -s '$T/mm.picks' '$T/mr.picks'"
+    check "rl with the shipped policy: margin's curve ${sub:-(whole pool)}" \
+        cmp "$(only_dir "$T/mm")/curve.csv" "$(only_dir "$T/mr")/curve.csv"
+    rm -rf "$T/mm" "$T/mr"
+done
+
+# A policy file of version 1 (the MLP before the rank features): refused, saying why.
+printf '{"format": "alsim-policy",\n "version": 1,\n "architecture": {"kind": "mlp-tanh", "features": 11, "hidden": 16}}\n' >"$T/v1.json"
+"$ALSIM" $R --policy "$T/v1.json" --out "$T/v1" >/dev/null 2>"$T/v1.err"; st=$?
+check "version 1 policy: exit 2 (got $st)" [ "$st" -eq 2 ]
+check "version 1 policy: says it must be retrained" grep -q 'v1.json: line 2: policy file version 1 .*train a new one' "$T/v1.err"
+
 # A malformed policy: exit 2, one line naming the file; nothing written.
-printf '{"format": "alsim-policy",\n "version": 1,\n "architecture": {"kind": "mlp-tanh", "features": 3, "hidden": 4}}\n' >"$T/bad.json"
+printf '{"format": "alsim-policy",\n "version": 2,\n "architecture": {"kind": "mlp-tanh", "rankings": 6, "gates": 4}}\n' >"$T/bad.json"
 "$ALSIM" $R --policy "$T/bad.json" --out "$T/bad" >/dev/null 2>"$T/bad.err"; st=$?
 check "malformed policy: exit 2 (got $st)" [ "$st" -eq 2 ]
 check "malformed policy: one line naming the file and line" sh -c "[ \$(wc -l <'$T/bad.err') -eq 1 ] && grep -q 'bad.json: line 3' '$T/bad.err'"
