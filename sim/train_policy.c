@@ -24,7 +24,8 @@
 /* The imitation's constants (README, "The RL strategy"): the teacher's target temperature in
  * accuracy units (policy_listwise_target), the listwise softmax's temperature over mean batch
  * scores (ranks are in [0, 1]), the epochs of full-batch Adam over the aggregate after each
- * episode, and the L2 pull toward the init (margin). */
+ * episode, and the L2 pull toward the init (margin). The temperature is the initial one: it
+ * is learned (dagger_update). */
 #define DAGGER_TAU 0.01
 #define DAGGER_TEMPERATURE 0.1
 #define DAGGER_EPOCHS 20
@@ -73,6 +74,8 @@ typedef struct {
     int acc_n;              /* how many */
     Decision *dec;          /* (rounds) the episode in progress */
     /* dagger */
+    double log_temp;        /* log of the listwise softmax's temperature, learned with the policy */
+    double lt_m, lt_v;      /* its Adam moments */
     ImState *states;        /* (n_states) every state so far, aggregated */
     int n_states, cap_states;
 } Trainer;
@@ -86,7 +89,7 @@ typedef struct {
     int e;                  /* episode number */
     double ent_sum;         /* reinforce: entropy of the first-pick distributions, summed over rounds */
     int states, teacher_rounds, refits;     /* dagger: this episode's */
-    int *cand;              /* dagger: (DAGGER_CANDIDATES * b) scratch */
+    int *cand;              /* dagger: (2 * DAGGER_CANDIDATES * b) scratch: the candidates, the distinct ones */
 } Episode;
 
 /* The session's picker in training: a batch drawn from the Plackett–Luce distribution of the
@@ -187,6 +190,10 @@ static int pick_dagger(int *picked, const double *scores, const unsigned char *e
     memcpy(cand + (size_t)C * b, picked, (size_t)got * sizeof *cand);
     qsort(cand + (size_t)C * b, (size_t)got, sizeof *cand, cmp_int);    /* ascending, as the teacher's */
     count[C++] = got;
+    /* Each distinct candidate refitted once; the state keeps the distinct ones (a batch twice
+     * would count twice in the listwise softmax: the init policy's is margin's). */
+    int *dist = ep->cand + (size_t)DAGGER_CANDIDATES * b, dcount[DAGGER_CANDIDATES], D = 0;
+    double dacc[DAGGER_CANDIDATES], dnll[DAGGER_CANDIDATES];
     for (int i = 0; i < C; i++) {
         int same = -1;
         for (int j = 0; j < i && same < 0; j++)
@@ -195,10 +202,16 @@ static int pick_dagger(int *picked, const double *scores, const unsigned char *e
         if (same >= 0) { acc[i] = acc[same]; nll[i] = nll[same]; continue; }
         if (v.lookahead->refit(&acc[i], &nll[i], cand + (size_t)i * b, count[i], v.lookahead->ctx) != 0) return -1;
         ep->refits++;
+        memcpy(dist + (size_t)D * b, cand + (size_t)i * b, (size_t)count[i] * sizeof *cand);
+        dcount[D] = count[i];
+        dacc[D] = acc[i];
+        dnll[D++] = nll[i];
     }
     const double *feat = rl_features(ep->S->strategy_state);
-    if (add_state(tr, cand, count, C, b, acc, nll, feat, v.rows, v.n) != 0) return -1;
-    ep->states++;
+    if (D > 1) {    /* one distinct candidate: no preference to learn */
+        if (add_state(tr, dist, dcount, D, b, dacc, dnll, feat, v.rows, v.n) != 0) return -1;
+        ep->states++;
+    }
     Rng rr = rng_stream(c->seed, RNG_POLICY, 3000000000ull + (uint64_t)ep->e * 100000u + (uint64_t)round);
     if (rng_uniform(&rr) < pow(c->dagger_beta, ep->e)) {    /* roll in with the teacher */
         int best = 0;
@@ -246,7 +259,7 @@ static int run_episode(double *ret, double *ent, int *states, int *teacher_round
     ep = (Episode){.tr = tr, .S = &S, .e = e};
     rl_use_policy(S.strategy_state, &tr->policy);
     if (dagger) {
-        ep.cand = malloc((size_t)DAGGER_CANDIDATES * c->batch * sizeof *ep.cand);
+        ep.cand = malloc((size_t)2 * DAGGER_CANDIDATES * c->batch * sizeof *ep.cand);
         if (!ep.cand) { snprintf(err, errlen, "train-policy: out of memory"); rc = ALSIM_RUNTIME; goto done; }
         if ((rc = session_enable_lookahead(&S, &rew, err, errlen))) goto done;
     }
@@ -298,8 +311,10 @@ done:
 /* ---- the updates ---- */
 
 /* DAgger's update: DAGGER_EPOCHS Adam steps on the mean listwise loss over every state so far
- * plus the L2 toward the init. Returns the objective before the last step, or NaN when out of
- * memory (or no state yet: no step). */
+ * plus the L2 toward the init, the listwise temperature learned alongside (from
+ * DAGGER_TEMPERATURE; the mixture's weights sum to 1, so how sure the policy is of its
+ * preference is the temperature's to say, not theirs). Returns the objective before the last
+ * step, or NaN when out of memory (or no state yet: no step). */
 static double dagger_update(Trainer *tr) {
     const size_t np = tr->policy.n_params;
     if (tr->n_states == 0) return NAN;
@@ -307,16 +322,24 @@ static double dagger_update(Trainer *tr) {
     if (!grad) return NAN;
     for (int epoch = 0; epoch < DAGGER_EPOCHS; epoch++) {
         memset(grad, 0, np * sizeof *grad);
-        double loss = 0;
+        double loss = 0, dlogt = 0;
+        const double temp = exp(tr->log_temp);
         for (int k = 0; k < tr->n_states; k++) {
             const ImState *st = &tr->states[k];
-            loss += policy_listwise(grad, &tr->policy, st->feat, st->m, st->members, st->count, st->b, st->C,
-                                    st->target, DAGGER_TEMPERATURE);
+            loss += policy_listwise(grad, &dlogt, &tr->policy, st->feat, st->m, st->members, st->count, st->b,
+                                    st->C, st->target, temp);
         }
         for (size_t i = 0; i < np; i++) grad[i] /= tr->n_states;
+        dlogt /= tr->n_states;
         obj = loss / tr->n_states + policy_l2(grad, &tr->policy, DAGGER_L2);
         for (size_t i = 0; i < np; i++) grad[i] = -grad[i];     /* descent */
         policy_adam_step(&tr->policy, grad, tr->m, tr->v, &tr->adam_t, tr->c->policy_lr);
+        /* the temperature's Adam step, at the policy's step count */
+        tr->lt_m = 0.9 * tr->lt_m + 0.1 * dlogt;
+        tr->lt_v = 0.999 * tr->lt_v + 0.001 * dlogt * dlogt;
+        const double mh = tr->lt_m / (1 - pow(0.9, tr->adam_t)), vh = tr->lt_v / (1 - pow(0.999, tr->adam_t));
+        tr->log_temp -= tr->c->policy_lr * mh / (sqrt(vh) + 1e-8);
+        tr->log_temp = fmin(fmax(tr->log_temp, log(1e-3)), log(1e3));   /* a bounded temperature */
     }
     free(grad);
     return obj;
@@ -388,7 +411,7 @@ static int get(void *p, size_t size, size_t n, FILE *f) { return fread(p, size, 
 
 /* The layout: magic, hash, episodes done, Adam's step count, the sets' baselines (flags, then
  * (sets, rounds) values), the summed REINFORCE gradient (count, values), Adam's moments, the
- * policy's parameters, then DAgger's states (count; each: m, C, b, counts, members, targets,
+ * policy's parameters, the listwise log-temperature and its moments, then DAgger's states (count; each: m, C, b, counts, members, targets,
  * features). Native byte order: a state continues a training on the machine that wrote it. */
 static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen) {
     char path[1100], tmp[4200];
@@ -401,7 +424,9 @@ static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen
              put(tr->baselined, sizeof(int), ns, f) && put(tr->baseline, sizeof(double), ns * R, f) &&
              put(&tr->acc_n, sizeof(int), 1, f) && put(tr->acc_grad, sizeof(double), np, f) &&
              put(tr->m, sizeof(double), np, f) && put(tr->v, sizeof(double), np, f) &&
-             put(tr->policy.params, sizeof(float), np, f) && put(&tr->n_states, sizeof(int), 1, f);
+             put(tr->policy.params, sizeof(float), np, f) && put(&tr->log_temp, sizeof(double), 1, f) &&
+             put(&tr->lt_m, sizeof(double), 1, f) && put(&tr->lt_v, sizeof(double), 1, f) &&
+             put(&tr->n_states, sizeof(int), 1, f);
     for (int k = 0; ok && k < tr->n_states; k++) {
         const ImState *st = &tr->states[k];
         ok = put(&st->m, sizeof(int), 1, f) && put(&st->C, sizeof(int), 1, f) && put(&st->b, sizeof(int), 1, f) &&
@@ -463,7 +488,9 @@ static int state_load(Trainer *tr, uint64_t hash, char *err, size_t errlen) {
          get(tr->baselined, sizeof(int), ns, f) && get(tr->baseline, sizeof(double), ns * R, f) &&
          get(&tr->acc_n, sizeof(int), 1, f) && get(tr->acc_grad, sizeof(double), np, f) &&
          get(tr->m, sizeof(double), np, f) && get(tr->v, sizeof(double), np, f) &&
-         get(tr->policy.params, sizeof(float), np, f) && get(&n_states, sizeof(int), 1, f) &&
+         get(tr->policy.params, sizeof(float), np, f) && get(&tr->log_temp, sizeof(double), 1, f) &&
+         get(&tr->lt_m, sizeof(double), 1, f) && get(&tr->lt_v, sizeof(double), 1, f) &&
+         get(&n_states, sizeof(int), 1, f) && isfinite(tr->log_temp) &&
          tr->episodes_done >= 0 && tr->acc_n >= 0 && n_states >= 0;
     if (ok && n_states > 0) {
         tr->states = calloc((size_t)n_states, sizeof *tr->states);
@@ -543,6 +570,7 @@ static int trainer_init(Trainer *tr, const Config *c, int P, int n_sets, uint64_
     snprintf(tr->policy.reward, sizeof tr->policy.reward, "%s", !strcmp(c->algo, "dagger") ? "lookahead" : c->reward);
     snprintf(tr->policy.git_revision, sizeof tr->policy.git_revision, "%s", util_git_revision());
     tr->policy.seed = c->seed;
+    tr->log_temp = log(DAGGER_TEMPERATURE);
     int st = state_load(tr, hash, err, errlen);
     if (st >= 2) return st;
     if (st == 1 && !c->quiet)
@@ -605,8 +633,8 @@ int cmd_train_policy(int argc, char **argv) {
             double w[RL_RANKINGS];
             policy_weights(w, &tr.policy, tr.states && tr.n_states ? tr.states[tr.n_states - 1].feat + RL_RANKINGS : (double[RL_GATES]){0});
             fprintf(stderr, "alsim: train-policy episode %4d/%d | %-14.14s | states %d (+%d, %d rolled in by the teacher) | "
-                    "refits %d | imitation loss %.4f | weights", tr.episodes_done, c.episodes, ts->pool.name,
-                    tr.n_states, states, teacher, refits, obj);
+                    "refits %d | imitation loss %.4f (temperature %.3f) | weights", tr.episodes_done, c.episodes, ts->pool.name,
+                    tr.n_states, states, teacher, refits, obj, exp(tr.log_temp));
             for (int h = 0; h < RL_RANKINGS; h++) fprintf(stderr, " %+.2f", w[h]);
             fprintf(stderr, " | %.1fs (%.0fs)\n", util_seconds() - te, util_seconds() - t0);
         } else {

@@ -18,8 +18,9 @@
  * in an aggregate that only grows. The batch taken at those rounds is the teacher's best with
  * probability --dagger-beta^episode, else the policy's. After each episode the policy is
  * refitted on the whole aggregate: 20 full-batch Adam steps on the mean listwise loss
- * (policy_listwise, temperature 0.1) plus an L2 (1e-2) toward the init. Cost: one episode
- * is a run plus up to 6 refits per teacher round.
+ * (policy_listwise; its temperature, from 0.1, learned alongside) plus an L2 (1e-2) toward
+ * the init. Candidates of the same rows count once. Cost: one episode is a run plus up to 6
+ * refits per teacher round.
  *
  * --algo reinforce: the batch is drawn from the Plackett–Luce distribution of the policy's
  * scores. The reward of a round is the gain in accuracy on the reward split that its batch
@@ -30,8 +31,8 @@
  * into one Adam step.
  *
  * After every episode a training state file (OUT.state: the policy, Adam moments, baselines,
- * the pending REINFORCE gradient, DAgger's aggregate, the episode count, a hash of the
- * options) and then the policy file are written atomically, so a killed training continues
+ * the pending REINFORCE gradient, DAgger's aggregate and temperature, the episode count, a
+ * hash of the options) and then the policy file are written atomically, so a killed training continues
  * where it stopped when started again with the same options (from the state, which is never
  * behind the policy file). Everything random derives from (seed, episode, round): training is
  * deterministic under a seed.

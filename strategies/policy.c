@@ -212,7 +212,7 @@ void policy_listwise_target(double *target, const double *acc, const double *nll
     softmax_t(target, key, C < POLICY_MAX_CANDIDATES ? C : POLICY_MAX_CANDIDATES, tau);
 }
 
-double policy_listwise(double *grad, const Policy *p, const double *feat, int m,
+double policy_listwise(double *grad, double *dlogt, const Policy *p, const double *feat, int m,
                        const int *members, const int *count, int b, int C,
                        const double *target, double temperature) {
     if (C < 1 || C > POLICY_MAX_CANDIDATES) return NAN;
@@ -229,6 +229,8 @@ double policy_listwise(double *grad, const Policy *p, const double *feat, int m,
     softmax_t(q, s, C, temperature);
     for (int c = 0; c < C; c++)
         if (target[c] > 0) loss -= target[c] * log(q[c] > 0 ? q[c] : 0x1.0p-1074);
+    if (dlogt)
+        for (int c = 0; c < C; c++) *dlogt -= (q[c] - target[c]) * s[c] / temperature;
     if (grad) {
         for (int c = 0; c < C; c++) {
             if (!count[c]) continue;

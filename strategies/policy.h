@@ -114,10 +114,13 @@ double policy_accumulate(double *grad, const Policy *p, const double *feat,
 void policy_listwise_target(double *target /*(C)*/, const double *acc /*(C)*/,
                             const double *nll /*(C)*/, int C, double tau);
 
-/* The loss above; grad (n_params), when not NULL, += d loss / d params. Returns the loss,
- * or NaN when out of memory. */
-double policy_listwise(double *grad, const Policy *p, const double *feat /*(m,F)*/, int m,
-                       const int *members /*(C*b)*/, const int *count /*(C)*/, int b, int C,
+/* The loss above; grad (n_params), when not NULL, += d loss / d params, and *dlogt, when
+ * dlogt is not NULL, += d loss / d log(temperature) = -Σ_c (q_c - target_c) s_c / temperature.
+ * The temperature is the trainer's to learn alongside (it sets how sure the policy is of its
+ * preference, which the weights cannot, summing to 1; it never changes a top b). Returns the
+ * loss, or NaN when out of memory. */
+double policy_listwise(double *grad, double *dlogt, const Policy *p, const double *feat /*(m,F)*/,
+                       int m, const int *members /*(C*b)*/, const int *count /*(C)*/, int b, int C,
                        const double *target /*(C)*/, double temperature);
 
 /* The L2 pull toward the init (all parameters 0): grad (n_params) += lambda · params;

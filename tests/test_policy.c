@@ -1,6 +1,6 @@
 /* test_policy — the RL policy's math and file: the Plackett–Luce log-probability gradient,
- * the mixture's gradient, the REINFORCE objective's and the listwise loss's gradients by
- * central differences, PL sampling against its exact distribution, learning a marked
+ * the mixture's gradient, the REINFORCE objective's and the listwise loss's gradients (the
+ * parameters' and the temperature's) by central differences, PL sampling against its exact distribution, learning a marked
  * ranking by REINFORCE, recovering a planted gate-dependent ranking by imitation of a
  * teacher's listwise preferences, and the policy file (round trip, a version 1 file refused,
  * malformed files rejected with a reason). */
@@ -133,7 +133,7 @@ static void test_accumulate_grad(void) {
 typedef struct { const double *feat; int m; const int *members, *count; int b, C; const double *target; double temp; } LwCtx;
 static double lw_obj(const Policy *p, void *ctx) {
     const LwCtx *c = ctx;
-    return policy_listwise(NULL, p, c->feat, c->m, c->members, c->count, c->b, c->C, c->target, c->temp);
+    return policy_listwise(NULL, NULL, p, c->feat, c->m, c->members, c->count, c->b, c->C, c->target, c->temp);
 }
 
 /* The listwise loss's gradient by central differences, over states of 5 candidate batches of
@@ -159,7 +159,13 @@ static void test_listwise_grad(void) {
         if (trial == 0) CHECK((nll[3] < nll[1]) == (target[3] > target[1]), "the NLL breaks an accuracy tie");
         const double temp = trial % 2 ? 0.05 : 0.2;
         double *grad = calloc(p.n_params, sizeof *grad);
-        const double loss = policy_listwise(grad, &p, feat, M, members, count, B, C, target, temp);
+        double dlogt = 0;
+        const double loss = policy_listwise(grad, &dlogt, &p, feat, M, members, count, B, C, target, temp);
+        /* d loss / d log(temperature), by central differences in log(temperature) */
+        const double h = 1e-5;
+        const double up = policy_listwise(NULL, NULL, &p, feat, M, members, count, B, C, target, temp * exp(h));
+        const double dn = policy_listwise(NULL, NULL, &p, feat, M, members, count, B, C, target, temp * exp(-h));
+        CHECK_NEAR(dlogt, (up - dn) / (2 * h), 1e-7, 1e-5);
         /* the loss from its definition */
         double s[M], bs[C], z = 0, want = 0;
         policy_forward(s, &p, feat, M);
@@ -294,7 +300,7 @@ static void test_imitation_recovers_planted(void) {
         for (int epoch = 0; epoch < 50; epoch++) {
             memset(grad, 0, p.n_params * sizeof *grad);
             for (int k = 0; k < have; k++)
-                policy_listwise(grad, &p, data[k].feat, PL_N, data[k].members, data[k].count, PL_B, PL_C, data[k].target, 0.1);
+                policy_listwise(grad, NULL, &p, data[k].feat, PL_N, data[k].members, data[k].count, PL_B, PL_C, data[k].target, 0.1);
             for (size_t i = 0; i < p.n_params; i++) grad[i] = -grad[i] / have;
             policy_l2(grad, &p, -1e-2);         /* negated with the rest: descent */
             policy_adam_step(&p, grad, m, v, &t, 0.05);
