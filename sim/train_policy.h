@@ -32,10 +32,10 @@
  *
  * After every episode a training state file (OUT.state: the policy, Adam moments, baselines,
  * the pending REINFORCE gradient, DAgger's aggregate and temperature, the episode count, a
- * hash of the options) and then the policy file are written atomically, so a killed training continues
- * where it stopped when started again with the same options (from the state, which is never
- * behind the policy file). Everything random derives from (seed, episode, round): training is
- * deterministic under a seed.
+ * hash of the options) and then the policy file are written atomically, so a killed training
+ * continues where it stopped when started again with the same options (from the state, which
+ * is never behind the policy file). Everything random derives from (seed, episode, round):
+ * training is deterministic under a seed.
  */
 #ifndef ALSIM_TRAIN_POLICY_H
 #define ALSIM_TRAIN_POLICY_H
