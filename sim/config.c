@@ -150,9 +150,16 @@ static const Option options[] = {
     {"episodes",     TP, OPT_INT,    F(episodes), 0, 1, 1e7, 0, "200", "N", "episodes"},
     {"pool-size",    TP, OPT_INT,    F(pool_size), 0, 0, 1e9, 0, "0", "N", "pool rows of an episode, a random subset of the dataset's pool (0: all but the reward split)"},
     {"reward-size",  TP, OPT_INT,    F(reward_size), 0, 10, 1e7, 0, "1000", "N", "rows of an episode's reward split, disjoint from its pool"},
-    {"reward",       TP, OPT_STR,    F(reward), S(reward), 0, 0, 0, "accuracy", "R", "accuracy (gain on the reward split) or loss (the picked rows' loss + loss-alpha log pi)"},
+    {"algo",         TP, OPT_STR,    F(algo), S(algo), 0, 0, 0, "dagger", "A",
+     "dagger (imitate the look-ahead teacher's preferences among candidate batches) or reinforce"},
+    {"dagger-every", TP, OPT_INT,    F(dagger_every), 0, 1, 1e6, 0, "1", "K",
+     "dagger: the teacher refits its candidates at every K-th round of an episode (rounds r with (r + episode) % K = 0)"},
+    {"dagger-beta",  TP, OPT_DOUBLE, F(dagger_beta), 0, 0, 1, 0, "0.9", "x",
+     "dagger: episode e takes the teacher's best batch with probability x^e at those rounds, else the policy's"},
+    {"reinforce-batch", TP, OPT_INT, F(reinforce_batch), 0, 1, 1e6, 0, "4", "E",
+     "reinforce: one Adam step per E episodes, on their averaged gradient"},
+    {"reward",       TP, OPT_STR,    F(reward), S(reward), 0, 0, 0, "accuracy", "R", "reinforce: accuracy (gain on the reward split) or loss (the picked rows' loss + loss-alpha log pi)"},
     {"loss-alpha",   TP, OPT_DOUBLE, F(loss_alpha), 0, 0, 100, 0, "0.1", "x", "the loss reward's weight of log pi"},
-    {"policy-hidden", TP, OPT_INT,   F(policy_hidden), 0, 1, 4096, 0, "16", "H", "the policy's hidden units"},
     {"policy-lr",    TP, OPT_DOUBLE, F(policy_lr), 0, 1e-9, 10, 0, "0.01", "x", "the policy's Adam step size"},
     {"entropy",      TP, OPT_DOUBLE, F(entropy), 0, 0, 100, 0, "0.01", "x", "entropy bonus"},
     {"out",          TP, OPT_STR,    F(out), S(out), 0, 0, 0, NULL, "FILE", "the policy file to write (required); FILE.state continues a killed training"},
@@ -495,13 +502,14 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
                      "convergence (--max-iter, --tol)");
             return ALSIM_BAD_INPUT;
         }
-        int rc = cmd == CMD_RUN ? bert_check_options(c, err, errlen) : 0;     /* run options only */
-        if (rc) return rc;
         if (cmd == CMD_TRAIN_POLICY && !strncmp(c->model, "bert:", 5)) {
             snprintf(err, errlen, "train-policy does not run language models (--model %.300s): its episodes fit mlp, "
                      "logreg or cnn", c->model);
             return ALSIM_BAD_INPUT;
         }
+        /* The bert options are run rows only: train-policy has none to check (and no bert). */
+        int rc = cmd == CMD_RUN ? bert_check_options(c, err, errlen) : 0;
+        if (rc) return rc;
         if (strcmp(c->cnn_layout, "conv-conv-pool") && strcmp(c->cnn_layout, "conv-pool-conv-pool")) {
             snprintf(err, errlen, "--cnn-layout: '%s' is not conv-conv-pool or conv-pool-conv-pool", c->cnn_layout);
             return ALSIM_BAD_INPUT;
@@ -512,6 +520,10 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
         }
     }
     if (cmd == CMD_TRAIN_POLICY) {
+        if (strcmp(c->algo, "dagger") && strcmp(c->algo, "reinforce")) {
+            snprintf(err, errlen, "--algo: '%s' is not dagger or reinforce", c->algo);
+            return ALSIM_BAD_INPUT;
+        }
         if (strcmp(c->reward, "accuracy") && strcmp(c->reward, "loss")) {
             snprintf(err, errlen, "--reward: '%s' is not accuracy or loss", c->reward);
             return ALSIM_BAD_INPUT;
@@ -572,10 +584,13 @@ void config_adapt(Config *c, int sparse_input) {
 /* What each subcommand does, for its --help (run's is main.c's, with the command list). */
 static const struct { Command cmd; const char *synopsis, *about; } usages[] = {
     {CMD_TRAIN_POLICY, "alsim train-policy --train D1[+D2..] --episodes N --out FILE [options]",
-     "Trains the rl strategy's policy by REINFORCE on simulated AL episodes: runs of the rl\n"
-     "strategy on the engine `alsim run` uses, with the same model, budget and features for the\n"
-     "same options, on random subsets of the training datasets' pools, whose batches are drawn\n"
-     "from the policy. Resumes a killed training when started again with the same options."},
+     "Trains the rl strategy's policy on simulated AL episodes: runs of the rl strategy on the\n"
+     "engine `alsim run` uses, with the same model, budget and features for the same options,\n"
+     "on random subsets of the training datasets' pools. --algo dagger (the default) imitates a\n"
+     "look-ahead teacher: at sampled rounds the model is refitted on each candidate batch and\n"
+     "measured on a reward split; the policy is fitted to the teacher's preferences. --algo\n"
+     "reinforce draws batches from the policy and follows the accuracy gain. Resumes a killed\n"
+     "training when started again with the same options."},
     {CMD_REPORT, "alsim report RUNS... [options]",
      "Statistics across seeds for every (dataset, strategy) among RUNS (run folders, or folders\n"
      "with run folders at any depth below them; links below them are not followed): per-round\n"

@@ -102,8 +102,11 @@ typedef struct {
     char train[1024];       /* training datasets joined by '+' */
     int episodes;
     int reward_size;        /* rows of an episode's reward split */
-    int policy_hidden;      /* the policy's hidden units */
     double policy_lr;       /* the policy's Adam step size */
+    char algo[16];          /* dagger | reinforce */
+    int dagger_every;       /* dagger: the teacher's rounds, every K-th */
+    double dagger_beta;     /* dagger: the teacher's roll-in probability decays as beta^episode */
+    int reinforce_batch;    /* reinforce: episodes per Adam step */
     double entropy;         /* entropy bonus */
     char reward[16];        /* accuracy | loss */
     double loss_alpha;      /* the loss reward's weight of log π */

@@ -367,6 +367,7 @@ static int score_rows(Session *S, double *scores, const LearnerInput *x, const i
     const Strategy *st = S->st;
     const int n = x->n, K = S->pool->k, T = S->T, needs = st->needs, r = S->round;
     const int H = S->model.emb_width, gather = st->select != NULL;
+    const int copy = !gather && S->all_probs != NULL;  /* session_enable_lookahead: kept for the picker */
     const int chunk = n < ENGINE_CHUNK_ROWS ? n : ENGINE_CHUNK_ROWS;
     /* A model that reduces where it runs (a GPU) keeps the probabilities there. */
     if (st->reduce != REDUCE_NONE &&
@@ -382,6 +383,12 @@ static int score_rows(Session *S, double *scores, const LearnerInput *x, const i
         const int64_t mask_row0 = (needs & NEEDS_SHARED_MASKS) ? RNG_ROWS_SHARED : off;
         if (needs && model_predict(&S->model, probs, mc, emb, &xp, T, S->seed, r, mask_row0) != 0)
             return -1;
+        if (copy) {     /* the chunk's predictions, as scored, into the rows' (the picker's BatchView) */
+            memcpy(S->all_probs + (size_t)off * K, probs, (size_t)cn * K * sizeof *probs);
+            if (emb && S->all_emb) memcpy(S->all_emb + (size_t)off * H, emb, (size_t)cn * H * sizeof *emb);
+            for (int t = 0; t < T && S->all_mc; t++)
+                memcpy(S->all_mc + ((size_t)t * n + off) * K, mc + (size_t)t * cn * K, (size_t)cn * K * sizeof *mc);
+        }
         if (gather) {   /* the chunk's (T,cn,K) samples into the rows' (T,n,K); no scores */
             for (int i = 0; i < cn; i++) scores[off + i] = NAN;
             for (int t = 0; t < T; t++)
@@ -481,31 +488,63 @@ static int lookahead_refit(double *acc, double *nll, const int *rows, int m, voi
     return reward_metrics(acc, nll, S, r);
 }
 
-int session_select(Session *S) {
+/* Before a look-ahead's candidates: the round's model kept and measured on the reward split,
+ * S->look ready for refits. Returns 0, or -1 (no reward split, out of memory). */
+static int lookahead_begin(Session *S) {
+    if (!S->reward) return -1;
+    S->look = (Lookahead){.refit = lookahead_refit, .ctx = S, .chosen = -1};
+    S->look_fits = 0;
+    S->look_steps = 0;
+    S->look_flops = 0;
+    S->look_ran = 1;
+    S->model.ops->save(&S->model, S->look_state);
+    return reward_metrics(&S->look.base_acc, &S->look.base_nll, S, S->round);
+}
+
+void session_batch_view(BatchView *v, Session *S) {
     const int whole = S->subset == NULL;
-    Lookahead *look = NULL;
-    if (S->look_state) {    /* a look-ahead strategy: the round's model, kept and measured */
-        if (!S->reward) return -1;
-        S->look = (Lookahead){.refit = lookahead_refit, .ctx = S, .chosen = -1};
-        S->look_fits = 0;
-        S->look_steps = 0;
-        S->look_flops = 0;
-        S->look_ran = 1;
-        S->model.ops->save(&S->model, S->look_state);
-        if (reward_metrics(&S->look.base_acc, &S->look.base_nll, S, S->round) != 0) return -1;
-        look = &S->look;
-    }
-    const BatchView v = {
-        .n = whole ? S->pool->n : S->n_subset, .k = S->pool->k, .t = S->T,
+    *v = (BatchView){
+        .n = whole ? S->pool->n : S->n_subset, .k = S->pool->k, .t = S->all_mc ? S->T : 0,
         .h = S->all_emb ? S->model.emb_width : 0,
         .probs = S->all_probs, .mc = S->all_mc, .emb = S->all_emb,
         .rows = whole ? NULL : S->subset, .excluded = whole ? S->labeled.labeled : NULL,
         .n_labeled = S->labeled.n_labeled, .labeled_emb = S->all_emb ? S->labeled_emb : NULL,
-        .seed = S->seed, .round = S->round, .lookahead = look,
+        .seed = S->seed, .round = S->round, .lookahead = S->look_ran ? &S->look : NULL,
     };
+}
+
+int session_select(Session *S) {
+    if (S->look_state && lookahead_begin(S) != 0) return -1;  /* a look-ahead strategy */
+    BatchView v;
+    session_batch_view(&v, S);
     const int picked = S->st->select(S->picked, &v, S->cfg->batch);
-    if (look) S->model.ops->restore(&S->model, S->look_state);    /* this round's model again */
+    if (S->look_state) S->model.ops->restore(&S->model, S->look_state);    /* this round's model again */
     return picked;
+}
+
+int session_enable_lookahead(Session *S, const Dataset *reward, char *err, size_t errlen) {
+    if (!S->st || S->st->select || !S->strategy_state) {
+        snprintf(err, errlen, "session_enable_lookahead: --strategy %s is not a whole-pool strategy with hooks",
+                 S->st ? S->st->name : "(none)");
+        return ALSIM_BAD_INPUT;
+    }
+    int rc = session_set_reward(S, reward, err, errlen);
+    if (rc) return rc;
+    const int N = S->pool->n, K = S->pool->k, H = S->model.emb_width, T = S->T;
+    const long n_max = (long)S->cfg->init + (long)S->R * S->cfg->batch;
+    const size_t rows = (size_t)gathered_rows(S->cfg, N);
+    S->look_state = malloc(S->model.ops->state_size(&S->model));
+    S->look_rows = malloc((size_t)n_max * sizeof *S->look_rows);
+    S->look_y = malloc((size_t)n_max * sizeof *S->look_y);
+    S->all_probs = malloc(rows * K * sizeof *S->all_probs);
+    S->all_mc = T ? malloc((size_t)T * rows * K * sizeof *S->all_mc) : NULL;
+    S->all_emb = H && S->chunk_emb ? malloc(rows * H * sizeof *S->all_emb) : NULL;
+    if (!S->look_state || !S->look_rows || !S->look_y || !S->all_probs || (T && !S->all_mc) ||
+        (H && S->chunk_emb && !S->all_emb)) {
+        snprintf(err, errlen, "out of memory for the look-ahead of %s", S->pool->name);
+        return ALSIM_RUNTIME;
+    }
+    return 0;
 }
 
 /* --early-stop P: the fit of step 1 epoch by epoch (at most --epochs, each of the budget's
@@ -618,9 +657,13 @@ int session_round(Session *S, RoundRecord *rec, char *err, size_t errlen) {
 
         t0 = util_seconds();
         const unsigned char *not_eligible = S->subset ? S->excluded : S->labeled.labeled;
-        n_picked = S->st->select ? session_select(S)
-                 : S->pick(S->picked, S->scores, not_eligible, S->pool->n, c->batch, seed, r,
-                           S->pick_ctx);
+        if (S->st->select) {
+            n_picked = session_select(S);
+        } else {    /* session_enable_lookahead: the picker may refit; the round's model after */
+            n_picked = S->look_state && lookahead_begin(S) != 0 ? -1
+                     : S->pick(S->picked, S->scores, not_eligible, S->pool->n, c->batch, seed, r, S->pick_ctx);
+            if (S->look_state) S->model.ops->restore(&S->model, S->look_state);
+        }
         if (n_picked < 0) goto out_of_memory;
         led.select_s = util_seconds() - t0;
         oracle_label(S->answers, &S->oracle, S->picked, n_picked);

@@ -190,6 +190,23 @@ int session_set_val(Session *S, const Dataset *val, char *err, size_t errlen);
  * session. Returns 0, or 2 (another shape, or no rows) / 3 (out of memory) with a reason. */
 int session_set_reward(Session *S, const Dataset *reward, char *err, size_t errlen);
 
+/* For a driver whose picker compares candidate batches by what they would do (train-policy's
+ * DAgger teacher), after session_open with a whole-pool strategy (hooks: rl) and instead of
+ * session_set_reward: every round, the predictions of the rows scored (probabilities, MC
+ * samples, embeddings, exactly those the strategy scored) are also kept, and before the
+ * picker runs the round's model is kept and measured on reward, so that within the picker
+ * session_batch_view offers them with the Lookahead refit of strategy.h (the teacher's: the
+ * next round's fit on labeled ∪ candidate under common random numbers, on reward); the
+ * round's model is restored after the picker. Memory: a batch-aware strategy's (the rows
+ * scored, T·n·K MC floats). Returns 0, or 2 (not such a strategy, another shape) / 3 (out of
+ * memory) with a reason. */
+int session_enable_lookahead(Session *S, const Dataset *reward, char *err, size_t errlen);
+
+/* v = the round's view of the rows scored, as a batch-aware strategy's select() sees it
+ * (session_select), with the look-ahead when one is running: within session_select, or
+ * within a picker of a session with session_enable_lookahead. */
+void session_batch_view(BatchView *v, Session *S);
+
 /* Frees everything; accepts a zeroed struct. */
 void session_close(Session *S);
 

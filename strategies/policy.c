@@ -12,30 +12,23 @@
 #include "sim/jsonw.h"
 #include "sim/util.h"
 
-/* Offsets of the parameter blocks. */
-static size_t off_b1(const Policy *p) { return (size_t)p->n_hidden * p->n_features; }
-static size_t off_w2(const Policy *p) { return off_b1(p) + (size_t)p->n_hidden; }
-static size_t off_b2(const Policy *p) { return off_w2(p) + (size_t)p->n_hidden; }
+/* Offset of c in params: after A (R,G). */
+static size_t off_c(const Policy *p) { return (size_t)p->n_rankings * p->n_gates; }
 
-static int policy_alloc(Policy *p, int n_features, const char *const *names, int n_hidden) {
+static int policy_alloc(Policy *p, int n_rankings, int n_gates, const char *const *names, int base) {
     memset(p, 0, sizeof *p);
-    p->n_features = n_features;
-    p->n_hidden = n_hidden;
+    p->n_rankings = n_rankings;
+    p->n_gates = n_gates;
+    p->n_features = n_rankings + n_gates;
+    p->base = base;
     p->feature_names = names;
-    p->n_params = off_b2(p) + 1;
+    p->n_params = off_c(p) + (size_t)n_rankings;
     p->params = calloc(p->n_params, sizeof *p->params);
-    for (int f = 0; f < POLICY_MAX_FEATURES; f++) p->feat_sd[f] = 1.0;
     return p->params ? 0 : -1;
 }
 
-int policy_init(Policy *p, int n_features, const char *const *names, int n_hidden, uint64_t seed) {
-    if (policy_alloc(p, n_features, names, n_hidden)) return -1;
-    Rng r = rng_stream(seed, RNG_POLICY, 0);
-    double a1 = sqrt(6.0 / (n_features + n_hidden)), a2 = sqrt(6.0 / (n_hidden + 1));
-    for (size_t i = 0; i < off_b1(p); i++) p->params[i] = (float)(a1 * (2 * rng_uniform(&r) - 1));
-    for (int h = 0; h < n_hidden; h++) p->params[off_w2(p) + h] = (float)(a2 * (2 * rng_uniform(&r) - 1));
-    p->seed = seed;
-    return 0;
+int policy_init(Policy *p, int n_rankings, int n_gates, const char *const *names, int base) {
+    return policy_alloc(p, n_rankings, n_gates, names, base);
 }
 
 void policy_free(Policy *p) {
@@ -43,42 +36,56 @@ void policy_free(Policy *p) {
     memset(p, 0, sizeof *p);
 }
 
-void policy_forward(double *scores, double *hidden, const Policy *p, const double *feat, int n) {
-    const int F = p->n_features, H = p->n_hidden;
-    const float *W1 = p->params, *b1 = p->params + off_b1(p), *w2 = p->params + off_w2(p);
-    const double b2 = p->params[off_b2(p)];
-    double x[POLICY_MAX_FEATURES];
+/* z (R) = A g + c, centred: z - mean(z). */
+static void centred_logits(double *z, const Policy *p, const double *g) {
+    const int R = p->n_rankings, G = p->n_gates;
+    const float *A = p->params, *c = p->params + off_c(p);
+    double mean = 0;
+    for (int h = 0; h < R; h++) {
+        double a = c[h];
+        for (int j = 0; j < G; j++) a += (double)A[(size_t)h * G + j] * g[j];
+        z[h] = a;
+        mean += a;
+    }
+    mean /= R;
+    for (int h = 0; h < R; h++) z[h] -= mean;
+}
+
+void policy_weights(double *w, const Policy *p, const double *g) {
+    centred_logits(w, p, g);
+    w[p->base] += 1.0;
+}
+
+void policy_forward(double *scores, const Policy *p, const double *feat, int n) {
+    const int R = p->n_rankings, F = p->n_features;
+    double w[POLICY_MAX_RANKINGS];
     for (int i = 0; i < n; i++) {
-        for (int f = 0; f < F; f++) x[f] = (feat[(size_t)i * F + f] - p->feat_mean[f]) / p->feat_sd[f];
-        double s = b2;
-        for (int h = 0; h < H; h++) {
-            double a = b1[h];
-            for (int f = 0; f < F; f++) a += (double)W1[(size_t)h * F + f] * x[f];
-            a = tanh(a);
-            if (hidden) hidden[(size_t)i * H + h] = a;
-            s += (double)w2[h] * a;
-        }
+        const double *f = feat + (size_t)i * F;
+        policy_weights(w, p, f + R);
+        /* The base ranking first: with every other weight exactly 0 (the init) the score is
+         * r_base itself, bit for bit. */
+        double s = w[p->base] * f[p->base];
+        for (int h = 0; h < R; h++)
+            if (h != p->base) s += w[h] * f[h];
         scores[i] = s;
     }
 }
 
-void policy_backward(double *grad, const Policy *p, const double *feat, const double *hidden,
-                     const double *dscores, int n) {
-    const int F = p->n_features, H = p->n_hidden;
-    const float *w2 = p->params + off_w2(p);
-    double *gW1 = grad, *gb1 = grad + off_b1(p), *gw2 = grad + off_w2(p), *gb2 = grad + off_b2(p);
-    double x[POLICY_MAX_FEATURES];
+void policy_backward(double *grad, const Policy *p, const double *feat, const double *dscores, int n) {
+    /* score = r_base + Σ_h z_h (r_h - r̄), z = A g + c: d score / d z_h = r_h - r̄. */
+    const int R = p->n_rankings, G = p->n_gates, F = p->n_features;
+    double *gA = grad, *gc = grad + off_c(p);
     for (int i = 0; i < n; i++) {
-        double ds = dscores[i];
+        const double ds = dscores[i];
         if (ds == 0.0) continue;
-        for (int f = 0; f < F; f++) x[f] = (feat[(size_t)i * F + f] - p->feat_mean[f]) / p->feat_sd[f];
-        *gb2 += ds;
-        for (int h = 0; h < H; h++) {
-            double a = hidden[(size_t)i * H + h];
-            gw2[h] += ds * a;
-            double da = ds * w2[h] * (1.0 - a * a);   /* through tanh */
-            gb1[h] += da;
-            for (int f = 0; f < F; f++) gW1[(size_t)h * F + f] += da * x[f];
+        const double *r = feat + (size_t)i * F, *g = r + R;
+        double mean = 0;
+        for (int h = 0; h < R; h++) mean += r[h];
+        mean /= R;
+        for (int h = 0; h < R; h++) {
+            const double dz = ds * (r[h] - mean);
+            gc[h] += dz;
+            for (int j = 0; j < G; j++) gA[(size_t)h * G + j] += dz * g[j];
         }
     }
 }
@@ -170,9 +177,8 @@ double policy_accumulate(double *grad, const Policy *p, const double *feat,
                          const unsigned char *eligible, int n, const int *picks, int b,
                          double advantage, double beta) {
     double *scores = malloc((size_t)n * sizeof *scores), *ds = malloc((size_t)n * sizeof *ds);
-    double *hidden = malloc((size_t)n * p->n_hidden * sizeof *hidden);
-    if (!scores || !ds || !hidden) { free(scores); free(ds); free(hidden); return NAN; }
-    policy_forward(scores, hidden, p, feat, n);
+    if (!scores || !ds) { free(scores); free(ds); return NAN; }
+    policy_forward(scores, p, feat, n);
     double lp = pl_log_prob(scores, eligible, n, picks, b);
     pl_grad(ds, scores, eligible, n, picks, b);
     for (int i = 0; i < n; i++) ds[i] *= advantage;
@@ -185,9 +191,65 @@ double policy_accumulate(double *grad, const Policy *p, const double *feat,
                 if (q > 0) ds[i] -= beta * q * (log(q) + h);
             }
     }
-    policy_backward(grad, p, feat, hidden, ds, n);
-    free(scores); free(ds); free(hidden);
+    policy_backward(grad, p, feat, ds, n);
+    free(scores); free(ds);
     return lp;
+}
+
+/* ---- imitation ---- */
+
+/* out (C) = softmax(x (C) / t), stable. */
+static void softmax_t(double *out, const double *x, int C, double t) {
+    double mx = -INFINITY, z = 0;
+    for (int c = 0; c < C; c++) if (x[c] / t > mx) mx = x[c] / t;
+    for (int c = 0; c < C; c++) z += out[c] = exp(x[c] / t - mx);
+    for (int c = 0; c < C; c++) out[c] /= z;
+}
+
+void policy_listwise_target(double *target, const double *acc, const double *nll, int C, double tau) {
+    double key[POLICY_MAX_CANDIDATES];
+    for (int c = 0; c < C && c < POLICY_MAX_CANDIDATES; c++) key[c] = acc[c] - POLICY_NLL_TIEBREAK * nll[c];
+    softmax_t(target, key, C < POLICY_MAX_CANDIDATES ? C : POLICY_MAX_CANDIDATES, tau);
+}
+
+double policy_listwise(double *grad, double *dlogt, const Policy *p, const double *feat, int m,
+                       const int *members, const int *count, int b, int C,
+                       const double *target, double temperature) {
+    if (C < 1 || C > POLICY_MAX_CANDIDATES) return NAN;
+    double *scores = malloc((size_t)(m > 0 ? m : 1) * sizeof *scores);
+    double *ds = calloc((size_t)(m > 0 ? m : 1), sizeof *ds);
+    if (!scores || !ds) { free(scores); free(ds); return NAN; }
+    policy_forward(scores, p, feat, m);
+    double s[POLICY_MAX_CANDIDATES], q[POLICY_MAX_CANDIDATES], loss = 0;
+    for (int c = 0; c < C; c++) {
+        s[c] = 0;
+        for (int a = 0; a < count[c]; a++) s[c] += scores[members[(size_t)c * b + a]];
+        s[c] = count[c] ? s[c] / count[c] : 0;
+    }
+    softmax_t(q, s, C, temperature);
+    for (int c = 0; c < C; c++)
+        if (target[c] > 0) loss -= target[c] * log(q[c] > 0 ? q[c] : 0x1.0p-1074);
+    if (dlogt)
+        for (int c = 0; c < C; c++) *dlogt -= (q[c] - target[c]) * s[c] / temperature;
+    if (grad) {
+        for (int c = 0; c < C; c++) {
+            if (!count[c]) continue;
+            const double dsc = (q[c] - target[c]) / temperature / count[c];
+            for (int a = 0; a < count[c]; a++) ds[members[(size_t)c * b + a]] += dsc;
+        }
+        policy_backward(grad, p, feat, ds, m);
+    }
+    free(scores); free(ds);
+    return loss;
+}
+
+double policy_l2(double *grad, const Policy *p, double lambda) {
+    double sum = 0;
+    for (size_t i = 0; i < p->n_params; i++) {
+        sum += (double)p->params[i] * p->params[i];
+        if (grad) grad[i] += lambda * p->params[i];
+    }
+    return 0.5 * lambda * sum;
 }
 
 void policy_adam_step(Policy *p, const double *grad, double *m, double *v, int *t, double lr) {
@@ -214,39 +276,32 @@ int policy_save(const Policy *p, const char *path, char *err, size_t errlen) {
     jw_key(&w, "version"); jw_int(&w, POLICY_VERSION);
     jw_key(&w, "architecture");
     jw_object(&w);
-    jw_key(&w, "kind"); jw_str(&w, "mlp-tanh");
-    jw_key(&w, "features"); jw_int(&w, p->n_features);
-    jw_key(&w, "hidden"); jw_int(&w, p->n_hidden);
+    jw_key(&w, "kind"); jw_str(&w, POLICY_KIND);
+    jw_key(&w, "rankings"); jw_int(&w, p->n_rankings);
+    jw_key(&w, "gates"); jw_int(&w, p->n_gates);
+    jw_key(&w, "base"); jw_str(&w, p->feature_names[p->base]);
     jw_end(&w);
     jw_key(&w, "features");
     jw_array(&w);
     for (int f = 0; f < p->n_features; f++) jw_str(&w, p->feature_names[f]);
     jw_end(&w);
-    jw_key(&w, "normalisation");
-    jw_object(&w);
-    jw_key(&w, "mean"); jw_array(&w);
-    for (int f = 0; f < p->n_features; f++) jw_num(&w, p->feat_mean[f]);
-    jw_end(&w);
-    jw_key(&w, "sd"); jw_array(&w);
-    for (int f = 0; f < p->n_features; f++) jw_num(&w, p->feat_sd[f]);
-    jw_end(&w);
-    jw_end(&w);
-    const char *blocks[] = {"W1", "b1", "w2", "b2"};
-    size_t starts[] = {0, off_b1(p), off_w2(p), off_b2(p), p->n_params};
     jw_key(&w, "weights");
     jw_object(&w);
-    for (int k = 0; k < 4; k++) {
-        jw_key(&w, blocks[k]);
-        jw_array(&w);
-        for (size_t i = starts[k]; i < starts[k + 1]; i++) jw_float(&w, p->params[i]);
-        jw_end(&w);
-    }
+    jw_key(&w, "A");
+    jw_array(&w);
+    for (size_t i = 0; i < off_c(p); i++) jw_float(&w, p->params[i]);
+    jw_end(&w);
+    jw_key(&w, "c");
+    jw_array(&w);
+    for (size_t i = off_c(p); i < p->n_params; i++) jw_float(&w, p->params[i]);
+    jw_end(&w);
     jw_end(&w);
     jw_key(&w, "provenance");
     jw_object(&w);
     jw_key(&w, "train_datasets"); jw_str(&w, p->train_datasets);
     jw_key(&w, "episodes"); jw_int(&w, p->episodes);
     jw_key(&w, "seed"); jw_int(&w, (int64_t)p->seed);
+    jw_key(&w, "algo"); jw_str(&w, p->algo);
     jw_key(&w, "reward"); jw_str(&w, p->reward);
     jw_key(&w, "git_revision"); jw_str(&w, p->git_revision);
     jw_end(&w);
@@ -289,7 +344,7 @@ static void copy_str(char *dst, size_t len, const cJSON *obj, const char *name) 
     snprintf(dst, len, "%s", cJSON_IsString(s) ? s->valuestring : "");
 }
 
-int policy_load(Policy *p, const char *path, const char *const *expected, int n_expected,
+int policy_load(Policy *p, const char *path, const char *const *expected, int n_rankings, int n_gates,
                 char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
     char *text;
@@ -297,11 +352,12 @@ int policy_load(Policy *p, const char *path, const char *const *expected, int n_
     int read_rc = util_read_file(&text, &got, path, err, errlen);
     if (read_rc) return read_rc;
 
-    int rc = 2, line = 1;
+    const int n_expected = n_rankings + n_gates;
+    int rc = 2, line = 1, base = -1;
     char why[512] = "";
     double *tmp = NULL;
     cJSON *root = cJSON_ParseWithLength(text, got);
-    const cJSON *arch, *names, *norm, *weights, *v;
+    const cJSON *arch, *names, *weights, *v;
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
         for (const char *q = text; at && q < at && *q; q++) line += *q == '\n';
@@ -317,20 +373,33 @@ int policy_load(Policy *p, const char *path, const char *const *expected, int n_
     v = cJSON_GetObjectItemCaseSensitive(root, "version");
     if (!cJSON_IsNumber(v) || v->valueint != POLICY_VERSION) {
         line = line_of(text, "version");
-        snprintf(why, sizeof why, "policy file version %d; this alsim reads version %d", cJSON_IsNumber(v) ? v->valueint : -1, POLICY_VERSION);
+        if (cJSON_IsNumber(v) && v->valueint == 1)
+            snprintf(why, sizeof why, "policy file version 1 (an MLP over raw features this alsim no longer computes) "
+                     "cannot be converted; this alsim reads version %d: train a new one with alsim train-policy",
+                     POLICY_VERSION);
+        else
+            snprintf(why, sizeof why, "policy file version %d; this alsim reads version %d",
+                     cJSON_IsNumber(v) ? v->valueint : -1, POLICY_VERSION);
         goto done;
     }
     arch = cJSON_GetObjectItemCaseSensitive(root, "architecture");
-    const cJSON *nf = cJSON_GetObjectItemCaseSensitive(arch, "features"), *nh = cJSON_GetObjectItemCaseSensitive(arch, "hidden");
-    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(arch, "kind");
+    const cJSON *nr = cJSON_GetObjectItemCaseSensitive(arch, "rankings"), *ng = cJSON_GetObjectItemCaseSensitive(arch, "gates");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(arch, "kind"), *bn = cJSON_GetObjectItemCaseSensitive(arch, "base");
     line = line_of(text, "architecture");
-    if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "mlp-tanh") || !cJSON_IsNumber(nf) || !cJSON_IsNumber(nh) ||
-        nh->valueint < 1 || nh->valueint > 4096) {
-        snprintf(why, sizeof why, "\"architecture\" must be {\"kind\": \"mlp-tanh\", \"features\": F, \"hidden\": 1..4096}");
+    if (!cJSON_IsString(kind) || strcmp(kind->valuestring, POLICY_KIND) || !cJSON_IsNumber(nr) || !cJSON_IsNumber(ng) ||
+        !cJSON_IsString(bn)) {
+        snprintf(why, sizeof why, "\"architecture\" must be {\"kind\": \"%s\", \"rankings\": R, \"gates\": G, \"base\": NAME}", POLICY_KIND);
         goto done;
     }
-    if (nf->valueint != n_expected) {
-        snprintf(why, sizeof why, "the policy has %d features, this alsim computes %d", nf->valueint, n_expected);
+    if (nr->valueint != n_rankings || ng->valueint != n_gates) {
+        snprintf(why, sizeof why, "the policy has %d rankings and %d gates, this alsim computes %d and %d",
+                 nr->valueint, ng->valueint, n_rankings, n_gates);
+        goto done;
+    }
+    for (int h = 0; h < n_rankings; h++)
+        if (!strcmp(bn->valuestring, expected[h])) base = h;
+    if (base < 0) {
+        snprintf(why, sizeof why, "\"base\" \"%s\" is not one of the rankings", bn->valuestring);
         goto done;
     }
     names = cJSON_GetObjectItemCaseSensitive(root, "features");
@@ -346,26 +415,21 @@ int policy_load(Policy *p, const char *path, const char *const *expected, int n_
                      cJSON_IsString(e) ? e->valuestring : "?", expected[fi]);
             goto done;
         }
-    if (policy_alloc(p, n_expected, expected, nh->valueint)) { rc = ALSIM_RUNTIME; snprintf(why, sizeof why, "out of memory"); goto done; }
-    norm = cJSON_GetObjectItemCaseSensitive(root, "normalisation");
-    line = line_of(text, "normalisation");
-    if (read_numbers(p->feat_mean, norm, "mean", (size_t)n_expected, why, sizeof why) ||
-        read_numbers(p->feat_sd, norm, "sd", (size_t)n_expected, why, sizeof why))
-        goto done;
-    for (int k = 0; k < n_expected; k++)
-        if (!(p->feat_sd[k] > 0)) { snprintf(why, sizeof why, "\"sd\"[%d] must be > 0", k); goto done; }
+    if (policy_alloc(p, n_rankings, n_gates, expected, base)) { rc = ALSIM_RUNTIME; snprintf(why, sizeof why, "out of memory"); goto done; }
     weights = cJSON_GetObjectItemCaseSensitive(root, "weights");
     line = line_of(text, "weights");
-    const char *blocks[] = {"W1", "b1", "w2", "b2"};
-    size_t starts[] = {0, off_b1(p), off_w2(p), off_b2(p), p->n_params};
     tmp = malloc(p->n_params * sizeof *tmp);
     if (!tmp) { rc = ALSIM_RUNTIME; snprintf(why, sizeof why, "out of memory"); goto done; }
-    for (int k = 0; k < 4; k++) {
-        if (read_numbers(tmp + starts[k], weights, blocks[k], starts[k + 1] - starts[k], why, sizeof why)) goto done;
+    if (read_numbers(tmp, weights, "A", off_c(p), why, sizeof why) ||
+        read_numbers(tmp + off_c(p), weights, "c", (size_t)n_rankings, why, sizeof why))
+        goto done;
+    for (size_t i = 0; i < p->n_params; i++) {
+        if (fabs(tmp[i]) > 1e6) { snprintf(why, sizeof why, "weight %zu is %g, beyond +-1e6", i, tmp[i]); goto done; }
+        p->params[i] = (float)tmp[i];
     }
-    for (size_t i = 0; i < p->n_params; i++) p->params[i] = (float)tmp[i];
     const cJSON *prov = cJSON_GetObjectItemCaseSensitive(root, "provenance");
     copy_str(p->train_datasets, sizeof p->train_datasets, prov, "train_datasets");
+    copy_str(p->algo, sizeof p->algo, prov, "algo");
     copy_str(p->reward, sizeof p->reward, prov, "reward");
     copy_str(p->git_revision, sizeof p->git_revision, prov, "git_revision");
     v = cJSON_GetObjectItemCaseSensitive(prov, "episodes");

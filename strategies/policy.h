@@ -1,9 +1,23 @@
-/* policy — the learned query policy of the RL strategy: a small network that scores each
- * candidate from its features, the Plackett–Luce distribution over batches those scores
- * define, and the versioned JSON file a trained policy lives in.
+/* policy — the learned query policy of the RL strategy: a gated mixture of heuristic
+ * rankings that scores each candidate, the Plackett–Luce distribution over batches those
+ * scores define (REINFORCE), the listwise loss that imitates a look-ahead teacher, and the
+ * versioned JSON file a trained policy lives in.
  *
- * Network: F features, normalised by a stored mean and sd, → H tanh units → 1 score.
- * Parameters are float32 in one block: W1 (H,F) | b1 (H) | w2 (H) | b2 (1).
+ * Features of a candidate (rl.h): R rankings r (R) in [0, 1], higher = pick first, then G
+ * state gates g (G), the same for every candidate of a round. Parameters, float32 in one
+ * block: A (R,G) | c (R). The mixture:
+ *     z = A g + c                               (R)
+ *     w_h = [h = base] + z_h - mean_h' z_h'     (R) weights, Σ_h w_h = 1
+ *     score_i = Σ_h w_h r_h(i) = r_base(i) + Σ_h z_h (r_h(i) - mean_h' r_h'(i))
+ * The gates enter only through the weights of the ranks. At the init (A = 0, c = 0) the
+ * weights are exactly the base ranking's (margin for the rl strategy), so a policy that
+ * learned nothing scores as that ranking and picks its top b exactly; training regularises
+ * the parameters toward 0 (L2), i.e. toward the base. Why not w = softmax(A g + c): a pure
+ * base needs an infinite logit, and a large finite one (exact enough to pick the base's
+ * batch) leaves the other rankings' weights, and their gradients, below 1e-20: imitation
+ * could never move them. The affine weights above are exact at 0 with gradients of order 1;
+ * a weight may go negative (prefer the other end of a ranking), which the L2 keeps in check.
+ *
  * Plackett–Luce: a batch of b is drawn by picking one candidate at a time with probability
  * softmax(scores) over those not yet picked. Drawing it is the same as taking the top b of
  * scores + independent Gumbel noise (the Gumbel-top-k trick), which is what pl_sample does.
@@ -16,41 +30,45 @@
 
 #include "sim/rng.h"
 
-#define POLICY_MAX_FEATURES 16
+#define POLICY_MAX_RANKINGS 8
+#define POLICY_MAX_GATES 8
+#define POLICY_MAX_CANDIDATES 16                /* candidate batches of one state, C */
 #define POLICY_FORMAT "alsim-policy"
-#define POLICY_VERSION 1
+#define POLICY_VERSION 2
+#define POLICY_KIND "gated-rank-mixture"
 
 typedef struct {
-    int n_features;                         /* F */
-    int n_hidden;                           /* H */
-    size_t n_params;
-    float *params;                          /* (n_params): W1 (H,F) | b1 (H) | w2 (H) | b2 */
-    double feat_mean[POLICY_MAX_FEATURES];  /* (F) normalisation: (f - mean) / sd */
-    double feat_sd[POLICY_MAX_FEATURES];    /* (F) > 0 */
+    int n_rankings;                         /* R */
+    int n_gates;                            /* G */
+    int n_features;                         /* F = R + G: a feature row is r (R) then g (G) */
+    int base;                               /* the ranking the init scores as (0..R-1) */
+    size_t n_params;                        /* R·G + R */
+    float *params;                          /* (n_params): A (R,G) | c (R) */
     const char *const *feature_names;       /* (F) the names the features were trained with */
     /* Provenance, written to and read from the file. */
     char train_datasets[1024];
     long episodes;
     uint64_t seed;
+    char algo[32];                          /* how it was trained: "dagger", "reinforce", "" */
     char reward[32];
     char git_revision[64];
 } Policy;
 
-/* A fresh policy of F features (names, not copied: static strings) and H hidden units,
- * Xavier-uniform weights from RNG_POLICY (seed), zero biases, identity normalisation.
- * Returns 0, or -1 when out of memory. */
-int policy_init(Policy *p, int n_features, const char *const *feature_names, int n_hidden,
-                uint64_t seed);
+/* The policy that scores as ranking base: R rankings and G gates (names (R+G), not copied:
+ * static strings), all parameters 0. Returns 0, or -1 when out of memory. */
+int policy_init(Policy *p, int n_rankings, int n_gates, const char *const *feature_names,
+                int base);
 void policy_free(Policy *p);                /* accepts a zeroed struct */
 
-/* scores (n) = the network on features feat (n,F). hidden (n,H), when not NULL, receives
- * the tanh activations that policy_backward needs. */
-void policy_forward(double *scores, double *hidden, const Policy *p, const double *feat, int n);
+/* w (R) = the mixture weights at gates g (G). */
+void policy_weights(double *w, const Policy *p, const double *g);
 
-/* grad (n_params) += d(Σ_i dscores_i · scores_i)/d params, for the forward pass that gave
- * hidden (n,H) on feat (n,F). */
-void policy_backward(double *grad, const Policy *p, const double *feat, const double *hidden,
-                     const double *dscores, int n);
+/* scores (n) = the mixture's score of each feature row of feat (n,F). */
+void policy_forward(double *scores, const Policy *p, const double *feat, int n);
+
+/* grad (n_params) += d(Σ_i dscores_i · scores_i)/d params at feat (n,F). */
+void policy_backward(double *grad, const Policy *p, const double *feat, const double *dscores,
+                     int n);
 
 /* Plackett–Luce over the candidates with eligible[i] != 0 (NULL: all n). */
 
@@ -78,18 +96,52 @@ double policy_accumulate(double *grad, const Policy *p, const double *feat,
                          const unsigned char *eligible, int n, const int *picks, int b,
                          double advantage, double beta);
 
-/* Adam ascent on p's parameters along grad (n_params); m and v (n_params) are the moments,
- * *t the step count (incremented). lr is the step size. */
+/* ---- imitation: the listwise loss over a teacher's candidate batches ----
+ * One state: C candidate batches, candidate c the rows members[c*b .. c*b+count[c]-1]
+ * (indices into feat (m,F), the features of the state's candidate rows), each with a
+ * teacher's target probability target[c] (Σ = 1, policy_listwise_target); 1 <= C <=
+ * POLICY_MAX_CANDIDATES. The policy's score of a batch is the mean of its rows' scores,
+ * s_c = (1/count_c) Σ_{i in c} score_i; its distribution over the candidates is
+ * q = softmax(s / temperature), and
+ *     loss = -Σ_c target_c log q_c     (cross-entropy; listwise, as ListNet's top-one loss)
+ * with d loss / d s_c = (q_c - target_c) / temperature. */
+
+/* The target of one state from the teacher's refits: target = softmax(key / tau), key_c =
+ * acc_c - POLICY_NLL_TIEBREAK · nll_c (accuracy on the reward split after the refit on
+ * candidate c; the NLL only separates candidates of (nearly) equal accuracy). tau is in
+ * accuracy units: 0.01 makes a candidate 1 point more accurate e times likelier. */
+#define POLICY_NLL_TIEBREAK 0.01
+void policy_listwise_target(double *target /*(C)*/, const double *acc /*(C)*/,
+                            const double *nll /*(C)*/, int C, double tau);
+
+/* The loss above; grad (n_params), when not NULL, += d loss / d params, and *dlogt, when
+ * dlogt is not NULL, += d loss / d log(temperature) = -Σ_c (q_c - target_c) s_c / temperature.
+ * The temperature is the trainer's to learn alongside (it sets how sure the policy is of its
+ * preference, which the weights cannot, summing to 1; it never changes a top b). Returns the
+ * loss, or NaN when out of memory. */
+double policy_listwise(double *grad, double *dlogt, const Policy *p, const double *feat /*(m,F)*/,
+                       int m, const int *members /*(C*b)*/, const int *count /*(C)*/, int b, int C,
+                       const double *target /*(C)*/, double temperature);
+
+/* The L2 pull toward the init (all parameters 0): grad (n_params) += lambda · params;
+ * returns (lambda/2) Σ params². */
+double policy_l2(double *grad, const Policy *p, double lambda);
+
+/* Adam ascent on p's parameters along grad (n_params) (pass a loss's gradient negated to
+ * descend); m and v (n_params) are the moments, *t the step count (incremented). lr is the
+ * step size. */
 void policy_adam_step(Policy *p, const double *grad, double *m, double *v, int *t, double lr);
 
 /* Writes p as versioned JSON (weights "%.9g") to path through a temporary file and a rename.
  * Returns 0, or 3 with the reason in err. */
 int policy_save(const Policy *p, const char *path, char *err, size_t errlen);
 
-/* Reads a policy file; its features must be expected_names (F). Returns 0, or 2 with
- * "PATH: line L: reason" in err (malformed JSON, wrong format or version, wrong shapes,
- * non-finite weights, other features), or 3 when out of memory. */
-int policy_load(Policy *p, const char *path, const char *const *expected_names, int n_expected,
-                char *err, size_t errlen);
+/* Reads a policy file; its features must be expected_names (R rankings then G gates). A
+ * version 1 file (an MLP over features alsim no longer computes) is refused with the reason:
+ * it cannot be converted, only retrained. Returns 0, or 2 with "PATH: line L: reason" in err
+ * (malformed JSON, wrong format or version, wrong shapes, non-finite weights, other
+ * features), or 3 when out of memory. */
+int policy_load(Policy *p, const char *path, const char *const *expected_names,
+                int n_rankings, int n_gates, char *err, size_t errlen);
 
 #endif

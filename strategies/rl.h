@@ -1,34 +1,50 @@
-/* rl — the features the RL policy sees. Every feature is scaled to be comparable across
- * datasets (the policy is trained on some datasets and applied to others):
- *   per candidate
- *     entropy        H[p] / log K                     of the deterministic prediction
- *     margin         p_(1) - p_(2)
- *     max_prob       p_(1)
- *     bald           (H[p̄] - mean_t H[p_t]) / log K   from T MC-dropout samples
- *     dist_labeled   min over labeled rows of ‖e - e_l‖, divided by the mean norm ‖e‖ of the
- *                    labeled embeddings: how far the candidate is from what is already known
- *     density        mean cosine similarity of e to a fixed reference sample of pool rows
- *     class_share    share of the labeled set whose label is the candidate's predicted class
- *   global (the same for every candidate of a round)
+/* rl — the features the RL policy sees. They must compare across datasets and model sizes
+ * (the policy is trained on some datasets and applied to others), so every per-candidate
+ * feature is a percentile rank within the round's scored rows, and the state is a few
+ * bounded gates.
+ *
+ * Per candidate: six heuristic rankings, each a percentile rank in [0, 1] of a raw value
+ * among the n rows scored this round (every pool row, labeled ones included, or with
+ * --pool-subset the round's subset): rank = (average 0-based position in ascending order of
+ * the raw value) / (n - 1), equal raw values sharing the average of their positions (0.5
+ * for all when n = 1). For every ranking 1 = "pick first":
+ *     margin         raw -(p_(1) - p_(2)), margin's own score: 1 = the smallest margin
+ *     entropy        raw H[p]: 1 = the most uncertain
+ *     bald           raw H[p̄] - mean_t H[p_t] over T MC-dropout samples (clamped at 0, a
+ *                    NaN counts as 0): 1 = the most disagreement
+ *     dist_labeled   raw min over labeled rows of ‖e - e_l‖: 1 = the farthest from what is
+ *                    already known (all 0.5 when nothing is labeled)
+ *     density        raw mean cosine similarity of e to a fixed reference sample of pool rows:
+ *                    1 = the densest, the most representative
+ *     rarity         raw -(share of the labeled set whose label is the candidate's predicted
+ *                    class, argmax p): 1 = the rarest predicted class
+ *   A NaN raw value (a diverged model's probabilities) ranks below every number, as NaN
+ *   scores do in select_top_b. The margin rank is a strictly increasing function of
+ *   margin's score with its ties kept, so the top b by rank (select_top_b's tie-break) are
+ *   margin's top b, row for row.
+ * Gates: the same for every candidate of a round, each in [0, 1]:
  *     budget_used    round / rounds
- *     labeled_frac   log(1 + n_labeled) / log(1 + n_pool)
- *     accuracy       the model's expected accuracy on the pool, mean_i p_(1) (no labels:
- *                    the same quantity at training and at evaluation)
- *     pool_entropy   mean over the pool of the entropy feature
- * "The pool" of accuracy and pool_entropy is the rows scored: every pool row, or with
- * --pool-subset the round's subset (its unlabeled rows only); labeled_frac's n_pool is the
- * whole pool's size either way.
+ *     labeled_frac   log(1 + n_labeled) / log(1 + n_pool) (n_pool the whole pool's size)
+ *     mean_max_prob  mean over the rows scored of p_(1): the model's expected accuracy, no
+ *                    labels needed (the same quantity in training and in a run)
+ *     imbalance      1 - H(labeled class shares) / log K: 0 for a balanced labeled set, 1 when
+ *                    every label is one class (0 when nothing is labeled)
  * e is the candidate's embedding: the learner's last hidden layer with dropout off.
+ * The feature row of a candidate: the six ranks (columns 0..5), then the four gates (6..9).
  */
 #ifndef ALSIM_RL_H
 #define ALSIM_RL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "strategies/policy.h"
 
-#define RL_FEATURES 11
-#define RL_CANDIDATE_FEATURES 7
+#define RL_RANKINGS 6
+#define RL_GATES 4
+#define RL_FEATURES (RL_RANKINGS + RL_GATES)
+#define RL_RAW (RL_RANKINGS + 1)    /* the six raw values, then p_(1) (for mean_max_prob) */
+enum { RL_MARGIN, RL_ENTROPY, RL_BALD, RL_DIST_LABELED, RL_DENSITY, RL_RARITY };
 
 extern const char *const rl_feature_names[RL_FEATURES];
 
@@ -41,25 +57,33 @@ typedef struct {
     const float *ref_emb;           /* (n_ref, H) reference sample for density */
     int round, rounds, n_pool;
     /* Derived by rl_context_prepare, freed by rl_context_free: */
-    double labeled_mean_norm;       /* mean ‖e‖ over labeled_emb */
     double *labeled_norm2;          /* (n_labeled) ‖e_l‖² */
     double *ref_norm;               /* (n_ref) ‖e_r‖ */
+    double *class_share;            /* (K) share of the labeled set in each class */
 } RlContext;
 
-/* Derives the norms above from the embeddings. Returns 0, or -1 when out of memory. */
+/* Derives the norms and class shares above. Returns 0, or -1 when out of memory. */
 int rl_context_prepare(RlContext *ctx);
 void rl_context_free(RlContext *ctx);
 
-/* feat (n, RL_FEATURES): the per-candidate columns (0..6) for rows with deterministic
- * probs (n,K), MC samples mc (T,n,K) (T >= 1) and embeddings emb (n,H); the global columns
- * are left for rl_fill_global. Distances and similarities go through one sgemm each.
- * Returns 0, or -1 when out of memory. */
-int rl_candidate_features(double *feat, const RlContext *ctx, const float *probs,
-                           const float *mc, int T, const float *emb, int n);
+/* raw (n, RL_RAW): the raw values of the rankings (rl.h's table, "higher = pick") and p_(1)
+ * for rows with deterministic probs (n,K), MC samples mc (T,n,K) (T >= 1) and embeddings emb
+ * (n,H). Per row: the same values whatever chunk the row sits in. Distances and similarities
+ * go through one sgemm each. Returns 0, or -1 when out of memory. */
+int rl_raw_features(double *raw, const RlContext *ctx, const float *probs, const float *mc,
+                    int T, const float *emb, int n);
 
-/* Fills the global columns (7..10) of feat (n, RL_FEATURES) for the n rows scored (the pool,
- * or a subset of it), from the per-candidate columns and ctx. */
-void rl_fill_global(double *feat, const RlContext *ctx, int n);
+/* rank (n) = the percentile ranks of x (n values, stride apart), as rl.h defines them
+ * (average ranks for ties, NaN lowest). Returns 0, or -1 when out of memory. */
+int rl_percentile_ranks(double *rank, const double *x, size_t stride, int n);
+
+/* feat (n, RL_FEATURES) = the ranks of raw (n, RL_RAW) among the n rows and the gates of ctx.
+ * Returns 0, or -1 when out of memory. */
+int rl_features_from_raw(double *feat, const double *raw, const RlContext *ctx, int n);
+
+/* A fresh policy over these features that scores as margin (policy_init with RL_MARGIN as
+ * its base ranking). Returns 0, or -1 when out of memory. */
+int rl_policy_init(Policy *p);
 
 /* The rl strategy's state (its StrategyHooks, strategy.h), for a driver that trains the policy
  * in the session's own loop (sim/train_policy.c). The state is opened without a policy when
@@ -68,8 +92,8 @@ void rl_fill_global(double *feat, const RlContext *ctx, int n);
 /* Scores with p (not copied: it must outlive the state) instead of the loaded policy. */
 void rl_use_policy(void *state, const Policy *p);
 
-/* The features (n_pool, RL_FEATURES) of every pool row in the round last scored (with
- * --pool-subset: of the subset's rows, in the subset's order, in the first rows). */
+/* The features (n, RL_FEATURES) of the rows scored in the round last scored (the pool, or
+ * with --pool-subset the subset's rows in the subset's order, in the first rows). */
 const double *rl_features(const void *state);
 
 #endif

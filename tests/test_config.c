@@ -104,7 +104,7 @@ int main(void) {
     test_round_trip(CMD_RUN, "--hidden 0 --full-data --lr 3e-5");
     test_round_trip(CMD_TRAIN_POLICY, "--train mnist+spamassassin --episodes 7 --rounds 3 --pool-size 500 "
                                       "--reward-size 300 --hidden 32 --epochs 5 --mc 4 --reward loss "
-                                      "--loss-alpha 0.2 --policy-hidden 8 --policy-lr 0.003 --entropy 0.1 --out p.json");
+                                      "--loss-alpha 0.2 --policy-lr 0.003 --entropy 0.1 --out p.json");
     test_round_trip(CMD_CHECK, "--baseline b.json --alpha 0.01 --tolerance 0.01 --tolerance-labels 20 --against a=b");
     test_round_trip(CMD_REPORT, "--out r --target 0.9 --reference margin --resamples 200 --seed 3 --logx");
 

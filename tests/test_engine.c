@@ -5,7 +5,9 @@
  * labeled set exactly. An empty test set is refused before a session opens. The protocol's
  * knobs: a validation split (--val-size) off the pool, measured every round; each round's
  * subset of the unlabeled rows (--pool-subset), a function of (seed, round, labeled set), the
- * only rows scored and picked from, for every kind of strategy. */
+ * only rows scored and picked from, for every kind of strategy. A driver's picker with the
+ * look-ahead (session_enable_lookahead): the rows as scored, and refits that are exactly the
+ * next round's fit. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,12 +181,17 @@ static void test_pool_subset(const Backend *be) {
                 CHECK(!memcmp(top, rec.picked, sizeof top), "random round %d: not the subset's top random scores", r);
                 free(all); free(excl);
             }
-            if (!strcmp(c.strategy, "rl")) {        /* accuracy, pool_entropy: means over the subset */
+            if (!strcmp(c.strategy, "rl")) {        /* ranks within the subset's 40 rows; one set of gates */
                 const double *f = rl_features(S.strategy_state);
-                double acc = 0, ent = 0;
-                for (int j = 0; j < 40; j++) { acc += f[j * RL_FEATURES + 2]; ent += f[j * RL_FEATURES + 0]; }
-                CHECK_NEAR(f[9], acc / 40, 1e-12, 1e-12);
-                CHECK_NEAR(f[39 * RL_FEATURES + 10], ent / 40, 1e-12, 1e-12);
+                for (int h = 0; h < RL_RANKINGS; h++) {
+                    double sum = 0;     /* average ranks of 0..39 / 39, ties or not: they sum to 20 */
+                    for (int j = 0; j < 40; j++) sum += f[j * RL_FEATURES + h];
+                    CHECK_NEAR(sum, 20.0, 1e-9, 0);
+                }
+                int same = 1;
+                for (int j = 1; j < 40; j++)
+                    same &= !memcmp(f + j * RL_FEATURES + RL_RANKINGS, f + RL_RANKINGS, RL_GATES * sizeof *f);
+                CHECK(same, "rl round %d: the gates differ between rows", r);
             }
         }
         free(before); free(want); free(perm);
@@ -242,6 +249,91 @@ static void test_batch_session(const Backend *be) {
     free(probs); free(emb); free(lemb); free(excl);
     dataset_free(&lab);
     session_close(&S);
+    dataset_free(&pool); dataset_free(&test);
+}
+
+/* session_enable_lookahead: a driver's picker (train-policy's DAgger) sees the round's rows
+ * as scored (the margin candidate of its BatchView is the init rl policy's top b, both whole
+ * pool and --pool-subset), and a refit of the batch it then picks, in its order, is exactly
+ * the next round's fit: the same accuracy and NLL on the reward split (here the session's
+ * test set too). Refits leave the round's model as it was: the curve is that of a session
+ * without look-ahead. */
+typedef struct {
+    Session *S;
+    int fails, rounds;
+    double acc[8], nll[8];      /* per round: the refit of the batch picked */
+} LookProbe;
+
+static int cmp_ints(const void *a, const void *b) {
+    const int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static int probe_pick(int *picked, const double *scores, const unsigned char *excluded, int n, int b, uint64_t seed,
+                      int round, void *ctx) {
+    LookProbe *p = ctx;
+    const int got = session_pick_top_b(picked, scores, excluded, n, b, seed, round, NULL);
+    BatchView v;
+    session_batch_view(&v, p->S);
+    int cand[16], sorted[16];
+    if (!v.lookahead || teacher_candidate(cand, &v, b, TEACHER_MARGIN) != got) { p->fails++; return got; }
+    memcpy(sorted, picked, (size_t)got * sizeof *sorted);
+    qsort(sorted, (size_t)got, sizeof *sorted, cmp_ints);
+    p->fails += memcmp(sorted, cand, (size_t)got * sizeof *cand) != 0;
+    for (int k = 0; k < 3; k++)     /* other refits first: each starts from the same state */
+        if (teacher_candidate(cand, &v, b, k) < 0 || v.lookahead->refit(&p->acc[round], &p->nll[round], cand, b, v.lookahead->ctx))
+            p->fails++;
+    if (v.lookahead->refit(&p->acc[round], &p->nll[round], picked, got, v.lookahead->ctx)) p->fails++;
+    p->rounds++;
+    return got;
+}
+
+static void test_picker_lookahead(const Backend *be) {
+    char err[512];
+    Dataset pool = {0}, test = {0};
+    CHECK(dataset_synthetic_blobs(&pool, &test, ":k=3,d=4,n=300,test=60", err, sizeof err) == 0, "blobs: %s", err);
+    for (int sub = 0; sub < 2; sub++) {
+        Config c;
+        config_defaults(&c, CMD_RUN);
+        snprintf(c.strategy, sizeof c.strategy, "rl");
+        c.rounds = 3; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 3; c.mc = 4;
+        c.pool_subset = sub ? 40 : 0;
+        Session S, plain;
+        Policy init;
+        CHECK(rl_policy_init(&init) == 0, "policy");
+        if (open_session(&S, &c, &pool, &test, be) || open_session(&plain, &c, &pool, &test, be)) continue;
+        rl_use_policy(S.strategy_state, &init);
+        rl_use_policy(plain.strategy_state, &init);
+        CHECK(session_enable_lookahead(&S, &test, err, sizeof err) == 0, "enable: %s", err);
+        LookProbe p = {.S = &S};
+        S.pick = probe_pick;
+        S.pick_ctx = &p;
+        for (int r = 0; r <= c.rounds; r++) {
+            RoundRecord rec, rp;
+            CHECK(session_round(&S, &rec, err, sizeof err) == 0, "round %d: %s", r, err);
+            CHECK(session_round(&plain, &rp, err, sizeof err) == 0, "plain round %d: %s", r, err);
+            CHECK(rec.test.accuracy == rp.test.accuracy && rec.n_picked == rp.n_picked &&
+                  !memcmp(rec.picked, rp.picked, (size_t)rec.n_picked * sizeof *rec.picked),
+                  "subset %d round %d: the refits changed the session", sub, r);
+            if (r > 0)
+                CHECK(rec.test.accuracy == p.acc[r - 1] && rec.test.nll == p.nll[r - 1],
+                      "subset %d round %d: accuracy %.17g, nll %.17g; the refit said %.17g, %.17g", sub, r,
+                      rec.test.accuracy, rec.test.nll, p.acc[r - 1], p.nll[r - 1]);
+        }
+        CHECK(p.fails == 0 && p.rounds == c.rounds, "subset %d: %d failures in %d rounds", sub, p.fails, p.rounds);
+        session_close(&S);
+        session_close(&plain);
+        policy_free(&init);
+    }
+    Config c;   /* refused for a strategy without hooks */
+    config_defaults(&c, CMD_RUN);
+    snprintf(c.strategy, sizeof c.strategy, "margin");
+    c.rounds = 2; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 3;
+    Session S;
+    if (!open_session(&S, &c, &pool, &test, be)) {
+        CHECK(session_enable_lookahead(&S, &test, err, sizeof err) == 2 && strstr(err, "margin"), "margin refused: %s", err);
+        session_close(&S);
+    }
     dataset_free(&pool); dataset_free(&test);
 }
 
@@ -341,5 +433,6 @@ int main(void) {
     test_draw_subset();
     test_pool_subset(be);
     test_batch_session(be);
+    test_picker_lookahead(be);
     return check_done("test_engine");
 }

@@ -1,6 +1,9 @@
-/* test_policy — the RL policy's math and file: the Plackett–Luce log-probability gradient and
- * the network's gradient by central differences, PL sampling against its exact distribution,
- * and the policy file (round trip, and malformed files rejected with a reason). */
+/* test_policy — the RL policy's math and file: the Plackett–Luce log-probability gradient,
+ * the mixture's gradient, the REINFORCE objective's and the listwise loss's gradients (the
+ * parameters' and the temperature's) by central differences, PL sampling against its exact distribution, learning a marked
+ * ranking by REINFORCE, recovering a planted gate-dependent ranking by imitation of a
+ * teacher's listwise preferences, and the policy file (round trip, a version 1 file refused,
+ * malformed files rejected with a reason). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,8 +11,36 @@
 #include "strategies/policy.h"
 #include "tests/check.h"
 
-static const char *const names[] = {"f0", "f1", "f2", "f3", "f4"};
-enum { F = 5, H = 6 };
+/* R = 4 rankings, G = 2 gates; the base ranking is 0. */
+static const char *const names[] = {"r0", "r1", "r2", "r3", "g0", "g1"};
+enum { R = 4, G = 2, F = R + G };
+
+/* A policy with random parameters and random feature rows (ranks in [0,1], gates in [0,1]). */
+static void random_policy(Policy *p, Rng *r) {
+    policy_init(p, R, G, names, 0);
+    for (size_t i = 0; i < p->n_params; i++) p->params[i] = (float)(0.8 * rng_normal(r));
+}
+
+static void random_rows(double *feat, int n, Rng *r, int same_gates) {
+    for (int i = 0; i < n * F; i++) feat[i] = rng_uniform(r);
+    if (same_gates)
+        for (int i = 1; i < n; i++) memcpy(feat + i * F + R, feat + R, G * sizeof *feat);
+}
+
+/* The numerical derivative of f along parameter k: (f(θ + e) - f(θ - e)) / 2e, with the e
+ * actually added in float. */
+typedef double (*Objective)(const Policy *p, void *ctx);
+static double central(Policy *p, size_t k, Objective f, void *ctx) {
+    const float keep = p->params[k], e = 1e-2f;
+    p->params[k] = keep + e;
+    const float up_at = p->params[k];
+    const double up = f(p, ctx);
+    p->params[k] = keep - e;
+    const float dn_at = p->params[k];
+    const double dn = f(p, ctx);
+    p->params[k] = keep;
+    return (up - dn) / ((double)up_at - dn_at);
+}
 
 static void test_pl_grad(void) {
     Rng r = rng_stream(11, RNG_DATA, 0);
@@ -34,36 +65,278 @@ static void test_pl_grad(void) {
     }
 }
 
-static void test_network_grad(void) {
+typedef struct { const double *feat, *ds; int n; } LinCtx;
+static double lin_obj(const Policy *p, void *ctx) {
+    const LinCtx *c = ctx;
+    double s[16], sum = 0;
+    policy_forward(s, p, c->feat, c->n);
+    for (int i = 0; i < c->n; i++) sum += c->ds[i] * s[i];
+    return sum;
+}
+
+/* The mixture's backward against central differences; the weights sum to 1 at any gates;
+ * the init scores as the base ranking, bit for bit. */
+static void test_mixture_grad(void) {
     Policy p;
-    CHECK(policy_init(&p, F, names, H, 3) == 0, "init");
-    for (int f = 0; f < F; f++) { p.feat_mean[f] = 0.1 * f; p.feat_sd[f] = 1.0 + 0.5 * f; }
     Rng r = rng_stream(5, RNG_DATA, 1);
-    for (size_t i = 0; i < p.n_params; i++) p.params[i] = (float)(0.5 * rng_normal(&r));
+    random_policy(&p, &r);
+    CHECK(p.n_params == (size_t)(R * G + R), "R·G + R parameters: %zu", p.n_params);
     enum { N = 7 };
-    double feat[N * F], hid[N * H], s[N], ds[N];
-    for (int i = 0; i < N * F; i++) feat[i] = rng_normal(&r);
+    double feat[N * F], ds[N], w[R];
+    random_rows(feat, N, &r, 0);
     for (int i = 0; i < N; i++) ds[i] = rng_normal(&r);
     double *grad = calloc(p.n_params, sizeof *grad);
-    policy_forward(s, hid, &p, feat, N);
-    policy_backward(grad, &p, feat, hid, ds, N);
-    double worst = 0;
-    for (size_t k = 0; k < p.n_params; k++) {
-        float keep = p.params[k];
-        const float e = 1e-2f;
-        double up = 0, dn = 0;
-        p.params[k] = keep + e; policy_forward(s, NULL, &p, feat, N);
-        for (int i = 0; i < N; i++) up += ds[i] * s[i];
-        p.params[k] = keep - e; policy_forward(s, NULL, &p, feat, N);
-        for (int i = 0; i < N; i++) dn += ds[i] * s[i];
-        p.params[k] = keep;
-        double num = (up - dn) / (double)(2 * e);   /* 2e in float is what was added */
-        double err = fabs(num - grad[k]) / (1e-4 + 1e-3 * fabs(grad[k]));
-        if (err > worst) worst = err;
-        CHECK_NEAR(grad[k], num, 1e-4, 1e-3);
-    }
-    printf("policy gradcheck: %zu params, worst error/tolerance %.3f\n", p.n_params, worst);
+    policy_backward(grad, &p, feat, ds, N);
+    LinCtx c = {feat, ds, N};
+    for (size_t k = 0; k < p.n_params; k++) CHECK_NEAR(grad[k], central(&p, k, lin_obj, &c), 1e-6, 1e-5);
+    policy_weights(w, &p, feat + R);
+    CHECK_NEAR(w[0] + w[1] + w[2] + w[3], 1.0, 1e-12, 0);
     free(grad);
+    policy_free(&p);
+
+    policy_init(&p, R, G, names, 2);
+    double s[N];
+    policy_forward(s, &p, feat, N);
+    int same = 1;
+    for (int i = 0; i < N; i++) same &= s[i] == feat[i * F + 2];
+    CHECK(same, "the init scores as its base ranking");
+    policy_free(&p);
+}
+
+typedef struct { const double *feat; const unsigned char *el; int n; const int *picks; int b; double adv, beta; } PgCtx;
+static double pg_obj(const Policy *p, void *ctx) {
+    const PgCtx *c = ctx;
+    double s[16];
+    policy_forward(s, p, c->feat, c->n);
+    return c->adv * pl_log_prob(s, c->el, c->n, c->picks, c->b) + c->beta * pl_entropy(s, c->el, c->n);
+}
+
+/* REINFORCE's objective (advantage · log π + the entropy bonus) through the mixture. */
+static void test_accumulate_grad(void) {
+    Policy p;
+    Rng r = rng_stream(6, RNG_DATA, 2);
+    random_policy(&p, &r);
+    enum { N = 9, B = 3 };
+    double feat[N * F];
+    unsigned char el[N];
+    random_rows(feat, N, &r, 1);
+    for (int i = 0; i < N; i++) el[i] = i != 4;
+    int picks[B] = {2, 7, 0};
+    double *grad = calloc(p.n_params, sizeof *grad);
+    policy_accumulate(grad, &p, feat, el, N, picks, B, 0.7, 0.3);
+    PgCtx c = {feat, el, N, picks, B, 0.7, 0.3};
+    for (size_t k = 0; k < p.n_params; k++) CHECK_NEAR(grad[k], central(&p, k, pg_obj, &c), 1e-6, 1e-4);
+    free(grad);
+    policy_free(&p);
+}
+
+typedef struct { const double *feat; int m; const int *members, *count; int b, C; const double *target; double temp; } LwCtx;
+static double lw_obj(const Policy *p, void *ctx) {
+    const LwCtx *c = ctx;
+    return policy_listwise(NULL, NULL, p, c->feat, c->m, c->members, c->count, c->b, c->C, c->target, c->temp);
+}
+
+/* The listwise loss's gradient by central differences, over states of 5 candidate batches of
+ * up to 3 rows (one short, rows shared between batches), several temperatures; the loss
+ * against its definition; the target's order and sum. */
+static void test_listwise_grad(void) {
+    Rng r = rng_stream(7, RNG_DATA, 3);
+    enum { M = 10, B = 3, C = 5 };
+    const int members[C * B] = {0, 1, 2, 3, 4, 5, 0, 6, -1, 7, 8, 9, 2, 5, 8};
+    const int count[C] = {3, 3, 2, 3, 3};
+    double worst = 0;
+    for (int trial = 0; trial < 6; trial++) {
+        Policy p;
+        random_policy(&p, &r);
+        double feat[M * F], acc[C], nll[C], target[C];
+        random_rows(feat, M, &r, 1);
+        for (int c = 0; c < C; c++) { acc[c] = 0.8 + 0.02 * rng_normal(&r); nll[c] = 0.5 + 0.1 * rng_uniform(&r); }
+        if (trial == 0) acc[3] = acc[1];        /* an accuracy tie: the NLL decides */
+        policy_listwise_target(target, acc, nll, C, 0.01);
+        double sum = 0;
+        for (int c = 0; c < C; c++) sum += target[c];
+        CHECK_NEAR(sum, 1.0, 1e-12, 0);
+        if (trial == 0) CHECK((nll[3] < nll[1]) == (target[3] > target[1]), "the NLL breaks an accuracy tie");
+        const double temp = trial % 2 ? 0.05 : 0.2;
+        double *grad = calloc(p.n_params, sizeof *grad);
+        double dlogt = 0;
+        const double loss = policy_listwise(grad, &dlogt, &p, feat, M, members, count, B, C, target, temp);
+        /* d loss / d log(temperature), by central differences in log(temperature) */
+        const double h = 1e-5;
+        const double up = policy_listwise(NULL, NULL, &p, feat, M, members, count, B, C, target, temp * exp(h));
+        const double dn = policy_listwise(NULL, NULL, &p, feat, M, members, count, B, C, target, temp * exp(-h));
+        CHECK_NEAR(dlogt, (up - dn) / (2 * h), 1e-7, 1e-5);
+        /* the loss from its definition */
+        double s[M], bs[C], z = 0, want = 0;
+        policy_forward(s, &p, feat, M);
+        for (int c = 0; c < C; c++) {
+            bs[c] = 0;
+            for (int a = 0; a < count[c]; a++) bs[c] += s[members[c * B + a]] / count[c];
+            z += exp(bs[c] / temp);
+        }
+        for (int c = 0; c < C; c++) want -= target[c] * (bs[c] / temp - log(z));
+        CHECK_NEAR(loss, want, 1e-9, 1e-9);
+        LwCtx lc = {feat, M, members, count, B, C, target, temp};
+        for (size_t k = 0; k < p.n_params; k++) {
+            const double num = central(&p, k, lw_obj, &lc);
+            const double e = fabs(grad[k] - num) / (1e-6 + 1e-4 * fabs(num));
+            if (e > worst) worst = e;
+            CHECK_NEAR(grad[k], num, 1e-6, 1e-4);
+        }
+        free(grad);
+        policy_free(&p);
+    }
+    printf("listwise gradcheck: worst error/tolerance %.3f\n", worst);
+}
+
+/* A bandit where ranking 3 exactly marks the useful candidates (its top 16%): REINFORCE with
+ * a moving-average baseline must learn to pick them. The bar: after 400 episodes the top-5 of
+ * fresh candidate sets are at least 60% useful (the init, ranking 0: ~16%; a mixture linear
+ * in the ranks cannot threshold one as sharply as the old MLP, which reached 90%). */
+static void test_learns_marked_feature(void) {
+    enum { N = 60, B = 5, EPISODES = 400 };
+    Policy p;
+    policy_init(&p, R, G, names, 0);
+    double *grad = calloc(p.n_params, sizeof *grad), *m = calloc(p.n_params, sizeof *m);
+    double *v = calloc(p.n_params, sizeof *v), feat[N * F], s[N];
+    int t = 0, picks[B];
+    double baseline = 0;
+    Rng r = rng_stream(21, RNG_DATA, 3), pr = rng_stream(21, RNG_POLICY, 1);
+    for (int ep = 0; ep < EPISODES; ep++) {
+        random_rows(feat, N, &r, 1);
+        policy_forward(s, &p, feat, N);
+        pl_sample(picks, s, NULL, N, B, &pr);
+        double reward = 0;
+        for (int k = 0; k < B; k++) reward += feat[picks[k] * F + 3] > 0.84;
+        reward /= B;
+        memset(grad, 0, p.n_params * sizeof *grad);
+        policy_accumulate(grad, &p, feat, NULL, N, picks, B, reward - baseline, 0.01);
+        policy_adam_step(&p, grad, m, v, &t, 0.1);
+        baseline = ep ? 0.9 * baseline + 0.1 * reward : reward;
+    }
+    double useful = 0;
+    for (int trial = 0; trial < 100; trial++) {
+        random_rows(feat, N, &r, 1);
+        policy_forward(s, &p, feat, N);
+        unsigned char taken[N] = {0};
+        for (int k = 0; k < B; k++) {
+            int best = -1;
+            for (int i = 0; i < N; i++) if (!taken[i] && (best < 0 || s[i] > s[best])) best = i;
+            taken[best] = 1;
+            useful += feat[best * F + 3] > 0.84;
+        }
+    }
+    useful /= 100.0 * B;
+    printf("marked-ranking bandit: top-%d useful share %.3f after %d episodes (the init ~0.16)\n", B, useful, EPISODES);
+    CHECK(useful >= 0.6, "useful share %.3f < 0.6", useful);
+    free(grad); free(m); free(v);
+    policy_free(&p);
+}
+
+/* The top b rows of feat (n,F) by ranking h (or by the policy's scores s when h < 0), as
+ * indices, into out (b). */
+static void top_by(int *out, const double *feat, const double *s, int n, int b, int h) {
+    unsigned char taken[64] = {0};
+    for (int k = 0; k < b; k++) {
+        int best = -1;
+        for (int i = 0; i < n; i++) {
+            if (taken[i]) continue;
+            const double x = h >= 0 ? feat[i * F + h] : s[i], y = best < 0 ? 0 : h >= 0 ? feat[best * F + h] : s[best];
+            if (best < 0 || x > y) best = i;
+        }
+        if (best < 0) break;    /* b <= n: not reached */
+        taken[best] = 1;
+        out[k] = best;
+    }
+}
+
+/* Imitation recovers a planted, gate-dependent ranking. In each state the teacher's refits
+ * find that the batch of ranking 1 is best while gate 0 is below 0.5, and that of ranking 2
+ * otherwise (a little noise on the other candidates' accuracies; margin's, ranking 0, never
+ * best). The candidates are the top b of each ranking and of the current policy (DAgger's
+ * extra candidate: as good as the planted batch when it is the same rows). Eight rounds of
+ * DAgger (25 new states labelled against the current policy, then 50 epochs of Adam on the
+ * listwise loss plus the L2 toward the init over all states so far) must move the mixture onto the
+ * planted rankings: at gate 0 = 0.2 the weight of ranking 1 at least 0.9 and every other
+ * within ±0.15, at 0.8 the same of ranking 2, and the policy's top b on fresh states at least
+ * 60% the planted batch's rows (the init's: about b/n = 10%; the small weights left on the
+ * other rankings reorder rows near the b-th). */
+enum { PL_N = 40, PL_B = 4, PL_C = R + 1, PL_STATES = 200 };
+typedef struct {
+    double feat[PL_N * F];
+    int members[PL_C * PL_B], count[PL_C];
+    double target[PL_C];
+} State;
+
+static void planted_state(State *st, const Policy *p, Rng *r) {
+    double acc[PL_C], nll[PL_C], s[PL_N];
+    random_rows(st->feat, PL_N, r, 1);
+    const int best = st->feat[R] < 0.5 ? 1 : 2;
+    for (int h = 0; h < R; h++) top_by(st->members + h * PL_B, st->feat, NULL, PL_N, PL_B, h);
+    policy_forward(s, p, st->feat, PL_N);
+    top_by(st->members + R * PL_B, st->feat, s, PL_N, PL_B, -1);
+    for (int c = 0; c < PL_C; c++) {
+        st->count[c] = PL_B;
+        acc[c] = 0.80 + 0.002 * rng_uniform(r);
+        nll[c] = 0.5;
+    }
+    acc[best] = 0.82;
+    /* the policy's candidate: as good as the planted one when it is the same rows */
+    if (!memcmp(st->members + R * PL_B, st->members + best * PL_B, PL_B * sizeof(int))) acc[R] = 0.82;
+    policy_listwise_target(st->target, acc, nll, PL_C, 0.002);
+}
+
+static void test_imitation_recovers_planted(void) {
+    Policy p;
+    policy_init(&p, R, G, names, 0);
+    State *data = calloc(PL_STATES, sizeof *data);
+    double *grad = calloc(p.n_params, sizeof *grad), *m = calloc(p.n_params, sizeof *m), *v = calloc(p.n_params, sizeof *v);
+    int t = 0;
+    Rng r = rng_stream(31, RNG_DATA, 4);
+    /* DAgger's aggregation: each pass adds states labelled against the current policy. */
+    for (int pass = 0; pass < 8; pass++) {
+        for (int k = pass * PL_STATES / 8; k < (pass + 1) * PL_STATES / 8; k++) planted_state(&data[k], &p, &r);
+        const int have = (pass + 1) * PL_STATES / 8;
+        for (int epoch = 0; epoch < 50; epoch++) {
+            memset(grad, 0, p.n_params * sizeof *grad);
+            for (int k = 0; k < have; k++)
+                policy_listwise(grad, NULL, &p, data[k].feat, PL_N, data[k].members, data[k].count, PL_B, PL_C, data[k].target, 0.1);
+            for (size_t i = 0; i < p.n_params; i++) grad[i] = -grad[i] / have;
+            policy_l2(grad, &p, -1e-2);         /* negated with the rest: descent */
+            policy_adam_step(&p, grad, m, v, &t, 0.05);
+        }
+    }
+    double w_lo[R], w_hi[R];
+    const double g_lo[G] = {0.2, 0.5}, g_hi[G] = {0.8, 0.5};
+    policy_weights(w_lo, &p, g_lo);
+    policy_weights(w_hi, &p, g_hi);
+    printf("imitation: weights at gate 0 = 0.2: %.2f %.2f %.2f %.2f; at 0.8: %.2f %.2f %.2f %.2f\n",
+           w_lo[0], w_lo[1], w_lo[2], w_lo[3], w_hi[0], w_hi[1], w_hi[2], w_hi[3]);
+    CHECK(w_lo[1] >= 0.9 && w_hi[2] >= 0.9, "planted weights %.3f (gate low), %.3f (gate high) < 0.9", w_lo[1], w_hi[2]);
+    for (int h = 0; h < R; h++) {
+        if (h != 1) CHECK(fabs(w_lo[h]) <= 0.15, "gate low: ranking %d's weight %.3f", h, w_lo[h]);
+        if (h != 2) CHECK(fabs(w_hi[h]) <= 0.15, "gate high: ranking %d's weight %.3f", h, w_hi[h]);
+    }
+    int hits = 0, init_hits = 0;
+    Policy init;
+    policy_init(&init, R, G, names, 0);
+    for (int trial = 0; trial < 100; trial++) {
+        State st, st0;
+        Rng r0 = r;
+        planted_state(&st, &p, &r);
+        planted_state(&st0, &init, &r0);
+        const int best = st.feat[R] < 0.5 ? 1 : 2;
+        for (int a = 0; a < PL_B; a++)
+            for (int k = 0; k < PL_B; k++) {
+                hits += st.members[R * PL_B + a] == st.members[best * PL_B + k];
+                init_hits += st0.members[R * PL_B + a] == st0.members[best * PL_B + k];
+            }
+    }
+    printf("imitation: the policy's batches share %.2f of the planted ranking's rows (the init's %.2f)\n",
+           hits / (100.0 * PL_B), init_hits / (100.0 * PL_B));
+    CHECK(hits >= 60 * PL_B, "planted rows: %.2f < 0.6", hits / (100.0 * PL_B));
+    policy_free(&init);
+    free(data); free(grad); free(m); free(v);
     policy_free(&p);
 }
 
@@ -106,64 +379,69 @@ static void write_file(const char *path, const char *text) {
 }
 
 static void test_file(void) {
-    char dir[] = "/tmp/alsim-policy.XXXXXX", path[256], err[512];
+    char dir[] = "/tmp/alsim-policy.XXXXXX", path[256], err[700];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(path, sizeof path, "%s/p.json", dir);
     Policy p, q;
-    policy_init(&p, F, names, H, 4);
-    for (int f = 0; f < F; f++) { p.feat_mean[f] = 1.0 / 3 + f; p.feat_sd[f] = 0.7 + f; }
+    policy_init(&p, R, G, names, 1);
     p.params[0] = 0.1f;
     p.params[1] = -1e-30f;
-    snprintf(p.train_datasets, sizeof p.train_datasets, "mnist,fashion-mnist");
+    p.params[p.n_params - 1] = 1.0f / 3;
+    snprintf(p.train_datasets, sizeof p.train_datasets, "mnist+fashion-mnist");
+    snprintf(p.algo, sizeof p.algo, "dagger");
     p.episodes = 123;
     CHECK(policy_save(&p, path, err, sizeof err) == 0, "save: %s", err);
-    CHECK(policy_load(&q, path, names, F, err, sizeof err) == 0, "load: %s", err);
-    CHECK(q.n_hidden == H && q.n_params == p.n_params, "shape");
+    CHECK(policy_load(&q, path, names, R, G, err, sizeof err) == 0, "load: %s", err);
+    CHECK(q.n_rankings == R && q.n_gates == G && q.base == 1 && q.n_params == p.n_params, "shape");
     CHECK(memcmp(p.params, q.params, p.n_params * sizeof *p.params) == 0, "weights round-trip bitwise");
-    CHECK(memcmp(p.feat_mean, q.feat_mean, sizeof p.feat_mean) == 0, "normalisation round-trips");
-    CHECK(q.episodes == 123 && !strcmp(q.train_datasets, "mnist,fashion-mnist"), "provenance");
+    CHECK(q.episodes == 123 && !strcmp(q.train_datasets, "mnist+fashion-mnist") && !strcmp(q.algo, "dagger"), "provenance");
     policy_free(&q);
-    const char *other[] = {"f0", "f1", "g2", "f3", "f4"};
-    CHECK(policy_load(&q, path, other, F, err, sizeof err) == 2 && strstr(err, "g2"), "other features: %s", err);
-    CHECK(policy_load(&q, path, names, 4, err, sizeof err) == 2, "another feature count");
+    const char *other[] = {"r0", "r1", "x2", "r3", "g0", "g1"};
+    CHECK(policy_load(&q, path, other, R, G, err, sizeof err) == 2 && strstr(err, "x2"), "other features: %s", err);
+    CHECK(policy_load(&q, path, names, R - 1, G + 1, err, sizeof err) == 2 && strstr(err, "rankings"), "other shape: %s", err);
 
     /* Malformed files: each is exit-code 2 with the path and a line in one line of text. */
     struct { const char *text, *want; } bad[] = {
-        {"{\"format\": \"alsim-policy\",\n \"version\": 1,\n", "malformed JSON"},
-        {"{\"format\": \"something\", \"version\": 1}", "not an alsim policy"},
+        {"{\"format\": \"alsim-policy\",\n \"version\": 2,\n", "malformed JSON"},
+        {"{\"format\": \"something\", \"version\": 2}", "not an alsim policy"},
         {"{\"format\": \"alsim-policy\",\n\"version\": 9}", "version 9"},
-        {"{\"format\": \"alsim-policy\", \"version\": 1,\n\"architecture\": {\"kind\": \"mlp-tanh\", \"features\": 5, \"hidden\": 0}}", "architecture"},
+        {"{\"format\": \"alsim-policy\",\n\"version\": 1}", "version 1 (an MLP"},
+        {"{\"format\": \"alsim-policy\", \"version\": 2,\n\"architecture\": {\"kind\": \"mlp-tanh\", \"rankings\": 4, \"gates\": 2, \"base\": \"r0\"}}", "architecture"},
+        {"{\"format\": \"alsim-policy\", \"version\": 2,\n\"architecture\": {\"kind\": \"gated-rank-mixture\", \"rankings\": 4, \"gates\": 2, \"base\": \"g0\"}}", "not one of the rankings"},
         {"", "malformed JSON"},
     };
     char bpath[300];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(bpath, sizeof bpath, "%s/bad%zu.json", dir, i);
         write_file(bpath, bad[i].text);
-        int rc = policy_load(&q, bpath, names, F, err, sizeof err);
+        int rc = policy_load(&q, bpath, names, R, G, err, sizeof err);
         CHECK(rc == 2 && strstr(err, bpath) && strstr(err, bad[i].want) && !strchr(err, '\n'),
               "bad file %zu: rc %d, '%s'", i, rc, err);
     }
-    /* A NaN weight (null) and a short weight array, made from the good file. */
+    /* A NaN weight (null), a short weight array and a huge weight, made from the good file. */
     FILE *f = fopen(path, "r");
     char text[20000];
     size_t n = fread(text, 1, sizeof text - 1, f);
     fclose(f);
     text[n] = 0;
-    char *w1 = strstr(text, "\"W1\": [");
-    CHECK(w1 != NULL, "W1 in file");
-    if (w1) {
+    char *a = strstr(text, "\"A\": [");
+    CHECK(a != NULL, "A in file");
+    if (a) {
         char edited[20100];
-        size_t at = (size_t)(w1 - text) + strlen("\"W1\": [");
+        size_t at = (size_t)(a - text) + strlen("\"A\": [");
         while (text[at] == ' ' || text[at] == '\n') at++;
         size_t end = at;
         while (text[end] != ',') end++;
         snprintf(edited, sizeof edited, "%.*snull%s", (int)at, text, text + end);
         snprintf(bpath, sizeof bpath, "%s/nan.json", dir);
         write_file(bpath, edited);
-        CHECK(policy_load(&q, bpath, names, F, err, sizeof err) == 2 && strstr(err, "not a finite number"), "null weight: %s", err);
+        CHECK(policy_load(&q, bpath, names, R, G, err, sizeof err) == 2 && strstr(err, "not a finite number"), "null weight: %s", err);
         snprintf(edited, sizeof edited, "%.*s%s", (int)at, text, text + end + 1);
         write_file(bpath, edited);
-        CHECK(policy_load(&q, bpath, names, F, err, sizeof err) == 2 && strstr(err, "needs"), "short W1: %s", err);
+        CHECK(policy_load(&q, bpath, names, R, G, err, sizeof err) == 2 && strstr(err, "needs"), "short A: %s", err);
+        snprintf(edited, sizeof edited, "%.*s1e30%s", (int)at, text, text + end);
+        write_file(bpath, edited);
+        CHECK(policy_load(&q, bpath, names, R, G, err, sizeof err) == 2 && strstr(err, "beyond"), "huge weight: %s", err);
     }
     policy_free(&p);
     char cmd[300];
@@ -171,86 +449,14 @@ static void test_file(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
-/* The entropy bonus's gradient, by central differences through the whole network. */
-static void test_accumulate_grad(void) {
-    Policy p;
-    policy_init(&p, F, names, H, 8);
-    Rng r = rng_stream(6, RNG_DATA, 2);
-    enum { N = 9, B = 3 };
-    double feat[N * F], s[N];
-    unsigned char el[N];
-    for (int i = 0; i < N * F; i++) feat[i] = rng_normal(&r);
-    for (int i = 0; i < N; i++) el[i] = i != 4;
-    int picks[B] = {2, 7, 0};
-    const double adv = 0.7, beta = 0.3;
-    double *grad = calloc(p.n_params, sizeof *grad);
-    policy_accumulate(grad, &p, feat, el, N, picks, B, adv, beta);
-    for (size_t k = 0; k < p.n_params; k += 3) {
-        float keep = p.params[k];
-        const float e = 1e-2f;
-        double obj[2];
-        for (int side = 0; side < 2; side++) {
-            p.params[k] = side ? keep - e : keep + e;
-            policy_forward(s, NULL, &p, feat, N);
-            obj[side] = adv * pl_log_prob(s, el, N, picks, B) + beta * pl_entropy(s, el, N);
-        }
-        p.params[k] = keep;
-        CHECK_NEAR(grad[k], (obj[0] - obj[1]) / (double)(2 * e), 1e-4, 2e-3);
-    }
-    free(grad);
-    policy_free(&p);
-}
-
-/* A bandit where feature 3 exactly marks the useful candidates (about 16% of them): REINFORCE
- * with a moving-average baseline must learn to pick them. The bar: after 400 episodes the
- * top-5 of fresh candidate sets are at least 90% useful (random picks: ~16%). */
-static void test_learns_marked_feature(void) {
-    enum { N = 60, B = 5, EPISODES = 400 };
-    Policy p;
-    policy_init(&p, F, names, H, 12);
-    double *grad = calloc(p.n_params, sizeof *grad), *m = calloc(p.n_params, sizeof *m);
-    double *v = calloc(p.n_params, sizeof *v), feat[N * F], s[N];
-    int t = 0, picks[B];
-    double baseline = 0;
-    Rng r = rng_stream(21, RNG_DATA, 3), pr = rng_stream(21, RNG_POLICY, 1);
-    for (int ep = 0; ep < EPISODES; ep++) {
-        for (int i = 0; i < N * F; i++) feat[i] = rng_normal(&r);
-        policy_forward(s, NULL, &p, feat, N);
-        pl_sample(picks, s, NULL, N, B, &pr);
-        double reward = 0;
-        for (int k = 0; k < B; k++) reward += feat[picks[k] * F + 3] > 1.0;
-        reward /= B;
-        memset(grad, 0, p.n_params * sizeof *grad);
-        policy_accumulate(grad, &p, feat, NULL, N, picks, B, reward - baseline, 0.01);
-        policy_adam_step(&p, grad, m, v, &t, 0.02);
-        baseline = ep ? 0.9 * baseline + 0.1 * reward : reward;
-    }
-    double useful = 0;
-    for (int trial = 0; trial < 100; trial++) {
-        for (int i = 0; i < N * F; i++) feat[i] = rng_normal(&r);
-        policy_forward(s, NULL, &p, feat, N);
-        /* evaluation takes the top b */
-        unsigned char taken[N] = {0};
-        for (int k = 0; k < B; k++) {
-            int best = -1;
-            for (int i = 0; i < N; i++) if (!taken[i] && (best < 0 || s[i] > s[best])) best = i;
-            taken[best] = 1;
-            useful += feat[best * F + 3] > 1.0;
-        }
-    }
-    useful /= 100.0 * B;
-    printf("marked-feature bandit: top-%d useful share %.3f after %d episodes (random ~0.16)\n", B, useful, EPISODES);
-    CHECK(useful >= 0.9, "useful share %.3f < 0.9", useful);
-    free(grad); free(m); free(v);
-    policy_free(&p);
-}
-
 int main(void) {
+    test_mixture_grad();
     test_accumulate_grad();
-    test_learns_marked_feature();
+    test_listwise_grad();
     test_pl_grad();
-    test_network_grad();
     test_pl_sample_distribution();
+    test_learns_marked_feature();
+    test_imitation_recovers_planted();
     test_file();
     return check_done("test_policy");
 }
