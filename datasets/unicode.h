@@ -1,5 +1,5 @@
 /* unicode — the Unicode facts BERT's basic tokenizer needs, as Python's unicodedata states
- * them (the tables are generated: datasets/gen_unicode.py writes datasets/unicode.c). */
+ * them (the tables are generated: datasets/gen_unicode.py writes datasets/unicode_tables.inc). */
 #ifndef ALSIM_UNICODE_H
 #define ALSIM_UNICODE_H
 
