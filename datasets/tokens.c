@@ -111,3 +111,22 @@ int dataset_tokens_check(const DatasetOptions *opt, char *err, size_t errlen) {
                        opt->max_tokens, DATASET_MAX_TOKENS);
     return 0;
 }
+
+int dataset_tokens_unpack(int32_t *ids, uint8_t *mask, const float *x, int d, const int *rows, int first, int B) {
+    int Tc = 1;
+    for (int i = 0; i < B; i++) {
+        const float *r = x + (size_t)(rows ? rows[i] : first + i) * d;
+        int len = 0;
+        while (len < d && r[len] >= 0.0f) len++;
+        if (len > Tc) Tc = len;
+    }
+    for (int i = 0; i < B; i++) {
+        const float *r = x + (size_t)(rows ? rows[i] : first + i) * d;
+        for (int t = 0; t < Tc; t++) {
+            const int on = r[t] >= 0.0f;
+            ids[i * Tc + t] = on ? (int32_t)r[t] : 0;
+            mask[i * Tc + t] = (uint8_t)on;
+        }
+    }
+    return Tc;
+}

@@ -52,6 +52,13 @@ int dataset_tokens_from_emails(Dataset *ds, const char *const *docs /*(n)*/,
  * and never the features' hash. out (65). */
 void dataset_tokens_hash(char out[65], const char *source, const WordPiece *wp, int max_tokens);
 
+/* ids, mask (B·Tc) = B token rows of x (rows of d floats) unpacked for the encoder at Tc, the
+ * longest of them (at least 1: padding past it never changes a real token): row rows[i], or
+ * first + i when rows is NULL; ids the int32 ids (0 past a row's end), mask 1 on the real
+ * tokens. Returns Tc. */
+int dataset_tokens_unpack(int32_t *ids /*(B·Tc)*/, uint8_t *mask /*(B·Tc)*/, const float *x, int d,
+                          const int *rows /*(B)*/, int first, int B);
+
 /* 0 when opt asks for no token rows or asks validly; else 2 with a one-line reason:
  * max_tokens outside 2..DATASET_MAX_TOKENS with wp, or text_column without wp. */
 int dataset_tokens_check(const DatasetOptions *opt, char *err, size_t errlen);

@@ -488,10 +488,6 @@ int bert_encoder_run(float *hidden, BertEncoder *e, const int32_t *ids, const in
 
 int bert_forward(float *hidden, const Bert *b, const Backend *be, const int32_t *ids,
                  const int32_t *types, const uint8_t *mask, int B, int T, char *err, size_t errlen) {
-    if (T > b->c.max_positions) {
-        snprintf(err, errlen, "bert: %d tokens, more than the model's %d positions", T, b->c.max_positions);
-        return 2;
-    }
     BertEncoder e;
     int rc = bert_encoder_open(&e, b, be, B, T, err, errlen);
     if (!rc) rc = bert_encoder_run(hidden, &e, ids, types, mask, B, T, err, errlen);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datasets/tokens.h"
 #include "sim/bert.h"
 #include "sim/model.h"
 #include "sim/rng.h"
@@ -344,21 +345,7 @@ static void bert_reset(Model *m, uint64_t seed) {
 /* Stages rows (B of them, row ids in X: rows[i], or off + i when rows is NULL) on the backend:
  * ids and mask at the chunk's length, its longest sequence. Returns that length. */
 static int stage(BertNet *n, const LearnerInput *X, const int *rows, int off, int B) {
-    int Tc = 1;
-    for (int i = 0; i < B; i++) {
-        const float *x = X->x + (size_t)(rows ? rows[i] : off + i) * X->d;
-        int len = 0;
-        while (len < X->d && x[len] >= 0.0f) len++;
-        if (len > Tc) Tc = len;
-    }
-    for (int i = 0; i < B; i++) {
-        const float *x = X->x + (size_t)(rows ? rows[i] : off + i) * X->d;
-        for (int t = 0; t < Tc; t++) {
-            const int on = x[t] >= 0.0f;
-            n->h_ids[i * Tc + t] = on ? (int32_t)x[t] : 0;
-            n->h_mask[i * Tc + t] = (uint8_t)on;
-        }
-    }
+    const int Tc = dataset_tokens_unpack(n->h_ids, n->h_mask, X->x, X->d, rows, off, B);
     n->be->upload(n->ids, n->h_ids, (size_t)B * Tc * sizeof(int32_t));
     n->be->upload(n->mask, n->h_mask, (size_t)B * Tc);
     return Tc;

@@ -1,12 +1,14 @@
 /* embed — a frozen encoder's pooled vectors in place of token rows, cached (contract: embed.h). */
 #include "sim/embed.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "datasets/sha256.h"
+#include "datasets/tokens.h"
 #include "sim/bert.h"
 #include "sim/util.h"
 
@@ -36,11 +38,8 @@ static int cache_read(Cache *k, const char *path, int H, char *err, size_t errle
     k->H = H;
     char *data = NULL, why[512];
     size_t len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;                       /* none yet */
-    fclose(f);
-    if (util_read_file(&data, &len, path, why, sizeof why)) {
-        fprintf(stderr, "alsim: warning: %s: %s; the vectors are computed again\n", path, why);
+    if (util_read_file(&data, &len, path, why, sizeof why)) {   /* none yet, or unreadable: computed again */
+        if (errno != ENOENT) fprintf(stderr, "alsim: warning: %s; the vectors are computed again\n", why);
         return 0;
     }
     uint32_t version = 0, width = 0;
@@ -103,38 +102,26 @@ static int cache_path(char *path, size_t len, const Config *c, const char *datas
 static int encode_rows(float *vecs, const Bert *b, const Backend *be, const float *x, int n, int d, int cls,
                        int quiet, const char *what, char *err, size_t errlen) {
     const int H = b->c.hidden;
-    int32_t *ids = malloc((size_t)CHUNK * d * 2 * sizeof(int32_t));
+    int32_t *ids = malloc((size_t)CHUNK * d * sizeof(int32_t));
+    int32_t *types = calloc((size_t)CHUNK * d, sizeof(int32_t));     // one segment: all 0
     uint8_t *mask = malloc((size_t)CHUNK * d);
     float *hidden = malloc((size_t)CHUNK * d * H * sizeof(float));
     BertEncoder e = {0};
     int rc = 0;
-    if (!ids || !mask || !hidden) {
+    if (!ids || !types || !mask || !hidden) {
         snprintf(err, errlen, "out of memory encoding %s", what);
         rc = 3;
     } else {
         rc = bert_encoder_open(&e, b, be, CHUNK, d, err, errlen);
     }
     if (rc) {
-        free(ids); free(mask); free(hidden);
+        free(ids); free(types); free(mask); free(hidden);
         return rc;
     }
     double t0 = util_seconds(), said = t0;
     for (int off = 0; off < n && !rc; off += CHUNK) {
         const int B = n - off < CHUNK ? n - off : CHUNK;
-        int T = 1;
-        for (int i = 0; i < B; i++) {
-            int len = 0;
-            while (len < d && x[(size_t)(off + i) * d + len] >= 0.0f) len++;
-            if (len > T) T = len;
-        }
-        int32_t *types = ids + (size_t)B * T;
-        for (int i = 0; i < B; i++)
-            for (int t = 0; t < T; t++) {
-                const float v = x[(size_t)(off + i) * d + t];
-                ids[i * T + t] = v >= 0.0f ? (int32_t)v : 0;
-                types[i * T + t] = 0;
-                mask[i * T + t] = v >= 0.0f;
-            }
+        const int T = dataset_tokens_unpack(ids, mask, x, d, NULL, off, B);
         rc = bert_encoder_run(hidden, &e, ids, types, mask, B, T, err, errlen);
         if (!rc) backend_cpu.pool_forward(vecs + (size_t)off * H, hidden, mask, B, T, H, cls);
         if (!quiet && util_seconds() - said > 10) {
@@ -143,7 +130,7 @@ static int encode_rows(float *vecs, const Bert *b, const Backend *be, const floa
         }
     }
     bert_encoder_close(&e);
-    free(ids); free(mask); free(hidden);
+    free(ids); free(types); free(mask); free(hidden);
     return rc;
 }
 
