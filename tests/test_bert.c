@@ -11,6 +11,7 @@
 #include "sim/bert.h"
 #include "sim/safetensors.h"
 #include "tests/check.h"
+#include "tests/tiny_bert.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -220,15 +221,6 @@ static void test_fixture(void) {
     if (!rc) st_close(&ref);
 }
 
-/* ints (numel) from an I64 tensor of the reference. */
-static void read_i64(int32_t *out, const StTensor *t) {
-    for (int64_t i = 0; i < t->numel; i++) {
-        int64_t v;
-        memcpy(&v, t->data + 8 * i, 8);
-        out[i] = (int32_t)v;
-    }
-}
-
 /* The encoder's forward pass on the CPU backend against the PyTorch reference: the last
  * hidden states of every token (padding included) and both poolings, within fp32 tolerance. */
 static void test_forward(void) {
@@ -247,9 +239,9 @@ static void test_forward(void) {
     uint8_t *mask = malloc(N);
     float *got = malloc((size_t)N * nh * sizeof(float)), *want = malloc((size_t)N * nh * sizeof(float));
     float *pg = malloc((size_t)nb * nh * sizeof(float)), *pw = malloc((size_t)nb * nh * sizeof(float));
-    read_i64(ids, ti);
-    read_i64(types, tt);
-    read_i64(m32, tm);
+    tiny_bert_i32(ids, ti);
+    tiny_bert_i32(types, tt);
+    tiny_bert_i32(m32, tm);
     for (int i = 0; i < N; i++) mask[i] = (uint8_t)m32[i];
     st_to_float(want, th, "reference", err, sizeof err);
     int rc = bert_forward(got, &b, &backend_cpu, ids, types, mask, nb, nt, err, sizeof err);

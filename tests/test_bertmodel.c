@@ -9,6 +9,7 @@
 #include "sim/model.h"
 #include "sim/safetensors.h"
 #include "tests/check.h"
+#include "tests/tiny_bert.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -16,49 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *FIXTURE = "tests/fixtures/tiny-bert";
-
-static void read_i64(int32_t *out, const StTensor *t) {
-    for (int64_t i = 0; i < t->numel; i++) {
-        int64_t v;
-        memcpy(&v, t->data + 8 * i, 8);
-        out[i] = (int32_t)v;
-    }
-}
-
-/* pool = the reference's inputs as token rows (ids, -1 on padding), y its labels. */
-static void fixture_rows(Dataset *pool, const SafeTensors *ref) {
-    const StTensor *ti = st_find(ref, "input_ids"), *tm = st_find(ref, "attention_mask");
-    const StTensor *tl = st_find(ref, "labels");
-    const int n = (int)ti->shape[0], T = (int)ti->shape[1];
-    char err[256];
-    dataset_alloc(pool, n, T, 3, "c", err, sizeof err);
-    int32_t *ids = malloc((size_t)n * T * sizeof(int32_t)), *mask = malloc((size_t)n * T * sizeof(int32_t));
-    read_i64(ids, ti);
-    read_i64(mask, tm);
-    read_i64(pool->y, tl);
-    for (int i = 0; i < n * T; i++) pool->x[i] = mask[i] ? (float)ids[i] : -1.0f;
-    pool->text_tokens = T;
-    snprintf(pool->name, sizeof pool->name, "fixture");
-    free(ids);
-    free(mask);
-}
-
 /* ref = the fixture's reference file, pool its inputs as token rows. Returns 0, or 1 (a
  * failed check) when the file does not open. */
 static int open_reference(SafeTensors *ref, Dataset *pool) {
     char err[512] = "";
-    if (st_open(ref, "tests/fixtures/tiny-bert/reference.safetensors", err, sizeof err)) {
+    if (st_open(ref, TINY_BERT_REFERENCE, err, sizeof err)) {
         CHECK(0, "%s\n", err);
         return 1;
     }
-    fixture_rows(pool, ref);
+    tiny_bert_rows(pool, ref);
     return 0;
 }
 
 static void config_for(Config *c, const char *finetune, const char *pooling) {
     config_defaults(c, CMD_RUN);
-    snprintf(c->model, sizeof c->model, "bert:%s", FIXTURE);
+    snprintf(c->model, sizeof c->model, "bert:%s", TINY_BERT);
     snprintf(c->finetune, sizeof c->finetune, "%s", finetune);
     snprintf(c->pooling, sizeof c->pooling, "%s", pooling);
     c->minibatch = 4;

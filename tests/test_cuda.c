@@ -30,6 +30,7 @@
 #include "sim/safetensors.h"
 #include "strategies/strategy.h"
 #include "tests/check.h"
+#include "tests/tiny_bert.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -621,22 +622,19 @@ static void pair_bert(const Backend *cpu, const Backend *gpu) {
     SafeTensors ref;
     char err[512] = "";
     if (bert_load(&b, "tests/fixtures/tiny-bert", err, sizeof err) ||
-        st_open(&ref, "tests/fixtures/tiny-bert/reference.safetensors", err, sizeof err)) {
+        st_open(&ref, TINY_BERT_REFERENCE, err, sizeof err)) {
         CHECK(0, "bert fixture: %s", err);
         return;
     }
     const StTensor *ti = st_find(&ref, "input_ids"), *tt = st_find(&ref, "token_type_ids");
     const StTensor *tm = st_find(&ref, "attention_mask");
     const int nb = (int)ti->shape[0], nt = (int)ti->shape[1], n = nb * nt;
-    int32_t *ids = malloc(2 * (size_t)n * sizeof(int32_t));
+    int32_t *ids = malloc(3 * (size_t)n * sizeof(int32_t));     // ids, types, then the mask as int32
     uint8_t *mask = malloc((size_t)n);
-    for (int i = 0; i < n; i++) {
-        int64_t a, y, m;
-        memcpy(&a, ti->data + 8 * i, 8);
-        memcpy(&y, tt->data + 8 * i, 8);
-        memcpy(&m, tm->data + 8 * i, 8);
-        ids[i] = (int32_t)a, ids[n + i] = (int32_t)y, mask[i] = (uint8_t)m;
-    }
+    tiny_bert_i32(ids, ti);
+    tiny_bert_i32(ids + n, tt);
+    tiny_bert_i32(ids + 2 * n, tm);
+    for (int i = 0; i < n; i++) mask[i] = (uint8_t)ids[2 * n + i];
     const size_t nh = (size_t)n * b.c.hidden;
     float *h[2] = {malloc(nh * sizeof(float)), malloc(nh * sizeof(float))};
     const Backend *be2[2] = {cpu, gpu};
@@ -656,22 +654,12 @@ static void pair_bert(const Backend *cpu, const Backend *gpu) {
 static void pair_bertmodel(const Backend *cpu, const Backend *gpu) {
     SafeTensors ref;
     char err[512] = "";
-    if (st_open(&ref, "tests/fixtures/tiny-bert/reference.safetensors", err, sizeof err)) {
+    if (st_open(&ref, TINY_BERT_REFERENCE, err, sizeof err)) {
         CHECK(0, "bert fixture: %s", err);
         return;
     }
-    const StTensor *ti = st_find(&ref, "input_ids"), *tm = st_find(&ref, "attention_mask");
-    const int nb = (int)ti->shape[0], nt = (int)ti->shape[1];
     Dataset pool = {0};
-    dataset_alloc(&pool, nb, nt, 3, "c", err, sizeof err);
-    for (int i = 0; i < nb * nt; i++) {
-        int64_t a, m;
-        memcpy(&a, ti->data + 8 * i, 8);
-        memcpy(&m, tm->data + 8 * i, 8);
-        pool.x[i] = m ? (float)a : -1.0f;
-    }
-    for (int i = 0; i < nb; i++) pool.y[i] = i % 3;
-    pool.text_tokens = nt;
+    tiny_bert_rows(&pool, &ref);
     const char *modes[2][2] = {{"lora:4", "cls"}, {"head+last:1", "mean"}};
     for (int md = 0; md < 2; md++) {
         Config c;
