@@ -405,17 +405,24 @@ static void test_options(void) {
           "--albl-delta 0 refused as it is read: %s", err);
 }
 
+/* The sessions below: 3 blobs of 6 features (300 pool rows, 60 test), albl picking 4 a round
+ * from 6 labels for rounds, an MLP of 16 hidden units, 3 epochs, T = 4. */
+static void session_setup(Dataset *pool, Dataset *test, Config *c, int rounds) {
+    char err[512];
+    CHECK(dataset_synthetic_blobs(pool, test, ":k=3,d=6,n=300,test=60", err, sizeof err) == 0, "blobs: %s", err);
+    config_defaults(c, CMD_RUN);
+    snprintf(c->strategy, sizeof c->strategy, "albl");
+    c->rounds = rounds; c->batch = 4; c->init = 6; c->epochs = 3; c->mc = 4; c->n_hidden = 1; c->hidden[0] = 16;
+}
+
 /* 7. The engine: a session of albl checkpointed after round 1 and restored into a new session
  *    picks what the uninterrupted session picks, with MC dropout (5 experts) and without. */
 static void test_session_resume(const Backend *be, int hidden) {
     char err[512];
     Dataset pool = {0}, test = {0};
-    CHECK(dataset_synthetic_blobs(&pool, &test, ":k=3,d=6,n=300,test=60", err, sizeof err) == 0, "blobs: %s", err);
     Config c;
-    config_defaults(&c, CMD_RUN);
-    snprintf(c.strategy, sizeof c.strategy, "albl");
-    c.rounds = 5; c.batch = 4; c.init = 6; c.epochs = 3; c.mc = 4;
-    c.n_hidden = hidden ? 1 : 0; c.hidden[0] = 16;
+    session_setup(&pool, &test, &c, 5);
+    c.n_hidden = hidden ? 1 : 0;
     CHECK(config_check(&c, CMD_RUN, err, sizeof err) == 0, "config: %s", err);
     Session A, B;
     RoundRecord rec;
@@ -462,11 +469,8 @@ static void test_session_resume(const Backend *be, int hidden) {
 static void test_session_subset(const Backend *be) {
     char err[512];
     Dataset pool = {0}, test = {0};
-    CHECK(dataset_synthetic_blobs(&pool, &test, ":k=3,d=6,n=300,test=60", err, sizeof err) == 0, "blobs: %s", err);
     Config c;
-    config_defaults(&c, CMD_RUN);
-    snprintf(c.strategy, sizeof c.strategy, "albl");
-    c.rounds = 4; c.batch = 4; c.init = 6; c.epochs = 3; c.mc = 4; c.n_hidden = 1; c.hidden[0] = 16;
+    session_setup(&pool, &test, &c, 4);
     c.pool_subset = 30;
     Session S;
     RoundRecord rec;
