@@ -28,17 +28,7 @@ check "30 rounds of 10 picks" [ "$(grep -c '"picked":\[[0-9]*\(,[0-9]*\)\{9\}\]'
 
 for mode in mc warm; do
     extra=""; [ $mode = warm ] && extra="--warm-start --dropout 0"
-    "$ALSIM" $CFG $extra --out "$T/ref-$mode" --quiet || bad "$mode: reference run"
-    for n in 3 8 13 18; do
-        kill_at "$n" "$T/k-$mode" $CFG $extra
-        ls -A "$T/k-$mode" | grep -q '^\.partial-' && [ -z "$(ls "$T/k-$mode")" ] && echo "$n" >>"$T/kills-$mode"
-    done
-    "$ALSIM" $CFG $extra --out "$T/k-$mode" --resume 2>"$T/resume-$mode.log" || bad "$mode: final resume"
-    ref=$(only_dir "$T/ref-$mode"); got=$(only_dir "$T/k-$mode")
-    check "$mode: 4 SIGKILLs left a partial folder and no finished one each time" [ "$(wc -l <"$T/kills-$mode")" -eq 4 ]
-    check "$mode: the last resume continued a checkpoint" grep -q "resuming .* after round" "$T/resume-$mode.log"
-    check "$mode: killed and resumed, curve.csv byte-identical" cmp "$ref/curve.csv" "$got/curve.csv"
-    check "$mode: killed and resumed, rounds.jsonl byte-identical" cmp "$ref/rounds.jsonl" "$got/rounds.jsonl"
+    kill_and_resume "$mode" "3 8 13 18" $CFG $extra
 done
 check "mc and warm (4 experts) pick differently" sh -c "! cmp -s '$(only_dir "$T/ref-mc")/rounds.jsonl' '$(only_dir "$T/ref-warm")/rounds.jsonl'"
 

@@ -10,19 +10,7 @@ CFG="--dataset synthetic:blobs:k=5,d=64,n=12000,test=2000 --strategy bald --roun
 
 for mode in retrain warm; do
     extra=""; [ $mode = warm ] && extra="--warm-start"
-    "$ALSIM" $CFG $extra --out "$T/ref-$mode" --quiet || bad "$mode: reference run"
-    kills=0
-    for n in 1 3 5 8; do
-        kill_at "$n" "$T/k-$mode" $CFG $extra
-        kills=$((kills + 1))
-        ls -A "$T/k-$mode" | grep -q '^\.partial-' && [ -z "$(ls "$T/k-$mode")" ] && echo "$n" >>"$T/kills-$mode"
-    done
-    "$ALSIM" $CFG $extra --out "$T/k-$mode" --resume 2>"$T/resume-$mode.log" || bad "$mode: final resume"
-    ref=$(only_dir "$T/ref-$mode"); got=$(only_dir "$T/k-$mode")
-    check "$mode: $kills SIGKILLs left a partial folder and no finished one each time" [ "$(wc -l <"$T/kills-$mode")" -eq 4 ]
-    check "$mode: the last resume continued a checkpoint" grep -q "resuming .* after round" "$T/resume-$mode.log"
-    check "$mode: killed and resumed, curve.csv byte-identical" cmp "$ref/curve.csv" "$got/curve.csv"
-    check "$mode: killed and resumed, rounds.jsonl byte-identical" cmp "$ref/rounds.jsonl" "$got/rounds.jsonl"
+    kill_and_resume "$mode" "1 3 5 8" $CFG $extra
     check "$mode: no partial folder left" [ -z "$(ls -A "$T/k-$mode" | grep '^\.')" ]
     check "$mode: no checkpoint or lock in the finished folder" [ ! -e "$got/checkpoint.bin" -a ! -e "$got/lock" ]
 done

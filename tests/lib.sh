@@ -32,6 +32,27 @@ kill_at() {
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
 }
+# kill_and_resume NAME "ROUNDS" ARGS...: a reference run of alsim ARGS into $T/ref-NAME, then
+# one SIGKILL at each round of ROUNDS (kill_at) and a last --resume into $T/k-NAME; checks that
+# every kill left a partial folder and no finished one, that the last resume continued a
+# checkpoint, and that curve.csv and rounds.jsonl are the reference's, byte for byte. Sets ref
+# and got, the two run folders.
+kill_and_resume() {
+    name=$1 rounds=$2; shift 2
+    "$ALSIM" "$@" --out "$T/ref-$name" --quiet || bad "$name: reference run"
+    kills=0
+    for k in $rounds; do
+        kill_at "$k" "$T/k-$name" "$@"
+        kills=$((kills + 1))
+        ls -A "$T/k-$name" | grep -q '^\.partial-' && [ -z "$(ls "$T/k-$name")" ] && echo "$k" >>"$T/kills-$name"
+    done
+    "$ALSIM" "$@" --out "$T/k-$name" --resume 2>"$T/resume-$name.log" || bad "$name: final resume"
+    ref=$(only_dir "$T/ref-$name"); got=$(only_dir "$T/k-$name")
+    check "$name: $kills SIGKILLs left a partial folder and no finished one each time" [ "$(wc -l <"$T/kills-$name")" -eq "$kills" ]
+    check "$name: the last resume continued a checkpoint" grep -q "resuming .* after round" "$T/resume-$name.log"
+    check "$name: killed and resumed, curve.csv byte-identical" cmp "$ref/curve.csv" "$got/curve.csv"
+    check "$name: killed and resumed, rounds.jsonl byte-identical" cmp "$ref/rounds.jsonl" "$got/rounds.jsonl"
+}
 expect_fail() { # expect_fail CODE WHAT ARGS...: alsim ARGS exits CODE, one stderr line, no run left
     code=$1 what=$2; shift 2
     rm -rf "$T/fail"; mkdir -p "$T/fail"
