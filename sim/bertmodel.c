@@ -76,7 +76,7 @@ int bert_finetune_parse(int *lora_rank, int *last_k, const char *spec) {
 
 int bert_check_options(const Config *c, char *err, size_t errlen) {
     int r, k;
-    const int bert = !strncmp(c->model, "bert:", 5);
+    const char *dir = model_folder(c);
     if (bert_finetune_parse(&r, &k, c->finetune)) {
         snprintf(err, errlen, "--finetune: '%s' is not none, lora:R or head+last:K (R, K positive integers)", c->finetune);
         return ALSIM_BAD_INPUT;
@@ -89,34 +89,34 @@ int bert_check_options(const Config *c, char *err, size_t errlen) {
         snprintf(err, errlen, "--head: '%s' is not mlp or logreg", c->head);
         return ALSIM_BAD_INPUT;
     }
-    if (bert && !c->model[5]) {
+    if (dir && !*dir) {
         snprintf(err, errlen, "--model bert: needs a folder: bert:DIR (config.json, model.safetensors, vocab.txt)");
         return ALSIM_BAD_INPUT;
     }
     const char *set = strcmp(c->finetune, "none") ? "--finetune" : strcmp(c->pooling, "cls") ? "--pooling"
                     : strcmp(c->head, "mlp") ? "--head" : c->lora_alpha != 8.0 ? "--lora-alpha" : NULL;
-    if (!bert && set) {
+    if (!dir && set) {
         snprintf(err, errlen, "%s applies to a language model (--model bert:DIR); --model %s has no such setting", set,
                  c->model);
         return ALSIM_BAD_INPUT;
     }
-    if (bert && !r && c->lora_alpha != 8.0) {
+    if (dir && !r && c->lora_alpha != 8.0) {
         snprintf(err, errlen, "--lora-alpha applies to --finetune lora:R; --finetune %s has no adapters", c->finetune);
         return ALSIM_BAD_INPUT;
     }
-    if (!bert) return 0;
+    if (!dir) return 0;
     // what the model's config.json allows, before any data is read
     BertConfig bc;
     char path[1100];
-    snprintf(path, sizeof path, "%s/config.json", c->model + 5);
+    snprintf(path, sizeof path, "%s/config.json", dir);
     int rc = bert_config_read(&bc, path, err, errlen);
     if (rc) return rc;
     if (k > bc.layers) {
-        snprintf(err, errlen, "--finetune %s: the model in %s has %d layers", c->finetune, c->model + 5, bc.layers);
+        snprintf(err, errlen, "--finetune %s: the model in %s has %d layers", c->finetune, dir, bc.layers);
         return ALSIM_BAD_INPUT;
     }
     if (c->max_tokens > bc.max_positions) {
-        snprintf(err, errlen, "--max-tokens %d: the model in %s has %d positions", c->max_tokens, c->model + 5,
+        snprintf(err, errlen, "--max-tokens %d: the model in %s has %d positions", c->max_tokens, dir,
                  bc.max_positions);
         return ALSIM_BAD_INPUT;
     }
@@ -223,10 +223,11 @@ static int bert_create(Model *m, const Config *c, const Dataset *pool, const Bac
                  c->model, pool->name);
         return ALSIM_BAD_INPUT;
     }
+    const char *dir = model_folder(c);
     BertNet *n = calloc(1, sizeof *n);
     if (!n) { snprintf(err, errlen, "out of memory for the model"); return ALSIM_RUNTIME; }
     m->impl = n;
-    int rc = bert_load(&n->host, c->model + 5, err, errlen);
+    int rc = bert_load(&n->host, dir, err, errlen);
     if (rc) goto fail;
     n->c = n->host.c;
     const int H = n->c.hidden, L = n->c.layers;
@@ -235,12 +236,12 @@ static int bert_create(Model *m, const Config *c, const Dataset *pool, const Bac
     n->T = pool->text_tokens;
     bert_finetune_parse(&n->R, &n->last_k, c->finetune);
     if (n->last_k > L) {
-        snprintf(err, errlen, "--finetune %s: the model in %s has %d layers", c->finetune, c->model + 5, L);
+        snprintf(err, errlen, "--finetune %s: the model in %s has %d layers", c->finetune, dir, L);
         rc = ALSIM_BAD_INPUT;
         goto fail;
     }
     if (n->T > n->c.max_positions) {
-        snprintf(err, errlen, "--max-tokens %d: the model in %s has %d positions", n->T, c->model + 5,
+        snprintf(err, errlen, "--max-tokens %d: the model in %s has %d positions", n->T, dir,
                  n->c.max_positions);
         rc = ALSIM_BAD_INPUT;
         goto fail;

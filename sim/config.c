@@ -477,7 +477,7 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
             snprintf(err, errlen, "--model: unknown model '%.300s' (alsim --help lists them)", c->model);
             return ALSIM_BAD_INPUT;
         }
-        if (strncmp(c->model, "bert:", 5) != 0 && (*c->text_column || c->max_tokens != 128)) {
+        if (!model_folder(c) && (*c->text_column || c->max_tokens != 128)) {
             snprintf(err, errlen, "--%s makes token rows for a language model: it applies to --model bert:DIR only",
                      *c->text_column ? "text-column" : "max-tokens");
             return ALSIM_BAD_INPUT;
@@ -502,7 +502,7 @@ int config_check(const Config *c, Command cmd, char *err, size_t errlen) {
                      "convergence (--max-iter, --tol)");
             return ALSIM_BAD_INPUT;
         }
-        if (cmd == CMD_TRAIN_POLICY && !strncmp(c->model, "bert:", 5)) {
+        if (cmd == CMD_TRAIN_POLICY && model_folder(c)) {
             snprintf(err, errlen, "train-policy does not run language models (--model %.300s): its episodes fit mlp, "
                      "logreg or cnn", c->model);
             return ALSIM_BAD_INPUT;

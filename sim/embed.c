@@ -10,6 +10,7 @@
 #include "datasets/sha256.h"
 #include "datasets/tokens.h"
 #include "sim/bert.h"
+#include "sim/model.h"
 #include "sim/util.h"
 
 enum { KEY = 32, CHUNK = 32 };      /* key bytes; sequences encoded a call */
@@ -87,7 +88,7 @@ static int cache_write(const Cache *k, const char *path, char *err, size_t errle
  * files cannot be read, the cache's folder cannot be made). */
 static int cache_path(char *path, size_t len, const Config *c, const char *dataset_sha, char *err, size_t errlen) {
     char model[65], text[512], name[65], dir[1100];
-    int rc = bert_model_hash(model, c->model + 5, err, errlen);
+    int rc = bert_model_hash(model, model_folder(c), err, errlen);
     if (rc) return rc;
     snprintf(text, sizeof text, "%s\n%s\n%d\n%s\n", model, dataset_sha, c->max_tokens, c->pooling);
     sha256_hex(name, text, strlen(text));
@@ -147,13 +148,8 @@ int embed_datasets(Dataset *const *parts, int n, const Config *c, const Backend 
         }
     BertConfig bc;
     char cfg_path[1100], path[1200];
-    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", c->model + 5);
+    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", model_folder(c));
     int rc = bert_config_read(&bc, cfg_path, err, errlen);
-    if (!rc && first->text_tokens > bc.max_positions) {
-        snprintf(err, errlen, "--max-tokens %d: the model in %s has %d positions", first->text_tokens, c->model + 5,
-                 bc.max_positions);
-        rc = ALSIM_BAD_INPUT;
-    }
     if (!rc) rc = cache_path(path, sizeof path, c, first->sha256, err, errlen);
     Cache k;
     if (!rc) rc = cache_read(&k, path, bc.hidden, err, errlen);
@@ -185,7 +181,7 @@ int embed_datasets(Dataset *const *parts, int n, const Config *c, const Backend 
             else miss[nm++] = i;
         }
         if (!rc && nm) {        // encode the missing rows, then add them to the cache
-            if (!loaded && !(rc = bert_load(&b, c->model + 5, err, errlen))) loaded = 1;
+            if (!loaded && !(rc = bert_load(&b, model_folder(c), err, errlen))) loaded = 1;
             mx = rc ? NULL : malloc((size_t)nm * d * sizeof(float));
             mv = rc ? NULL : malloc((size_t)nm * H * sizeof(float));
             if (!rc && (!mx || !mv)) rc = 3, oom = 1;

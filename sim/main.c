@@ -9,9 +9,10 @@
 #include "reports/reports.h"
 #include "sim/backend.h"
 #include "sim/config.h"
-#include "sim/run.h"
 #include "sim/embed.h"
 #include "sim/engine.h"
+#include "sim/model.h"
+#include "sim/run.h"
 #include "sim/signals.h"
 #include "sim/train_policy.h"
 #include "sim/util.h"
@@ -91,8 +92,8 @@ static int load_data(Dataset *pool, Dataset *test, Dataset *val, Dataset *reward
                            .text_column = c->text_column, .max_tokens = c->max_tokens };
     WordPiece wp = {0};
     int rc = 0;
-    if (strncmp(c->model, "bert:", 5) == 0) {   /* a language model reads token rows */
-        rc = wp_open_dir(&wp, c->model + 5, err, errlen);
+    if (model_folder(c)) {      /* a language model reads token rows */
+        rc = wp_open_dir(&wp, model_folder(c), err, errlen);
         opt.wp = &wp;
     }
     if (!rc) rc = dataset_open_with(pool, test, c->dataset, &opt, seed, err, errlen);

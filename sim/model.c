@@ -30,8 +30,12 @@ static const ModelOps *ops_of(const Config *c) {
     return model_find(c->model);
 }
 
+const char *model_folder(const Config *c) {
+    return strncmp(c->model, "bert:", 5) ? NULL : c->model + 5;
+}
+
 int model_is_frozen_encoder(const Config *c) {
-    return !strncmp(c->model, "bert:", 5) && !strcmp(c->finetune, "none");
+    return model_folder(c) && !strcmp(c->finetune, "none");
 }
 
 void model_print_list(FILE *f) {

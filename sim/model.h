@@ -92,6 +92,9 @@ struct Model {
  * or NULL. */
 const ModelOps *model_find(const char *name);
 
+/* The folder of a language model (--model bert:DIR: DIR), or NULL for every other model. */
+const char *model_folder(const Config *c);
+
 /* 1 when c asks for a frozen encoder (--model bert:DIR --finetune none): the session's rows
  * are then its pooled vectors (sim/embed.h), and its model is --head. */
 int model_is_frozen_encoder(const Config *c);

@@ -17,6 +17,7 @@
 
 #include "sim/bert.h"
 #include "sim/jsonw.h"
+#include "sim/model.h"
 #include "sim/util.h"
 
 #define ALSIM_VERSION "0.1.0"
@@ -43,11 +44,12 @@ void results_run_id(char out[256], const Config *c, const char *dataset_name,
     snprintf(ds, sizeof ds, "%s", dataset_name);
     /* bert:DIR: "bert_" and the folder's name (the path is in the config hash, so two folders of
      * one name still get two ids); a path's slashes never reach the run folder's name */
-    if (!strncmp(c->model, "bert:", 5)) {
-        int end = (int)strlen(c->model), start;
-        while (end > 5 && c->model[end - 1] == '/') end--;
-        for (start = end; start > 5 && c->model[start - 1] != '/'; start--) {}
-        snprintf(model, sizeof model, "bert_%.*s", end - start, c->model + start);
+    const char *dir = model_folder(c);
+    if (dir) {
+        int end = (int)strlen(dir), start;
+        while (end > 0 && dir[end - 1] == '/') end--;
+        for (start = end; start > 0 && dir[start - 1] != '/'; start--) {}
+        snprintf(model, sizeof model, "bert_%.*s", end - start, dir + start);
     } else {
         snprintf(model, sizeof model, "%.63s", c->model);
     }
@@ -278,8 +280,8 @@ int results_resume(Results *r, const Checkpoint *ck, char *err, size_t errlen) {
 int results_write_config(Results *r, const Config *c, uint64_t seed, const char *backend,
                          const Dataset *pool, const Dataset *test, char *err, size_t errlen) {
     char hex[65];
-    const int lm = !strncmp(c->model, "bert:", 5);
-    if (lm && bert_model_hash(hex, c->model + 5, err, errlen)) return ALSIM_BAD_INPUT;
+    const char *lm = model_folder(c);      /* a language model: its folder */
+    if (lm && bert_model_hash(hex, lm, err, errlen)) return ALSIM_BAD_INPUT;
     FILE *f = create_in(r, "config.json", err, errlen);
     if (!f) return ALSIM_RUNTIME;
     JsonW w;
@@ -324,7 +326,7 @@ int results_write_config(Results *r, const Config *c, uint64_t seed, const char 
     if (lm) {       /* the language model: its folder and what it holds */
         jw_key(&w, "language_model");
         jw_object(&w);
-        jw_key(&w, "folder"); jw_str(&w, c->model + 5);
+        jw_key(&w, "folder"); jw_str(&w, lm);
         jw_key(&w, "sha256"); jw_str(&w, hex);  /* of config.json's bytes, then model.safetensors' */
         jw_end(&w);
     }

@@ -517,18 +517,11 @@ static int state_load(Trainer *tr, uint64_t hash, char *err, size_t errlen) {
 static int open_sets(TrainSet *sets, int *n_sets, int *P, const Config *c, char *err, size_t errlen) {
     char specs[sizeof c->train];
     snprintf(specs, sizeof specs, "%s", c->train);
-    DatasetOptions opt = {.label = c->label, .test = "", .test_frac = c->test_frac, .max_tokens = c->max_tokens};
-    WordPiece wp = {0};         /* --model bert:DIR reads token rows, as a run does (main.c) */
-    if (strncmp(c->model, "bert:", 5) == 0) {
-        int rc = wp_open_dir(&wp, c->model + 5, err, errlen);
-        if (rc) return rc;
-        opt.wp = &wp;
-    }
+    const DatasetOptions opt = {.label = c->label, .test = "", .test_frac = c->test_frac};
     *n_sets = 0;
     *P = c->pool_size;
     for (char *save = NULL, *s = strtok_r(specs, "+", &save); s; s = strtok_r(NULL, "+", &save)) {
         if (*n_sets == MAX_TRAIN_SETS) {
-            wp_close(&wp);
             snprintf(err, errlen, "train-policy: at most %d datasets", MAX_TRAIN_SETS);
             return ALSIM_BAD_INPUT;
         }
@@ -536,11 +529,10 @@ static int open_sets(TrainSet *sets, int *n_sets, int *P, const Config *c, char 
         Dataset test = {0};
         int rc = dataset_open_with(&ts->pool, &test, s, &opt, c->seed, err, errlen);
         dataset_free(&test);
-        if (rc) { wp_close(&wp); return rc; }
+        if (rc) return rc;
         dataset_print_choices(stderr, &ts->pool, c->quiet);
         const int need = (c->pool_size ? c->pool_size : 1) + c->reward_size;
         if (ts->pool.n < need) {
-            wp_close(&wp);
             snprintf(err, errlen, "train-policy: %s has %d pool rows, fewer than --pool-size %d + --reward-size %d",
                      s, ts->pool.n, c->pool_size ? c->pool_size : 1, c->reward_size);
             return ALSIM_BAD_INPUT;
@@ -551,7 +543,6 @@ static int open_sets(TrainSet *sets, int *n_sets, int *P, const Config *c, char 
         ts->cfg.policy[0] = 0;      /* the policy is the trainer's, not a file */
         config_adapt(&ts->cfg, ts->pool.x == NULL);
     }
-    wp_close(&wp);
     return 0;
 }
 
