@@ -17,8 +17,6 @@
 #include <stdint.h>
 
 #include "sim/backend.h"
-#include "sim/config.h"
-#include "sim/model.h"
 
 /* What config.json says (the keys of Hugging Face's BertConfig). */
 typedef struct {
@@ -155,24 +153,5 @@ void bert_layer_backward(float *dx, BertLayer *dw, BertLora *dlora, float *work,
  * Returns 0, or 3 when out of memory. bert_weights_free undoes it. */
 int bert_weights_at(Bert *w, float **block, const Bert *b, const Backend *be);
 void bert_weights_free(Bert *w, float *block, const Backend *be);
-
-/* ---- the model's options (sim/bertmodel.c) ---- */
-
-/* --finetune's value: none (*lora_rank = *last_k = 0), lora:R (*lora_rank = R >= 1) or
- * head+last:K (*last_k = K >= 1). Returns 0, or -1 when spec is none of these. */
-int bert_finetune_parse(int *lora_rank, int *last_k, const char *spec);
-
-/* --finetune, --pooling, --head and --lora-alpha of c: their forms, and that a value other
- * than the default comes only with --model bert:DIR; with one, what DIR/config.json allows
- * (head+last:K within its layers, --max-tokens within its positions). Reads that file only.
- * Returns 0, or 2 with a one-line err. */
-int bert_check_options(const Config *c, char *err, size_t errlen);
-
-/* For tests: grads (host; the trained parameters in the model's state layout: the head's
- * weight (K,H) and bias (K), then per layer the query's A, B and the value's A, B (lora:R), or
- * each trained layer's fields in BertLayer's order (head+last:K)) = the gradient of the mean
- * cross-entropy of token rows X (n <= the model's chunk) with labels y, under m's weights with
- * dropout off. Returns that loss (NaN when X is too large). m: a bert:DIR model. */
-double bert_model_loss_grad(float *grads, Model *m, const LearnerInput *X, const int32_t *y);
 
 #endif

@@ -1,26 +1,10 @@
-/* bertmodel — a BERT-family encoder fine-tuned each round, as a model (model.h): `--model
- * bert:DIR` with
- *   --finetune lora:R       adapters of rank R on every layer's query and value (scale
- *                           --lora-alpha / R; A drawn as PEFT's kaiming-uniform, B zero)
- *   --finetune head+last:K  the last K layers' own weights and LayerNorms
- * and in both a classifier head on the pooled vector (--pooling cls|mean) with dropout
- * (--dropout) before it, as BertForSequenceClassification has; AdamW (--lr, --weight-decay)
- * for the budget's steps of --minibatch sequences. Everything else is frozen. The encoder
- * runs as in eval mode (no dropout inside it): the head's dropout alone gives the MC samples,
- * so a pool chunk runs the encoder once and the head T times. Embeddings: the pooled vector.
- * (--finetune none does not come here: the pooled vectors are computed once, sim/embed.h,
- * and --head is fitted on them.)
- *
- * Input: token rows (datasets/dataset.h, text_tokens): ids as floats, -1 past the end. Each
- * chunk runs at its longest sequence's length (dynamic padding): padding never changes a real
- * token's values, since masked keys get probability 0 and pooling skips them.
- */
+/* bertmodel — a BERT-family encoder fine-tuned each round, as a model (contract: bertmodel.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "datasets/tokens.h"
-#include "sim/bert.h"
+#include "sim/bertmodel.h"
 #include "sim/model.h"
 #include "sim/rng.h"
 #include "sim/util.h"

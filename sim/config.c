@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "datasets/dataset.h"
-#include "sim/bert.h"
+#include "sim/bertmodel.h"
 #include "sim/jsonw.h"
 #include "sim/model.h"
 #include "sim/util.h"

@@ -5,7 +5,7 @@
  * head on the mean pooling with the last layer's own weights trained (every weight and
  * LayerNorm of it). Then: a fit is the same bits under the same seed and moves the loss
  * down; MC samples differ only through the head's dropout; and what the model refuses. */
-#include "sim/bert.h"
+#include "sim/bertmodel.h"
 #include "sim/model.h"
 #include "sim/safetensors.h"
 #include "tests/check.h"

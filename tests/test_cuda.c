@@ -24,6 +24,7 @@
  */
 #include "sim/backend.h"
 #include "sim/bert.h"
+#include "sim/bertmodel.h"
 #include "sim/cnn.h"
 #include "sim/learner.h"
 #include "sim/rng.h"
