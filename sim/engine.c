@@ -104,6 +104,26 @@ static double gathered_bytes(const Session *S, int n_pool) {
                                    ((needs & NEEDS_EMB) ? S->model.emb_width : 0));
 }
 
+/* The rows' predictions gathered for a picker (BatchView): probs (when with_probs), T MC
+ * samples and embeddings of width H (each when nonzero), for gathered_rows rows. Returns 0,
+ * or 1 when out of memory. */
+static int gathered_alloc(Session *S, int with_probs, int T, int H) {
+    const size_t rows = (size_t)gathered_rows(S->cfg, S->pool->n), K = (size_t)S->pool->k;
+    if (with_probs && !(S->all_probs = malloc(rows * K * sizeof *S->all_probs))) return 1;
+    if (T && !(S->all_mc = malloc((size_t)T * rows * K * sizeof *S->all_mc))) return 1;
+    if (H && !(S->all_emb = malloc(rows * (size_t)H * sizeof *S->all_emb))) return 1;
+    return 0;
+}
+
+/* A look-ahead's buffers: the round's model state, and the labeled rows ∪ a candidate (n_max
+ * at most). Returns 0, or 1 when out of memory. */
+static int lookahead_alloc(Session *S, long n_max) {
+    S->look_state = malloc(S->model.ops->state_size(&S->model));
+    S->look_rows = malloc((size_t)n_max * sizeof *S->look_rows);
+    S->look_y = malloc((size_t)n_max * sizeof *S->look_y);
+    return !S->look_state || !S->look_rows || !S->look_y;
+}
+
 /* The session's buffers (see Session). Returns 0, or -1 when out of memory. */
 static int session_alloc(Session *S, int n_init, int n_max, int chunk) {
     const Dataset *pool = S->pool;
@@ -144,23 +164,15 @@ static int session_alloc(Session *S, int n_init, int n_max, int chunk) {
     }
     if (needs & NEEDS_LABELED_PROBS)    /* a strategy rewarded on the labeled rows (albl) */
         oom |= !(S->labeled_probs = malloc((size_t)n_max * K * sizeof *S->labeled_probs));
-    if (st && st->select) {         /* a batch-aware strategy: every row scored, gathered */
-        const size_t rows = (size_t)gathered_rows(S->cfg, N);
-        if (needs & NEEDS_PROBS) oom |= !(S->all_probs = malloc(rows * K * sizeof *S->all_probs));
-        if (T) oom |= !(S->all_mc = malloc((size_t)T * rows * K * sizeof *S->all_mc));
-        if (H) oom |= !(S->all_emb = malloc(rows * H * sizeof *S->all_emb));
-    }
+    if (st && st->select)           /* a batch-aware strategy: every row scored, gathered */
+        oom |= gathered_alloc(S, needs & NEEDS_PROBS, T, H);
     if (S->cfg->warm_start) {
         S->model_state = malloc(S->model.ops->state_size(&S->model));
         oom |= !S->model_state;
     }
     if (S->cfg->early_stop > 0) oom |= !(S->best_state = malloc(S->model.ops->state_size(&S->model)));
-    if (needs & NEEDS_LOOKAHEAD) {  /* the teacher's refits: the round's model kept, labeled ∪ candidate */
-        S->look_state = malloc(S->model.ops->state_size(&S->model));
-        S->look_rows = malloc((size_t)n_max * sizeof *S->look_rows);
-        S->look_y = malloc((size_t)n_max * sizeof *S->look_y);
-        oom |= !S->look_state || !S->look_rows || !S->look_y;
-    }
+    if (needs & NEEDS_LOOKAHEAD)    /* the teacher's refits: the round's model kept, labeled ∪ candidate */
+        oom |= lookahead_alloc(S, n_max);
     const int m = S->cfg->full_data ? 0 : S->cfg->pool_subset;
     if (m) {        /* --pool-subset: the round's subset, gathered */
         S->subset = malloc((size_t)m * sizeof *S->subset);
@@ -530,17 +542,8 @@ int session_enable_lookahead(Session *S, const Dataset *reward, char *err, size_
     }
     int rc = session_set_reward(S, reward, err, errlen);
     if (rc) return rc;
-    const int N = S->pool->n, K = S->pool->k, H = S->model.emb_width, T = S->T;
     const long n_max = (long)S->cfg->init + (long)S->R * S->cfg->batch;
-    const size_t rows = (size_t)gathered_rows(S->cfg, N);
-    S->look_state = malloc(S->model.ops->state_size(&S->model));
-    S->look_rows = malloc((size_t)n_max * sizeof *S->look_rows);
-    S->look_y = malloc((size_t)n_max * sizeof *S->look_y);
-    S->all_probs = malloc(rows * K * sizeof *S->all_probs);
-    S->all_mc = T ? malloc((size_t)T * rows * K * sizeof *S->all_mc) : NULL;
-    S->all_emb = H && S->chunk_emb ? malloc(rows * H * sizeof *S->all_emb) : NULL;
-    if (!S->look_state || !S->look_rows || !S->look_y || !S->all_probs || (T && !S->all_mc) ||
-        (H && S->chunk_emb && !S->all_emb)) {
+    if (lookahead_alloc(S, n_max) || gathered_alloc(S, 1, S->T, S->chunk_emb ? S->model.emb_width : 0)) {
         snprintf(err, errlen, "out of memory for the look-ahead of %s", S->pool->name);
         return ALSIM_RUNTIME;
     }
