@@ -32,6 +32,7 @@
 #include "sim/backend.h"
 #include "sim/cnn.h"
 #include "sim/conv_direct.h"
+#include "sim/rng.h"
 #include "sim/util.h"
 #include "strategies/strategy.h"
 #include "bench/bench.h"
@@ -111,7 +112,7 @@ int main(int argc, char **argv) {
         if (kv) fprintf(kv, "conv%d_gemm_shape_gflops %.2f\n", l + 1, g_rate);
         // both of the CPU backend's paths, the one the model runs (direct, where compiled in) last
         for (int direct = 0; direct <= conv_direct_compiled(); direct++) {
-            conv_direct_enable(direct);
+            conv_direct_mode(direct ? CONV_DENSE : CONV_IM2COL);
             double t[REPS] = {0};
             for (int r = 0; r < REPS; r++) {
                 double t0 = util_seconds();
@@ -142,7 +143,7 @@ int main(int argc, char **argv) {
             }
         }
     }
-    conv_direct_enable(1);
+    conv_direct_mode(CONV_SPARSE);
     const double fwd_rate = fwd_flops / fwd_s / 1e9, bwd_rate = bwd_flops / bwd_s / 1e9;
     printf("| **both convolutions, forward** (as the scoring pass's trunk), %s: GFLOP/s | **%.1f = %.0f%% of the sgemm rate** |\n",
            path_name[conv_direct_compiled()], fwd_rate, 100 * fwd_rate / sq);
@@ -151,6 +152,48 @@ int main(int argc, char **argv) {
     if (kv) fprintf(kv, "sgemm_square_gflops %.2f\nconv_fwd_gflops %.2f\nconv_bwd_gflops %.2f\n"
                     "conv_fwd_frac %.4f\nconv_bwd_frac %.4f\n", sq, fwd_rate, bwd_rate, fwd_rate / sq,
                     bwd_rate / sq);
+
+    // conv 2's backward as a training step gives it: the output gradient a ReLU and the 2x2
+    // max-pooling leave (one nonzero at most per window, where the ReLU passed), through the
+    // sparse kernels (the default) and through the dense ones; GFLOP/s by the dense FLOP count
+    if (conv_direct_compiled()) {
+        const ConvShape *s = &convs[1];
+        const size_t n2 = (size_t)MINIBATCH * net.a2, np = n2 / 4;
+        float *dout = malloc(n2 * sizeof(float)), *up = malloc(np * sizeof(float));
+        float *pooled = malloc(np * sizeof(float));
+        int32_t *argmax = malloc(np * sizeof(int32_t));
+        if (!dout || !up || !pooled || !argmax) return 3;
+        be->conv2d_forward(out, net.work, in2, s->weight, s->bias, MINIBATCH, s->C, s->H, s->W, s->OC, s->k, s->G);
+        be->relu_forward(out, out, n2);
+        be->maxpool_forward(pooled, argmax, out, MINIBATCH, s->OC, net.h2, net.w2, 2);
+        Rng r = rng_stream(1, RNG_DATA, 0);
+        for (size_t i = 0; i < np; i++) up[i] = (float)(2.0 * rng_uniform(&r) - 1.0);
+        be->maxpool_backward(dout, up, argmax, MINIBATCH, s->OC, net.h2, net.w2, 2);
+        be->relu_backward(dout, dout, out, n2);
+        size_t nnz = 0;
+        for (size_t i = 0; i < n2; i++) nnz += dout[i] != 0.0f;
+        const double b_flops = 2 * conv_flops(s, MINIBATCH);
+        double b_s[2];
+        for (int sparse = 0; sparse < 2; sparse++) {
+            conv_direct_mode(sparse ? CONV_SPARSE : CONV_DENSE);
+            double t[REPS] = {0};
+            for (int rep = 0; rep < REPS; rep++) {
+                double t0 = util_seconds();
+                be->conv2d_backward(dinp, dw, db, net.work, dout, in2, s->weight, MINIBATCH, s->C, s->H, s->W,
+                                    s->OC, s->k, s->G);
+                t[rep] = util_seconds() - t0;
+            }
+            b_s[sparse] = median(t, REPS);
+            printf("| %s: conv2d_backward (weight and input gradients), %d rows, a training step's output gradient (%.1f%% nonzero), %s kernels: ms, dense-equivalent GFLOP/s | %.2f, %.1f |\n",
+                   s->name, MINIBATCH, 100.0 * nnz / n2, sparse ? "sparse" : "dense direct", 1e3 * b_s[sparse],
+                   b_flops / b_s[sparse] / 1e9);
+        }
+        conv_direct_mode(CONV_SPARSE);
+        printf("| **conv 2's backward in training: the sparse kernels against the dense ones** | **%.2f× faster** |\n", b_s[0] / b_s[1]);
+        if (kv) fprintf(kv, "conv2_bwd_sparse_ms %.3f\nconv2_bwd_dense_ms %.3f\nconv2_bwd_nonzero %.4f\n", 1e3 * b_s[1],
+                        1e3 * b_s[0], (double)nnz / n2);
+        free(dout); free(up); free(pooled); free(argmax);
+    }
     free(in1); free(in2); free(out); free(dinp); free(dw); free(db);
 
     // --- 2. one round's training ---------------------------------------------------------------

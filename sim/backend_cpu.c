@@ -251,46 +251,85 @@ static void conv2d_backward(float *dinp, float *dweight, float *dbias, float *wo
 // ----------------------------------------------------------------------------
 // max-pooling: s x s windows, stride s
 
-static void maxpool_forward(float *out, int32_t *argmax, const float *inp, int N, int C, int H,
-                            int W, int s) {
-    // out (N,C,PH,PW), argmax (N,C,PH,PW); inp (N,C,H,W)
-    const int PH = H / s, PW = W / s;
-    for (size_t plane = 0; plane < (size_t)N * C; plane++) {
-        const float *in = inp + plane * H * W;
+// Max-pooling and ReLU are a pass over a CNN's activations each (millions of floats a training
+// step), so they are spread over the cores (parallel.h): by planes, and by chunks of
+// ELEMENTWISE_CHUNK; each output is computed as before, so the bits do not change.
+#define ELEMENTWISE_CHUNK 16384
+typedef struct {
+    float *out;
+    int32_t *argmax;                /* forward: written */
+    const int32_t *from;            /* backward: the forward's argmax */
+    const float *inp;               /* forward: its input; backward: dout */
+    int H, W, s;
+} PoolJob;
+
+static void maxpool_planes(void *arg, int lo, int hi) {
+    const PoolJob *j = arg;
+    const int H = j->H, W = j->W, s = j->s, PH = H / s, PW = W / s;
+    for (size_t plane = (size_t)lo; plane < (size_t)hi; plane++) {
+        const float *in = j->inp + plane * H * W;
         for (int py = 0; py < PH; py++)
             for (int px = 0; px < PW; px++) {
                 int best = py * s * W + px * s;
                 for (int i = 0; i < s; i++)
-                    for (int j = 0; j < s; j++) {
-                        const int at = (py * s + i) * W + px * s + j;
+                    for (int jj = 0; jj < s; jj++) {
+                        const int at = (py * s + i) * W + px * s + jj;
                         if (in[at] > in[best]) best = at;
                     }
                 const size_t o = (plane * PH + py) * PW + px;
-                out[o] = in[best];
-                argmax[o] = best;
+                j->out[o] = in[best];
+                j->argmax[o] = best;
             }
     }
+}
+
+static void maxpool_forward(float *out, int32_t *argmax, const float *inp, int N, int C, int H,
+                            int W, int s) {
+    // out (N,C,PH,PW), argmax (N,C,PH,PW); inp (N,C,H,W)
+    PoolJob j = {out, argmax, NULL, inp, H, W, s};
+    parallel_for(N * C, 64, maxpool_planes, &j);
+}
+
+static void unpool_planes(void *arg, int lo, int hi) {
+    const PoolJob *j = arg;
+    const size_t HW = (size_t)j->H * j->W, P = (size_t)(j->H / j->s) * (j->W / j->s);
+    memset(j->out + (size_t)lo * HW, 0, (size_t)(hi - lo) * HW * sizeof(float));
+    for (size_t plane = (size_t)lo; plane < (size_t)hi; plane++)
+        for (size_t q = 0; q < P; q++) j->out[plane * HW + j->from[plane * P + q]] = j->inp[plane * P + q];
 }
 
 static void maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int N, int C,
                              int H, int W, int s) {
     // dinp (N,C,H,W); dout, argmax (N,C,PH,PW)
-    const int PH = H / s, PW = W / s;
-    memset(dinp, 0, (size_t)N * C * H * W * sizeof(float));
-    for (size_t plane = 0; plane < (size_t)N * C; plane++)
-        for (int q = 0; q < PH * PW; q++)
-            dinp[plane * H * W + argmax[plane * PH * PW + q]] = dout[plane * PH * PW + q];
+    PoolJob j = {dinp, NULL, argmax, dout, H, W, s};
+    parallel_for(N * C, 64, unpool_planes, &j);
 }
 
 // ----------------------------------------------------------------------------
 // relu
 
+typedef struct { float *out; const float *a, *b; size_t n; } ReluJob;
+
+static void relu_chunks(void *arg, int lo, int hi) {    // out = max(a, 0)
+    const ReluJob *j = arg;
+    const size_t end = (size_t)hi * ELEMENTWISE_CHUNK < j->n ? (size_t)hi * ELEMENTWISE_CHUNK : j->n;
+    for (size_t i = (size_t)lo * ELEMENTWISE_CHUNK; i < end; i++) j->out[i] = j->a[i] > 0.0f ? j->a[i] : 0.0f;
+}
+
+static void relu_grad_chunks(void *arg, int lo, int hi) {   // out = a where b > 0, else 0
+    const ReluJob *j = arg;
+    const size_t end = (size_t)hi * ELEMENTWISE_CHUNK < j->n ? (size_t)hi * ELEMENTWISE_CHUNK : j->n;
+    for (size_t i = (size_t)lo * ELEMENTWISE_CHUNK; i < end; i++) j->out[i] = j->b[i] > 0.0f ? j->a[i] : 0.0f;
+}
+
 static void relu_forward(float *out, const float *inp, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+    ReluJob j = {out, inp, NULL, n};
+    parallel_for((int)((n + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK), 4, relu_chunks, &j);
 }
 
 static void relu_backward(float *dinp, const float *dout, const float *out, size_t n) {
-    for (size_t i = 0; i < n; i++) dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+    ReluJob j = {dinp, dout, out, n};
+    parallel_for((int)((n + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK), 4, relu_grad_chunks, &j);
 }
 
 // ----------------------------------------------------------------------------

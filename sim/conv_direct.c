@@ -8,6 +8,7 @@
  */
 #include "sim/conv_direct.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +28,14 @@ enum {
                        thread runs through its tiles */
 };
 
-static int enabled = 1;
+static int mode = CONV_SPARSE;
+static long sparse_runs;    /* conv_direct_backward calls the sparse kernels ran */
 
 int conv_direct_compiled(void) { return 1; }
 
-void conv_direct_enable(int on) { enabled = on; }
+void conv_direct_mode(int m) { mode = m; }
+
+long conv_direct_sparse_runs(void) { return sparse_runs; }
 
 /* Where a plane's wide positions q < Q land; vector v keeps the lanes of mask[v] (q < Q and
  * q mod W < keep) and writes them from dest[v] on. VT zero masks follow the last vector, so a
@@ -194,7 +198,7 @@ static int *tap_offsets(int C, int H, int W, int k) {
 
 int conv_direct_forward(float *out, float *work, const float *inp, const float *weight,
                         const float *bias, int N, int C, int H, int W, int OC, int k, int G) {
-    if (!enabled) return 0;
+    if (mode == CONV_IM2COL) return 0;
     const int OH = H - k + 1, OW = W - k + 1, T = C * k * k;
     Lanes l = {0};
     int *off = tap_offsets(C, H, W, k);
@@ -321,10 +325,296 @@ static void dw_tiles(void *ctx, int lo, int hi) {
     }
 }
 
+// ----------------------------------------------------------------------------
+// backward of a sparse output gradient. A ReLU then a max-pooling after a convolution leave
+// at most one nonzero output gradient in each pooling window, a quarter or less. Then each
+// nonzero v = dout[n,o,y,x] adds v times its input patch to dweight[o] and v times weight[o] to
+// its patch of dinp, and the zeros cost nothing. In channels-last copies, (H·W, C) an image,
+// the patch row i of a position q = y·W + x, its k taps j by C channels, is k·C contiguous
+// floats from (q + i·W)·C: "pieces" of 8 vectors of 16 (so k·C must be a multiple of 128),
+// two pieces in registers at a time.
+//
+// Rounding: dweight[o] sums the images in order and in each the nonzeros in (y, x) order, in
+// float, one running sum per entry; dinp[n] sums the channels o in order, in each the nonzeros in (y, x) order, each patch entry
+// in (i, j) order as it comes. Bitwise reproducible for the same shapes whatever the thread
+// count and G; not the bits of the dense kernels.
+
+enum { PIECE = 8 };     /* 16-float vectors of a piece */
+
+typedef struct {
+    float *dinp, *dwt;          /* dwt (OC, k·k·C) tap-major, channels last: [o][(i·k+j)·C + c] */
+    float *xt, *dxt;            /* (g, H·W, C) each: the inputs and input gradients channels last */
+    float *val;                 /* (g, OC, P) each plane's nonzeros, (y, x) order */
+    int32_t *at;                /* (g, OC, P) their positions y·W + x */
+    int32_t *count;             /* (g, OC) how many */
+    float *bsum;                /* (N, OC) each image's bias gradient, or NULL */
+    const float *dout, *inp, *wt;   /* wt (OC, k·k·C) the weights, tap-major channels last */
+    int n0, g, C, H, W, OC, k, OH, OW, P, pieces;
+} Sparse;
+
+/* (piece, vector) of piece number i: the piece's offset in a patch, (row·W)·C + 16·8·part
+ * with row = i / (pieces per row), in floats from the patch's first entry. */
+static size_t piece_offset(const Sparse *s, int piece) {
+    const int per_row = s->k * s->C / (16 * PIECE);
+    return (size_t)(piece / per_row) * s->W * s->C + (size_t)(piece % per_row) * 16 * PIECE;
+}
+
+/* The nonzeros of plane d (OH, OW): values to val and positions y·W + x to at, in (y, x)
+ * order; returns how many. A NaN counts as nonzero. */
+static int32_t nonzeros(float *val, int32_t *at, const float *d, int OH, int OW, int W) {
+    int32_t n = 0;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int y = 0; y < OH; y++)
+        for (int x = 0; x < OW; x += 16) {
+            const __mmask16 in = OW - x >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (OW - x)) - 1);
+            const __m512 v = _mm512_maskz_loadu_ps(in, d + (size_t)y * OW + x);
+            const __mmask16 nz = _mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+            if (!nz) continue;
+            // compressed in registers, then a masked store: a compress straight to memory is
+            // microcoded, and slow, on some cores
+            const int c = __builtin_popcount(nz);
+            const __mmask16 first = (__mmask16)((1u << c) - 1);
+            _mm512_mask_storeu_ps(val + n, first, _mm512_maskz_compress_ps(nz, v));
+            _mm512_mask_storeu_epi32(at + n, first,
+                                     _mm512_maskz_compress_epi32(nz, _mm512_add_epi32(lane, _mm512_set1_epi32(y * W + x))));
+            n += c;
+        }
+    return n;
+}
+
+/* The 16 rows r[0..15] of a 16x16 block transposed in place: four rounds, each swapping one bit
+ * of the row index with the same bit of the column index, through pairs of rows s apart: row
+ * i (bit clear) takes column c from itself, or when c has the bit from row i+s's c - s; row
+ * i+s from row i's c + s, or when c has the bit from itself (index 16 + c: the second row). */
+static const int lo8[16] = {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23},
+                 hi8[16] = {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31},
+                 lo4[16] = {0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27},
+                 hi4[16] = {4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31},
+                 lo2[16] = {0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29},
+                 hi2[16] = {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31},
+                 lo1[16] = {0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30},
+                 hi1[16] = {1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31};
+
+static inline void swap_round(__m512 r[16], int s, const int *lo, const int *hi) {
+    const __m512i ilo = _mm512_loadu_si512(lo), ihi = _mm512_loadu_si512(hi);
+    for (int i = 0; i < 16; i++)
+        if (!(i & s)) {
+            const __m512 a = r[i], b = r[i + s];
+            r[i] = _mm512_permutex2var_ps(a, ilo, b);
+            r[i + s] = _mm512_permutex2var_ps(a, ihi, b);
+        }
+}
+
+static inline void transpose16(__m512 r[16]) {
+    swap_round(r, 8, lo8, hi8);
+    swap_round(r, 4, lo4, hi4);
+    swap_round(r, 2, lo2, hi2);
+    swap_round(r, 1, lo1, hi1);
+}
+
+/* dst (cols, rows) = src (rows, cols) transposed; row strides ds and ss in floats. Blocks of
+ * 16 x 16 through registers, the edges one by one. */
+static void transpose(float *dst, size_t ds, const float *src, size_t ss, int rows, int cols) {
+    const int R16 = rows / 16 * 16, C16 = cols / 16 * 16;
+    for (int i = 0; i < R16; i += 16)
+        for (int j = 0; j < C16; j += 16) {
+            __m512 r[16];
+            for (int a = 0; a < 16; a++) r[a] = _mm512_loadu_ps(src + (size_t)(i + a) * ss + j);
+            transpose16(r);
+            for (int a = 0; a < 16; a++) _mm512_storeu_ps(dst + (size_t)(j + a) * ds + i, r[a]);
+        }
+    for (int i = 0; i < rows; i++)
+        for (int j = i < R16 ? C16 : 0; j < cols; j++) dst[(size_t)j * ds + i] = src[(size_t)i * ss + j];
+}
+
+/* Per image of the chunk: its input channels last, each plane's nonzeros, its bias sums. */
+static void sparse_prep(void *ctx, int lo, int hi) {
+    const Sparse *s = ctx;
+    const size_t HW = (size_t)s->H * s->W;
+    for (int m = lo; m < hi; m++) {
+        const int n = s->n0 + m;
+        transpose(s->xt + m * HW * s->C, (size_t)s->C, s->inp + (size_t)n * s->C * HW, HW, s->C, (int)HW);
+        for (int o = 0; o < s->OC; o++) {
+            const size_t mo = (size_t)m * s->OC + o;
+            const float *d = s->dout + ((size_t)n * s->OC + o) * s->P;
+            s->count[mo] = nonzeros(s->val + mo * s->P, s->at + mo * s->P, d, s->OH, s->OW, s->W);
+            if (s->bsum) s->bsum[(size_t)n * s->OC + o] = plane_sum(d, s->P);
+        }
+    }
+}
+
+/* The 8 vectors of a piece: a##0..a##7 op'd with the piece at p. */
+#define PIECE_VARS(a) __m512 a##0, a##1, a##2, a##3, a##4, a##5, a##6, a##7
+#define PIECE_ZERO(a) a##0 = a##1 = a##2 = a##3 = a##4 = a##5 = a##6 = a##7 = _mm512_setzero_ps()
+#define PIECE_FMA(a, v, p)                                                                         \
+    do {                                                                                           \
+        a##0 = _mm512_fmadd_ps(v, _mm512_loadu_ps((p)), a##0);                                     \
+        a##1 = _mm512_fmadd_ps(v, _mm512_loadu_ps((p) + 16), a##1);                                \
+        a##2 = _mm512_fmadd_ps(v, _mm512_loadu_ps((p) + 32), a##2);                                \
+        a##3 = _mm512_fmadd_ps(v, _mm512_loadu_ps((p) + 48), a##3);                                \
+        a##4 = _mm512_fmadd_ps(v, _mm512_loadu_ps((p) + 64), a##4);                                \
+        a##5 = _mm512_fmadd_ps(v, _mm512_loadu_ps((p) + 80), a##5);                                \
+        a##6 = _mm512_fmadd_ps(v, _mm512_loadu_ps((p) + 96), a##6);                                \
+        a##7 = _mm512_fmadd_ps(v, _mm512_loadu_ps((p) + 112), a##7);                               \
+    } while (0)
+#define PIECE_LOAD(a, p)                                                                           \
+    do {                                                                                           \
+        a##0 = _mm512_loadu_ps((p)); a##1 = _mm512_loadu_ps((p) + 16);                             \
+        a##2 = _mm512_loadu_ps((p) + 32); a##3 = _mm512_loadu_ps((p) + 48);                        \
+        a##4 = _mm512_loadu_ps((p) + 64); a##5 = _mm512_loadu_ps((p) + 80);                        \
+        a##6 = _mm512_loadu_ps((p) + 96); a##7 = _mm512_loadu_ps((p) + 112);                       \
+    } while (0)
+#define PIECE_STORE(a, p)                                                                          \
+    do {                                                                                           \
+        _mm512_storeu_ps((p), a##0); _mm512_storeu_ps((p) + 16, a##1);                             \
+        _mm512_storeu_ps((p) + 32, a##2); _mm512_storeu_ps((p) + 48, a##3);                        \
+        _mm512_storeu_ps((p) + 64, a##4); _mm512_storeu_ps((p) + 80, a##5);                        \
+        _mm512_storeu_ps((p) + 96, a##6); _mm512_storeu_ps((p) + 112, a##7);                       \
+    } while (0)
+#define PIECE_SCATTER(w, v, p)                                                                     \
+    do {                                                                                           \
+        float *q_ = (p);                                                                           \
+        _mm512_storeu_ps(q_, _mm512_fmadd_ps(v, w##0, _mm512_loadu_ps(q_)));                       \
+        _mm512_storeu_ps(q_ + 16, _mm512_fmadd_ps(v, w##1, _mm512_loadu_ps(q_ + 16)));             \
+        _mm512_storeu_ps(q_ + 32, _mm512_fmadd_ps(v, w##2, _mm512_loadu_ps(q_ + 32)));             \
+        _mm512_storeu_ps(q_ + 48, _mm512_fmadd_ps(v, w##3, _mm512_loadu_ps(q_ + 48)));             \
+        _mm512_storeu_ps(q_ + 64, _mm512_fmadd_ps(v, w##4, _mm512_loadu_ps(q_ + 64)));             \
+        _mm512_storeu_ps(q_ + 80, _mm512_fmadd_ps(v, w##5, _mm512_loadu_ps(q_ + 80)));             \
+        _mm512_storeu_ps(q_ + 96, _mm512_fmadd_ps(v, w##6, _mm512_loadu_ps(q_ + 96)));             \
+        _mm512_storeu_ps(q_ + 112, _mm512_fmadd_ps(v, w##7, _mm512_loadu_ps(q_ + 112)));           \
+    } while (0)
+
+/* dwt[o] += Σ over the chunk's images and each plane o's nonzeros v at q of v · the patch at
+ * q, for channels o = lo..hi-1. Image by image, so that its channels-last copy stays in the
+ * core's cache while the channels' nonzeros read it; per (image, channel), two pieces of the
+ * patch in registers at a time (the second repeats the first when the pieces are odd in
+ * number, and is dropped), loaded from dwt and stored back. */
+static void sparse_dw(void *ctx, int lo, int hi) {
+    const Sparse *s = ctx;
+    const size_t HW = (size_t)s->H * s->W, KC = (size_t)s->k * s->k * s->C;
+    for (int m = 0; m < s->g; m++) {
+        const float *x = s->xt + m * HW * s->C;
+        for (int o = lo; o < hi; o++) {
+            const size_t mo = (size_t)m * s->OC + o;
+            const float *val = s->val + mo * s->P;
+            const int32_t *at = s->at + mo * s->P;
+            float *dw = s->dwt + o * KC;
+            for (int pa = 0; pa < s->pieces; pa += 2) {
+                const int pb = pa + 1 < s->pieces ? pa + 1 : pa;
+                const size_t oa = piece_offset(s, pa), ob = piece_offset(s, pb);
+                float *dwa = dw + (size_t)pa * 16 * PIECE, *dwb = dw + (size_t)pb * 16 * PIECE;
+                PIECE_VARS(a);
+                PIECE_VARS(b);
+                PIECE_LOAD(a, dwa);
+                PIECE_LOAD(b, dwb);
+                for (int32_t e = 0; e < s->count[mo]; e++) {
+                    const __m512 v = _mm512_set1_ps(val[e]);
+                    const float *p = x + (size_t)at[e] * s->C, *pa_ = p + oa, *pb_ = p + ob;
+                    PIECE_FMA(a, v, pa_);
+                    PIECE_FMA(b, v, pb_);
+                }
+                PIECE_STORE(a, dwa);
+                if (pb != pa) PIECE_STORE(b, dwb);
+            }
+        }
+    }
+}
+
+/* The input gradients of images lo..hi-1: dxt[m] = Σ over o and plane o's nonzeros v at q of
+ * v · weight[o] on the patch at q, two pieces of weight[o] in registers at a time; then
+ * transposed into dinp. */
+static void sparse_dx(void *ctx, int lo, int hi) {
+    const Sparse *s = ctx;
+    const size_t HW = (size_t)s->H * s->W, KC = (size_t)s->k * s->k * s->C;
+    for (int m = lo; m < hi; m++) {
+        float *dx = s->dxt + m * HW * s->C;
+        memset(dx, 0, HW * s->C * sizeof(float));
+        for (int o = 0; o < s->OC; o++) {
+            const size_t mo = (size_t)m * s->OC + o;
+            const float *val = s->val + mo * s->P;
+            const int32_t *at = s->at + mo * s->P;
+            for (int pa = 0; pa < s->pieces; pa += 2) {
+                const int two = pa + 1 < s->pieces;
+                const size_t oa = piece_offset(s, pa), ob = piece_offset(s, two ? pa + 1 : pa);
+                const float *w = s->wt + o * KC;
+                PIECE_VARS(a);
+                PIECE_VARS(b);
+                PIECE_LOAD(a, w + (size_t)pa * 16 * PIECE);
+                PIECE_LOAD(b, w + (size_t)(two ? pa + 1 : pa) * 16 * PIECE);
+                for (int32_t e = 0; e < s->count[mo]; e++) {
+                    const __m512 v = _mm512_set1_ps(val[e]);
+                    float *p = dx + (size_t)at[e] * s->C, *pa_ = p + oa, *pb_ = p + ob;
+                    PIECE_SCATTER(a, v, pa_);
+                    if (two) PIECE_SCATTER(b, v, pb_);
+                }
+            }
+        }
+        transpose(s->dinp + (size_t)(s->n0 + m) * s->C * HW, HW, dx, (size_t)s->C, (int)HW, s->C);
+    }
+}
+
+/* conv_direct_backward by the sparse kernels, in chunks of as many images as the work buffer
+ * holds: returns 1 when done, 0 when they do not apply (the patch rows are not whole pieces,
+ * more than a third of the first chunk's dout is nonzero, the work buffer holds no image, or
+ * out of memory): then dweight, dinp, dbias are unwritten. */
+static int sparse_backward(float *dinp, float *dweight, float *dbias, float *work,
+                           const float *dout, const float *inp, const float *weight,
+                           int N, int C, int H, int W, int OC, int k, int G) {
+    if (mode != CONV_SPARSE || (k * C) % (16 * PIECE) != 0 || N < 1) return 0;
+    const int OH = H - k + 1, OW = W - k + 1, P = OH * OW;
+    const size_t HW = (size_t)H * W, KC = (size_t)k * k * C;
+    // work, per image: xt and dxt (2·HW·C), val and at (2·OC·P), count (OC)
+    const size_t per = 2 * HW * C + 2 * (size_t)OC * P + OC, fit = conv2d_work_floats(G, C, H, W, OC, k) / per;
+    const int gs = fit >= (size_t)N ? N : (int)fit;
+    if (gs < 1) return 0;
+    float *dwt = calloc(OC * KC, sizeof(float)), *wt = malloc(OC * KC * sizeof(float));
+    float *bsum = dbias ? malloc((size_t)N * OC * sizeof(float)) : NULL;
+    int ok = dwt && wt && (!dbias || bsum);
+    if (ok) {
+        for (int o = 0; o < OC; o++)    // wt[o][(i·k + j)·C + c] = weight[o][c][i][j]
+            for (int c = 0; c < C; c++)
+                for (int t = 0; t < k * k; t++) wt[o * KC + (size_t)t * C + c] = weight[((size_t)o * C + c) * k * k + t];
+        float *val = work + 2 * (size_t)gs * HW * C;
+        Sparse s = {dinp, dwt, work, work + (size_t)gs * HW * C, val,
+                    (int32_t *)(val + (size_t)gs * OC * P),        // cppcheck-suppress invalidPointerCast ; int32 fits a float's slot
+                    (int32_t *)(val + 2 * (size_t)gs * OC * P),    // cppcheck-suppress invalidPointerCast
+                    bsum, dout, inp, wt, 0, 0, C, H, W, OC, k, OH, OW, P, (int)(KC / (16 * PIECE))};
+        for (int n0 = 0; n0 < N && ok; n0 += gs) {
+            s.n0 = n0;
+            s.g = N - n0 < gs ? N - n0 : gs;
+            parallel_for(s.g, 1, sparse_prep, &s);
+            if (n0 == 0) {  // sparse enough? decided on the first chunk
+                size_t nnz = 0;
+                for (size_t i = 0; i < (size_t)s.g * OC; i++) nnz += (size_t)s.count[i];
+                ok = 3 * nnz <= (size_t)s.g * OC * P;
+            }
+            if (!ok) break;
+            parallel_for(OC, 1, sparse_dw, &s);
+            if (dinp) parallel_for(s.g, 1, sparse_dx, &s);
+        }
+        if (ok) {
+            for (int o = 0; o < OC; o++)
+                for (int c = 0; c < C; c++)
+                    for (int t = 0; t < k * k; t++) dweight[((size_t)o * C + c) * k * k + t] = dwt[o * KC + (size_t)t * C + c];
+            if (dbias) {    // the images' sums, in image order
+                for (int o = 0; o < OC; o++) dbias[o] = 0.0f;
+                for (int n = 0; n < N; n++)
+                    for (int o = 0; o < OC; o++) dbias[o] += bsum[(size_t)n * OC + o];
+            }
+            sparse_runs++;
+        }
+    }
+    free(dwt);
+    free(wt);
+    free(bsum);
+    return ok;
+}
+
 int conv_direct_backward(float *dinp, float *dweight, float *dbias, float *work,
                          const float *dout, const float *inp, const float *weight,
                          int N, int C, int H, int W, int OC, int k, int G) {
-    if (!enabled) return 0;
+    if (mode == CONV_IM2COL) return 0;
+    if (sparse_backward(dinp, dweight, dbias, work, dout, inp, weight, N, C, H, W, OC, k, G)) return 1;
     const int OH = H - k + 1, OW = W - k + 1, T = C * k * k, Tin = OC * k * k;
     const int off0 = (k - 1) * W + (k - 1), L = (H * W + off0 + 15) / 16 * 16;
     const size_t per = (size_t)OC * L, have = conv2d_work_floats(G, C, H, W, OC, k);
@@ -371,7 +661,9 @@ int conv_direct_backward(float *dinp, float *dweight, float *dbias, float *work,
 
 int conv_direct_compiled(void) { return 0; }
 
-void conv_direct_enable(int on) { (void)on; }
+void conv_direct_mode(int m) { (void)m; }
+
+long conv_direct_sparse_runs(void) { return 0; }
 
 int conv_direct_forward(float *out, float *work, const float *inp, const float *weight,
                         const float *bias, int N, int C, int H, int W, int OC, int k, int G) {

@@ -14,8 +14,14 @@
  * Rounding: each output is a float sum in tap order (c, i, j), the bias added after; the
  * weight gradient sums groups of 8 images in 16 lanes, reduces the lanes and adds the group's
  * sum to dweight, group after group; the bias gradient sums each image's plane in 16 lanes,
- * reduces them, and adds the images in order (not backend.h's one running sum). Bitwise reproducible for the same shapes and G whatever
- * the thread count; not the bits of the im2col path.
+ * reduces them, and adds the images in order (not backend.h's one running sum). Bitwise
+ * reproducible for the same shapes and G whatever the thread count; not the bits of the im2col
+ * path.
+ *
+ * A sparse output gradient (a ReLU and a max-pooling after the convolution leave a quarter or
+ * less nonzero) has a backward of its own: each nonzero adds its value times its input patch
+ * to the weight gradient and times the kernel to the input gradient's patch, on channels-last
+ * copies, and the zeros cost nothing (conv_direct.c says how it rounds).
  */
 #ifndef ALSIM_CONV_DIRECT_H
 #define ALSIM_CONV_DIRECT_H
@@ -35,8 +41,16 @@ int conv_direct_backward(float *dinp, float *dweight, float *dbias, float *work,
 /* 1 when the direct kernels are compiled in (AVX-512F), else 0. */
 int conv_direct_compiled(void);
 
-/* on = 0: the two calls above return 0 (the CPU backend runs im2col), for tests and benchmarks
- * that compare the two paths; on = 1 (the default) again. Not thread-safe: set it before. */
-void conv_direct_enable(int on);
+/* Which kernels the CPU backend's convolutions use, for tests and benchmarks that compare them:
+ * CONV_IM2COL (the two calls above return 0: im2col + OpenBLAS), CONV_DENSE (the direct
+ * kernels, the backward always dense), CONV_SPARSE (the default: the backward of a sparse
+ * output gradient by the sparse kernels, conv_direct.c, where they apply: k·C a multiple of
+ * 128, at most a third of dout nonzero, all N images in the work buffer). Not thread-safe:
+ * set it before. */
+enum { CONV_IM2COL, CONV_DENSE, CONV_SPARSE };
+void conv_direct_mode(int mode);
+
+/* How many conv_direct_backward calls the sparse kernels ran, since the process started. */
+long conv_direct_sparse_runs(void);
 
 #endif

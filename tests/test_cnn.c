@@ -58,6 +58,8 @@ static void check_close(const char *what, const float *got, const double *want, 
 
 typedef struct { int N, C, H, W, OC, k; } ConvShape;
 
+static int direct_mode;     /* the CPU backend's convolution kernels (conv_direct.h) under test */
+
 /* out (N,OC,OH,OW) by the definition, in double. */
 static void conv_direct(double *out, const float *inp, const float *w, const float *b, ConvShape s) {
     const int OH = s.H - s.k + 1, OW = s.W - s.k + 1;
@@ -102,12 +104,18 @@ static void numeric_grad(double *num, float *x, size_t n, const float *inp, cons
     }
 }
 
-static void conv_case(ConvShape s, int G) {
+static void conv_case(ConvShape s, int G, int sparse) {
     const int OH = s.H - s.k + 1, OW = s.W - s.k + 1;
     const size_t n_in = (size_t)s.N * s.C * s.H * s.W, n_w = (size_t)s.OC * s.C * s.k * s.k;
     const size_t n_out = (size_t)s.N * s.OC * OH * OW;
     float *inp = random_floats(n_in, -1, 1, 1), *w = random_floats(n_w, -0.5, 0.5, 2);
     float *b = random_floats((size_t)s.OC, -1, 1, 3), *R = random_floats(n_out, -1, 1, 4);
+    if (sparse) {   // a quarter of the output gradient nonzero, as a ReLU and a 2x2 pooling leave
+        Rng r = rng_stream(42, RNG_DATA, 5);
+        for (size_t i = 0; i < n_out; i++)
+            if (rng_uniform(&r) >= 0.25) R[i] = 0.0f;
+    }
+    const long sparse_runs = conv_direct_sparse_runs();
     float *out = malloc(n_out * sizeof(float)), *out2 = malloc(n_out * sizeof(float));
     float *work = malloc(conv2d_work_floats(G, s.C, s.H, s.W, s.OC, s.k) * sizeof(float));
     double *want = malloc((n_out > n_in ? n_out : n_in) * sizeof(double));
@@ -139,6 +147,8 @@ static void conv_case(ConvShape s, int G) {
     numeric_grad(num, b, (size_t)s.OC, inp, w, b, R, s, G, out, work);
     snprintf(what, sizeof what, "conv2d_backward dbias by central differences, G%d", G);
     check_close(what, db, num, (size_t)s.OC, 1e-3, 1e-3);
+    if (sparse && direct_mode == CONV_SPARSE)
+        CHECK(conv_direct_sparse_runs() > sparse_runs, "conv2d_backward C%d k%d: the sparse kernels did not run", s.C, s.k);
 
     // and exactly, in double: dinp[n,c,y+i,x+j] += w[o,c,i,j]·R[n,o,y,x], dw[o,c,i,j] +=
     // inp[n,c,y+i,x+j]·R[n,o,y,x], db[o] += R[n,o,y,x]
@@ -185,21 +195,31 @@ static void conv_case(ConvShape s, int G) {
 /* Each case on both of the CPU backend's paths: the direct kernels (sim/conv_direct.h) where
  * they are compiled in, and im2col + OpenBLAS. */
 static void test_conv(void) {
-    for (int direct = conv_direct_compiled(); direct >= 0; direct--) {
-        conv_direct_enable(direct);
-        printf("  (%s)\n", direct ? "direct kernels" : "im2col + sgemm");
+    static const char *const path[] = {"im2col + sgemm", "direct kernels, dense backward",
+                                       "direct kernels, sparse backward where it applies"};
+    for (direct_mode = conv_direct_compiled() ? CONV_SPARSE : CONV_IM2COL; direct_mode >= CONV_IM2COL; direct_mode--) {
+        conv_direct_mode(direct_mode);
+        printf("  (%s)\n", path[direct_mode]);
         const ConvShape s = {3, 2, 7, 6, 3, 3};
-        conv_case(s, 2);        // groups of 2 and 1
-        conv_case(s, 3);        // one group
-        conv_case(s, 1);
-        conv_case((ConvShape){2, 1, 5, 5, 4, 5}, 2);    // a kernel as large as the image: 1x1 outputs
-        conv_case((ConvShape){2, 3, 4, 6, 2, 1}, 1);    // 1x1 kernels
+        conv_case(s, 2, 0);        // groups of 2 and 1
+        conv_case(s, 3, 0);        // one group
+        conv_case(s, 1, 0);
+        conv_case((ConvShape){2, 1, 5, 5, 4, 5}, 2, 0);    // a kernel as large as the image: 1x1 outputs
+        conv_case((ConvShape){2, 3, 4, 6, 2, 1}, 1, 0);    // 1x1 kernels
         // several tiles of 96 positions, channel blocks of 4 with a partial one, and (direct)
         // more images than one weight-gradient group of 8
-        conv_case((ConvShape){10, 5, 13, 11, 6, 4}, 10);
-        conv_case((ConvShape){10, 5, 13, 11, 6, 4}, 3);
+        conv_case((ConvShape){10, 5, 13, 11, 6, 4}, 10, 0);
+        conv_case((ConvShape){10, 5, 13, 11, 6, 4}, 3, 0);
+        // a sparse output gradient where the sparse kernels apply (k·C a multiple of 128): the
+        // CNN's second convolution's shape (4 pieces, one a patch row), two pieces a row, an
+        // odd number of pieces (the last one alone), more images than the work buffer holds; and dense there (they must not apply)
+        conv_case((ConvShape){3, 32, 9, 8, 5, 4}, 3, 1);
+        conv_case((ConvShape){2, 64, 6, 7, 2, 4}, 2, 1);
+        conv_case((ConvShape){2, 128, 5, 4, 3, 3}, 2, 1);
+        conv_case((ConvShape){4, 32, 9, 8, 5, 4}, 1, 1);      // chunks of 3 and 1 images (the work of G = 1)
+        conv_case((ConvShape){2, 32, 9, 8, 5, 4}, 2, 0);
     }
-    conv_direct_enable(1);
+    conv_direct_mode(CONV_SPARSE);
 }
 
 // ----------------------------------------------------------------------------
