@@ -265,6 +265,8 @@ typedef struct {
 
 static void maxpool_planes(void *arg, int lo, int hi) {
     const PoolJob *j = arg;
+    float *out = j->out;
+    int32_t *argmax = j->argmax;
     const int H = j->H, W = j->W, s = j->s, PH = H / s, PW = W / s;
     for (size_t plane = (size_t)lo; plane < (size_t)hi; plane++) {
         const float *in = j->inp + plane * H * W;
@@ -277,8 +279,8 @@ static void maxpool_planes(void *arg, int lo, int hi) {
                         if (in[at] > in[best]) best = at;
                     }
                 const size_t o = (plane * PH + py) * PW + px;
-                j->out[o] = in[best];
-                j->argmax[o] = best;
+                out[o] = in[best];
+                argmax[o] = best;
             }
     }
 }
@@ -292,10 +294,13 @@ static void maxpool_forward(float *out, int32_t *argmax, const float *inp, int N
 
 static void unpool_planes(void *arg, int lo, int hi) {
     const PoolJob *j = arg;
+    float *out = j->out;
+    const int32_t *from = j->from;
+    const float *dout = j->inp;
     const size_t HW = (size_t)j->H * j->W, P = (size_t)(j->H / j->s) * (j->W / j->s);
-    memset(j->out + (size_t)lo * HW, 0, (size_t)(hi - lo) * HW * sizeof(float));
+    memset(out + (size_t)lo * HW, 0, (size_t)(hi - lo) * HW * sizeof(float));
     for (size_t plane = (size_t)lo; plane < (size_t)hi; plane++)
-        for (size_t q = 0; q < P; q++) j->out[plane * HW + j->from[plane * P + q]] = j->inp[plane * P + q];
+        for (size_t q = 0; q < P; q++) out[plane * HW + from[plane * P + q]] = dout[plane * P + q];
 }
 
 static void maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int N, int C,
@@ -310,16 +315,22 @@ static void maxpool_backward(float *dinp, const float *dout, const int32_t *argm
 
 typedef struct { float *out; const float *a, *b; size_t n; } ReluJob;
 
+// The pointers are copied out of the job first, so that the loops vectorise (a store through
+// j->out could otherwise change j itself).
 static void relu_chunks(void *arg, int lo, int hi) {    // out = max(a, 0)
     const ReluJob *j = arg;
+    float *out = j->out;
+    const float *a = j->a;
     const size_t end = (size_t)hi * ELEMENTWISE_CHUNK < j->n ? (size_t)hi * ELEMENTWISE_CHUNK : j->n;
-    for (size_t i = (size_t)lo * ELEMENTWISE_CHUNK; i < end; i++) j->out[i] = j->a[i] > 0.0f ? j->a[i] : 0.0f;
+    for (size_t i = (size_t)lo * ELEMENTWISE_CHUNK; i < end; i++) out[i] = a[i] > 0.0f ? a[i] : 0.0f;
 }
 
 static void relu_grad_chunks(void *arg, int lo, int hi) {   // out = a where b > 0, else 0
     const ReluJob *j = arg;
+    float *out = j->out;
+    const float *a = j->a, *b = j->b;
     const size_t end = (size_t)hi * ELEMENTWISE_CHUNK < j->n ? (size_t)hi * ELEMENTWISE_CHUNK : j->n;
-    for (size_t i = (size_t)lo * ELEMENTWISE_CHUNK; i < end; i++) j->out[i] = j->b[i] > 0.0f ? j->a[i] : 0.0f;
+    for (size_t i = (size_t)lo * ELEMENTWISE_CHUNK; i < end; i++) out[i] = b[i] > 0.0f ? a[i] : 0.0f;
 }
 
 static void relu_forward(float *out, const float *inp, size_t n) {

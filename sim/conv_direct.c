@@ -610,10 +610,91 @@ static int sparse_backward(float *dinp, float *dweight, float *dbias, float *wor
     return ok;
 }
 
+// ----------------------------------------------------------------------------
+// weight gradient of a small kernel (a first layer: C·k·k <= 16 taps, no input gradient): each
+// image's patches as (P, 16) rows, one vector each, then dweight[o] (one vector of taps) sums
+// dout[o, p] times patch p; each image's sum apart, then the images' sums in image order.
+
+enum { SMALL_OB = 8 };      /* output channels a pass over the patches */
+
+typedef struct {
+    float *patches;         /* (g, P, 16) */
+    float *part;            /* (N, OC, 16) each image's weight gradient */
+    float *bsum;            /* (N, OC) each image's bias gradient, or NULL */
+    const float *dout, *inp;
+    const int *off;         /* (C·k·k) the forward's taps */
+    int n0, C, H, W, OC, T, OH, OW;
+} SmallDw;
+
+static void small_dw_images(void *ctx, int lo, int hi) {
+    const SmallDw *s = ctx;
+    const int P = s->OH * s->OW;
+    const __mmask16 taps = (__mmask16)((1u << s->T) - 1);
+    for (int m = lo; m < hi; m++) {
+        const int n = s->n0 + m;
+        const float *x = s->inp + (size_t)n * s->C * s->H * s->W;
+        float *pt = s->patches + (size_t)m * P * 16;
+        for (int y = 0; y < s->OH; y++)
+            for (int xx = 0; xx < s->OW; xx++) {
+                float *row = pt + (size_t)(y * s->OW + xx) * 16;
+                const float *at = x + y * s->W + xx;
+                for (int t = 0; t < 16; t++) row[t] = t < s->T ? at[s->off[t]] : 0.0f;
+            }
+        const float *d = s->dout + (size_t)n * s->OC * P;
+        float *part = s->part + (size_t)n * s->OC * 16;
+        for (int o0 = 0; o0 < s->OC; o0 += SMALL_OB) {
+            const int mo = s->OC - o0 < SMALL_OB ? s->OC - o0 : SMALL_OB;
+            __m512 acc[SMALL_OB];
+            for (int o = 0; o < SMALL_OB; o++) acc[o] = _mm512_setzero_ps();
+            for (int p = 0; p < P; p++) {
+                const __m512 v = _mm512_loadu_ps(pt + (size_t)p * 16);
+                for (int o = 0; o < SMALL_OB; o++)      // channels past mo read channel o0 again
+                    acc[o] = _mm512_fmadd_ps(_mm512_set1_ps(d[(size_t)(o0 + (o < mo ? o : 0)) * P + p]), v, acc[o]);
+            }
+            for (int o = 0; o < mo; o++) _mm512_mask_storeu_ps(part + (size_t)(o0 + o) * 16, taps, acc[o]);
+        }
+        if (s->bsum)
+            for (int o = 0; o < s->OC; o++) s->bsum[(size_t)n * s->OC + o] = plane_sum(d + (size_t)o * P, P);
+    }
+}
+
+/* conv_direct_backward for dinp NULL and C·k·k <= 16. Returns 1, or 0 when out of memory or the
+ * work buffer holds no image's patches (then nothing was written). */
+static int small_backward(float *dweight, float *dbias, float *work, const float *dout, const float *inp,
+                          int N, int C, int H, int W, int OC, int k, int G) {
+    const int OH = H - k + 1, OW = W - k + 1, P = OH * OW, T = C * k * k;
+    const size_t fit = conv2d_work_floats(G, C, H, W, OC, k) / ((size_t)P * 16);
+    const int gs = fit >= (size_t)N ? N : (int)fit;
+    if (gs < 1) return 0;
+    int *off = tap_offsets(C, H, W, k);
+    float *part = malloc((size_t)N * OC * 16 * sizeof(float));
+    float *bsum = dbias ? malloc((size_t)N * OC * sizeof(float)) : NULL;
+    const int ok = off && part && (!dbias || bsum);
+    if (ok) {
+        SmallDw s = {work, part, bsum, dout, inp, off, 0, C, H, W, OC, T, OH, OW};
+        for (s.n0 = 0; s.n0 < N; s.n0 += gs)
+            parallel_for(N - s.n0 < gs ? N - s.n0 : gs, 1, small_dw_images, &s);
+        memset(dweight, 0, (size_t)OC * T * sizeof(float));
+        for (int n = 0; n < N; n++)     // the images' sums, in image order
+            for (int o = 0; o < OC; o++)
+                for (int t = 0; t < T; t++) dweight[(size_t)o * T + t] += part[((size_t)n * OC + o) * 16 + t];
+        if (dbias) {
+            for (int o = 0; o < OC; o++) dbias[o] = 0.0f;
+            for (int n = 0; n < N; n++)
+                for (int o = 0; o < OC; o++) dbias[o] += bsum[(size_t)n * OC + o];
+        }
+    }
+    free(off);
+    free(part);
+    free(bsum);
+    return ok;
+}
+
 int conv_direct_backward(float *dinp, float *dweight, float *dbias, float *work,
                          const float *dout, const float *inp, const float *weight,
                          int N, int C, int H, int W, int OC, int k, int G) {
     if (mode == CONV_IM2COL) return 0;
+    if (!dinp && C * k * k <= 16 && small_backward(dweight, dbias, work, dout, inp, N, C, H, W, OC, k, G)) return 1;
     if (sparse_backward(dinp, dweight, dbias, work, dout, inp, weight, N, C, H, W, OC, k, G)) return 1;
     const int OH = H - k + 1, OW = W - k + 1, T = C * k * k, Tin = OC * k * k;
     const int off0 = (k - 1) * W + (k - 1), L = (H * W + off0 + 15) / 16 * 16;
