@@ -263,6 +263,41 @@ typedef struct {
     int H, W, s;
 } PoolJob;
 
+#if defined(__AVX512F__)
+/* One row of 2x2 windows of a plane, 16 windows a vector, with the scalar loop's result: the
+ * first largest pixel in row-major order (a pixel wins only when greater, so a NaN never
+ * does unless it comes first). r0 the window row's first pixel row, at offset base in the
+ * plane; out and argmax the output row (PW). */
+static void maxpool2_row(float *out, int32_t *argmax, const float *r0, int W, int PW, int base) {
+    static const int even[16] = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    static const int odd[16] = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+    const __m512i ie = _mm512_loadu_si512(even), io = _mm512_loadu_si512(odd);
+    const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 1);
+    const float *r1 = r0 + W;
+    for (int px = 0; px < PW; px += 16) {
+        const int nw = PW - px < 16 ? PW - px : 16;
+        const __mmask16 keep = (__mmask16)((1u << nw) - 1);
+        const __mmask16 lo = nw >= 8 ? (__mmask16)0xffff : (__mmask16)((1u << 2 * nw) - 1);
+        const __mmask16 hi = nw > 8 ? (__mmask16)((1u << (2 * nw - 16)) - 1) : 0;
+        const __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * px), a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * px + 16);
+        const __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * px), b1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * px + 16);
+        __m512 best = _mm512_permutex2var_ps(a0, ie, a1);
+        __m512i at = _mm512_setzero_si512();
+        const __m512 cand[3] = {_mm512_permutex2var_ps(a0, io, a1), _mm512_permutex2var_ps(b0, ie, b1),
+                                _mm512_permutex2var_ps(b0, io, b1)};
+        const int offset[3] = {1, W, W + 1};
+        for (int c = 0; c < 3; c++) {
+            const __mmask16 gt = _mm512_cmp_ps_mask(cand[c], best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, gt, cand[c]);
+            at = _mm512_mask_mov_epi32(at, gt, _mm512_set1_epi32(offset[c]));
+        }
+        at = _mm512_add_epi32(at, _mm512_add_epi32(lane2, _mm512_set1_epi32(base + 2 * px)));
+        _mm512_mask_storeu_ps(out + px, keep, best);
+        _mm512_mask_storeu_epi32(argmax + px, keep, at);
+    }
+}
+#endif
+
 static void maxpool_planes(void *arg, int lo, int hi) {
     const PoolJob *j = arg;
     float *out = j->out;
@@ -270,6 +305,14 @@ static void maxpool_planes(void *arg, int lo, int hi) {
     const int H = j->H, W = j->W, s = j->s, PH = H / s, PW = W / s;
     for (size_t plane = (size_t)lo; plane < (size_t)hi; plane++) {
         const float *in = j->inp + plane * H * W;
+#if defined(__AVX512F__)
+        if (s == 2) {
+            for (int py = 0; py < PH; py++)
+                maxpool2_row(out + (plane * PH + py) * PW, argmax + (plane * PH + py) * PW, in + 2 * py * W, W, PW,
+                             2 * py * W);
+            continue;
+        }
+#endif
         for (int py = 0; py < PH; py++)
             for (int px = 0; px < PW; px++) {
                 int best = py * s * W + px * s;

@@ -291,12 +291,29 @@ static void pool_case(int N, int C, int H, int W, int s) {
     int32_t first;
     be->maxpool_forward(&one, &first, flat, 1, 1, 2, 2, 2);
     CHECK(first == 0 && one == 1.0f, "maxpool tie: argmax %d", first);
+    // the same on a row of 18 windows (the vector path, where there is one): ties to the first
+    // largest, a NaN never wins unless it comes first
+    float rows[2 * 36];
+    int32_t am18[18];
+    float out18[18];
+    for (int i = 0; i < 72; i++) rows[i] = 1.0f;
+    rows[2 * 1 + 1] = 2.0f; rows[36 + 2 * 1] = 2.0f;            // window 1: the first 2 is (0, 1)
+    rows[2 * 2] = NAN; rows[2 * 2 + 1] = 5.0f;                  // window 2: NaN first, stays
+    rows[2 * 3] = 0.5f; rows[36 + 2 * 3 + 1] = NAN;             // window 3: 1 at (0, 1)
+    rows[36 + 2 * 17 + 1] = 3.0f;                               // window 17 (the partial vector): (1, 1)
+    be->maxpool_forward(out18, am18, rows, 1, 1, 2, 36, 2);
+    CHECK(am18[0] == 0 && am18[1] == 3 && am18[2] == 4 && isnan(out18[2]) && am18[3] == 7 && out18[3] == 1.0f &&
+          am18[17] == 36 + 35 && out18[17] == 3.0f && am18[16] == 32,
+          "maxpool ties and NaN on a row of 18 windows: argmax %d %d %d %d %d %d", am18[0], am18[1], am18[2],
+          am18[3], am18[16], am18[17]);
     free(perm); free(inp); free(out); free(R); free(am); free(want); free(dinp);
 }
 
 static void test_pool(void) {
     pool_case(2, 3, 6, 8, 2);
     pool_case(2, 2, 5, 7, 2);       // a row and a column past the last whole window
+    pool_case(2, 3, 22, 22, 2);     // the CNN's pooling: 11 windows a row
+    pool_case(1, 2, 7, 41, 2);      // 20 windows a row: a vector of 16 and a partial one
     pool_case(1, 2, 9, 9, 3);
     pool_case(2, 1, 4, 4, 1);       // s = 1: the identity
 }
