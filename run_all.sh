@@ -90,7 +90,7 @@ EOF
 # `-- --l2-per-label 3.5` for it). --quick keeps the protocol and cuts rounds, strategies, T,
 # epochs and the test set, as its banner says.
 GAL_OPTS=(--model cnn --init 20 --batch 10 --pool-subset 2000 --minibatch 128 --lr 0.001 --weight-decay 0)
-GAL_FULL_HOURS=4.5    # estimated from the quick run's per-row and per-round times (README)
+GAL_FULL_HOURS=3.5    # estimated from the quick run's per-row and per-round times (README)
 GAL_QUICK_ROUNDS=25
 GAL_QUICK_T=20
 GAL_QUICK_EPOCHS=25
