@@ -335,9 +335,10 @@ static void dw_tiles(void *ctx, int lo, int hi) {
 // two pieces in registers at a time.
 //
 // Rounding: dweight[o] sums the images in order and in each the nonzeros in (y, x) order, in
-// float, one running sum per entry; dinp[n] sums the channels o in order, in each the nonzeros in (y, x) order, each patch entry
-// in (i, j) order as it comes. Bitwise reproducible for the same shapes whatever the thread
-// count and G; not the bits of the dense kernels.
+// float, one running sum per entry; dinp[n] sums the channels o in order, in each the
+// nonzeros in (y, x) order, each patch entry in (i, j) order as it comes. Bitwise
+// reproducible for the same shapes whatever the thread count and G; not the bits of the
+// dense kernels.
 
 enum { PIECE = 8 };     /* 16-float vectors of a piece */
 
@@ -352,8 +353,9 @@ typedef struct {
     int n0, g, C, H, W, OC, k, OH, OW, P, pieces;
 } Sparse;
 
-/* (piece, vector) of piece number i: the piece's offset in a patch, (row·W)·C + 16·8·part
- * with row = i / (pieces per row), in floats from the patch's first entry. */
+/* Where piece number `piece` of a patch starts, in floats from the patch's first entry (its
+ * row i = 0, channels last): the pieces run along a patch row (k·C floats, k·C/128 pieces),
+ * then down its k rows, W·C floats apart. */
 static size_t piece_offset(const Sparse *s, int piece) {
     const int per_row = s->k * s->C / (16 * PIECE);
     return (size_t)(piece / per_row) * s->W * s->C + (size_t)(piece % per_row) * 16 * PIECE;
@@ -443,9 +445,9 @@ static void sparse_prep(void *ctx, int lo, int hi) {
     }
 }
 
-/* The 8 vectors of a piece: a##0..a##7 op'd with the piece at p. */
+/* A piece in registers, the vectors a##0..a##7, and what the kernels do with it and the piece
+ * of floats at p: a += v · p (FMA), a = p (LOAD), p = a (STORE), p += v · a (SCATTER). */
 #define PIECE_VARS(a) __m512 a##0, a##1, a##2, a##3, a##4, a##5, a##6, a##7
-#define PIECE_ZERO(a) a##0 = a##1 = a##2 = a##3 = a##4 = a##5 = a##6 = a##7 = _mm512_setzero_ps()
 #define PIECE_FMA(a, v, p)                                                                         \
     do {                                                                                           \
         a##0 = _mm512_fmadd_ps(v, _mm512_loadu_ps((p)), a##0);                                     \
@@ -521,8 +523,8 @@ static void sparse_dw(void *ctx, int lo, int hi) {
 }
 
 /* The input gradients of images lo..hi-1: dxt[m] = Σ over o and plane o's nonzeros v at q of
- * v · weight[o] on the patch at q, two pieces of weight[o] in registers at a time; then
- * transposed into dinp. */
+ * v · weight[o] on the patch at q, two pieces of weight[o] in registers at a time (as
+ * sparse_dw's); then transposed into dinp. */
 static void sparse_dx(void *ctx, int lo, int hi) {
     const Sparse *s = ctx;
     const size_t HW = (size_t)s->H * s->W, KC = (size_t)s->k * s->k * s->C;
@@ -534,18 +536,18 @@ static void sparse_dx(void *ctx, int lo, int hi) {
             const float *val = s->val + mo * s->P;
             const int32_t *at = s->at + mo * s->P;
             for (int pa = 0; pa < s->pieces; pa += 2) {
-                const int two = pa + 1 < s->pieces;
-                const size_t oa = piece_offset(s, pa), ob = piece_offset(s, two ? pa + 1 : pa);
+                const int pb = pa + 1 < s->pieces ? pa + 1 : pa;
+                const size_t oa = piece_offset(s, pa), ob = piece_offset(s, pb);
                 const float *w = s->wt + o * KC;
                 PIECE_VARS(a);
                 PIECE_VARS(b);
                 PIECE_LOAD(a, w + (size_t)pa * 16 * PIECE);
-                PIECE_LOAD(b, w + (size_t)(two ? pa + 1 : pa) * 16 * PIECE);
+                PIECE_LOAD(b, w + (size_t)pb * 16 * PIECE);
                 for (int32_t e = 0; e < s->count[mo]; e++) {
                     const __m512 v = _mm512_set1_ps(val[e]);
                     float *p = dx + (size_t)at[e] * s->C, *pa_ = p + oa, *pb_ = p + ob;
                     PIECE_SCATTER(a, v, pa_);
-                    if (two) PIECE_SCATTER(b, v, pb_);
+                    if (pb != pa) PIECE_SCATTER(b, v, pb_);
                 }
             }
         }
