@@ -168,7 +168,8 @@ static int add_state(Trainer *tr, const int *cand, const int *count, int C, int 
     return 0;
 }
 
-/* The session's picker under DAgger. Every round: the policy's top b, as a run picks them.
+/* The session's picker under DAgger. Every round: the policy's batch, as a run picks it (the
+ * rl strategy's pick hook: greedy, with the policy's diversity penalty).
  * At the teacher's rounds ((round + episode) % --dagger-every == 0) also the teacher's state:
  * its candidate batches (teacher_candidate: margin, entropy, BALD, k-center, class-balanced
  * margin) and the policy's batch, each refitted once by the engine's look-ahead (the next
@@ -180,7 +181,7 @@ static int pick_dagger(int *picked, const double *scores, const unsigned char *e
     Episode *ep = ctx;
     Trainer *tr = ep->tr;
     const Config *c = tr->c;
-    int got = session_pick_top_b(picked, scores, excluded, n, b, seed, round, NULL);
+    int got = ep->S->st->hooks->pick(picked, scores, excluded, n, b, seed, round, ep->S->strategy_state);
     if (got <= 0 || (round + ep->e) % c->dagger_every != 0) return got;
     BatchView v;
     session_batch_view(&v, ep->S);
