@@ -234,6 +234,10 @@ int session_open(Session *S, const Config *c, const Dataset *pool, const Dataset
         session_close(S);
         return rc;
     }
+    if (S->st && S->st->hooks && S->st->hooks->pick) {     /* one that picks its batch itself (rl) */
+        S->pick = S->st->hooks->pick;
+        S->pick_ctx = S->strategy_state;
+    }
     if (session_alloc(S, n_init, n_max, chunk) != 0) {
         if (S->st && S->st->select)     /* the likely cause: the gathered predictions */
             snprintf(err, errlen, "out of memory for a run on %s (%d x %d): --strategy %s gathers %.2g GB of predictions a "

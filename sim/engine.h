@@ -11,7 +11,8 @@
  *     only the round's subset of the unlabeled rows: session_draw_subset); a strategy that
  *     learns from round to round (albl) is first shown the model's predictions of the labeled
  *     rows, its reward for the previous round's picks
- *   → pick the batch (the picker: top-b with seeded tie-breaks unless a driver sets another),
+ *   → pick the batch (the picker: top-b with seeded tie-breaks, or the strategy's own greedy
+ *     pick (StrategyHooks.pick: rl), unless a driver sets another),
  *     or, for a batch-aware strategy (Strategy.select), let it select the batch itself from
  *     every scored row's predictions gathered in host memory (session_select)
  *   → the oracle labels the picked rows, which join the labeled set.
@@ -98,7 +99,8 @@ typedef struct {
     uint64_t seed;
     const Strategy *st;         /* NULL for --full-data (one round on the whole pool) */
     int R, T;                   /* rounds R (the curve has R+1 rows), MC samples T */
-    Picker pick;                /* session_pick_top_b unless the driver sets another */
+    Picker pick;                /* session_pick_top_b, or the strategy's own (StrategyHooks.pick,
+                                   pick_ctx its state), unless the driver sets another */
     void *pick_ctx;
     int (*stop)(void);          /* optional: polled between the phases of a round; nonzero
                                    abandons the round (a signal to stop) */

@@ -57,6 +57,7 @@ typedef struct {
     int *members;           /* (C*b) candidate c: members[c*b .. c*b+count[c]-1], indices into feat */
     int count[DAGGER_CANDIDATES];
     double target[DAGGER_CANDIDATES];   /* the teacher's preference (policy_listwise_target) */
+    double rho[DAGGER_CANDIDATES];      /* each candidate's redundancy (policy_batch_redundancy) */
 } ImState;
 
 typedef struct {
@@ -123,10 +124,12 @@ static int teacher_prefers(const double *acc, const double *nll, int i, int j) {
 
 /* Appends one state to the trainer's aggregate: the C candidates cand (C*b pool row ids,
  * count[c] each), their features from the round's features feat (rows scored: pool row i is
- * feature row i, or with a subset rows[j] is feature row j), the teacher's target from acc
- * and nll. Returns 0, or -1 when out of memory. */
+ * feature row i, or with a subset rows[j] is feature row j), their redundancies from the
+ * rows' embeddings emb (n_rows,H) (NULL: 0), the teacher's target from acc and nll. Returns
+ * 0, or -1 when out of memory. */
 static int add_state(Trainer *tr, const int *cand, const int *count, int C, int b, const double *acc,
-                     const double *nll, const double *feat, const int *rows, int n_rows) {
+                     const double *nll, const double *feat, const float *emb, int h, const int *rows,
+                     int n_rows) {
     if (tr->n_states == tr->cap_states) {
         const int cap = tr->cap_states ? 2 * tr->cap_states : 64;
         ImState *grown = realloc(tr->states, (size_t)cap * sizeof *grown);
@@ -136,34 +139,37 @@ static int add_state(Trainer *tr, const int *cand, const int *count, int C, int 
     }
     ImState *st = &tr->states[tr->n_states];
     *st = (ImState){.C = C, .b = b};
-    int *ids = malloc((size_t)C * b * sizeof *ids);
+    int *ids = malloc((size_t)C * b * sizeof *ids), *pos = malloc((size_t)C * b * sizeof *pos);
     st->members = malloc((size_t)C * b * sizeof *st->members);
     st->feat = malloc((size_t)C * b * RL_FEATURES * sizeof *st->feat);
-    if (!ids || !st->members || !st->feat) { free(ids); free(st->members); free(st->feat); return -1; }
+    if (!ids || !pos || !st->members || !st->feat) { free(ids); free(pos); free(st->members); free(st->feat); return -1; }
     for (int c = 0; c < C; c++) {
         st->count[c] = count[c];
         for (int a = 0; a < count[c]; a++) {
             const int id = cand[c * b + a];
+            int at = id;            /* its row among the rows scored */
+            if (rows) for (at = 0; at < n_rows && rows[at] != id; at++) {}
+            if (at >= n_rows) { free(ids); free(pos); free(st->members); free(st->feat); return -1; }
+            pos[c * b + a] = at;
             int j = 0;
             while (j < st->m && ids[j] != id) j++;
             if (j == st->m) {       /* a new row: its feature row */
-                int at = id;
-                if (rows) for (at = 0; at < n_rows && rows[at] != id; at++) {}
-                if (at >= n_rows) { free(ids); free(st->members); free(st->feat); return -1; }
                 ids[st->m] = id;
                 memcpy(st->feat + (size_t)st->m * RL_FEATURES, feat + (size_t)at * RL_FEATURES, RL_FEATURES * sizeof *feat);
                 st->m++;
             }
             st->members[c * b + a] = j;
         }
+        st->rho[c] = emb ? policy_batch_redundancy(emb, h, pos + c * b, count[c]) : 0;
     }
     policy_listwise_target(st->target, acc, nll, C, DAGGER_TAU);
-    free(ids);
+    free(ids); free(pos);
     tr->n_states++;
     return 0;
 }
 
-/* The session's picker under DAgger. Every round: the policy's top b, as a run picks them.
+/* The session's picker under DAgger. Every round: the policy's batch, as a run picks it (the
+ * rl strategy's pick hook: greedy, with the policy's diversity penalty).
  * At the teacher's rounds ((round + episode) % --dagger-every == 0) also the teacher's state:
  * its candidate batches (teacher_candidate: margin, entropy, BALD, k-center, class-balanced
  * margin) and the policy's batch, each refitted once by the engine's look-ahead (the next
@@ -175,7 +181,7 @@ static int pick_dagger(int *picked, const double *scores, const unsigned char *e
     Episode *ep = ctx;
     Trainer *tr = ep->tr;
     const Config *c = tr->c;
-    int got = session_pick_top_b(picked, scores, excluded, n, b, seed, round, NULL);
+    int got = ep->S->st->hooks->pick(picked, scores, excluded, n, b, seed, round, ep->S->strategy_state);
     if (got <= 0 || (round + ep->e) % c->dagger_every != 0) return got;
     BatchView v;
     session_batch_view(&v, ep->S);
@@ -209,7 +215,7 @@ static int pick_dagger(int *picked, const double *scores, const unsigned char *e
     }
     const double *feat = rl_features(ep->S->strategy_state);
     if (D > 1) {    /* one distinct candidate: no preference to learn */
-        if (add_state(tr, dist, dcount, D, b, dacc, dnll, feat, v.rows, v.n) != 0) return -1;
+        if (add_state(tr, dist, dcount, D, b, dacc, dnll, feat, v.emb, v.h, v.rows, v.n) != 0) return -1;
         ep->states++;
     }
     Rng rr = rng_stream(c->seed, RNG_POLICY, 3000000000ull + (uint64_t)ep->e * 100000u + (uint64_t)round);
@@ -327,7 +333,7 @@ static double dagger_update(Trainer *tr) {
         for (int k = 0; k < tr->n_states; k++) {
             const ImState *st = &tr->states[k];
             loss += policy_listwise(grad, &dlogt, &tr->policy, st->feat, st->m, st->members, st->count, st->b,
-                                    st->C, st->target, temp);
+                                    st->C, st->target, st->rho, temp);
         }
         for (size_t i = 0; i < np; i++) grad[i] /= tr->n_states;
         dlogt /= tr->n_states;
@@ -381,7 +387,7 @@ static int reinforce(Trainer *tr, int s) {
 
 /* ---- the state file: what continues a killed training ---- */
 
-static const char STATE_MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'T', 'P', '3'};
+static const char STATE_MAGIC[8] = {'A', 'L', 'S', 'I', 'M', 'T', 'P', '4'};
 
 /* A hash of everything that changes what training computes: the run options an episode uses
  * (config_hash), the seed, the backend (another one rounds differently), and the training
@@ -411,8 +417,9 @@ static int get(void *p, size_t size, size_t n, FILE *f) { return fread(p, size, 
 
 /* The layout: magic, hash, episodes done, Adam's step count, the sets' baselines (flags, then
  * (sets, rounds) values), the summed REINFORCE gradient (count, values), Adam's moments, the
- * policy's parameters, the listwise log-temperature and its moments, then DAgger's states (count; each: m, C, b, counts, members, targets,
- * features). Native byte order: a state continues a training on the machine that wrote it. */
+ * policy's parameters, the listwise log-temperature and its moments, then DAgger's states
+ * (count; each: m, C, b, counts, members, targets, redundancies, features). Native byte
+ * order: a state continues a training on the machine that wrote it. */
 static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen) {
     char path[1100], tmp[4200];
     state_path(path, tr->c);
@@ -431,7 +438,7 @@ static int state_save(const Trainer *tr, uint64_t hash, char *err, size_t errlen
         const ImState *st = &tr->states[k];
         ok = put(&st->m, sizeof(int), 1, f) && put(&st->C, sizeof(int), 1, f) && put(&st->b, sizeof(int), 1, f) &&
              put(st->count, sizeof(int), (size_t)st->C, f) && put(st->members, sizeof(int), (size_t)st->C * st->b, f) &&
-             put(st->target, sizeof(double), (size_t)st->C, f) &&
+             put(st->target, sizeof(double), (size_t)st->C, f) && put(st->rho, sizeof(double), (size_t)st->C, f) &&
              put(st->feat, sizeof(double), (size_t)st->m * RL_FEATURES, f);
     }
     return util_commit_atomic(f, ok, tmp, path, err, errlen);
@@ -447,8 +454,10 @@ static int state_read_one(ImState *st, int batch, FILE *f) {
     st->feat = malloc((size_t)st->m * RL_FEATURES * sizeof *st->feat);
     if (!st->members || !st->feat || !get(st->count, sizeof(int), (size_t)st->C, f) ||
         !get(st->members, sizeof(int), (size_t)st->C * st->b, f) || !get(st->target, sizeof(double), (size_t)st->C, f) ||
-        !get(st->feat, sizeof(double), (size_t)st->m * RL_FEATURES, f))
+        !get(st->rho, sizeof(double), (size_t)st->C, f) || !get(st->feat, sizeof(double), (size_t)st->m * RL_FEATURES, f))
         return 0;
+    for (int c = 0; c < st->C; c++)
+        if (!(st->rho[c] >= 0 && st->rho[c] <= 1)) return 0;
     for (int c = 0; c < st->C; c++) {
         if (st->count[c] < 0 || st->count[c] > st->b) return 0;
         for (int a = 0; a < st->count[c]; a++)
@@ -634,12 +643,14 @@ int cmd_train_policy(int argc, char **argv) {
         if (c.quiet) continue;
         if (dagger) {
             double w[RL_RANKINGS];
-            policy_weights(w, &tr.policy, tr.states && tr.n_states ? tr.states[tr.n_states - 1].feat + RL_RANKINGS : (double[RL_GATES]){0});
+            const double *g = tr.states && tr.n_states ? tr.states[tr.n_states - 1].feat + RL_RANKINGS : (double[RL_GATES]){0};
+            policy_weights(w, &tr.policy, g);
             fprintf(stderr, "alsim: train-policy episode %4d/%d | %-14.14s | states %d (+%d, %d rolled in by the teacher) | "
                     "refits %d | imitation loss %.4f (temperature %.3f) | weights", tr.episodes_done, c.episodes, ts->pool.name,
                     tr.n_states, states, teacher, refits, obj, exp(tr.log_temp));
             for (int h = 0; h < RL_RANKINGS; h++) fprintf(stderr, " %+.2f", w[h]);
-            fprintf(stderr, " | %.1fs (%.0fs)\n", util_seconds() - te, util_seconds() - t0);
+            fprintf(stderr, " | diversity %+.3f | %.1fs (%.0fs)\n", policy_lambda(&tr.policy, g), util_seconds() - te,
+                    util_seconds() - t0);
         } else {
             fprintf(stderr, "alsim: train-policy episode %4d/%d | %-14.14s | return %+.4f | baseline %+.4f | entropy %.3f | %.1fs (%.0fs)\n",
                     tr.episodes_done, c.episodes, ts->pool.name, ret, tr.baseline[(size_t)s * c.rounds], ent,

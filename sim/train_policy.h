@@ -9,7 +9,8 @@
  * for the test set (never the dataset's test set). Only the picker differs from a run.
  * The policy starts as margin (rl.h, policy.h).
  *
- * --algo dagger: the picker takes the policy's top b as a run does; at the teacher's rounds
+ * --algo dagger: the picker takes the policy's batch as a run does (greedy, with its learned
+ * diversity penalty: policy.h); at the teacher's rounds
  * (every --dagger-every-th) it also builds the teacher's candidate batches (strategies/
  * teacher.c: margin, entropy, BALD, k-center, class-balanced margin) and the policy's own,
  * has the engine refit the run's model once per distinct candidate (session_enable_lookahead:
@@ -18,12 +19,14 @@
  * in an aggregate that only grows. The batch taken at those rounds is the teacher's best with
  * probability --dagger-beta^episode, else the policy's. After each episode the policy is
  * refitted on the whole aggregate: 20 full-batch Adam steps on the mean listwise loss
- * (policy_listwise; its temperature, from 0.1, learned alongside) plus an L2 (1e-2) toward
- * the init. Candidates of the same rows count once. Cost: one episode is a run plus up to 6
+ * (policy_listwise: a batch's score is its rows' mean score less λ(gates) times its
+ * redundancy, the mean largest cosine similarity of its rows' embeddings to one another, so
+ * the penalty is learned from the teacher's preferences; its temperature, from 0.1, learned
+ * alongside) plus an L2 (1e-2) toward the init. Candidates of the same rows count once. Cost: one episode is a run plus up to 6
  * refits per teacher round.
  *
  * --algo reinforce: the batch is drawn from the Plackett–Luce distribution of the policy's
- * scores. The reward of a round is the gain in accuracy on the reward split that its batch
+ * scores (per row: no diversity penalty, whose λ stays 0). The reward of a round is the gain in accuracy on the reward split that its batch
  * brought (default), or the seed formulation: the mean loss of the picked rows under the
  * model that picked them plus α·log π of the batch. REINFORCE with a moving-average baseline
  * per (training dataset, round), seeded by each dataset's first episode (which makes no

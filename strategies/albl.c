@@ -408,4 +408,4 @@ int albl_state_history(const void *state, const int **rows, const double **weigh
 }
 
 const StrategyHooks albl_hooks = {albl_open, albl_close, albl_begin_round, albl_finish,
-                                  albl_state_size, albl_save, albl_restore};
+                                  albl_state_size, albl_save, albl_restore, NULL};

@@ -11,9 +11,12 @@
 
 #include "sim/jsonw.h"
 #include "sim/util.h"
+#include "strategies/strategy.h"
 
-/* Offset of c in params: after A (R,G). */
+/* Offsets in params: c after A (R,G), a (λ's gate weights) after c (R), a0 last. */
 static size_t off_c(const Policy *p) { return (size_t)p->n_rankings * p->n_gates; }
+static size_t off_a(const Policy *p) { return off_c(p) + (size_t)p->n_rankings; }
+static size_t off_a0(const Policy *p) { return off_a(p) + (size_t)p->n_gates; }
 
 static int policy_alloc(Policy *p, int n_rankings, int n_gates, const char *const *names, int base) {
     memset(p, 0, sizeof *p);
@@ -22,7 +25,7 @@ static int policy_alloc(Policy *p, int n_rankings, int n_gates, const char *cons
     p->n_features = n_rankings + n_gates;
     p->base = base;
     p->feature_names = names;
-    p->n_params = off_c(p) + (size_t)n_rankings;
+    p->n_params = off_a0(p) + 1;
     p->params = calloc(p->n_params, sizeof *p->params);
     return p->params ? 0 : -1;
 }
@@ -88,6 +91,92 @@ void policy_backward(double *grad, const Policy *p, const double *feat, const do
             for (int j = 0; j < G; j++) gA[(size_t)h * G + j] += dz * g[j];
         }
     }
+}
+
+/* ---- the diversity penalty ---- */
+
+double policy_lambda(const Policy *p, const double *g) {
+    const float *a = p->params + off_a(p);
+    double l = p->params[off_a0(p)];
+    for (int j = 0; j < p->n_gates; j++) l += (double)a[j] * g[j];
+    return l;
+}
+
+int policy_has_lambda(const Policy *p) {
+    for (size_t i = off_a(p); i < p->n_params; i++)
+        if (p->params[i] != 0) return 1;
+    return 0;
+}
+
+/* 1/‖e‖ (0 for a zero or non-finite norm) of row i of emb (n,H). */
+static double inv_norm(const float *e, int h) {
+    double s = 0;
+    for (int j = 0; j < h; j++) s += (double)e[j] * e[j];
+    return s > 0 && isfinite(s) ? 1.0 / sqrt(s) : 0.0;
+}
+
+/* cos⁺ of two rows of width h, given their inverse norms. */
+static double cos_plus(const float *x, double ix, const float *y, double iy, int h) {
+    if (ix == 0 || iy == 0) return 0;
+    double d = 0;
+    for (int j = 0; j < h; j++) d += (double)x[j] * y[j];
+    const double c = d * ix * iy;
+    return c > 0 ? (c < 1 ? c : 1) : 0;     /* a NaN counts as 0 */
+}
+
+int policy_select(int *picked, const double *scores, const float *emb, int h, const unsigned char *excluded,
+                  const int *ids, int n, int b, double lambda, uint64_t seed, int round) {
+    const int penalise = lambda != 0 && emb && h > 0;
+    unsigned char *taken = calloc((size_t)(n > 0 ? n : 1), 1);
+    double *red = penalise ? calloc((size_t)n, sizeof *red) : NULL;     /* s_i */
+    double *inv = penalise ? malloc((size_t)n * sizeof *inv) : NULL;
+    if (!taken || (penalise && (!red || !inv))) { free(taken); free(red); free(inv); return -1; }
+    for (int i = 0; penalise && i < n; i++) inv[i] = inv_norm(emb + (size_t)i * h, h);
+    const uint64_t key = rng_key(seed, RNG_TIEBREAK, (uint64_t)round, 0);
+    int m = 0;
+    for (; m < b; m++) {
+        int best = -1;
+        double vbest = 0;
+        for (int i = 0; i < n; i++) {
+            if (taken[i] || (excluded && excluded[i])) continue;
+            /* with lambda == 0 the score itself: select_top_b's order, bit for bit */
+            const double v = penalise ? scores[i] - lambda * red[i] : scores[i];
+            if (best < 0 || select_ranks_before(v, ids ? ids[i] : i, vbest, ids ? ids[best] : best, key)) {
+                best = i;
+                vbest = v;
+            }
+        }
+        if (best < 0) break;
+        taken[best] = 1;
+        picked[m] = ids ? ids[best] : best;
+        if (!penalise) continue;
+        const float *eb = emb + (size_t)best * h;
+        for (int i = 0; i < n; i++) {
+            if (taken[i] || (excluded && excluded[i])) continue;
+            const double c = cos_plus(emb + (size_t)i * h, inv[i], eb, inv[best], h);
+            if (c > red[i]) red[i] = c;
+        }
+    }
+    free(taken); free(red); free(inv);
+    return m;
+}
+
+double policy_batch_redundancy(const float *emb, int h, const int *rows, int m) {
+    if (m < 2) return 0;
+    double sum = 0;
+    for (int a = 0; a < m; a++) {
+        const float *ea = emb + (size_t)rows[a] * h;
+        const double ia = inv_norm(ea, h);
+        double mx = 0;
+        for (int c = 0; c < m; c++) {
+            if (c == a) continue;
+            const float *ec = emb + (size_t)rows[c] * h;
+            const double s = cos_plus(ea, ia, ec, inv_norm(ec, h), h);
+            if (s > mx) mx = s;
+        }
+        sum += mx;
+    }
+    return sum / m;
 }
 
 /* ---- Plackett–Luce ---- */
@@ -214,17 +303,21 @@ void policy_listwise_target(double *target, const double *acc, const double *nll
 
 double policy_listwise(double *grad, double *dlogt, const Policy *p, const double *feat, int m,
                        const int *members, const int *count, int b, int C,
-                       const double *target, double temperature) {
+                       const double *target, const double *rho, double temperature) {
     if (C < 1 || C > POLICY_MAX_CANDIDATES) return NAN;
     double *scores = malloc((size_t)(m > 0 ? m : 1) * sizeof *scores);
     double *ds = calloc((size_t)(m > 0 ? m : 1), sizeof *ds);
     if (!scores || !ds) { free(scores); free(ds); return NAN; }
     policy_forward(scores, p, feat, m);
+    /* the state's gates: its first row's (every row of a round has the same) */
+    const double *g = m > 0 ? feat + p->n_rankings : NULL;
+    const double lambda = rho && g ? policy_lambda(p, g) : 0;
     double s[POLICY_MAX_CANDIDATES], q[POLICY_MAX_CANDIDATES], loss = 0;
     for (int c = 0; c < C; c++) {
         s[c] = 0;
         for (int a = 0; a < count[c]; a++) s[c] += scores[members[(size_t)c * b + a]];
         s[c] = count[c] ? s[c] / count[c] : 0;
+        if (rho) s[c] -= lambda * rho[c];
     }
     softmax_t(q, s, C, temperature);
     for (int c = 0; c < C; c++)
@@ -238,6 +331,12 @@ double policy_listwise(double *grad, double *dlogt, const Policy *p, const doubl
             for (int a = 0; a < count[c]; a++) ds[members[(size_t)c * b + a]] += dsc;
         }
         policy_backward(grad, p, feat, ds, m);
+        if (rho && g) {     /* d s_c / d λ = -rho_c; d λ / d a_j = g_j, d λ / d a0 = 1 */
+            double dl = 0;
+            for (int c = 0; c < C; c++) dl -= (q[c] - target[c]) / temperature * rho[c];
+            for (int j = 0; j < p->n_gates; j++) grad[off_a(p) + (size_t)j] += dl * g[j];
+            grad[off_a0(p)] += dl;
+        }
     }
     free(scores); free(ds);
     return loss;
@@ -293,7 +392,15 @@ int policy_save(const Policy *p, const char *path, char *err, size_t errlen) {
     jw_end(&w);
     jw_key(&w, "c");
     jw_array(&w);
-    for (size_t i = off_c(p); i < p->n_params; i++) jw_float(&w, p->params[i]);
+    for (size_t i = off_c(p); i < off_a(p); i++) jw_float(&w, p->params[i]);
+    jw_end(&w);
+    jw_key(&w, "lambda_a");
+    jw_array(&w);
+    for (size_t i = off_a(p); i < off_a0(p); i++) jw_float(&w, p->params[i]);
+    jw_end(&w);
+    jw_key(&w, "lambda_0");
+    jw_array(&w);
+    jw_float(&w, p->params[off_a0(p)]);
     jw_end(&w);
     jw_end(&w);
     jw_key(&w, "provenance");
@@ -371,15 +478,16 @@ int policy_load(Policy *p, const char *path, const char *const *expected, int n_
         goto done;
     }
     v = cJSON_GetObjectItemCaseSensitive(root, "version");
-    if (!cJSON_IsNumber(v) || v->valueint != POLICY_VERSION) {
+    const int version = cJSON_IsNumber(v) ? v->valueint : -1;
+    if (version != POLICY_VERSION && version != 2) {
         line = line_of(text, "version");
         if (cJSON_IsNumber(v) && v->valueint == 1)
             snprintf(why, sizeof why, "policy file version 1 (an MLP over raw features this alsim no longer computes) "
-                     "cannot be converted; this alsim reads version %d: train a new one with alsim train-policy",
+                     "cannot be converted; this alsim reads versions 2 and %d: train a new one with alsim train-policy",
                      POLICY_VERSION);
         else
-            snprintf(why, sizeof why, "policy file version %d; this alsim reads version %d",
-                     cJSON_IsNumber(v) ? v->valueint : -1, POLICY_VERSION);
+            snprintf(why, sizeof why, "policy file version %d; this alsim reads versions 2 and %d", version,
+                     POLICY_VERSION);
         goto done;
     }
     arch = cJSON_GetObjectItemCaseSensitive(root, "architecture");
@@ -420,8 +528,11 @@ int policy_load(Policy *p, const char *path, const char *const *expected, int n_
     line = line_of(text, "weights");
     tmp = malloc(p->n_params * sizeof *tmp);
     if (!tmp) { rc = ALSIM_RUNTIME; snprintf(why, sizeof why, "out of memory"); goto done; }
+    memset(tmp, 0, p->n_params * sizeof *tmp);     /* version 2: no λ, its parameters 0 */
     if (read_numbers(tmp, weights, "A", off_c(p), why, sizeof why) ||
-        read_numbers(tmp + off_c(p), weights, "c", (size_t)n_rankings, why, sizeof why))
+        read_numbers(tmp + off_c(p), weights, "c", (size_t)n_rankings, why, sizeof why) ||
+        (version >= 3 && (read_numbers(tmp + off_a(p), weights, "lambda_a", (size_t)n_gates, why, sizeof why) ||
+                          read_numbers(tmp + off_a0(p), weights, "lambda_0", 1, why, sizeof why))))
         goto done;
     for (size_t i = 0; i < p->n_params; i++) {
         if (fabs(tmp[i]) > 1e6) { snprintf(why, sizeof why, "weight %zu is %g, beyond +-1e6", i, tmp[i]); goto done; }

@@ -28,7 +28,8 @@ static const Strategy strategies[] = {
                    "(Gal et al. 2017's Max Entropy)",
      NEEDS_MC, score_mc_entropy, REDUCE_MC_ENTROPY, NULL, NULL, 0, 0, NULL},
     {"rl", "a learned policy: a mixture of rankings (margin, entropy, BALD, distance, density, rarity) "
-           "weighted by the round's state, margin until trained (alsim train-policy; --policy FILE)",
+           "weighted by the round's state, the batch picked greedily with a learned diversity penalty; margin until "
+           "trained (alsim train-policy; --policy FILE)",
      NEEDS_PROBS | NEEDS_MC | NEEDS_EMB, score_rl, REDUCE_NONE, &rl_hooks, NULL, 0, 0, NULL},
     {"power-bald", "a batch drawn without replacement with probability proportional to BALD "
                    "(Kirsch et al. 2023, Stochastic Batch Acquisition, TMLR; power, beta = 1)",

@@ -158,8 +158,15 @@ typedef struct {
     RlContext ctx;
     int n_pool;
     int bad;                /* a chunk's raw features could not be computed this round */
+    int scored;             /* finish computed the features and scores of this round */
+    int n_scored;           /* rows scored this round: the pool's, or the --pool-subset's */
     double *raw;            /* (n_pool, RL_RAW) this round's raw values, chunk by chunk */
     double *feat;           /* (n_pool, RL_FEATURES) this round's features */
+    int *rows;              /* (n_pool) the pool row id of each row scored, in their order */
+    double *pick_scores;    /* (n_pool) the picker's scores of the rows scored, in their order */
+    unsigned char *pick_excl;   /* (n_pool) the same of its excluded flags */
+    int keep_emb;           /* the policy's λ may be nonzero: this round's embeddings are kept */
+    float *emb;             /* (n_pool, H) this round's embeddings when keep_emb, else unused */
 } RlState;
 
 static int rl_open(void **state, const char *policy_path, int n_pool, char *err, size_t errlen) {
@@ -173,9 +180,12 @@ static int rl_open(void **state, const char *policy_path, int n_pool, char *err,
     s->n_pool = n_pool;
     s->raw = malloc((size_t)n_pool * RL_RAW * sizeof *s->raw);
     s->feat = malloc((size_t)n_pool * RL_FEATURES * sizeof *s->feat);
-    if (!s->raw || !s->feat) {
+    s->rows = malloc((size_t)n_pool * sizeof *s->rows);
+    s->pick_scores = malloc((size_t)n_pool * sizeof *s->pick_scores);
+    s->pick_excl = malloc((size_t)n_pool);
+    if (!s->raw || !s->feat || !s->rows || !s->pick_scores || !s->pick_excl) {
         policy_free(&s->own);
-        free(s->raw); free(s->feat);
+        free(s->raw); free(s->feat); free(s->rows); free(s->pick_scores); free(s->pick_excl);
         free(s);
         snprintf(err, errlen, "out of memory for the RL features of %d rows", n_pool);
         return 3;
@@ -191,6 +201,10 @@ static void rl_close(void *state) {
     rl_context_free(&s->ctx);
     free(s->raw);
     free(s->feat);
+    free(s->rows);
+    free(s->pick_scores);
+    free(s->pick_excl);
+    free(s->emb);
     free(s);
 }
 
@@ -198,6 +212,12 @@ static int rl_begin_round(void *state, const RoundInfo *in) {
     RlState *s = state;
     rl_context_free(&s->ctx);
     s->bad = 0;
+    s->scored = 0;
+    s->n_scored = 0;
+    /* The embeddings are kept for the pick only when the policy's λ may be nonzero (the
+     * shipped init's is 0 everywhere: no (n_pool, H) floats for it). */
+    s->keep_emb = s->policy && policy_has_lambda(s->policy) && in->h > 0;
+    if (s->keep_emb && !s->emb && !(s->emb = malloc((size_t)s->n_pool * in->h * sizeof *s->emb))) return -1;
     s->ctx = (RlContext){
         .k = in->k, .h = in->h, .n_labeled = in->n_labeled,
         .labeled_emb = in->labeled_emb, .labeled_y = in->labeled_y,
@@ -213,6 +233,10 @@ void score_rl(double *scores, const PoolView *v) {
               rl_raw_features(s->raw + (size_t)v->row0 * RL_RAW, &s->ctx, v->probs, v->mc, v->t, v->emb, v->n) != 0;
     if (s && bad) s->bad = 1;
     for (int i = 0; i < v->n; i++) scores[i] = bad ? NAN : 0.0;   /* finish writes the scores */
+    if (!s || bad) return;
+    for (int i = 0; i < v->n; i++) s->rows[v->row0 + i] = v->rows ? v->rows[i] : (int)v->row0 + i;
+    if (s->keep_emb)
+        memcpy(s->emb + (size_t)v->row0 * v->h, v->emb, (size_t)v->n * v->h * sizeof *v->emb);
 }
 
 static void rl_finish(double *scores, int n, void *state) {
@@ -222,10 +246,31 @@ static void rl_finish(double *scores, int n, void *state) {
         return;
     }
     policy_forward(scores, s->policy, s->feat, n);
+    s->scored = 1;
+    s->n_scored = n;
+}
+
+/* The batch: policy_select over the rows scored this round, with λ at the round's gates (0 when
+ * the round could not be scored: then every score is NaN and the pick is select_top_b's). The
+ * picker's arrays are indexed by pool row id; the state's rows are in the order scored. */
+static int rl_pick(int *picked, const double *scores, const unsigned char *excluded, int n, int b, uint64_t seed,
+                   int round, void *state) {
+    RlState *s = state;
+    if (!s->scored) return select_top_b(picked, scores, excluded, n, b, seed, round);
+    const int m = s->n_scored;
+    const double lambda = s->keep_emb && m > 0 ? policy_lambda(s->policy, s->feat + RL_RANKINGS) : 0;
+    for (int j = 0; j < m; j++) {
+        s->pick_scores[j] = scores[s->rows[j]];
+        s->pick_excl[j] = excluded && excluded[s->rows[j]];
+    }
+    return policy_select(picked, s->pick_scores, lambda != 0 ? s->emb : NULL, s->ctx.h, s->pick_excl, s->rows, m,
+                         b, lambda, seed, round);
 }
 
 void rl_use_policy(void *state, const Policy *p) { ((RlState *)state)->policy = p; }
 
 const double *rl_features(const void *state) { return ((const RlState *)state)->feat; }
 
-const StrategyHooks rl_hooks = {rl_open, rl_close, rl_begin_round, rl_finish, NULL, NULL, NULL};
+const StrategyHooks rl_hooks = {
+    .open = rl_open, .close = rl_close, .begin_round = rl_begin_round, .finish = rl_finish, .pick = rl_pick,
+};

@@ -31,6 +31,13 @@
  *                    every label is one class (0 when nothing is labeled)
  * e is the candidate's embedding: the learner's last hidden layer with dropout off.
  * The feature row of a candidate: the six ranks (columns 0..5), then the four gates (6..9).
+ *
+ * The batch: the strategy picks it itself (its pick hook, strategy.h), greedily as policy.h
+ * says: each pick the row of the best score less λ(gates) times its largest clamped cosine
+ * similarity of e to the rows already picked. With λ = 0 (the init, the shipped policy, a
+ * version 2 file or a REINFORCE-trained one) that is the top b of the scores, select_top_b's
+ * rows in its order: the init picks margin's batch, row for row, whole pool or --pool-subset.
+ * The round's embeddings are kept (n_pool·H floats) only when the policy's λ is not 0.
  */
 #ifndef ALSIM_RL_H
 #define ALSIM_RL_H

@@ -101,6 +101,15 @@ typedef struct {
     size_t (*state_size)(const void *state);
     void (*save)(const void *state, void *bytes /*(state_size)*/);
     int (*restore)(void *state, const void *bytes /*(n)*/, size_t n, char *err, size_t errlen);
+    /* Optional (NULL: the loop takes the top b, select_top_b): a whole-pool strategy that picks
+     * its batch itself from the scores finish wrote and what its state kept of the round (rl:
+     * greedily, with a diversity penalty), as the loop's picker (sim/engine.h, Picker): picked
+     * (b) = pool row ids from scores (n) and excluded (n) (1: not to be picked: labeled, or
+     * outside the round's --pool-subset), indexed by pool row id, n the pool's rows; ties
+     * broken by a seeded hash as select_top_b's. Called after finish, in the same round.
+     * Returns how many it picked (at most b), or -1 when out of memory. */
+    int (*pick)(int *picked /*(b)*/, const double *scores /*(n)*/, const unsigned char *excluded /*(n)*/,
+                int n, int b, uint64_t seed, int round, void *state);
 } StrategyHooks;
 
 typedef void (*ScoreFn)(double *scores /*(n)*/, const PoolView *v);
@@ -192,7 +201,9 @@ void strategy_print_list(FILE *f);
  */
 void score_random(double *scores, const PoolView *v);
 /*   rl                the learned policy's score of the row's features (rl.h, policy.h);
- *                     records features in its state, scores in its finish hook */
+ *                     records features in its state, scores in its finish hook, and picks
+ *                     the batch in its pick hook: greedily, each row's score less a learned
+ *                     penalty for its similarity to the rows already picked (policy_select) */
 void score_rl(double *scores, const PoolView *v);
 extern const StrategyHooks rl_hooks;
 void score_least_confidence(double *scores, const PoolView *v);

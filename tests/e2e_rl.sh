@@ -1,8 +1,9 @@
 #!/bin/sh
 # The RL strategy end to end: train-policy (--algo dagger and reinforce) is deterministic under
 # a seed and continues a stopped or killed training to the same policy; `--strategy rl --policy FILE` runs and is deterministic;
-# the shipped policy (the init, which scores as margin) picks margin's rows, bit for bit; a
-# malformed policy file, or one of version 1, is refused with exit 2 and one line.
+# DAgger learns the diversity penalty's λ, REINFORCE leaves it 0; the shipped policy (the init,
+# which scores as margin) picks margin's rows, bit for bit, and so does it written as a version
+# 2 file (no λ); a malformed policy file, or one of version 1, is refused with exit 2 and one line.
 . tests/lib.sh
 
 SYN="synthetic:blobs:k=3,d=8,n=3000,test=500"
@@ -16,6 +17,14 @@ check "$algo: the same seed gives the same policy, byte for byte" cmp "$T/a.json
 check "$algo: the file records its provenance" grep -q "\"algo\": \"$algo\"" "$T/a.json"
 check "$algo: the file records its episodes" grep -q '"episodes": 6' "$T/a.json"
 check "$algo: the policy moved from the init" sh -c "! cmp -s '$T/a.json' strategies/default-policy.json"
+# The diversity penalty's λ: DAgger learns it from the teacher's preferences; REINFORCE samples
+# from per-row scores and leaves it at 0.
+lam=$(tr -d ' \n' <"$T/a.json" | grep -o '"lambda_a":\[[^]]*\],"lambda_0":\[[^]]*\]')
+if [ "$algo" = dagger ]; then
+    check "dagger: λ learned (not all 0: $lam)" sh -c "echo '$lam' | grep -q '[1-9]'"
+else
+    check "reinforce: λ stays 0 ($lam)" [ "$lam" = '"lambda_a":[0,0,0,0],"lambda_0":[0]' ]
+fi
 "$ALSIM" train-policy $A --seed 2 --episodes 6 --out "$T/c.json" || bad "$algo: train-policy c"
 check "$algo: another seed, another policy" sh -c "! cmp -s '$T/a.json' '$T/c.json'"
 
@@ -81,6 +90,11 @@ check "rl: config.json records the policy" grep -q '"policy": ".*a.json"' "$(onl
 "$ALSIM" $R --out "$T/r3" || bad "rl with the shipped default policy"
 "$ALSIM" $R --policy "$T/c.json" --out "$T/r1" || bad "rl run with another policy"
 check "rl: another policy file is another run, not one already finished" [ "$(ls "$T/r1" | wc -l)" -eq 2 ]
+# The DAgger policy (its λ not 0: a greedy, diverse batch) with --pool-subset: deterministic.
+"$ALSIM" $R --policy "$T/dagger.json" --pool-subset 200 --out "$T/d1" || bad "rl run with --pool-subset 1"
+"$ALSIM" $R --policy "$T/dagger.json" --pool-subset 200 --out "$T/d2" || bad "rl run with --pool-subset 2"
+check "rl with λ and --pool-subset: deterministic picks" \
+    cmp "$(only_dir "$T/d1")/rounds.jsonl" "$(only_dir "$T/d2")/rounds.jsonl"
 
 # The shipped policy learned nothing yet: it must pick margin's batches, row for row, with the
 # whole pool scored and with --pool-subset (the same curve follows).
@@ -96,6 +110,18 @@ for sub in "" "--pool-subset 400"; do
         cmp "$(only_dir "$T/mm")/curve.csv" "$(only_dir "$T/mr")/curve.csv"
     rm -rf "$T/mm" "$T/mr"
 done
+
+# A policy file of version 2 (the mixture before the diversity penalty: no λ) is read with λ = 0:
+# the shipped init written as version 2 picks margin's rows too.
+tr -d '\n' <strategies/default-policy.json | sed -e 's/"version": 3/"version": 2/' \
+    -e 's/, *"lambda_a": *\[[^]]*\], *"lambda_0": *\[[^]]*\]//' >"$T/v2.json"
+check "version 2 file: written without λ" sh -c "grep -q '\"version\": 2' '$T/v2.json' && ! grep -q lambda '$T/v2.json'"
+"$ALSIM" $M --strategy margin --out "$T/mm" || bad "margin run (version 2)"
+"$ALSIM" $M --strategy rl --policy "$T/v2.json" --out "$T/m2" || bad "rl run with a version 2 policy"
+grep -o '"picked":\[[^]]*\]' "$(only_dir "$T/mm")/rounds.jsonl" >"$T/mm.picks"
+grep -o '"picked":\[[^]]*\]' "$(only_dir "$T/m2")/rounds.jsonl" >"$T/m2.picks"
+check "version 2 file: read, picks margin's rows" sh -c "[ \$(grep -c '[0-9]' '$T/mm.picks') -eq 4 ] && cmp -s '$T/mm.picks' '$T/m2.picks'"
+rm -rf "$T/mm" "$T/m2"
 
 # A policy file of version 1 (the MLP before the rank features): refused, saying why.
 printf '{"format": "alsim-policy",\n "version": 1,\n "architecture": {"kind": "mlp-tanh", "features": 11, "hidden": 16}}\n' >"$T/v1.json"

@@ -7,7 +7,7 @@
  * subset of the unlabeled rows (--pool-subset), a function of (seed, round, labeled set), the
  * only rows scored and picked from, for every kind of strategy. A driver's picker with the
  * look-ahead (session_enable_lookahead): the rows as scored, and refits that are exactly the
- * next round's fit. */
+ * next round's fit. The rl strategy's own picker: its greedy, diverse batch. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +337,79 @@ static void test_picker_lookahead(const Backend *be) {
     dataset_free(&pool); dataset_free(&test);
 }
 
+/* The rl strategy picks its own batch (its pick hook, the session's picker unless a driver
+ * sets another): with a policy whose λ is not 0, each round's batch is policy_select over the
+ * rows scored (the policy's scores of the round's features, the rows' embeddings as the
+ * look-ahead's view gathers them, labeled rows excluded), whole pool and --pool-subset (then
+ * only the subset's rows), never a labeled row; and the penalty changed some round's batch
+ * from the top b of the scores. */
+typedef struct {
+    Session *S;
+    const Policy *p;
+    int fails, rounds, differ;
+} DivProbe;
+
+static int div_pick(int *picked, const double *scores, const unsigned char *excluded, int n, int b, uint64_t seed,
+                    int round, void *ctx) {
+    DivProbe *d = ctx;
+    const int got = d->S->st->hooks->pick(picked, scores, excluded, n, b, seed, round, d->S->strategy_state);
+    BatchView v;
+    session_batch_view(&v, d->S);
+    const double *f = rl_features(d->S->strategy_state);
+    double *s = malloc((size_t)v.n * sizeof *s);
+    unsigned char *ex = calloc((size_t)v.n, 1);
+    int want[16], top[16];
+    policy_forward(s, d->p, f, v.n);
+    for (int j = 0; v.excluded && j < v.n; j++) ex[j] = v.excluded[j];
+    const int m = policy_select(want, s, v.emb, v.h, ex, v.rows, v.n, b, policy_lambda(d->p, f + RL_RANKINGS), seed,
+                                round);
+    d->fails += v.emb == NULL || m != got || memcmp(want, picked, (size_t)got * sizeof *picked) != 0;
+    for (int k = 0; k < got; k++) d->fails += picked[k] < 0 || picked[k] >= n || excluded[picked[k]];
+    select_top_b(top, scores, excluded, n, b, seed, round);
+    d->differ += memcmp(top, picked, (size_t)got * sizeof *picked) != 0;
+    d->rounds++;
+    free(s); free(ex);
+    return got;
+}
+
+static void test_rl_diverse_pick(const Backend *be) {
+    char err[512];
+    Dataset pool = {0}, test = {0};
+    CHECK(dataset_synthetic_blobs(&pool, &test, ":k=3,d=4,n=300,test=60", err, sizeof err) == 0, "blobs: %s", err);
+    for (int sub = 0; sub < 2; sub++) {
+        Config c;
+        config_defaults(&c, CMD_RUN);
+        snprintf(c.strategy, sizeof c.strategy, "rl");
+        c.rounds = 3; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 3; c.mc = 4;
+        c.pool_subset = sub ? 40 : 0;
+        Session S;
+        Policy pol;
+        CHECK(rl_policy_init(&pol) == 0, "policy");
+        pol.params[pol.n_params - 1] = 5.0f;       /* λ = 5 at every gate: diversity first */
+        if (open_session(&S, &c, &pool, &test, be)) { policy_free(&pol); continue; }
+        rl_use_policy(S.strategy_state, &pol);
+        CHECK(S.pick != session_pick_top_b && S.pick == S.st->hooks->pick, "rl's picker is its pick hook");
+        CHECK(session_enable_lookahead(&S, &test, err, sizeof err) == 0, "enable: %s", err);
+        DivProbe d = {.S = &S, .p = &pol};
+        S.pick = div_pick;
+        S.pick_ctx = &d;
+        for (int r = 0; r <= c.rounds; r++) {
+            RoundRecord rec;
+            CHECK(session_round(&S, &rec, err, sizeof err) == 0, "round %d: %s", r, err);
+            for (int k = 0; k < rec.n_picked && rec.subset; k++) {
+                int in = 0;
+                for (int j = 0; j < rec.n_subset; j++) in |= rec.picked[k] == rec.subset[j];
+                CHECK(in, "subset round %d: pick %d outside the subset", r, rec.picked[k]);
+            }
+        }
+        CHECK(d.fails == 0 && d.rounds == c.rounds, "subset %d: %d failures in %d rounds", sub, d.fails, d.rounds);
+        CHECK(d.differ > 0, "subset %d: λ = 5 never changed a batch from the top b", sub);
+        session_close(&S);
+        policy_free(&pol);
+    }
+    dataset_free(&pool); dataset_free(&test);
+}
+
 int main(void) {
     char err[512];
     const Backend *be = backend_get("cpu", err, sizeof err);
@@ -434,5 +507,6 @@ int main(void) {
     test_pool_subset(be);
     test_batch_session(be);
     test_picker_lookahead(be);
+    test_rl_diverse_pick(be);
     return check_done("test_engine");
 }

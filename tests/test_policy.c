@@ -1,14 +1,18 @@
 /* test_policy — the RL policy's math and file: the Plackett–Luce log-probability gradient,
  * the mixture's gradient, the REINFORCE objective's and the listwise loss's gradients (the
- * parameters' and the temperature's) by central differences, PL sampling against its exact distribution, learning a marked
- * ranking by REINFORCE, recovering a planted gate-dependent ranking by imitation of a
- * teacher's listwise preferences, and the policy file (round trip, a version 1 file refused,
- * malformed files rejected with a reason). */
+ * parameters' and the temperature's, the diversity penalty's λ included) by central
+ * differences, PL sampling against its exact distribution, learning a marked ranking by
+ * REINFORCE, recovering a planted gate-dependent ranking and a planted preference for diverse
+ * batches (a positive λ) by imitation of a teacher's listwise preferences, the greedy batch
+ * (select_top_b's at λ = 0, row for row; diverse at λ > 0), and the policy file (round trip,
+ * a version 2 file read with λ = 0, a version 1 file refused, malformed files rejected with a
+ * reason). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "strategies/policy.h"
+#include "strategies/strategy.h"
 #include "tests/check.h"
 
 /* R = 4 rankings, G = 2 gates; the base ranking is 0. */
@@ -31,7 +35,7 @@ static void random_rows(double *feat, int n, Rng *r, int same_gates) {
  * actually added in float. */
 typedef double (*Objective)(const Policy *p, void *ctx);
 static double central(Policy *p, size_t k, Objective f, void *ctx) {
-    const float keep = p->params[k], e = 1e-2f;
+    const float keep = p->params[k], e = 1e-3f;
     p->params[k] = keep + e;
     const float up_at = p->params[k];
     const double up = f(p, ctx);
@@ -80,7 +84,7 @@ static void test_mixture_grad(void) {
     Policy p;
     Rng r = rng_stream(5, RNG_DATA, 1);
     random_policy(&p, &r);
-    CHECK(p.n_params == (size_t)(R * G + R), "R·G + R parameters: %zu", p.n_params);
+    CHECK(p.n_params == (size_t)(R * G + R + G + 1), "R·G + R + G + 1 parameters: %zu", p.n_params);
     enum { N = 7 };
     double feat[N * F], ds[N], w[R];
     random_rows(feat, N, &r, 0);
@@ -130,15 +134,16 @@ static void test_accumulate_grad(void) {
     policy_free(&p);
 }
 
-typedef struct { const double *feat; int m; const int *members, *count; int b, C; const double *target; double temp; } LwCtx;
+typedef struct { const double *feat; int m; const int *members, *count; int b, C; const double *target, *rho; double temp; } LwCtx;
 static double lw_obj(const Policy *p, void *ctx) {
     const LwCtx *c = ctx;
-    return policy_listwise(NULL, NULL, p, c->feat, c->m, c->members, c->count, c->b, c->C, c->target, c->temp);
+    return policy_listwise(NULL, NULL, p, c->feat, c->m, c->members, c->count, c->b, c->C, c->target, c->rho, c->temp);
 }
 
 /* The listwise loss's gradient by central differences, over states of 5 candidate batches of
- * up to 3 rows (one short, rows shared between batches), several temperatures; the loss
- * against its definition; the target's order and sum. */
+ * up to 3 rows (one short, rows shared between batches) with random redundancies (so λ's
+ * parameters have a gradient), several temperatures; the loss against its definition; the
+ * target's order and sum. */
 static void test_listwise_grad(void) {
     Rng r = rng_stream(7, RNG_DATA, 3);
     enum { M = 10, B = 3, C = 5 };
@@ -148,8 +153,10 @@ static void test_listwise_grad(void) {
     for (int trial = 0; trial < 6; trial++) {
         Policy p;
         random_policy(&p, &r);
-        double feat[M * F], acc[C], nll[C], target[C];
+        double feat[M * F], acc[C], nll[C], target[C], rho[C];
         random_rows(feat, M, &r, 1);
+        for (int c = 0; c < C; c++) rho[c] = rng_uniform(&r);
+        rho[2] = 0;     /* as a batch of one row */
         for (int c = 0; c < C; c++) { acc[c] = 0.8 + 0.02 * rng_normal(&r); nll[c] = 0.5 + 0.1 * rng_uniform(&r); }
         if (trial == 0) acc[3] = acc[1];        /* an accuracy tie: the NLL decides */
         policy_listwise_target(target, acc, nll, C, 0.01);
@@ -160,23 +167,28 @@ static void test_listwise_grad(void) {
         const double temp = trial % 2 ? 0.05 : 0.2;
         double *grad = calloc(p.n_params, sizeof *grad);
         double dlogt = 0;
-        const double loss = policy_listwise(grad, &dlogt, &p, feat, M, members, count, B, C, target, temp);
+        const double loss = policy_listwise(grad, &dlogt, &p, feat, M, members, count, B, C, target, rho, temp);
         /* d loss / d log(temperature), by central differences in log(temperature) */
         const double h = 1e-5;
-        const double up = policy_listwise(NULL, NULL, &p, feat, M, members, count, B, C, target, temp * exp(h));
-        const double dn = policy_listwise(NULL, NULL, &p, feat, M, members, count, B, C, target, temp * exp(-h));
+        const double up = policy_listwise(NULL, NULL, &p, feat, M, members, count, B, C, target, rho, temp * exp(h));
+        const double dn = policy_listwise(NULL, NULL, &p, feat, M, members, count, B, C, target, rho, temp * exp(-h));
         CHECK_NEAR(dlogt, (up - dn) / (2 * h), 1e-7, 1e-5);
-        /* the loss from its definition */
-        double s[M], bs[C], z = 0, want = 0;
+        /* the loss from its definition, λ = a·g + a0 the last G + 1 parameters */
+        double s[M], bs[C], z = 0, want = 0, lambda = p.params[p.n_params - 1];
+        for (int j = 0; j < G; j++) lambda += p.params[p.n_params - 1 - G + j] * feat[R + j];
+        CHECK_NEAR(policy_lambda(&p, feat + R), lambda, 1e-12, 1e-12);
         policy_forward(s, &p, feat, M);
         for (int c = 0; c < C; c++) {
-            bs[c] = 0;
+            bs[c] = -lambda * rho[c];
             for (int a = 0; a < count[c]; a++) bs[c] += s[members[c * B + a]] / count[c];
             z += exp(bs[c] / temp);
         }
         for (int c = 0; c < C; c++) want -= target[c] * (bs[c] / temp - log(z));
         CHECK_NEAR(loss, want, 1e-9, 1e-9);
-        LwCtx lc = {feat, M, members, count, B, C, target, temp};
+        LwCtx lc = {feat, M, members, count, B, C, target, rho, temp};
+        int lambda_moved = 0;   /* λ's gradient is there: not all 0 */
+        for (size_t k = p.n_params - G - 1; k < p.n_params; k++) lambda_moved += grad[k] != 0;
+        CHECK(lambda_moved == G + 1, "λ's parameters: %d of %d have a gradient", lambda_moved, G + 1);
         for (size_t k = 0; k < p.n_params; k++) {
             const double num = central(&p, k, lw_obj, &lc);
             const double e = fabs(grad[k] - num) / (1e-6 + 1e-4 * fabs(num));
@@ -300,7 +312,8 @@ static void test_imitation_recovers_planted(void) {
         for (int epoch = 0; epoch < 50; epoch++) {
             memset(grad, 0, p.n_params * sizeof *grad);
             for (int k = 0; k < have; k++)
-                policy_listwise(grad, NULL, &p, data[k].feat, PL_N, data[k].members, data[k].count, PL_B, PL_C, data[k].target, 0.1);
+                policy_listwise(grad, NULL, &p, data[k].feat, PL_N, data[k].members, data[k].count, PL_B, PL_C, data[k].target,
+                                NULL, 0.1);
             for (size_t i = 0; i < p.n_params; i++) grad[i] = -grad[i] / have;
             policy_l2(grad, &p, -1e-2);         /* negated with the rest: descent */
             policy_adam_step(&p, grad, m, v, &t, 0.05);
@@ -335,6 +348,185 @@ static void test_imitation_recovers_planted(void) {
     printf("imitation: the policy's batches share %.2f of the planted ranking's rows (the init's %.2f)\n",
            hits / (100.0 * PL_B), init_hits / (100.0 * PL_B));
     CHECK(hits >= 60 * PL_B, "planted rows: %.2f < 0.6", hits / (100.0 * PL_B));
+    policy_free(&init);
+    free(data); free(grad); free(m); free(v);
+    policy_free(&p);
+}
+
+/* The greedy batch. At λ = 0 it is select_top_b's, row for row and in order, over the same
+ * rows: scores with many ties and NaNs, excluded rows, rows that are a subset of a pool (ids)
+ * or the pool itself (ids NULL). At λ > 0 a hand-checked case (the penalty against the row
+ * picked first decides between the second-best row and a worse, dissimilar one), and with
+ * clustered embeddings a large λ takes one row of each cluster, a zero λ the top b. */
+static void test_select_greedy(void) {
+    enum { N = 120, M = 50, B = 9 };
+    Rng r = rng_stream(41, RNG_DATA, 5);
+    int same = 0, trials = 0;
+    for (int trial = 0; trial < 40; trial++) {
+        double pool[N], view[M];
+        unsigned char pex[N], vex[M];
+        int ids[M], perm[N], want[B], got[B];
+        for (int i = 0; i < N; i++) perm[i] = i;
+        rng_shuffle(&r, perm, N);
+        for (int i = 0; i < N; i++) {
+            const double u = rng_uniform(&r);
+            pool[i] = u < 0.1 ? NAN : floor(u * 6) / 6;        /* 6 values: many ties */
+            pex[i] = 1;
+        }
+        for (int j = 0; j < M; j++) {       /* the view: M pool rows in a shuffled order */
+            ids[j] = perm[j];
+            view[j] = pool[ids[j]];
+            vex[j] = rng_uniform(&r) < 0.2;
+            pex[ids[j]] = vex[j];
+        }
+        const int b = trial % 2 ? B : 3;
+        const int nw = select_top_b(want, pool, pex, N, b, 7, trial);
+        const int ng = policy_select(got, view, NULL, 0, vex, ids, M, b, 0.0, 7, trial);
+        same += nw == ng && !memcmp(want, got, (size_t)nw * sizeof *want);
+        trials++;
+        /* the pool itself (ids NULL), with embeddings present but λ = 0 */
+        float emb[N * 3];
+        for (int i = 0; i < N * 3; i++) emb[i] = (float)rng_normal(&r);
+        const int nw2 = select_top_b(want, pool, pex, N, b, 3, trial);
+        const int ng2 = policy_select(got, pool, emb, 3, pex, NULL, N, b, 0.0, 3, trial);
+        same += nw2 == ng2 && !memcmp(want, got, (size_t)nw2 * sizeof *want);
+        trials++;
+    }
+    CHECK(same == trials, "lambda 0: %d of %d batches are select_top_b's", same, trials);
+
+    /* rows 0 and 1 point the same way, row 2 across: after row 0 (score 1.0), row 1 (0.9) is
+     * penalised by λ·1, row 2 (0.5) not at all */
+    const float e3[3 * 2] = {1, 0, 2, 0, 0, 1};
+    const double s3[3] = {1.0, 0.9, 0.5};
+    int pk[3];
+    CHECK(policy_select(pk, s3, e3, 2, NULL, NULL, 3, 3, 0.3, 1, 0) == 3 && pk[0] == 0 && pk[1] == 1 && pk[2] == 2,
+          "λ 0.3: %d %d %d, want 0 1 2", pk[0], pk[1], pk[2]);
+    CHECK(policy_select(pk, s3, e3, 2, NULL, NULL, 3, 3, 0.5, 1, 0) == 3 && pk[0] == 0 && pk[1] == 2 && pk[2] == 1,
+          "λ 0.5: %d %d %d, want 0 2 1", pk[0], pk[1], pk[2]);
+    const int all3[3] = {0, 1, 2}, two[2] = {0, 2};
+    CHECK_NEAR(policy_batch_redundancy(e3, 2, all3, 3), 2.0 / 3, 1e-12, 0);   /* 1, 1, 0 */
+    CHECK_NEAR(policy_batch_redundancy(e3, 2, two, 2), 0.0, 0, 0);
+    CHECK_NEAR(policy_batch_redundancy(e3, 2, all3, 1), 0.0, 0, 0);
+
+    /* 4 clusters of 10 rows: a large λ takes one row of each, the best of it; λ 0 the top 4 */
+    enum { NC = 40, H = 4 };
+    float emb[NC * H];
+    double sc[NC];
+    for (int i = 0; i < NC; i++) {
+        for (int j = 0; j < H; j++) emb[i * H + j] = (float)(0.05 * rng_normal(&r)) + (j == i % 4);
+        sc[i] = rng_uniform(&r);
+    }
+    int top[4], div[4], seen[4] = {0};
+    policy_select(div, sc, emb, H, NULL, NULL, NC, 4, 5.0, 2, 1);
+    select_top_b(top, sc, NULL, NC, 4, 2, 1);
+    for (int k = 0; k < 4; k++) seen[div[k] % 4]++;
+    CHECK(seen[0] == 1 && seen[1] == 1 && seen[2] == 1 && seen[3] == 1, "λ 5: clusters %d %d %d %d", seen[0], seen[1],
+          seen[2], seen[3]);
+    for (int k = 0; k < 4; k++) {       /* each the best row of its cluster */
+        int best = 1;
+        for (int i = div[k] % 4; i < NC; i += 4) best &= sc[i] <= sc[div[k]];
+        CHECK(best, "λ 5: pick %d is not its cluster's best", k);
+    }
+    int tz[4];
+    policy_select(tz, sc, emb, H, NULL, NULL, NC, 4, 0.0, 2, 1);
+    CHECK(!memcmp(tz, top, sizeof tz), "λ 0 with clustered embeddings: the top 4");
+}
+
+/* Imitation recovers a planted preference for diverse batches: a positive λ. Each state: 40
+ * rows in 4 clusters of embeddings (a row's cluster drawn at random; its embedding the
+ * cluster's axis plus a little noise: cos⁺ about 1 within a cluster, about 0 across). The
+ * candidates: the top b of each ranking, the planted batch (the greedy batch over ranking 0
+ * with λ = 0.5: ranking 0's best rows, one cluster each, as k-center over margin's top) and
+ * the policy's own greedy batch; the teacher finds the planted batch best (the policy's as
+ * good when it is the same rows). After DAgger as above, λ must be positive at every corner
+ * of the gates (at least 0.1), ranking 0 must keep the largest weight, and the policy's
+ * batches on fresh states must be exactly the planted batch's rows in at least 60% of them
+ * (the init's, margin's top b: about 9%, at most 20% checked). */
+enum { DV_N = 40, DV_B = 4, DV_H = 4, DV_C = R + 2, DV_STATES = 200 };
+typedef struct {
+    double feat[DV_N * F];
+    float emb[DV_N * DV_H];
+    int members[DV_C * DV_B], count[DV_C];
+    double target[DV_C], rho[DV_C];
+    int planted_same;       /* the policy's batch has the planted batch's rows */
+} DvState;
+
+static int cmp_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+
+static void diverse_state(DvState *st, const Policy *p, Rng *r) {
+    double acc[DV_C], nll[DV_C], s[DV_N], r0[DV_N];
+    random_rows(st->feat, DV_N, r, 1);
+    for (int i = 0; i < DV_N; i++) {
+        const int k = (int)(rng_uniform(r) * 4);
+        for (int j = 0; j < DV_H; j++) st->emb[i * DV_H + j] = (float)(0.05 * rng_normal(r)) + (j == k);
+        r0[i] = st->feat[i * F];
+    }
+    for (int h = 0; h < R; h++) top_by(st->members + h * DV_B, st->feat, NULL, DV_N, DV_B, h);
+    int *planted = st->members + R * DV_B, *own = st->members + (R + 1) * DV_B;
+    policy_select(planted, r0, st->emb, DV_H, NULL, NULL, DV_N, DV_B, 0.5, 1, 0);
+    policy_forward(s, p, st->feat, DV_N);
+    policy_select(own, s, st->emb, DV_H, NULL, NULL, DV_N, DV_B, policy_lambda(p, st->feat + R), 1, 0);
+    for (int c = 0; c < DV_C; c++) {
+        qsort(st->members + c * DV_B, DV_B, sizeof(int), cmp_int);     /* as the teacher's: ascending */
+        st->count[c] = DV_B;
+        st->rho[c] = policy_batch_redundancy(st->emb, DV_H, st->members + c * DV_B, DV_B);
+        acc[c] = 0.80 + 0.002 * rng_uniform(r);
+        nll[c] = 0.5;
+    }
+    acc[R] = 0.82;
+    st->planted_same = !memcmp(own, planted, DV_B * sizeof *own);
+    if (st->planted_same) acc[R + 1] = 0.82;
+    policy_listwise_target(st->target, acc, nll, DV_C, 0.002);
+}
+
+static void test_imitation_recovers_diversity(void) {
+    Policy p;
+    policy_init(&p, R, G, names, 0);
+    DvState *data = calloc(DV_STATES, sizeof *data);
+    double *grad = calloc(p.n_params, sizeof *grad), *m = calloc(p.n_params, sizeof *m), *v = calloc(p.n_params, sizeof *v);
+    int t = 0;
+    Rng r = rng_stream(51, RNG_DATA, 6);
+    for (int pass = 0; pass < 8; pass++) {
+        for (int k = pass * DV_STATES / 8; k < (pass + 1) * DV_STATES / 8; k++) diverse_state(&data[k], &p, &r);
+        const int have = (pass + 1) * DV_STATES / 8;
+        for (int epoch = 0; epoch < 50; epoch++) {
+            memset(grad, 0, p.n_params * sizeof *grad);
+            for (int k = 0; k < have; k++)
+                policy_listwise(grad, NULL, &p, data[k].feat, DV_N, data[k].members, data[k].count, DV_B, DV_C,
+                                data[k].target, data[k].rho, 0.1);
+            for (size_t i = 0; i < p.n_params; i++) grad[i] = -grad[i] / have;
+            policy_l2(grad, &p, -1e-2);
+            policy_adam_step(&p, grad, m, v, &t, 0.05);
+        }
+    }
+    double lo = INFINITY, w[R];
+    for (int corner = 0; corner < 4; corner++) {
+        const double g[G] = {corner & 1, corner >> 1};
+        const double l = policy_lambda(&p, g);
+        if (l < lo) lo = l;
+        policy_weights(w, &p, g);
+        for (int h = 1; h < R; h++) CHECK(w[0] > w[h], "gates %d: ranking %d's weight %.3f above ranking 0's %.3f", corner, h, w[h], w[0]);
+    }
+    const double mid[G] = {0.5, 0.5};
+    policy_weights(w, &p, mid);
+    printf("diversity imitation: λ %.3f at the gates' centre (smallest at a corner %.3f); weights %.2f %.2f %.2f %.2f\n",
+           policy_lambda(&p, mid), lo, w[0], w[1], w[2], w[3]);
+    CHECK(lo >= 0.1, "λ at a corner of the gates %.3f < 0.1", lo);
+    Policy init;
+    policy_init(&init, R, G, names, 0);
+    int hits = 0, init_hits = 0;
+    for (int trial = 0; trial < 100; trial++) {
+        DvState st, st0;
+        Rng r0 = r;
+        diverse_state(&st, &p, &r);
+        diverse_state(&st0, &init, &r0);
+        hits += st.planted_same;
+        init_hits += st0.planted_same;
+    }
+    printf("diversity imitation: the policy's batch is the planted one in %d%% of fresh states (the init's %d%%)\n", hits,
+           init_hits);
+    CHECK(init_hits <= 20, "the planted batch is margin's top b too often (%d%%): the test tells nothing", init_hits);
+    CHECK(hits >= 60, "the policy's batch is the planted one in %d%% < 60%%", hits);
     policy_free(&init);
     free(data); free(grad); free(m); free(v);
     policy_free(&p);
@@ -379,14 +571,16 @@ static void write_file(const char *path, const char *text) {
 }
 
 static void test_file(void) {
-    char dir[] = "/tmp/alsim-policy.XXXXXX", path[256], err[700];
+    char dir[] = "/tmp/alsim-policy.XXXXXX", path[256], err[700], bpath_v2[300];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(path, sizeof path, "%s/p.json", dir);
     Policy p, q;
     policy_init(&p, R, G, names, 1);
     p.params[0] = 0.1f;
     p.params[1] = -1e-30f;
-    p.params[p.n_params - 1] = 1.0f / 3;
+    p.params[p.n_params - 1] = 1.0f / 3;       /* λ's a0 */
+    p.params[p.n_params - 2] = -0.25f;          /* λ's a (last gate) */
+    p.params[R * G] = 0.5f;                     /* c_0 */
     snprintf(p.train_datasets, sizeof p.train_datasets, "mnist+fashion-mnist");
     snprintf(p.algo, sizeof p.algo, "dagger");
     p.episodes = 123;
@@ -396,6 +590,36 @@ static void test_file(void) {
     CHECK(memcmp(p.params, q.params, p.n_params * sizeof *p.params) == 0, "weights round-trip bitwise");
     CHECK(q.episodes == 123 && !strcmp(q.train_datasets, "mnist+fashion-mnist") && !strcmp(q.algo, "dagger"), "provenance");
     policy_free(&q);
+    /* Version 2 (no λ): the same file without "lambda_a" and "lambda_0" reads with λ = 0 and
+     * the mixture's weights as they were; a version 3 file without them is refused. */
+    {
+        FILE *f2 = fopen(path, "r");
+        char t2[20000], v2[20000];
+        size_t n2 = fread(t2, 1, sizeof t2 - 1, f2);
+        fclose(f2);
+        t2[n2] = 0;
+        char *la = strstr(t2, ",\n    \"lambda_a\""), *end = la ? strstr(la, "]\n  }") : NULL;
+        CHECK(la && end, "lambda_a and lambda_0 in the file");
+        if (la && end) {
+            char *ver = strstr(t2, "\"version\": 3");
+            CHECK(ver != NULL, "version 3 written");
+            snprintf(v2, sizeof v2, "%.*s%s", (int)(la - t2), t2, end + 1);   /* without the λ keys */
+            snprintf(bpath_v2, sizeof bpath_v2, "%s/v3-without-lambda.json", dir);
+            write_file(bpath_v2, v2);
+            CHECK(policy_load(&q, bpath_v2, names, R, G, err, sizeof err) == 2 && strstr(err, "lambda_a"),
+                  "version 3 without λ: %s", err);
+            if (ver) ver[strlen("\"version\": ")] = '2';
+            snprintf(v2, sizeof v2, "%.*s%s", (int)(la - t2), t2, end + 1);
+            snprintf(bpath_v2, sizeof bpath_v2, "%s/v2.json", dir);
+            write_file(bpath_v2, v2);
+            CHECK(policy_load(&q, bpath_v2, names, R, G, err, sizeof err) == 0, "version 2: %s", err);
+            int lam0 = 1;
+            for (size_t i = (size_t)(R * G + R); i < q.n_params; i++) lam0 &= q.params[i] == 0.0f;
+            CHECK(q.n_params == p.n_params && lam0 && !memcmp(q.params, p.params, (size_t)(R * G + R) * sizeof *q.params),
+                  "version 2: the mixture's weights as written, λ's parameters 0");
+            policy_free(&q);
+        }
+    }
     const char *other[] = {"r0", "r1", "x2", "r3", "g0", "g1"};
     CHECK(policy_load(&q, path, other, R, G, err, sizeof err) == 2 && strstr(err, "x2"), "other features: %s", err);
     CHECK(policy_load(&q, path, names, R - 1, G + 1, err, sizeof err) == 2 && strstr(err, "rankings"), "other shape: %s", err);
@@ -457,6 +681,8 @@ int main(void) {
     test_pl_sample_distribution();
     test_learns_marked_feature();
     test_imitation_recovers_planted();
+    test_select_greedy();
+    test_imitation_recovers_diversity();
     test_file();
     return check_done("test_policy");
 }
