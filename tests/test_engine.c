@@ -288,16 +288,22 @@ static int probe_pick(int *picked, const double *scores, const unsigned char *ex
     return got;
 }
 
+/* A small rl run on 300 blobs for the picker tests: 3 rounds of 5 from 6 labels, an MLP of 8
+ * units; with --pool-subset 40 when sub. */
+static void rl_small_config(Config *c, int sub) {
+    config_defaults(c, CMD_RUN);
+    snprintf(c->strategy, sizeof c->strategy, "rl");
+    c->rounds = 3; c->batch = 5; c->init = 6; c->n_hidden = 1; c->hidden[0] = 8; c->epochs = 3; c->mc = 4;
+    c->pool_subset = sub ? 40 : 0;
+}
+
 static void test_picker_lookahead(const Backend *be) {
     char err[512];
     Dataset pool = {0}, test = {0};
     CHECK(dataset_synthetic_blobs(&pool, &test, ":k=3,d=4,n=300,test=60", err, sizeof err) == 0, "blobs: %s", err);
     for (int sub = 0; sub < 2; sub++) {
         Config c;
-        config_defaults(&c, CMD_RUN);
-        snprintf(c.strategy, sizeof c.strategy, "rl");
-        c.rounds = 3; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 3; c.mc = 4;
-        c.pool_subset = sub ? 40 : 0;
+        rl_small_config(&c, sub);
         Session S, plain;
         Policy init;
         CHECK(rl_policy_init(&init) == 0, "policy");
@@ -378,10 +384,7 @@ static void test_rl_diverse_pick(const Backend *be) {
     CHECK(dataset_synthetic_blobs(&pool, &test, ":k=3,d=4,n=300,test=60", err, sizeof err) == 0, "blobs: %s", err);
     for (int sub = 0; sub < 2; sub++) {
         Config c;
-        config_defaults(&c, CMD_RUN);
-        snprintf(c.strategy, sizeof c.strategy, "rl");
-        c.rounds = 3; c.batch = 5; c.init = 6; c.n_hidden = 1; c.hidden[0] = 8; c.epochs = 3; c.mc = 4;
-        c.pool_subset = sub ? 40 : 0;
+        rl_small_config(&c, sub);
         Session S;
         Policy pol;
         CHECK(rl_policy_init(&pol) == 0, "policy");
