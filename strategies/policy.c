@@ -124,23 +124,20 @@ static double cos_plus(const float *x, double ix, const float *y, double iy, int
     return c > 0 ? (c < 1 ? c : 1) : 0;     /* a NaN counts as 0 */
 }
 
-int policy_select(int *picked, const double *scores, const float *emb, int h, const unsigned char *excluded,
-                  const int *ids, int n, int b, double lambda, uint64_t seed, int round) {
-    const int penalise = lambda != 0 && emb && h > 0;
-    unsigned char *taken = calloc((size_t)(n > 0 ? n : 1), 1);
-    double *red = penalise ? calloc((size_t)n, sizeof *red) : NULL;     /* s_i */
-    double *inv = penalise ? malloc((size_t)n * sizeof *inv) : NULL;
-    if (!taken || (penalise && (!red || !inv))) { free(taken); free(red); free(inv); return -1; }
-    for (int i = 0; penalise && i < n; i++) inv[i] = inv_norm(emb + (size_t)i * h, h);
-    const uint64_t key = rng_key(seed, RNG_TIEBREAK, (uint64_t)round, 0);
+/* The greedy picks: idx (b) = row indices, in the order picked, among the rows with taken[i]
+ * == 0 (each pick is marked taken), each the largest score_i - lambda·red_i in select_top_b's
+ * order (ids as policy_select's); with lambda != 0, red (n) the rows' redundancy so far, kept
+ * up to date from emb (n,H) and inv (n) (1/‖e_i‖). Returns how many it picked. */
+static int greedy(int *idx, unsigned char *taken, const double *scores, const float *emb, const double *inv,
+                  double *red, int h, const int *ids, int n, int b, double lambda, uint64_t key) {
     int m = 0;
     for (; m < b; m++) {
         int best = -1;
         double vbest = 0;
         for (int i = 0; i < n; i++) {
-            if (taken[i] || (excluded && excluded[i])) continue;
+            if (taken[i]) continue;
             /* with lambda == 0 the score itself: select_top_b's order, bit for bit */
-            const double v = penalise ? scores[i] - lambda * red[i] : scores[i];
+            const double v = lambda != 0 ? scores[i] - lambda * red[i] : scores[i];
             if (best < 0 || select_ranks_before(v, ids ? ids[i] : i, vbest, ids ? ids[best] : best, key)) {
                 best = i;
                 vbest = v;
@@ -148,16 +145,42 @@ int policy_select(int *picked, const double *scores, const float *emb, int h, co
         }
         if (best < 0) break;
         taken[best] = 1;
-        picked[m] = ids ? ids[best] : best;
-        if (!penalise) continue;
+        idx[m] = best;
+        if (lambda == 0) continue;
         const float *eb = emb + (size_t)best * h;
         for (int i = 0; i < n; i++) {
-            if (taken[i] || (excluded && excluded[i])) continue;
+            if (taken[i]) continue;
             const double c = cos_plus(emb + (size_t)i * h, inv[i], eb, inv[best], h);
             if (c > red[i]) red[i] = c;
         }
     }
-    free(taken); free(red); free(inv);
+    return m;
+}
+
+int policy_select(int *picked, const double *scores, const float *emb, int h, const unsigned char *excluded,
+                  const int *ids, int n, int b, double lambda, uint64_t seed, int round) {
+    const int penalise = lambda != 0 && emb && h > 0 && b > 0;
+    const int S = penalise ? POLICY_SHORTLIST * b : b;   /* the rows the greedy pick looks at */
+    unsigned char *taken = malloc((size_t)(n > 0 ? n : 1));
+    int *idx = malloc((size_t)(S > 0 ? S : 1) * sizeof *idx);
+    double *red = penalise ? calloc((size_t)n, sizeof *red) : NULL;     /* s_i */
+    double *inv = penalise ? malloc((size_t)n * sizeof *inv) : NULL;
+    if (!taken || !idx || (penalise && (!red || !inv))) { free(taken); free(idx); free(red); free(inv); return -1; }
+    for (int i = 0; i < n; i++) taken[i] = excluded && excluded[i];
+    const uint64_t key = rng_key(seed, RNG_TIEBREAK, (uint64_t)round, 0);
+    int m;
+    if (!penalise)
+        m = greedy(idx, taken, scores, NULL, NULL, NULL, h, ids, n, b, 0.0, key);
+    else {
+        /* the shortlist: the top S rows by score alone; then only they are left to pick from */
+        const int s = greedy(idx, taken, scores, NULL, NULL, NULL, h, ids, n, S, 0.0, key);
+        memset(taken, 1, (size_t)n);
+        for (int k = 0; k < s; k++) taken[idx[k]] = 0;
+        for (int k = 0; k < s; k++) inv[idx[k]] = inv_norm(emb + (size_t)idx[k] * h, h);
+        m = greedy(idx, taken, scores, emb, inv, red, h, ids, n, b, lambda, key);
+    }
+    for (int k = 0; k < m; k++) picked[k] = ids ? ids[idx[k]] : idx[k];
+    free(taken); free(idx); free(red); free(inv);
     return m;
 }
 

@@ -21,7 +21,7 @@
  * A per-row score and its top b cannot ask for rows that differ from each other, and the
  * look-ahead teacher's best batches are often k-center's over margin's top. So the batch is
  * picked greedily, with a learned diversity penalty (policy_select): pick k = 1..b is
- *     argmax over the rows left of  score_i - λ(g) s_i,
+ *     argmax over the shortlist's rows left of  score_i - λ(g) s_i,
  *     s_i = max over the rows j picked so far of cos⁺(e_i, e_j)    (0 for the first pick)
  * where cos⁺(x, y) = max(0, x·y / (‖x‖ ‖y‖)) (0 when a norm is 0) of the learner's
  * embeddings e, so s_i in [0, 1] is how redundant row i is with the batch so far, and
@@ -29,7 +29,10 @@
  * is affine in the gates, as z is: exactly 0 at the init (then the greedy batch is the top b
  * of the scores, in select_top_b's order and with its tie-break), with gradients of order 1
  * there. λ > 0 trades score for rows unlike those picked; λ < 0 prefers rows like them (the
- * L2 toward the init keeps it in check, as it does a negative weight).
+ * L2 toward the init keeps it in check, as it does a negative weight). The shortlist is the
+ * top POLICY_SHORTLIST·b rows by score (all the rows when λ = 0), as the teacher's k-center
+ * candidate looks only at margin's top 10·b: the scores are percentile ranks, so without it a
+ * λ of 0.2 would trade the top for rows a fifth of the way down the pool.
  *
  * Plackett–Luce: a batch of b is drawn by picking one candidate at a time with probability
  * softmax(scores) over those not yet picked. Drawing it is the same as taking the top b of
@@ -48,6 +51,7 @@
 #define POLICY_MAX_RANKINGS 8
 #define POLICY_MAX_GATES 8
 #define POLICY_MAX_CANDIDATES 16                /* candidate batches of one state, C */
+#define POLICY_SHORTLIST 10                     /* the greedy pick's rows: the top 10·b by score */
 #define POLICY_FORMAT "alsim-policy"
 #define POLICY_VERSION 3
 #define POLICY_KIND "gated-rank-mixture"
@@ -95,11 +99,12 @@ int policy_has_lambda(const Policy *p);
 
 /* The greedy batch above: picked (b) = the ids of the rows chosen, in the order chosen, from
  * rows i with excluded[i] == 0 (excluded NULL: every row), their scores (n) and embeddings emb
- * (n,H) (unused, and may be NULL, when lambda == 0), penalised by lambda. Rows compare as in
+ * (n,H) (unused, and may be NULL, when lambda == 0), penalised by lambda; with lambda != 0
+ * from the shortlist of the top POLICY_SHORTLIST·b of those rows by score. Rows compare as in
  * select_top_b (select_ranks_before: adjusted score descending, NaN last, then the seeded
  * hash of the row's id with key rng_key(seed, RNG_TIEBREAK, round, 0), then the id), a row's
  * id being ids[i] (ids NULL: i), so with lambda == 0 the batch is select_top_b's over the
- * same rows, row for row. O(b·n·H) time (O(b·n) when lambda == 0), O(n) memory. Returns how
+ * same rows, row for row. O(b·n + b²·H) time (O(b·n) when lambda == 0), O(n) memory. Returns how
  * many it picked, min(b, rows not excluded), or -1 when out of memory. */
 int policy_select(int *picked /*(b)*/, const double *scores /*(n)*/, const float *emb /*(n,H)*/,
                   int h, const unsigned char *excluded /*(n)*/, const int *ids /*(n)*/, int n,

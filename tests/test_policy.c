@@ -430,6 +430,31 @@ static void test_select_greedy(void) {
     int tz[4];
     policy_select(tz, sc, emb, H, NULL, NULL, NC, 4, 0.0, 2, 1);
     CHECK(!memcmp(tz, top, sizeof tz), "λ 0 with clustered embeddings: the top 4");
+
+    /* The shortlist: 40 rows, b = 2, so a penalty picks among the top 20 by score only. Rows
+     * 0..19 share one direction, rows 20..39 another, and the scores fall with the row: λ 5
+     * would take row 20 second, but it is not on the shortlist, so row 1 (the next one) */
+    enum { NS = 40 };
+    float es[NS * 2];
+    double ss[NS];
+    for (int i = 0; i < NS; i++) {
+        es[2 * i] = i < 20 ? 1.0f : 0.0f;
+        es[2 * i + 1] = i < 20 ? 0.0f : 1.0f;
+        ss[i] = 1.0 - 0.01 * i;
+    }
+    int sl[2];
+    CHECK(policy_select(sl, ss, es, 2, NULL, NULL, NS, 2, 5.0, 2, 1) == 2 && sl[0] == 0 && sl[1] == 1,
+          "λ 5, a shortlist of 20: picks %d %d, want 0 1", sl[0], sl[1]);
+    CHECK(policy_select(sl, ss, es, 2, NULL, NULL, 21, 2, 5.0, 2, 1) == 2 && sl[0] == 0 && sl[1] == 1,
+          "λ 5, 21 rows: picks %d %d, want 0 1 (row 20 is 21st)", sl[0], sl[1]);
+    ss[20] = 0.995;         /* now row 20 is second by score, on the shortlist: taken second */
+    CHECK(policy_select(sl, ss, es, 2, NULL, NULL, NS, 2, 5.0, 2, 1) == 2 && sl[0] == 0 && sl[1] == 20,
+          "λ 5, row 20 on the shortlist: picks %d %d, want 0 20", sl[0], sl[1]);
+    unsigned char exs[NS] = {0};
+    ss[20] = 0.8;
+    for (int i = 1; i < 20; i++) exs[i] = 1;    /* rows 1..19 excluded: the shortlist is 0, 20..38 */
+    CHECK(policy_select(sl, ss, es, 2, exs, NULL, NS, 2, 5.0, 2, 1) == 2 && sl[0] == 0 && sl[1] == 20,
+          "λ 5, excluded rows are not on the shortlist: picks %d %d, want 0 20", sl[0], sl[1]);
 }
 
 /* Imitation recovers a planted preference for diverse batches: a positive λ. Each state: 40
