@@ -8,10 +8,9 @@
 # (3 datasets x 2), and the criteria marked met or not.
 # Episodes and runs share every option after `--` (an episode is a run of the rl strategy with
 # the same options: same model, budget, pool size, rounds), e.g. `-- --rounds 10 --pool-size
-# 3000`. With the defaults of alsim run one DAgger episode takes about 20 s on mnist or
-# fashion-mnist and 200 s on spamassassin (2 cores; bench/RESULTS.md), so a 300-episode policy
-# about 2 hours without spamassassin and 9 with it; resumable (policies and runs continue
-# where they stopped).
+# 3000`. With the defaults of alsim run a 300-episode DAgger policy takes about 9 hours on 2
+# cores when spamassassin is among its training sets (about 200 s an episode there) and about
+# 3 without it (bench/RESULTS.md); resumable (policies and runs continue where they stopped).
 # Results under results/lodo-A/ (git-ignored): the table is results/lodo-A/lodo.md.
 #
 #   bench/rl_lodo.sh [-j N] [--episodes E] [--seeds S] [--algo dagger|reinforce] [-- OPTIONS...]

@@ -148,7 +148,7 @@ static const Option options[] = {
 
     {"train",        TP, OPT_STR,    F(train), S(train), 0, 0, 0, NULL, "D1[+D2..]", "training datasets, joined by '+' (required); episodes cycle through them"},
     {"episodes",     TP, OPT_INT,    F(episodes), 0, 1, 1e7, 0, "200", "N", "episodes"},
-    {"pool-size",    TP, OPT_INT,    F(pool_size), 0, 0, 1e9, 0, "0", "N", "pool rows of an episode, a random subset of the dataset's pool (0: all but the reward split)"},
+    {"pool-size",    TP, OPT_INT,    F(pool_size), 0, 0, 1e9, 0, "0", "N", "pool rows of an episode, a random subset of the dataset's pool (0: as many as the smallest training pool less the reward split)"},
     {"reward-size",  TP, OPT_INT,    F(reward_size), 0, 10, 1e7, 0, "1000", "N", "rows of an episode's reward split, disjoint from its pool"},
     {"algo",         TP, OPT_STR,    F(algo), S(algo), 0, 0, 0, "dagger", "A",
      "dagger (imitate the look-ahead teacher's preferences among candidate batches) or reinforce"},
