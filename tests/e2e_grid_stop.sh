@@ -4,11 +4,19 @@
 # 143 / 130 and says how to continue, and no alsim process is left behind.
 . tests/lib.sh
 
-# 6 runs of several seconds each, 2 at a time: a signal after 3 s falls inside the first two.
+# 6 runs of several seconds each, 2 at a time: the signal comes 1 s after the first run's
+# folder appears (a loaded machine may take longer to get there), inside the first two.
 GRID="--datasets synthetic:blobs:k=3,d=8,n=3000,test=500 --strategies random --seeds 6 --rounds 6 --no-ceiling -j 2"
 SLOW="--epochs 20000 --hidden 256"
 
 no_run_left() { ! pgrep -f "[a]lsim --dataset .*--out $1" >/dev/null; }
+
+# Waits (up to 120 s) until a run of the grid writing into $1 has its partial folder, then 1 s.
+runs_started() {
+    i=0
+    until ls -A "$1" 2>/dev/null | grep -q '^\.partial-' || [ $i -ge 1200 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 1
+}
 
 stopped_grid() { # stopped_grid NAME SIG EXIT: checks of a grid stopped by SIG
     name=$1 sig=$2 want=$3
@@ -24,7 +32,7 @@ stopped_grid() { # stopped_grid NAME SIG EXIT: checks of a grid stopped by SIG
 # SIGTERM to the script alone: it passes the signal on to its runs.
 ALSIM="$ALSIM" ./run_all.sh $GRID --out "$T/term/runs" --report "$T/term/rep" -- $SLOW >/dev/null 2>"$T/term.err" &
 pid=$!
-sleep 3
+runs_started "$T/term/runs"
 kill -TERM "$pid"
 wait "$pid"; echo $? >"$T/term.rc"
 sleep 0.5
@@ -38,7 +46,7 @@ if command -v setsid >/dev/null && command -v perl >/dev/null; then
         env ALSIM="$ALSIM" ./run_all.sh $GRID --out "$T/int/runs" --report "$T/int/rep" -- $SLOW \
         >/dev/null 2>"$T/int.err"; echo $? >"$T/int.rc" ) &
     sub=$!
-    sleep 3
+    runs_started "$T/int/runs"
     leader=$(pgrep -f "[r]un_all.sh .*--out $T/int/runs" | head -n 1)
     [ -n "$leader" ] && [ "$(ps -o pgid= -p "$leader" | tr -d ' ')" = "$leader" ] && env kill -s INT -- "-$leader"   # procps kill: a process group
     wait "$sub"
