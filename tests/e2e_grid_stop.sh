@@ -11,10 +11,13 @@ SLOW="--epochs 20000 --hidden 256"
 
 no_run_left() { ! pgrep -f "[a]lsim --dataset .*--out $1" >/dev/null; }
 
-# Waits (up to 120 s) until a run of the grid writing into $1 has its partial folder, then 1 s.
+# runs_started DIR PID: waits (up to 120 s, or until PID, the grid, has ended) until a run
+# writing into DIR has its partial folder, then 1 s.
 runs_started() {
     i=0
-    until ls -A "$1" 2>/dev/null | grep -q '^\.partial-' || [ $i -ge 1200 ]; do sleep 0.1; i=$((i + 1)); done
+    while kill -0 "$2" 2>/dev/null && ! ls -A "$1" 2>/dev/null | grep -q '^\.partial-' && [ $i -lt 1200 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
     sleep 1
 }
 
@@ -32,7 +35,7 @@ stopped_grid() { # stopped_grid NAME SIG EXIT: checks of a grid stopped by SIG
 # SIGTERM to the script alone: it passes the signal on to its runs.
 ALSIM="$ALSIM" ./run_all.sh $GRID --out "$T/term/runs" --report "$T/term/rep" -- $SLOW >/dev/null 2>"$T/term.err" &
 pid=$!
-runs_started "$T/term/runs"
+runs_started "$T/term/runs" "$pid"
 kill -TERM "$pid"
 wait "$pid"; echo $? >"$T/term.rc"
 sleep 0.5
@@ -46,7 +49,7 @@ if command -v setsid >/dev/null && command -v perl >/dev/null; then
         env ALSIM="$ALSIM" ./run_all.sh $GRID --out "$T/int/runs" --report "$T/int/rep" -- $SLOW \
         >/dev/null 2>"$T/int.err"; echo $? >"$T/int.rc" ) &
     sub=$!
-    runs_started "$T/int/runs"
+    runs_started "$T/int/runs" "$sub"
     leader=$(pgrep -f "[r]un_all.sh .*--out $T/int/runs" | head -n 1)
     [ -n "$leader" ] && [ "$(ps -o pgid= -p "$leader" | tr -d ' ')" = "$leader" ] && env kill -s INT -- "-$leader"   # procps kill: a process group
     wait "$sub"
